@@ -1,0 +1,182 @@
+// The hypercall-shaped API of the hypervisor's memory manager: domains,
+// populate / decrease reservation, claims and the host counters. This is what a
+// toolstack, a guest model or a test drives; it knows nothing of time, guests
+// or scenarios (DESIGN.md, "Rules of the house").
+//
+// Every call takes the calling domain last (default: the privileged toolstack,
+// domain 0). Domain management and claims are privileged (EPERM otherwise); a
+// guest may populate and decrease only its own reservation.
+
+import { assert, assertCount } from '../lib/assert.ts';
+import { fail, OK, type Fail, type Ok, type Result } from '../lib/result.ts';
+import { Accounting, type HostSnapshot } from './accounting.ts';
+import { Allocator } from './allocator.ts';
+import { DOMID_TOOLSTACK, isValidDomid, newDomain, pagesRam, type Domain } from './domain.ts';
+
+export interface HostConfig {
+  /** Pages of RAM in the host. */
+  pages: number;
+  /** Pages the hypervisor keeps for itself (owned by Xen). Default 0. */
+  xenPages?: number;
+  /** NUMA nodes the pages are split across. Default 1. */
+  nodes?: number;
+}
+
+/**
+ * The hooks through which tmem takes part in the host: the allocator asks it
+ * to relinquish ephemeral frames, domain destruction frees the domain's tmem,
+ * and the invariant checker asks it to check itself.
+ */
+export interface TmemBackend {
+  relinquish(pagesWanted: number): number;
+  destroyClient(domid: number): void;
+  violations(): string[];
+}
+
+export interface DomainInfo {
+  domid: number;
+  tot_pages: number;
+  max_pages: number;
+  outstanding_pages: number;
+  tmem_pages: number;
+  dying: boolean;
+}
+
+export type PopulateResult = Ok<{ done: number }> | Fail<{ done: number }>;
+
+export class Hypervisor {
+  readonly acct: Accounting;
+  readonly alloc: Allocator;
+  private readonly domains = new Map<number, Domain>();
+  private tmemBackend: TmemBackend | null = null;
+
+  constructor(config: HostConfig) {
+    const nodes = config.nodes ?? 1;
+    const xenPages = config.xenPages ?? 0;
+    assertCount(config.pages, 'host pages');
+    assertCount(xenPages, 'xen pages');
+    assert(xenPages <= config.pages, 'xen pages exceed host pages');
+    this.acct = new Accounting(config.pages, nodes);
+    this.alloc = new Allocator(this.acct);
+    const took = this.acct.assignToXen(xenPages);
+    assert(took, 'xen pages could not be taken at boot');
+  }
+
+  /** Plugs tmem into the allocator and into domain destruction. */
+  attachTmem(backend: TmemBackend): void {
+    assert(this.tmemBackend === null, 'tmem attached twice');
+    this.tmemBackend = backend;
+    this.alloc.setReclaimer((pages) => backend.relinquish(pages));
+  }
+
+  /** The domain record, for in-hypervisor modules (tmem). Not for guests. */
+  domain(domid: number): Domain | undefined {
+    const d = this.domains.get(domid);
+    return d === undefined || d.dying ? undefined : d;
+  }
+
+  domainIds(): number[] {
+    return [...this.domains.keys()].sort((a, b) => a - b);
+  }
+
+  isPrivileged(caller: number): boolean {
+    return caller === DOMID_TOOLSTACK;
+  }
+
+  domainCreate(domid: number, pagesMax: number, caller = DOMID_TOOLSTACK): Result {
+    if (!this.isPrivileged(caller)) return fail('EPERM');
+    if (!isValidDomid(domid)) return fail('EINVAL');
+    assertCount(pagesMax, 'max_pages');
+    if (this.domains.has(domid)) return fail('EEXIST');
+    this.domains.set(domid, newDomain(domid, pagesMax, this.acct.nodeCount));
+    return OK;
+  }
+
+  /** XEN_DOMCTL_max_mem. May go below tot_pages: then every new allocation is refused. */
+  setMaxMem(domid: number, pagesMax: number, caller = DOMID_TOOLSTACK): Result {
+    if (!this.isPrivileged(caller)) return fail('EPERM');
+    assertCount(pagesMax, 'max_pages');
+    const d = this.domain(domid);
+    if (d === undefined) return fail('ESRCH');
+    d.pagesMax = pagesMax;
+    return OK;
+  }
+
+  /** XENMEM_claim_pages. An unknown domain is EINVAL here, as in Xen. */
+  claimPages(domid: number, pages: number, caller = DOMID_TOOLSTACK): Result {
+    if (!this.isPrivileged(caller)) return fail('EPERM');
+    assertCount(pages, 'pages');
+    const d = this.domain(domid);
+    if (d === undefined) return fail('EINVAL');
+    return this.acct.setClaim(d, pages);
+  }
+
+  /**
+   * XENMEM_populate_physmap with order-0 extents. Stops at the first page it
+   * cannot get and keeps what it got: `{ok:false, errno:'ENOMEM', done}`.
+   */
+  populatePhysmap(domid: number, pages: number, caller = DOMID_TOOLSTACK): PopulateResult {
+    assertCount(pages, 'pages');
+    if (!this.isPrivileged(caller) && caller !== domid) return { ok: false, errno: 'EPERM', done: 0 };
+    const d = this.domain(domid);
+    if (d === undefined) return { ok: false, errno: 'ESRCH', done: 0 };
+    const done = this.alloc.allocToDomain(d, pages);
+    return done === pages ? { ok: true, done } : { ok: false, errno: 'ENOMEM', done };
+  }
+
+  /** XENMEM_decrease_reservation: frees at most the RAM the domain owns. */
+  decreaseReservation(domid: number, pages: number, caller = DOMID_TOOLSTACK): Result<{ done: number }> {
+    assertCount(pages, 'pages');
+    if (!this.isPrivileged(caller) && caller !== domid) return fail('EPERM');
+    const d = this.domain(domid);
+    if (d === undefined) return fail('ESRCH');
+    const done = Math.min(pages, pagesRam(d));
+    this.alloc.freeFromDomain(d, done);
+    return { ok: true, done };
+  }
+
+  /** Frees everything the domain owns, destroys its tmem pools and releases its claim. */
+  domainDestroy(domid: number, caller = DOMID_TOOLSTACK): Result {
+    if (!this.isPrivileged(caller)) return fail('EPERM');
+    const d = this.domain(domid);
+    if (d === undefined) return fail('ESRCH');
+    d.dying = true;
+    this.tmemBackend?.destroyClient(domid);
+    assert(d.pagesTmemFrames === 0, 'tmem left persistent frames on a destroyed domain');
+    this.acct.cancelClaim(d);
+    this.acct.releaseFromDomain(d, d.pagesTot);
+    this.domains.delete(domid);
+    return OK;
+  }
+
+  domainInfo(domid: number): Result<DomainInfo> {
+    const d = this.domain(domid);
+    if (d === undefined) return fail('ESRCH');
+    return {
+      ok: true,
+      domid,
+      tot_pages: d.pagesTot,
+      max_pages: d.pagesMax,
+      outstanding_pages: d.pagesOutstanding,
+      tmem_pages: d.pagesTmemFrames,
+      dying: d.dying,
+    };
+  }
+
+  /** One consistent read of the host counters. */
+  physinfo(): HostSnapshot {
+    return this.acct.snapshot();
+  }
+
+  /** Every invariant of SEMANTICS.md §1-3 (and tmem's, when attached); empty when all hold. */
+  violations(): string[] {
+    const out = this.acct.violations(this.domains.values());
+    for (const d of this.domains.values()) {
+      if (d.pagesTmemFrames < 0 || d.pagesTmemFrames > d.pagesTot) {
+        out.push(`domain ${d.domid}: tmem frames ${d.pagesTmemFrames} outside [0, tot_pages ${d.pagesTot}]`);
+      }
+    }
+    if (this.tmemBackend !== null) out.push(...this.tmemBackend.violations());
+    return out;
+  }
+}

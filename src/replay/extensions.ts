@@ -1,0 +1,7 @@
+// The replay vocabulary beyond the engine's own requests (tmem adds its ops here).
+
+import type { ReplayExtension } from './session.ts';
+
+export function replayExtensions(): ReplayExtension[] {
+  return [];
+}

@@ -1,0 +1,47 @@
+// Field schemas shared by replay requests, with messages that say what was
+// expected and what was found (user input: STYLE.md habit 7).
+
+import { z } from 'zod';
+
+/** Renders a found value for an error message, short and unambiguous. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing (the field is missing)';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+  if (typeof value === 'number') return `${value}`;
+  if (typeof value === 'boolean') return `${value}`;
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  return `an ${typeof value}`;
+}
+
+/** A count of pages, a domain id, an index: an integer in [0, 2^53). */
+export const count = z.unknown().superRefine((value, ctx) => {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a non-negative integer below 2^53, found ${describeValue(value)}` });
+  }
+}) as unknown as z.ZodType<number>;
+
+/** An integer in [0, max]. */
+export function boundedCount(max: number, what: string): z.ZodType<number> {
+  return z.unknown().superRefine((value, ctx) => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {
+      ctx.addIssue({ code: 'custom', message: `expected ${what} (an integer from 0 to ${max}), found ${describeValue(value)}` });
+    }
+  }) as unknown as z.ZodType<number>;
+}
+
+export const bool = z.unknown().superRefine((value, ctx) => {
+  if (typeof value !== 'boolean') ctx.addIssue({ code: 'custom', message: `expected true or false, found ${describeValue(value)}` });
+}) as unknown as z.ZodType<boolean>;
+
+/** Renders zod issues as `field "a.b": message`, one per issue, first few only. */
+export function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => {
+      if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+      const path = issue.path.map(String).join('.');
+      return path === '' ? issue.message : `field "${path}": ${issue.message}`;
+    })
+    .join('; ');
+}

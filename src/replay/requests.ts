@@ -1,0 +1,66 @@
+// The replay vocabulary: one JSON request per line, validated strictly (an
+// unknown field is an error, so a typo never silently means a default).
+
+import { z } from 'zod';
+import { DOMID_FIRST_RESERVED } from '../hypervisor/domain.ts';
+import { bool, boundedCount, count, describeValue, formatIssues } from './fields.ts';
+
+/** Pages of a host: at least one, at most 2^40 (4 PiB), a bound that keeps every sum exact. */
+export const MAX_HOST_PAGES = 2 ** 40;
+export const MAX_NODES = 64;
+
+const domid = boundedCount(DOMID_FIRST_RESERVED - 1, 'a domain id');
+const caller = { caller: domid.optional() };
+
+const tmemHostOptions = z.strictObject({
+  dedup: bool.optional(),
+  tze: bool.optional(),
+  compress: bool.optional(),
+});
+
+export const engineSchemas = {
+  host: z.strictObject({
+    op: z.literal('host'),
+    pages: boundedCount(MAX_HOST_PAGES, 'a page count'),
+    xen_pages: count.optional(),
+    nodes: boundedCount(MAX_NODES, 'a node count').optional(),
+    tmem: tmemHostOptions.optional(),
+  }),
+  domain_create: z.strictObject({ op: z.literal('domain_create'), domid, max_pages: count, ...caller }),
+  max_mem: z.strictObject({ op: z.literal('max_mem'), domid, max_pages: count, ...caller }),
+  claim_pages: z.strictObject({ op: z.literal('claim_pages'), domid, pages: count, ...caller }),
+  populate_physmap: z.strictObject({ op: z.literal('populate_physmap'), domid, pages: count, ...caller }),
+  decrease_reservation: z.strictObject({ op: z.literal('decrease_reservation'), domid, pages: count, ...caller }),
+  domain_destroy: z.strictObject({ op: z.literal('domain_destroy'), domid, ...caller }),
+  domain_info: z.strictObject({ op: z.literal('domain_info'), domid, ...caller }),
+  physinfo: z.strictObject({ op: z.literal('physinfo'), ...caller }),
+};
+
+export type EngineRequest = { [K in keyof typeof engineSchemas]: z.infer<(typeof engineSchemas)[K]> }[keyof typeof engineSchemas];
+export type HostRequest = z.infer<typeof engineSchemas.host>;
+
+export type Parsed<R> = { ok: true; request: R } | { ok: false; error: string };
+
+/**
+ * Parses one line against a table of schemas keyed by `op`. The message does
+ * not carry the line number; the caller adds it.
+ */
+export function parseRequest<R>(line: string, schemas: Record<string, z.ZodType>): Parsed<R> {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (e) {
+    return { ok: false, error: `not valid JSON (${(e as Error).message})` };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, error: `expected a JSON object with an "op" field, found ${describeValue(value)}` };
+  }
+  const op = (value as Record<string, unknown>).op;
+  if (typeof op !== 'string') return { ok: false, error: `field "op": expected a string naming the request, found ${describeValue(op)}` };
+  if (!Object.hasOwn(schemas, op)) {
+    return { ok: false, error: `unknown op ${JSON.stringify(op)} (known: ${Object.keys(schemas).join(', ')})` };
+  }
+  const parsed = schemas[op].safeParse(value);
+  if (!parsed.success) return { ok: false, error: formatIssues(parsed.error) };
+  return { ok: true, request: parsed.data as R };
+}
