@@ -1,0 +1,75 @@
+// The tmem hypercall interface (__HYPERVISOR_tmem_op, SEMANTICS.md §4.1) as the
+// rest of hypermem sees it: what a Linux frontend (cleancache, frontswap), the
+// toolstack (control) and the replay command call. Implemented by `Tmem`
+// (./tmem.ts). Results mirror Xen: `rc` is the non-negative return value, a
+// negative return becomes `{ok:false, errno}`.
+
+import type { Errno } from '../../lib/result.ts';
+
+export const TMEM_PAGE_BYTES = 4096;
+export const TMEM_MAX_POOLS_PER_CLIENT = 16;
+
+/**
+ * Synthetic page content (the simulator's store): a 64-bit fingerprint as two
+ * unsigned 32-bit halves and the size the page compresses to, in bytes
+ * (1..4096; 4096 = incompressible). Fingerprint 0:0 means an all-zero page.
+ * Two pages with equal fingerprints have equal contents.
+ */
+export interface SyntheticPage {
+  fpHi: number;
+  fpLo: number;
+  compressedBytes: number;
+}
+
+/** A page's contents: real bytes (exactly 4096) for the bytes store, or a synthetic descriptor. */
+export type PageContent = Uint8Array | SyntheticPage;
+
+/** A tmem object id: three 64-bit words, each given here as an integer in [0, 2^53). */
+export type Oid = readonly [number, number, number];
+
+export type TmemRc = { ok: true; rc: number } | { ok: false; errno: Errno };
+
+export interface NewPoolFlags {
+  persistent: boolean;
+  shared: boolean;
+  /** 128-bit UUID as 32 hex digits; names a shared pool. */
+  uuid?: string;
+  /** Page size in bytes; must be 4096 (EPERM otherwise). Default 4096. */
+  pageBytes?: number;
+  /** Spec version; must be 1 (EPERM otherwise). Default 1. */
+  specVersion?: number;
+}
+
+export interface TmemHostOptions {
+  dedup: boolean;
+  tze: boolean;
+  /** Default compression for new clients (set_compress changes it per client). */
+  compress: boolean;
+  /** 'bytes' (real contents) or 'synthetic' (fingerprints). */
+  store: 'bytes' | 'synthetic';
+}
+
+export type TmemControlSubop =
+  | 'freeze'
+  | 'thaw'
+  | 'flush'
+  | 'query_freeable_mb'
+  | 'set_weight'
+  | 'set_cap'
+  | 'set_compress'
+  | 'list';
+
+/** The hypercalls. `caller` is the calling domain (a guest acts only on its own client). */
+export interface TmemOps {
+  newPool(caller: number, flags: NewPoolFlags): TmemRc;
+  put(caller: number, pool: number, oid: Oid, index: number, content: PageContent): TmemRc;
+  /**
+   * rc 1 hit (contents written to `out`: the 4096 bytes into a Uint8Array, or
+   * the fingerprint and size into a SyntheticPage), rc 0 miss, EEMPTY when the
+   * pool holds no page.
+   */
+  get(caller: number, pool: number, oid: Oid, index: number, out: PageContent): TmemRc;
+  flushPage(caller: number, pool: number, oid: Oid, index: number): TmemRc;
+  flushObject(caller: number, pool: number, oid: Oid): TmemRc;
+  destroyPool(caller: number, pool: number): TmemRc;
+}
