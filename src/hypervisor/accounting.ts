@@ -137,7 +137,7 @@ export class Accounting {
   assignToDomain(d: DomainAccount, pages: number, preferredNode: number): void {
     assertCount(pages, 'pages');
     assert(pages <= this.pagesFreeSum, 'assignToDomain: not enough free pages');
-    assert(d.pagesTot <= d.pagesMax && pages <= d.pagesMax - d.pagesTot, 'assignToDomain: beyond max_pages');
+    assert(pages === 0 || (d.pagesTot <= d.pagesMax && pages <= d.pagesMax - d.pagesTot), 'assignToDomain: beyond max_pages');
     const ownClaimUsed = Math.min(pages, d.pagesOutstanding);
     assert(pages - ownClaimUsed <= this.pagesUnclaimed, 'assignToDomain: would take claimed capacity');
     this.takeFree(pages, preferredNode, d.pagesByNode);

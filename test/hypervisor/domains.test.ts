@@ -1,0 +1,97 @@
+// Domains, populate, decrease reservation, max_mem, NUMA counts (SEMANTICS.md §1-2).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Hypervisor } from '../../src/hypervisor/hypervisor.ts';
+
+describe('domains', () => {
+  test('create, existing domid EEXIST, reserved domid EINVAL, unknown ESRCH', () => {
+    const hv = new Hypervisor({ pages: 100 });
+    assert.deepEqual(hv.domainCreate(1, 10), { ok: true });
+    assert.deepEqual(hv.domainCreate(1, 10), { ok: false, errno: 'EEXIST' });
+    assert.deepEqual(hv.domainCreate(0x7ff0, 10), { ok: false, errno: 'EINVAL' });
+    assert.deepEqual(hv.domainInfo(2), { ok: false, errno: 'ESRCH' });
+    assert.deepEqual(hv.setMaxMem(2, 5), { ok: false, errno: 'ESRCH' });
+    assert.deepEqual(hv.decreaseReservation(2, 5), { ok: false, errno: 'ESRCH' });
+    assert.deepEqual(hv.domainDestroy(2), { ok: false, errno: 'ESRCH' });
+  });
+
+  test('populate stops at max_pages and keeps what it got', () => {
+    const hv = new Hypervisor({ pages: 100 });
+    hv.domainCreate(1, 30);
+    assert.deepEqual(hv.populatePhysmap(1, 50), { ok: false, errno: 'ENOMEM', done: 30 });
+    const d = hv.domainInfo(1);
+    assert.ok(d.ok);
+    assert.equal(d.tot_pages, 30);
+    assert.equal(hv.physinfo().pagesFree, 70);
+  });
+
+  test('populate stops when the host runs out, keeping the pages', () => {
+    const hv = new Hypervisor({ pages: 100, xenPages: 10 });
+    hv.domainCreate(1, 1000);
+    assert.deepEqual(hv.populatePhysmap(1, 200), { ok: false, errno: 'ENOMEM', done: 90 });
+    assert.deepEqual(hv.populatePhysmap(1, 0), { ok: true, done: 0 });
+  });
+
+  test('max_mem below tot_pages: every new allocation is refused, nothing is taken away', () => {
+    const hv = new Hypervisor({ pages: 100 });
+    hv.domainCreate(1, 50);
+    hv.populatePhysmap(1, 40);
+    assert.deepEqual(hv.setMaxMem(1, 20), { ok: true });
+    assert.deepEqual(hv.populatePhysmap(1, 1), { ok: false, errno: 'ENOMEM', done: 0 });
+    const d = hv.domainInfo(1);
+    assert.ok(d.ok);
+    assert.equal(d.tot_pages, 40);
+    assert.equal(d.max_pages, 20);
+    assert.deepEqual(hv.claimPages(1, 30), { ok: false, errno: 'EINVAL' });
+  });
+
+  test('decrease_reservation frees at most what the domain owns', () => {
+    const hv = new Hypervisor({ pages: 100 });
+    hv.domainCreate(1, 50);
+    hv.populatePhysmap(1, 40);
+    assert.deepEqual(hv.decreaseReservation(1, 15), { ok: true, done: 15 });
+    assert.deepEqual(hv.decreaseReservation(1, 100), { ok: true, done: 25 });
+    assert.equal(hv.physinfo().pagesFree, 100);
+  });
+
+  test('destroy frees everything the domain owns', () => {
+    const hv = new Hypervisor({ pages: 100, xenPages: 5 });
+    hv.domainCreate(1, 50);
+    hv.populatePhysmap(1, 50);
+    assert.equal(hv.physinfo().pagesOwned, 55);
+    hv.domainDestroy(1);
+    assert.equal(hv.physinfo().pagesOwned, 5);
+    assert.equal(hv.physinfo().pagesFree, 95);
+    assert.deepEqual(hv.domainCreate(1, 5), { ok: true });
+  });
+
+  test('a guest may populate and decrease only its own reservation; management is privileged', () => {
+    const hv = new Hypervisor({ pages: 100 });
+    hv.domainCreate(1, 50);
+    hv.domainCreate(2, 50);
+    assert.deepEqual(hv.populatePhysmap(1, 10, 1), { ok: true, done: 10 });
+    assert.deepEqual(hv.populatePhysmap(1, 10, 2), { ok: false, errno: 'EPERM', done: 0 });
+    assert.deepEqual(hv.decreaseReservation(1, 5, 2), { ok: false, errno: 'EPERM' });
+    assert.deepEqual(hv.domainCreate(3, 5, 1), { ok: false, errno: 'EPERM' });
+    assert.deepEqual(hv.setMaxMem(1, 500, 1), { ok: false, errno: 'EPERM' });
+    assert.deepEqual(hv.domainDestroy(2, 1), { ok: false, errno: 'EPERM' });
+  });
+
+  test('NUMA: pages split across nodes; per-node counts sum to the host counts', () => {
+    const hv = new Hypervisor({ pages: 1001, nodes: 4, xenPages: 3 });
+    const s = hv.physinfo();
+    assert.deepEqual(
+      s.nodes.map((n) => n.pagesFree + n.pagesFreeable + n.pagesOwned),
+      [251, 250, 250, 250],
+    );
+    hv.domainCreate(1, 1000);
+    hv.domainCreate(2, 1000);
+    hv.populatePhysmap(1, 300);
+    hv.populatePhysmap(2, 300);
+    hv.decreaseReservation(1, 120);
+    const t = hv.physinfo();
+    assert.equal(t.nodes.reduce((a, n) => a + n.pagesFree, 0), t.pagesFree);
+    assert.equal(t.nodes.reduce((a, n) => a + n.pagesOwned, 0), t.pagesOwned);
+    assert.deepEqual(hv.violations(), []);
+  });
+});
