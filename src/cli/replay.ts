@@ -7,19 +7,12 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { ReplaySession, type ReplayExtension } from '../replay/session.ts';
 import { replayExtensions } from '../replay/extensions.ts';
+import { UserError } from './errors.ts';
 
 export interface ReplayOptions {
   check?: boolean;
 }
 
-export class UserError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 2,
-  ) {
-    super(message);
-  }
-}
 
 /** Runs a whole replay stream; returns the exit status. */
 export async function replayStream(

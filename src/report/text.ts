@@ -1,0 +1,82 @@
+// What a person reads in the terminal after a run: launch outcomes and, per
+// guest, hit rates and I/O, in aligned columns.
+
+import type { Scenario } from '../scenario/types.ts';
+import type { Summary } from '../sim/metrics.ts';
+
+const GIB_PAGES = 262144;
+
+export function fmtPages(pages: number): string {
+  if (pages >= GIB_PAGES) return `${(pages / GIB_PAGES).toFixed(1)} GiB`;
+  return `${((pages * 4) / 1024).toFixed(0)} MiB`;
+}
+
+function fmtSeconds(ns: number): string {
+  return ns < 0 ? '-' : `${(ns / 1e9).toFixed(1)}s`;
+}
+
+function pct(num: number, den: number): string {
+  return den === 0 ? '-' : `${((100 * num) / den).toFixed(1)}%`;
+}
+
+/** Left-aligns the first column, right-aligns the rest. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function runTable(s: Summary, scenario: Scenario): string {
+  const out: string[] = [];
+  out.push(`${s.scenario}: ${fmtSeconds(s.sim_time_ns)} simulated, seed ${s.seed}, policy ${scenario.toolstack.policy}, ${s.events} events` +
+    (s.invariant_violations > 0 ? `, ${s.invariant_violations} INVARIANT VIOLATIONS` : '') + '\n');
+  out.push(`host ${fmtPages(s.host.total_pages)}: lowest free ${fmtPages(s.host.min_free_pages)}, most claimed at once ${fmtPages(s.host.max_outstanding_pages)}\n`);
+  if (s.launches.length > 0) {
+    out.push('\nLaunches\n');
+    out.push(table(
+      ['guest', 'size', 'outcome', 'start', 'end', 'wasted build'],
+      s.launches.map((l) => [l.name, fmtPages(l.requested_pages), l.outcome, fmtSeconds(l.start_ns), fmtSeconds(l.end_ns), fmtSeconds(l.wasted_build_ns)]),
+    ));
+  }
+  if (s.guests.length > 0) {
+    out.push('\nGuests\n');
+    out.push(table(
+      ['guest', 'mean RAM', 'cleancache hits', 'frontswap stores', 'rejects', 'file reads', 'swap reads', 'swap writes', 'OOM'],
+      s.guests.map((g) => [
+        g.name,
+        fmtPages(g.ram_pages_mean),
+        `${g.cleancache.hits}/${g.cleancache.gets} (${pct(g.cleancache.hits, g.cleancache.gets)})`,
+        String(g.frontswap.stores),
+        String(g.frontswap.rejects),
+        String(g.disk.file_reads),
+        String(g.disk.swap_reads),
+        String(g.disk.swap_writes),
+        String(g.oom_events),
+      ]),
+    ));
+  }
+  const t = s.tmem;
+  out.push(`\ntmem: ephemeral max ${fmtPages(t.ephemeral_pages_max)}, persistent max ${fmtPages(t.persistent_pages_max)}, ${t.evictions} evictions, dedup ×${t.dedup_ratio}, compression ×${t.compression_ratio}\n`);
+  return out.join('');
+}
+
+export function compareTable(variants: { label: string; summary: Summary }[]): string {
+  const rows = variants.map(({ label, summary: s }) => {
+    const count = (o: string) => String(s.launches.filter((l) => l.outcome === o).length);
+    const sum = (f: (g: Summary['guests'][number]) => number) => String(s.guests.reduce((a, g) => a + f(g), 0));
+    return [
+      label,
+      count('ok'),
+      count('failed_fast'),
+      count('failed_midway'),
+      fmtSeconds(s.launches.reduce((a, l) => a + l.wasted_build_ns, 0)),
+      sum((g) => g.cleancache.hits),
+      sum((g) => g.disk.file_reads),
+      sum((g) => g.disk.swap_reads + g.disk.swap_writes),
+      sum((g) => g.frontswap.stores),
+      sum((g) => g.oom_events),
+      fmtPages(s.host.min_free_pages),
+    ];
+  });
+  return table(['variant', 'ok', 'failed fast', 'failed midway', 'wasted build', 'cleancache hits', 'file reads', 'swap I/O', 'frontswap stores', 'OOM', 'lowest free'], rows);
+}

@@ -1,0 +1,100 @@
+// A scenario after validation: every size in pages, every duration in ns,
+// every default filled in. This is what the simulator consumes; the YAML
+// format it comes from is described in docs/scenario.md.
+
+export type Policy = 'none' | 'claim' | 'reservation';
+
+export interface SelfballoonSpec {
+  enabled: boolean;
+  intervalNs: number;
+  downHysteresis: number;
+  upHysteresis: number;
+  /** Either a share of RAM in percent, or pages. */
+  reserved: { percent: number } | { pages: number };
+  minUsablePages: number;
+  selfShrinking: boolean;
+  frontswapHysteresis: number;
+  frontswapInertia: number;
+}
+
+/** Anonymous demand (Committed_AS) over time; levels are percent of maxmem. */
+export type AnonProfile =
+  | { profile: 'constant'; levelPercent: number }
+  | { profile: 'step'; levelPercent: number; atNs: number; stepLevelPercent: number }
+  | { profile: 'diurnal'; levelPercent: number; peakPercent: number; periodNs: number; phaseNs: number }
+  | { profile: 'spikes'; levelPercent: number; peakPercent: number; everyNs: number; lengthNs: number; jitterNs: number }
+  | { profile: 'trace'; levelPercent: number; file: string; scalePercent: number; offsetNs: number };
+
+export interface FilesSpec {
+  workingSetPages: number;
+  /** Page accesses per second. */
+  ratePerS: number;
+  zipf: number;
+  scanPercent: number;
+  writePercent: number;
+  /** 0 = never. */
+  deleteEveryNs: number;
+}
+
+export interface ContentsSpec {
+  zeroPercent: number;
+  imagePercent: number;
+  compressibility: { highPercent: number; mediumPercent: number; lowPercent: number };
+}
+
+export interface GuestSpec {
+  /** The member's own name (web-1…), or the group name when count is 1. */
+  name: string;
+  group: string;
+  memoryPages: number;
+  maxmemPages: number;
+  swapPages: number;
+  kernelReservePages: number;
+  image: string;
+  cleancache: boolean;
+  cleancacheShared: boolean;
+  frontswap: boolean;
+  diskLatencyNs: number;
+  selfballoon: SelfballoonSpec;
+  workload: { anon: AnonProfile; files: FilesSpec; contents: ContentsSpec };
+}
+
+export type TimelineAction =
+  | { kind: 'launch'; guest: GuestSpec }
+  | { kind: 'mem_set'; guest: string; targetPages: number }
+  | { kind: 'mem_max'; guest: string; maxmemPages: number }
+  | { kind: 'destroy'; guest: string }
+  | { kind: 'tmem_freeze'; guest: string | null }
+  | { kind: 'tmem_thaw'; guest: string | null }
+  | { kind: 'tmem_flush'; pages: number }
+  | { kind: 'crash'; guest: string }
+  | { kind: 'toolstack_dies'; guest: string };
+
+export interface TimelineEvent {
+  atNs: number;
+  action: TimelineAction;
+  /** Where it came from, for messages: the YAML path, e.g. "timeline[3]". */
+  where: string;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** The file it was loaded from ('' when built in memory). */
+  file: string;
+  seed: number;
+  durationNs: number;
+  sampleIntervalNs: number;
+  maxEvents: number;
+  host: {
+    pages: number;
+    nodes: number;
+    hypervisorReservePages: number;
+    tmem: { enabled: boolean; dedup: boolean; tze: boolean; compress: boolean; store: 'bytes' | 'synthetic' };
+  };
+  dom0: { memoryPages: number };
+  toolstack: { policy: Policy; buildPagesPerS: number; buildBatchPages: number };
+  /** Every guest member expanded from the groups, in order. */
+  guests: GuestSpec[];
+  timeline: TimelineEvent[];
+}

@@ -1,0 +1,88 @@
+// What a run records: sampled time series, the event log, and the summary
+// (the stable `--json` shape documented in the README).
+
+import type { Launch } from '../toolstack/builder.ts';
+
+export interface GuestSample {
+  ramPages: number;
+  targetPages: number;
+  committedPages: number;
+  pageCachePages: number;
+  cleancacheGets: number;
+  cleancacheHits: number;
+  fileReads: number;
+  swapReads: number;
+  swapWrites: number;
+}
+
+export interface Sample {
+  timeNs: number;
+  freePages: number;
+  freeablePages: number;
+  ownedPages: number;
+  outstandingPages: number;
+  tmemEphemeralPages: number;
+  tmemPersistentPages: number;
+  /** By guest name; absent when the guest does not exist at that time. */
+  guests: Record<string, GuestSample>;
+}
+
+export interface LoggedEvent {
+  timeNs: number;
+  kind: string;
+  [field: string]: unknown;
+}
+
+export interface GuestSummary {
+  name: string;
+  cleancache: { puts: number; gets: number; hits: number };
+  frontswap: { stores: number; loads: number; rejects: number };
+  disk: { file_reads: number; swap_reads: number; swap_writes: number };
+  oom_events: number;
+  ram_pages_mean: number;
+}
+
+export interface Summary {
+  scenario: string;
+  seed: number;
+  sim_time_ns: number;
+  events: number;
+  invariant_violations: number;
+  host: { total_pages: number; min_free_pages: number; max_outstanding_pages: number };
+  launches: {
+    name: string;
+    policy: string;
+    outcome: string;
+    requested_pages: number;
+    start_ns: number;
+    end_ns: number;
+    wasted_build_ns: number;
+  }[];
+  guests: GuestSummary[];
+  tmem: {
+    ephemeral_pages_max: number;
+    persistent_pages_max: number;
+    evictions: number;
+    dedup_ratio: number;
+    compression_ratio: number;
+  };
+  faults: { crashes: number; toolstack_deaths: number; tmem_flushes: number; launch_bursts: number };
+}
+
+export function launchSummary(l: Launch): Summary['launches'][number] {
+  return {
+    name: l.name,
+    policy: l.policy,
+    outcome: l.outcome,
+    requested_pages: l.requestedPages,
+    start_ns: l.startNs,
+    end_ns: l.endNs,
+    wasted_build_ns: l.wastedBuildNs,
+  };
+}
+
+/** Rounds a ratio to 4 decimals so the JSON is stable and readable. */
+export function ratio(numerator: number, denominator: number): number {
+  if (denominator === 0) return 1;
+  return Math.round((numerator / denominator) * 10000) / 10000;
+}

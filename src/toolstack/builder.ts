@@ -1,0 +1,161 @@
+// The domain builder under the three launch policies of SEMANTICS.md §6.
+//
+// A launch sets max_pages, (optionally) claims, populates memory in batches
+// at a finite rate, cancels what is left of the claim, and unpauses. Xen's
+// libxl/libxc builder claims the domain's total pages before populating when
+// xl.conf's claim_mode is on (default since 4.4) and always cancels after.
+//   none:        check free + freeable >= size at the start, then populate;
+//                may run out half-way (pages given back, build time wasted).
+//   claim:       XENMEM_claim_pages first: fails at once or completes.
+//   reservation: a toolstack-only ledger; launches are serialised, but the
+//                ledger cannot see guest ballooning or persistent tmem puts,
+//                so a launch can still run out half-way.
+// The builder only calls the hypercall API; time comes from the simulator.
+
+import { assert } from '../lib/assert.ts';
+import type { Hypervisor } from '../hypervisor/hypervisor.ts';
+import type { Policy } from '../scenario/types.ts';
+
+export type LaunchOutcome = 'queued' | 'building' | 'ok' | 'failed_fast' | 'failed_midway' | 'abandoned';
+
+export interface Launch {
+  name: string;
+  domid: number;
+  policy: Policy;
+  outcome: LaunchOutcome;
+  requestedPages: number;
+  maxmemPages: number;
+  /** When the toolstack was asked to launch. */
+  requestNs: number;
+  /** When building started (after waiting in the reservation queue); -1 before. */
+  startNs: number;
+  /** When the launch ended (ok or failed); -1 while it runs. */
+  endNs: number;
+  donePages: number;
+  wastedBuildNs: number;
+  /** Why it failed, for the event log. */
+  reason: string;
+}
+
+export interface BuilderConfig {
+  policy: Policy;
+  buildPagesPerS: number;
+  buildBatchPages: number;
+}
+
+const NS_PER_S = 1_000_000_000;
+
+export class DomainBuilder {
+  /** Launches waiting for the one in progress (reservation policy only). */
+  private readonly queue: Launch[] = [];
+  private building: Launch | null = null;
+
+  constructor(
+    private readonly hv: Hypervisor,
+    readonly config: BuilderConfig,
+  ) {
+    assert(config.buildPagesPerS > 0 && config.buildBatchPages > 0, 'build rate and batch must be positive');
+  }
+
+  /** Nanoseconds one batch of `pages` takes at the build rate (at least 1 ns). */
+  batchNs(pages: number): number {
+    return Math.max(1, Math.round((pages * NS_PER_S) / this.config.buildPagesPerS));
+  }
+
+  /**
+   * Asked to launch: returns the record. For `reservation` a launch waits
+   * while another builds; `begin` is then called when its turn comes.
+   */
+  request(nowNs: number, name: string, domid: number, memoryPages: number, maxmemPages: number): Launch {
+    const launch: Launch = {
+      name,
+      domid,
+      policy: this.config.policy,
+      outcome: 'queued',
+      requestedPages: memoryPages,
+      maxmemPages,
+      requestNs: nowNs,
+      startNs: -1,
+      endNs: -1,
+      donePages: 0,
+      wastedBuildNs: 0,
+      reason: '',
+    };
+    if (this.config.policy === 'reservation' && this.building !== null) {
+      this.queue.push(launch);
+    } else {
+      this.begin(nowNs, launch);
+    }
+    return launch;
+  }
+
+  /**
+   * Starts building: the policy's admission check, then the domain is created
+   * with its max_pages. Returns false when the launch failed fast.
+   */
+  begin(nowNs: number, launch: Launch): boolean {
+    launch.startNs = nowNs;
+    launch.outcome = 'building';
+    if (this.config.policy === 'reservation') this.building = launch;
+    const s = this.hv.physinfo();
+    if (this.config.policy !== 'claim' && s.pagesFree + s.pagesFreeable < launch.requestedPages) {
+      return this.finish(nowNs, launch, 'failed_fast', `free + freeable ${s.pagesFree + s.pagesFreeable} < ${launch.requestedPages} pages`);
+    }
+    const created = this.hv.domainCreate(launch.domid, launch.maxmemPages);
+    assert(created.ok, `domain ${launch.domid} could not be created`);
+    if (this.config.policy === 'claim') {
+      const claim = this.hv.claimPages(launch.domid, launch.requestedPages);
+      if (!claim.ok) {
+        this.hv.domainDestroy(launch.domid);
+        return this.finish(nowNs, launch, 'failed_fast', `claim_pages ${launch.requestedPages}: ${claim.errno}`);
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Populates one batch. Returns the time of the next batch, or null when the
+   * launch ended (ok, or failed midway with its pages given back).
+   */
+  step(nowNs: number, launch: Launch): number | null {
+    assert(launch.outcome === 'building', `step on a launch that is ${launch.outcome}`);
+    const pages = Math.min(this.config.buildBatchPages, launch.requestedPages - launch.donePages);
+    const r = this.hv.populatePhysmap(launch.domid, pages);
+    launch.donePages += r.done;
+    if (!r.ok) {
+      // Roll back: the half-built domain is destroyed and its pages return.
+      this.hv.domainDestroy(launch.domid);
+      launch.wastedBuildNs = nowNs - launch.startNs;
+      this.finish(nowNs, launch, 'failed_midway', `populate ran out after ${launch.donePages} of ${launch.requestedPages} pages`);
+      return null;
+    }
+    const doneAtNs = nowNs + this.batchNs(pages);
+    if (launch.donePages < launch.requestedPages) return doneAtNs;
+    // The builder cancels whatever is left of the claim once memory is in.
+    this.hv.claimPages(launch.domid, 0);
+    this.finish(doneAtNs, launch, 'ok', '');
+    return null;
+  }
+
+  /** Fault: the toolstack dies in the middle of a launch. The domain stays, with its claim. */
+  abandon(nowNs: number, launch: Launch): void {
+    if (launch.outcome !== 'building' && launch.outcome !== 'queued') return;
+    const queued = this.queue.indexOf(launch);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    this.finish(nowNs, launch, 'abandoned', 'the toolstack died during the build');
+  }
+
+  /** The next queued launch to begin, if the one building just ended (reservation). */
+  nextQueued(): Launch | null {
+    if (this.building !== null || this.queue.length === 0) return null;
+    return this.queue.shift() ?? null;
+  }
+
+  private finish(endNs: number, launch: Launch, outcome: LaunchOutcome, reason: string): boolean {
+    launch.outcome = outcome;
+    launch.endNs = endNs;
+    launch.reason = reason;
+    if (this.building === launch) this.building = null;
+    return outcome === 'ok';
+  }
+}

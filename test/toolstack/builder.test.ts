@@ -1,0 +1,92 @@
+// The domain builder under each launch policy (SEMANTICS.md §6), on a bare
+// hypervisor: a competitor takes memory between batches.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Hypervisor } from '../../src/hypervisor/hypervisor.ts';
+import { DomainBuilder } from '../../src/toolstack/builder.ts';
+import type { Policy } from '../../src/scenario/types.ts';
+
+/** Builds a 600-page domain in 100-page batches while domain 9 grabs 150 pages after the first batch. */
+function race(policy: Policy) {
+  const hv = new Hypervisor({ pages: 1000 });
+  hv.domainCreate(9, 1000);
+  hv.populatePhysmap(9, 300);
+  const b = new DomainBuilder(hv, { policy, buildPagesPerS: 1000, buildBatchPages: 100 });
+  const launch = b.request(0, 'big', 1, 600, 600);
+  let t: number | null = 0;
+  let steps = 0;
+  while (launch.outcome === 'building' && t !== null) {
+    t = b.step(t, launch);
+    if (++steps === 1) hv.populatePhysmap(9, 150);
+    assert.ok(steps < 100);
+  }
+  assert.deepEqual(hv.violations(), []);
+  return { hv, launch };
+}
+
+describe('domain builder', () => {
+  test('none: passes the start check, then fails midway; its pages are given back and time wasted', () => {
+    const { hv, launch } = race('none');
+    assert.equal(launch.outcome, 'failed_midway');
+    assert.equal(launch.donePages, 550);
+    assert.equal(launch.wastedBuildNs, 500_000_000);
+    assert.deepEqual(hv.domainInfo(1), { ok: false, errno: 'ESRCH' });
+    assert.equal(hv.physinfo().pagesFree, 1000 - 450);
+  });
+
+  test('claim: the competitor is refused instead, and the launch completes with no claim left', () => {
+    const { hv, launch } = race('claim');
+    assert.equal(launch.outcome, 'ok');
+    assert.equal(launch.endNs, 600_000_000);
+    const d = hv.domainInfo(1);
+    assert.ok(d.ok);
+    assert.equal(d.tot_pages, 600);
+    assert.equal(d.outstanding_pages, 0);
+    const competitor = hv.domainInfo(9);
+    assert.ok(competitor.ok);
+    assert.equal(competitor.tot_pages, 400, 'the competitor got only the 100 unclaimed pages');
+  });
+
+  test('claim: a launch that cannot be claimed fails fast, creating nothing', () => {
+    const hv = new Hypervisor({ pages: 1000 });
+    const b = new DomainBuilder(hv, { policy: 'claim', buildPagesPerS: 1000, buildBatchPages: 100 });
+    const launch = b.request(0, 'huge', 1, 1200, 1200);
+    assert.equal(launch.outcome, 'failed_fast');
+    assert.equal(launch.donePages, 0);
+    assert.deepEqual(hv.domainInfo(1), { ok: false, errno: 'ESRCH' });
+  });
+
+  test('none: fails fast when free + freeable is short at the start', () => {
+    const hv = new Hypervisor({ pages: 1000 });
+    const b = new DomainBuilder(hv, { policy: 'none', buildPagesPerS: 1000, buildBatchPages: 100 });
+    assert.equal(b.request(0, 'huge', 1, 1001, 1001).outcome, 'failed_fast');
+  });
+
+  test('reservation: launches are serialised; it still races with what the ledger cannot see', () => {
+    const { launch } = race('reservation');
+    assert.equal(launch.outcome, 'failed_midway');
+    const hv = new Hypervisor({ pages: 1000 });
+    const b = new DomainBuilder(hv, { policy: 'reservation', buildPagesPerS: 1000, buildBatchPages: 100 });
+    const first = b.request(0, 'a', 1, 300, 300);
+    const second = b.request(0, 'b', 2, 300, 300);
+    assert.equal(first.outcome, 'building');
+    assert.equal(second.outcome, 'queued');
+    assert.equal(b.nextQueued(), null, 'nothing starts while one builds');
+    let t: number | null = 0;
+    while (t !== null) t = b.step(t, first);
+    assert.equal(first.outcome, 'ok');
+    assert.equal(b.nextQueued(), second);
+  });
+
+  test('the toolstack dying after its claim leaves the claim outstanding until destroy', () => {
+    const hv = new Hypervisor({ pages: 1000 });
+    const b = new DomainBuilder(hv, { policy: 'claim', buildPagesPerS: 1000, buildBatchPages: 100 });
+    const launch = b.request(0, 'a', 1, 500, 500);
+    b.step(0, launch);
+    b.abandon(100_000_000, launch);
+    assert.equal(launch.outcome, 'abandoned');
+    assert.equal(hv.physinfo().pagesOutstanding, 400);
+    hv.domainDestroy(1);
+    assert.equal(hv.physinfo().pagesOutstanding, 0);
+  });
+});
