@@ -1,8 +1,33 @@
 // The `hypermem` command line. The only layer that touches the process:
 // arguments, standard streams, exit status.
 
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { replayCommand, UserError } from './replay.ts';
+import { replayCommand } from './replay.ts';
+import { UserError } from './errors.ts';
+import { compareCommand, load, runCommand } from './run.ts';
+import { validateCommand } from './validate.ts';
+import { table } from '../report/text.ts';
+
+const examplesDir = fileURLToPath(new URL('../../examples/', import.meta.url));
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function examplesCommand(): number {
+  const files = readdirSync(examplesDir).filter((f) => f.endsWith('.yaml')).sort();
+  const rows = files.map((f) => {
+    try {
+      return [`examples/${f}`, load(`${examplesDir}${f}`, []).description];
+    } catch (e) {
+      return [`examples/${f}`, `(does not load: ${(e as Error).message})`];
+    }
+  });
+  process.stdout.write(table(['scenario', 'what it shows'], rows));
+  return 0;
+}
 
 function program(): Command {
   const cli = new Command('hypermem')
@@ -10,6 +35,46 @@ function program(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
+  cli
+    .command('run')
+    .description('simulate a scenario and report what happened')
+    .argument('<scenario>', 'a scenario YAML file (see `hypermem examples`)')
+    .option('--seed <n>', 'override the scenario seed')
+    .option('--set <path=value>', 'override a scenario field, e.g. toolstack.policy=none (repeatable)', collect, [])
+    .option('--json', 'print the summary as one JSON object')
+    .option('--out <dir>', 'write summary.json, timeseries.csv, events.jsonl and report.html to DIR')
+    .option('--quiet', 'print nothing but errors (and --json)')
+    .option('--verify', 're-check every invariant after every event (slow); exit 3 on a violation')
+    .action((file: string, options) => {
+      process.exitCode = runCommand(file, options);
+    });
+  cli
+    .command('compare')
+    .description('run a scenario once per value of one field and show the results side by side')
+    .argument('<scenario>', 'a scenario YAML file')
+    .option('--set <path=a,b,c>', 'the field and the values to compare (one), plus any path=value overrides', collect, [])
+    .option('--seed <n>', 'override the scenario seed')
+    .option('--json', 'print an array of summaries, one per value')
+    .option('--out <dir>', 'write the summaries, time series and a side-by-side report to DIR')
+    .option('--quiet', 'print nothing but errors (and --json)')
+    .option('--verify', 're-check every invariant after every event (slow)')
+    .action((file: string, options) => {
+      process.exitCode = compareCommand(file, options);
+    });
+  cli
+    .command('validate')
+    .description('check a scenario file and say what it describes')
+    .argument('<scenario>', 'a scenario YAML file')
+    .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
+    .action((file: string, options: { set: string[] }) => {
+      process.exitCode = validateCommand(file, options.set);
+    });
+  cli
+    .command('examples')
+    .description('list the bundled scenarios, one line each')
+    .action(() => {
+      process.exitCode = examplesCommand();
+    });
   cli
     .command('replay')
     .description('run hypercalls from a JSONL file (one request per line), print one JSON result per line')

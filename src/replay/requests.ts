@@ -16,6 +16,9 @@ const tmemHostOptions = z.strictObject({
   dedup: bool.optional(),
   tze: bool.optional(),
   compress: bool.optional(),
+  store: z.enum(['bytes', 'synthetic'], { error: 'expected "bytes" or "synthetic"' }).optional(),
+  shared_auth: bool.optional(),
+  low_mem_pages: count.optional(),
 });
 
 export const engineSchemas = {

@@ -61,6 +61,8 @@ export class ReplaySession {
     if (this.hv === null) return this.lineError(lineNo, 'the first request must be {"op":"host","pages":…}');
     for (const ext of this.extensions) {
       const result = ext.execute(request);
+      // An extension reports a line error (input it could only check against the host) as {ok:false, error}.
+      if (result !== undefined && result.ok === false && typeof result.error === 'string') return this.lineError(lineNo, result.error);
       if (result !== undefined) return { result, lineError: false };
     }
     return { result: this.executeEngine(this.hv, request as EngineRequest), lineError: false };

@@ -25,6 +25,14 @@ export type AnonProfile =
   | { profile: 'spikes'; levelPercent: number; peakPercent: number; everyNs: number; lengthNs: number; jitterNs: number }
   | { profile: 'trace'; levelPercent: number; file: string; scalePercent: number; offsetNs: number };
 
+/** How the workload touches its anonymous pages (a swapped-out page touched is swapped in). */
+export interface AnonAccess {
+  /** Anonymous page accesses per second. */
+  ratePerS: number;
+  /** Zipf skew over the anonymous pages, 0 = uniform. */
+  zipf: number;
+}
+
 export interface FilesSpec {
   workingSetPages: number;
   /** Page accesses per second. */
@@ -56,7 +64,7 @@ export interface GuestSpec {
   frontswap: boolean;
   diskLatencyNs: number;
   selfballoon: SelfballoonSpec;
-  workload: { anon: AnonProfile; files: FilesSpec; contents: ContentsSpec };
+  workload: { anon: AnonProfile & AnonAccess; files: FilesSpec; contents: ContentsSpec };
 }
 
 export type TimelineAction =

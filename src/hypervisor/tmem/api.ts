@@ -47,6 +47,26 @@ export interface TmemHostOptions {
   compress: boolean;
   /** 'bytes' (real contents) or 'synthetic' (fingerprints). */
   store: 'bytes' | 'synthetic';
+  /**
+   * Joining a shared pool needs a per-client authorisation of its UUID
+   * (control `shared_auth`). Default false: anyone may join (Xen 4.3's default).
+   */
+  sharedAuth?: boolean;
+  /**
+   * Before a put, tmem evicts ephemeral pages until this many pages are free
+   * (Xen: tmem_ensure_avail_pages, 1 MiB). Default: 256 pages, scaled down to
+   * 1/128 of the host (at least 4) on hosts smaller than 128 MiB.
+   */
+  lowMemPages?: number;
+  /** Xen's client_over_quota inequality exactly as coded (see docs/tmem.md). Default false. */
+  overQuotaAsCoded?: boolean;
+}
+
+/** A handle of a stored page, as save/migration enumerates them. */
+export interface TmemHandle {
+  pool: number;
+  oid: [number, number, number];
+  index: number;
 }
 
 export type TmemControlSubop =
@@ -57,7 +77,11 @@ export type TmemControlSubop =
   | 'set_weight'
   | 'set_cap'
   | 'set_compress'
-  | 'list';
+  | 'list'
+  | 'shared_auth'
+  | 'save_begin'
+  | 'save_end'
+  | 'enumerate';
 
 /** The hypercalls. `caller` is the calling domain (a guest acts only on its own client). */
 export interface TmemOps {

@@ -1,0 +1,170 @@
+// `hypermem run` and `hypermem compare`: load a scenario, run the simulator,
+// print a summary (a table, or --json), and optionally write the run's files
+// to --out DIR (written to a temporary folder first and renamed into place, so
+// a failed run leaves no half-written DIR).
+
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import cliProgress from 'cli-progress';
+import { loadScenario, ScenarioError } from '../scenario/load.ts';
+import type { Scenario } from '../scenario/types.ts';
+import { Simulation, type RunResult } from '../sim/simulation.ts';
+import type { Summary } from '../sim/metrics.ts';
+import { eventsJsonl, timeseriesCsv } from '../report/files.ts';
+import { compareTable, runTable } from '../report/text.ts';
+import { UserError } from './errors.ts';
+
+export interface RunOptions {
+  seed?: string;
+  set?: string[];
+  json?: boolean;
+  out?: string;
+  quiet?: boolean;
+  verify?: boolean;
+}
+
+/** Parses --seed: an integer, or a clear error. */
+function parseSeed(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new UserError(`--seed: expected an integer, found ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+export function load(file: string, sets: string[], seed?: number): Scenario {
+  try {
+    const scenario = loadScenario(file, sets);
+    if (seed !== undefined) scenario.seed = seed;
+    return scenario;
+  } catch (e) {
+    if (e instanceof ScenarioError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+/** Runs one scenario with a progress bar on a TTY (unless quiet or json). */
+export function simulate(scenario: Scenario, options: { quiet: boolean; verify: boolean; label?: string }): RunResult {
+  const showBar = !options.quiet && process.stderr.isTTY === true;
+  const startedMs = Date.now();
+  let bar: cliProgress.SingleBar | null = null;
+  const sim = new Simulation(scenario, {
+    verify: options.verify,
+    onProgress: (simNs, durationNs) => {
+      if (!showBar) return;
+      if (bar === null && Date.now() - startedMs > 300) {
+        bar = new cliProgress.SingleBar(
+          { format: `${options.label ?? scenario.name} [{bar}] {percentage}% | simulated {sim} of {total_sim} | {eta}s left`, stream: process.stderr, hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(1000, 0, { sim: fmtDuration(simNs), total_sim: fmtDuration(durationNs) });
+      }
+      bar?.update(Math.floor((simNs / durationNs) * 1000), { sim: fmtDuration(simNs), total_sim: fmtDuration(durationNs) });
+    },
+  });
+  try {
+    return sim.run();
+  } finally {
+    (bar as cliProgress.SingleBar | null)?.stop();
+  }
+}
+
+export function fmtDuration(ns: number): string {
+  const s = ns / 1e9;
+  if (s < 120) return `${s.toFixed(1)}s`;
+  if (s < 7200) return `${(s / 60).toFixed(1)}min`;
+  return `${(s / 3600).toFixed(1)}h`;
+}
+
+/** Writes the run's files into DIR atomically: everything or nothing. */
+export function writeOut(dir: string, files: Record<string, string>): void {
+  const target = resolve(dir);
+  const parent = dirname(target);
+  if (!existsSync(parent)) mkdirSync(parent, { recursive: true });
+  if (existsSync(target)) {
+    // Replace only a folder hypermem wrote before; never clobber anything else.
+    if (!existsSync(`${target}/summary.json`)) {
+      throw new UserError(`--out ${dir}: the folder exists and is not a hypermem output folder; choose another`);
+    }
+  }
+  const tmp = mkdtempSync(`${parent}/.${basename(target)}.tmp-`);
+  try {
+    for (const [name, content] of Object.entries(files)) writeFileSync(`${tmp}/${name}`, content);
+    if (existsSync(target)) rmSync(target, { recursive: true, force: true });
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+export function runFiles(result: RunResult, scenario: Scenario): Record<string, string> {
+  return {
+    'summary.json': JSON.stringify(result.summary, null, 2) + '\n',
+    'timeseries.csv': timeseriesCsv(result.samples, scenario),
+    'events.jsonl': eventsJsonl(result.events),
+  };
+}
+
+export function runCommand(file: string, options: RunOptions, extraFiles?: (r: RunResult, s: Scenario) => Record<string, string>): number {
+  const scenario = load(file, options.set ?? [], parseSeed(options.seed));
+  const result = simulate(scenario, { quiet: options.quiet === true || options.json === true, verify: options.verify === true });
+  if (options.out !== undefined) {
+    writeOut(options.out, { ...runFiles(result, scenario), ...(extraFiles?.(result, scenario) ?? {}) });
+  }
+  if (options.json === true) {
+    process.stdout.write(JSON.stringify(result.summary) + '\n');
+  } else if (options.quiet !== true) {
+    process.stdout.write(runTable(result.summary, scenario));
+    if (options.out !== undefined) process.stdout.write(`\nwrote ${options.out}/ (summary.json, timeseries.csv, events.jsonl${extraFiles ? ', report.html' : ''})\n`);
+  }
+  return result.summary.invariant_violations > 0 ? 3 : 0;
+}
+
+/** Splits `path=a,b,c` into the path and its values. */
+export function parseCompareSet(text: string): { path: string; values: string[] } {
+  const eq = text.indexOf('=');
+  if (eq <= 0 || eq === text.length - 1) throw new UserError(`--set ${text}: expected path=a,b,c`);
+  const values = text.slice(eq + 1).split(',');
+  if (values.some((v) => v.trim() === '')) throw new UserError(`--set ${text}: an empty value in the list`);
+  return { path: text.slice(0, eq), values };
+}
+
+export interface CompareVariant {
+  label: string;
+  scenario: Scenario;
+  result: RunResult;
+}
+
+export function compareCommand(
+  file: string,
+  options: RunOptions,
+  extraFiles?: (variants: CompareVariant[]) => Record<string, string>,
+): number {
+  const sets = options.set ?? [];
+  const listed = sets.filter((s) => s.includes(','));
+  if (listed.length !== 1) throw new UserError('compare: give exactly one --set path=a,b,c with the values to compare (other --set path=value are applied to every run)');
+  const { path, values } = parseCompareSet(listed[0]);
+  const fixed = sets.filter((s) => s !== listed[0]);
+  const seed = parseSeed(options.seed);
+  // Load every variant first, so a bad value fails before any run.
+  const scenarios = values.map((v) => ({ label: `${path}=${v}`, scenario: load(file, [...fixed, `${path}=${v}`], seed) }));
+  const variants: CompareVariant[] = scenarios.map(({ label, scenario }) => ({
+    label,
+    scenario,
+    result: simulate(scenario, { quiet: options.quiet === true || options.json === true, verify: options.verify === true, label }),
+  }));
+  const summaries: (Summary & { variant: string })[] = variants.map((v) => ({ variant: v.label, ...v.result.summary }));
+  if (options.out !== undefined) {
+    const files: Record<string, string> = { 'summary.json': JSON.stringify(summaries, null, 2) + '\n' };
+    variants.forEach((v, i) => {
+      for (const [name, content] of Object.entries(runFiles(v.result, v.scenario))) {
+        if (name !== 'summary.json') files[`${i + 1}-${name}`] = content;
+      }
+    });
+    writeOut(options.out, { ...files, ...(extraFiles?.(variants) ?? {}) });
+  }
+  if (options.json === true) process.stdout.write(JSON.stringify(summaries) + '\n');
+  else if (options.quiet !== true) process.stdout.write(compareTable(variants.map((v) => ({ label: v.label, summary: v.result.summary }))));
+  return summaries.some((s) => s.invariant_violations > 0) ? 3 : 0;
+}

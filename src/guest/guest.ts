@@ -1,0 +1,737 @@
+// A Linux guest under Xen, as its memory manager sees it (SEMANTICS.md §5,
+// notes in docs/guest.md): RAM it owns, a kernel reserve, anonymous memory
+// driven by the workload's Committed_AS, a page cache of file pages, a swap
+// device, the cleancache and frontswap frontends on tmem, the balloon driver
+// and self-ballooning. The guest talks to the hypervisor only through
+// hypercalls (populate_physmap, decrease_reservation, tmem ops, domain info).
+//
+// Memory: ram = reserve + anonResident + pageCache + free, free >= 0 always.
+// Reclaim (when a page is needed and none is free, in batches of
+// SWAP_CLUSTER_MAX) splits between the file and anonymous LRUs in proportion
+// to swappiness x size (get_scan_count's SCAN_FRACT): file pages leave from
+// the inactive tail (dirty ones are written back first) and go to cleancache;
+// anonymous pages leave from the LRU tail to frontswap if tmem takes them,
+// else to the swap disk. When neither is possible the kernel is out of
+// memory: an OOM event.
+
+import type { Hypervisor } from '../hypervisor/hypervisor.ts';
+import type { SyntheticPage, TmemOps } from '../hypervisor/tmem/api.ts';
+import { assert, assertCount } from '../lib/assert.ts';
+import type { Prng } from '../lib/prng.ts';
+import { Balloon, type BalloonHost } from './balloon.ts';
+import { Cleancache } from './cleancache.ts';
+import type { GuestConfig } from './config.ts';
+import { ContentModel, newSyntheticPage, samePage } from './content.ts';
+import { Disk } from './disk.ts';
+import { Frontswap } from './frontswap.ts';
+import { IndexLists, NONE } from './lists.ts';
+import { PageCache } from './pagecache.ts';
+import { defaultReservedPages, FrontswapSelfshrink, selfballoonGoal, selfballoonTarget, type SelfballoonParams } from './selfballoon.ts';
+import { SwapDevice } from './swap.ts';
+import { compileAnonProfile, compileFilePattern, ZipfSampler, type AnonDemand, type PageSampler } from './workload/index.ts';
+
+/** The first inode number of the image's files (ext4's first non-reserved inode is 11). */
+export const FIRST_INODE = 12;
+const SHARED_INODE_BASE = 0x80000000;
+const ANON_LIST = 0;
+
+export interface GuestMetrics {
+  domid: number;
+  name: string;
+  ramPages: number;
+  balloonTargetPages: number;
+  maxPfnPages: number;
+  kernelReservePages: number;
+  /** Committed_AS: the workload's anonymous demand now. */
+  committedPages: number;
+  /** Anonymous pages allocated (resident + swapped). */
+  anonPages: number;
+  anonResidentPages: number;
+  anonSwappedPages: number;
+  pageCachePages: number;
+  pageCacheDirtyPages: number;
+  freePages: number;
+  cleancache: { puts: number; gets: number; hits: number; invalidates: number };
+  frontswap: { stores: number; loads: number; rejects: number; invalidates: number; pages: number; failedLoads: number; selfShrunkPages: number };
+  disk: { fileReads: number; fileWrites: number; swapReads: number; swapWrites: number; busyNs: number };
+  swap: { usedSlots: number; freeSlots: number };
+  fileAccesses: number;
+  fileHits: number;
+  anonAccesses: number;
+  swapIns: number;
+  swapOuts: number;
+  evictedCleanPages: number;
+  evictedDirtyPages: number;
+  oomEvents: number;
+  oomKilledPages: number;
+  balloon: { inflatedPages: number; deflatedPages: number; failedPasses: number; scheduleDelayS: number };
+  selfballoon: { active: boolean; ticks: number; lastGoalPages: number; lastTargetPages: number };
+  pageCacheMetadataBytes: number;
+}
+
+export class Guest {
+  readonly domid: number;
+  private ramPages: number;
+  readonly maxPfn: number;
+  readonly reservePages: number;
+  private bootNs = 0;
+  private booted = false;
+
+  // Anonymous memory: page ids 0..anonPages-1; resident ones on the LRU.
+  private anonPages = 0;
+  private anonResident = 0;
+  private anonSlot: Uint32Array;
+  private anonGen: Uint32Array;
+  private readonly anonLru: IndexLists;
+  private demandPages = 0;
+
+  readonly pageCache = new PageCache(1024);
+  private readonly fileInode: Uint32Array;
+  private readonly fileGen: Uint32Array;
+  private readonly fileImage: Uint8Array;
+  private readonly filesystems: number;
+  private readonly pagesPerFile: number;
+  private nextInodeSeq = 0;
+  /** Files recreated by unlink: inode -> file (image inodes map arithmetically). */
+  private readonly newInodeFile = new Map<number, number>();
+
+  readonly swap: SwapDevice;
+  readonly frontswap: Frontswap;
+  readonly cleancache: Cleancache;
+  readonly disk: Disk;
+  readonly balloon: Balloon;
+  private readonly selfshrink: FrontswapSelfshrink;
+  private readonly content: ContentModel;
+  private readonly sbParams: SelfballoonParams;
+  readonly selfballoonActive: boolean;
+
+  private readonly anonDemand: AnonDemand;
+  private readonly filePattern: PageSampler | null;
+  private readonly rngFile: Prng;
+  private readonly rngAnon: Prng;
+  private readonly rngOps: Prng;
+  private anonSampler: ZipfSampler | null = null;
+  private fileCarry = 0;
+  private anonCarry = 0;
+  private unlinkCarry = 0;
+  private truncateCarry = 0;
+  private anonReclaimCredit = 0;
+
+  private readonly scratch: SyntheticPage = newSyntheticPage();
+  private readonly expected: SyntheticPage = newSyntheticPage();
+  private readonly balloonHost: BalloonHost;
+
+  private readonly counters = {
+    fileAccesses: 0,
+    fileHits: 0,
+    anonAccesses: 0,
+    swapIns: 0,
+    swapOuts: 0,
+    evictedClean: 0,
+    evictedDirty: 0,
+    oomEvents: 0,
+    oomKilledPages: 0,
+    contentMismatches: 0,
+    selfShrunkPages: 0,
+    selfballoonTicks: 0,
+    lastGoalPages: 0,
+    lastTargetPages: 0,
+  };
+
+  constructor(
+    private readonly hv: Hypervisor,
+    private readonly tmem: TmemOps | null,
+    readonly config: GuestConfig,
+    rng: Prng,
+  ) {
+    this.domid = config.domid;
+    this.ramPages = config.memoryPages;
+    this.maxPfn = Math.max(config.memoryPages, config.maxmemPages);
+    this.reservePages = config.kernelReservePages;
+    this.anonSlot = new Uint32Array(1024).fill(NONE);
+    this.anonGen = new Uint32Array(1024);
+    this.anonLru = new IndexLists(1024, 1);
+
+    const file = config.workload.file;
+    const files = file?.files ?? 0;
+    this.filesystems = file?.filesystems ?? 1;
+    this.pagesPerFile = file?.pagesPerFile ?? 1;
+    this.fileInode = new Uint32Array(files);
+    this.fileGen = new Uint32Array(files);
+    this.fileImage = new Uint8Array(files).fill(1);
+    for (let f = 0; f < files; f++) this.fileInode[f] = FIRST_INODE + f;
+    this.nextInodeSeq = files;
+
+    const useTmem = tmem !== null;
+    this.swap = new SwapDevice(config.swapPages);
+    this.frontswap = new Frontswap(useTmem && config.frontswap ? tmem : null, this.domid, this.swap.type, config.swapPages);
+    const imageId = config.contents.imageId;
+    this.cleancache = new Cleancache(useTmem && config.cleancache ? tmem : null, this.domid, this.filesystems, config.cleancacheShared, (fs) =>
+      ((imageId >>> 0).toString(16).padStart(8, '0') + 'c1ea' + fs.toString(16).padStart(4, '0')).padEnd(32, '0'),
+    );
+    this.disk = new Disk(config.disk);
+    this.balloon = new Balloon(config.memoryPages, config.balloon);
+    const sb = config.selfballoon;
+    this.selfshrink = new FrontswapSelfshrink(sb.frontswapHysteresis, sb.frontswapInertia);
+    const tmemOn = useTmem && config.frontswap;
+    this.selfballoonActive = sb.enabled && (!sb.requireTmem || tmemOn);
+    this.sbParams = {
+      downHysteresis: sb.downHysteresis,
+      upHysteresis: sb.upHysteresis,
+      minUsablePages: sb.minUsablePages,
+      reservedPages: sb.reservedPages ?? defaultReservedPages(config.memoryPages, sb.reservedPercent),
+      selfShrinking: sb.selfShrinking && tmemOn,
+    };
+    // A shared (clustered) filesystem has the same file contents in every guest that mounts it.
+    const contents = config.cleancacheShared ? { ...config.contents, fileImageShare: 1 } : config.contents;
+    this.content = new ContentModel(contents, this.domid);
+
+    this.anonDemand = compileAnonProfile(config.workload.anon, config.maxmemPages);
+    this.filePattern = file === null ? null : compileFilePattern(file.pattern, file.files * file.pagesPerFile);
+    this.rngFile = rng.fork('guest-file');
+    this.rngAnon = rng.fork('guest-anon');
+    this.rngOps = rng.fork('guest-ops');
+
+    this.balloonHost = {
+      currentPages: () => this.ramPages,
+      maxPages: () => this.maxPfn,
+      inflate: (pages) => this.balloonInflate(pages),
+      deflate: (pages) => this.balloonDeflate(pages),
+    };
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** The toolstack already populated `memoryPages`; mount filesystems (cleancache pools) and swapon (frontswap pool). */
+  boot(nowNs: number): void {
+    assert(!this.booted, 'guest booted twice');
+    assertCount(nowNs, 'nowNs');
+    const info = this.hv.domainInfo(this.domid);
+    assert(info.ok, `guest ${this.config.name}: domain ${this.domid} does not exist`);
+    if (info.ok) {
+      assert(
+        info.tot_pages - info.tmem_pages === this.ramPages,
+        `guest ${this.config.name}: the domain owns ${info.tot_pages - info.tmem_pages} pages of RAM, config says ${this.ramPages}`,
+      );
+    }
+    this.booted = true;
+    this.bootNs = nowNs;
+    for (let fs = 0; fs < this.filesystems; fs++) this.cleancache.mount(fs);
+    if (this.config.swapPages > 0) this.frontswap.init();
+  }
+
+  /** Unmount (cleancache_invalidate_fs: the pool is destroyed) and mount again (a new pool). */
+  remount(fs: number): void {
+    assert(fs >= 0 && fs < this.filesystems, 'remount: no such filesystem');
+    const drop: number[] = [];
+    this.pageCache.forEachSlot((s) => {
+      if (this.pageCache.fsOf(s) === fs) drop.push(s);
+    });
+    for (const s of drop) {
+      if (this.pageCache.isDirty(s)) this.disk.fileWrite();
+      this.pageCache.remove(s);
+    }
+    this.cleancache.unmount(fs);
+    this.cleancache.mount(fs);
+  }
+
+  // ---------------------------------------------------------------- workload
+
+  /** Runs the workload from nowNs for dtNs, in steps of at most workload.stepNs. */
+  runWorkload(nowNs: number, dtNs: number): void {
+    assert(this.booted, 'runWorkload before boot');
+    assertCount(dtNs, 'dtNs');
+    const w = this.config.workload;
+    const f = w.file;
+    const end = nowNs + dtNs;
+    let t = nowNs;
+    // Bounded: each step advances by at least 1 ns and at most stepNs.
+    while (t < end) {
+      const step = Math.min(w.stepNs, end - t);
+      this.demandPages = this.anonDemand(t - this.bootNs);
+      this.setAnonPages(this.demandPages);
+      const stepS = step / 1e9;
+      if (f !== null) {
+        this.unlinkCarry += f.unlinksPerSec * stepS;
+        this.truncateCarry += f.truncatesPerSec * stepS;
+        for (; this.unlinkCarry >= 1; this.unlinkCarry--) this.unlinkFile(this.rngOps.nextInt(f.files));
+        for (; this.truncateCarry >= 1; this.truncateCarry--) this.truncateFile(this.rngOps.nextInt(f.files));
+        this.fileCarry += f.accessesPerSec * stepS;
+      }
+      this.anonCarry += w.anonAccessesPerSec * stepS;
+      const nFile = Math.floor(this.fileCarry);
+      const nAnon = this.anonPages > 0 ? Math.floor(this.anonCarry) : 0;
+      this.fileCarry -= nFile;
+      this.anonCarry -= Math.floor(this.anonCarry);
+      this.accessBatch(nFile, nAnon);
+      t += step;
+    }
+  }
+
+  /** nFile file accesses and nAnon anonymous accesses, evenly interleaved. */
+  private accessBatch(nFile: number, nAnon: number): void {
+    const total = nFile + nAnon;
+    if (total === 0) return;
+    const f = this.config.workload.file;
+    const pattern = this.filePattern;
+    const writeShare = f?.writeShare ?? 0;
+    if (nAnon > 0 && (this.anonSampler === null || this.anonSampler.n !== this.anonPages)) {
+      this.anonSampler = new ZipfSampler(this.anonPages, this.config.workload.anonSkew);
+    }
+    const ppf = this.pagesPerFile;
+    let filesDone = 0;
+    for (let i = 0; i < total; i++) {
+      const wantFiles = Math.floor(((i + 1) * nFile) / total);
+      if (wantFiles > filesDone && pattern !== null) {
+        filesDone++;
+        const p = pattern.next(this.rngFile);
+        const file = Math.floor(p / ppf);
+        const write = writeShare > 0 && this.rngFile.nextFloat() < writeShare;
+        this.accessFilePage(file, p - file * ppf, write);
+      } else if (this.anonPages > 0 && this.anonSampler !== null) {
+        this.accessAnonPage(this.anonSampler.sample(this.rngAnon));
+      }
+    }
+  }
+
+  /** One access to page `index` of file `file` through the page cache. */
+  accessFilePage(file: number, index: number, write: boolean): void {
+    assert(file >= 0 && file < this.fileInode.length && index >= 0 && index < this.pagesPerFile, 'file page out of range');
+    this.counters.fileAccesses++;
+    const inode = this.fileInode[file];
+    const pc = this.pageCache;
+    const s = pc.lookup(inode, index);
+    if (s !== NONE) {
+      this.counters.fileHits++;
+      pc.touch(s);
+      if (write) pc.setDirty(s, true);
+      return;
+    }
+    const fs = file % this.filesystems;
+    // Read the page in: cleancache first (do_mpage_readpage), else the disk.
+    if (this.cleancache.get(fs, inode, index, this.scratch)) {
+      this.expectFilePage(file, index);
+      if (!samePage(this.scratch, this.expected)) this.counters.contentMismatches++;
+    } else {
+      this.disk.fileRead();
+    }
+    if (this.freePages() < 1 && !this.ensureFree(1, true)) {
+      // No page for the cache: the data was read for this access only.
+      this.oom(0);
+      return;
+    }
+    pc.insert(inode, index, fs, write);
+  }
+
+  /** One touch of anonymous page `page` (swapped in if it is out). */
+  accessAnonPage(page: number): void {
+    assert(page >= 0 && page < this.anonPages, 'anonymous page out of range');
+    this.counters.anonAccesses++;
+    if (this.anonSlot[page] === NONE) {
+      this.anonLru.moveToHead(ANON_LIST, ANON_LIST, page);
+      return;
+    }
+    if (this.freePages() < 1 && !this.ensureFree(1, true)) {
+      this.oom(0);
+      return;
+    }
+    this.swapIn(page);
+  }
+
+  /** Sets the anonymous pages to `pages` (Committed_AS): new pages are allocated, the last ones freed. */
+  setAnonPages(pages: number): void {
+    assertCount(pages, 'anon pages');
+    this.demandPages = pages;
+    while (this.anonPages > pages) this.freeAnonPage(this.anonPages - 1);
+    if (this.anonPages < pages) this.growAnonArrays(pages);
+    while (this.anonPages < pages) {
+      if (this.freePages() < 1 && !this.ensureFree(1, true)) {
+        this.oom(pages - this.anonPages);
+        return;
+      }
+      const id = this.anonPages++;
+      this.anonSlot[id] = NONE;
+      this.anonLru.pushHead(ANON_LIST, id);
+      this.anonResident++;
+    }
+  }
+
+  /** Unlink a file and create a new one in its place (a new inode). */
+  unlinkFile(file: number): void {
+    this.dropFilePages(file);
+    this.newInodeFile.delete(this.fileInode[file]);
+    let inode = 0;
+    // Bounded: fewer files than inode numbers, so a free one is found within 2^16 tries.
+    for (let tries = 0; tries <= 0x10000; tries++) {
+      const seq = this.nextInodeSeq++;
+      inode = this.config.cleancacheShared
+        ? SHARED_INODE_BASE + (this.domid & 0x7fff) * 0x10000 + (seq & 0xffff)
+        : FIRST_INODE + (seq % (0xfffffff0 - FIRST_INODE));
+      if (!this.newInodeFile.has(inode) && this.fileOfInode(inode) < 0) break;
+    }
+    this.fileInode[file] = inode;
+    this.fileGen[file] = 0;
+    this.fileImage[file] = 0;
+    this.newInodeFile.set(this.fileInode[file], file);
+  }
+
+  /** Truncate a file to 0 and rewrite it (new contents, same inode; on a shared filesystem, an unlink). */
+  truncateFile(file: number): void {
+    if (this.config.cleancacheShared) return this.unlinkFile(file);
+    this.dropFilePages(file);
+    this.fileGen[file]++;
+  }
+
+  /** truncate_inode_pages: cached pages are invalidated (not put), then the inode. */
+  private dropFilePages(file: number): void {
+    const inode = this.fileInode[file];
+    const fs = file % this.filesystems;
+    const pc = this.pageCache;
+    for (let idx = 0; idx < this.pagesPerFile; idx++) {
+      const s = pc.lookup(inode, idx);
+      if (s === NONE) continue;
+      pc.remove(s);
+      this.cleancache.invalidatePage(fs, inode, idx);
+    }
+    this.cleancache.invalidateInode(fs, inode);
+  }
+
+  // ---------------------------------------------------------------- reclaim
+
+  /** Pages neither reserved nor used. */
+  freePages(): number {
+    return this.ramPages - this.reservePages - this.anonResident - this.pageCache.size;
+  }
+
+  /** Reclaims until `pages` are free; false when it cannot. Anonymous pages are swapped only if `allowSwap`. */
+  private ensureFree(pages: number, allowSwap: boolean): boolean {
+    let free = this.freePages();
+    if (free >= pages) return true;
+    const goal = Math.max(pages, free + this.config.reclaimBatchPages);
+    // Bounded: each reclaimOne frees one page or returns false.
+    while (free < goal) {
+      if (!this.reclaimOne(allowSwap)) break;
+      free++;
+    }
+    return free >= pages;
+  }
+
+  /**
+   * Reclaims one page. Which LRU it comes from follows get_scan_count's
+   * proportional split (SCAN_FRACT) without the rotation feedback: anon
+   * weighs swappiness x anon pages, file (200 - swappiness) x file pages; a
+   * deterministic credit turns the ratio into a sequence of choices. With no
+   * swap room (or `allowSwap` false) only file pages go; with no file pages
+   * only anonymous ones.
+   */
+  private reclaimOne(allowSwap: boolean): boolean {
+    const canSwap = allowSwap && this.swap.free > 0 && this.anonResident > 0;
+    const fileSize = this.pageCache.size;
+    if (canSwap && fileSize > 0) {
+      const sw = this.config.swappiness;
+      const wa = sw * this.anonResident;
+      const wf = (200 - sw) * fileSize;
+      this.anonReclaimCredit += wa / (wa + wf);
+      if (this.anonReclaimCredit >= 1) {
+        this.anonReclaimCredit -= 1;
+        return this.swapOutOne();
+      }
+      return this.dropFileOne();
+    }
+    if (fileSize > 0) return this.dropFileOne();
+    return canSwap && this.swapOutOne();
+  }
+
+  /** Drops the inactive file tail: written back first if dirty, then put to cleancache. */
+  private dropFileOne(): boolean {
+    const pc = this.pageCache;
+    const s = pc.reclaimCandidate();
+    if (s !== NONE) {
+      const inode = pc.inode[s];
+      const index = pc.index[s];
+      const fs = pc.fsOf(s);
+      if (pc.isDirty(s)) {
+        // Written back first, then dropped clean (pageout + __remove_mapping).
+        this.disk.fileWrite();
+        pc.setDirty(s, false);
+        this.counters.evictedDirty++;
+      } else {
+        this.counters.evictedClean++;
+      }
+      if (this.cleancache.enabled(fs)) {
+        const file = this.fileOfInode(inode);
+        assert(file >= 0, 'page cache holds a page of a file that no longer exists');
+        this.expectFilePage(file, index);
+        this.cleancache.put(fs, inode, index, this.expected);
+      }
+      pc.remove(s);
+      return true;
+    }
+    return false;
+  }
+
+  /** Swaps the anonymous LRU tail out: frontswap if tmem takes it, else the swap disk. */
+  private swapOutOne(): boolean {
+    const victim = this.anonLru.tail(ANON_LIST);
+    if (victim === NONE) return false;
+    const off = this.swap.alloc(victim);
+    if (off === NONE) return false;
+    this.content.anonPage(victim, this.anonGen[victim], this.expected);
+    if (!this.frontswap.store(off, this.expected)) this.disk.swapWrite();
+    this.anonLru.remove(ANON_LIST, victim);
+    this.anonSlot[victim] = off;
+    this.anonResident--;
+    this.counters.swapOuts++;
+    return true;
+  }
+
+  /** Brings a swapped page back (a free page must exist): frontswap load, else the disk; frees the slot. */
+  private swapIn(page: number): void {
+    assert(this.freePages() >= 1, 'swap-in without a free page');
+    const off = this.anonSlot[page];
+    assert(off !== NONE && this.swap.owner[off] === page, 'swap-in of a page not in swap');
+    if (this.frontswap.test(off)) {
+      if (this.frontswap.load(off, this.scratch)) {
+        this.content.anonPage(page, this.anonGen[page], this.expected);
+        if (!samePage(this.scratch, this.expected)) this.counters.contentMismatches++;
+      } else {
+        this.disk.swapRead();
+      }
+    } else {
+      this.disk.swapRead();
+    }
+    this.frontswap.invalidatePage(off);
+    this.swap.release(off);
+    this.anonSlot[page] = NONE;
+    this.anonLru.pushHead(ANON_LIST, page);
+    this.anonResident++;
+    this.counters.swapIns++;
+  }
+
+  private freeAnonPage(page: number): void {
+    assert(page === this.anonPages - 1, 'anonymous pages are freed from the top');
+    const off = this.anonSlot[page];
+    if (off === NONE) {
+      this.anonLru.remove(ANON_LIST, page);
+      this.anonResident--;
+    } else {
+      // swap_entry_free -> frontswap_invalidate_page.
+      this.frontswap.invalidatePage(off);
+      this.swap.release(off);
+      this.anonSlot[page] = NONE;
+    }
+    this.anonGen[page]++;
+    this.anonPages--;
+  }
+
+  private growAnonArrays(pages: number): void {
+    let cap = this.anonSlot.length;
+    if (pages <= cap) return;
+    while (cap < pages) cap *= 2;
+    const slot = new Uint32Array(cap).fill(NONE);
+    slot.set(this.anonSlot);
+    const gen = new Uint32Array(cap);
+    gen.set(this.anonGen);
+    this.anonSlot = slot;
+    this.anonGen = gen;
+    this.anonLru.grow(cap);
+  }
+
+  private oom(killedPages: number): void {
+    this.counters.oomEvents++;
+    this.counters.oomKilledPages += killedPages;
+  }
+
+  private expectFilePage(file: number, index: number): void {
+    this.content.filePage(this.fileInode[file], index, this.fileGen[file], this.fileImage[file] === 1, this.expected);
+  }
+
+  /** The file currently holding `inode`, or -1. Image inodes map directly; others are searched. */
+  private fileOfInode(inode: number): number {
+    const f = inode - FIRST_INODE;
+    if (f >= 0 && f < this.fileInode.length && this.fileInode[f] === inode) return f;
+    return this.newInodeFile.get(inode) ?? -1;
+  }
+
+  // ---------------------------------------------------------------- balloon
+
+  /** Toolstack mem-set (xenstore memory/target). */
+  setBalloonTarget(pages: number): void {
+    this.balloon.setTarget(pages);
+  }
+
+  /** The balloon worker: null when the target is reached, else the delay before it wants to run again. */
+  balloonWork(_nowNs: number): number | null {
+    assert(this.booted, 'balloonWork before boot');
+    return this.balloon.work(this.balloonHost);
+  }
+
+  /** decrease_reservation(GFP_BALLOON): allocate guest pages (reclaiming, no OOM) and hand them back. */
+  private balloonInflate(pages: number): number {
+    this.ensureFree(pages, true);
+    const got = Math.min(pages, Math.max(0, this.freePages()));
+    if (got === 0) return 0;
+    const r = this.hv.decreaseReservation(this.domid, got, this.domid);
+    assert(r.ok && r.done === got, `guest ${this.config.name}: decrease_reservation of ${got} pages did not complete`);
+    this.ramPages -= got;
+    return got;
+  }
+
+  /** increase_reservation: XENMEM_populate_physmap; keeps what it got. */
+  private balloonDeflate(pages: number): number {
+    const r = this.hv.populatePhysmap(this.domid, pages, this.domid);
+    this.ramPages += r.done;
+    return r.done;
+  }
+
+  // ---------------------------------------------------------------- self-ballooning
+
+  /** One selfballoon_process pass: sets the balloon target, then frontswap self-shrinking. */
+  selfballoonTick(_nowNs: number): void {
+    assert(this.booted, 'selfballoonTick before boot');
+    if (!this.selfballoonActive && !this.sbParams.selfShrinking) return;
+    this.counters.selfballoonTicks++;
+    if (this.selfballoonActive) {
+      const state = {
+        curPages: this.ramPages,
+        committedPages: this.demandPages,
+        totalreservePages: this.reservePages,
+        frontswapPages: this.frontswap.pages,
+        maxPfn: this.maxPfn,
+      };
+      this.counters.lastGoalPages = selfballoonGoal(state, this.sbParams);
+      const tgt = selfballoonTarget(state, this.sbParams);
+      this.counters.lastTargetPages = tgt;
+      // balloon_set_new_target(tgt + current_pages - totalram_pages): the two coincide here.
+      this.balloon.setTarget(tgt);
+    }
+    if (this.sbParams.selfShrinking) {
+      const tgt = this.selfshrink.tick(this.frontswap.pages);
+      if (tgt !== null) this.frontswapShrink(tgt);
+    }
+  }
+
+  /**
+   * frontswap_shrink: a partial swapoff of frontswap pages (lowest slots
+   * first) until `targetPages` remain, bringing each page back into RAM. It
+   * only uses memory it can get by dropping page cache, never by swapping.
+   */
+  frontswapShrink(targetPages: number): void {
+    let need = this.frontswap.pages - targetPages;
+    let off = 0;
+    while (need > 0) {
+      off = this.frontswap.nextSet(off);
+      if (off < 0) break;
+      if (this.freePages() < 1 && !this.ensureFree(1, false)) break;
+      this.swapIn(this.swap.owner[off]);
+      this.counters.selfShrunkPages++;
+      need--;
+    }
+  }
+
+  /**
+   * swapoff: every swapped page back into RAM (try_to_unuse), then
+   * frontswap_invalidate_area. False (nothing invalidated) when RAM cannot
+   * hold them, as swapoff fails with ENOMEM.
+   */
+  swapoff(): boolean {
+    for (let off = 1; off <= this.swap.pages; off++) {
+      const page = this.swap.owner[off];
+      if (page === NONE) continue;
+      if (this.freePages() < 1 && !this.ensureFree(1, false)) return false;
+      this.swapIn(page);
+    }
+    this.frontswap.invalidateArea();
+    return true;
+  }
+
+  // ---------------------------------------------------------------- observation
+
+  metrics(): GuestMetrics {
+    const c = this.counters;
+    const cc = this.cleancache.stats;
+    const fs = this.frontswap.stats;
+    const d = this.disk.stats;
+    const b = this.balloon.stats;
+    return {
+      domid: this.domid,
+      name: this.config.name,
+      ramPages: this.ramPages,
+      balloonTargetPages: this.balloon.targetPages,
+      maxPfnPages: this.maxPfn,
+      kernelReservePages: this.reservePages,
+      committedPages: this.demandPages,
+      anonPages: this.anonPages,
+      anonResidentPages: this.anonResident,
+      anonSwappedPages: this.anonPages - this.anonResident,
+      pageCachePages: this.pageCache.size,
+      pageCacheDirtyPages: this.pageCache.dirty,
+      freePages: this.freePages(),
+      cleancache: { puts: cc.puts, gets: cc.gets, hits: cc.hits, invalidates: cc.invalidates },
+      frontswap: {
+        stores: fs.stores,
+        loads: fs.loads,
+        rejects: fs.rejects,
+        invalidates: fs.invalidates,
+        pages: this.frontswap.pages,
+        failedLoads: fs.failedLoads,
+        selfShrunkPages: c.selfShrunkPages,
+      },
+      disk: { fileReads: d.fileReads, fileWrites: d.fileWrites, swapReads: d.swapReads, swapWrites: d.swapWrites, busyNs: d.busyNs },
+      swap: { usedSlots: this.swap.used, freeSlots: this.swap.free },
+      fileAccesses: c.fileAccesses,
+      fileHits: c.fileHits,
+      anonAccesses: c.anonAccesses,
+      swapIns: c.swapIns,
+      swapOuts: c.swapOuts,
+      evictedCleanPages: c.evictedClean,
+      evictedDirtyPages: c.evictedDirty,
+      oomEvents: c.oomEvents,
+      oomKilledPages: c.oomKilledPages,
+      balloon: { inflatedPages: b.inflatedPages, deflatedPages: b.deflatedPages, failedPasses: b.failedPasses, scheduleDelayS: this.balloon.scheduleDelayS },
+      selfballoon: { active: this.selfballoonActive, ticks: c.selfballoonTicks, lastGoalPages: c.lastGoalPages, lastTargetPages: c.lastTargetPages },
+      pageCacheMetadataBytes: this.pageCache.metadataBytes(),
+    };
+  }
+
+  /** Whole-structure checks; empty when everything holds. */
+  violations(): string[] {
+    const name = `guest ${this.config.name}`;
+    const out: string[] = [];
+    out.push(...this.pageCache.violations().map((v) => `${name}: ${v}`));
+    out.push(...this.swap.violations().map((v) => `${name}: ${v}`));
+    if (this.freePages() < 0) out.push(`${name}: reserve + anon + page cache exceed RAM by ${-this.freePages()}`);
+    const info = this.hv.domainInfo(this.domid);
+    if (info.ok && info.tot_pages - info.tmem_pages !== this.ramPages) {
+      out.push(`${name}: RAM ${this.ramPages} but the domain owns ${info.tot_pages - info.tmem_pages} RAM pages`);
+    }
+    // Anonymous pages: each resident one on the LRU, each swapped one owning its slot; none lost.
+    let resident = 0;
+    let swapped = 0;
+    for (let id = 0; id < this.anonPages; id++) {
+      const off = this.anonSlot[id];
+      if (off === NONE) resident++;
+      else {
+        swapped++;
+        if (off > this.swap.pages || this.swap.owner[off] !== id) out.push(`${name}: anon page ${id} in slot ${off} owned by ${this.swap.owner[off]}`);
+      }
+    }
+    out.push(
+      ...this.anonLru.check(ANON_LIST, `${name}: anon LRU`, (id) =>
+        id < this.anonPages && this.anonSlot[id] === NONE ? null : `page ${id} on the LRU but not resident`,
+      ),
+    );
+    if (resident !== this.anonResident) out.push(`${name}: ${resident} anon pages resident, counted ${this.anonResident}`);
+    if (swapped !== this.swap.used) out.push(`${name}: ${swapped} anon pages swapped, ${this.swap.used} slots used`);
+    // Shadow bitmap == pages in tmem, bits only on used slots.
+    if (this.frontswap.popcount() !== this.frontswap.pages) {
+      out.push(`${name}: frontswap bitmap has ${this.frontswap.popcount()} bits, counted ${this.frontswap.pages} pages`);
+    }
+    for (let off = this.frontswap.nextSet(0); off >= 0; off = this.frontswap.nextSet(off + 1)) {
+      if (off > this.swap.pages || this.swap.owner[off] === NONE) out.push(`${name}: frontswap bit set on free slot ${off}`);
+    }
+    if (this.counters.contentMismatches !== 0) out.push(`${name}: ${this.counters.contentMismatches} pages came back from tmem with other contents`);
+    if (this.frontswap.stats.failedLoads !== 0) out.push(`${name}: ${this.frontswap.stats.failedLoads} frontswap loads missed (persistent data lost)`);
+    return out;
+  }
+}

@@ -1,0 +1,293 @@
+// The guest page cache: file pages keyed by (inode, page index), on two LRU
+// lists as in Linux (mm/workingset.c, mm/vmscan.c): a page enters the inactive
+// list when read in, a second access promotes it to the active list, and
+// reclaim takes pages from the inactive tail, refilling the inactive list from
+// the active tail when the inactive list is smaller (inactive_list_is_low with
+// ratio 1). Sequential scans therefore wash through the inactive list without
+// pushing the hot working set out.
+//
+// Layout (DESIGN.md "Data structures"): struct of arrays per slot — inode u32,
+// index u32, prev/next u32 (IndexLists; free slots are chained through `next`),
+// flags u8 — and an open-addressing table (inode, index) -> slot with linear
+// probing, backward-shift deletion and load <= 1/2 (2 u32 buckets per slot).
+// That is 25 bytes per slot. Everything grows by doubling; nothing is
+// allocated per page.
+
+import { assert } from '../lib/assert.ts';
+import { IndexLists, NONE } from './lists.ts';
+
+export const LIST_INACTIVE = 0;
+export const LIST_ACTIVE = 1;
+
+// flags: bit 0 in use, bit 1 active list, bit 2 dirty, bits 4..7 filesystem.
+const F_USED = 1;
+const F_ACTIVE = 2;
+const F_DIRTY = 4;
+const FS_SHIFT = 4;
+export const MAX_FILESYSTEMS = 16;
+
+/** Bytes of metadata per page-cache slot (arrays only, table at its maximum load). */
+export const PAGECACHE_BYTES_PER_SLOT = 4 + 4 + 4 + 4 + 1 + 2 * 4;
+
+function hashKey(inode: number, index: number): number {
+  let h = Math.imul(inode ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 0x7f4a7c15, 0xc2b2ae35);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 12;
+  return h >>> 0;
+}
+
+export class PageCache {
+  inode: Uint32Array;
+  index: Uint32Array;
+  flags: Uint8Array;
+  /** Head of the chain of free slots (linked through lists.next), NONE when full. */
+  private freeHead = NONE;
+  private freeCount = 0;
+  private table: Uint32Array;
+  private tableMask: number;
+  readonly lists: IndexLists;
+  private dirtyPages = 0;
+
+  constructor(initialSlots = 1024) {
+    assert(initialSlots > 0, 'page cache needs at least one slot');
+    this.inode = new Uint32Array(initialSlots);
+    this.index = new Uint32Array(initialSlots);
+    this.flags = new Uint8Array(initialSlots);
+    this.lists = new IndexLists(initialSlots, 2);
+    this.chainFree(0, initialSlots);
+    this.table = new Uint32Array(tableSizeFor(initialSlots)).fill(NONE);
+    this.tableMask = this.table.length - 1;
+  }
+
+  get capacity(): number {
+    return this.inode.length;
+  }
+
+  /** Pages cached (both lists). */
+  get size(): number {
+    return this.lists.count(LIST_INACTIVE) + this.lists.count(LIST_ACTIVE);
+  }
+
+  get inactivePages(): number {
+    return this.lists.count(LIST_INACTIVE);
+  }
+
+  get activePages(): number {
+    return this.lists.count(LIST_ACTIVE);
+  }
+
+  get dirty(): number {
+    return this.dirtyPages;
+  }
+
+  /** Bytes held by the metadata arrays. */
+  metadataBytes(): number {
+    return (
+      this.inode.byteLength +
+      this.index.byteLength +
+      this.flags.byteLength +
+      this.lists.prev.byteLength +
+      this.lists.next.byteLength +
+      this.table.byteLength
+    );
+  }
+
+  /** The slot caching (inode, index), or NONE. */
+  lookup(inode: number, index: number): number {
+    let b = hashKey(inode, index) & this.tableMask;
+    for (;;) {
+      const s = this.table[b];
+      if (s === NONE) return NONE;
+      if (this.inode[s] === inode && this.index[s] === index) return s;
+      b = (b + 1) & this.tableMask;
+    }
+  }
+
+  /** Adds a page that is not cached, at the head of the inactive list. */
+  insert(inode: number, index: number, fs: number, dirty: boolean): number {
+    assert(fs >= 0 && fs < MAX_FILESYSTEMS, 'filesystem number out of range');
+    if (this.freeHead === NONE) this.grow();
+    const s = this.freeHead;
+    this.freeHead = this.lists.next[s];
+    this.lists.next[s] = NONE;
+    this.freeCount--;
+    this.inode[s] = inode;
+    this.index[s] = index;
+    this.flags[s] = F_USED | (dirty ? F_DIRTY : 0) | (fs << FS_SHIFT);
+    if (dirty) this.dirtyPages++;
+    let b = hashKey(inode, index) & this.tableMask;
+    while (this.table[b] !== NONE) {
+      assert(!(this.inode[this.table[b]] === inode && this.index[this.table[b]] === index), 'page cache: duplicate insert');
+      b = (b + 1) & this.tableMask;
+    }
+    this.table[b] = s;
+    this.lists.pushHead(LIST_INACTIVE, s);
+    return s;
+  }
+
+  /** A hit: inactive -> active head, active -> active head (mark_page_accessed, simplified). */
+  touch(s: number): void {
+    const f = this.flags[s];
+    assert((f & F_USED) !== 0, 'touch of a free page-cache slot');
+    if ((f & F_ACTIVE) !== 0) {
+      this.lists.moveToHead(LIST_ACTIVE, LIST_ACTIVE, s);
+    } else {
+      this.lists.moveToHead(LIST_INACTIVE, LIST_ACTIVE, s);
+      this.flags[s] = f | F_ACTIVE;
+    }
+  }
+
+  /** Moves the active tail to the inactive head (shrink_active_list); false if the active list is empty. */
+  deactivateOne(): boolean {
+    const s = this.lists.tail(LIST_ACTIVE);
+    if (s === NONE) return false;
+    this.lists.moveToHead(LIST_ACTIVE, LIST_INACTIVE, s);
+    this.flags[s] &= ~F_ACTIVE;
+    return true;
+  }
+
+  /** The slot reclaim should take next: the inactive tail after rebalancing, or NONE when empty. */
+  reclaimCandidate(): number {
+    if (this.lists.count(LIST_INACTIVE) <= this.lists.count(LIST_ACTIVE)) this.deactivateOne();
+    return this.lists.tail(LIST_INACTIVE);
+  }
+
+  isDirty(s: number): boolean {
+    return (this.flags[s] & F_DIRTY) !== 0;
+  }
+
+  fsOf(s: number): number {
+    return this.flags[s] >>> FS_SHIFT;
+  }
+
+  setDirty(s: number, dirty: boolean): void {
+    const was = (this.flags[s] & F_DIRTY) !== 0;
+    if (was === dirty) return;
+    if (dirty) {
+      this.flags[s] |= F_DIRTY;
+      this.dirtyPages++;
+    } else {
+      this.flags[s] &= ~F_DIRTY;
+      assert(this.dirtyPages > 0, 'dirty page count underflow');
+      this.dirtyPages--;
+    }
+  }
+
+  /** Removes slot `s` from its list and the table and frees it. */
+  remove(s: number): void {
+    const f = this.flags[s];
+    assert((f & F_USED) !== 0, 'remove of a free page-cache slot');
+    this.lists.remove((f & F_ACTIVE) !== 0 ? LIST_ACTIVE : LIST_INACTIVE, s);
+    if ((f & F_DIRTY) !== 0) this.dirtyPages--;
+    this.tableDelete(s);
+    this.flags[s] = 0;
+    this.lists.next[s] = this.freeHead;
+    this.freeHead = s;
+    this.freeCount++;
+  }
+
+  /** Chains slots [from, to) onto the free chain, lowest first out. */
+  private chainFree(from: number, to: number): void {
+    for (let s = to - 1; s >= from; s--) {
+      this.lists.next[s] = this.freeHead;
+      this.freeHead = s;
+      this.freeCount++;
+    }
+  }
+
+  /** Calls `fn` for every cached slot (any order); `fn` must not insert. */
+  forEachSlot(fn: (s: number) => void): void {
+    for (let s = 0; s < this.flags.length; s++) if ((this.flags[s] & F_USED) !== 0) fn(s);
+  }
+
+  private tableDelete(s: number): void {
+    const mask = this.tableMask;
+    let b = hashKey(this.inode[s], this.index[s]) & mask;
+    while (this.table[b] !== s) {
+      assert(this.table[b] !== NONE, 'page cache: slot missing from the table');
+      b = (b + 1) & mask;
+    }
+    // Backward-shift deletion: pull later entries of the probe run into the hole.
+    let hole = b;
+    let j = (b + 1) & mask;
+    for (;;) {
+      const t = this.table[j];
+      if (t === NONE) break;
+      const home = hashKey(this.inode[t], this.index[t]) & mask;
+      // t may move to `hole` if its home is not in (hole, j] cyclically.
+      const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (!inRange) {
+        this.table[hole] = t;
+        hole = j;
+      }
+      j = (j + 1) & mask;
+    }
+    this.table[hole] = NONE;
+  }
+
+  private grow(): void {
+    const old = this.inode.length;
+    const cap = old * 2;
+    const inode = new Uint32Array(cap);
+    inode.set(this.inode);
+    const index = new Uint32Array(cap);
+    index.set(this.index);
+    const flags = new Uint8Array(cap);
+    flags.set(this.flags);
+    this.inode = inode;
+    this.index = index;
+    this.flags = flags;
+    this.lists.grow(cap);
+    this.chainFree(old, cap);
+    this.table = new Uint32Array(tableSizeFor(cap)).fill(NONE);
+    this.tableMask = this.table.length - 1;
+    for (let s = 0; s < old; s++) {
+      let b = hashKey(inode[s], index[s]) & this.tableMask;
+      while (this.table[b] !== NONE) b = (b + 1) & this.tableMask;
+      this.table[b] = s;
+    }
+  }
+
+  /** Whole-structure check: lists, flags, table, free stack, counts. */
+  violations(): string[] {
+    const out: string[] = [];
+    let dirty = 0;
+    out.push(
+      ...this.lists.check(LIST_INACTIVE, 'page cache inactive list', (s) =>
+        (this.flags[s] & (F_USED | F_ACTIVE)) === F_USED ? null : `slot ${s} flags ${this.flags[s]} on the inactive list`,
+      ),
+      ...this.lists.check(LIST_ACTIVE, 'page cache active list', (s) =>
+        (this.flags[s] & (F_USED | F_ACTIVE)) === (F_USED | F_ACTIVE) ? null : `slot ${s} flags ${this.flags[s]} on the active list`,
+      ),
+    );
+    let used = 0;
+    for (let s = 0; s < this.flags.length; s++) {
+      if ((this.flags[s] & F_USED) === 0) continue;
+      used++;
+      if ((this.flags[s] & F_DIRTY) !== 0) dirty++;
+      if (this.lookup(this.inode[s], this.index[s]) !== s) {
+        out.push(`page cache: slot ${s} (${this.inode[s]}, ${this.index[s]}) not found through the table`);
+      }
+    }
+    if (used !== this.size) out.push(`page cache: ${used} slots in use, lists hold ${this.size}`);
+    if (used + this.freeCount !== this.flags.length) out.push(`page cache: ${used} used + ${this.freeCount} free != capacity ${this.flags.length}`);
+    let walked = 0;
+    for (let s = this.freeHead; s !== NONE && walked <= this.flags.length; s = this.lists.next[s]) {
+      walked++;
+      if (this.flags[s] !== 0) out.push(`page cache: free slot ${s} has flags`);
+    }
+    if (walked !== this.freeCount) out.push(`page cache: free chain holds ${walked} slots, counted ${this.freeCount}`);
+    let inTable = 0;
+    for (let b = 0; b < this.table.length; b++) if (this.table[b] !== NONE) inTable++;
+    if (inTable !== used) out.push(`page cache: table holds ${inTable} slots, ${used} in use`);
+    if (dirty !== this.dirtyPages) out.push(`page cache: dirty count ${this.dirtyPages}, found ${dirty}`);
+    return out;
+  }
+}
+
+function tableSizeFor(slots: number): number {
+  let n = 1;
+  while (n < slots * 2) n *= 2;
+  return n;
+}

@@ -1,0 +1,61 @@
+// A tmem client: one per domain, created on its first tmem operation
+// (xen/common/tmem.c: client_create, do_tmem_op). It holds up to 16 pool
+// slots, the control state (frozen, weight, cap, compress), its ephemeral LRU
+// and, for persistent compressed data, its own sub-page allocator whose
+// frames are charged to the domain (tmem_xen.h: the per-client xmem pool).
+
+import type { Domain } from '../domain.ts';
+import { TMEM_MAX_POOLS_PER_CLIENT } from './api.ts';
+import type { Pool } from './pool.ts';
+import type { SubpageAllocator } from './subpage.ts';
+
+export interface ClientStats {
+  ephemeralGets: number;
+  persistentPuts: number;
+  persistentGets: number;
+  compressedPuts: number;
+  compressedBytes: number;
+  compressPoor: number;
+  compressNomem: number;
+}
+
+export class Client {
+  readonly pools: (Pool | null)[] = new Array<Pool | null>(TMEM_MAX_POOLS_PER_CLIENT).fill(null);
+  frozen = false;
+  /** Frozen state before save_begin, restored by save_end. */
+  wasFrozen = false;
+  weight = 0;
+  /** Stored, never enforced (as in Xen). */
+  cap = 0;
+  /** Persistent logical pages in the client's pools. */
+  persistentPages = 0;
+  /** Frames charged to the domain for persistent data (== domain.pagesTmemFrames). */
+  persistentFrames = 0;
+  persistentSub: SubpageAllocator | null = null;
+  /** UUIDs this client is authorised to share (when authorisation is required). */
+  readonly sharedAuth = new Set<string>();
+  readonly stats: ClientStats = {
+    ephemeralGets: 0,
+    persistentPuts: 0,
+    persistentGets: 0,
+    compressedPuts: 0,
+    compressedBytes: 0,
+    compressPoor: 0,
+    compressNomem: 0,
+  };
+
+  constructor(
+    readonly domid: number,
+    /** Kept so a dying domain's frames can still be given back. */
+    readonly domain: Domain,
+    /** The id of this client's ephemeral LRU in tmem's list set. */
+    readonly ephemeralList: number,
+    public compress: boolean,
+  ) {}
+
+  poolCount(): number {
+    let n = 0;
+    for (const p of this.pools) if (p !== null) n++;
+    return n;
+  }
+}

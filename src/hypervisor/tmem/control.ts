@@ -1,0 +1,200 @@
+// tmem control (SEMANTICS §4.5), privileged: freeze / thaw, flush(KB),
+// query_freeable_mb, set_weight, set_cap, set_compress, list, shared-pool
+// authorisation and the save side of migration (begin, enumerate the
+// persistent pages, end). Follows xen/common/tmem_control.c (4.12:
+// tmemc_freeze_pools, tmemc_flush_mem, tmemc_list, tmemc_save_subop) and the
+// 4.3 TMEMC_SET_WEIGHT / SET_CAP / SET_COMPRESS subops of xen/common/tmem.c.
+// A client id of null means every client (Xen's TMEM_CLI_ID_NULL). As in
+// hypervisor.ts, the calling domain comes last and defaults to the toolstack.
+
+import type { Errno } from '../../lib/result.ts';
+import { DOMID_TOOLSTACK } from '../domain.ts';
+import type { TmemControlSubop, TmemHandle, TmemRc } from './api.ts';
+import type { Client, ClientStats } from './client.ts';
+import type { Tmem, TmemGlobalStats } from './tmem.ts';
+
+export interface TmemClientListing extends ClientStats {
+  domid: number;
+  weight: number;
+  cap: number;
+  compress: boolean;
+  frozen: boolean;
+  pools: number;
+  ephemeralPages: number;
+  persistentPages: number;
+  persistentFrames: number;
+}
+
+export type TmemListResult = { ok: true; rc: number; global: TmemGlobalStats; clients: TmemClientListing[] } | { ok: false; errno: Errno };
+export type TmemEnumerateResult = { ok: true; rc: number; pages: TmemHandle[] } | { ok: false; errno: Errno };
+
+const UUID_RE = /^[0-9a-fA-F]{32}$/;
+
+export class TmemControl {
+  constructor(private readonly t: Tmem) {}
+
+  freeze(domid: number | null, caller = DOMID_TOOLSTACK): TmemRc {
+    return this.eachClient(caller, domid, (c) => (c.frozen = true));
+  }
+
+  thaw(domid: number | null, caller = DOMID_TOOLSTACK): TmemRc {
+    return this.eachClient(caller, domid, (c) => (c.frozen = false));
+  }
+
+  /** Evicts ephemeral data until `kb` KiB are freed; rc = KiB freed. Host-wide only, as in Xen. */
+  flush(kb: number, domid: number | null = null, caller = DOMID_TOOLSTACK): TmemRc {
+    if (!this.t.hv.isPrivileged(caller)) return this.fail('EPERM');
+    if (domid !== null) return this.fail('EOPNOTSUPP');
+    const frames = Math.ceil(kb / 4);
+    return this.t.done({ ok: true, rc: this.t.evictFrames(frames) * 4 });
+  }
+
+  queryFreeableMb(caller = DOMID_TOOLSTACK): TmemRc {
+    if (!this.t.hv.isPrivileged(caller)) return this.fail('EPERM');
+    return this.t.done({ ok: true, rc: Math.floor(this.t.framesEphemeral / 256) });
+  }
+
+  setWeight(domid: number | null, weight: number, caller = DOMID_TOOLSTACK): TmemRc {
+    return this.eachClient(caller, domid, (c) => this.t.setWeight(c, weight));
+  }
+
+  /** Stored only: Xen never enforced the cap. */
+  setCap(domid: number | null, cap: number, caller = DOMID_TOOLSTACK): TmemRc {
+    return this.eachClient(caller, domid, (c) => (c.cap = cap));
+  }
+
+  /** Refused while dedup is on (Xen 4.3: "cannot be changed when tmem_dedup"). */
+  setCompress(domid: number | null, on: boolean, caller = DOMID_TOOLSTACK): TmemRc {
+    if (this.t.hv.isPrivileged(caller) && this.t.dedupEnabled) return this.fail('EPERM');
+    return this.eachClient(caller, domid, (c) => (c.compress = on));
+  }
+
+  list(domid: number | null = null, caller = DOMID_TOOLSTACK): TmemListResult {
+    if (!this.t.hv.isPrivileged(caller)) return this.fail('EPERM') as TmemListResult;
+    let clients: Client[];
+    if (domid === null) clients = this.t.allClients();
+    else {
+      const c = this.t.existingClient(domid);
+      if (c === undefined) return this.fail('ENOENT') as TmemListResult;
+      clients = [c];
+    }
+    this.t.done({ ok: true, rc: 0 });
+    return { ok: true, rc: 0, global: this.t.stats(), clients: clients.map((c) => this.listing(c)) };
+  }
+
+  /**
+   * Authorises (auth) or de-authorises a client to share pool `uuid`; with no
+   * client, sets whether joining needs no authorisation at all (tmemc_shared_pool_auth).
+   * rc 1 done; 0 when de-authorising an absent UUID.
+   */
+  sharedAuth(domid: number | null, uuid: string, auth: boolean, caller = DOMID_TOOLSTACK): TmemRc {
+    if (!this.t.hv.isPrivileged(caller)) return this.fail('EPERM');
+    if (domid === null) {
+      this.t.sharedAuthOpen = auth;
+      return this.t.done({ ok: true, rc: 1 });
+    }
+    if (!UUID_RE.test(uuid)) return this.fail('EINVAL');
+    const c = this.t.existingClient(domid);
+    if (c === undefined) return this.fail('EINVAL');
+    const key = uuid.toLowerCase();
+    if (!auth) return this.t.done({ ok: true, rc: c.sharedAuth.delete(key) ? 1 : 0 });
+    if (!c.sharedAuth.has(key) && c.sharedAuth.size >= 16) return this.fail('ENOMEM');
+    c.sharedAuth.add(key);
+    return this.t.done({ ok: true, rc: 1 });
+  }
+
+  /** Save begins: the client is frozen (its earlier state kept for save_end). */
+  saveBegin(domid: number, caller = DOMID_TOOLSTACK): TmemRc {
+    if (!this.t.hv.isPrivileged(caller)) return this.fail('EPERM');
+    const c = this.t.existingClient(domid);
+    if (c === undefined || c.poolCount() === 0) return this.fail('ENOENT');
+    c.wasFrozen = c.frozen;
+    c.frozen = true;
+    return this.t.done({ ok: true, rc: 0 });
+  }
+
+  saveEnd(domid: number, caller = DOMID_TOOLSTACK): TmemRc {
+    if (!this.t.hv.isPrivileged(caller)) return this.fail('EPERM');
+    const c = this.t.existingClient(domid);
+    if (c === undefined) return this.fail('ENOENT');
+    c.frozen = c.wasFrozen;
+    return this.t.done({ ok: true, rc: 0 });
+  }
+
+  /**
+   * Every persistent page of the client, pool by pool, oldest first: what
+   * SAVE_GET_NEXT_PAGE walks (without Xen's skipped first page). rc = count.
+   */
+  enumerate(domid: number, caller = DOMID_TOOLSTACK): TmemEnumerateResult {
+    if (!this.t.hv.isPrivileged(caller)) return this.fail('EPERM') as TmemEnumerateResult;
+    const c = this.t.existingClient(domid);
+    if (c === undefined) return this.fail('ENOENT') as TmemEnumerateResult;
+    const pages: TmemHandle[] = [];
+    c.pools.forEach((pool, id) => {
+      if (pool !== null && pool.persistent) pages.push(...this.t.persistentHandles(pool, id));
+    });
+    this.t.done({ ok: true, rc: pages.length });
+    return { ok: true, rc: pages.length, pages };
+  }
+
+  /** One subop by name (the replay command's entry point). */
+  run(subop: TmemControlSubop, domid: number | null, arg: number, uuid: string | undefined, caller = DOMID_TOOLSTACK): TmemRc | TmemListResult | TmemEnumerateResult {
+    switch (subop) {
+      case 'freeze':
+        return this.freeze(domid, caller);
+      case 'thaw':
+        return this.thaw(domid, caller);
+      case 'flush':
+        return this.flush(arg, domid, caller);
+      case 'query_freeable_mb':
+        return this.queryFreeableMb(caller);
+      case 'set_weight':
+        return this.setWeight(domid, arg, caller);
+      case 'set_cap':
+        return this.setCap(domid, arg, caller);
+      case 'set_compress':
+        return this.setCompress(domid, arg !== 0, caller);
+      case 'list':
+        return this.list(domid, caller);
+      case 'shared_auth':
+        return this.sharedAuth(domid, uuid ?? '', arg !== 0, caller);
+      case 'save_begin':
+        return domid === null ? this.fail('EINVAL') : this.saveBegin(domid, caller);
+      case 'save_end':
+        return domid === null ? this.fail('EINVAL') : this.saveEnd(domid, caller);
+      case 'enumerate':
+        return domid === null ? this.fail('EINVAL') : this.enumerate(domid, caller);
+    }
+  }
+
+  private listing(c: Client): TmemClientListing {
+    return {
+      domid: c.domid,
+      weight: c.weight,
+      cap: c.cap,
+      compress: c.compress,
+      frozen: c.frozen,
+      pools: c.poolCount(),
+      ephemeralPages: this.t.clientEphemeralPages(c),
+      persistentPages: c.persistentPages,
+      persistentFrames: c.persistentFrames,
+      ...c.stats,
+    };
+  }
+
+  private eachClient(caller: number, domid: number | null, apply: (c: Client) => void): TmemRc {
+    if (!this.t.hv.isPrivileged(caller)) return this.fail('EPERM');
+    if (domid === null) {
+      for (const c of this.t.allClients()) apply(c);
+      return this.t.done({ ok: true, rc: 0 });
+    }
+    const c = this.t.existingClient(domid);
+    if (c === undefined) return this.fail('ENOENT');
+    apply(c);
+    return this.t.done({ ok: true, rc: 0 });
+  }
+
+  private fail(errno: Errno): TmemRc {
+    return this.t.done({ ok: false, errno });
+  }
+}

@@ -1,0 +1,1101 @@
+// Transcendent memory in the hypervisor (SEMANTICS.md §4): clients, pools,
+// objects and pages; put / get / flush / destroy with Xen's return codes; one
+// global ephemeral LRU and one per client; eviction and weight fairness;
+// ephemeral frames freeable, persistent frames owned by the domain; dedup,
+// TZE and compression. Follows xen/common/tmem.c (RELEASE-4.12.0, with dedup
+// and TZE from RELEASE-4.3.0): do_tmem_op, do_tmem_new_pool, do_tmem_put,
+// do_tmem_dup_put, do_tmem_get, do_tmem_flush_page, do_tmem_flush_object,
+// do_tmem_destroy_pool, pool_flush, shared_pool_quit, tmem_evict,
+// client_over_quota, tmem_relinquish_pages, tmem_ensure_avail_pages; and
+// xen/include/xen/tmem_xen.h for where frames come from.
+//
+// Per-page metadata is struct-of-arrays (DESIGN.md): a page is a u32 id into
+// pageObj / pageIndex and three link pairs (global LRU, client LRU or pool
+// persistent list, object's page list); contents are in a ContentTable whose
+// ids are the page ids unless dedup is on. Host counters change only through
+// accounting (freeToFreeable, freeableToFree, assignToDomain,
+// releaseFromDomain); tmem keeps domain.pagesTmemFrames in step.
+//
+// Where this model differs from Xen (documented in docs/tmem.md): freed
+// frames go straight back to the free list (no tmem_page_list), so
+// freeable == frames holding ephemeral data at every step.
+
+import { assert, AssertionError } from '../../lib/assert.ts';
+import type { Errno } from '../../lib/result.ts';
+import type { Hypervisor, TmemBackend } from '../hypervisor.ts';
+import {
+  TMEM_MAX_POOLS_PER_CLIENT,
+  TMEM_PAGE_BYTES,
+  type NewPoolFlags,
+  type Oid,
+  type PageContent,
+  type TmemHostOptions,
+  type TmemOps,
+  type TmemRc,
+} from './api.ts';
+import { Client } from './client.ts';
+import { defaultCodec, type Codec } from './codec.ts';
+import { ContentTable } from './contents.ts';
+import { TmemControl } from './control.ts';
+import { DedupIndex } from './dedup.ts';
+import { ListSet } from './lru.ts';
+import { Pool } from './pool.ts';
+import { KIND_COMPRESSED, KIND_WHOLE, kindOf, lenOf, needsSlot, type ContentStore } from './store.ts';
+import { BytesStore } from './store-bytes.ts';
+import { SyntheticStore } from './store-synthetic.ts';
+import { SubpageAllocator } from './subpage.ts';
+import { IdTable } from './table.ts';
+import { growF64, growU32, growU8, hashStep, hi32, lo32, MAX_INDEX, mix32, NONE } from './typed.ts';
+
+/** Xen: MAX_GLOBAL_SHARED_POOLS. */
+export const TMEM_MAX_SHARED_POOLS = 16;
+/** Evictions tried per frame relinquished, and failed evictions allowed before a put (Xen: 10). */
+export const TMEM_MAX_EVICTS = 10;
+const GLOBAL_LRU = 0;
+const INITIAL_PAGES = 1024;
+const INITIAL_OBJECTS = 256;
+const OID_WORD_LIMIT = 2 ** 53;
+
+export interface TmemOptions extends Partial<TmemHostOptions> {
+  codec?: Codec;
+}
+
+export interface TmemGlobalStats {
+  ephemeralPages: number;
+  persistentPages: number;
+  framesUsed: number;
+  framesEphemeral: number;
+  framesPersistent: number;
+  uniqueContents: number;
+  dedupHits: number;
+  compressedPages: number;
+  evictions: number;
+  evictAttempts: number;
+  relinquished: number;
+  relinquishAttempts: number;
+  objects: number;
+  pools: number;
+  sharedPools: number;
+  clients: number;
+  totalOps: number;
+  erroredOps: number;
+}
+
+/** Default low-memory mark: Xen's 1 MiB, scaled for small hosts (see TmemHostOptions.lowMemPages). */
+export function defaultLowMemPages(pagesTotal: number): number {
+  return Math.max(4, Math.min(256, Math.floor(pagesTotal / 128)));
+}
+
+function isOid(oid: Oid): boolean {
+  if (!Array.isArray(oid) || oid.length !== 3) return false;
+  for (const w of oid) if (!Number.isInteger(w) || w < 0 || w >= OID_WORD_LIMIT) return false;
+  return true;
+}
+
+function isIndex(index: number): boolean {
+  return Number.isInteger(index) && index >= 0 && index <= 0xffffffff;
+}
+
+const UUID_RE = /^[0-9a-fA-F]{32}$/;
+const UUID_NONE = 'f'.repeat(32);
+
+export class Tmem implements TmemOps, TmemBackend {
+  readonly dedupEnabled: boolean;
+  /** TZE in effect: asked for, and not both dedup and compression (Xen 4.3 init_tmem). */
+  readonly tzeEnabled: boolean;
+  readonly compressDefault: boolean;
+  readonly sharedAuthRequired: boolean;
+  readonly lowMemPages: number;
+  readonly overQuotaAsCoded: boolean;
+  readonly store: ContentStore;
+  readonly control: TmemControl;
+  /** Control `shared_auth` with no client: joining shared pools needs no authorisation. */
+  sharedAuthOpen = false;
+
+  private readonly clients = new Map<number, Client>();
+  private readonly pools: (Pool | null)[] = [];
+  private readonly poolFreeGids: number[] = [];
+  readonly sharedPools: (Pool | null)[] = new Array<Pool | null>(TMEM_MAX_SHARED_POOLS).fill(null);
+  private weightTotal = 0;
+
+  // Pages: struct of arrays indexed by page id; free ids are threaded through
+  // pageIndex (pageObj === NONE marks a free id).
+  private pageObj: Uint32Array;
+  private pageIndex: Uint32Array;
+  /** Content id per page (dedup mode only; otherwise the content id is the page id). */
+  private pageCd: Uint32Array | null;
+  /** Dedup: the page was skipped once by eviction because its content is shared (Xen 4.3). */
+  private pageEvictTried: Uint8Array | null;
+  private pageFreeHead = NONE;
+  private pageHigh = 0;
+  private pagesLive = 0;
+  /** Global ephemeral LRU (list 0). */
+  private readonly eph: ListSet;
+  /** Client ephemeral LRUs and pool persistent lists (ids from ownListIds). */
+  private readonly own: ListSet;
+  private readonly ownFreeLists: number[] = [];
+  private ownListHigh = 0;
+  /** The pages of each object (list id = object id). */
+  private readonly objPages: ListSet;
+  private readonly pageTable: IdTable;
+
+  // Objects: interned (pool, oid[3]); free ids threaded through objLastClient.
+  private objPool: Uint32Array;
+  private objOid: Float64Array;
+  private objLastClient: Uint32Array;
+  private objFreeHead = NONE;
+  private objHigh = 0;
+  private objectsLive = 0;
+  /** The objects of each pool (list id = pool gid). */
+  private readonly poolObjs: ListSet;
+  private readonly objTable: IdTable;
+
+  private readonly contents: ContentTable;
+  private readonly dedup: DedupIndex | null;
+  private readonly globalSub: SubpageAllocator;
+
+  private framesEph = 0;
+  private framesPers = 0;
+  private persPages = 0;
+  private compressedPages = 0;
+  private dedupHits = 0;
+  private evictions = 0;
+  private evictAttempts = 0;
+  private relinquished = 0;
+  private relinquishAttempts = 0;
+  private totalOps = 0;
+  private erroredOps = 0;
+
+  constructor(
+    readonly hv: Hypervisor,
+    options: TmemOptions = {},
+  ) {
+    this.dedupEnabled = options.dedup ?? false;
+    this.compressDefault = options.compress ?? false;
+    this.tzeEnabled = (options.tze ?? false) && !(this.dedupEnabled && this.compressDefault);
+    this.sharedAuthRequired = options.sharedAuth ?? false;
+    this.lowMemPages = options.lowMemPages ?? defaultLowMemPages(hv.acct.pagesTotal);
+    assert(Number.isSafeInteger(this.lowMemPages) && this.lowMemPages >= 0, 'lowMemPages must be a count');
+    this.overQuotaAsCoded = options.overQuotaAsCoded ?? false;
+    const codec = options.codec ?? defaultCodec();
+    const storeKind = options.store ?? 'bytes';
+    this.store = storeKind === 'bytes' ? new BytesStore(codec) : new SyntheticStore();
+    this.globalSub = new SubpageAllocator(storeKind === 'bytes');
+
+    this.pageObj = new Uint32Array(INITIAL_PAGES).fill(NONE);
+    this.pageIndex = new Uint32Array(INITIAL_PAGES);
+    this.pageCd = this.dedupEnabled ? new Uint32Array(INITIAL_PAGES).fill(NONE) : null;
+    this.pageEvictTried = this.dedupEnabled ? new Uint8Array(INITIAL_PAGES) : null;
+    this.eph = new ListSet(INITIAL_PAGES, 1);
+    this.own = new ListSet(INITIAL_PAGES, 16);
+    this.objPages = new ListSet(INITIAL_PAGES, INITIAL_OBJECTS);
+    this.pageTable = new IdTable((page) => this.pageHash(this.pageObj[page], this.pageIndex[page]), 11);
+
+    this.objPool = new Uint32Array(INITIAL_OBJECTS).fill(NONE);
+    this.objOid = new Float64Array(INITIAL_OBJECTS * 3);
+    this.objLastClient = new Uint32Array(INITIAL_OBJECTS).fill(NONE);
+    this.poolObjs = new ListSet(INITIAL_OBJECTS, 16);
+    this.objTable = new IdTable((obj) => this.objHashOf(obj), 9);
+
+    this.contents = new ContentTable(this.store, this.dedupEnabled, INITIAL_PAGES);
+    this.dedup = this.dedupEnabled ? new DedupIndex(this.contents) : null;
+    this.control = new TmemControl(this);
+  }
+
+  // ---------------------------------------------------------------- hypercalls
+
+  /**
+   * Checks that `caller` may act on `domid`'s pools: a guest only on its own,
+   * the privileged toolstack on any (EPERM otherwise).
+   */
+  checkCaller(caller: number, domid: number): TmemRc {
+    if (caller !== domid && !this.hv.isPrivileged(caller)) return this.done(this.err('EPERM'));
+    return { ok: true, rc: 0 };
+  }
+
+  newPool(caller: number, flags: NewPoolFlags): TmemRc {
+    const c = this.clientFor(caller);
+    if (c === null) return this.done(this.err('ENODEV'));
+    // Xen's order of checks (do_tmem_new_pool); every refusal is EPERM.
+    if ((flags.specVersion ?? 1) !== 1) return this.done(this.err('EPERM'));
+    if (flags.shared && flags.persistent) return this.done(this.err('EPERM'));
+    if ((flags.pageBytes ?? TMEM_PAGE_BYTES) !== TMEM_PAGE_BYTES) return this.done(this.err('EPERM'));
+    const slot = c.pools.indexOf(null);
+    if (slot < 0) return this.done(this.err('EPERM'));
+    if (flags.uuid !== undefined && !UUID_RE.test(flags.uuid)) return this.done(this.err('EINVAL'));
+    const uuid = flags.uuid?.toLowerCase() ?? UUID_NONE;
+    // A shared request without a usable UUID, or not authorised, silently gets a private pool.
+    let shared = flags.shared && uuid !== UUID_NONE;
+    if (shared && this.sharedAuthRequired && !this.sharedAuthOpen && !c.sharedAuth.has(uuid)) shared = false;
+    if (shared) {
+      const existing = this.sharedPools.find((p) => p !== null && p.uuid === uuid);
+      if (existing !== undefined && existing !== null) {
+        c.pools[slot] = existing;
+        existing.sharers.push(c);
+        return this.done({ ok: true, rc: slot });
+      }
+      const sharedSlot = this.sharedPools.indexOf(null);
+      if (sharedSlot < 0) return this.done(this.err('EPERM'));
+      const pool = this.createPool(c, false, true, uuid, sharedSlot);
+      pool.sharers.push(c);
+      this.sharedPools[sharedSlot] = pool;
+      c.pools[slot] = pool;
+      return this.done({ ok: true, rc: slot });
+    }
+    c.pools[slot] = this.createPool(c, flags.persistent, false, null, NONE);
+    return this.done({ ok: true, rc: slot });
+  }
+
+  put(caller: number, poolId: number, oid: Oid, index: number, content: PageContent): TmemRc {
+    this.assertHandle(oid, index);
+    const rejected = this.store.reject(content);
+    if (rejected !== null) throw new AssertionError(`tmem put: ${rejected}`);
+    const c = this.clientFor(caller);
+    if (c === null) return this.done(this.err('ENODEV'));
+    const pool = this.poolOf(c, poolId);
+    if (pool === null) return this.done(this.err('ENODEV'));
+    if (!this.ensureAvailPages(c)) return this.done(this.err('ENOMEM'));
+    pool.stats.puts++;
+    const obj = this.findObject(pool.gid, oid);
+    const page = obj === NONE ? NONE : this.findPage(obj, index);
+    if (page !== NONE) return this.done(this.dupPut(c, pool, obj, page, content));
+    if (c.frozen) {
+      if (obj !== NONE) pool.stats.noMemPuts++;
+      return this.done(this.err('EFROZEN'));
+    }
+    const fresh = this.allocPageId();
+    const cd = this.storeContent(c, pool, content, fresh);
+    if (cd === NONE) {
+      this.freePageId(fresh);
+      pool.stats.noMemPuts++;
+      return this.done(this.err('ENOMEM'));
+    }
+    const o = obj === NONE ? this.createObject(pool, oid) : obj;
+    if (pool.shared) this.objLastClient[o] = caller;
+    this.linkPage(pool, o, index, fresh, cd);
+    pool.stats.goodPuts++;
+    if (pool.persistent) c.stats.persistentPuts++;
+    return this.done({ ok: true, rc: 1 });
+  }
+
+  get(caller: number, poolId: number, oid: Oid, index: number, out: PageContent): TmemRc {
+    this.assertHandle(oid, index);
+    const c = this.clientFor(caller);
+    if (c === null) return this.done(this.err('ENODEV'));
+    const pool = this.poolOf(c, poolId);
+    if (pool === null) return this.done(this.err('ENODEV'));
+    if (pool.pageCount === 0) return this.done(this.err('EEMPTY'));
+    pool.stats.gets++;
+    const obj = this.findObject(pool.gid, oid);
+    const page = obj === NONE ? NONE : this.findPage(obj, index);
+    if (page === NONE) return this.done({ ok: true, rc: 0 });
+    const cd = this.cdOf(page);
+    this.store.read(cd, this.contents.lk[cd], this.contents.loc[cd], this.subFor(pool), out);
+    pool.stats.foundGets++;
+    if (pool.persistent) {
+      c.stats.persistentGets++;
+    } else if (pool.shared) {
+      // Shared ephemeral: the page stays and becomes the most recently used.
+      c.stats.ephemeralGets++;
+      this.eph.moveToTail(GLOBAL_LRU, page);
+      this.own.moveToTail(pool.owner.ephemeralList, page);
+      this.objLastClient[obj] = caller;
+    } else {
+      // Private ephemeral: exclusive get, the page leaves tmem.
+      c.stats.ephemeralGets++;
+      this.removePage(pool, page, true);
+    }
+    return this.done({ ok: true, rc: 1 });
+  }
+
+  flushPage(caller: number, poolId: number, oid: Oid, index: number): TmemRc {
+    this.assertHandle(oid, index);
+    const c = this.clientFor(caller);
+    if (c === null) return this.done(this.err('ENODEV'));
+    const pool = this.poolOf(c, poolId);
+    if (pool === null) return this.done(this.err('ENODEV'));
+    pool.stats.flushes++;
+    const obj = this.findObject(pool.gid, oid);
+    const page = obj === NONE ? NONE : this.findPage(obj, index);
+    if (page !== NONE) {
+      this.removePage(pool, page, true);
+      pool.stats.flushesFound++;
+    }
+    // The flush is done even when frozen; the answer says frozen.
+    return this.done(c.frozen ? this.err('EFROZEN') : { ok: true, rc: 1 });
+  }
+
+  flushObject(caller: number, poolId: number, oid: Oid): TmemRc {
+    assert(isOid(oid), 'tmem: oid must be three integers in [0, 2^53)');
+    const c = this.clientFor(caller);
+    if (c === null) return this.done(this.err('ENODEV'));
+    const pool = this.poolOf(c, poolId);
+    if (pool === null) return this.done(this.err('ENODEV'));
+    pool.stats.objectFlushes++;
+    const obj = this.findObject(pool.gid, oid);
+    if (obj !== NONE) {
+      this.destroyObject(pool, obj);
+      pool.stats.objectFlushesFound++;
+    }
+    return this.done(c.frozen ? this.err('EFROZEN') : { ok: true, rc: 1 });
+  }
+
+  /** 1 when a pool was destroyed, 0 for an id out of range or an empty slot (Xen). */
+  destroyPool(caller: number, poolId: number): TmemRc {
+    const c = this.clientFor(caller);
+    if (c === null) return this.done(this.err('ENODEV'));
+    if (!Number.isInteger(poolId) || poolId < 0 || poolId >= TMEM_MAX_POOLS_PER_CLIENT) return this.done({ ok: true, rc: 0 });
+    const pool = c.pools[poolId];
+    if (pool === null) return this.done({ ok: true, rc: 0 });
+    c.pools[poolId] = null;
+    this.poolFlush(pool, c);
+    return this.done({ ok: true, rc: 1 });
+  }
+
+  // ---------------------------------------------------------- backend hooks
+
+  /**
+   * The allocator needs `pagesWanted` free pages: evict ephemeral pages,
+   * oldest first on the global LRU, until that many frames are free, trying
+   * at most TMEM_MAX_EVICTS evictions per frame (tmem_relinquish_pages).
+   */
+  relinquish(pagesWanted: number): number {
+    if (this.framesEph === 0 || pagesWanted === 0) return 0;
+    this.relinquishAttempts++;
+    const before = this.framesEph;
+    while (before - this.framesEph < pagesWanted && this.framesEph > 0) {
+      let progress = false;
+      for (let tries = 0; tries < TMEM_MAX_EVICTS; tries++) {
+        const frames = this.framesEph;
+        if (!this.evictOne(null)) break;
+        if (this.framesEph < frames) {
+          progress = true;
+          break;
+        }
+      }
+      if (!progress) break;
+    }
+    const freed = before - this.framesEph;
+    this.relinquished += freed;
+    return freed;
+  }
+
+  /** Domain destruction: every pool of the client goes (tmem_destroy -> client_flush). */
+  destroyClient(domid: number): void {
+    const c = this.clients.get(domid);
+    if (c === undefined) return;
+    for (let i = 0; i < TMEM_MAX_POOLS_PER_CLIENT; i++) {
+      const pool = c.pools[i];
+      if (pool === null) continue;
+      c.pools[i] = null;
+      this.poolFlush(pool, c);
+    }
+    assert(this.own.count(c.ephemeralList) === 0, 'tmem: a destroyed client still has ephemeral pages');
+    assert(c.persistentFrames === 0 && c.persistentPages === 0, 'tmem: a destroyed client still has persistent pages');
+    assert(c.domain.pagesTmemFrames === 0, 'tmem: domain still charged for tmem frames');
+    assert(c.weight <= this.weightTotal, 'tmem: weight total underflow');
+    this.weightTotal -= c.weight;
+    this.freeOwnList(c.ephemeralList);
+    this.clients.delete(domid);
+  }
+
+  // ------------------------------------------------------------- statistics
+
+  stats(): TmemGlobalStats {
+    let sharedPools = 0;
+    for (const p of this.sharedPools) if (p !== null) sharedPools++;
+    return {
+      ephemeralPages: this.eph.count(GLOBAL_LRU),
+      persistentPages: this.persPages,
+      framesUsed: this.framesEph + this.framesPers,
+      framesEphemeral: this.framesEph,
+      framesPersistent: this.framesPers,
+      uniqueContents: this.contents.live,
+      dedupHits: this.dedupHits,
+      compressedPages: this.compressedPages,
+      evictions: this.evictions,
+      evictAttempts: this.evictAttempts,
+      relinquished: this.relinquished,
+      relinquishAttempts: this.relinquishAttempts,
+      objects: this.objectsLive,
+      pools: this.pools.length - this.poolFreeGids.length,
+      sharedPools,
+      clients: this.clients.size,
+      totalOps: this.totalOps,
+      erroredOps: this.erroredOps,
+    };
+  }
+
+  /** Frames holding ephemeral data (what tmem adds to the host's freeable count). */
+  get framesEphemeral(): number {
+    return this.framesEph;
+  }
+
+  // ---------------------------------------- internals shared with control.ts
+
+  /** @internal The client of `domid`, if it has used tmem. */
+  existingClient(domid: number): Client | undefined {
+    return this.clients.get(domid);
+  }
+
+  /** @internal Ephemeral pages on a client's LRU. */
+  clientEphemeralPages(c: Client): number {
+    return this.own.count(c.ephemeralList);
+  }
+
+  /** @internal Every client, by domain id. */
+  allClients(): Client[] {
+    return [...this.clients.values()].sort((a, b) => a.domid - b.domid);
+  }
+
+  /** @internal Control set_weight keeps the total in step. */
+  setWeight(c: Client, weight: number): void {
+    assert(c.weight <= this.weightTotal, 'tmem: weight total underflow');
+    this.weightTotal = this.weightTotal - c.weight + weight;
+    c.weight = weight;
+  }
+
+  /** @internal Control flush: evicts from the global LRU until `frames` frames are freed; returns frames freed. */
+  evictFrames(frames: number): number {
+    const before = this.framesEph;
+    const bound = this.eph.count(GLOBAL_LRU);
+    for (let i = 0; i < bound && before - this.framesEph < frames; i++) {
+      if (!this.evictOne(null)) break;
+    }
+    return before - this.framesEph;
+  }
+
+  /** @internal The persistent handles of one pool, oldest first (what save/migration reads). */
+  persistentHandles(pool: Pool, localId: number): { pool: number; oid: [number, number, number]; index: number }[] {
+    const out: { pool: number; oid: [number, number, number]; index: number }[] = [];
+    assert(pool.persistent, 'tmem: enumerating an ephemeral pool');
+    const list = pool.persistentList;
+    let steps = 0;
+    for (let page = this.own.first(list); page !== NONE; page = this.own.next[page]) {
+      assert(steps++ < this.own.count(list), 'tmem: persistent list longer than its count');
+      const obj = this.pageObj[page];
+      out.push({
+        pool: localId,
+        oid: [this.objOid[obj * 3], this.objOid[obj * 3 + 1], this.objOid[obj * 3 + 2]],
+        index: this.pageIndex[page],
+      });
+    }
+    return out;
+  }
+
+  /** @internal Counts a control op (errors included) like the guest ops. */
+  done(rc: TmemRc): TmemRc {
+    this.totalOps++;
+    if (!rc.ok) this.erroredOps++;
+    return rc;
+  }
+
+  // ------------------------------------------------------------ put helpers
+
+  private err(errno: Errno): TmemRc {
+    return { ok: false, errno };
+  }
+
+  private assertHandle(oid: Oid, index: number): void {
+    assert(isOid(oid), 'tmem: oid must be three integers in [0, 2^53)');
+    assert(isIndex(index), 'tmem: index must be a 32-bit unsigned integer');
+  }
+
+  /** The client of a live domain, created on first use; null for an unknown or dying domain (ENODEV). */
+  private clientFor(domid: number): Client | null {
+    const d = this.hv.domain(domid);
+    if (d === undefined) return null;
+    let c = this.clients.get(domid);
+    if (c === undefined) {
+      c = new Client(domid, d, this.allocOwnList(), this.compressDefault);
+      this.clients.set(domid, c);
+    }
+    return c;
+  }
+
+  private poolOf(c: Client, poolId: number): Pool | null {
+    if (!Number.isInteger(poolId) || poolId < 0 || poolId >= TMEM_MAX_POOLS_PER_CLIENT) return null;
+    return c.pools[poolId];
+  }
+
+  /**
+   * Before a put, evict until `lowMemPages` pages are free; ten failed
+   * evictions make the put fail (4.12 tmem_ensure_avail_pages). Evictions
+   * start with the caller's own pages when it is over its weighted share.
+   */
+  private ensureAvailPages(c: Client): boolean {
+    let failures = 0;
+    const bound = this.eph.count(GLOBAL_LRU) + TMEM_MAX_EVICTS;
+    for (let i = 0; this.hv.acct.pagesFree < this.lowMemPages; i++) {
+      assert(i <= bound, 'tmem: ensure-avail loop unbounded');
+      if (this.evictOne(c)) continue;
+      failures++;
+      if (failures >= TMEM_MAX_EVICTS) return false;
+    }
+    return true;
+  }
+
+  /**
+   * A put to a handle that already holds data (do_tmem_dup_put): the old data
+   * goes first (its frame may be reused), the page keeps its LRU position.
+   * If the new data cannot be stored the handle is removed: ENOSPC, and a
+   * later get misses (put-put-get coherence).
+   */
+  private dupPut(c: Client, pool: Pool, obj: number, page: number, content: PageContent): TmemRc {
+    this.releaseContent(pool, this.cdOf(page));
+    const cd = this.storeContent(c, pool, content, page);
+    if (cd === NONE) {
+      this.removePage(pool, page, false);
+      pool.stats.dupPutsFlushed++;
+      return this.err('ENOSPC');
+    }
+    if (this.pageCd !== null) this.pageCd[page] = cd;
+    if (pool.shared) this.objLastClient[obj] = c.domid;
+    pool.stats.dupPutsReplaced++;
+    pool.stats.goodPuts++;
+    if (pool.persistent) c.stats.persistentPuts++;
+    return { ok: true, rc: 1 };
+  }
+
+  private subFor(pool: Pool): SubpageAllocator {
+    if (!pool.persistent) return this.globalSub;
+    const owner = pool.owner;
+    if (owner.persistentSub === null) owner.persistentSub = new SubpageAllocator(this.store.kind === 'bytes');
+    return owner.persistentSub;
+  }
+
+  /**
+   * Stores a content for page `page` (dedup match, or new storage with its
+   * frames); returns the content id, or NONE when no frame could be had.
+   */
+  private storeContent(c: Client, pool: Pool, content: PageContent, page: number): number {
+    const dedupOn = this.dedup !== null && !pool.persistent;
+    const lk = this.store.encode(content, c.compress, this.tzeEnabled && dedupOn);
+    if (c.compress && this.store.lastPoor) c.stats.compressPoor++;
+    const sub = this.subFor(pool);
+    let h = 0;
+    if (dedupOn) {
+      h = this.store.hashLast();
+      const match = (this.dedup as DedupIndex).find(h, (cd) => this.contents.lk[cd] === lk && this.store.sameAsLast(cd, lk, this.contents.loc[cd], sub));
+      if (match !== NONE) {
+        const ref = this.contents.ref as Uint32Array;
+        ref[match]++;
+        this.dedupHits++;
+        this.countStored(c, lk, true);
+        return match;
+      }
+    }
+    const len = lenOf(lk);
+    const slotted = needsSlot(lk);
+    const frames = kindOf(lk) === KIND_WHOLE ? 1 : slotted ? sub.framesNeeded(len) : 0;
+    if (frames > 0 && !this.takeFrames(pool, frames)) {
+      if (kindOf(lk) === KIND_COMPRESSED) c.stats.compressNomem++;
+      return NONE;
+    }
+    const slot = slotted ? sub.alloc(len) : NONE;
+    let cd = page;
+    if (this.contents.ownIds) {
+      cd = this.contents.alloc();
+      (this.contents.ref as Uint32Array)[cd] = 1;
+      (this.contents.hash as Uint32Array)[cd] = h;
+    } else {
+      this.contents.ensureCapacity(page + 1);
+    }
+    this.contents.lk[cd] = lk;
+    this.contents.loc[cd] = this.store.commit(cd, lk, slot, sub);
+    this.contents.live++;
+    if (dedupOn) (this.dedup as DedupIndex).insert(cd);
+    this.countStored(c, lk, false);
+    return cd;
+  }
+
+  private countStored(c: Client, lk: number, deduped: boolean): void {
+    if (kindOf(lk) !== KIND_COMPRESSED) return;
+    this.compressedPages++;
+    c.stats.compressedPuts++;
+    if (!deduped) c.stats.compressedBytes += lenOf(lk);
+  }
+
+  /** One handle lets go of content `cd`; the storage goes when no handle is left. */
+  private releaseContent(pool: Pool, cd: number): void {
+    const lk = this.contents.lk[cd];
+    if (kindOf(lk) === KIND_COMPRESSED) {
+      assert(this.compressedPages > 0, 'tmem: compressed page count underflow');
+      this.compressedPages--;
+    }
+    if (this.contents.ownIds) {
+      const ref = this.contents.ref as Uint32Array;
+      assert(ref[cd] > 0, 'tmem: content reference count underflow');
+      ref[cd]--;
+      if (ref[cd] > 0) return;
+      if (this.dedup !== null && !pool.persistent) this.dedup.remove(cd);
+    }
+    const loc = this.contents.loc[cd];
+    let frames = 0;
+    if (kindOf(lk) === KIND_WHOLE) {
+      frames = 1;
+      this.store.release(cd, lk, loc);
+    } else if (lenOf(lk) > 0) {
+      frames = this.subFor(pool).free(loc);
+    }
+    assert(this.contents.live > 0, 'tmem: content count underflow');
+    this.contents.live--;
+    if (this.contents.ownIds) this.contents.free(cd);
+    if (frames > 0) this.giveFrames(pool, frames);
+  }
+
+  /**
+   * Takes `frames` frames for a pool: ephemeral ones become freeable (no
+   * domain is charged; the claim rule applies to the hypervisor as requester),
+   * persistent ones are owned by the domain (refused at max_pages; its claim
+   * is consumed). tmem never relinquishes to feed itself.
+   */
+  private takeFrames(pool: Pool, frames: number): boolean {
+    const acct = this.hv.acct;
+    if (frames > acct.pagesFree) return false;
+    if (!pool.persistent) {
+      if (acct.pagesAllocatable(null, frames) < frames) return false;
+      acct.freeToFreeable(frames);
+      this.framesEph += frames;
+      return true;
+    }
+    const owner = pool.owner;
+    const d = owner.domain;
+    if (d.pagesTot >= d.pagesMax || frames > d.pagesMax - d.pagesTot) return false;
+    if (acct.pagesAllocatable(d, frames) < frames) return false;
+    acct.assignToDomain(d, frames, d.homeNode);
+    d.pagesTmemFrames += frames;
+    owner.persistentFrames += frames;
+    this.framesPers += frames;
+    return true;
+  }
+
+  private giveFrames(pool: Pool, frames: number): void {
+    const acct = this.hv.acct;
+    if (!pool.persistent) {
+      assert(frames <= this.framesEph, 'tmem: ephemeral frame count underflow');
+      this.framesEph -= frames;
+      acct.freeableToFree(frames);
+      return;
+    }
+    const owner = pool.owner;
+    const d = owner.domain;
+    assert(frames <= owner.persistentFrames && frames <= d.pagesTmemFrames && frames <= this.framesPers, 'tmem: persistent frame count underflow');
+    owner.persistentFrames -= frames;
+    d.pagesTmemFrames -= frames;
+    this.framesPers -= frames;
+    acct.releaseFromDomain(d, frames);
+  }
+
+  // ------------------------------------------------------------ pages
+
+  private cdOf(page: number): number {
+    return this.pageCd === null ? page : this.pageCd[page];
+  }
+
+  private pageHash(obj: number, index: number): number {
+    return hashStep(mix32(obj), index);
+  }
+
+  private findPage(obj: number, index: number): number {
+    const t = this.pageTable;
+    for (let s = t.start(this.pageHash(obj, index)); ; s = t.next(s)) {
+      const page = t.at(s);
+      if (page === NONE) return NONE;
+      if (this.pageObj[page] === obj && this.pageIndex[page] === index) return page;
+    }
+  }
+
+  private allocPageId(): number {
+    if (this.pageFreeHead !== NONE) {
+      const page = this.pageFreeHead;
+      this.pageFreeHead = this.pageIndex[page];
+      return page;
+    }
+    if (this.pageHigh === this.pageObj.length) this.growPages(this.pageObj.length * 2);
+    assert(this.pageHigh < MAX_INDEX, 'tmem: page id space exhausted');
+    return this.pageHigh++;
+  }
+
+  private freePageId(page: number): void {
+    this.pageObj[page] = NONE;
+    this.pageIndex[page] = this.pageFreeHead;
+    this.pageFreeHead = page;
+  }
+
+  private growPages(capacity: number): void {
+    this.pageObj = growU32(this.pageObj, capacity, NONE);
+    this.pageIndex = growU32(this.pageIndex, capacity, 0);
+    if (this.pageCd !== null) this.pageCd = growU32(this.pageCd, capacity, NONE);
+    if (this.pageEvictTried !== null) this.pageEvictTried = growU8(this.pageEvictTried, capacity);
+    this.eph.growNodes(capacity);
+    this.own.growNodes(capacity);
+    this.objPages.growNodes(capacity);
+    if (!this.contents.ownIds) this.contents.ensureCapacity(capacity);
+  }
+
+  private linkPage(pool: Pool, obj: number, index: number, page: number, cd: number): void {
+    this.pageObj[page] = obj;
+    this.pageIndex[page] = index;
+    if (this.pageCd !== null) this.pageCd[page] = cd;
+    if (this.pageEvictTried !== null) this.pageEvictTried[page] = 0;
+    this.pageTable.insert(page, this.pageHash(obj, index));
+    this.objPages.pushTail(obj, page);
+    if (pool.persistent) {
+      this.own.pushTail(pool.persistentList, page);
+      pool.owner.persistentPages++;
+      this.persPages++;
+    } else {
+      this.eph.pushTail(GLOBAL_LRU, page);
+      this.own.pushTail(pool.owner.ephemeralList, page);
+    }
+    pool.pageCount++;
+    this.pagesLive++;
+  }
+
+  /** Removes a page from every structure; its content too unless already released. */
+  private removePage(pool: Pool, page: number, releaseContent: boolean): void {
+    const obj = this.pageObj[page];
+    assert(obj !== NONE && this.objPool[obj] === pool.gid, 'tmem: removing a page of another pool');
+    this.pageTable.remove(page, this.pageHash(obj, this.pageIndex[page]));
+    this.objPages.remove(obj, page);
+    if (pool.persistent) {
+      this.own.remove(pool.persistentList, page);
+      assert(pool.owner.persistentPages > 0 && this.persPages > 0, 'tmem: persistent page count underflow');
+      pool.owner.persistentPages--;
+      this.persPages--;
+    } else {
+      this.eph.remove(GLOBAL_LRU, page);
+      this.own.remove(pool.owner.ephemeralList, page);
+    }
+    if (releaseContent) this.releaseContent(pool, this.cdOf(page));
+    if (this.pageCd !== null) this.pageCd[page] = NONE;
+    assert(pool.pageCount > 0 && this.pagesLive > 0, 'tmem: page count underflow');
+    pool.pageCount--;
+    this.pagesLive--;
+    this.freePageId(page);
+    if (this.objPages.count(obj) === 0) this.freeObject(pool, obj);
+  }
+
+  // ------------------------------------------------------------ eviction
+
+  /**
+   * Xen's client_over_quota, in the direction its comment and SEMANTICS §4.2
+   * describe: the client holds a larger share of the ephemeral pages than its
+   * share of the total weight. Integer percentages, as Xen.
+   */
+  private overQuota(c: Client): boolean {
+    const total = this.weightTotal;
+    const mine = this.own.count(c.ephemeralList);
+    if (total === 0 || c.weight === 0 || mine === 0) return false;
+    const all = this.eph.count(GLOBAL_LRU);
+    if (this.overQuotaAsCoded) return Math.floor((all * 100) / mine) > Math.floor((total * 100) / c.weight);
+    return Math.floor((mine * 100) / all) > Math.floor((c.weight * 100) / total);
+  }
+
+  /**
+   * Evicts one ephemeral page, oldest first: from the calling client's own
+   * LRU when it is over its weighted share, else from the global LRU
+   * (tmem_evict). With dedup, a page whose content other handles share is
+   * passed over once (Xen 4.3 tmem_try_to_evict_pgp). Persistent pages are
+   * never on these lists.
+   */
+  private evictOne(c: Client | null): boolean {
+    this.evictAttempts++;
+    const useOwn = c !== null && this.overQuota(c);
+    const links = useOwn ? this.own : this.eph;
+    const list = useOwn ? (c as Client).ephemeralList : GLOBAL_LRU;
+    const bound = links.count(list);
+    let page = links.first(list);
+    for (let i = 0; i < bound && page !== NONE; i++) {
+      const next = links.next[page];
+      const pool = this.poolOfPage(page);
+      if (this.pageEvictTried !== null && this.pageEvictTried[page] === 0) {
+        const ref = this.contents.ref as Uint32Array;
+        if (ref[this.cdOf(page)] > 1) {
+          this.pageEvictTried[page] = 1;
+          this.eph.moveToTail(GLOBAL_LRU, page);
+          this.own.moveToTail(pool.owner.ephemeralList, page);
+          page = next;
+          continue;
+        }
+      }
+      this.removePage(pool, page, true);
+      pool.stats.evicted++;
+      this.evictions++;
+      return true;
+    }
+    return false;
+  }
+
+  private poolOfPage(page: number): Pool {
+    const pool = this.pools[this.objPool[this.pageObj[page]]];
+    assert(pool !== null && pool !== undefined, 'tmem: page of a dead pool');
+    return pool;
+  }
+
+  // ------------------------------------------------------------ objects
+
+  private objHash(gid: number, oid: Oid): number {
+    let h = mix32(gid);
+    for (let i = 0; i < 3; i++) h = hashStep(hashStep(h, lo32(oid[i])), hi32(oid[i]));
+    return h;
+  }
+
+  private objHashOf(obj: number): number {
+    const o = obj * 3;
+    let h = mix32(this.objPool[obj]);
+    for (let i = 0; i < 3; i++) h = hashStep(hashStep(h, lo32(this.objOid[o + i])), hi32(this.objOid[o + i]));
+    return h;
+  }
+
+  private findObject(gid: number, oid: Oid): number {
+    const t = this.objTable;
+    for (let s = t.start(this.objHash(gid, oid)); ; s = t.next(s)) {
+      const obj = t.at(s);
+      if (obj === NONE) return NONE;
+      const o = obj * 3;
+      if (this.objPool[obj] === gid && this.objOid[o] === oid[0] && this.objOid[o + 1] === oid[1] && this.objOid[o + 2] === oid[2]) return obj;
+    }
+  }
+
+  private createObject(pool: Pool, oid: Oid): number {
+    let obj = this.objFreeHead;
+    if (obj !== NONE) {
+      this.objFreeHead = this.objLastClient[obj];
+    } else {
+      if (this.objHigh === this.objPool.length) this.growObjects(this.objPool.length * 2);
+      obj = this.objHigh++;
+    }
+    this.objPool[obj] = pool.gid;
+    this.objOid[obj * 3] = oid[0];
+    this.objOid[obj * 3 + 1] = oid[1];
+    this.objOid[obj * 3 + 2] = oid[2];
+    this.objLastClient[obj] = NONE;
+    this.objPages.clear(obj);
+    this.objTable.insert(obj, this.objHash(pool.gid, oid));
+    this.poolObjs.pushTail(pool.gid, obj);
+    this.objectsLive++;
+    return obj;
+  }
+
+  private growObjects(capacity: number): void {
+    this.objPool = growU32(this.objPool, capacity, NONE);
+    this.objOid = growF64(this.objOid, capacity * 3);
+    this.objLastClient = growU32(this.objLastClient, capacity, NONE);
+    this.poolObjs.growNodes(capacity);
+    this.objPages.growLists(capacity);
+  }
+
+  private freeObject(pool: Pool, obj: number): void {
+    assert(this.objPages.count(obj) === 0, 'tmem: freeing an object that has pages');
+    this.objTable.remove(obj, this.objHashOf(obj));
+    this.poolObjs.remove(pool.gid, obj);
+    this.objPool[obj] = NONE;
+    this.objLastClient[obj] = this.objFreeHead;
+    this.objFreeHead = obj;
+    assert(this.objectsLive > 0, 'tmem: object count underflow');
+    this.objectsLive--;
+  }
+
+  /** Removes every page of an object (the object goes with its last page). */
+  private destroyObject(pool: Pool, obj: number): void {
+    const bound = this.objPages.count(obj);
+    for (let i = 0; i < bound; i++) {
+      const page = this.objPages.first(obj);
+      assert(page !== NONE, 'tmem: object page list shorter than its count');
+      this.removePage(pool, page, true);
+    }
+  }
+
+  // ------------------------------------------------------------ pools
+
+  private allocOwnList(): number {
+    const id = this.ownFreeLists.pop() ?? this.ownListHigh++;
+    if (id >= this.own.listCapacity) this.own.growLists(this.own.listCapacity * 2);
+    this.own.clear(id);
+    return id;
+  }
+
+  private freeOwnList(id: number): void {
+    assert(this.own.count(id) === 0, 'tmem: freeing a non-empty list');
+    this.ownFreeLists.push(id);
+  }
+
+  private createPool(owner: Client, persistent: boolean, shared: boolean, uuid: string | null, sharedSlot: number): Pool {
+    const gid = this.poolFreeGids.pop() ?? this.pools.length;
+    if (gid >= this.poolObjs.listCapacity) this.poolObjs.growLists(this.poolObjs.listCapacity * 2);
+    this.poolObjs.clear(gid);
+    const pool = new Pool(gid, owner, persistent, shared, uuid, persistent ? this.allocOwnList() : NONE, sharedSlot);
+    if (gid === this.pools.length) this.pools.push(pool);
+    else this.pools[gid] = pool;
+    return pool;
+  }
+
+  /**
+   * A client leaves a pool (pool_flush / shared_pool_quit): a shared pool
+   * loses the objects this client put last and lives on while it has
+   * sharers (ownership passes to the next sharer); otherwise every page goes.
+   */
+  private poolFlush(pool: Pool, c: Client): void {
+    if (pool.shared) {
+      const bound = this.poolObjs.count(pool.gid);
+      let obj = this.poolObjs.first(pool.gid);
+      for (let i = 0; i < bound && obj !== NONE; i++) {
+        const next = this.poolObjs.next[obj];
+        if (this.objLastClient[obj] === c.domid) this.destroyObject(pool, obj);
+        obj = next;
+      }
+      const at = pool.sharers.indexOf(c);
+      assert(at >= 0, 'tmem: leaving a shared pool one did not join');
+      pool.sharers.splice(at, 1);
+      if (pool.sharers.length > 0) {
+        if (pool.owner === c) this.reassignOwner(pool, pool.sharers[0]);
+        return;
+      }
+      this.sharedPools[pool.sharedSlot] = null;
+    }
+    const bound = this.poolObjs.count(pool.gid);
+    for (let i = 0; i < bound; i++) this.destroyObject(pool, this.poolObjs.first(pool.gid));
+    assert(pool.pageCount === 0 && this.poolObjs.count(pool.gid) === 0, 'tmem: pool not empty after flush');
+    if (pool.persistent) this.freeOwnList(pool.persistentList);
+    this.pools[pool.gid] = null;
+    this.poolFreeGids.push(pool.gid);
+  }
+
+  /** shared_pool_reassign: the pool's pages move to the new owner's LRU, keeping their order. */
+  private reassignOwner(pool: Pool, to: Client): void {
+    const from = pool.owner;
+    pool.owner = to;
+    if (from === to) return;
+    const bound = this.own.count(from.ephemeralList);
+    let page = this.own.first(from.ephemeralList);
+    for (let i = 0; i < bound && page !== NONE; i++) {
+      const next = this.own.next[page];
+      if (this.objPool[this.pageObj[page]] === pool.gid) {
+        this.own.remove(from.ephemeralList, page);
+        this.own.pushTail(to.ephemeralList, page);
+      }
+      page = next;
+    }
+  }
+
+  // ------------------------------------------------------------ checks
+
+  /** Whole-structure checks (tests and --check): lists, tables, counts, frames, refcounts, accounting. */
+  violations(): string[] {
+    const out: string[] = [];
+    const seenEph = new Uint8Array(this.pageHigh);
+    const seenOwn = new Uint8Array(this.pageHigh);
+    out.push(...this.eph.checkList(GLOBAL_LRU, 'global LRU', (p) => (seenEph[p] = 1)));
+    let pageSum = 0;
+    let ephSum = 0;
+    for (const c of this.clients.values()) {
+      out.push(
+        ...this.own.checkList(c.ephemeralList, `client ${c.domid} LRU`, (p) => {
+          seenOwn[p]++;
+          const pool = this.pools[this.objPool[this.pageObj[p]]];
+          if (pool === null || pool === undefined || pool.persistent || pool.owner !== c) out.push(`client ${c.domid} LRU: page ${p} not an ephemeral page it owns`);
+        }),
+      );
+      ephSum += this.own.count(c.ephemeralList);
+      if (c.domain.pagesTmemFrames !== c.persistentFrames) {
+        out.push(`client ${c.domid}: domain.pagesTmemFrames ${c.domain.pagesTmemFrames} != persistent frames ${c.persistentFrames}`);
+      }
+    }
+    if (ephSum !== this.eph.count(GLOBAL_LRU)) out.push(`client LRUs hold ${ephSum} pages, global LRU ${this.eph.count(GLOBAL_LRU)}`);
+    let weights = 0;
+    for (const c of this.clients.values()) weights += c.weight;
+    if (weights !== this.weightTotal) out.push(`weight total ${this.weightTotal} != sum ${weights}`);
+    const persByClient = new Map<Client, number>();
+    let objSum = 0;
+    for (const pool of this.pools) {
+      if (pool === null) continue;
+      pageSum += pool.pageCount;
+      let inPool = 0;
+      out.push(
+        ...this.poolObjs.checkList(pool.gid, `pool ${pool.gid} objects`, (obj) => {
+          objSum++;
+          if (this.objPool[obj] !== pool.gid) out.push(`pool ${pool.gid}: object ${obj} belongs to pool ${this.objPool[obj]}`);
+          if (this.objPages.count(obj) === 0) out.push(`object ${obj}: live with no pages`);
+          inPool += this.objPages.count(obj);
+          out.push(...this.objPages.checkList(obj, `object ${obj} pages`, (p) => {
+            if (this.pageObj[p] !== obj) out.push(`object ${obj}: page ${p} points at object ${this.pageObj[p]}`);
+            if (!pool.persistent && seenEph[p] !== 1) out.push(`page ${p}: ephemeral but not on the global LRU`);
+            if (!pool.persistent && seenOwn[p] !== 1) out.push(`page ${p}: on ${seenOwn[p]} client LRUs`);
+          }));
+        }),
+      );
+      if (inPool !== pool.pageCount) out.push(`pool ${pool.gid}: ${inPool} pages on objects, count says ${pool.pageCount}`);
+      if (pool.persistent) {
+        out.push(...this.own.checkList(pool.persistentList, `pool ${pool.gid} persistent list`, (p) => {
+          if (this.objPool[this.pageObj[p]] !== pool.gid) out.push(`pool ${pool.gid} persistent list: page ${p} of another pool`);
+        }));
+        if (this.own.count(pool.persistentList) !== pool.pageCount) out.push(`pool ${pool.gid}: persistent list ${this.own.count(pool.persistentList)} != pages ${pool.pageCount}`);
+        persByClient.set(pool.owner, (persByClient.get(pool.owner) ?? 0) + pool.pageCount);
+      }
+      if (pool.shared && (pool.sharers.length === 0 || this.sharedPools[pool.sharedSlot] !== pool)) out.push(`shared pool ${pool.gid}: not registered or no sharers`);
+    }
+    for (const c of this.clients.values()) {
+      if ((persByClient.get(c) ?? 0) !== c.persistentPages) out.push(`client ${c.domid}: persistent pages ${c.persistentPages} != ${persByClient.get(c) ?? 0} in its pools`);
+    }
+    if (pageSum !== this.pagesLive) out.push(`pools hold ${pageSum} pages, live count ${this.pagesLive}`);
+    if (objSum !== this.objectsLive) out.push(`pools hold ${objSum} objects, live count ${this.objectsLive}`);
+    if (this.pageTable.count !== this.pagesLive) out.push(`page table ${this.pageTable.count} != live pages ${this.pagesLive}`);
+    if (this.objTable.count !== this.objectsLive) out.push(`object table ${this.objTable.count} != live objects ${this.objectsLive}`);
+    out.push(...this.pageTable.violations('page table'), ...this.objTable.violations('object table'));
+    out.push(...this.contentViolations());
+    if (this.hv.acct.pagesFreeable !== this.framesEph) out.push(`host freeable ${this.hv.acct.pagesFreeable} != tmem ephemeral frames ${this.framesEph}`);
+    return out;
+  }
+
+  /** Frames and reference counts recomputed from the pages. */
+  private contentViolations(): string[] {
+    const out: string[] = [];
+    const handles = new Map<number, number>();
+    const wholeByOwner = new Map<Client | null, number>();
+    const ephContents = new Set<number>();
+    let compressed = 0;
+    for (let page = 0; page < this.pageHigh; page++) {
+      const obj = this.pageObj[page];
+      if (obj === NONE) continue;
+      const pool = this.pools[this.objPool[obj]] as Pool;
+      const cd = this.cdOf(page);
+      const lk = this.contents.lk[cd];
+      if (!pool.persistent) ephContents.add(cd);
+      if (kindOf(lk) === KIND_COMPRESSED) compressed++;
+      const seen = handles.get(cd) ?? 0;
+      handles.set(cd, seen + 1);
+      if (seen === 0 && kindOf(lk) === KIND_WHOLE) {
+        const key = pool.persistent ? pool.owner : null;
+        wholeByOwner.set(key, (wholeByOwner.get(key) ?? 0) + 1);
+      }
+    }
+    if (compressed !== this.compressedPages) out.push(`compressed pages ${this.compressedPages} != ${compressed} counted`);
+    if (handles.size !== this.contents.live) out.push(`unique contents ${this.contents.live} != ${handles.size} referenced`);
+    if (this.contents.ref !== null) {
+      for (const [cd, n] of handles) if (this.contents.ref[cd] !== n) out.push(`content ${cd}: refcount ${this.contents.ref[cd]} != ${n} handles`);
+    }
+    if (this.dedup !== null) {
+      out.push(...this.dedup.violations());
+      const indexed = new Set(this.dedup.ids());
+      for (const cd of indexed) if (!ephContents.has(cd)) out.push(`dedup index: content ${cd} not referenced by an ephemeral page`);
+      if (indexed.size !== ephContents.size) out.push(`dedup index holds ${indexed.size} contents, ephemeral pages use ${ephContents.size}`);
+    }
+    const ephExpected = (wholeByOwner.get(null) ?? 0) + this.globalSub.framesUsed;
+    if (ephExpected !== this.framesEph) out.push(`ephemeral frames ${this.framesEph} != whole ${wholeByOwner.get(null) ?? 0} + sub-page ${this.globalSub.framesUsed}`);
+    out.push(...this.globalSub.violations('global sub-page allocator'));
+    let pers = 0;
+    for (const c of this.clients.values()) {
+      const sub = c.persistentSub;
+      const expected = (wholeByOwner.get(c) ?? 0) + (sub === null ? 0 : sub.framesUsed);
+      if (expected !== c.persistentFrames) out.push(`client ${c.domid}: persistent frames ${c.persistentFrames} != ${expected} holding data`);
+      if (sub !== null) out.push(...sub.violations(`client ${c.domid} sub-page allocator`));
+      pers += c.persistentFrames;
+    }
+    if (pers !== this.framesPers) out.push(`persistent frames ${this.framesPers} != client sum ${pers}`);
+    const whole = [...wholeByOwner.values()].reduce((a, b) => a + b, 0);
+    if (whole !== this.store.wholeFramesHeld) out.push(`store holds ${this.store.wholeFramesHeld} whole frames, pages use ${whole}`);
+    return out;
+  }
+}

@@ -1,0 +1,205 @@
+// Units of user input: sizes (IEC binary units only), percents, durations and
+// rates, as written in scenario files (docs/scenario.md) and CLI flags.
+// Arithmetic is exact: a decimal like "1.5GiB" is scaled with BigInt and must
+// land on a whole number of bytes (or nanoseconds), and every result is a safe
+// integer. A parse failure throws UnitError, whose message says what was
+// expected and what was found; the caller adds the place (file, line, path).
+
+export const PAGE_BYTES = 4096;
+
+export class UnitError extends Error {
+  override name = 'UnitError';
+}
+
+export const SIZE_UNITS_BYTES: Readonly<Record<string, bigint>> = Object.freeze({
+  B: 1n,
+  KiB: 1n << 10n,
+  MiB: 1n << 20n,
+  GiB: 1n << 30n,
+  TiB: 1n << 40n,
+});
+
+export const DURATION_UNITS_NS: Readonly<Record<string, bigint>> = Object.freeze({
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
+});
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+// A number, optionally a space, then the unit; the sign is captured so that a
+// negative value gets its own message rather than "not a size".
+const QUANTITY = /^([+-]?)(\d+(?:\.\d+)?|\.\d+)\s?([A-Za-z%]*)$/;
+
+/** How a found value is shown in a message: strings quoted, others as YAML would read them. */
+export function describeFound(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}…` : value);
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return String(value);
+}
+
+interface Quantity {
+  negative: boolean;
+  /** The digits without the decimal point, and how many were after it. */
+  mantissa: bigint;
+  scale: number;
+  unit: string;
+}
+
+function splitQuantity(text: string): Quantity | null {
+  const m = QUANTITY.exec(text.trim());
+  if (m === null) return null;
+  const [, sign, number, unit] = m;
+  // Longer than any sensible value; also keeps BigInt work small on hostile input.
+  if (number.length > 40) return null;
+  const dot = number.indexOf('.');
+  const digits = dot < 0 ? number : number.slice(0, dot) + number.slice(dot + 1);
+  const scale = dot < 0 ? 0 : number.length - dot - 1;
+  return { negative: sign === '-', mantissa: BigInt(digits), scale, unit };
+}
+
+/** mantissa * factor / 10^scale when it is a whole number, else null. */
+function scaleExact(q: Quantity, factor: bigint): bigint | null {
+  const numerator = q.mantissa * factor;
+  const divisor = 10n ** BigInt(q.scale);
+  if (numerator % divisor !== 0n) return null;
+  return numerator / divisor;
+}
+
+function unitHint(unit: string, units: Readonly<Record<string, bigint>>): string {
+  if (unit === '') return ' (a bare number: say the unit)';
+  const known = Object.keys(units);
+  const same = known.find((u) => u.toLowerCase() === unit.toLowerCase());
+  if (same !== undefined) return ` (units are case-sensitive: ${same})`;
+  if (units === SIZE_UNITS_BYTES && /^[kmgt]b$/i.test(unit)) {
+    return ` (only IEC units: ${unit[0].toUpperCase()}iB)`;
+  }
+  return ` (units: ${known.join(', ')})`;
+}
+
+function scaled(
+  input: unknown,
+  units: Readonly<Record<string, bigint>>,
+  expected: string,
+  what: string,
+): bigint {
+  const bad = (why = ''): UnitError => new UnitError(`expected ${expected}, found ${describeFound(input)}${why}`);
+  if (typeof input === 'number') throw bad(unitHint('', units));
+  if (typeof input !== 'string') throw bad();
+  const q = splitQuantity(input);
+  if (q === null) throw bad();
+  if (!Object.hasOwn(units, q.unit)) throw bad(unitHint(q.unit, units));
+  const factor = units[q.unit];
+  if (q.negative && q.mantissa !== 0n) throw bad(` (${what} cannot be negative)`);
+  const value = scaleExact(q, factor);
+  if (value === null) throw bad(` (not a whole number of ${what === 'a duration' ? 'nanoseconds' : 'bytes'})`);
+  if (value > MAX_SAFE) throw bad(' (too large)');
+  return value;
+}
+
+/** A size such as "64GiB", "1.5GiB" or "0B", in bytes. */
+export function parseSizeBytes(input: unknown, example = '64GiB or 512MiB'): number {
+  return Number(scaled(input, SIZE_UNITS_BYTES, `a size such as ${example}`, 'a size'));
+}
+
+/** Whole pages in a number of bytes, rounding down. */
+export function bytesToPages(sizeBytes: number): number {
+  return Math.floor(sizeBytes / PAGE_BYTES);
+}
+
+/** A size in whole pages of 4096 bytes, rounding down. */
+export function parseSizePages(input: unknown, example?: string): number {
+  return bytesToPages(parseSizeBytes(input, example));
+}
+
+/** A percent such as "40%" or "12.5%", as the number before the sign (40, 12.5); not range-checked. */
+export function parsePercent(input: unknown, example = '40%'): number {
+  const bad = (why = ''): UnitError => new UnitError(`expected a percent such as ${example}, found ${describeFound(input)}${why}`);
+  if (typeof input === 'number') throw bad(' (say %)');
+  if (typeof input !== 'string') throw bad();
+  const q = splitQuantity(input);
+  if (q === null || q.unit !== '%') throw bad();
+  if (q.negative && q.mantissa !== 0n) throw bad(' (a percent cannot be negative)');
+  const value = Number(q.mantissa) / 10 ** q.scale;
+  if (!Number.isFinite(value) || q.mantissa > MAX_SAFE) throw bad(' (too large)');
+  return value;
+}
+
+export type SizeOrPercent = { pages: number } | { percent: number };
+
+/** Either a size (in pages, rounding down) or a percent of something the caller knows. */
+export function parseSizeOrPercent(input: unknown, example = '1GiB or 10%'): SizeOrPercent {
+  if (typeof input === 'string' && input.trim().endsWith('%')) return { percent: parsePercent(input, example) };
+  return { pages: bytesToPages(Number(scaled(input, SIZE_UNITS_BYTES, `a size or a percent such as ${example}`, 'a size'))) };
+}
+
+/** A duration such as "250ms", "5s", "30m", "24h" or "1.5s", in whole nanoseconds. */
+export function parseDurationNs(input: unknown, example = '5s or 250ms'): number {
+  return Number(scaled(input, DURATION_UNITS_NS, `a duration such as ${example}`, 'a duration'));
+}
+
+export type Rate = { kind: 'pages'; perS: number } | { kind: 'count'; perS: number };
+
+/**
+ * A rate: "<size>/s" gives whole pages per second (rounding down), "<n>/s" a
+ * count per second (decimals allowed: "0.5/s").
+ */
+export function parseRate(input: unknown, example = '2GiB/s or 20000/s'): Rate {
+  const bad = (why = ''): UnitError => new UnitError(`expected a rate such as ${example}, found ${describeFound(input)}${why}`);
+  if (typeof input !== 'string') throw bad(typeof input === 'number' ? ' (say /s)' : '');
+  const m = /^(.*?)\s?\/\s?s$/.exec(input.trim());
+  if (m === null) throw bad();
+  const amount = m[1];
+  const q = splitQuantity(amount);
+  if (q === null) throw bad();
+  if (q.negative && q.mantissa !== 0n) throw bad(' (a rate cannot be negative)');
+  if (q.unit === '') {
+    const perS = Number(q.mantissa) / 10 ** q.scale;
+    if (q.mantissa > MAX_SAFE) throw bad(' (too large)');
+    return { kind: 'count', perS };
+  }
+  if (!Object.hasOwn(SIZE_UNITS_BYTES, q.unit)) throw bad(unitHint(q.unit, SIZE_UNITS_BYTES));
+  const bytesPerS = scaleExact(q, SIZE_UNITS_BYTES[q.unit]);
+  if (bytesPerS === null) throw bad(' (not a whole number of bytes)');
+  if (bytesPerS > MAX_SAFE) throw bad(' (too large)');
+  return { kind: 'pages', perS: bytesToPages(Number(bytesPerS)) };
+}
+
+/** A rate of data such as "4GiB/s", in whole pages per second. */
+export function parsePagesPerS(input: unknown, example = '4GiB/s'): number {
+  const rate = parseRate(input, example);
+  if (rate.kind !== 'pages') throw new UnitError(`expected a rate such as ${example}, found ${describeFound(input)} (say the size unit)`);
+  return rate.perS;
+}
+
+/** A rate such as "20000/s", as a count per second; a size rate counts pages ("80MiB/s" = 20480/s). */
+export function parseCountPerS(input: unknown, example = '20000/s'): number {
+  return parseRate(input, example).perS;
+}
+
+/** A size for people: "64 GiB", "1.5 GiB", "4 KiB", "0 B" (two decimals at most). */
+export function formatBytes(sizeBytes: number): string {
+  const names = ['TiB', 'GiB', 'MiB', 'KiB'];
+  for (const name of names) {
+    const unit = Number(SIZE_UNITS_BYTES[name]);
+    if (sizeBytes >= unit) return `${Number((sizeBytes / unit).toFixed(2))} ${name}`;
+  }
+  return `${sizeBytes} B`;
+}
+
+/** A number of pages for people, as a size. */
+export function formatPages(pages: number): string {
+  return formatBytes(pages * PAGE_BYTES);
+}
+
+/** A duration for people, in the largest unit that divides it exactly: "5m", "30s", "250ms", "1500ns". */
+export function formatNs(durationNs: number): string {
+  const big = BigInt(durationNs);
+  for (const name of ['h', 'm', 's', 'ms']) {
+    const unit = DURATION_UNITS_NS[name];
+    if (big !== 0n && big % unit === 0n) return `${big / unit}${name}`;
+  }
+  return big === 0n ? '0s' : `${durationNs}ns`;
+}

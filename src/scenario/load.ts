@@ -1,0 +1,244 @@
+// Loading a scenario file: read it (refusing what is not a small text file),
+// parse the YAML (with line numbers, bounded in depth and alias expansion),
+// apply --set overrides, check it against the schema, resolve defaults and
+// cross-field rules. For bad input the only error that leaves is ScenarioError,
+// located at file:line:column and a YAML path.
+
+import { readFileSync, statSync, type Stats } from 'node:fs';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type YAMLError } from 'yaml';
+import type { z } from 'zod';
+import { describeFound, formatBytes } from '../lib/units.ts';
+import { formatPath, Problem, ScenarioError, type YamlPath } from './errors.ts';
+import { locate } from './locate.ts';
+import { applyOverrides, shapeAt, type Override } from './overrides.ts';
+import { resolveScenario } from './resolve.ts';
+import { scenarioSchema } from './schema.ts';
+import type { Scenario } from './types.ts';
+
+export { applyOverrides, type Override } from './overrides.ts';
+export { ScenarioError } from './errors.ts';
+
+/** Scenario files are small; anything larger is not one. */
+export const MAX_SCENARIO_BYTES = 4 * 1024 * 1024;
+/** Deepest nesting of mappings and lists (a scenario needs about 6). */
+export const MAX_DEPTH = 64;
+/** Bound on alias expansion (yaml's own measure), against alias bombs. */
+export const MAX_ALIAS_COUNT = 100;
+
+function systemProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'cannot read the file: permission denied';
+  if (code === 'EISDIR') return 'is a directory, not a scenario file';
+  return `cannot read the file: ${(e as Error).message}`;
+}
+
+/** Bytes to text, refusing binary: a NUL byte or invalid UTF-8. A leading BOM is dropped. */
+export function decodeScenarioText(bytes: Uint8Array, file: string): string {
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) throw new ScenarioError(file, '', `not a text file (a NUL byte at offset ${nul})`);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ScenarioError(file, '', 'not a text file (not valid UTF-8)');
+  }
+}
+
+function readScenarioText(file: string): string {
+  let stats: Stats;
+  try {
+    stats = statSync(file);
+  } catch (e) {
+    throw new ScenarioError(file, '', systemProblem(e));
+  }
+  if (stats.isDirectory()) throw new ScenarioError(file, '', 'is a directory, not a scenario file');
+  if (!stats.isFile()) throw new ScenarioError(file, '', 'not a regular file');
+  if (stats.size > MAX_SCENARIO_BYTES) {
+    throw new ScenarioError(file, '', `too large for a scenario file (${formatBytes(stats.size)}; at most ${formatBytes(MAX_SCENARIO_BYTES)})`);
+  }
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new ScenarioError(file, '', systemProblem(e));
+  }
+  return decodeScenarioText(bytes, file);
+}
+
+/** Reads, parses, overrides, validates and resolves a scenario file. Throws ScenarioError for bad input. */
+export function loadScenario(file: string, overrides: readonly string[] = []): Scenario {
+  return parseScenario(readScenarioText(file), file, overrides);
+}
+
+function yamlErrorText(error: YAMLError, text: string): string {
+  switch (error.code) {
+    case 'DUPLICATE_KEY': {
+      const key = /^("[^"]*"|'[^']*'|[^:#\n]*?)\s*:/.exec(text.slice(error.pos[0]))?.[1];
+      return key === undefined ? 'duplicate key' : `duplicate key ${JSON.stringify(key.replace(/^["']|["']$/g, ''))}`;
+    }
+    case 'RESOURCE_EXHAUSTION':
+      return `nested too deeply (at most ${MAX_DEPTH} levels)`;
+    case 'MULTIPLE_DOCS':
+      return 'more than one YAML document (one scenario per file: remove the second ---)';
+    default: {
+      const first = error.message.split('\n')[0];
+      return `invalid YAML: ${first.replace(/ at line \d+, column \d+:?$/, '')}`;
+    }
+  }
+}
+
+/** The first place, depth-first, nested deeper than MAX_DEPTH (also catches alias cycles). */
+function tooDeep(root: unknown): YamlPath | null {
+  const stack: { value: unknown; path: YamlPath }[] = [{ value: root, path: [] }];
+  // Bounded: toJS output is bounded by the file size and MAX_ALIAS_COUNT, and the depth cap stops cycles.
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (path.length >= MAX_DEPTH) return path;
+    if (Array.isArray(value)) value.forEach((item, i) => stack.push({ value: item, path: [...path, i] }));
+    else for (const [key, item] of Object.entries(value)) stack.push({ value: item, path: [...path, key] });
+  }
+  return null;
+}
+
+function valueAt(root: unknown, path: YamlPath): unknown {
+  let value = root;
+  for (const segment of path) {
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, segment)) return undefined;
+    value = (value as Record<string | number, unknown>)[segment];
+  }
+  return value;
+}
+
+/** A zod issue as a Problem at a path, in the words of the format. */
+function issueProblem(issue: z.core.$ZodIssue, js: unknown): Problem {
+  const path = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const shape = shapeAt(path);
+      const known = typeof shape !== 'string' && shape.kind === 'object' ? [...shape.keys.keys()].join(', ') : '';
+      const here = formatPath(path) || 'a scenario';
+      return new Problem([...path, issue.keys[0]], `unknown key (${here} has: ${known})`, true);
+    }
+    case 'invalid_type': {
+      const expected = issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : issue.expected;
+      const found = valueAt(js, path);
+      if (found === undefined) return new Problem(path, `required: ${expected}`);
+      return new Problem(path, `expected ${expected}, found ${describeFound(found)}`);
+    }
+    default:
+      return new Problem(path, issue.message);
+  }
+}
+
+class Locator {
+  constructor(
+    private readonly file: string,
+    private readonly doc: Document,
+    private readonly lineCounter: LineCounter,
+    private readonly overrides: readonly Override[],
+  ) {}
+
+  /** The override that set a value at or above `path`, if any (the last one wins). */
+  private overrideOf(path: YamlPath): Override | undefined {
+    let found: Override | undefined;
+    for (const o of this.overrides) {
+      if (o.path.length <= path.length && o.path.every((s, i) => path[i] === s)) found = o;
+    }
+    return found;
+  }
+
+  error(problem: Problem): ScenarioError {
+    const override = this.overrideOf(problem.at);
+    if (override !== undefined) {
+      return new ScenarioError(this.file, formatPath(problem.at), `${problem.problem} (set by --set ${override.text})`);
+    }
+    const where = locate(this.doc, this.lineCounter, problem.at, problem.atKey);
+    return new ScenarioError(this.file, formatPath(problem.at), problem.problem, where?.line, where?.column);
+  }
+
+  /** Sort key: overrides first, then file order. */
+  rank(problem: Problem): number {
+    if (this.overrideOf(problem.at) !== undefined) return -1;
+    const where = locate(this.doc, this.lineCounter, problem.at, problem.atKey);
+    return where === undefined ? 0 : where.line * 1e6 + where.column;
+  }
+}
+
+function parseYaml(text: string, file: string): { doc: Document; lineCounter: LineCounter } {
+  if (text.includes('\0')) throw new ScenarioError(file, '', 'not a text file (a NUL character)');
+  if (text.trim() === '') throw new ScenarioError(file, '', 'empty scenario');
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  const first = doc.errors[0] ?? doc.warnings[0];
+  if (first !== undefined) {
+    const pos = first.linePos?.[0] ?? lineCounter.linePos(first.pos[0]);
+    throw new ScenarioError(file, '', yamlErrorText(first, text), pos.line, pos.col);
+  }
+  let unresolved: Alias | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (node.resolve(doc) !== undefined) return undefined;
+      unresolved = node;
+      return visit.BREAK;
+    },
+  });
+  if (unresolved !== undefined) {
+    const pos = lineCounter.linePos(unresolved.range?.[0] ?? 0);
+    throw new ScenarioError(file, '', `invalid YAML: the alias *${unresolved.source} has no anchor &${unresolved.source} before it`, pos.line, pos.col);
+  }
+  const top = doc.contents;
+  if (top === null || (isScalar(top) && top.value === null)) throw new ScenarioError(file, '', 'empty scenario');
+  if (!isMap(top)) {
+    const found = isSeq(top) ? 'a list' : isScalar(top) ? describeFound(top.value) : 'an alias';
+    const pos = top.range ? lineCounter.linePos(top.range[0]) : { line: 1, col: 1 };
+    throw new ScenarioError(file, '', `expected a mapping at the top level (duration:, host:, guests: …), found ${found}`, pos.line, pos.col);
+  }
+  return { doc, lineCounter };
+}
+
+/**
+ * Parses scenario text as if read from `file` (used in messages, to name the
+ * scenario, and to find trace files); `overrides` are `path=value` strings.
+ */
+export function parseScenario(text: string, file = '', overrides: readonly string[] = []): Scenario {
+  const { doc, lineCounter } = parseYaml(text, file);
+  const applied = applyOverrides(doc, overrides, file);
+  const locator = new Locator(file, doc, lineCounter, applied);
+
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    const problem = /excessive alias count/i.test(e.message)
+      ? `too many YAML alias expansions (at most ${MAX_ALIAS_COUNT}; an alias bomb?)`
+      : `invalid YAML: ${e.message}`;
+    throw new ScenarioError(file, '', problem);
+  }
+  const deep = tooDeep(js);
+  if (deep !== null) {
+    // Located at the deep node, named by its first few keys: 64 of them would drown the message.
+    const where = locate(doc, lineCounter, deep);
+    const shown = `${formatPath(deep.slice(0, 4))}…`;
+    throw new ScenarioError(file, shown, `nested too deeply (at most ${MAX_DEPTH} levels)`, where?.line, where?.column);
+  }
+
+  const parsed = scenarioSchema.safeParse(js);
+  if (!parsed.success) {
+    // Report the first problem in file order (overrides first), not zod's schema order.
+    let first: { problem: Problem; rank: number } | undefined;
+    for (const issue of parsed.error.issues) {
+      const problem = issueProblem(issue, js);
+      const rank = locator.rank(problem);
+      if (first === undefined || rank < first.rank) first = { problem, rank };
+    }
+    throw locator.error(first!.problem);
+  }
+  try {
+    return resolveScenario(parsed.data, file);
+  } catch (e) {
+    if (e instanceof Problem) throw locator.error(e);
+    throw e;
+  }
+}

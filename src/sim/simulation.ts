@@ -1,0 +1,444 @@
+// The discrete-event simulator: builds a world from a scenario (host, tmem,
+// dom0, guests, toolstack) and runs it. Events are ordered by (time in ns,
+// sequence); every random choice comes from a stream of one seeded PRNG;
+// guest workloads run in batches of WORKLOAD_TICK_NS. Same scenario and seed,
+// same bytes out.
+
+import { assert } from '../lib/assert.ts';
+import { Prng } from '../lib/prng.ts';
+import { Hypervisor } from '../hypervisor/hypervisor.ts';
+import { Tmem } from '../hypervisor/tmem/tmem.ts';
+import { Guest } from '../guest/guest.ts';
+import type { GuestConfig } from '../guest/config.ts';
+import { DomainBuilder, type Launch } from '../toolstack/builder.ts';
+import type { GuestSpec, Scenario, TimelineEvent } from '../scenario/types.ts';
+import { EventQueue } from './queue.ts';
+import { launchSummary, ratio, type LoggedEvent, type Sample, type Summary } from './metrics.ts';
+import { guestConfig } from './guest-config.ts';
+
+/** Guest workloads advance in batches of this much simulated time. */
+export const WORKLOAD_TICK_NS = 100_000_000;
+const DOM0 = 0;
+
+type SimEvent =
+  | { kind: 'workload'; slot: GuestSlot }
+  | { kind: 'selfballoon'; slot: GuestSlot }
+  | { kind: 'balloon'; slot: GuestSlot }
+  | { kind: 'build'; launch: Launch; spec: GuestSpec }
+  | { kind: 'boot'; launch: Launch; spec: GuestSpec }
+  | { kind: 'sample' }
+  | { kind: 'timeline'; event: TimelineEvent };
+
+interface GuestSlot {
+  spec: GuestSpec;
+  domid: number;
+  guest: Guest;
+  alive: boolean;
+  balloonPending: boolean;
+  ramPagesSum: number;
+  ramSamples: number;
+}
+
+export interface RunOptions {
+  /** Re-check every invariant after every event (tests); off by default for speed. */
+  verify?: boolean;
+  /** Called now and then with the simulated time reached. */
+  onProgress?: (simNs: number, durationNs: number) => void;
+}
+
+export interface RunResult {
+  summary: Summary;
+  samples: Sample[];
+  events: LoggedEvent[];
+  /** The first violations found in verify mode. */
+  violations: string[];
+}
+
+export class Simulation {
+  readonly hv: Hypervisor;
+  readonly tmem: Tmem | null;
+  readonly builder: DomainBuilder;
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly rng: Prng;
+  private readonly slots = new Map<string, GuestSlot>();
+  /** Every guest that ever ran, in order of creation, for the summary. */
+  private readonly allSlots: GuestSlot[] = [];
+  private readonly launches: Launch[] = [];
+  private readonly launchSpecs = new Map<Launch, GuestSpec>();
+  private readonly samples: Sample[] = [];
+  private readonly log: LoggedEvent[] = [];
+  private readonly violations: string[] = [];
+  private violationCount = 0;
+  private nextDomid = 1;
+  private nowNs = 0;
+  private eventCount = 0;
+  private minFreePages: number;
+  private maxOutstandingPages = 0;
+  private ephemeralMax = 0;
+  private persistentMax = 0;
+  private readonly faults = { crashes: 0, toolstack_deaths: 0, tmem_flushes: 0, launch_bursts: 0 };
+
+  constructor(
+    readonly scenario: Scenario,
+    private readonly options: RunOptions = {},
+  ) {
+    this.rng = new Prng(scenario.seed, 'simulation');
+    const host = scenario.host;
+    this.hv = new Hypervisor({ pages: host.pages, xenPages: host.hypervisorReservePages, nodes: host.nodes });
+    if (host.tmem.enabled) {
+      this.tmem = new Tmem(this.hv, { dedup: host.tmem.dedup, tze: host.tmem.tze, compress: host.tmem.compress, store: host.tmem.store });
+      this.hv.attachTmem(this.tmem);
+    } else {
+      this.tmem = null;
+    }
+    this.builder = new DomainBuilder(this.hv, scenario.toolstack);
+    this.minFreePages = this.hv.physinfo().pagesFree;
+    this.bootDom0();
+    for (const spec of scenario.guests) this.bootInitialGuest(spec);
+    for (const event of scenario.timeline) this.queue.push(event.atNs, { kind: 'timeline', event });
+    this.queue.push(0, { kind: 'sample' });
+    this.countBursts();
+  }
+
+  run(): RunResult {
+    const { durationNs, maxEvents } = this.scenario;
+    let nextProgressNs = 0;
+    const progressStepNs = Math.max(1, Math.floor(durationNs / 200));
+    while (this.queue.size > 0 && this.queue.peekTime() <= durationNs) {
+      assert(this.eventCount < maxEvents, `the run passed its bound of ${maxEvents} events`);
+      this.nowNs = this.queue.peekTime();
+      const event = this.queue.pop();
+      this.eventCount++;
+      this.dispatch(event);
+      this.observe();
+      if (this.options.verify === true) this.verify(event.kind);
+      if (this.options.onProgress !== undefined && this.nowNs >= nextProgressNs) {
+        this.options.onProgress(this.nowNs, durationNs);
+        nextProgressNs = this.nowNs + progressStepNs;
+      }
+    }
+    this.nowNs = durationNs;
+    this.options.onProgress?.(durationNs, durationNs);
+    return { summary: this.summary(), samples: this.samples, events: this.log, violations: this.violations };
+  }
+
+  private dispatch(event: SimEvent): void {
+    switch (event.kind) {
+      case 'workload':
+        if (!event.slot.alive) return;
+        event.slot.guest.runWorkload(this.nowNs, WORKLOAD_TICK_NS);
+        this.queue.push(this.nowNs + WORKLOAD_TICK_NS, event);
+        this.scheduleBalloon(event.slot);
+        return;
+      case 'selfballoon':
+        if (!event.slot.alive) return;
+        event.slot.guest.selfballoonTick(this.nowNs);
+        this.queue.push(this.nowNs + event.slot.spec.selfballoon.intervalNs, event);
+        this.scheduleBalloon(event.slot);
+        return;
+      case 'balloon': {
+        const slot = event.slot;
+        slot.balloonPending = false;
+        if (!slot.alive) return;
+        const delayNs = slot.guest.balloonWork(this.nowNs);
+        if (delayNs !== null) {
+          slot.balloonPending = true;
+          this.queue.push(this.nowNs + Math.max(1, delayNs), event);
+        }
+        return;
+      }
+      case 'build':
+        this.buildStep(event.launch, event.spec);
+        return;
+      case 'boot':
+        // The memory is in at the end of the last batch: the launch is done and the guest boots.
+        this.launchEnded(event.launch);
+        this.startGuest(event.spec, event.launch.domid);
+        return;
+      case 'sample':
+        this.sample();
+        this.queue.push(this.nowNs + this.scenario.sampleIntervalNs, event);
+        return;
+      case 'timeline':
+        this.timeline(event.event);
+        return;
+    }
+  }
+
+  private bootDom0(): void {
+    const pages = this.scenario.dom0.memoryPages;
+    const created = this.hv.domainCreate(DOM0, pages);
+    assert(created.ok, 'dom0 could not be created');
+    const r = this.hv.populatePhysmap(DOM0, pages);
+    assert(r.ok, 'dom0 does not fit in the host (the scenario loader should have said so)');
+  }
+
+  private bootInitialGuest(spec: GuestSpec): void {
+    const domid = this.nextDomid++;
+    const created = this.hv.domainCreate(domid, spec.maxmemPages);
+    assert(created.ok, `guest ${spec.name} could not be created`);
+    const r = this.hv.populatePhysmap(domid, spec.memoryPages);
+    assert(r.ok, `guest ${spec.name} does not fit in the host (the scenario loader should have said so)`);
+    this.startGuest(spec, domid);
+  }
+
+  private startGuest(spec: GuestSpec, domid: number): void {
+    const config: GuestConfig = guestConfig(spec, domid, this.scenario);
+    const guest = new Guest(this.hv, this.scenario.host.tmem.enabled ? this.tmem : null, config, this.rng.fork(`guest:${spec.name}`));
+    guest.boot(this.nowNs);
+    const slot: GuestSlot = { spec, domid, guest, alive: true, balloonPending: false, ramPagesSum: 0, ramSamples: 0 };
+    this.slots.set(spec.name, slot);
+    this.allSlots.push(slot);
+    this.queue.push(this.nowNs + WORKLOAD_TICK_NS, { kind: 'workload', slot });
+    if (spec.selfballoon.enabled) this.queue.push(this.nowNs + spec.selfballoon.intervalNs, { kind: 'selfballoon', slot });
+    this.logEvent('guest_start', { guest: spec.name, domid, ram_pages: spec.memoryPages });
+  }
+
+  private scheduleBalloon(slot: GuestSlot): void {
+    if (slot.balloonPending) return;
+    slot.balloonPending = true;
+    this.queue.push(this.nowNs, { kind: 'balloon', slot });
+  }
+
+  private launch(spec: GuestSpec): void {
+    const domid = this.nextDomid++;
+    const launch = this.builder.request(this.nowNs, spec.name, domid, spec.memoryPages, spec.maxmemPages);
+    this.launches.push(launch);
+    this.launchSpecs.set(launch, spec);
+    this.logEvent('launch_request', { guest: spec.name, domid, pages: spec.memoryPages, policy: launch.policy });
+    this.afterBegin(launch, spec);
+  }
+
+  /** After `begin` (at request, or when its turn came): schedule the build or record the fast failure. */
+  private afterBegin(launch: Launch, spec: GuestSpec): void {
+    if (launch.outcome === 'queued') return;
+    if (launch.outcome === 'building') {
+      this.logEvent('launch_start', { guest: launch.name, domid: launch.domid });
+      this.queue.push(this.nowNs, { kind: 'build', launch, spec });
+      return;
+    }
+    this.launchEnded(launch);
+  }
+
+  private buildStep(launch: Launch, spec: GuestSpec): void {
+    if (launch.outcome !== 'building') return;
+    const next = this.builder.step(this.nowNs, launch);
+    const outcome: string = launch.outcome;
+    if (next !== null) {
+      this.queue.push(next, { kind: 'build', launch, spec });
+      return;
+    }
+    if (outcome === 'ok') {
+      this.queue.push(launch.endNs, { kind: 'boot', launch, spec });
+      return;
+    }
+    this.launchEnded(launch);
+  }
+
+  private launchEnded(launch: Launch): void {
+    this.logEvent(`launch_${launch.outcome}`, {
+      guest: launch.name,
+      domid: launch.domid,
+      requested_pages: launch.requestedPages,
+      done_pages: launch.donePages,
+      wasted_build_ns: launch.wastedBuildNs,
+      reason: launch.reason,
+    });
+    const next = this.builder.nextQueued();
+    if (next !== null) {
+      this.builder.begin(this.nowNs, next);
+      const spec = this.launchSpecs.get(next);
+      assert(spec !== undefined, 'queued launch without its spec');
+      this.afterBegin(next, spec);
+    }
+  }
+
+  private timeline(event: TimelineEvent): void {
+    const a = event.action;
+    switch (a.kind) {
+      case 'launch':
+        this.launch(a.guest);
+        return;
+      case 'mem_set': {
+        const slot = this.liveSlot(a.guest, event);
+        if (slot === null) return;
+        slot.guest.setBalloonTarget(a.targetPages);
+        this.logEvent('mem_set', { guest: a.guest, target_pages: a.targetPages });
+        this.scheduleBalloon(slot);
+        return;
+      }
+      case 'mem_max': {
+        const slot = this.liveSlot(a.guest, event);
+        if (slot === null) return;
+        const r = this.hv.setMaxMem(slot.domid, a.maxmemPages);
+        this.logEvent('mem_max', { guest: a.guest, maxmem_pages: a.maxmemPages, ok: r.ok });
+        return;
+      }
+      case 'destroy':
+      case 'crash': {
+        const slot = this.liveSlot(a.guest, event);
+        if (slot === null) {
+          this.destroyUnbooted(a.guest, a.kind);
+          return;
+        }
+        slot.alive = false;
+        this.slots.delete(a.guest);
+        const info = this.hv.domainInfo(slot.domid);
+        this.hv.domainDestroy(slot.domid);
+        if (a.kind === 'crash') this.faults.crashes++;
+        this.logEvent(a.kind, { guest: a.guest, domid: slot.domid, freed_pages: info.ok ? info.tot_pages : 0, claim_released: info.ok ? info.outstanding_pages : 0 });
+        return;
+      }
+      case 'tmem_freeze':
+      case 'tmem_thaw': {
+        if (this.tmem === null) return;
+        const domid = a.guest === null ? null : (this.liveSlot(a.guest, event)?.domid ?? -1);
+        if (domid === -1) return;
+        const r = a.kind === 'tmem_freeze' ? this.tmem.control.freeze(domid) : this.tmem.control.thaw(domid);
+        this.logEvent(a.kind, { guest: a.guest ?? 'all', ok: r.ok });
+        return;
+      }
+      case 'tmem_flush': {
+        if (this.tmem === null) return;
+        const r = this.tmem.control.flush(Math.ceil((a.pages * 4096) / 1024));
+        this.faults.tmem_flushes++;
+        this.logEvent('tmem_flush', { asked_pages: a.pages, freed_kb: r.ok ? r.rc : 0 });
+        return;
+      }
+      case 'toolstack_dies': {
+        const launch = this.launches.find((l) => l.name === a.guest && (l.outcome === 'building' || l.outcome === 'queued'));
+        if (launch === undefined) {
+          this.logEvent('toolstack_dies', { guest: a.guest, note: 'no launch in progress' });
+          return;
+        }
+        this.builder.abandon(this.nowNs, launch);
+        this.faults.toolstack_deaths++;
+        const info = this.hv.domainInfo(launch.domid);
+        this.logEvent('toolstack_dies', { guest: a.guest, domid: launch.domid, claim_left_pages: info.ok ? info.outstanding_pages : 0 });
+        this.launchEnded(launch);
+        return;
+      }
+    }
+  }
+
+  /** Destroy of a domain that exists but never booted (an abandoned launch). */
+  private destroyUnbooted(name: string, kind: string): void {
+    const launch = this.launches.find((l) => l.name === name && l.outcome === 'abandoned');
+    if (launch === undefined || !this.hv.domainInfo(launch.domid).ok) {
+      this.logEvent(kind, { guest: name, note: 'no such running guest' });
+      return;
+    }
+    this.hv.domainDestroy(launch.domid);
+    if (kind === 'crash') this.faults.crashes++;
+    this.logEvent(kind, { guest: name, domid: launch.domid });
+  }
+
+  private liveSlot(name: string, event: TimelineEvent): GuestSlot | null {
+    const slot = this.slots.get(name);
+    if (slot === undefined || !slot.alive) {
+      this.logEvent('skipped', { where: event.where, guest: name, note: 'the guest is not running' });
+      return null;
+    }
+    return slot;
+  }
+
+  /** Cheap per-event observations for the summary's extremes. */
+  private observe(): void {
+    const free = this.hv.acct.pagesFree;
+    if (free < this.minFreePages) this.minFreePages = free;
+    const out = this.hv.acct.pagesOutstanding;
+    if (out > this.maxOutstandingPages) this.maxOutstandingPages = out;
+    if (this.tmem !== null) {
+      const s = this.tmem.stats();
+      if (s.ephemeralPages > this.ephemeralMax) this.ephemeralMax = s.ephemeralPages;
+      if (s.persistentPages > this.persistentMax) this.persistentMax = s.persistentPages;
+    }
+  }
+
+  private verify(kind: string): void {
+    const broken = this.hv.violations();
+    for (const slot of this.slots.values()) broken.push(...slot.guest.violations().map((v) => `${slot.spec.name}: ${v}`));
+    if (broken.length === 0) return;
+    this.violationCount += broken.length;
+    for (const v of broken) {
+      if (this.violations.length < 20) this.violations.push(`t=${this.nowNs}ns after ${kind}: ${v}`);
+    }
+  }
+
+  private sample(): void {
+    const s = this.hv.physinfo();
+    const t = this.tmem?.stats();
+    const guests: Sample['guests'] = {};
+    for (const slot of this.slots.values()) {
+      const m = slot.guest.metrics();
+      slot.ramPagesSum += m.ramPages;
+      slot.ramSamples++;
+      guests[slot.spec.name] = {
+        ramPages: m.ramPages,
+        targetPages: m.balloonTargetPages,
+        committedPages: m.committedPages,
+        pageCachePages: m.pageCachePages,
+        cleancacheGets: m.cleancache.gets,
+        cleancacheHits: m.cleancache.hits,
+        fileReads: m.disk.fileReads,
+        swapReads: m.disk.swapReads,
+        swapWrites: m.disk.swapWrites,
+      };
+    }
+    this.samples.push({
+      timeNs: this.nowNs,
+      freePages: s.pagesFree,
+      freeablePages: s.pagesFreeable,
+      ownedPages: s.pagesOwned,
+      outstandingPages: s.pagesOutstanding,
+      tmemEphemeralPages: t?.ephemeralPages ?? 0,
+      tmemPersistentPages: t?.persistentPages ?? 0,
+      guests,
+    });
+  }
+
+  /** Launch requests at the same instant count as a burst (a fault class of issue 8). */
+  private countBursts(): void {
+    const byTime = new Map<number, number>();
+    for (const e of this.scenario.timeline) {
+      if (e.action.kind === 'launch') byTime.set(e.atNs, (byTime.get(e.atNs) ?? 0) + 1);
+    }
+    for (const n of byTime.values()) if (n > 1) this.faults.launch_bursts++;
+  }
+
+  private logEvent(kind: string, fields: Record<string, unknown>): void {
+    this.log.push({ timeNs: this.nowNs, kind, ...fields });
+  }
+
+  private summary(): Summary {
+    const t = this.tmem?.stats();
+    return {
+      scenario: this.scenario.name,
+      seed: this.scenario.seed,
+      sim_time_ns: this.nowNs,
+      events: this.eventCount,
+      invariant_violations: this.violationCount,
+      host: { total_pages: this.hv.acct.pagesTotal, min_free_pages: this.minFreePages, max_outstanding_pages: this.maxOutstandingPages },
+      launches: this.launches.map(launchSummary),
+      guests: this.allSlots.map((slot) => {
+        const m = slot.guest.metrics();
+        return {
+          name: slot.spec.name,
+          cleancache: { puts: m.cleancache.puts, gets: m.cleancache.gets, hits: m.cleancache.hits },
+          frontswap: { stores: m.frontswap.stores, loads: m.frontswap.loads, rejects: m.frontswap.rejects },
+          disk: { file_reads: m.disk.fileReads, swap_reads: m.disk.swapReads, swap_writes: m.disk.swapWrites },
+          oom_events: m.oomEvents,
+          ram_pages_mean: slot.ramSamples === 0 ? m.ramPages : Math.round(slot.ramPagesSum / slot.ramSamples),
+        };
+      }),
+      tmem: {
+        ephemeral_pages_max: this.ephemeralMax,
+        persistent_pages_max: this.persistentMax,
+        evictions: t?.evictions ?? 0,
+        dedup_ratio: t === undefined ? 1 : ratio(t.ephemeralPages, t.uniqueContents),
+        compression_ratio: t === undefined ? 1 : ratio(t.ephemeralPages + t.persistentPages, t.framesUsed),
+      },
+      faults: this.faults,
+    };
+  }
+}

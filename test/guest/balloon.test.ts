@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertClean, bootGuest, newHost } from './helpers.ts';
+
+const S = 1_000_000_000;
+
+test('deflate: populate refused -> back-off doubling to 32 s, reset after success', () => {
+  const hv = newHost(10000);
+  const g = bootGuest(hv, null, { domid: 1, memoryPages: 5000, maxmemPages: 9000 });
+  assert.ok(hv.domainCreate(2, 5000).ok);
+  assert.ok(hv.populatePhysmap(2, 5000).ok); // the host is now full
+  g.setBalloonTarget(8000);
+  const delays: (number | null)[] = [];
+  for (let i = 0; i < 7; i++) delays.push(g.balloonWork(i * S));
+  assert.deepEqual(delays, [2 * S, 4 * S, 8 * S, 16 * S, 32 * S, 32 * S, 32 * S]);
+  assert.equal(g.metrics().ramPages, 5000);
+  assert.ok(hv.decreaseReservation(2, 5000).ok);
+  assert.equal(g.balloonWork(100 * S), null);
+  assert.equal(g.metrics().ramPages, 8000);
+  assert.equal(g.metrics().balloon.scheduleDelayS, 1);
+  assertClean(g);
+});
+
+test('deflate: a partial populate keeps what it got, the next batch fails and backs off', () => {
+  const hv = newHost(10000);
+  const g = bootGuest(hv, null, { domid: 1, memoryPages: 5000, maxmemPages: 9000 });
+  assert.ok(hv.domainCreate(2, 5000).ok);
+  assert.ok(hv.populatePhysmap(2, 4000).ok); // 1000 pages free
+  g.setBalloonTarget(8000);
+  assert.equal(g.balloonWork(0), 2 * S);
+  assert.equal(g.metrics().ramPages, 6000);
+  assert.equal(g.metrics().balloon.deflatedPages, 1000);
+});
+
+test('deflate stops at max_pfn (maxmem); maxmem refusal backs off', () => {
+  const hv = newHost(20000);
+  const g = bootGuest(hv, null, { domid: 1, memoryPages: 5000, maxmemPages: 6000 });
+  g.setBalloonTarget(9000);
+  assert.equal(g.balloonWork(0), null);
+  assert.equal(g.metrics().ramPages, 6000);
+  // The toolstack lowers maxmem below what the guest wants back.
+  g.setBalloonTarget(4000);
+  assert.equal(g.balloonWork(0), null);
+  assert.ok(hv.setMaxMem(1, 4500).ok);
+  g.setBalloonTarget(6000);
+  assert.equal(g.balloonWork(0), 2 * S);
+  assert.equal(g.metrics().ramPages, 4500);
+});
+
+test('inflate: guest pages it cannot free (no swap, anon everywhere) -> partial inflate and back-off', () => {
+  const hv = newHost(10000);
+  const g = bootGuest(hv, null, { domid: 1, memoryPages: 5000, kernelReservePages: 0, swapPages: 0, workload: { anon: { kind: 'constant', pages: 4900 } } });
+  g.runWorkload(0, 1_000_000);
+  g.setBalloonTarget(4000);
+  assert.equal(g.balloonWork(0), 2 * S);
+  assert.equal(g.metrics().ramPages, 4900);
+  assert.equal(g.metrics().oomEvents, 0, 'GFP_BALLOON never triggers the OOM killer');
+  const info = hv.domainInfo(1);
+  assert.ok(info.ok && info.tot_pages === 4900);
+  assertClean(g);
+});
+
+test('inflate in batches of 512 returns pages to the host free list', () => {
+  const hv = newHost(10000);
+  const g = bootGuest(hv, null, { domid: 1, memoryPages: 5000 });
+  const free0 = hv.physinfo().pagesFree;
+  g.setBalloonTarget(3000);
+  assert.equal(g.balloonWork(0), null);
+  assert.equal(hv.physinfo().pagesFree - free0, 2000);
+  assert.equal(g.metrics().balloon.inflatedPages, 2000);
+  assertClean(g);
+});

@@ -1,0 +1,129 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cleancacheOid } from '../../src/guest/cleancache.ts';
+import { FIRST_INODE } from '../../src/guest/guest.ts';
+import type { GuestConfigInput } from '../../src/guest/config.ts';
+import { FakeTmem } from './fake-tmem.ts';
+import { assertClean, bootGuest, newHost } from './helpers.ts';
+
+const fileGuest = (over: Partial<GuestConfigInput> = {}): GuestConfigInput => ({
+  domid: 1,
+  memoryPages: 2000,
+  kernelReservePages: 0,
+  swapPages: 0,
+  workload: {
+    file: {
+      files: 4,
+      pagesPerFile: 100,
+      filesystems: 2,
+      accessesPerSec: 0,
+      pattern: { kind: 'uniform', workingSetPages: 400 },
+      writeShare: 0,
+      unlinksPerSec: 0,
+      truncatesPerSec: 0,
+    },
+  },
+  ...over,
+});
+
+test('a pool per filesystem; oid [inode, 0, 0], index = page index', () => {
+  const hv = newHost(10000);
+  const tmem = new FakeTmem();
+  const g = bootGuest(hv, tmem, fileGuest());
+  assert.equal(g.cleancache.poolIds.length, 2);
+  assert.notEqual(g.cleancache.poolIds[0], g.cleancache.poolIds[1]);
+  assert.deepEqual(cleancacheOid(FIRST_INODE + 3), [FIRST_INODE + 3, 0, 0]);
+  for (let i = 0; i < 10; i++) g.accessFilePage(1, i, false);
+  g.setBalloonTarget(5); // squeeze everything out of the page cache
+  g.balloonWork(0);
+  assert.equal(g.metrics().pageCachePages, 0);
+  assert.equal(g.metrics().cleancache.puts, 10);
+  const pool1 = g.cleancache.poolIds[1]; // file 1 lives on fs 1
+  for (let i = 0; i < 10; i++) assert.ok(tmem.holds(pool1, [FIRST_INODE + 1, 0, 0], i));
+  assertClean(g);
+});
+
+test('exclusive gets as the guest sees them: a hit saves the disk read and the tmem copy is gone', () => {
+  const hv = newHost(10000);
+  const tmem = new FakeTmem();
+  const g = bootGuest(hv, tmem, fileGuest());
+  const pool0 = g.cleancache.poolIds[0];
+  g.accessFilePage(0, 7, false); // miss: disk read
+  assert.equal(g.metrics().disk.fileReads, 1);
+  assert.equal(g.metrics().cleancache.gets, 1);
+  g.setBalloonTarget(0);
+  g.balloonWork(0); // evicted clean -> put
+  assert.ok(tmem.holds(pool0, [FIRST_INODE, 0, 0], 7));
+  g.setBalloonTarget(2000);
+  g.balloonWork(0);
+  g.accessFilePage(0, 7, false); // page-cache miss -> cleancache hit
+  let m = g.metrics();
+  assert.equal(m.cleancache.hits, 1);
+  assert.equal(m.disk.fileReads, 1);
+  assert.ok(!tmem.holds(pool0, [FIRST_INODE, 0, 0], 7), 'private ephemeral get is exclusive');
+  // Drop it without a put (truncate invalidates): the next read misses in tmem and goes to disk.
+  g.truncateFile(0);
+  g.accessFilePage(0, 7, false);
+  m = g.metrics();
+  assert.equal(m.cleancache.hits, 1);
+  assert.equal(m.cleancache.gets, 3);
+  assert.equal(m.disk.fileReads, 2);
+  assertClean(g);
+});
+
+test('dirty pages are written back before the put', () => {
+  const hv = newHost(10000);
+  const tmem = new FakeTmem();
+  const g = bootGuest(hv, tmem, fileGuest());
+  g.accessFilePage(2, 1, true);
+  g.setBalloonTarget(0);
+  g.balloonWork(0);
+  const m = g.metrics();
+  assert.equal(m.disk.fileWrites, 1);
+  assert.equal(m.cleancache.puts, 1);
+  assert.ok(tmem.holds(g.cleancache.poolIds[0], [FIRST_INODE + 2, 0, 0], 1));
+});
+
+test('truncate / unlink invalidate the inode; unmount destroys the pool', () => {
+  const hv = newHost(10000);
+  const tmem = new FakeTmem();
+  const g = bootGuest(hv, tmem, fileGuest());
+  for (let f = 0; f < 4; f++) for (let i = 0; i < 5; i++) g.accessFilePage(f, i, false);
+  g.setBalloonTarget(0);
+  g.balloonWork(0);
+  g.setBalloonTarget(2000);
+  g.balloonWork(0);
+  const [p0, p1] = g.cleancache.poolIds;
+  g.truncateFile(0);
+  assert.ok(!tmem.holds(p0, [FIRST_INODE, 0, 0], 0));
+  assert.ok(tmem.holds(p0, [FIRST_INODE + 2, 0, 0], 0));
+  g.unlinkFile(2);
+  assert.ok(!tmem.holds(p0, [FIRST_INODE + 2, 0, 0], 0));
+  g.accessFilePage(2, 0, false); // the new file's page: a tmem miss, a disk read
+  assert.equal(g.metrics().cleancache.hits, 0);
+  assert.ok(tmem.holds(p1, [FIRST_INODE + 1, 0, 0], 0));
+  g.remount(1);
+  assert.ok(!tmem.pools.has(p1), 'unmount destroys the pool');
+  assert.notEqual(g.cleancache.poolIds[1], -1, 'mounted again with a new pool');
+  g.accessFilePage(1, 0, false);
+  assert.equal(g.metrics().cleancache.hits, 0);
+  assertClean(g);
+});
+
+test('shared pools: guests of one image share pages by filesystem UUID, gets are not exclusive', () => {
+  const hv = newHost(20000);
+  const tmem = new FakeTmem();
+  const a = bootGuest(hv, tmem, fileGuest({ domid: 1, cleancacheShared: true }));
+  const b = bootGuest(hv, tmem, fileGuest({ domid: 2, cleancacheShared: true }));
+  assert.deepEqual(a.cleancache.poolIds, b.cleancache.poolIds);
+  a.accessFilePage(0, 3, false);
+  a.setBalloonTarget(0);
+  a.balloonWork(0);
+  b.accessFilePage(0, 3, false); // served from A's put
+  b.accessFilePage(2, 3, false);
+  assert.equal(b.metrics().cleancache.hits, 1);
+  assert.equal(b.metrics().disk.fileReads, 1);
+  assert.ok(tmem.holds(a.cleancache.poolIds[0], [FIRST_INODE, 0, 0], 3));
+  assertClean(a);
+  assertClean(b);
+});

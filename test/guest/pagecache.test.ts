@@ -1,0 +1,119 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { NONE } from '../../src/guest/lists.ts';
+import { PAGECACHE_BYTES_PER_SLOT, PageCache } from '../../src/guest/pagecache.ts';
+
+type Cmd =
+  | { op: 'insert'; inode: number; index: number; dirty: boolean }
+  | { op: 'touch'; inode: number; index: number }
+  | { op: 'evict' }
+  | { op: 'remove'; inode: number; index: number }
+  | { op: 'dirty'; inode: number; index: number; dirty: boolean };
+
+const key = fc.record({ inode: fc.integer({ min: 0, max: 12 }), index: fc.integer({ min: 0, max: 40 }) });
+const cmd: fc.Arbitrary<Cmd> = fc.oneof(
+  key.chain((k) => fc.boolean().map((dirty) => ({ op: 'insert' as const, ...k, dirty }))),
+  key.map((k) => ({ op: 'touch' as const, ...k })),
+  fc.constant({ op: 'evict' as const }),
+  key.map((k) => ({ op: 'remove' as const, ...k })),
+  key.chain((k) => fc.boolean().map((dirty) => ({ op: 'dirty' as const, ...k, dirty }))),
+);
+
+/** Reference model: two arrays of keys (index 0 = most recently used) and a dirty set. */
+class Model {
+  inactive: string[] = [];
+  active: string[] = [];
+  dirty = new Set<string>();
+  has(k: string): boolean {
+    return this.inactive.includes(k) || this.active.includes(k);
+  }
+}
+
+test('page cache against a reference model (LRU order, lookups, dirty counts, structure)', () => {
+  fc.assert(
+    fc.property(fc.array(cmd, { maxLength: 400 }), (cmds) => {
+      const pc = new PageCache(2); // tiny, so growth by doubling is exercised
+      const m = new Model();
+      for (const c of cmds) {
+        if (c.op === 'evict') {
+          if (m.inactive.length <= m.active.length && m.active.length > 0) {
+            const k = m.active.pop()!;
+            m.inactive.unshift(k);
+          }
+          const s = pc.reclaimCandidate();
+          if (m.inactive.length === 0) {
+            assert.equal(s, NONE);
+            continue;
+          }
+          const k = m.inactive.pop()!;
+          assert.equal(`${pc.inode[s]}:${pc.index[s]}`, k);
+          pc.remove(s);
+          m.dirty.delete(k);
+          continue;
+        }
+        const k = `${c.inode}:${c.index}`;
+        const s = pc.lookup(c.inode, c.index);
+        assert.equal(s !== NONE, m.has(k));
+        if (c.op === 'insert') {
+          if (s !== NONE) continue;
+          pc.insert(c.inode, c.index, c.inode % 3, c.dirty);
+          m.inactive.unshift(k);
+          if (c.dirty) m.dirty.add(k);
+        } else if (c.op === 'touch') {
+          if (s === NONE) continue;
+          pc.touch(s);
+          m.inactive = m.inactive.filter((x) => x !== k);
+          m.active = [k, ...m.active.filter((x) => x !== k)];
+        } else if (c.op === 'remove') {
+          if (s === NONE) continue;
+          assert.equal(pc.fsOf(s), c.inode % 3);
+          pc.remove(s);
+          m.inactive = m.inactive.filter((x) => x !== k);
+          m.active = m.active.filter((x) => x !== k);
+          m.dirty.delete(k);
+        } else {
+          if (s === NONE) continue;
+          pc.setDirty(s, c.dirty);
+          if (c.dirty) m.dirty.add(k);
+          else m.dirty.delete(k);
+        }
+      }
+      assert.deepEqual(pc.violations(), []);
+      assert.equal(pc.size, m.inactive.length + m.active.length);
+      assert.equal(pc.dirty, m.dirty.size);
+      const walk = (list: number): string[] => {
+        const out: string[] = [];
+        for (let s = pc.lists.head(list); s !== NONE; s = pc.lists.next[s]) out.push(`${pc.inode[s]}:${pc.index[s]}`);
+        return out;
+      };
+      assert.deepEqual(walk(0), m.inactive);
+      assert.deepEqual(walk(1), m.active);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('page cache structural checks catch broken links', () => {
+  const pc = new PageCache(4);
+  for (let i = 0; i < 10; i++) pc.insert(1, i, 0, false);
+  assert.deepEqual(pc.violations(), []);
+  const s = pc.lists.head(0);
+  const n = pc.lists.next[s];
+  pc.lists.prev[n] = NONE; // break next[prev[n]] == n
+  assert.ok(pc.violations().some((v) => v.includes('prev')));
+});
+
+test('page cache metadata stays within 32 bytes per cached page at scale', () => {
+  const pc = new PageCache(1024);
+  const n = 1 << 18;
+  for (let i = 0; i < n; i++) pc.insert(12 + (i >>> 10), i & 1023, 0, false);
+  assert.equal(pc.size, n);
+  assert.ok(PAGECACHE_BYTES_PER_SLOT <= 32);
+  // Full table after a doubling: capacity == n exactly here.
+  assert.ok(pc.metadataBytes() / n <= 32, `bytes/page ${pc.metadataBytes() / n}`);
+  // Many removals keep the table consistent (backward-shift deletion).
+  for (let i = 0; i < n; i += 3) pc.remove(pc.lookup(12 + (i >>> 10), i & 1023));
+  for (let i = 0; i < n; i++) assert.equal(pc.lookup(12 + (i >>> 10), i & 1023) !== NONE, i % 3 !== 0);
+  assert.deepEqual(pc.violations(), []);
+});

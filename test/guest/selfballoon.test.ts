@@ -1,0 +1,154 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  defaultReservedPages,
+  FrontswapSelfshrink,
+  selfballoonFloor,
+  selfballoonGoal,
+  selfballoonTarget,
+  type SelfballoonParams,
+  type SelfballoonState,
+} from '../../src/guest/selfballoon.ts';
+import { FakeTmem } from './fake-tmem.ts';
+import { assertClean, bootGuest, newHost } from './helpers.ts';
+
+const params = (p: Partial<SelfballoonParams> = {}): SelfballoonParams => ({
+  downHysteresis: 8,
+  upHysteresis: 1,
+  minUsablePages: 0,
+  reservedPages: 0,
+  selfShrinking: false,
+  ...p,
+});
+
+test('default reserved: 10% of totalram truncated to whole MB', () => {
+  // 262144 / 10 = 26214 pages = 102.4 MB -> 102 MB = 26112 pages.
+  assert.equal(defaultReservedPages(262144), 26112);
+  assert.equal(defaultReservedPages(2559), 0); // 255 pages < 1 MB
+  assert.equal(defaultReservedPages(2560), 256);
+});
+
+test('goal = Committed_AS + totalreserve + reserved (+ frontswap pages when self-shrinking)', () => {
+  const s: SelfballoonState = { curPages: 262144, committedPages: 100000, totalreservePages: 1548, frontswapPages: 5000, maxPfn: 262144 };
+  assert.equal(selfballoonGoal(s, params({ reservedPages: 26112 })), 127660);
+  assert.equal(selfballoonGoal(s, params({ reservedPages: 26112, selfShrinking: true })), 132660);
+});
+
+test('going down moves 1/8 of the gap (truncating), floor not binding', () => {
+  const s: SelfballoonState = { curPages: 262144, committedPages: 100000, totalreservePages: 1548, frontswapPages: 0, maxPfn: 262144 };
+  // gap 134484, /8 = 16810.5 -> 16810
+  assert.equal(selfballoonTarget(s, params({ reservedPages: 26112 })), 245334);
+});
+
+test('each down-hysteresis step against hand-computed values', () => {
+  const p = params();
+  let cur = 80000;
+  const expected = [75000, 70625, 66797];
+  for (const want of expected) {
+    cur = selfballoonTarget({ curPages: cur, committedPages: 40000, totalreservePages: 0, frontswapPages: 0, maxPfn: 80000 }, p);
+    assert.equal(cur, want);
+  }
+});
+
+test('going up: uphysteresis 1 jumps to the goal, 2 moves half the gap; equal stays', () => {
+  const s: SelfballoonState = { curPages: 100000, committedPages: 127660, totalreservePages: 0, frontswapPages: 0, maxPfn: 262144 };
+  assert.equal(selfballoonTarget(s, params()), 127660);
+  assert.equal(selfballoonTarget(s, params({ upHysteresis: 2 })), 113830);
+  assert.equal(selfballoonTarget({ ...s, curPages: 127660 }, params()), 127660);
+  // No upper clamp in selfballoon itself: the goal may exceed max_pfn.
+  assert.equal(selfballoonTarget({ ...s, committedPages: 300000 }, params()), 300000);
+});
+
+test('each floor band against hand-computed values', () => {
+  assert.equal(selfballoonFloor(4000, 0, 0), 4000); // useful < 16 MB: no ballooning
+  assert.equal(selfballoonFloor(4195, 100, 0), 4195); // useful 4095 < 4096
+  assert.equal(selfballoonFloor(4196, 100, 0), 100 + 4096); // useful = 16 MB exactly: band 2
+  assert.equal(selfballoonFloor(10000, 100, 0), 100 + 4096 + 2902); // (9900-4096)/2
+  assert.equal(selfballoonFloor(16384 + 7, 7, 0), 7 + 10240 + 768); // useful = 64 MB: band 3
+  assert.equal(selfballoonFloor(65536, 1000, 0), 1000 + 10240 + 6787); // (64536-10240)/8
+  assert.equal(selfballoonFloor(131072, 0, 0), 25344 + 3304); // useful = 512 MB: band 4
+  assert.equal(selfballoonFloor(1048576, 2000, 0), 2000 + 25344 + 31913); // (1046576-25344)/32
+  assert.equal(selfballoonFloor(1048576, 2000, 5120), 7120); // min_usable_mb set
+  // The floor binds: a guest with tiny demand stops at it.
+  assert.equal(selfballoonTarget({ curPages: 65536, committedPages: 0, totalreservePages: 1000, frontswapPages: 0, maxPfn: 65536 }, params()), 65536 - Math.floor((65536 - 1000) / 8));
+  assert.equal(selfballoonTarget({ curPages: 19000, committedPages: 0, totalreservePages: 1000, frontswapPages: 0, maxPfn: 65536 }, params()), 18027);
+});
+
+test('frontswap self-shrink: inertia 3, hysteresis 20', () => {
+  const s = new FrontswapSelfshrink(20, 3);
+  assert.equal(s.tick(0), null);
+  assert.equal(s.tick(100), null); // growing: counter = 3
+  assert.equal(s.tick(100), null); // 2
+  assert.equal(s.tick(100), null); // 1
+  assert.equal(s.tick(100), 95); // 0: shrink by 100/20
+  assert.equal(s.tick(95), null); // counter reset to 3 -> 2
+  assert.equal(s.tick(95), null); // 1
+  assert.equal(s.tick(95), 91); // 95 - 4
+  assert.equal(s.tick(120), null); // growth resets
+  assert.equal(s.tick(20), null);
+  assert.equal(s.tick(20), null);
+  assert.equal(s.tick(20), 0); // <= hysteresis: drain completely
+});
+
+test('guest selfballoon passes walk the balloon down by 1/8 and the worker follows', () => {
+  const hv = newHost(200000);
+  const tmem = new FakeTmem();
+  const g = bootGuest(hv, tmem, {
+    domid: 1,
+    memoryPages: 80000,
+    kernelReservePages: 0,
+    swapPages: 1000,
+    selfballoon: { enabled: true, reservedPages: 0 },
+    workload: { anon: { kind: 'constant', pages: 40000 } },
+  });
+  g.runWorkload(0, 1_000_000);
+  assert.equal(g.metrics().committedPages, 40000);
+  for (const want of [75000, 70625, 66797]) {
+    g.selfballoonTick(0);
+    assert.equal(g.metrics().balloonTargetPages, want);
+    assert.equal(g.balloonWork(0), null);
+    assert.equal(g.metrics().ramPages, want);
+    const info = hv.domainInfo(1);
+    assert.ok(info.ok && info.tot_pages === want);
+  }
+  assertClean(g);
+});
+
+test('selfballooning is off without tmem (xen_tmem_init), unless requireTmem is false', () => {
+  const hv = newHost(100000);
+  const g = bootGuest(hv, null, { domid: 1, memoryPages: 20000, selfballoon: { enabled: true } });
+  g.selfballoonTick(0);
+  assert.equal(g.metrics().selfballoon.active, false);
+  assert.equal(g.metrics().balloonTargetPages, 20000);
+  const g2 = bootGuest(hv, null, { domid: 2, memoryPages: 20000, selfballoon: { enabled: true, requireTmem: false } });
+  g2.selfballoonTick(0);
+  assert.ok(g2.metrics().balloonTargetPages < 20000);
+});
+
+test('self-shrinking pulls frontswap pages back into RAM after 3 quiet passes', () => {
+  const hv = newHost(100000);
+  const tmem = new FakeTmem();
+  const g = bootGuest(hv, tmem, {
+    domid: 1,
+    memoryPages: 20000,
+    kernelReservePages: 0,
+    swapPages: 20000,
+    selfballoon: { enabled: false, selfShrinking: true },
+    workload: { anon: { kind: 'constant', pages: 15000 } },
+  });
+  g.runWorkload(0, 1_000_000);
+  g.setBalloonTarget(10000);
+  assert.equal(g.balloonWork(0), null);
+  assert.equal(g.metrics().frontswap.pages, 5000);
+  g.setBalloonTarget(20000);
+  assert.equal(g.balloonWork(0), null);
+  g.selfballoonTick(0); // growth from 0: counter 3
+  g.selfballoonTick(0);
+  g.selfballoonTick(0);
+  assert.equal(g.metrics().frontswap.pages, 5000);
+  g.selfballoonTick(0);
+  assert.equal(g.metrics().frontswap.pages, 4750);
+  assert.equal(g.metrics().frontswap.selfShrunkPages, 250);
+  assert.equal(g.metrics().anonResidentPages, 10250);
+  assertClean(g);
+});

@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileAnonProfile } from '../../src/guest/workload/anon.ts';
+import { GCD_SAMPLE_INTERVAL_NS, loadGcdTrace, parseGcdTrace, traceMemPercentAt, TraceFormatError } from '../../src/guest/workload/trace.ts';
+
+const SHIPPED = new URL('../../data/gcd/', import.meta.url).pathname;
+const SHARED = new URL('../../../shared/data/gcd-vm-usage/', import.meta.url).pathname;
+
+test('the trace files shipped in data/gcd parse: 288 samples each, values >= 0', () => {
+  const files = readdirSync(SHIPPED).filter((f) => f.startsWith('vm_'));
+  assert.ok(files.length >= 4);
+  for (const f of files) {
+    const t = loadGcdTrace(join(SHIPPED, f));
+    assert.equal(t.memPercent.length, 288, f);
+    assert.equal(t.cpuPercent.length, 288, f);
+    for (const v of t.memPercent) assert.ok(v >= 0 && Number.isFinite(v));
+  }
+  const spike = loadGcdTrace(join(SHIPPED, 'vm_259235987_2'));
+  assert.ok(Math.max(...spike.memPercent) > 100, 'memory % may exceed 100');
+  const first = loadGcdTrace(join(SHIPPED, 'vm_1218322450_1'));
+  assert.equal(first.cpuPercent[0], 6.763);
+  assert.equal(first.memPercent[0], 5.103);
+});
+
+test('every shared trace file parses (when ../shared is present)', { skip: !existsSync(SHARED) }, () => {
+  const files = readdirSync(SHARED).filter((f) => f.startsWith('vm_'));
+  assert.equal(files.length, 400);
+  for (const f of files) assert.equal(loadGcdTrace(join(SHARED, f)).memPercent.length, 288, f);
+});
+
+test('malformed files: a clear error naming file and line', () => {
+  const cases: [string, number, RegExp][] = [
+    ['1 2\n3 4\nabc 5\n', 3, /column 1 \(cpu %\): expected a non-negative number, found "abc"/],
+    ['1 2\n3 4 5\n', 2, /expected 2 columns .* found 3/],
+    ['1 2\n\n3 4\n', 2, /empty line/],
+    ['1\n', 1, /found 1/],
+    ['1 -2\n', 1, /column 2 \(memory %\).*"-2"/],
+    ['1 NaN\n', 1, /column 2/],
+    ['', 1, /no samples/],
+    ['1 2\n3 1e999\n', 2, /not finite/],
+  ];
+  for (const [text, line, re] of cases) {
+    assert.throws(
+      () => parseGcdTrace(text, 'bad.trace'),
+      (e: unknown) => {
+        assert.ok(e instanceof TraceFormatError);
+        assert.equal(e.file, 'bad.trace');
+        assert.equal(e.line, line, `${JSON.stringify(text)}: ${e.message}`);
+        assert.ok(e.message.startsWith(`bad.trace:${line}: `), e.message);
+        assert.match(e.message, re);
+        return true;
+      },
+    );
+  }
+  // CRLF line ends and a missing final newline are accepted.
+  assert.deepEqual([...parseGcdTrace('1 2\r\n3 4', 'ok').memPercent], [2, 4]);
+  const dir = mkdtempSync(join(tmpdir(), 'gcd-'));
+  const path = join(dir, 'vm_bad');
+  writeFileSync(path, '1 2\n1 2 x\n');
+  assert.throws(
+    () => loadGcdTrace(path),
+    (e: unknown) => e instanceof TraceFormatError && e.message.startsWith(`${path}:2: expected 2 columns`),
+  );
+  assert.throws(() => loadGcdTrace(join(dir, 'missing')), /cannot read trace/);
+});
+
+test('linear interpolation between 5-minute samples, loop or hold at the end', () => {
+  const mem = Float64Array.from([10, 20, 40]);
+  const I = GCD_SAMPLE_INTERVAL_NS;
+  assert.equal(traceMemPercentAt(mem, I, 0, true), 10);
+  assert.equal(traceMemPercentAt(mem, I, I / 2, true), 15);
+  assert.equal(traceMemPercentAt(mem, I, I + I / 4, true), 25);
+  assert.equal(traceMemPercentAt(mem, I, 2 * I, false), 40);
+  assert.equal(traceMemPercentAt(mem, I, 5 * I, false), 40);
+  assert.equal(traceMemPercentAt(mem, I, 2 * I + I / 2, true), 25); // 40 -> 10 wrap
+  assert.equal(traceMemPercentAt(mem, I, 3 * I, true), 10);
+});
+
+test('trace replay: memory % of maxmem as Committed_AS pages', () => {
+  const d = compileAnonProfile({ kind: 'trace', memPercent: [10, 20] }, 100000);
+  assert.equal(d(0), 10000);
+  assert.equal(d(GCD_SAMPLE_INTERVAL_NS / 2), 15000);
+  const f = compileAnonProfile({ kind: 'trace', file: join(SHIPPED, 'vm_259235987_2'), loop: false }, 262144);
+  const t = loadGcdTrace(join(SHIPPED, 'vm_259235987_2'));
+  assert.equal(f(0), Math.round((t.memPercent[0] * 262144) / 100));
+  assert.equal(f(10 * GCD_SAMPLE_INTERVAL_NS), Math.round((t.memPercent[10] * 262144) / 100));
+});

@@ -1,0 +1,191 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ContentModel, DEFAULT_CONTENT, newSyntheticPage, samePage } from '../../src/guest/content.ts';
+import { compileAnonProfile } from '../../src/guest/workload/anon.ts';
+import { compileFilePattern } from '../../src/guest/workload/file.ts';
+import { ZipfSampler } from '../../src/guest/workload/zipf.ts';
+import { Prng } from '../../src/lib/prng.ts';
+import type { GuestConfigInput } from '../../src/guest/config.ts';
+import { FakeTmem } from './fake-tmem.ts';
+import { assertClean, bootGuest, newHost } from './helpers.ts';
+
+const S = 1_000_000_000;
+
+test('anonymous demand profiles: constant, step, diurnal, spikes', () => {
+  assert.equal(compileAnonProfile({ kind: 'constant', pages: 7 }, 100)(123), 7);
+  const step = compileAnonProfile({ kind: 'step', initialPages: 10, steps: [{ atNs: 2 * S, pages: 30 }, { atNs: S, pages: 20 }] }, 100);
+  assert.deepEqual([step(0), step(S), step(1.5 * S), step(2 * S), step(9 * S)], [10, 20, 20, 30, 30]);
+  const d = compileAnonProfile({ kind: 'diurnal', basePages: 1000, amplitudePages: 500, periodNs: 4 * S }, 100);
+  assert.deepEqual([d(0), d(S), d(2 * S), d(3 * S)], [1000, 1500, 1000, 500]);
+  const sp = compileAnonProfile({ kind: 'spikes', basePages: 100, spikePages: 50, everyNs: 10 * S, durationNs: 2 * S, offsetNs: S }, 100);
+  assert.deepEqual([sp(0), sp(S), sp(2.9 * S), sp(3 * S), sp(11.5 * S)], [100, 150, 150, 100, 150]);
+});
+
+test('zipf sampler: ranks in range, rank 0 about as frequent as theory says', () => {
+  const rng = new Prng(7, 'zipf');
+  const n = 1000;
+  const z = new ZipfSampler(n, 1);
+  let h = 0;
+  for (let k = 1; k <= n; k++) h += 1 / k;
+  const draws = 200000;
+  const counts = new Uint32Array(n);
+  for (let i = 0; i < draws; i++) counts[z.sample(rng)]++;
+  const p0 = counts[0] / draws;
+  assert.ok(Math.abs(p0 - 1 / h) < 0.01, `p0 ${p0} vs ${1 / h}`);
+  assert.ok(counts[1] < counts[0] && counts[9] < counts[1]);
+  const u = new ZipfSampler(10, 0);
+  for (let i = 0; i < 1000; i++) {
+    const r = u.sample(rng);
+    assert.ok(r >= 0 && r < 10);
+  }
+});
+
+test('file patterns: scan is sequential and cyclic, mix draws from its parts', () => {
+  const rng = new Prng(1, 'f');
+  const scan = compileFilePattern({ kind: 'scan', fromPage: 10, pages: 3 }, 100);
+  assert.deepEqual([1, 2, 3, 4, 5].map(() => scan.next(rng)), [10, 11, 12, 10, 11]);
+  const mix = compileFilePattern(
+    { kind: 'mix', parts: [{ weight: 1, pattern: { kind: 'uniform', workingSetPages: 10 } }, { weight: 3, pattern: { kind: 'scan', fromPage: 50, pages: 50 } }] },
+    100,
+  );
+  let low = 0;
+  for (let i = 0; i < 4000; i++) if (mix.next(rng) < 10) low++;
+  assert.ok(low > 850 && low < 1150, `${low}`);
+  assert.throws(() => compileFilePattern({ kind: 'scan', fromPage: 90, pages: 20 }, 100));
+});
+
+test('page contents: zero share, identical across guests of one image, unique otherwise, deterministic', () => {
+  const a = new ContentModel({ ...DEFAULT_CONTENT, imageId: 5 }, 1);
+  const b = new ContentModel({ ...DEFAULT_CONTENT, imageId: 5 }, 2);
+  const c = new ContentModel({ ...DEFAULT_CONTENT, imageId: 6 }, 3);
+  const pa = newSyntheticPage();
+  const pb = newSyntheticPage();
+  const pc = newSyntheticPage();
+  let zero = 0;
+  let sameAB = 0;
+  let sameAC = 0;
+  const n = 20000;
+  const sizes = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    a.filePage(12 + (i >> 8), i & 255, 0, true, pa);
+    b.filePage(12 + (i >> 8), i & 255, 0, true, pb);
+    c.filePage(12 + (i >> 8), i & 255, 0, true, pc);
+    if (pa.fpHi === 0 && pa.fpLo === 0) zero++;
+    else {
+      sizes.set(pa.compressedBytes, (sizes.get(pa.compressedBytes) ?? 0) + 1);
+      if (samePage(pa, pc)) sameAC++;
+    }
+    if (samePage(pa, pb)) sameAB++;
+  }
+  assert.ok(Math.abs(zero / n - 0.05) < 0.01, `zero ${zero / n}`);
+  // 5% zero + 95% x 90% shared with the image.
+  assert.ok(Math.abs(sameAB / n - (0.05 + 0.95 * 0.9)) < 0.02, `same ${sameAB / n}`);
+  assert.equal(sameAC, 0);
+  assert.ok(Math.abs((sizes.get(2048) ?? 0) / (n - zero) - 0.5) < 0.02);
+  // Truncated files (gen 1) and guest-unique anon pages differ between guests.
+  a.filePage(12, 0, 1, true, pa);
+  b.filePage(12, 0, 1, true, pb);
+  assert.ok(!samePage(pa, pb) || (pa.fpHi === 0 && pa.fpLo === 0));
+  a.anonPage(3, 0, pa);
+  a.anonPage(3, 0, pb);
+  assert.ok(samePage(pa, pb), 'deterministic');
+});
+
+const busy = (over: Partial<GuestConfigInput> = {}): GuestConfigInput => ({
+  domid: 1,
+  memoryPages: 30000,
+  maxmemPages: 40000,
+  swapPages: 20000,
+  workload: {
+    anon: { kind: 'diurnal', basePages: 12000, amplitudePages: 6000, periodNs: 30 * S },
+    anonAccessesPerSec: 10000,
+    anonSkew: 0.7,
+    file: {
+      files: 200,
+      pagesPerFile: 100,
+      filesystems: 2,
+      accessesPerSec: 30000,
+      pattern: {
+        kind: 'mix',
+        parts: [
+          { weight: 8, pattern: { kind: 'zipf', workingSetPages: 12000, skew: 0.9 } },
+          { weight: 2, pattern: { kind: 'scan', fromPage: 12000, pages: 8000 } },
+        ],
+      },
+      writeShare: 0.05,
+      unlinksPerSec: 2,
+      truncatesPerSec: 2,
+    },
+  },
+  selfballoon: { enabled: true },
+  ...over,
+});
+
+function drive(seed: number, over: Partial<GuestConfigInput> = {}, seconds = 40) {
+  const hv = newHost(100000);
+  const tmem = new FakeTmem();
+  const g = bootGuest(hv, tmem, busy(over), seed);
+  for (let t = 0; t < seconds; t++) {
+    g.runWorkload(t * S, S);
+    if (t % 5 === 4) g.selfballoonTick((t + 1) * S);
+    g.balloonWork((t + 1) * S);
+  }
+  assertClean(g);
+  assert.deepEqual(hv.violations(), []);
+  return g.metrics();
+}
+
+test('a busy self-ballooned guest stays consistent and is deterministic per seed', () => {
+  const a = drive(3);
+  const b = drive(3);
+  const c = drive(4);
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, c);
+  assert.ok(a.selfballoon.ticks === 8 && a.ramPages < 30000, 'self-ballooning took memory back');
+  assert.ok(a.cleancache.puts > 0 && a.cleancache.hits > 0);
+  assert.ok(a.fileAccesses === 40 * 30000);
+});
+
+test('spikes shorter than the selfballoon interval make the guest swap into frontswap', () => {
+  const m = drive(
+    5,
+    {
+      workload: {
+        anon: { kind: 'spikes', basePages: 4000, spikePages: 16000, everyNs: 20 * S, durationNs: 2 * S, offsetNs: 31 * S },
+        anonAccessesPerSec: 20000,
+        anonSkew: 0,
+        file: null,
+        stepNs: 100_000_000,
+      },
+    },
+    40,
+  );
+  assert.ok(m.frontswap.stores > 0, 'the spike swapped into frontswap');
+  assert.equal(m.disk.swapWrites, 0);
+  assert.equal(m.oomEvents, 0);
+});
+
+test('OOM event when anonymous demand exceeds RAM plus swap', () => {
+  const hv = newHost(100000);
+  const g = bootGuest(hv, null, { domid: 1, memoryPages: 10000, kernelReservePages: 0, swapPages: 2000, workload: { anon: { kind: 'constant', pages: 13000 } } });
+  g.runWorkload(0, S);
+  const m = g.metrics();
+  assert.ok(m.oomEvents > 0);
+  assert.equal(m.anonPages, 12000);
+  assert.equal(m.committedPages, 13000);
+  assertClean(g);
+  const g2 = bootGuest(hv, null, { domid: 2, memoryPages: 10000, kernelReservePages: 0, swapPages: 3000, workload: { anon: { kind: 'constant', pages: 13000 } } });
+  g2.runWorkload(0, S);
+  assert.equal(g2.metrics().oomEvents, 0);
+});
+
+test('trace-driven guest (shipped GCD file, 24 h compressed into 288 s) stays consistent', () => {
+  const file = new URL('../../data/gcd/vm_6194776414_4', import.meta.url).pathname;
+  const m = drive(9, {
+    memoryPages: 20000,
+    maxmemPages: 40000,
+    workload: { anon: { kind: 'trace', file, sampleIntervalNs: S }, anonAccessesPerSec: 20000, anonSkew: 0.5, file: null, stepNs: 100_000_000 },
+  }, 60);
+  assert.ok(m.committedPages > 0);
+  assert.ok(m.balloon.deflatedPages > 0 || m.balloon.inflatedPages > 0);
+});

@@ -1,0 +1,173 @@
+// Hostile scenario input (issue 8): each case is refused with one located
+// line, never a stack trace, never a hang; the only error that leaves
+// loadScenario for bad input is ScenarioError.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { loadScenario, MAX_SCENARIO_BYTES, parseScenario, ScenarioError } from '../../src/scenario/load.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'hypermem-hostile-'));
+const VALID = 'duration: 10m\nhost:\n  memory: 64GiB\nguests:\n  - name: web\n    count: 2\n    memory: 4GiB\n';
+
+function write(name: string, content: string | Uint8Array): string {
+  const file = join(dir, name);
+  writeFileSync(file, content);
+  return file;
+}
+
+/** The message of the ScenarioError that loading `file` throws, without the file name. */
+function refusal(file: string): string {
+  try {
+    loadScenario(file);
+  } catch (e) {
+    if (!(e instanceof ScenarioError)) throw e;
+    assert.equal(e.file, file);
+    assert.ok(e.message.startsWith(file), e.message);
+    return e.message.slice(file.length);
+  }
+  assert.fail(`${file} was accepted`);
+}
+
+describe('files that are not scenarios', () => {
+  const cases: [string, () => string, string][] = [
+    ['a missing file', () => join(dir, 'nope.yaml'), ': no such file'],
+    ['a missing folder', () => join(dir, 'nope', 'x.yaml'), ': no such file'],
+    ['a directory', () => (mkdirSync(join(dir, 'folder.yaml'), { recursive: true }), join(dir, 'folder.yaml')), ': is a directory, not a scenario file'],
+    ['an empty file', () => write('empty.yaml', ''), ': empty scenario'],
+    ['blank lines', () => write('blank.yaml', '\n  \n\t\n'), ': empty scenario'],
+    ['only comments', () => write('comments.yaml', '# a\n# b\n'), ': empty scenario'],
+    ['only a document marker', () => write('marker.yaml', '---\n'), ': empty scenario'],
+    ['NUL bytes', () => write('nul.yaml', Buffer.from('duration: 10m\0\nhost: {}\n')), ': not a text file (a NUL byte at offset 13)'],
+    ['a binary blob', () => write('blob.bin', Uint8Array.from({ length: 256 }, (_, i) => (i * 7 + 3) & 0xff)), ': not a text file (a NUL byte at offset 219)'],
+    ['invalid UTF-8', () => write('latin1.yaml', Buffer.from([0x6e, 0x61, 0x6d, 0x65, 0x3a, 0x20, 0xe9, 0x0a])), ': not a text file (not valid UTF-8)'],
+    ['a list at the top', () => write('list.yaml', '- a\n- b\n'), ':1:1: expected a mapping at the top level (duration:, host:, guests: …), found a list'],
+    ['a number at the top', () => write('num.yaml', '42\n'), ':1:1: expected a mapping at the top level (duration:, host:, guests: …), found 42'],
+    ['null at the top', () => write('null.yaml', 'null\n'), ': empty scenario'],
+  ];
+  for (const [what, make, expected] of cases) test(what, () => assert.equal(refusal(make()), expected));
+
+  test('a file over the size bound', () => {
+    const file = write('huge.yaml', `${VALID}# ${'x'.repeat(MAX_SCENARIO_BYTES)}\n`);
+    assert.equal(refusal(file), ': too large for a scenario file (4 MiB; at most 4 MiB)');
+  });
+
+  test('a UTF-8 BOM and CRLF line ends are fine', () => {
+    const file = write('bom.yaml', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(VALID.replaceAll('\n', '\r\n'))]));
+    assert.equal(loadScenario(file).guests.length, 2);
+  });
+});
+
+describe('hostile YAML', () => {
+  test('very deep flow nesting', () => {
+    const depth = 20_000;
+    const file = write('deep-flow.yaml', `duration: 10m\nx: ${'['.repeat(depth)}${']'.repeat(depth)}\n`);
+    assert.match(refusal(file), /^:2:\d+: nested too deeply \(at most 64 levels\)$/);
+  });
+
+  test('deep block nesting below the parser limit is capped at 64 levels', () => {
+    const lines = Array.from({ length: 70 }, (_, i) => `${' '.repeat(i)}k${i}:`);
+    const file = write('deep-block.yaml', `duration: 10m\n${lines.join('\n')} 1\n`);
+    const message = refusal(file);
+    assert.match(message, /^:66:\d+: k0\.k1\.k2\.k3…: nested too deeply \(at most 64 levels\)$/);
+  });
+
+  test('deep block nesting of lists', () => {
+    const lines = Array.from({ length: 1000 }, (_, i) => `${' '.repeat(i)}-`);
+    const file = write('deep-seq.yaml', `${lines.join('\n')} 1\n`);
+    assert.match(refusal(file), /nested too deeply|expected a mapping at the top level/);
+  });
+
+  test('an alias bomb (billion laughs)', () => {
+    let text = 'a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
+    for (let i = 1; i < 10; i++) text += `a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]\n`;
+    const started = process.hrtime.bigint();
+    assert.equal(refusal(write('bomb.yaml', text)), ': too many YAML alias expansions (at most 100; an alias bomb?)');
+    assert.ok(process.hrtime.bigint() - started < 5_000_000_000n, 'refused quickly');
+  });
+
+  test('an alias that contains itself', () => {
+    assert.equal(refusal(write('cycle.yaml', 'duration: 10m\nhost: &h {memory: 64GiB, again: *h}\n')), ':2:33: host.again.again.again…: nested too deeply (at most 64 levels)');
+  });
+
+  test('a few ordinary aliases are fine, and errors inside them point at the anchor', () => {
+    const shared = 'duration: 10m\nhost:\n  memory: 64GiB\nguests:\n  - name: a\n    memory: 1GiB\n    workload: &w {files: {rate: 100/s}}\n  - name: b\n    memory: 1GiB\n    workload: *w\n';
+    assert.equal(loadScenario(write('alias.yaml', shared)).guests[1].workload.files.ratePerS, 100);
+    const bad = shared.replace('100/s', 'fast');
+    assert.equal(refusal(write('alias-bad.yaml', bad)), ':7:33: guests[0].workload.files.rate: expected a rate such as 20000/s, found "fast"');
+  });
+
+  test('duplicate keys', () => {
+    assert.equal(refusal(write('dup.yaml', 'duration: 10m\nduration: 20m\n')), ':2:1: duplicate key "duration"');
+  });
+
+  test('a syntax error is located', () => {
+    assert.match(refusal(write('syntax.yaml', 'duration: 10m\nhost: {memory: 64GiB\n')), /^:3:1: invalid YAML: /);
+  });
+
+  test('__proto__ and constructor keys are unknown keys, and pollute nothing', () => {
+    assert.match(refusal(write('proto.yaml', `${VALID}__proto__: {seed: 5}\n`)), /^:8:1: __proto__: unknown key/);
+    assert.match(refusal(write('ctor.yaml', `${VALID}constructor: 1\n`)), /^:8:1: constructor: unknown key/);
+    assert.equal(({} as Record<string, unknown>).seed, undefined);
+  });
+
+  test('numbers beyond safe integers and negative sizes', () => {
+    assert.match(refusal(write('big.yaml', `${VALID}max_events: 9007199254740993\n`)), /^:8:13: max_events: expected an integer from 1 to 2\^53-1/);
+    assert.match(refusal(write('inf.yaml', `${VALID}seed: .inf\n`)), /^:8:7: seed: expected an integer .*found Infinity$/);
+    assert.match(refusal(write('neg.yaml', VALID.replace('memory: 4GiB', 'memory: -4GiB'))), /^:7:13: guests\[0\]\.memory: .*\(a size cannot be negative\)$/);
+  });
+
+  test('guests larger than the host', () => {
+    const text = VALID.replace('count: 2', 'count: 100');
+    assert.match(refusal(write('huge-guests.yaml', text)), /^:5:5: guests\[0\]: guests larger than the host: 100 guests need 400 GiB besides dom0 \(1 GiB\)/);
+  });
+
+  test('a scenario with 10000 guests is accepted; 10001 in all is not', () => {
+    const many = 'duration: 1m\nhost:\n  memory: 64TiB\nguests:\n  - name: g\n    count: 10000\n    memory: 1GiB\n';
+    assert.equal(parseScenario(many, 'm.yaml').guests.length, 10_000);
+    const more = `${many}timeline:\n  - at: 1s\n    launch: {name: x, memory: 1GiB}\n`;
+    assert.throws(() => parseScenario(more, 'm.yaml'), { message: 'm.yaml:10:13: timeline[0].launch.count: too many guests: at most 10000 in all, initial and launched' });
+  });
+});
+
+describe('no input breaks the loader', () => {
+  test('mutated scenario text gives a Scenario or a ScenarioError, nothing else', () => {
+    const base = [...VALID, ...'timeline:\n  - at: 1m\n    mem_set: {guest: web-1, target: 1GiB}\n'];
+    const alphabet = [':', ' ', '\n', '-', '[', ']', '{', '}', '&a', '*a', '"', "'", '#', '%', '1', 'GiB', '\0', '!!str', '?', '|', '>', '\t'];
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(base.length), fc.nat(3), fc.constantFrom(...alphabet)), { maxLength: 6 }),
+        (edits) => {
+          const chars = [...base];
+          for (const [at, drop, insert] of edits) chars.splice(Math.min(at, chars.length), drop, insert);
+          try {
+            parseScenario(chars.join(''), 'fuzz.yaml');
+          } catch (e) {
+            if (!(e instanceof ScenarioError)) throw e;
+            assert.ok(e.message.startsWith('fuzz.yaml'), e.message);
+            assert.ok(!e.message.includes('\n'), `one line: ${e.message}`);
+          }
+        },
+      ),
+      { numRuns: 500, seed: 20240601 },
+    );
+  });
+
+  test('random --set flags give a Scenario or a ScenarioError', () => {
+    const paths = ['seed', 'host.memory', 'guests[0].count', 'guests[3].count', 'toolstack.policy', 'host.tmem', 'x.y', 'guests', 'timeline[0].at', '', 'a[', 'host.tmem.enabled'];
+    const values = ['7', '-1', 'true', '4GiB', '{a: 1}', '[1, 2]', '', '*a', '&a 1', 'null', '1e400', '"x'];
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...paths), fc.constantFrom(...values), fc.boolean()), { maxLength: 4 }), (sets) => {
+        const flags = sets.map(([p, v, eq]) => (eq ? `${p}=${v}` : `${p}${v}`));
+        try {
+          parseScenario(VALID, 'set.yaml', flags);
+        } catch (e) {
+          if (!(e instanceof ScenarioError)) throw e;
+        }
+      }),
+      { numRuns: 300, seed: 7 },
+    );
+  });
+});

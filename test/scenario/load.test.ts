@@ -1,0 +1,273 @@
+// Loading scenario files: defaults, group expansion, the timeline, --set
+// overrides, and the corpus of broken files (each with its expected message).
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import { applyOverrides, loadScenario, parseScenario, ScenarioError } from '../../src/scenario/load.ts';
+import type { Scenario } from '../../src/scenario/types.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const brokenDir = fileURLToPath(new URL('./broken/', import.meta.url));
+const GiB_PAGES = 262144;
+const MINIMAL = 'duration: 10m\nhost:\n  memory: 64GiB\n';
+
+/** The ScenarioError that `fn` throws. */
+function scenarioError(fn: () => unknown): ScenarioError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ScenarioError) return e;
+    throw e;
+  }
+  assert.fail('expected a ScenarioError');
+}
+
+describe('defaults', () => {
+  test('a minimal scenario gets every default of docs/scenario.md', () => {
+    const s = parseScenario(MINIMAL, 'dir/minimal.yaml');
+    const expected: Scenario = {
+      name: 'minimal',
+      description: '',
+      file: 'dir/minimal.yaml',
+      seed: 1,
+      durationNs: 600e9,
+      sampleIntervalNs: 5e9,
+      maxEvents: 100_000_000,
+      host: {
+        pages: 64 * GiB_PAGES,
+        nodes: 1,
+        hypervisorReservePages: 0,
+        tmem: { enabled: false, dedup: false, tze: false, compress: false, store: 'synthetic' },
+      },
+      dom0: { memoryPages: GiB_PAGES },
+      toolstack: { policy: 'claim', buildPagesPerS: 4 * GiB_PAGES, buildBatchPages: 16384 },
+      guests: [],
+      timeline: [],
+    };
+    assert.deepEqual(s, expected);
+  });
+
+  test('a minimal guest gets every default', () => {
+    const s = parseScenario(`${MINIMAL}guests:\n  - name: web\n    memory: 4GiB\n`, 'x.yaml');
+    assert.deepEqual(s.guests, [
+      {
+        name: 'web',
+        group: 'web',
+        memoryPages: 4 * GiB_PAGES,
+        maxmemPages: 4 * GiB_PAGES,
+        swapPages: GiB_PAGES,
+        kernelReservePages: Math.floor((4 * GiB_PAGES * 2) / 100),
+        image: 'web',
+        cleancache: false,
+        cleancacheShared: false,
+        frontswap: false,
+        diskLatencyNs: 5e6,
+        selfballoon: {
+          enabled: false,
+          intervalNs: 5e9,
+          downHysteresis: 8,
+          upHysteresis: 1,
+          reserved: { percent: 10 },
+          minUsablePages: 0,
+          selfShrinking: true,
+          frontswapHysteresis: 20,
+          frontswapInertia: 3,
+        },
+        workload: {
+          anon: { profile: 'constant', levelPercent: 40, ratePerS: 0, zipf: 0 },
+          files: { workingSetPages: GiB_PAGES, ratePerS: 20000, zipf: 0.9, scanPercent: 10, writePercent: 5, deleteEveryNs: 0 },
+          contents: { zeroPercent: 5, imagePercent: 30, compressibility: { highPercent: 40, mediumPercent: 40, lowPercent: 20 } },
+        },
+      },
+    ]);
+  });
+
+  test('cleancache and frontswap follow host tmem unless set; percents resolve against memory and maxmem', () => {
+    const s = parseScenario(
+      `duration: 1m\nhost:\n  memory: 64GiB\n  hypervisor_reserve: 1%\n  tmem: {enabled: true}\n` +
+        `guests:\n  - name: a\n    memory: 4GiB\n    maxmem: 8GiB\n    frontswap: false\n    kernel_reserve: 50%\n` +
+        `    workload: {files: {working_set: 25%}}\n`,
+    );
+    assert.equal(s.name, 'scenario');
+    assert.equal(s.host.hypervisorReservePages, Math.floor((64 * GiB_PAGES) / 100));
+    assert.equal(s.guests[0].cleancache, true);
+    assert.equal(s.guests[0].frontswap, false);
+    assert.equal(s.guests[0].kernelReservePages, 2 * GiB_PAGES);
+    assert.equal(s.guests[0].workload.files.workingSetPages, 2 * GiB_PAGES);
+  });
+
+  test('every documented example in docs/scenario.md is a valid scenario', () => {
+    const doc = readFileSync(`${root}docs/scenario.md`, 'utf8');
+    const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+    assert.ok(blocks.length > 0);
+    for (const block of blocks) parseScenario(block, `${root}docs/example.yaml`);
+  });
+
+  test('the bundled examples are valid', () => {
+    for (const name of readdirSync(`${root}examples`).filter((f) => f.endsWith('.yaml'))) {
+      loadScenario(`${root}examples/${name}`);
+    }
+  });
+});
+
+describe('guest groups and the timeline', () => {
+  const text =
+    `${MINIMAL}guests:\n  - name: web\n    count: 3\n    memory: 2GiB\n  - name: db\n    memory: 8GiB\n    image: pg\n` +
+    `timeline:\n` +
+    `  - at: 2m\n    destroy: {guest: web-2}\n` +
+    `  - at: 1m\n    launch: {name: big, count: 2, memory: 4GiB}\n` +
+    `  - at: 1m\n    tmem_freeze: {all: true}\n` +
+    `  - at: 90s\n    toolstack_dies: {guest: big-1}\n` +
+    `  - at: 3m\n    mem_max: {guest: db, maxmem: 12GiB}\n` +
+    `  - at: 3m\n    mem_set: {guest: db, target: 10GiB}\n` +
+    `  - at: 4m\n    tmem_flush: {size: 1GiB}\n`;
+
+  test('groups expand into members named group-1… when count > 1', () => {
+    const s = parseScenario(text, 'g.yaml');
+    assert.deepEqual(
+      s.guests.map((g) => [g.name, g.group, g.image]),
+      [['web-1', 'web', 'web'], ['web-2', 'web', 'web'], ['web-3', 'web', 'web'], ['db', 'db', 'pg']],
+    );
+  });
+
+  test('the timeline is sorted stably by time; launches expand; where names the entry', () => {
+    const s = parseScenario(text, 'g.yaml');
+    assert.deepEqual(
+      s.timeline.map((e) => [e.atNs / 1e9, e.action.kind, e.where]),
+      [
+        [60, 'launch', 'timeline[1]'],
+        [60, 'launch', 'timeline[1]'],
+        [60, 'tmem_freeze', 'timeline[2]'],
+        [90, 'toolstack_dies', 'timeline[3]'],
+        [120, 'destroy', 'timeline[0]'],
+        [180, 'mem_max', 'timeline[4]'],
+        [180, 'mem_set', 'timeline[5]'],
+        [240, 'tmem_flush', 'timeline[6]'],
+      ],
+    );
+    const launched = s.timeline.filter((e) => e.action.kind === 'launch').map((e) => (e.action.kind === 'launch' ? e.action.guest.name : ''));
+    assert.deepEqual(launched, ['big-1', 'big-2']);
+    assert.deepEqual(s.timeline[2].action, { kind: 'tmem_freeze', guest: null });
+    assert.deepEqual(s.timeline[6].action, { kind: 'mem_set', guest: 'db', targetPages: 10 * GiB_PAGES });
+    assert.deepEqual(s.timeline[7].action, { kind: 'tmem_flush', pages: GiB_PAGES });
+  });
+
+  test('a mem_set above maxmem is refused until a mem_max raises it', () => {
+    const swapped = text.replace('  - at: 3m\n    mem_max', '  - at: 4m\n    mem_max');
+    const e = scenarioError(() => parseScenario(swapped, 'g.yaml'));
+    assert.equal(e.path, 'timeline[5].mem_set.target');
+    assert.match(e.message, /expected at most db's maxmem \(8 GiB\), found 10 GiB/);
+  });
+});
+
+describe('overrides', () => {
+  const text = `${MINIMAL}guests:\n  - name: web\n    memory: 2GiB\n`;
+
+  test('--set changes values, creates missing sections, and is checked like the file', () => {
+    const s = parseScenario(text, 'o.yaml', ['toolstack.policy=none', 'host.tmem.enabled=false', 'seed=7', 'guests[0].count=3']);
+    assert.equal(s.toolstack.policy, 'none');
+    assert.equal(s.host.tmem.enabled, false);
+    assert.equal(s.seed, 7);
+    assert.deepEqual(s.guests.map((g) => g.name), ['web-1', 'web-2', 'web-3']);
+    const on = parseScenario(text, 'o.yaml', ['host.tmem.enabled=true', 'guests[0].workload.anon.level=25%']);
+    assert.equal(on.guests[0].cleancache, true);
+    assert.deepEqual(on.guests[0].workload.anon, { profile: 'constant', levelPercent: 25, ratePerS: 0, zipf: 0 });
+  });
+
+  test('anonymous accesses are set under workload.anon', () => {
+    const s = parseScenario(text, 'o.yaml', ['guests[0].workload.anon={rate: 5000/s, zipf: 0.9}']);
+    assert.deepEqual(s.guests[0].workload.anon, { profile: 'constant', levelPercent: 40, ratePerS: 5000, zipf: 0.9 });
+  });
+
+  test('an empty section in the file can be set into', () => {
+    const s = parseScenario(`${text}toolstack:\n`, 'o.yaml', ['toolstack.policy=reservation']);
+    assert.equal(s.toolstack.policy, 'reservation');
+  });
+
+  test('later --set flags win', () => {
+    assert.equal(parseScenario(text, 'o.yaml', ['seed=7', 'seed=8']).seed, 8);
+  });
+
+  const bad: [string, string][] = [
+    ['seed', 'o.yaml: --set "seed": expected path=value, such as toolstack.policy=none or guests[0].count=3'],
+    ['=3', 'o.yaml: --set "=3": expected path=value, such as toolstack.policy=none or guests[0].count=3'],
+    ['guests[x].count=1', 'o.yaml: --set "guests[x].count=1": expected path=value, such as toolstack.policy=none or guests[0].count=3'],
+    [
+      'toolstack.polcy=none',
+      'o.yaml: toolstack.polcy: no such key (toolstack has: policy, build_rate, build_batch), in --set toolstack.polcy=none',
+    ],
+    ['seed.x=1', 'o.yaml: seed.x: seed is a single value, it has no x, in --set seed.x=1'],
+    ['guests.count=1', 'o.yaml: guests.count: guests is a list: index it, e.g. guests[0], in --set guests.count=1'],
+    ['guests[5].count=1', 'o.yaml: guests[5].count: no such entry: guests has 1, in --set guests[5].count=1'],
+    ['timeline[0].at=1s', 'o.yaml: timeline[0].at: no such entry: the file has no timeline, in --set timeline[0].at=1s'],
+    ['guests[0].count=0', 'o.yaml: guests[0].count: expected an integer from 1 to 10000, such as 4, found 0 (set by --set guests[0].count=0)'],
+    ['toolstack.policy=clam', 'o.yaml: toolstack.policy: expected one of none, claim, reservation, found "clam" (set by --set toolstack.policy=clam)'],
+    ['host.memory=[1', 'o.yaml: host.memory: the value is not valid YAML (Flow sequence must end with a ]), in --set host.memory=[1'],
+  ];
+  for (const [flag, message] of bad) {
+    test(`--set ${flag} is refused with a clear message`, () => {
+      const e = scenarioError(() => parseScenario(text, 'o.yaml', [flag]));
+      assert.equal(e.message, message);
+      assert.equal(e.line, undefined);
+    });
+  }
+
+  test('applyOverrides works on a parsed document and reports what it set', () => {
+    const doc = parseDocument(text);
+    const applied = applyOverrides(doc, ['seed=9', 'host.tmem.enabled=true']);
+    assert.deepEqual(applied, [
+      { text: 'seed=9', path: ['seed'] },
+      { text: 'host.tmem.enabled=true', path: ['host', 'tmem', 'enabled'] },
+    ]);
+    assert.equal(doc.getIn(['seed']), 9);
+    assert.equal(doc.getIn(['host', 'tmem', 'enabled']), true);
+  });
+});
+
+describe('broken scenario files', () => {
+  const files = readdirSync(brokenDir).filter((f) => f.endsWith('.yaml')).sort();
+  test('the corpus is not empty', () => assert.ok(files.length >= 40));
+  for (const name of files) {
+    test(name, () => {
+      const file = join(brokenDir, name);
+      const expect = /^# expect: (.*)$/m.exec(readFileSync(file, 'utf8').split('\n')[0])?.[1];
+      assert.ok(expect !== undefined, `${name} must start with "# expect: <message after the file name>"`);
+      const e = scenarioError(() => loadScenario(file));
+      assert.equal(e.file, file);
+      assert.equal(e.message.slice(file.length + 1).trimStart(), expect);
+    });
+  }
+});
+
+describe('trace files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hypermem-trace-'));
+  mkdirSync(join(dir, 'traces'));
+  writeFileSync(join(dir, 'traces', 'vm'), '0 50\n');
+  const guest = (file: string): string =>
+    `${MINIMAL}guests:\n  - name: g\n    memory: 1GiB\n    workload:\n      anon:\n        profile: trace\n        trace: {file: ${file}}\n`;
+
+  test('a relative trace file is looked for beside the scenario, and resolved', () => {
+    writeFileSync(join(dir, 's.yaml'), guest('traces/vm'));
+    const anon = loadScenario(join(dir, 's.yaml')).guests[0].workload.anon;
+    assert.deepEqual(anon, { profile: 'trace', levelPercent: 40, file: join(dir, 'traces', 'vm'), scalePercent: 100, offsetNs: 0, ratePerS: 0, zipf: 0 });
+  });
+
+  test('then in the project root', () => {
+    const trace = readdirSync(`${root}data/gcd`).find((f) => f.startsWith('vm_'));
+    if (trace === undefined) return;
+    writeFileSync(join(dir, 'r.yaml'), guest(`data/gcd/${trace}`));
+    const anon = loadScenario(join(dir, 'r.yaml')).guests[0].workload.anon;
+    assert.equal(anon.profile === 'trace' && anon.file, join(root, 'data/gcd', trace));
+  });
+
+  test('a directory is not a trace file', () => {
+    writeFileSync(join(dir, 'd.yaml'), guest('traces'));
+    const e = scenarioError(() => loadScenario(join(dir, 'd.yaml')));
+    assert.equal(e.path, 'guests[0].workload.anon.trace.file');
+    assert.match(e.problem, /^expected a trace file, found a directory/);
+  });
+});

@@ -1,0 +1,158 @@
+// Units of user input: sizes, percents, durations and rates, table-driven.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  bytesToPages,
+  formatBytes,
+  formatNs,
+  parseCountPerS,
+  parseDurationNs,
+  parsePagesPerS,
+  parsePercent,
+  parseRate,
+  parseSizeBytes,
+  parseSizeOrPercent,
+  parseSizePages,
+  UnitError,
+} from '../../src/lib/units.ts';
+
+const GiB = 2 ** 30;
+
+/** Checks that `fn` throws a UnitError whose message matches. */
+function refuses(fn: () => unknown, message: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof UnitError, `expected a UnitError, got ${String(e)}`);
+    assert.match(e.message, message);
+    return true;
+  });
+}
+
+describe('sizes', () => {
+  const good: [unknown, number][] = [
+    ['0B', 0],
+    ['1B', 1],
+    ['4KiB', 4096],
+    ['512MiB', 512 * 2 ** 20],
+    ['64GiB', 64 * GiB],
+    ['1.5GiB', 1.5 * GiB],
+    ['0.5KiB', 512],
+    ['.5KiB', 512],
+    ['2TiB', 2 * 2 ** 40],
+    ['  8 GiB ', 8 * GiB],
+    ['-0B', 0],
+  ];
+  for (const [input, bytes] of good) {
+    test(`${JSON.stringify(input)} is ${bytes} bytes`, () => assert.equal(parseSizeBytes(input), bytes));
+  }
+  const bad: [unknown, RegExp][] = [
+    ['12 parsecs', /^expected a size such as 64GiB or 512MiB, found "12 parsecs" \(units: B, KiB, MiB, GiB, TiB\)$/],
+    [4096, /found 4096 \(a bare number: say the unit\)$/],
+    ['4096', /found "4096" \(a bare number: say the unit\)$/],
+    ['64GB', /\(only IEC units: GiB\)$/],
+    ['64gib', /\(units are case-sensitive: GiB\)$/],
+    ['-4GiB', /\(a size cannot be negative\)$/],
+    ['0.1KiB', /\(not a whole number of bytes\)$/],
+    ['1.0000000001B', /\(not a whole number of bytes\)$/],
+    ['9999999TiB', /\(too large\)$/],
+    ['1e3GiB', /found "1e3GiB"/],
+    ['', /found ""$/],
+    [null, /found nothing$/],
+    [true, /found true$/],
+    [['1GiB'], /found a list$/],
+    [{ a: 1 }, /found a mapping$/],
+    ['constructorB', /found "constructorB"/],
+    ['1'.repeat(100_000) + 'GiB', /^expected a size such as 64GiB or 512MiB, found "1{57}…"$/],
+    ['0.' + '0'.repeat(100_000) + '1B', /found "0\.0{55}…"$/],
+  ];
+  for (const [input, message] of bad) {
+    test(`${JSON.stringify(input).slice(0, 40)} is refused`, () => {
+      refuses(() => parseSizeBytes(input), message);
+    });
+  }
+  test('the example in the message is the caller’s', () => {
+    assert.throws(() => parseSizeBytes('4 gigs', '4GiB'), { message: 'expected a size such as 4GiB, found "4 gigs" (units: B, KiB, MiB, GiB, TiB)' });
+  });
+  test('pages round down', () => {
+    assert.equal(bytesToPages(4095), 0);
+    assert.equal(bytesToPages(4096), 1);
+    assert.equal(bytesToPages(8191), 1);
+    assert.equal(parseSizePages('64GiB'), 16 * 2 ** 20);
+    assert.equal(parseSizePages('6KiB'), 1);
+  });
+  test('a size or a percent', () => {
+    assert.deepEqual(parseSizeOrPercent('10%'), { percent: 10 });
+    assert.deepEqual(parseSizeOrPercent('1MiB'), { pages: 256 });
+    assert.throws(() => parseSizeOrPercent('10', '64MiB or 2%'), { message: 'expected a size or a percent such as 64MiB or 2%, found "10" (a bare number: say the unit)' });
+  });
+});
+
+describe('percents', () => {
+  const good: [string, number][] = [['40%', 40], ['0%', 0], ['12.5%', 12.5], ['100%', 100], ['150%', 150], [' 7 %', 7]];
+  for (const [input, value] of good) test(`${input} is ${value}`, () => assert.equal(parsePercent(input), value));
+  const bad: [unknown, RegExp][] = [
+    [40, /^expected a percent such as 40%, found 40 \(say %\)$/],
+    ['40', /found "40"$/],
+    ['-5%', /cannot be negative/],
+    ['forty%', /found "forty%"/],
+  ];
+  for (const [input, message] of bad) {
+    test(`${JSON.stringify(input)} is refused`, () => refuses(() => parsePercent(input), message));
+  }
+});
+
+describe('durations', () => {
+  const good: [string, number][] = [
+    ['250ms', 250e6],
+    ['5s', 5e9],
+    ['1.5s', 1.5e9],
+    ['30m', 30 * 60e9],
+    ['24h', 24 * 3600e9],
+    ['0s', 0],
+    ['0.000001ms', 1],
+  ];
+  for (const [input, ns] of good) test(`${input} is ${ns} ns`, () => assert.equal(parseDurationNs(input), ns));
+  const bad: [unknown, RegExp][] = [
+    ['10 minutes', /^expected a duration such as 5s or 250ms, found "10 minutes" \(units: ms, s, m, h\)$/],
+    [10, /\(a bare number: say the unit\)$/],
+    ['5S', /case-sensitive: s/],
+    ['-1s', /cannot be negative/],
+    ['0.0000001ms', /not a whole number of nanoseconds/],
+    ['999999999h', /too large/],
+  ];
+  for (const [input, message] of bad) {
+    test(`${JSON.stringify(input)} is refused`, () => refuses(() => parseDurationNs(input), message));
+  }
+});
+
+describe('rates', () => {
+  test('sizes per second are pages per second, rounding down', () => {
+    assert.deepEqual(parseRate('2GiB/s'), { kind: 'pages', perS: 524288 });
+    assert.equal(parsePagesPerS('4GiB/s'), 1048576);
+    assert.equal(parsePagesPerS('6KiB/s'), 1);
+  });
+  test('counts per second', () => {
+    assert.deepEqual(parseRate('20000/s'), { kind: 'count', perS: 20000 });
+    assert.equal(parseCountPerS('0.5/s'), 0.5);
+    assert.equal(parseCountPerS('80MiB/s'), 20480, 'a size rate counts pages');
+  });
+  const bad: [unknown, RegExp][] = [
+    ['4GiB', /^expected a rate such as 2GiB\/s or 20000\/s, found "4GiB"$/],
+    [20000, /\(say \/s\)$/],
+    ['-1/s', /cannot be negative/],
+    ['2GB/s', /only IEC units/],
+    ['fast/s', /found "fast\/s"/],
+  ];
+  for (const [input, message] of bad) {
+    test(`${JSON.stringify(input)} is refused`, () => refuses(() => parseRate(input), message));
+  }
+  test('a data rate needs a size unit', () => {
+    refuses(() => parsePagesPerS('20000/s'), /expected a rate such as 4GiB\/s, found "20000\/s" \(say the size unit\)/);
+  });
+});
+
+describe('formatting', () => {
+  const sizes: [number, string][] = [[0, '0 B'], [1023, '1023 B'], [4096, '4 KiB'], [64 * GiB, '64 GiB'], [1.5 * GiB, '1.5 GiB']];
+  for (const [bytes, text] of sizes) test(`${bytes} bytes is ${text}`, () => assert.equal(formatBytes(bytes), text));
+  const times: [number, string][] = [[0, '0s'], [300e9, '5m'], [250e6, '250ms'], [1500, '1500ns'], [3600e9, '1h']];
+  for (const [ns, text] of times) test(`${ns} ns is ${text}`, () => assert.equal(formatNs(ns), text));
+});

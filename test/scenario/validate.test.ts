@@ -1,0 +1,43 @@
+// `hypermem validate`: one line for a valid scenario (exit 0), the located error otherwise (exit 2).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { validateCommand } from '../../src/cli/validate.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+function run(file: string, sets: string[] = []) {
+  let out = '';
+  let err = '';
+  const status = validateCommand(file, sets, { write: (t: string) => (out += t) }, { write: (t: string) => (err += t) });
+  return { status, out, err };
+}
+
+describe('hypermem validate', () => {
+  test('a valid scenario: one line saying what it describes, exit 0', () => {
+    const r = run(`${root}examples/claim-race.yaml`);
+    assert.equal(r.status, 0);
+    assert.equal(r.out, 'ok: claim-race — 6 guests, 3 timeline events, host 64 GiB, policy claim\n');
+    assert.equal(r.err, '');
+  });
+
+  test('--set is applied before validation', () => {
+    const r = run(`${root}examples/claim-race.yaml`, ['toolstack.policy=none', 'guests[0].count=1']);
+    assert.equal(r.out, 'ok: claim-race — 1 guest, 3 timeline events, host 64 GiB, policy none\n');
+  });
+
+  test('an invalid scenario: the located error on stderr, exit 2', () => {
+    const file = `${root}test/scenario/broken/size-bad-unit.yaml`;
+    const r = run(file);
+    assert.equal(r.status, 2);
+    assert.equal(r.out, '');
+    assert.equal(r.err, `hypermem validate: ${file}:7:13: guests[0].memory: expected a size such as 4GiB, found "4 gigs" (units: B, KiB, MiB, GiB, TiB)\n`);
+  });
+
+  test('a missing file and a bad --set', () => {
+    assert.deepEqual(run('no/such.yaml'), { status: 2, out: '', err: 'hypermem validate: no/such.yaml: no such file\n' });
+    const r = run(`${root}examples/claim-race.yaml`, ['toolstack.polcy=none']);
+    assert.equal(r.status, 2);
+    assert.match(r.err, /toolstack\.polcy: no such key \(toolstack has: policy, build_rate, build_batch\), in --set toolstack\.polcy=none\n$/);
+  });
+});

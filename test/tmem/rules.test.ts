@@ -1,0 +1,363 @@
+// Unit tests, one per rule of SEMANTICS §4 and the upstream facts in
+// docs/tmem.md: pools and flags, return codes, exclusive gets, frozen,
+// put-put-get, eviction and fairness, accounting, dedup, TZE, compression,
+// control.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { host, fill, noise, text, assertClean, synth, PAGE } from './helpers.ts';
+import type { Oid } from '../../src/hypervisor/tmem/api.ts';
+
+const O: Oid = [1, 2, 3];
+const UUID = '0123456789abcdef0123456789abcdef';
+const out = (): Uint8Array => new Uint8Array(PAGE);
+
+test('pools: ids from 0, lowest free slot reused, 16 at most, bad flags EPERM', () => {
+  const { tmem } = host(2000);
+  assert.deepEqual(tmem.newPool(1, { persistent: false, shared: false }), { ok: true, rc: 0 });
+  assert.deepEqual(tmem.newPool(1, { persistent: true, shared: false }), { ok: true, rc: 1 });
+  assert.deepEqual(tmem.destroyPool(1, 0), { ok: true, rc: 1 });
+  assert.deepEqual(tmem.newPool(1, { persistent: false, shared: false }), { ok: true, rc: 0 });
+  for (let i = 2; i < 16; i++) assert.deepEqual(tmem.newPool(1, { persistent: false, shared: false }), { ok: true, rc: i });
+  assert.deepEqual(tmem.newPool(1, { persistent: false, shared: false }), { ok: false, errno: 'EPERM' });
+  const { tmem: t2 } = host(2000);
+  assert.deepEqual(t2.newPool(1, { persistent: false, shared: false, specVersion: 2 }), { ok: false, errno: 'EPERM' });
+  assert.deepEqual(t2.newPool(1, { persistent: false, shared: false, pageBytes: 8192 }), { ok: false, errno: 'EPERM' });
+  assert.deepEqual(t2.newPool(1, { persistent: true, shared: true, uuid: UUID }), { ok: false, errno: 'EPERM' });
+  assert.deepEqual(t2.destroyPool(1, 9), { ok: true, rc: 0 });
+  assert.deepEqual(t2.destroyPool(1, 99), { ok: true, rc: 0 });
+});
+
+test('bad pool id and unknown or dying domain: ENODEV', () => {
+  const { tmem, hv } = host(2000);
+  assert.deepEqual(tmem.put(1, 0, O, 0, fill(1)), { ok: false, errno: 'ENODEV' });
+  assert.deepEqual(tmem.get(1, 16, O, 0, out()), { ok: false, errno: 'ENODEV' });
+  assert.deepEqual(tmem.newPool(7, { persistent: false, shared: false }), { ok: false, errno: 'ENODEV' });
+  tmem.newPool(1, { persistent: true, shared: false });
+  tmem.put(1, 0, O, 0, fill(1));
+  hv.domainDestroy(1);
+  assert.deepEqual(tmem.put(1, 0, O, 0, fill(1)), { ok: false, errno: 'ENODEV' });
+  assertClean(hv);
+});
+
+test('a guest may not touch another domain\'s pools; the toolstack may', () => {
+  const { tmem } = host(2000, {}, [[1, 100], [2, 100]]);
+  assert.deepEqual(tmem.checkCaller(2, 1), { ok: false, errno: 'EPERM' });
+  assert.equal(tmem.checkCaller(1, 1).ok, true);
+  assert.equal(tmem.checkCaller(0, 1).ok, true);
+  assert.equal(tmem.control.freeze(null, 1).ok, false);
+});
+
+test('get: EEMPTY on an empty pool, 0 on a miss, 1 and the data on a hit', () => {
+  const { tmem } = host(2000);
+  tmem.newPool(1, { persistent: true, shared: false });
+  assert.deepEqual(tmem.get(1, 0, O, 0, out()), { ok: false, errno: 'EEMPTY' });
+  assert.deepEqual(tmem.put(1, 0, O, 0, noise(3)), { ok: true, rc: 1 });
+  assert.deepEqual(tmem.get(1, 0, O, 1, out()), { ok: true, rc: 0 });
+  const o = out();
+  assert.deepEqual(tmem.get(1, 0, O, 0, o), { ok: true, rc: 1 });
+  assert.deepEqual(o, noise(3));
+  assert.deepEqual(tmem.get(1, 0, O, 0, out()), { ok: true, rc: 1 }, 'persistent get keeps the page');
+});
+
+test('private ephemeral get is exclusive; shared ephemeral get keeps the page and moves it to the MRU end', () => {
+  const { tmem, hv } = host(2000, { lowMemPages: 0 }, [[1, 100], [2, 100]]);
+  tmem.newPool(1, { persistent: false, shared: false });
+  tmem.put(1, 0, O, 0, fill(5));
+  assert.equal(tmem.get(1, 0, O, 0, out()).ok, true);
+  assert.deepEqual(tmem.get(1, 0, O, 0, out()), { ok: false, errno: 'EEMPTY' });
+  assert.equal(tmem.newPool(1, { persistent: false, shared: true, uuid: UUID }).ok, true);
+  assert.deepEqual(tmem.newPool(2, { persistent: false, shared: true, uuid: UUID }), { ok: true, rc: 0 });
+  tmem.put(1, 1, O, 0, fill(1));
+  tmem.put(1, 1, O, 1, fill(2));
+  assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: true, rc: 1 }, 'the other sharer sees the page');
+  assert.deepEqual(tmem.get(1, 1, O, 0, out()), { ok: true, rc: 1 }, 'still there');
+  // Index 0 was just used: relinquishing one frame evicts index 1, the oldest.
+  assert.equal(tmem.relinquish(1), 1);
+  assert.deepEqual(tmem.get(1, 1, O, 1, out()), { ok: true, rc: 0 });
+  assert.deepEqual(tmem.get(1, 1, O, 0, out()), { ok: true, rc: 1 });
+  assertClean(hv);
+});
+
+test('shared pools: an unauthorised client gets a private pool when authorisation is required', () => {
+  const { tmem } = host(2000, { sharedAuth: true, lowMemPages: 0 }, [[1, 100], [2, 100]]);
+  tmem.newPool(1, { persistent: false, shared: true, uuid: UUID });
+  tmem.put(1, 0, O, 0, fill(1));
+  tmem.newPool(2, { persistent: false, shared: true, uuid: UUID });
+  assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: false, errno: 'EEMPTY' }, 'private, not joined');
+  assert.deepEqual(tmem.control.sharedAuth(1, UUID, true), { ok: true, rc: 1 });
+  assert.deepEqual(tmem.control.sharedAuth(2, UUID, true), { ok: true, rc: 1 });
+  tmem.newPool(1, { persistent: false, shared: true, uuid: UUID });
+  tmem.put(1, 1, O, 0, fill(1));
+  tmem.newPool(2, { persistent: false, shared: true, uuid: UUID });
+  assert.deepEqual(tmem.get(2, 1, O, 0, out()), { ok: true, rc: 1 });
+});
+
+test('a shared pool outlives the client that created it; its pages move to the next sharer', () => {
+  const { tmem, hv } = host(2000, { lowMemPages: 0 }, [[1, 100], [2, 100]]);
+  tmem.newPool(1, { persistent: false, shared: true, uuid: UUID });
+  tmem.newPool(2, { persistent: false, shared: true, uuid: UUID });
+  tmem.put(2, 0, O, 0, fill(1));
+  tmem.put(1, 0, [9, 9, 9], 0, fill(2));
+  hv.domainDestroy(1);
+  assertClean(hv);
+  assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: true, rc: 1 }, 'put last by 2: kept');
+  assert.deepEqual(tmem.get(2, 0, [9, 9, 9], 0, out()), { ok: true, rc: 0 }, 'put last by 1: gone with it');
+  hv.domainDestroy(2);
+  assert.equal(tmem.stats().sharedPools, 0);
+  assertClean(hv);
+});
+
+test('frozen: new puts EFROZEN, a put to an existing handle still served, flushes done but answer EFROZEN', () => {
+  const { tmem, hv } = host(2000);
+  tmem.newPool(1, { persistent: true, shared: false });
+  tmem.put(1, 0, O, 0, fill(1));
+  tmem.put(1, 0, O, 1, fill(1));
+  assert.equal(tmem.control.freeze(1).ok, true);
+  assert.deepEqual(tmem.put(1, 0, O, 2, fill(2)), { ok: false, errno: 'EFROZEN' });
+  assert.deepEqual(tmem.put(1, 0, O, 0, fill(3)), { ok: true, rc: 1 });
+  const o = out();
+  tmem.get(1, 0, O, 0, o);
+  assert.deepEqual(o, fill(3));
+  assert.deepEqual(tmem.flushPage(1, 0, O, 1), { ok: false, errno: 'EFROZEN' });
+  assert.deepEqual(tmem.get(1, 0, O, 1, out()), { ok: true, rc: 0 });
+  assert.deepEqual(tmem.flushObject(1, 0, O), { ok: false, errno: 'EFROZEN' });
+  assert.deepEqual(tmem.get(1, 0, O, 0, out()), { ok: false, errno: 'EEMPTY' });
+  tmem.control.thaw(null);
+  assert.deepEqual(tmem.put(1, 0, O, 2, fill(2)), { ok: true, rc: 1 });
+  assertClean(hv);
+});
+
+test('flushes answer 1 whether or not the page was there', () => {
+  const { tmem } = host(2000);
+  tmem.newPool(1, { persistent: false, shared: false });
+  assert.deepEqual(tmem.flushPage(1, 0, O, 5), { ok: true, rc: 1 });
+  assert.deepEqual(tmem.flushObject(1, 0, O), { ok: true, rc: 1 });
+});
+
+test('persistent frames are owned by the domain: tot_pages, claim consumed, ENOMEM at max_pages', () => {
+  const { tmem, hv } = host(2000, {}, [[1, 3]]);
+  assert.equal(hv.claimPages(1, 2).ok, true);
+  tmem.newPool(1, { persistent: true, shared: false });
+  assert.deepEqual(tmem.put(1, 0, O, 0, noise(1)), { ok: true, rc: 1 });
+  const d = hv.domain(1);
+  assert.ok(d !== undefined);
+  assert.equal(d.pagesTot, 1);
+  assert.equal(d.pagesTmemFrames, 1);
+  assert.equal(d.pagesOutstanding, 1);
+  tmem.put(1, 0, O, 1, noise(2));
+  tmem.put(1, 0, O, 2, noise(3));
+  assert.deepEqual(tmem.put(1, 0, O, 3, noise(4)), { ok: false, errno: 'ENOMEM' });
+  // A put to an existing handle at max_pages reuses the frame of the old data.
+  assert.deepEqual(tmem.put(1, 0, O, 2, noise(5)), { ok: true, rc: 1 });
+  assert.equal(hv.decreaseReservation(1, 10).ok && d.pagesTot, 3, 'tmem frames are not RAM to decrease');
+  assertClean(hv);
+  hv.domainDestroy(1);
+  assertClean(hv);
+  assert.equal(hv.physinfo().pagesFree, 2000);
+});
+
+test('ephemeral frames are freeable, refused by the claim rule, and given to a claimant by eviction', () => {
+  const { tmem, hv } = host(100, { lowMemPages: 0 }, [[1, 100], [2, 100]]);
+  tmem.newPool(1, { persistent: false, shared: false });
+  for (let i = 0; i < 60; i++) assert.equal(tmem.put(1, 0, O, i, noise(i)).ok, true);
+  assert.equal(hv.physinfo().pagesFreeable, 60);
+  assert.equal(hv.claimPages(2, 100).ok, true, 'freeable counts as available for a claim');
+  assert.deepEqual(tmem.put(1, 0, O, 99, noise(99)), { ok: false, errno: 'ENOMEM' }, 'all capacity is claimed');
+  const r = hv.populatePhysmap(2, 100);
+  assert.equal(r.ok, true);
+  assert.equal(hv.physinfo().pagesFreeable, 0);
+  assert.equal(tmem.stats().evictions, 60);
+  assertClean(hv);
+});
+
+test('a put when free memory is low first evicts the oldest ephemeral page', () => {
+  const { tmem, hv } = host(64, { lowMemPages: 4 }, [[1, 64]]);
+  tmem.newPool(1, { persistent: false, shared: false });
+  for (let i = 0; i < 70; i++) assert.equal(tmem.put(1, 0, O, i, noise(i)).ok, true);
+  assert.equal(hv.physinfo().pagesFree, 3);
+  assert.deepEqual(tmem.get(1, 0, O, 0, out()), { ok: true, rc: 0 }, 'oldest evicted');
+  assert.deepEqual(tmem.get(1, 0, O, 69, out()), { ok: true, rc: 1 });
+  hv.populatePhysmap(1, 64);
+  assert.equal(hv.physinfo().pagesFreeable, 0);
+  assert.deepEqual(tmem.put(1, 0, O, 0, noise(0)), { ok: false, errno: 'ENOMEM' }, 'nothing to evict, memory low');
+  assertClean(hv);
+});
+
+test('weight fairness: a client over its weighted share loses its own oldest pages first', () => {
+  const { tmem, hv } = host(64, { lowMemPages: 4 }, [[1, 64], [2, 64]]);
+  tmem.newPool(1, { persistent: false, shared: false });
+  tmem.newPool(2, { persistent: false, shared: false });
+  for (let i = 0; i < 10; i++) tmem.put(2, 0, O, i, noise(100 + i));
+  for (let i = 0; i < 50; i++) tmem.put(1, 0, O, i, noise(i));
+  tmem.control.setWeight(1, 1);
+  tmem.control.setWeight(2, 1);
+  // Domain 1 holds 50 of 60 pages with half the weight: its own pages go.
+  for (let i = 50; i < 60; i++) tmem.put(1, 0, O, i, noise(i));
+  for (let i = 0; i < 10; i++) assert.deepEqual(tmem.get(2, 0, O, i, out()), { ok: true, rc: 1 }, `domain 2 page ${i} kept`);
+  assertClean(hv);
+});
+
+test('weight 0 (the default): plain global LRU, whoever owns the oldest page', () => {
+  const { tmem } = host(64, { lowMemPages: 4 }, [[1, 64], [2, 64]]);
+  tmem.newPool(1, { persistent: false, shared: false });
+  tmem.newPool(2, { persistent: false, shared: false });
+  tmem.put(2, 0, O, 0, noise(1));
+  for (let i = 0; i < 62; i++) tmem.put(1, 0, O, i, noise(10 + i));
+  assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: false, errno: 'EEMPTY' });
+});
+
+test('persistent pages are never evicted', () => {
+  const { tmem, hv } = host(64, { lowMemPages: 4 }, [[1, 30], [2, 64]]);
+  tmem.newPool(1, { persistent: true, shared: false });
+  for (let i = 0; i < 30; i++) assert.equal(tmem.put(1, 0, O, i, noise(i)).ok, true);
+  assert.equal(hv.populatePhysmap(2, 64).ok, false);
+  for (let i = 0; i < 30; i++) assert.deepEqual(tmem.get(1, 0, O, i, out()), { ok: true, rc: 1 });
+  assertClean(hv);
+});
+
+test('relinquish evicts at most 10 pages per frame wanted', () => {
+  const { tmem, hv } = host(1000, { dedup: true, lowMemPages: 0 });
+  tmem.newPool(1, { persistent: false, shared: false });
+  // 30 handles sharing one content: evicting 29 of them frees no frame.
+  for (let i = 0; i < 30; i++) tmem.put(1, 0, O, i, fill(7));
+  assert.equal(tmem.stats().framesUsed, 1);
+  assert.equal(tmem.relinquish(1), 0);
+  assert.ok(tmem.stats().evictions <= 10);
+  assertClean(hv);
+});
+
+test('dedup: identical ephemeral contents across clients stored once, refcounted; persistent never', () => {
+  const { tmem, hv } = host(2000, { dedup: true }, [[1, 100], [2, 100]]);
+  tmem.newPool(1, { persistent: false, shared: false });
+  tmem.newPool(2, { persistent: false, shared: false });
+  tmem.newPool(2, { persistent: true, shared: false });
+  tmem.put(1, 0, O, 0, noise(9));
+  tmem.put(2, 0, O, 0, noise(9));
+  tmem.put(2, 0, O, 1, noise(8));
+  tmem.put(2, 1, O, 0, noise(9));
+  const s = tmem.stats();
+  assert.equal(s.dedupHits, 1);
+  assert.equal(s.uniqueContents, 3);
+  assert.equal(s.framesEphemeral, 2);
+  assert.equal(s.framesPersistent, 1);
+  const o = out();
+  tmem.get(1, 0, O, 0, o);
+  assert.deepEqual(o, noise(9));
+  assert.equal(tmem.stats().framesEphemeral, 2, 'the other handle keeps the content');
+  tmem.get(2, 0, O, 0, o);
+  assert.equal(tmem.stats().framesEphemeral, 1);
+  assertClean(hv);
+});
+
+test('TZE (with dedup): trailing zeros not stored, an all-zero page stores nothing; data read back exactly', () => {
+  const { tmem, hv } = host(2000, { dedup: true, tze: true });
+  tmem.newPool(1, { persistent: false, shared: false });
+  tmem.put(1, 0, O, 0, fill(0));
+  assert.equal(tmem.stats().framesUsed, 0);
+  for (let i = 1; i <= 8; i++) tmem.put(1, 0, O, i, noise(i, 400));
+  // 400-byte prefixes go in 416-byte slots, 39 to a group of 4 frames.
+  assert.equal(tmem.stats().framesUsed, 4, 'eight 400-byte prefixes share one group');
+  const o = out();
+  tmem.get(1, 0, O, 3, o);
+  assert.deepEqual(o, noise(3, 400));
+  tmem.get(1, 0, O, 0, o);
+  assert.deepEqual(o, fill(0));
+  assertClean(hv);
+  const { tmem: off } = host(2000, { dedup: true, tze: true, compress: true });
+  assert.equal(off.tzeEnabled, false, 'TZE is off when dedup and compression are both on');
+});
+
+test('compression: really compressed, packed into sub-page slots, poor pages stored whole', () => {
+  const { tmem, hv } = host(2000, { compress: true, lowMemPages: 0 });
+  tmem.newPool(1, { persistent: false, shared: false });
+  for (let i = 0; i < 200; i++) tmem.put(1, 0, O, i, text(i));
+  const s = tmem.stats();
+  assert.equal(s.compressedPages, 200);
+  assert.ok(s.framesUsed < 150, `200 text pages in ${s.framesUsed} frames`);
+  tmem.put(1, 0, O, 999, noise(1));
+  assert.equal(tmem.stats().compressedPages, 200, 'random bytes do not compress');
+  const list = tmem.control.list(1);
+  assert.ok(list.ok && list.clients[0].compressPoor === 1);
+  const o = out();
+  tmem.get(1, 0, O, 4, o);
+  assert.deepEqual(o, text(4));
+  assertClean(hv);
+});
+
+test('compression lets a domain hold more persistent pages than max_pages, frames within it', () => {
+  const { tmem, hv } = host(2000, { compress: true }, [[1, 4]]);
+  tmem.newPool(1, { persistent: true, shared: false });
+  let stored = 0;
+  for (let i = 0; i < 1000 && tmem.put(1, 0, O, i, fill(i & 0xff)).ok; i++) stored++;
+  const d = hv.domain(1);
+  assert.ok(d !== undefined);
+  assert.ok(stored > 4, `stored ${stored}`);
+  assert.ok(d.pagesTot <= 4 && d.pagesTmemFrames === d.pagesTot);
+  const e = tmem.control.enumerate(1);
+  assert.ok(e.ok && e.rc === stored);
+  assertClean(hv);
+});
+
+test('set_compress is refused while dedup is on; set_cap is stored only', () => {
+  const { tmem } = host(2000, { dedup: true });
+  tmem.newPool(1, { persistent: false, shared: false });
+  assert.deepEqual(tmem.control.setCompress(1, true), { ok: false, errno: 'EPERM' });
+  assert.equal(tmem.control.setCap(1, 5).ok, true);
+  const l = tmem.control.list(1);
+  assert.ok(l.ok && l.clients[0].cap === 5);
+});
+
+test('control flush returns KB freed; query_freeable_mb floors to MiB', () => {
+  const { tmem, hv } = host(4000, { lowMemPages: 0 });
+  tmem.newPool(1, { persistent: false, shared: false });
+  for (let i = 0; i < 600; i++) tmem.put(1, 0, O, i, noise(i));
+  assert.deepEqual(tmem.control.queryFreeableMb(), { ok: true, rc: 2 });
+  assert.deepEqual(tmem.control.flush(10), { ok: true, rc: 12 });
+  assert.deepEqual(tmem.control.flush(10, 1), { ok: false, errno: 'EOPNOTSUPP' });
+  assert.deepEqual(tmem.control.flush(1 << 20), { ok: true, rc: 597 * 4 });
+  assert.equal(hv.physinfo().pagesFreeable, 0);
+});
+
+test('save: begin freezes, enumerate lists the persistent handles, end restores', () => {
+  const { tmem } = host(2000);
+  tmem.newPool(1, { persistent: false, shared: false });
+  tmem.newPool(1, { persistent: true, shared: false });
+  tmem.put(1, 1, [4, 5, 6], 7, fill(1));
+  tmem.put(1, 1, O, 8, fill(2));
+  tmem.put(1, 0, O, 9, fill(3));
+  assert.equal(tmem.control.saveBegin(1).ok, true);
+  assert.deepEqual(tmem.put(1, 1, O, 10, fill(2)), { ok: false, errno: 'EFROZEN' });
+  const e = tmem.control.enumerate(1);
+  assert.deepEqual(e, { ok: true, rc: 2, pages: [{ pool: 1, oid: [4, 5, 6], index: 7 }, { pool: 1, oid: [1, 2, 3], index: 8 }] });
+  tmem.control.saveEnd(1);
+  assert.deepEqual(tmem.put(1, 1, O, 10, fill(2)), { ok: true, rc: 1 });
+});
+
+test('put-put-get: a second put replaces; a failed second put leaves a miss (ENOSPC), never the old data', () => {
+  const { tmem, hv } = host(2000, { compress: true }, [[1, 1]]);
+  tmem.newPool(1, { persistent: true, shared: false });
+  tmem.put(1, 0, O, 0, fill(1));
+  tmem.put(1, 0, O, 1, fill(2));
+  tmem.put(1, 0, O, 2, fill(3));
+  // The frame is shared by three compressed pages: replacing one by an
+  // incompressible page needs a second frame, beyond max_pages.
+  assert.deepEqual(tmem.put(1, 0, O, 1, noise(1)), { ok: false, errno: 'ENOSPC' });
+  assert.deepEqual(tmem.get(1, 0, O, 1, out()), { ok: true, rc: 0 });
+  const o = out();
+  tmem.get(1, 0, O, 2, o);
+  assert.deepEqual(o, fill(3));
+  assertClean(hv);
+});
+
+test('synthetic store: same decisions as bytes, fingerprints round-trip', () => {
+  const { tmem, hv } = host(2000, { store: 'synthetic', dedup: true, compress: true });
+  tmem.newPool(1, { persistent: false, shared: false });
+  tmem.put(1, 0, O, 0, synth(text(1)));
+  tmem.put(1, 0, O, 1, synth(text(1)));
+  assert.equal(tmem.stats().dedupHits, 1);
+  const o = { fpHi: 0, fpLo: 0, compressedBytes: 1 };
+  tmem.get(1, 0, O, 0, o);
+  assert.deepEqual(o, synth(text(1)));
+  assertClean(hv);
+});
