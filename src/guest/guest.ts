@@ -121,6 +121,8 @@ export class Guest {
   private readonly expected: SyntheticPage = newSyntheticPage();
   private readonly balloonHost: BalloonHost;
 
+  /** In an OOM episode (see oom()). */
+  private inOom = false;
   private readonly counters = {
     fileAccesses: 0,
     fileHits: 0,
@@ -354,6 +356,8 @@ export class Guest {
       this.anonLru.pushHead(ANON_LIST, id);
       this.anonResident++;
     }
+    // Demand fits again: the next shortage is a new OOM episode.
+    this.inOom = false;
   }
 
   /** Unlink a file and create a new one in its place (a new inode). */
@@ -537,8 +541,14 @@ export class Guest {
     this.anonLru.grow(cap);
   }
 
+  /**
+   * Demand did not fit in RAM plus swap. One OOM event per episode: further
+   * failures count only their pages until demand fits again (setAnonPages
+   * completes), as the OOM killer fires once and the pressure persists.
+   */
   private oom(killedPages: number): void {
-    this.counters.oomEvents++;
+    if (!this.inOom) this.counters.oomEvents++;
+    this.inOom = true;
     this.counters.oomKilledPages += killedPages;
   }
 

@@ -44,7 +44,7 @@ export const DEFAULTS = Object.freeze({
   },
   anonLevelPercent: 40,
   /** As the guest model's own defaults (src/guest/config.ts): no anonymous accesses unless asked. */
-  anonAccess: { ratePerS: 0, zipf: 0 },
+  anonAccess: { ratePerS: 5000, zipf: 0.8 },
   diurnalPeriodNs: 24 * 3600 * S_NS,
   files: { workingSetPages: GIB_PAGES, ratePerS: 20_000, zipf: 0.9, scanPercent: 10, writePercent: 5 },
   contents: { zeroPercent: 5, imagePercent: 30, high: 40, medium: 40, low: 20 },

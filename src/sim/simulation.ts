@@ -76,6 +76,10 @@ export class Simulation {
   private maxOutstandingPages = 0;
   private ephemeralMax = 0;
   private persistentMax = 0;
+  /** Sums over samples for the dedup and compression ratios: logical pages, unique contents, frames. */
+  private logicalPagesSum = 0;
+  private uniqueContentsSum = 0;
+  private framesUsedSum = 0;
   private readonly faults = { crashes: 0, toolstack_deaths: 0, tmem_flushes: 0, launch_bursts: 0 };
 
   constructor(
@@ -368,6 +372,11 @@ export class Simulation {
   private sample(): void {
     const s = this.hv.physinfo();
     const t = this.tmem?.stats();
+    if (t !== undefined) {
+      this.logicalPagesSum += t.ephemeralPages + t.persistentPages;
+      this.uniqueContentsSum += t.uniqueContents;
+      this.framesUsedSum += t.framesUsed;
+    }
     const guests: Sample['guests'] = {};
     for (const slot of this.slots.values()) {
       const m = slot.guest.metrics();
@@ -435,8 +444,9 @@ export class Simulation {
         ephemeral_pages_max: this.ephemeralMax,
         persistent_pages_max: this.persistentMax,
         evictions: t?.evictions ?? 0,
-        dedup_ratio: t === undefined ? 1 : ratio(t.ephemeralPages, t.uniqueContents),
-        compression_ratio: t === undefined ? 1 : ratio(t.ephemeralPages + t.persistentPages, t.framesUsed),
+        // Averaged over the samples: logical pages per unique content, and per frame used.
+        dedup_ratio: ratio(this.logicalPagesSum, this.uniqueContentsSum),
+        compression_ratio: ratio(this.logicalPagesSum, this.framesUsedSum),
       },
       faults: this.faults,
     };
