@@ -8,7 +8,9 @@ import { replayCommand } from './replay.ts';
 import { UserError } from './errors.ts';
 import { compareCommand, load, runCommand } from './run.ts';
 import { validateCommand } from './validate.ts';
+import { sweepCommand } from '../sweep/command.ts';
 import { table } from '../report/text.ts';
+import { compareReportHtml, runReportHtml } from '../report/html.ts';
 
 const examplesDir = fileURLToPath(new URL('../../examples/', import.meta.url));
 
@@ -46,7 +48,7 @@ function program(): Command {
     .option('--quiet', 'print nothing but errors (and --json)')
     .option('--verify', 're-check every invariant after every event (slow); exit 3 on a violation')
     .action((file: string, options) => {
-      process.exitCode = runCommand(file, options);
+      process.exitCode = runCommand(file, options, (result, scenario) => ({ 'report.html': runReportHtml(result, scenario) }));
     });
   cli
     .command('compare')
@@ -59,7 +61,20 @@ function program(): Command {
     .option('--quiet', 'print nothing but errors (and --json)')
     .option('--verify', 're-check every invariant after every event (slow)')
     .action((file: string, options) => {
-      process.exitCode = compareCommand(file, options);
+      process.exitCode = compareCommand(file, options, (variants) => ({ 'report.html': compareReportHtml(variants) }));
+    });
+  cli
+    .command('sweep')
+    .description('run a scenario at every point of a grid of values (× seeds) on worker threads; write a table of the runs')
+    .argument('<scenario>', 'a scenario YAML file')
+    .option('--grid <path=a,b,c>', 'a field and its values; the runs are every combination of the --grid values (repeatable)', collect, [])
+    .option('--seeds <n>', 'runs per point, with the scenario seed, seed+1, … (default 1)')
+    .option('--jobs <k>', 'worker threads (default: the number of cores)')
+    .requiredOption('--out <dir>', 'write results.csv, results.json and index.html to DIR')
+    .option('--set <path=value>', 'override a scenario field in every run (repeatable)', collect, [])
+    .option('--quiet', 'print nothing but errors')
+    .action(async (file: string, options) => {
+      process.exitCode = await sweepCommand(file, options);
     });
   cli
     .command('validate')

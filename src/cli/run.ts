@@ -12,6 +12,7 @@ import { Simulation, type RunResult } from '../sim/simulation.ts';
 import type { Summary } from '../sim/metrics.ts';
 import { eventsJsonl, timeseriesCsv } from '../report/files.ts';
 import { compareTable, runTable } from '../report/text.ts';
+import type { CompareVariant } from '../report/html.ts';
 import { UserError } from './errors.ts';
 
 export interface RunOptions {
@@ -130,11 +131,7 @@ export function parseCompareSet(text: string): { path: string; values: string[] 
   return { path: text.slice(0, eq), values };
 }
 
-export interface CompareVariant {
-  label: string;
-  scenario: Scenario;
-  result: RunResult;
-}
+export type { CompareVariant };
 
 export function compareCommand(
   file: string,

@@ -15,14 +15,22 @@ function fmtSeconds(ns: number): string {
   return ns < 0 ? '-' : `${(ns / 1e9).toFixed(1)}s`;
 }
 
+const OUTCOMES: Record<string, string> = { ok: 'ok', failed_fast: 'failed fast', failed_midway: 'failed mid-way', abandoned: 'abandoned' };
+
+/** A count with thousands separators: 1234567 → "1,234,567". */
+function grouped(n: number): string {
+  return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 function pct(num: number, den: number): string {
   return den === 0 ? '-' : `${((100 * num) / den).toFixed(1)}%`;
 }
 
-/** Left-aligns the first column, right-aligns the rest. */
+/** Left-aligns the first column and columns of words, right-aligns columns of numbers (cells starting with a digit or "-"). */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const numeric = header.map((_, i) => i > 0 && rows.every((r) => /^[-\d]/.test(r[i])));
+  const line = (cells: string[]) => cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';
 }
 
@@ -35,22 +43,30 @@ export function runTable(s: Summary, scenario: Scenario): string {
     out.push('\nLaunches\n');
     out.push(table(
       ['guest', 'size', 'outcome', 'start', 'end', 'wasted build'],
-      s.launches.map((l) => [l.name, fmtPages(l.requested_pages), l.outcome, fmtSeconds(l.start_ns), fmtSeconds(l.end_ns), fmtSeconds(l.wasted_build_ns)]),
+      s.launches.map((l) => [
+        l.name,
+        fmtPages(l.requested_pages),
+        OUTCOMES[l.outcome] ?? l.outcome,
+        fmtSeconds(l.start_ns),
+        fmtSeconds(l.end_ns),
+        l.wasted_build_ns > 0 ? fmtSeconds(l.wasted_build_ns) : '-',
+      ]),
     ));
   }
   if (s.guests.length > 0) {
     out.push('\nGuests\n');
     out.push(table(
-      ['guest', 'mean RAM', 'cleancache hits', 'frontswap stores', 'rejects', 'file reads', 'swap reads', 'swap writes', 'OOM'],
+      ['guest', 'mean RAM', 'cleancache hits/gets', 'hit rate', 'frontswap stores', 'rejects', 'file reads', 'swap-ins', 'swap-outs', 'OOM'],
       s.guests.map((g) => [
         g.name,
         fmtPages(g.ram_pages_mean),
-        `${g.cleancache.hits}/${g.cleancache.gets} (${pct(g.cleancache.hits, g.cleancache.gets)})`,
-        String(g.frontswap.stores),
-        String(g.frontswap.rejects),
-        String(g.disk.file_reads),
-        String(g.disk.swap_reads),
-        String(g.disk.swap_writes),
+        `${grouped(g.cleancache.hits)}/${grouped(g.cleancache.gets)}`,
+        pct(g.cleancache.hits, g.cleancache.gets),
+        grouped(g.frontswap.stores),
+        grouped(g.frontswap.rejects),
+        grouped(g.disk.file_reads),
+        grouped(g.disk.swap_reads),
+        grouped(g.disk.swap_writes),
         String(g.oom_events),
       ]),
     ));
@@ -63,7 +79,7 @@ export function runTable(s: Summary, scenario: Scenario): string {
 export function compareTable(variants: { label: string; summary: Summary }[]): string {
   const rows = variants.map(({ label, summary: s }) => {
     const count = (o: string) => String(s.launches.filter((l) => l.outcome === o).length);
-    const sum = (f: (g: Summary['guests'][number]) => number) => String(s.guests.reduce((a, g) => a + f(g), 0));
+    const sum = (f: (g: Summary['guests'][number]) => number) => grouped(s.guests.reduce((a, g) => a + f(g), 0));
     return [
       label,
       count('ok'),
@@ -78,5 +94,5 @@ export function compareTable(variants: { label: string; summary: Summary }[]): s
       fmtPages(s.host.min_free_pages),
     ];
   });
-  return table(['variant', 'ok', 'failed fast', 'failed midway', 'wasted build', 'cleancache hits', 'file reads', 'swap I/O', 'frontswap stores', 'OOM', 'lowest free'], rows);
+  return table(['variant', 'ok', 'failed fast', 'failed mid-way', 'wasted build', 'cleancache hits', 'file reads', 'swap I/O', 'frontswap stores', 'OOM', 'lowest free'], rows);
 }

@@ -25,6 +25,7 @@ const MS_NS = Number(DURATION_UNITS_NS.ms);
 export const DEFAULTS = Object.freeze({
   seed: 1,
   sampleIntervalNs: 5 * S_NS,
+  workloadTickNs: S_NS / 10,
   maxEvents: 100_000_000,
   nodes: 1,
   dom0Pages: GIB_PAGES,
@@ -397,6 +398,7 @@ export function resolveScenario(raw: RawScenario, file: string): Scenario {
     seed: raw.seed ?? DEFAULTS.seed,
     durationNs,
     sampleIntervalNs: positiveNs(raw.sample_interval ?? DEFAULTS.sampleIntervalNs, ['sample_interval']),
+    workloadTickNs: positiveNs(raw.workload_tick ?? DEFAULTS.workloadTickNs, ['workload_tick']),
     maxEvents: raw.max_events ?? DEFAULTS.maxEvents,
     host: {
       pages: hostPages,

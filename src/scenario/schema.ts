@@ -222,6 +222,7 @@ export const scenarioSchema = z.strictObject({
   seed: integer(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 42).optional(),
   duration: duration('10m'),
   sample_interval: duration('5s').optional(),
+  workload_tick: duration('100ms').optional(),
   max_events: integer(1, Number.MAX_SAFE_INTEGER, 50_000_000).optional(),
   host: hostSchema,
   dom0: z.strictObject({ memory: size('2GiB').optional() }).optional(),

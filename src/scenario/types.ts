@@ -93,6 +93,8 @@ export interface Scenario {
   seed: number;
   durationNs: number;
   sampleIntervalNs: number;
+  /** Guest workloads advance in batches of this much simulated time. */
+  workloadTickNs: number;
   maxEvents: number;
   host: {
     pages: number;

@@ -1,7 +1,7 @@
 // The discrete-event simulator: builds a world from a scenario (host, tmem,
 // dom0, guests, toolstack) and runs it. Events are ordered by (time in ns,
 // sequence); every random choice comes from a stream of one seeded PRNG;
-// guest workloads run in batches of WORKLOAD_TICK_NS. Same scenario and seed,
+// guest workloads run in batches of the scenario's workload_tick. Same scenario and seed,
 // same bytes out.
 
 import { assert } from '../lib/assert.ts';
@@ -16,8 +16,6 @@ import { EventQueue } from './queue.ts';
 import { launchSummary, ratio, type LoggedEvent, type Sample, type Summary } from './metrics.ts';
 import { guestConfig } from './guest-config.ts';
 
-/** Guest workloads advance in batches of this much simulated time. */
-export const WORKLOAD_TICK_NS = 100_000_000;
 const DOM0 = 0;
 
 type SimEvent =
@@ -130,8 +128,8 @@ export class Simulation {
     switch (event.kind) {
       case 'workload':
         if (!event.slot.alive) return;
-        event.slot.guest.runWorkload(this.nowNs, WORKLOAD_TICK_NS);
-        this.queue.push(this.nowNs + WORKLOAD_TICK_NS, event);
+        event.slot.guest.runWorkload(this.nowNs, this.scenario.workloadTickNs);
+        this.queue.push(this.nowNs + this.scenario.workloadTickNs, event);
         this.scheduleBalloon(event.slot);
         return;
       case 'selfballoon':
@@ -193,7 +191,7 @@ export class Simulation {
     const slot: GuestSlot = { spec, domid, guest, alive: true, balloonPending: false, ramPagesSum: 0, ramSamples: 0 };
     this.slots.set(spec.name, slot);
     this.allSlots.push(slot);
-    this.queue.push(this.nowNs + WORKLOAD_TICK_NS, { kind: 'workload', slot });
+    this.queue.push(this.nowNs + this.scenario.workloadTickNs, { kind: 'workload', slot });
     if (spec.selfballoon.enabled) this.queue.push(this.nowNs + spec.selfballoon.intervalNs, { kind: 'selfballoon', slot });
     this.logEvent('guest_start', { guest: spec.name, domid, ram_pages: spec.memoryPages });
   }

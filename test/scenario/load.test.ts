@@ -36,6 +36,7 @@ describe('defaults', () => {
       seed: 1,
       durationNs: 600e9,
       sampleIntervalNs: 5e9,
+      workloadTickNs: 1e8,
       maxEvents: 100_000_000,
       host: {
         pages: 64 * GiB_PAGES,
@@ -78,7 +79,7 @@ describe('defaults', () => {
           frontswapInertia: 3,
         },
         workload: {
-          anon: { profile: 'constant', levelPercent: 40, ratePerS: 0, zipf: 0 },
+          anon: { profile: 'constant', levelPercent: 40, ratePerS: 5000, zipf: 0.8 },
           files: { workingSetPages: GiB_PAGES, ratePerS: 20000, zipf: 0.9, scanPercent: 10, writePercent: 5, deleteEveryNs: 0 },
           contents: { zeroPercent: 5, imagePercent: 30, compressibility: { highPercent: 40, mediumPercent: 40, lowPercent: 20 } },
         },
@@ -175,7 +176,7 @@ describe('overrides', () => {
     assert.deepEqual(s.guests.map((g) => g.name), ['web-1', 'web-2', 'web-3']);
     const on = parseScenario(text, 'o.yaml', ['host.tmem.enabled=true', 'guests[0].workload.anon.level=25%']);
     assert.equal(on.guests[0].cleancache, true);
-    assert.deepEqual(on.guests[0].workload.anon, { profile: 'constant', levelPercent: 25, ratePerS: 0, zipf: 0 });
+    assert.deepEqual(on.guests[0].workload.anon, { profile: 'constant', levelPercent: 25, ratePerS: 5000, zipf: 0.8 });
   });
 
   test('anonymous accesses are set under workload.anon', () => {
@@ -253,7 +254,7 @@ describe('trace files', () => {
   test('a relative trace file is looked for beside the scenario, and resolved', () => {
     writeFileSync(join(dir, 's.yaml'), guest('traces/vm'));
     const anon = loadScenario(join(dir, 's.yaml')).guests[0].workload.anon;
-    assert.deepEqual(anon, { profile: 'trace', levelPercent: 40, file: join(dir, 'traces', 'vm'), scalePercent: 100, offsetNs: 0, ratePerS: 0, zipf: 0 });
+    assert.deepEqual(anon, { profile: 'trace', levelPercent: 40, file: join(dir, 'traces', 'vm'), scalePercent: 100, offsetNs: 0, ratePerS: 5000, zipf: 0.8 });
   });
 
   test('then in the project root', () => {

@@ -17,13 +17,13 @@ describe('hypermem validate', () => {
   test('a valid scenario: one line saying what it describes, exit 0', () => {
     const r = run(`${root}examples/claim-race.yaml`);
     assert.equal(r.status, 0);
-    assert.equal(r.out, 'ok: claim-race — 6 guests, 3 timeline events, host 64 GiB, policy claim\n');
+    assert.equal(r.out, 'ok: claim-race — 8 guests, 3 timeline events, host 64 GiB, policy claim\n');
     assert.equal(r.err, '');
   });
 
   test('--set is applied before validation', () => {
-    const r = run(`${root}examples/claim-race.yaml`, ['toolstack.policy=none', 'guests[0].count=1']);
-    assert.equal(r.out, 'ok: claim-race — 1 guest, 3 timeline events, host 64 GiB, policy none\n');
+    const r = run(`${root}examples/claim-race.yaml`, ['toolstack.policy=none', 'guests[0].count=1', 'guests[1].count=1']);
+    assert.equal(r.out, 'ok: claim-race — 2 guests, 3 timeline events, host 64 GiB, policy none\n');
   });
 
   test('an invalid scenario: the located error on stderr, exit 2', () => {

@@ -34,7 +34,7 @@ export class SyntheticStore implements ContentStore {
 
   ensureCapacity(capacity: number): void {
     if (capacity <= this.fpHi.length) return;
-    const cap = Math.max(capacity, this.fpHi.length * 2);
+    const cap = capacity;
     this.fpHi = growU32(this.fpHi, cap, 0);
     this.fpLo = growU32(this.fpLo, cap, 0);
     this.compressedBytes = growU16(this.compressedBytes, cap);

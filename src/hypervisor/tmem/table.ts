@@ -17,7 +17,8 @@ import { NONE } from './typed.ts';
 const LOAD_TENTHS_MAX = 7;
 
 export class IdTable {
-  private slots: Uint32Array;
+  /** The slots (ids or NONE); a power of two long. Owners may read it in their probe loops, never write it. */
+  slots: Uint32Array;
   private mask: number;
   private entries = 0;
 

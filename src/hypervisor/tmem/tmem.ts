@@ -10,7 +10,7 @@
 // xen/include/xen/tmem_xen.h for where frames come from.
 //
 // Per-page metadata is struct-of-arrays (DESIGN.md): a page is a u32 id into
-// pageObj / pageIndex and three link pairs (global LRU, client LRU or pool
+// pageKey (object and index, interleaved) and three link pairs (global LRU, client LRU or pool
 // persistent list, object's page list); contents are in a ContentTable whose
 // ids are the page ids unless dedup is on. Host counters change only through
 // accounting (freeToFreeable, freeableToFree, assignToDomain,
@@ -45,7 +45,7 @@ import { BytesStore } from './store-bytes.ts';
 import { SyntheticStore } from './store-synthetic.ts';
 import { SubpageAllocator } from './subpage.ts';
 import { IdTable } from './table.ts';
-import { growF64, growU32, growU8, hashStep, hi32, lo32, MAX_INDEX, mix32, NONE } from './typed.ts';
+import { growF64, growU32, growU8, hashStep, hi32, lo32, MAX_INDEX, mix32, NONE, pageHash } from './typed.ts';
 
 /** Xen: MAX_GLOBAL_SHARED_POOLS. */
 export const TMEM_MAX_SHARED_POOLS = 16;
@@ -55,6 +55,16 @@ const GLOBAL_LRU = 0;
 const INITIAL_PAGES = 1024;
 const INITIAL_OBJECTS = 256;
 const OID_WORD_LIMIT = 2 ** 53;
+/** Entries of the last-objects cache (a power of two). */
+const OBJ_CACHE_SIZE = 256;
+/** Per-page and per-object arrays double when full. */
+function grownCapacity(capacity: number): number {
+  return capacity * 2;
+}
+/** Shared results: a hypercall's answer is read, never kept or changed, so the common ones are not allocated per call. */
+const RC_OK_0: TmemRc = Object.freeze({ ok: true, rc: 0 });
+const RC_OK_1: TmemRc = Object.freeze({ ok: true, rc: 1 });
+const ERRS = new Map<Errno, TmemRc>();
 
 export interface TmemOptions extends Partial<TmemHostOptions> {
   codec?: Codec;
@@ -86,14 +96,16 @@ export function defaultLowMemPages(pagesTotal: number): number {
   return Math.max(4, Math.min(256, Math.floor(pagesTotal / 128)));
 }
 
+function isOidWord(w: number): boolean {
+  return Number.isInteger(w) && w >= 0 && w < OID_WORD_LIMIT;
+}
+
 function isOid(oid: Oid): boolean {
-  if (!Array.isArray(oid) || oid.length !== 3) return false;
-  for (const w of oid) if (!Number.isInteger(w) || w < 0 || w >= OID_WORD_LIMIT) return false;
-  return true;
+  return Array.isArray(oid) && oid.length === 3 && isOidWord(oid[0]) && isOidWord(oid[1]) && isOidWord(oid[2]);
 }
 
 function isIndex(index: number): boolean {
-  return Number.isInteger(index) && index >= 0 && index <= 0xffffffff;
+  return index >>> 0 === index || (Number.isInteger(index) && index >= 0 && index <= 0xffffffff);
 }
 
 const UUID_RE = /^[0-9a-fA-F]{32}$/;
@@ -118,10 +130,20 @@ export class Tmem implements TmemOps, TmemBackend {
   readonly sharedPools: (Pool | null)[] = new Array<Pool | null>(TMEM_MAX_SHARED_POOLS).fill(null);
   private weightTotal = 0;
 
-  // Pages: struct of arrays indexed by page id; free ids are threaded through
-  // pageIndex (pageObj === NONE marks a free id).
-  private pageObj: Uint32Array;
-  private pageIndex: Uint32Array;
+  // Pages: struct of arrays indexed by page id. The key (object, index) is
+  // interleaved in one array, pageKey[2p] and pageKey[2p + 1], so a probe of
+  // the page table compares both with one cache line. Free ids are threaded
+  // through the index half (object NONE marks a free id).
+  private pageKey: Uint32Array;
+  /** Capacity of the per-page arrays, in pages. */
+  private pageCapacity = INITIAL_PAGES;
+  /**
+   * The last objects found, direct-mapped by (pool, oid): consecutive
+   * operations on one object (a file's pages, a swap slot's object) skip the
+   * hash. Self-validating: an entry is used only if that object id still has
+   * the key (a freed id has pool NONE), so nothing needs invalidating.
+   */
+  private readonly objCache = new Uint32Array(OBJ_CACHE_SIZE).fill(NONE);
   /** Content id per page (dedup mode only; otherwise the content id is the page id). */
   private pageCd: Uint32Array | null;
   /** Dedup: the page was skipped once by eviction because its content is shared (Xen 4.3). */
@@ -182,14 +204,14 @@ export class Tmem implements TmemOps, TmemBackend {
     this.store = storeKind === 'bytes' ? new BytesStore(codec) : new SyntheticStore();
     this.globalSub = new SubpageAllocator(storeKind === 'bytes');
 
-    this.pageObj = new Uint32Array(INITIAL_PAGES).fill(NONE);
-    this.pageIndex = new Uint32Array(INITIAL_PAGES);
+    this.pageKey = new Uint32Array(2 * INITIAL_PAGES);
+    for (let p = 0; p < INITIAL_PAGES; p++) this.pageKey[2 * p] = NONE;
     this.pageCd = this.dedupEnabled ? new Uint32Array(INITIAL_PAGES).fill(NONE) : null;
     this.pageEvictTried = this.dedupEnabled ? new Uint8Array(INITIAL_PAGES) : null;
     this.eph = new ListSet(INITIAL_PAGES, 1);
     this.own = new ListSet(INITIAL_PAGES, 16);
     this.objPages = new ListSet(INITIAL_PAGES, INITIAL_OBJECTS);
-    this.pageTable = new IdTable((page) => this.pageHash(this.pageObj[page], this.pageIndex[page]), 11);
+    this.pageTable = new IdTable((page) => pageHash(this.pageKey[2 * page], this.pageKey[2 * page + 1]), 11);
 
     this.objPool = new Uint32Array(INITIAL_OBJECTS).fill(NONE);
     this.objOid = new Float64Array(INITIAL_OBJECTS * 3);
@@ -275,7 +297,7 @@ export class Tmem implements TmemOps, TmemBackend {
     this.linkPage(pool, o, index, fresh, cd);
     pool.stats.goodPuts++;
     if (pool.persistent) c.stats.persistentPuts++;
-    return this.done({ ok: true, rc: 1 });
+    return this.done(RC_OK_1);
   }
 
   get(caller: number, poolId: number, oid: Oid, index: number, out: PageContent): TmemRc {
@@ -288,9 +310,9 @@ export class Tmem implements TmemOps, TmemBackend {
     pool.stats.gets++;
     const obj = this.findObject(pool.gid, oid);
     const page = obj === NONE ? NONE : this.findPage(obj, index);
-    if (page === NONE) return this.done({ ok: true, rc: 0 });
+    if (page === NONE) return this.done(RC_OK_0);
     const cd = this.cdOf(page);
-    this.store.read(cd, this.contents.lk[cd], this.contents.loc[cd], this.subFor(pool), out);
+    this.store.read(cd, this.contents.lkOf(cd), this.contents.locOf(cd), this.subFor(pool), out);
     pool.stats.foundGets++;
     if (pool.persistent) {
       c.stats.persistentGets++;
@@ -305,7 +327,7 @@ export class Tmem implements TmemOps, TmemBackend {
       c.stats.ephemeralGets++;
       this.removePage(pool, page, true);
     }
-    return this.done({ ok: true, rc: 1 });
+    return this.done(RC_OK_1);
   }
 
   flushPage(caller: number, poolId: number, oid: Oid, index: number): TmemRc {
@@ -322,7 +344,7 @@ export class Tmem implements TmemOps, TmemBackend {
       pool.stats.flushesFound++;
     }
     // The flush is done even when frozen; the answer says frozen.
-    return this.done(c.frozen ? this.err('EFROZEN') : { ok: true, rc: 1 });
+    return this.done(c.frozen ? this.err('EFROZEN') : RC_OK_1);
   }
 
   flushObject(caller: number, poolId: number, oid: Oid): TmemRc {
@@ -337,19 +359,19 @@ export class Tmem implements TmemOps, TmemBackend {
       this.destroyObject(pool, obj);
       pool.stats.objectFlushesFound++;
     }
-    return this.done(c.frozen ? this.err('EFROZEN') : { ok: true, rc: 1 });
+    return this.done(c.frozen ? this.err('EFROZEN') : RC_OK_1);
   }
 
   /** 1 when a pool was destroyed, 0 for an id out of range or an empty slot (Xen). */
   destroyPool(caller: number, poolId: number): TmemRc {
     const c = this.clientFor(caller);
     if (c === null) return this.done(this.err('ENODEV'));
-    if (!Number.isInteger(poolId) || poolId < 0 || poolId >= TMEM_MAX_POOLS_PER_CLIENT) return this.done({ ok: true, rc: 0 });
+    if (!Number.isInteger(poolId) || poolId < 0 || poolId >= TMEM_MAX_POOLS_PER_CLIENT) return this.done(RC_OK_0);
     const pool = c.pools[poolId];
-    if (pool === null) return this.done({ ok: true, rc: 0 });
+    if (pool === null) return this.done(RC_OK_0);
     c.pools[poolId] = null;
     this.poolFlush(pool, c);
-    return this.done({ ok: true, rc: 1 });
+    return this.done(RC_OK_1);
   }
 
   // ---------------------------------------------------------- backend hooks
@@ -473,11 +495,11 @@ export class Tmem implements TmemOps, TmemBackend {
     let steps = 0;
     for (let page = this.own.first(list); page !== NONE; page = this.own.next[page]) {
       assert(steps++ < this.own.count(list), 'tmem: persistent list longer than its count');
-      const obj = this.pageObj[page];
+      const obj = this.pageKey[2 * page];
       out.push({
         pool: localId,
         oid: [this.objOid[obj * 3], this.objOid[obj * 3 + 1], this.objOid[obj * 3 + 2]],
-        index: this.pageIndex[page],
+        index: this.pageKey[2 * page + 1],
       });
     }
     return out;
@@ -493,7 +515,12 @@ export class Tmem implements TmemOps, TmemBackend {
   // ------------------------------------------------------------ put helpers
 
   private err(errno: Errno): TmemRc {
-    return { ok: false, errno };
+    let rc = ERRS.get(errno);
+    if (rc === undefined) {
+      rc = Object.freeze({ ok: false, errno });
+      ERRS.set(errno, rc);
+    }
+    return rc;
   }
 
   private assertHandle(oid: Oid, index: number): void {
@@ -554,7 +581,7 @@ export class Tmem implements TmemOps, TmemBackend {
     pool.stats.dupPutsReplaced++;
     pool.stats.goodPuts++;
     if (pool.persistent) c.stats.persistentPuts++;
-    return { ok: true, rc: 1 };
+    return RC_OK_1;
   }
 
   private subFor(pool: Pool): SubpageAllocator {
@@ -576,7 +603,7 @@ export class Tmem implements TmemOps, TmemBackend {
     let h = 0;
     if (dedupOn) {
       h = this.store.hashLast();
-      const match = (this.dedup as DedupIndex).find(h, (cd) => this.contents.lk[cd] === lk && this.store.sameAsLast(cd, lk, this.contents.loc[cd], sub));
+      const match = (this.dedup as DedupIndex).find(h, (cd) => this.contents.lkOf(cd) === lk && this.store.sameAsLast(cd, lk, this.contents.locOf(cd), sub));
       if (match !== NONE) {
         const ref = this.contents.ref as Uint32Array;
         ref[match]++;
@@ -601,8 +628,7 @@ export class Tmem implements TmemOps, TmemBackend {
     } else {
       this.contents.ensureCapacity(page + 1);
     }
-    this.contents.lk[cd] = lk;
-    this.contents.loc[cd] = this.store.commit(cd, lk, slot, sub);
+    this.contents.set(cd, lk, this.store.commit(cd, lk, slot, sub));
     this.contents.live++;
     if (dedupOn) (this.dedup as DedupIndex).insert(cd);
     this.countStored(c, lk, false);
@@ -618,7 +644,7 @@ export class Tmem implements TmemOps, TmemBackend {
 
   /** One handle lets go of content `cd`; the storage goes when no handle is left. */
   private releaseContent(pool: Pool, cd: number): void {
-    const lk = this.contents.lk[cd];
+    const lk = this.contents.lkOf(cd);
     if (kindOf(lk) === KIND_COMPRESSED) {
       assert(this.compressedPages > 0, 'tmem: compressed page count underflow');
       this.compressedPages--;
@@ -630,7 +656,7 @@ export class Tmem implements TmemOps, TmemBackend {
       if (ref[cd] > 0) return;
       if (this.dedup !== null && !pool.persistent) this.dedup.remove(cd);
     }
-    const loc = this.contents.loc[cd];
+    const loc = this.contents.locOf(cd);
     let frames = 0;
     if (kindOf(lk) === KIND_WHOLE) {
       frames = 1;
@@ -693,39 +719,40 @@ export class Tmem implements TmemOps, TmemBackend {
     return this.pageCd === null ? page : this.pageCd[page];
   }
 
-  private pageHash(obj: number, index: number): number {
-    return hashStep(mix32(obj), index);
-  }
-
   private findPage(obj: number, index: number): number {
-    const t = this.pageTable;
-    for (let s = t.start(this.pageHash(obj, index)); ; s = t.next(s)) {
-      const page = t.at(s);
+    const slots = this.pageTable.slots;
+    const mask = slots.length - 1;
+    const key = this.pageKey;
+    for (let s = pageHash(obj, index) & mask; ; s = (s + 1) & mask) {
+      const page = slots[s];
       if (page === NONE) return NONE;
-      if (this.pageObj[page] === obj && this.pageIndex[page] === index) return page;
+      if (key[2 * page] === obj && key[2 * page + 1] === index) return page;
     }
   }
 
   private allocPageId(): number {
     if (this.pageFreeHead !== NONE) {
       const page = this.pageFreeHead;
-      this.pageFreeHead = this.pageIndex[page];
+      this.pageFreeHead = this.pageKey[2 * page + 1];
       return page;
     }
-    if (this.pageHigh === this.pageObj.length) this.growPages(this.pageObj.length * 2);
+    if (this.pageHigh === this.pageCapacity) this.growPages(grownCapacity(this.pageCapacity));
     assert(this.pageHigh < MAX_INDEX, 'tmem: page id space exhausted');
     return this.pageHigh++;
   }
 
   private freePageId(page: number): void {
-    this.pageObj[page] = NONE;
-    this.pageIndex[page] = this.pageFreeHead;
+    this.pageKey[2 * page] = NONE;
+    this.pageKey[2 * page + 1] = this.pageFreeHead;
     this.pageFreeHead = page;
   }
 
   private growPages(capacity: number): void {
-    this.pageObj = growU32(this.pageObj, capacity, NONE);
-    this.pageIndex = growU32(this.pageIndex, capacity, 0);
+    const key = new Uint32Array(2 * capacity);
+    key.set(this.pageKey);
+    for (let p = this.pageCapacity; p < capacity; p++) key[2 * p] = NONE;
+    this.pageKey = key;
+    this.pageCapacity = capacity;
     if (this.pageCd !== null) this.pageCd = growU32(this.pageCd, capacity, NONE);
     if (this.pageEvictTried !== null) this.pageEvictTried = growU8(this.pageEvictTried, capacity);
     this.eph.growNodes(capacity);
@@ -735,11 +762,11 @@ export class Tmem implements TmemOps, TmemBackend {
   }
 
   private linkPage(pool: Pool, obj: number, index: number, page: number, cd: number): void {
-    this.pageObj[page] = obj;
-    this.pageIndex[page] = index;
+    this.pageKey[2 * page] = obj;
+    this.pageKey[2 * page + 1] = index;
     if (this.pageCd !== null) this.pageCd[page] = cd;
     if (this.pageEvictTried !== null) this.pageEvictTried[page] = 0;
-    this.pageTable.insert(page, this.pageHash(obj, index));
+    this.pageTable.insert(page, pageHash(obj, index));
     this.objPages.pushTail(obj, page);
     if (pool.persistent) {
       this.own.pushTail(pool.persistentList, page);
@@ -755,9 +782,9 @@ export class Tmem implements TmemOps, TmemBackend {
 
   /** Removes a page from every structure; its content too unless already released. */
   private removePage(pool: Pool, page: number, releaseContent: boolean): void {
-    const obj = this.pageObj[page];
+    const obj = this.pageKey[2 * page];
     assert(obj !== NONE && this.objPool[obj] === pool.gid, 'tmem: removing a page of another pool');
-    this.pageTable.remove(page, this.pageHash(obj, this.pageIndex[page]));
+    this.pageTable.remove(page, pageHash(obj, this.pageKey[2 * page + 1]));
     this.objPages.remove(obj, page);
     if (pool.persistent) {
       this.own.remove(pool.persistentList, page);
@@ -829,7 +856,7 @@ export class Tmem implements TmemOps, TmemBackend {
   }
 
   private poolOfPage(page: number): Pool {
-    const pool = this.pools[this.objPool[this.pageObj[page]]];
+    const pool = this.pools[this.objPool[this.pageKey[2 * page]]];
     assert(pool !== null && pool !== undefined, 'tmem: page of a dead pool');
     return pool;
   }
@@ -850,12 +877,24 @@ export class Tmem implements TmemOps, TmemBackend {
   }
 
   private findObject(gid: number, oid: Oid): number {
+    const w0 = oid[0];
+    const w1 = oid[1];
+    const w2 = oid[2];
+    const c = (Math.imul(gid, 0x9e3779b1) ^ w0 ^ Math.imul(w1 >>> 0, 0x85ebca6b) ^ w2) & (OBJ_CACHE_SIZE - 1);
+    const cached = this.objCache[c];
+    if (cached !== NONE) {
+      const o = cached * 3;
+      if (this.objPool[cached] === gid && this.objOid[o] === w0 && this.objOid[o + 1] === w1 && this.objOid[o + 2] === w2) return cached;
+    }
     const t = this.objTable;
     for (let s = t.start(this.objHash(gid, oid)); ; s = t.next(s)) {
       const obj = t.at(s);
       if (obj === NONE) return NONE;
       const o = obj * 3;
-      if (this.objPool[obj] === gid && this.objOid[o] === oid[0] && this.objOid[o + 1] === oid[1] && this.objOid[o + 2] === oid[2]) return obj;
+      if (this.objPool[obj] === gid && this.objOid[o] === w0 && this.objOid[o + 1] === w1 && this.objOid[o + 2] === w2) {
+        this.objCache[c] = obj;
+        return obj;
+      }
     }
   }
 
@@ -864,7 +903,7 @@ export class Tmem implements TmemOps, TmemBackend {
     if (obj !== NONE) {
       this.objFreeHead = this.objLastClient[obj];
     } else {
-      if (this.objHigh === this.objPool.length) this.growObjects(this.objPool.length * 2);
+      if (this.objHigh === this.objPool.length) this.growObjects(grownCapacity(this.objPool.length));
       obj = this.objHigh++;
     }
     this.objPool[obj] = pool.gid;
@@ -972,7 +1011,7 @@ export class Tmem implements TmemOps, TmemBackend {
     let page = this.own.first(from.ephemeralList);
     for (let i = 0; i < bound && page !== NONE; i++) {
       const next = this.own.next[page];
-      if (this.objPool[this.pageObj[page]] === pool.gid) {
+      if (this.objPool[this.pageKey[2 * page]] === pool.gid) {
         this.own.remove(from.ephemeralList, page);
         this.own.pushTail(to.ephemeralList, page);
       }
@@ -994,7 +1033,7 @@ export class Tmem implements TmemOps, TmemBackend {
       out.push(
         ...this.own.checkList(c.ephemeralList, `client ${c.domid} LRU`, (p) => {
           seenOwn[p]++;
-          const pool = this.pools[this.objPool[this.pageObj[p]]];
+          const pool = this.pools[this.objPool[this.pageKey[2 * p]]];
           if (pool === null || pool === undefined || pool.persistent || pool.owner !== c) out.push(`client ${c.domid} LRU: page ${p} not an ephemeral page it owns`);
         }),
       );
@@ -1020,7 +1059,7 @@ export class Tmem implements TmemOps, TmemBackend {
           if (this.objPages.count(obj) === 0) out.push(`object ${obj}: live with no pages`);
           inPool += this.objPages.count(obj);
           out.push(...this.objPages.checkList(obj, `object ${obj} pages`, (p) => {
-            if (this.pageObj[p] !== obj) out.push(`object ${obj}: page ${p} points at object ${this.pageObj[p]}`);
+            if (this.pageKey[2 * p] !== obj) out.push(`object ${obj}: page ${p} points at object ${this.pageKey[2 * p]}`);
             if (!pool.persistent && seenEph[p] !== 1) out.push(`page ${p}: ephemeral but not on the global LRU`);
             if (!pool.persistent && seenOwn[p] !== 1) out.push(`page ${p}: on ${seenOwn[p]} client LRUs`);
           }));
@@ -1029,7 +1068,7 @@ export class Tmem implements TmemOps, TmemBackend {
       if (inPool !== pool.pageCount) out.push(`pool ${pool.gid}: ${inPool} pages on objects, count says ${pool.pageCount}`);
       if (pool.persistent) {
         out.push(...this.own.checkList(pool.persistentList, `pool ${pool.gid} persistent list`, (p) => {
-          if (this.objPool[this.pageObj[p]] !== pool.gid) out.push(`pool ${pool.gid} persistent list: page ${p} of another pool`);
+          if (this.objPool[this.pageKey[2 * p]] !== pool.gid) out.push(`pool ${pool.gid} persistent list: page ${p} of another pool`);
         }));
         if (this.own.count(pool.persistentList) !== pool.pageCount) out.push(`pool ${pool.gid}: persistent list ${this.own.count(pool.persistentList)} != pages ${pool.pageCount}`);
         persByClient.set(pool.owner, (persByClient.get(pool.owner) ?? 0) + pool.pageCount);
@@ -1057,11 +1096,11 @@ export class Tmem implements TmemOps, TmemBackend {
     const ephContents = new Set<number>();
     let compressed = 0;
     for (let page = 0; page < this.pageHigh; page++) {
-      const obj = this.pageObj[page];
+      const obj = this.pageKey[2 * page];
       if (obj === NONE) continue;
       const pool = this.pools[this.objPool[obj]] as Pool;
       const cd = this.cdOf(page);
-      const lk = this.contents.lk[cd];
+      const lk = this.contents.lkOf(cd);
       if (!pool.persistent) ephContents.add(cd);
       if (kindOf(lk) === KIND_COMPRESSED) compressed++;
       const seen = handles.get(cd) ?? 0;

@@ -50,6 +50,11 @@ export function hashStep(h: number, word: number): number {
   return mix32((h ^ Math.imul(word | 0, 0x9e3779b1)) + 0x632be5ab);
 }
 
+/** Hash of a page handle (object id, page index) for tmem's page table: one full mix. */
+export function pageHash(obj: number, index: number): number {
+  return mix32(Math.imul(obj, 0x9e3779b1) ^ index);
+}
+
 /** Low and high 32-bit halves of an integer in [0, 2^53). */
 export function lo32(value: number): number {
   return value >>> 0;

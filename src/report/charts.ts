@@ -1,0 +1,499 @@
+// The report's charts: Apache ECharts rendered on the server to SVG strings
+// (no canvas, no DOM). Every chart is a grid of panels sharing one legend and
+// the same axes (one panel for a run; a panel per variant, or per guest and
+// variant, for a comparison). ECharts is loaded on first use, so commands
+// that draw nothing do not pay for it.
+
+import { createRequire } from 'node:module';
+import type * as Echarts from 'echarts';
+import type { LoggedEvent, Sample } from '../sim/metrics.ts';
+import type { Scenario } from '../scenario/types.ts';
+import {
+  cleancacheGroups,
+  fmtNumber,
+  guestLevels,
+  hitRate,
+  launchMarkers,
+  MAX_POINTS,
+  niceAxis,
+  pickGuests,
+  ratePerSecond,
+  sizeUnit,
+  thin,
+  timeUnit,
+  type LaunchMarker,
+  type MarkerKind,
+  type Point,
+  type Unit,
+} from './series.ts';
+
+let loaded: typeof Echarts | null = null;
+function echarts(): typeof Echarts {
+  loaded ??= createRequire(import.meta.url)('echarts') as typeof Echarts;
+  return loaded;
+}
+
+export const FONT = `-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Liberation Sans", sans-serif`;
+
+export const COLORS = {
+  owned: '#5470c6',
+  freeable: '#9fd3c7',
+  free: '#d9dee7',
+  claims: '#d9480f',
+  ram: '#4c6ef5',
+  target: '#212529',
+  committed: '#f08c00',
+  ephemeral: '#74c0fc',
+  persistent: '#7048e8',
+  fileReads: '#1c7ed6',
+  swapReads: '#f76707',
+  swapWrites: '#c92a2a',
+  axis: '#868e96',
+  grid: '#eceff3',
+  text: '#343a40',
+};
+
+/** A palette for lines that are just "one per group". */
+const GROUP_COLORS = ['#1c7ed6', '#e8590c', '#2f9e44', '#ae3ec9', '#0c8599', '#f59f00', '#e64980', '#5c940d'];
+
+export const MARKERS: Record<MarkerKind, { label: string; color: string; symbol: string }> = {
+  start: { label: 'launch started', color: '#495057', symbol: 'triangle' },
+  ok: { label: 'launch ok', color: '#2b8a3e', symbol: 'circle' },
+  failed_fast: { label: 'failed fast', color: '#f08c00', symbol: 'diamond' },
+  failed_midway: { label: 'failed mid-way', color: '#e03131', symbol: 'rect' },
+  abandoned: { label: 'abandoned', color: '#9c36b5', symbol: 'pin' },
+};
+
+export interface SeriesSpec {
+  name: string;
+  kind: 'area' | 'line' | 'scatter';
+  /** x in ns; y in the chart's base quantity (pages, percent, per second). */
+  data: Point[];
+  color: string;
+  stack?: string;
+  dashed?: boolean;
+  width?: number;
+  symbol?: string;
+  /** Vertical rules at these times (ns), in the series' colour. */
+  rules?: number[];
+}
+
+export interface Panel {
+  title: string;
+  series: SeriesSpec[];
+  /** Written in the middle of the panel when no series has a value. */
+  empty?: string;
+}
+
+export interface ChartSpec {
+  panels: Panel[];
+  cols: number;
+  width: number;
+  panelHeight: number;
+  /** The x axis runs from 0 to this (ns). */
+  durationNs: number;
+  /** The y axis: its unit (values are divided by `per`), its top in that unit. */
+  y: Unit & {
+    max: number;
+    interval: number;
+    label: string;
+    /** Appended to tick labels when there are several panels (no axis name then). */
+    short: string;
+    /** How a tick value (in the unit) is written; plain numbers by default. */
+    format?: (v: number) => string;
+  };
+}
+
+const LEGEND_ROW_H = 22;
+const LEGEND_ITEM_W = 18;
+const LEGEND_GAP = 18;
+
+/** Legend rows ECharts will need at this width (a close estimate of 12px text). */
+function legendRows(names: string[], width: number): number {
+  let rows = 1;
+  let x = 0;
+  for (const n of names) {
+    const w = LEGEND_ITEM_W + 5 + n.length * 5.9 + LEGEND_GAP;
+    if (x > 0 && x + w > width - 40) {
+      rows++;
+      x = 0;
+    }
+    x += w;
+  }
+  return rows;
+}
+
+/** The legend swatch: a block for areas, a bar (dashed or not) for lines, the symbol for markers. */
+function legendIcon(s: SeriesSpec): string {
+  if (s.kind === 'scatter') return s.symbol ?? 'circle';
+  if (s.kind === 'area') return 'roundRect';
+  return s.dashed === true ? 'path://M0 0h5v2H0zM7 0h5v2H7zM14 0h5v2h-5z' : 'path://M0 0h19v2H0z';
+}
+const TITLE_H = 24;
+const AXIS_H = 44;
+const LEFT = 64;
+const RIGHT = 18;
+
+/** Renders a chart to an SVG string; ids and classes are renamed `${id}-n` so output is deterministic and unique per page. */
+export function renderChart(id: string, spec: ChartSpec): string {
+  const x = timeUnit(spec.durationNs);
+  const rows = Math.ceil(spec.panels.length / spec.cols);
+  const multi = spec.panels.length > 1;
+  const showTitles = multi || spec.panels[0].title !== '';
+  const rowH = (showTitles ? TITLE_H : 6) + spec.panelHeight + AXIS_H;
+  const legendItems: SeriesSpec[] = [];
+  for (const p of spec.panels) for (const s of p.series) if (!legendItems.some((l) => l.name === s.name)) legendItems.push(s);
+  const LEGEND_H = 12 + LEGEND_ROW_H * legendRows(legendItems.map((l) => l.name), spec.width);
+  const height = LEGEND_H + rows * rowH;
+  const colW = spec.width / spec.cols;
+  const grids: object[] = [];
+  const xAxes: object[] = [];
+  const yAxes: object[] = [];
+  const titles: object[] = [];
+  const graphics: object[] = [];
+  const series: object[] = [];
+  const xMax = spec.durationNs / x.per;
+  spec.panels.forEach((panel, i) => {
+    const col = i % spec.cols;
+    const row = Math.floor(i / spec.cols);
+    const top = LEGEND_H + row * rowH + (showTitles ? TITLE_H : 6);
+    const left = col * colW + (spec.cols > 1 ? LEFT - 8 : LEFT);
+    grids.push({ left, top, width: colW - LEFT - RIGHT + (spec.cols > 1 ? 0 : 0), height: spec.panelHeight, containLabel: false });
+    if (showTitles) {
+      titles.push({
+        text: panel.title,
+        left: left,
+        top: top - TITLE_H + 2,
+        textStyle: { fontSize: 13, fontWeight: 600, color: COLORS.text, fontFamily: FONT },
+      });
+    }
+    if (panel.empty !== undefined && panel.series.every((ser) => ser.data.every(([, v]) => v === null))) {
+      const gw = colW - LEFT - RIGHT;
+      graphics.push({
+        type: 'text',
+        left: left + gw / 2 - panel.empty.length * 3.3,
+        top: top + spec.panelHeight / 2 - 8,
+        silent: true,
+        style: { text: panel.empty, fill: COLORS.axis, fontSize: 12, fontFamily: FONT },
+      });
+    }
+    xAxes.push({
+      gridIndex: i,
+      type: 'value',
+      min: 0,
+      max: xMax,
+      name: `time (${x.name})`,
+      nameLocation: 'middle',
+      nameGap: 24,
+      nameTextStyle: { color: COLORS.axis, fontSize: 11, fontFamily: FONT },
+      axisLine: { lineStyle: { color: '#adb5bd' } },
+      axisTick: { lineStyle: { color: '#adb5bd' } },
+      axisLabel: { color: COLORS.axis, fontSize: 11, fontFamily: FONT, formatter: (v: number) => fmtNumber(v, 2), hideOverlap: true },
+      splitLine: { show: false },
+    });
+    yAxes.push({
+      gridIndex: i,
+      type: 'value',
+      min: 0,
+      max: spec.y.max,
+      interval: spec.y.interval,
+      name: multi ? '' : spec.y.label,
+      nameLocation: 'end',
+      nameGap: 8,
+      nameTextStyle: { color: COLORS.axis, fontSize: 11, fontFamily: FONT, align: 'left', padding: [0, 0, 0, -LEFT + 14] },
+      axisLine: { show: false },
+      axisTick: { show: false },
+      axisLabel: {
+        color: COLORS.axis,
+        fontSize: 11,
+        fontFamily: FONT,
+        formatter: (v: number) => `${(spec.y.format ?? ((n: number) => fmtNumber(n, 2)))(v)}${multi ? spec.y.short : ''}`,
+      },
+      splitLine: { lineStyle: { color: COLORS.grid } },
+    });
+    for (const s of panel.series) {
+      const data = s.data.map(([t, v]) => [t / x.per, v === null ? null : v / spec.y.per]);
+      const base = {
+        name: s.name,
+        xAxisIndex: i,
+        yAxisIndex: i,
+        data,
+        color: s.color,
+        animation: false,
+        silent: true,
+      };
+      if (s.kind === 'scatter') {
+        series.push({
+          ...base,
+          type: 'scatter',
+          symbol: s.symbol ?? 'circle',
+          symbolSize: 10,
+          itemStyle: { color: s.color, borderColor: '#fff', borderWidth: 1 },
+          z: 5,
+          markLine:
+            s.rules === undefined || s.rules.length === 0
+              ? undefined
+              : {
+                  silent: true,
+                  symbol: ['none', 'none'],
+                  label: { show: false },
+                  animation: false,
+                  lineStyle: { color: s.color, type: 'dashed', width: 1, opacity: 0.55 },
+                  data: s.rules.map((t) => ({ xAxis: t / x.per })),
+                },
+        });
+        continue;
+      }
+      series.push({
+        ...base,
+        type: 'line',
+        // Stacks are per panel: ECharts would otherwise stack across grids.
+        stack: s.stack === undefined ? undefined : `${s.stack}-${i}`,
+        symbol: 'none',
+        showSymbol: false,
+        connectNulls: false,
+        lineStyle: { width: s.width ?? (s.kind === 'area' ? 1 : 2), type: s.dashed === true ? 'dashed' : 'solid', color: s.color },
+        areaStyle: s.kind === 'area' ? { color: s.color, opacity: s.stack === undefined ? 0.18 : 0.85 } : undefined,
+        z: s.kind === 'area' ? 2 : 3,
+      });
+    }
+  });
+  const chart = echarts().init(null, null, { renderer: 'svg', ssr: true, width: spec.width, height });
+  try {
+    chart.setOption({
+      animation: false,
+      textStyle: { fontFamily: FONT },
+      title: titles,
+      legend: {
+        data: legendItems.map((l) => ({ name: l.name, icon: legendIcon(l) })),
+        top: 4,
+        left: 'center',
+        itemGap: LEGEND_GAP,
+        itemWidth: LEGEND_ITEM_W,
+        itemHeight: 10,
+        textStyle: { color: COLORS.text, fontSize: 12, fontFamily: FONT },
+      },
+      grid: grids,
+      xAxis: xAxes,
+      yAxis: yAxes,
+      series,
+      graphic: graphics,
+    });
+    return renameIds(chart.renderToSVGString(), id);
+  } finally {
+    chart.dispose();
+  }
+}
+
+/**
+ * zrender numbers its SVG ids and classes from process-wide counters (zr0-cls-3,
+ * zr1-c0…); rename them in order of appearance so the same chart gives the
+ * same bytes whatever was drawn before, and ids stay unique in one page.
+ */
+export function renameIds(svg: string, id: string): string {
+  const names = new Map<string, string>();
+  return svg.replace(/\bzr\d+-[a-z]+(?:-[a-z]+)*-?\d+\b/g, (m) => {
+    let n = names.get(m);
+    if (n === undefined) {
+      n = `${id}-${names.size}`;
+      names.set(m, n);
+    }
+    return n;
+  });
+}
+
+// ---- The charts of a report ---------------------------------------------
+
+export interface RunData {
+  /** A panel's title in a comparison ('' for a single run). */
+  label: string;
+  scenario: Scenario;
+  samples: Sample[];
+  events: LoggedEvent[];
+  totalPages: number;
+}
+
+export interface ChartOut {
+  svg: string;
+  /** A short "how to read this" line. */
+  note: string;
+}
+
+const WIDTH = 1080;
+
+function layout(n: number): { cols: number; width: number } {
+  if (n === 1) return { cols: 1, width: WIDTH };
+  return { cols: Math.min(n, 3), width: WIDTH };
+}
+
+function duration(runs: RunData[]): number {
+  return Math.max(...runs.map((r) => r.scenario.durationNs), 1);
+}
+
+function sizeAxis(maxPages: number, headroom = 1): ChartSpec['y'] {
+  const u = sizeUnit(maxPages);
+  return { ...u, ...niceAxis((maxPages / u.per) * headroom), label: u.name, short: ` ${u.name}` };
+}
+
+/** One scatter series per marker kind in `kinds` (same order in every panel, so the legend is too), with rules down the chart. */
+function markerSeries(markers: LaunchMarker[], kinds: MarkerKind[], yPages: number): SeriesSpec[] {
+  return kinds.map((kind) => {
+    const m = MARKERS[kind];
+    const times = markers.filter((k) => k.kind === kind).map((k) => k.timeNs);
+    return { name: m.label, kind: 'scatter', color: m.color, symbol: m.symbol, data: times.map((t): Point => [t, yPages]), rules: times };
+  });
+}
+
+export function hostChart(runs: RunData[]): ChartOut {
+  const total = Math.max(...runs.map((r) => r.totalPages));
+  const y = sizeAxis(total, 1.07);
+  const markers = runs.map((r) => launchMarkers(r.events));
+  const kinds = (Object.keys(MARKERS) as MarkerKind[]).filter((k) => markers.some((list) => list.some((m) => m.kind === k)));
+  const panels = runs.map((r, i): Panel => {
+    const s = thin(r.samples, MAX_POINTS);
+    return {
+      title: r.label,
+      series: [
+        { name: 'owned (domains, Xen)', kind: 'area', stack: 'host', color: COLORS.owned, data: s.map((p) => [p.timeNs, p.ownedPages]) },
+        { name: 'freeable (ephemeral tmem)', kind: 'area', stack: 'host', color: COLORS.freeable, data: s.map((p) => [p.timeNs, p.freeablePages]) },
+        { name: 'free', kind: 'area', stack: 'host', color: COLORS.free, data: s.map((p) => [p.timeNs, p.freePages]) },
+        { name: 'claimed (outstanding)', kind: 'line', color: COLORS.claims, dashed: true, width: 2, data: s.map((p) => [p.timeNs, p.outstandingPages]) },
+        ...markerSeries(markers[i], kinds, total * 1.035),
+      ],
+    };
+  });
+  return {
+    svg: renderChart('host', { panels, ...layout(runs.length), panelHeight: runs.length === 1 ? 300 : 230, durationNs: duration(runs), y }),
+    note:
+      'The three bands stack up to the host\'s memory: owned (guest RAM, persistent tmem, dom0, Xen), freeable (ephemeral tmem, which Xen can drop at once) and free. ' +
+      'The dashed line is memory promised to launches by outstanding claims. Markers along the top, with a rule down the chart: a launch started building, finished ok, failed fast (nothing built) or failed mid-way (build time wasted).',
+  };
+}
+
+export function guestChart(runs: RunData[]): ChartOut & { caption: string } {
+  // The same guests in every variant: picked over all the runs' samples together.
+  const merged = runs.flatMap((r) => r.samples);
+  const { shown, rest } = pickGuests(merged, 8);
+  const rows: { label: string; names: string[] }[] = shown.map((n) => ({ label: n, names: [n] }));
+  if (rest.length > 0) rows.push({ label: `the other ${rest.length} guests (average)`, names: rest });
+  const panels: Panel[] = [];
+  let max = 1;
+  for (const row of rows) {
+    for (const r of runs) {
+      const levels = guestLevels(thin(r.samples, MAX_POINTS), row.names, row.label);
+      for (const list of [levels.ram, levels.target, levels.committed]) for (const [, v] of list) if (v !== null && v > max) max = v;
+      panels.push({
+        title: runs.length === 1 ? row.label : `${row.label} · ${r.label}`,
+        empty: runs.length === 1 ? 'not running' : 'not running in this variant',
+        series: [
+          { name: 'RAM', kind: 'area', color: COLORS.ram, data: levels.ram },
+          { name: 'balloon target', kind: 'line', color: COLORS.target, dashed: true, width: 1.5, data: levels.target },
+          { name: 'Committed_AS (demand)', kind: 'line', color: COLORS.committed, width: 1.5, data: levels.committed },
+        ],
+      });
+    }
+  }
+  const cols = runs.length === 1 ? Math.min(4, Math.max(panels.length, 1)) : Math.min(runs.length, 3);
+  const caption =
+    rest.length > 0
+      ? `${shown.length} guests with the highest peak shown one by one; the other ${rest.length} averaged in the last panel.`
+      : '';
+  return {
+    svg: renderChart('guests', { panels, cols, width: WIDTH, panelHeight: 130, durationNs: duration(runs), y: sizeAxis(max, 1.05) }),
+    note:
+      'Per guest: its RAM (shaded), the balloon target the balloon driver steers towards (dashed; self-ballooning moves it with demand), and Committed_AS, ' +
+      'the memory its processes asked for. Demand above RAM is served by swap (and frontswap); a guest appears when it boots and ends when it is destroyed.',
+    caption,
+  };
+}
+
+export function tmemChart(runs: RunData[]): ChartOut {
+  let max = 1;
+  const panels = runs.map((r): Panel => {
+    const s = thin(r.samples, MAX_POINTS);
+    for (const p of s) max = Math.max(max, p.tmemEphemeralPages + p.tmemPersistentPages);
+    return {
+      title: r.label,
+      series: [
+        { name: 'persistent (frontswap)', kind: 'area', stack: 'tmem', color: COLORS.persistent, data: s.map((p) => [p.timeNs, p.tmemPersistentPages]) },
+        { name: 'ephemeral (cleancache)', kind: 'area', stack: 'tmem', color: COLORS.ephemeral, data: s.map((p) => [p.timeNs, p.tmemEphemeralPages]) },
+      ],
+    };
+  });
+  const off = runs.every((r) => !r.scenario.host.tmem.enabled) ? ' tmem is off in this scenario, so both stay at zero.' : '';
+  return {
+    svg: renderChart('tmem', { panels, ...layout(runs.length), panelHeight: runs.length === 1 ? 220 : 180, durationNs: duration(runs), y: sizeAxis(max, 1.05) }),
+    note:
+      'Pages guests keep in the hypervisor\'s transcendent memory, stacked. Persistent pages (frontswap) are owned and must be given back by the guest; ' +
+      'ephemeral pages (clean page-cache pages in cleancache) count as freeable: Xen drops them when it needs memory.' + off,
+  };
+}
+
+export function hitRateChart(runs: RunData[]): ChartOut {
+  // One colour per group name over all the panels, in order of first appearance.
+  const perRun = runs.map((r) => [...cleancacheGroups(r.samples, r.scenario).entries()]);
+  const colorOf = new Map<string, string>();
+  for (const groups of perRun) for (const [g] of groups) if (!colorOf.has(g)) colorOf.set(g, GROUP_COLORS[colorOf.size % GROUP_COLORS.length]);
+  let max = 0;
+  const panels = runs.map((r, k): Panel => {
+    const s = thin(r.samples, MAX_POINTS);
+    const groups = perRun[k];
+    const series: SeriesSpec[] = [];
+    const all = hitRate(s, null);
+    if (groups.length !== 1) series.push({ name: 'all guests', kind: 'line', color: COLORS.target, width: 2.5, data: all });
+    // At most 8 groups drawn one by one; 'all guests' covers the rest.
+    for (const [group, names] of groups.slice(0, GROUP_COLORS.length)) {
+      series.push({ name: names.length > 1 ? `${group} (${names.length} guests)` : group, kind: 'line', color: colorOf.get(group) ?? COLORS.axis, width: 1.5, data: hitRate(s, names) });
+    }
+    for (const ser of series) for (const [, v] of ser.data) if (v !== null && v > max) max = v;
+    return { title: r.label, series };
+  });
+  const axis = niceAxis(Math.min(100, Math.max(max * 1.1, 5)));
+  return {
+    svg: renderChart('hitrate', {
+      panels,
+      ...layout(runs.length),
+      panelHeight: runs.length === 1 ? 220 : 180,
+      durationNs: duration(runs),
+      y: { name: '%', per: 1, ...(axis.max > 100 ? { max: 100, interval: 20 } : axis), label: 'hits per get (%)', short: '%' },
+    }),
+    note:
+      'Of the page-cache misses that asked cleancache, the share it could serve (instead of a disk read), per sampling interval, by guest group. ' +
+      "Gaps mean no gets in that interval; a falling line usually means tmem is short of memory or the guests' working sets moved.",
+  };
+}
+
+export function diskChart(runs: RunData[]): ChartOut {
+  let max = 1;
+  const panels = runs.map((r): Panel => {
+    const s = thin(r.samples, MAX_POINTS);
+    const file = ratePerSecond(s, (g) => g.fileReads);
+    const swapIn = ratePerSecond(s, (g) => g.swapReads);
+    const swapOut = ratePerSecond(s, (g) => g.swapWrites);
+    file.forEach(([, v], i) => {
+      max = Math.max(max, (v ?? 0) + (swapIn[i][1] ?? 0) + (swapOut[i][1] ?? 0));
+    });
+    return {
+      title: r.label,
+      series: [
+        { name: 'file reads (page-cache misses)', kind: 'area', stack: 'io', color: COLORS.fileReads, data: file },
+        { name: 'swap-ins', kind: 'area', stack: 'io', color: COLORS.swapReads, data: swapIn },
+        { name: 'swap-outs', kind: 'area', stack: 'io', color: COLORS.swapWrites, data: swapOut },
+      ],
+    };
+  });
+  const y = {
+    name: '/s',
+    per: 1,
+    ...niceAxis(max * 1.05),
+    label: 'I/O per s',
+    short: '/s',
+    format: (v: number) => (v >= 1000 ? `${fmtNumber(v / 1000, 1)}k` : fmtNumber(v, 1)),
+  };
+  return {
+    svg: renderChart('disk', { panels, ...layout(runs.length), panelHeight: runs.length === 1 ? 220 : 180, durationNs: duration(runs), y }),
+    note:
+      'Disk I/O of all guests together, by cause, in 4 KiB pages per second, stacked: reads of file pages that were neither in the page cache nor in cleancache, ' +
+      'and swap traffic when demand exceeds RAM and frontswap is full or refused. Less is better: every one of these waits for the disk.',
+  };
+}

@@ -1,0 +1,419 @@
+// report.html: one self-contained page (inline CSS, inline SVG charts, no
+// scripts, no external resources) for a run, or for a comparison of variants
+// side by side on the same axes. Deterministic: the same run gives the same
+// bytes (no timestamps, no random ids). Every piece of text from the scenario
+// or the run goes through esc().
+
+import { basename } from 'node:path';
+import type { Scenario } from '../scenario/types.ts';
+import type { RunResult } from '../sim/simulation.ts';
+import type { Summary } from '../sim/metrics.ts';
+import { diskChart, guestChart, hitRateChart, hostChart, tmemChart, type ChartOut, type RunData } from './charts.ts';
+import { fmtCount, fmtDuration, fmtPercent, fmtSize, fmtTime, launchReasons, timeUnit, type MarkerKind, type Unit } from './series.ts';
+
+/** One run of a comparison: its label (path=value), scenario and result. */
+export interface CompareVariant {
+  label: string;
+  scenario: Scenario;
+  result: RunResult;
+}
+
+const VERSION = '0.1.0';
+
+/** Escapes text for HTML element content and attribute values. */
+export function esc(text: unknown): string {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+// ---- Numbers from a summary ----------------------------------------------
+
+interface Totals {
+  ok: number;
+  failedFast: number;
+  failedMidway: number;
+  abandoned: number;
+  launches: number;
+  wastedNs: number;
+  gets: number;
+  hits: number;
+  fileReads: number;
+  swapIo: number;
+  frontswapStores: number;
+  frontswapRejects: number;
+  oom: number;
+}
+
+function totals(s: Summary): Totals {
+  const count = (o: string) => s.launches.filter((l) => l.outcome === o).length;
+  const sum = (f: (g: Summary['guests'][number]) => number) => s.guests.reduce((a, g) => a + f(g), 0);
+  return {
+    ok: count('ok'),
+    failedFast: count('failed_fast'),
+    failedMidway: count('failed_midway'),
+    abandoned: count('abandoned'),
+    launches: s.launches.length,
+    wastedNs: s.launches.reduce((a, l) => a + l.wasted_build_ns, 0),
+    gets: sum((g) => g.cleancache.gets),
+    hits: sum((g) => g.cleancache.hits),
+    fileReads: sum((g) => g.disk.file_reads),
+    swapIo: sum((g) => g.disk.swap_reads + g.disk.swap_writes),
+    frontswapStores: sum((g) => g.frontswap.stores),
+    frontswapRejects: sum((g) => g.frontswap.rejects),
+    oom: sum((g) => g.oom_events),
+  };
+}
+
+const OUTCOME_LABEL: Record<string, string> = {
+  ok: 'ok',
+  failed_fast: 'failed fast',
+  failed_midway: 'failed mid-way',
+  abandoned: 'abandoned',
+  queued: 'still queued',
+  building: 'still building',
+};
+
+function outcomeBadge(outcome: string): string {
+  const cls = /^[a-z_]+$/.test(outcome) ? outcome : 'other';
+  return `<span class="badge b-${cls}">${esc(OUTCOME_LABEL[outcome] ?? outcome)}</span>`;
+}
+
+// ---- Page pieces ----------------------------------------------------------
+
+/** A table; `right` lists the columns aligned right (numbers). Cells are HTML (escape them first). */
+function table(head: string[], rows: string[][], right: number[], cls = ''): string {
+  const a = (i: number) => (right.includes(i) ? ' class="num"' : '');
+  const th = head.map((h, i) => `<th${a(i)}>${esc(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${a(i)}>${c}</td>`).join('')}</tr>`).join('\n');
+  return `<div class="table-wrap"><table${cls ? ` class="${cls}"` : ''}><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+}
+
+function card(label: string, value: string, sub: string, tone = ''): string {
+  return `<div class="card${tone ? ` ${tone}` : ''}"><div class="card-label">${esc(label)}</div><div class="card-value">${esc(value)}</div><div class="card-sub">${esc(sub)}</div></div>`;
+}
+
+function figure(id: string, title: string, chart: ChartOut, caption = ''): string {
+  return `<section class="chart" id="${id}">
+<h2>${esc(title)}</h2>
+<p class="how"><span class="how-label">How to read this</span> ${esc(chart.note)}</p>
+${caption ? `<p class="caption">${esc(caption)}</p>\n` : ''}<figure role="img" aria-label="${esc(title)}">${chart.svg}</figure>
+</section>`;
+}
+
+function scenarioFacts(scenario: Scenario): [string, string][] {
+  const t = scenario.host.tmem;
+  const tmemFeatures = [t.dedup ? 'dedup' : '', t.tze ? 'zero-page elimination' : '', t.compress ? 'compression' : ''].filter((x) => x !== '');
+  const launches = scenario.timeline.filter((e) => e.action.kind === 'launch').length;
+  return [
+    ['seed', String(scenario.seed)],
+    ['launch policy', scenario.toolstack.policy],
+    ['simulated', fmtDuration(scenario.durationNs)],
+    ['sampled every', fmtDuration(scenario.sampleIntervalNs)],
+    ['host memory', `${fmtSize(scenario.host.pages)}${scenario.host.nodes > 1 ? ` on ${scenario.host.nodes} NUMA nodes` : ''}`],
+    ['dom0', fmtSize(scenario.dom0.memoryPages)],
+    ['guests at start', String(scenario.guests.length)],
+    ['launches', String(launches)],
+    ['build rate', `${fmtSize(scenario.toolstack.buildPagesPerS)}/s`],
+    ['tmem', t.enabled ? (tmemFeatures.length > 0 ? `on (${tmemFeatures.join(', ')})` : 'on') : 'off'],
+    ...(scenario.file !== '' ? [['scenario file', basename(scenario.file)] as [string, string]] : []),
+  ];
+}
+
+function factsList(facts: [string, string][]): string {
+  return `<dl class="facts">${facts.map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join('')}</dl>`;
+}
+
+function header(kind: string, scenario: Scenario, extra: string): string {
+  return `<header class="top">
+<div class="eyebrow">hypermem · ${esc(kind)}</div>
+<h1>${esc(scenario.name)}</h1>
+${scenario.description ? `<p class="lead">${esc(scenario.description)}</p>` : ''}
+${extra}
+</header>`;
+}
+
+function contents(items: [string, string][]): string {
+  return `<nav class="toc">${items.map(([id, label]) => `<a href="#${id}">${esc(label)}</a>`).join('')}</nav>`;
+}
+
+function legendOfOutcomes(): string {
+  const rows: [MarkerKind, string][] = [
+    ['ok', 'the domain was built and booted'],
+    ['failed_fast', 'refused at once (claim or check failed), nothing was built'],
+    ['failed_midway', 'memory ran out during the build; the pages built were given back and the build time wasted'],
+    ['abandoned', 'the toolstack died during the build'],
+  ];
+  return `<p class="caption">${rows.map(([k, v]) => `${outcomeBadge(k)} ${esc(v)}`).join(' &nbsp; ')}</p>`;
+}
+
+function launchesTable(s: Summary, reasons: Map<string, string>, unit: Unit): string {
+  if (s.launches.length === 0) return '<p class="empty">No launches in this scenario.</p>';
+  return table(
+    ['guest', 'size', 'policy', 'outcome', 'requested / started', 'ended', 'wasted build', 'why'],
+    s.launches.map((l) => [
+      `<b>${esc(l.name)}</b>`,
+      esc(fmtSize(l.requested_pages)),
+      esc(l.policy),
+      outcomeBadge(l.outcome),
+      esc(fmtTime(l.start_ns, unit)),
+      esc(fmtTime(l.end_ns, unit)),
+      l.wasted_build_ns > 0 ? `<span class="bad">${esc(fmtDuration(l.wasted_build_ns))}</span>` : esc(fmtDuration(l.wasted_build_ns)),
+      `<span class="reason">${esc(reasons.get(l.name) ?? '')}</span>`,
+    ]),
+    [1, 4, 5, 6],
+    'launches',
+  );
+}
+
+function guestsTable(s: Summary): string {
+  if (s.guests.length === 0) return '<p class="empty">No guests ran.</p>';
+  return table(
+    ['guest', 'mean RAM', 'cleancache hits / gets', 'hit rate', 'frontswap stores', 'rejected', 'file reads', 'swap-ins', 'swap-outs', 'OOM kills'],
+    s.guests.map((g) => [
+      `<b>${esc(g.name)}</b>`,
+      esc(fmtSize(g.ram_pages_mean)),
+      `${esc(fmtCount(g.cleancache.hits))} / ${esc(fmtCount(g.cleancache.gets))}`,
+      esc(fmtPercent(g.cleancache.hits, g.cleancache.gets)),
+      esc(fmtCount(g.frontswap.stores)),
+      esc(fmtCount(g.frontswap.rejects)),
+      esc(fmtCount(g.disk.file_reads)),
+      esc(fmtCount(g.disk.swap_reads)),
+      esc(fmtCount(g.disk.swap_writes)),
+      g.oom_events > 0 ? `<span class="bad">${esc(g.oom_events)}</span>` : '0',
+    ]),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
+}
+
+function summaryCards(s: Summary): string {
+  const t = totals(s);
+  const launchSub = t.launches === 0 ? 'no launches' : `of ${t.launches} launch${t.launches === 1 ? '' : 'es'}`;
+  const cards = [
+    card('Launches ok', String(t.ok), launchSub, t.launches > 0 && t.ok === t.launches ? 'good' : ''),
+    card('Failed fast', String(t.failedFast), 'refused at once, nothing wasted', t.failedFast > 0 ? 'warn' : ''),
+    card('Failed mid-way', String(t.failedMidway), `${fmtDuration(t.wastedNs)} of build time wasted`, t.failedMidway > 0 ? 'bad' : ''),
+    card('Lowest free memory', fmtSize(s.host.min_free_pages), `of ${fmtSize(s.host.total_pages)} on the host`, s.host.min_free_pages === 0 ? 'bad' : ''),
+    card('Most claimed at once', fmtSize(s.host.max_outstanding_pages), 'outstanding claims'),
+    card('Cleancache hit rate', fmtPercent(t.hits, t.gets), `${fmtCount(t.hits)} hits of ${fmtCount(t.gets)} gets`),
+    card('Disk I/O', fmtCount(t.fileReads + t.swapIo), `${fmtCount(t.fileReads)} file reads, ${fmtCount(t.swapIo)} swap`),
+    card('tmem peak', fmtSize(s.tmem.ephemeral_pages_max + s.tmem.persistent_pages_max), `ephemeral ${fmtSize(s.tmem.ephemeral_pages_max)}, persistent ${fmtSize(s.tmem.persistent_pages_max)}`),
+    card('OOM kills', String(t.oom), 'in all guests', t.oom > 0 ? 'bad' : ''),
+    card('Invariant violations', String(s.invariant_violations), s.invariant_violations > 0 ? 'the accounting broke: see below' : 'checked only with --verify', s.invariant_violations > 0 ? 'bad' : ''),
+  ];
+  return `<section class="cards">${cards.join('')}</section>`;
+}
+
+const CSS = `
+:root{--ink:#212529;--muted:#6c757d;--line:#e3e7ed;--bg:#f5f6f8;--panel:#fff;--accent:#3b5bdb;--good:#2b8a3e;--warn:#e67700;--bad:#c92a2a}
+*{box-sizing:border-box}
+html{background:var(--bg)}
+body{margin:0;color:var(--ink);font:14px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Liberation Sans",sans-serif;-webkit-font-smoothing:antialiased}
+main{max-width:1180px;margin:0 auto;padding:28px 28px 48px}
+.top{background:var(--panel);border:1px solid var(--line);border-radius:10px;padding:22px 26px 18px;margin-bottom:18px;border-top:4px solid var(--accent)}
+.eyebrow{font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:var(--muted);font-weight:600}
+h1{font-size:26px;margin:4px 0 6px;letter-spacing:-.01em}
+.lead{margin:0 0 14px;color:#495057;font-size:15px;max-width:900px}
+.facts{display:flex;flex-wrap:wrap;gap:8px 28px;margin:0}
+.facts div{min-width:0}
+.facts dt{font-size:11px;text-transform:uppercase;letter-spacing:.06em;color:var(--muted)}
+.facts dd{margin:0;font-weight:600;font-variant-numeric:tabular-nums}
+.toc{display:flex;flex-wrap:wrap;gap:6px;margin:0 0 18px}
+.toc a{font-size:12.5px;color:#364fc7;text-decoration:none;background:#edf2ff;border-radius:999px;padding:3px 11px}
+.toc a:hover{background:#dbe4ff}
+.cards{display:grid;grid-template-columns:repeat(5,minmax(0,1fr));gap:10px;margin-bottom:18px}
+.card{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:11px 14px;border-left:4px solid #ced4da}
+.card.good{border-left-color:var(--good)}.card.warn{border-left-color:var(--warn)}.card.bad{border-left-color:var(--bad)}
+.card-label{font-size:11.5px;color:var(--muted);text-transform:uppercase;letter-spacing:.05em;font-weight:600}
+.card-value{font-size:22px;font-weight:650;font-variant-numeric:tabular-nums;margin:2px 0}
+.card-sub{font-size:12px;color:var(--muted)}
+section.chart,section.block{background:var(--panel);border:1px solid var(--line);border-radius:10px;padding:18px 22px 12px;margin-bottom:18px}
+h2{font-size:17px;margin:0 0 4px}
+.how{margin:0 0 6px;color:#495057;font-size:13px;max-width:1000px}
+.how-label{display:inline-block;font-size:10.5px;text-transform:uppercase;letter-spacing:.06em;font-weight:700;color:#364fc7;background:#edf2ff;border-radius:4px;padding:0 6px;margin-right:4px}
+.caption{margin:0 0 6px;color:var(--muted);font-size:12.5px}
+figure{margin:8px 0 0}
+figure svg{display:block;width:100%;height:auto}
+.table-wrap{overflow-x:auto}
+table{border-collapse:collapse;width:100%;font-size:13px;font-variant-numeric:tabular-nums}
+th{text-align:left;font-weight:600;color:#495057;font-size:12px;border-bottom:2px solid var(--line);padding:7px 10px;vertical-align:bottom;background:#fafbfc}
+td{padding:6px 10px;border-bottom:1px solid #f1f3f5;vertical-align:top}
+tbody tr:nth-child(even) td{background:#fbfcfd}
+th.num{text-align:right}
+td.num{text-align:right;white-space:nowrap}
+th.group{text-align:center;border-bottom:1px solid var(--line);background:#f1f3f5}
+td.sep,th.sep{border-left:2px solid var(--line)}
+.badge{display:inline-block;border-radius:999px;padding:1px 9px;font-size:12px;font-weight:600;white-space:nowrap}
+.b-ok{background:#d3f9d8;color:#2b8a3e}.b-failed_fast{background:#fff3bf;color:#a05a00}.b-failed_midway{background:#ffe3e3;color:#c92a2a}
+.b-abandoned{background:#f3d9fa;color:#862e9c}.b-queued,.b-building,.b-other{background:#e9ecef;color:#495057}
+.bad{color:var(--bad);font-weight:600}
+.best{font-weight:700;color:var(--good)}
+.reason{color:var(--muted);font-size:12.5px}
+.empty{color:var(--muted)}
+footer{color:var(--muted);font-size:12px;text-align:center;margin-top:22px}
+@media (max-width:900px){.cards{grid-template-columns:repeat(2,minmax(0,1fr))}}
+@media print{html{background:#fff}section.chart,section.block,.top,.card{break-inside:avoid}}
+`;
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="hypermem ${VERSION}">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>${esc(title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<main>
+${body}
+<footer>Made by hypermem ${VERSION}. Self-contained: no scripts, nothing loaded from the network. The same scenario and seed give the same report.</footer>
+</main>
+</body>
+</html>
+`;
+}
+
+function runData(label: string, scenario: Scenario, result: RunResult): RunData {
+  return { label, scenario, samples: result.samples, events: result.events, totalPages: result.summary.host.total_pages };
+}
+
+const CHART_TITLES = {
+  host: 'Host memory: free, freeable and owned, with claims and launches',
+  guests: 'Guest memory: RAM, balloon target and demand (Committed_AS)',
+  tmem: 'Transcendent memory (tmem) held by guests',
+  hitrate: 'Cleancache hit rate over time',
+  disk: 'Disk I/O by cause',
+};
+
+function charts(runs: RunData[]): string {
+  const g = guestChart(runs);
+  return [
+    figure('host', CHART_TITLES.host, hostChart(runs)),
+    figure('guests', CHART_TITLES.guests, g, g.caption),
+    figure('tmem', CHART_TITLES.tmem, tmemChart(runs)),
+    figure('hitrate', CHART_TITLES.hitrate, hitRateChart(runs)),
+    figure('disk', CHART_TITLES.disk, diskChart(runs)),
+  ].join('\n');
+}
+
+const TOC: [string, string][] = [
+  ['host', 'Host memory'],
+  ['guests', 'Guest memory'],
+  ['tmem', 'tmem'],
+  ['hitrate', 'Cleancache hit rate'],
+  ['disk', 'Disk I/O'],
+];
+
+/** The report of one run. */
+export function runReportHtml(result: RunResult, scenario: Scenario): string {
+  const s = result.summary;
+  const unit = timeUnit(scenario.durationNs);
+  const violations =
+    result.violations.length > 0
+      ? `<section class="block" id="violations"><h2 class="bad">Invariant violations</h2><ul>${result.violations.map((v) => `<li><code>${esc(v)}</code></li>`).join('')}</ul></section>`
+      : '';
+  const body = [
+    header('simulation report', scenario, factsList(scenarioFacts(scenario))),
+    contents([...TOC, ['launches', 'Launches'], ['guest-table', 'Guests']]),
+    summaryCards(s),
+    violations,
+    charts([runData('', scenario, result)]),
+    `<section class="block" id="launches"><h2>Launches</h2>${legendOfOutcomes()}${launchesTable(s, launchReasons(result.events), unit)}</section>`,
+    `<section class="block" id="guest-table"><h2>Guests</h2><p class="caption">Totals over the run; mean RAM is averaged over the samples while the guest ran.</p>${guestsTable(s)}</section>`,
+  ].filter((x) => x !== '');
+  return page(`${scenario.name} — hypermem report`, body.join('\n'));
+}
+
+function compareOutcomes(variants: CompareVariant[]): string {
+  const rows = variants.map((v) => ({ v, s: v.result.summary, t: totals(v.result.summary) }));
+  type Row = (typeof rows)[number];
+  // Columns: header, the cell, and a number to pick the best by (lower or higher is better), if any.
+  const cols: { head: string; cell: (r: Row) => string; key?: (r: Row) => number; better?: 'low' | 'high' }[] = [
+    { head: 'launches ok', cell: (r) => `${r.t.ok} / ${r.t.launches}`, key: (r) => r.t.ok, better: 'high' },
+    { head: 'failed fast', cell: (r) => String(r.t.failedFast) },
+    { head: 'failed mid-way', cell: (r) => String(r.t.failedMidway), key: (r) => r.t.failedMidway, better: 'low' },
+    { head: 'wasted build', cell: (r) => fmtDuration(r.t.wastedNs), key: (r) => r.t.wastedNs, better: 'low' },
+    { head: 'lowest free', cell: (r) => fmtSize(r.s.host.min_free_pages), key: (r) => r.s.host.min_free_pages, better: 'high' },
+    { head: 'most claimed', cell: (r) => fmtSize(r.s.host.max_outstanding_pages) },
+    { head: 'cleancache hit rate', cell: (r) => fmtPercent(r.t.hits, r.t.gets), key: (r) => (r.t.gets === 0 ? 0 : r.t.hits / r.t.gets), better: 'high' },
+    { head: 'file reads', cell: (r) => fmtCount(r.t.fileReads), key: (r) => r.t.fileReads, better: 'low' },
+    { head: 'swap I/O', cell: (r) => fmtCount(r.t.swapIo), key: (r) => r.t.swapIo, better: 'low' },
+    { head: 'frontswap stores', cell: (r) => fmtCount(r.t.frontswapStores) },
+    { head: 'OOM kills', cell: (r) => String(r.t.oom), key: (r) => r.t.oom, better: 'low' },
+    { head: 'violations', cell: (r) => String(r.s.invariant_violations) },
+  ];
+  const body = rows.map((r) => [
+    `<b>${esc(r.v.label)}</b>`,
+    ...cols.map((c) => {
+      const text = esc(c.cell(r));
+      if (c.key === undefined || rows.length < 2) return text;
+      const values = rows.map(c.key);
+      const best = c.better === 'low' ? Math.min(...values) : Math.max(...values);
+      const all = values.every((x) => x === best);
+      return !all && c.key(r) === best ? `<span class="best">${text}</span>` : text;
+    }),
+  ]);
+  return table(['variant', ...cols.map((c) => c.head)], body, cols.map((_, i) => i + 1));
+}
+
+function compareLaunches(variants: CompareVariant[]): string {
+  const names: string[] = [];
+  for (const v of variants) for (const l of v.result.summary.launches) if (!names.includes(l.name)) names.push(l.name);
+  if (names.length === 0) return '<p class="empty">No launches in this scenario.</p>';
+  const unit = timeUnit(Math.max(...variants.map((v) => v.scenario.durationNs)));
+  const head = `<tr><th rowspan="2">guest</th><th rowspan="2" class="num">size</th>${variants.map((v) => `<th colspan="3" class="group sep">${esc(v.label)}</th>`).join('')}</tr>
+<tr>${variants.map(() => '<th class="sep">outcome</th><th class="num">ended</th><th class="num">wasted</th>').join('')}</tr>`;
+  const rows = names.map((name) => {
+    const size = variants.map((v) => v.result.summary.launches.find((l) => l.name === name)).find((l) => l !== undefined)?.requested_pages ?? 0;
+    const cells = variants.map((v) => {
+      const l = v.result.summary.launches.find((x) => x.name === name);
+      if (l === undefined) return '<td class="sep">-</td><td></td><td></td>';
+      const wasted = l.wasted_build_ns > 0 ? `<span class="bad">${esc(fmtDuration(l.wasted_build_ns))}</span>` : esc(fmtDuration(l.wasted_build_ns));
+      return `<td class="sep">${outcomeBadge(l.outcome)}</td><td class="num">${esc(fmtTime(l.end_ns, unit))}</td><td class="num">${wasted}</td>`;
+    });
+    return `<tr><td><b>${esc(name)}</b></td><td class="num">${esc(fmtSize(size))}</td>${cells.join('')}</tr>`;
+  });
+  return `<div class="table-wrap"><table><thead>${head}</thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
+}
+
+function compareGuests(variants: CompareVariant[]): string {
+  const names: string[] = [];
+  for (const v of variants) for (const g of v.result.summary.guests) if (!names.includes(g.name)) names.push(g.name);
+  if (names.length === 0) return '<p class="empty">No guests ran.</p>';
+  const head = `<tr><th rowspan="2">guest</th>${variants.map((v) => `<th colspan="4" class="group sep">${esc(v.label)}</th>`).join('')}</tr>
+<tr>${variants.map(() => '<th class="num sep">mean RAM</th><th class="num">hit rate</th><th class="num">disk I/O</th><th class="num">OOM</th>').join('')}</tr>`;
+  const rows = names.map((name) => {
+    const cells = variants.map((v) => {
+      const g = v.result.summary.guests.find((x) => x.name === name);
+      if (g === undefined) return '<td class="num sep">-</td><td></td><td></td><td></td>';
+      const io = g.disk.file_reads + g.disk.swap_reads + g.disk.swap_writes;
+      const oom = g.oom_events > 0 ? `<span class="bad">${esc(g.oom_events)}</span>` : '0';
+      return `<td class="num sep">${esc(fmtSize(g.ram_pages_mean))}</td><td class="num">${esc(fmtPercent(g.cleancache.hits, g.cleancache.gets))}</td><td class="num">${esc(fmtCount(io))}</td><td class="num">${oom}</td>`;
+    });
+    return `<tr><td><b>${esc(name)}</b></td>${cells.join('')}</tr>`;
+  });
+  return `<div class="table-wrap"><table><thead>${head}</thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
+}
+
+/** The report of a comparison: the variants side by side on the same axes, and a table of outcomes. */
+export function compareReportHtml(variants: CompareVariant[]): string {
+  if (variants.length === 0) throw new Error('compareReportHtml: no variants');
+  const first = variants[0].scenario;
+  // The facts every variant shares; the ones that differ say "varies".
+  const facts = scenarioFacts(first).map(([k, v], i): [string, string] => {
+    const all = variants.map((x) => scenarioFacts(x.scenario)[i][1]);
+    return [k, all.every((x) => x === v) ? v : 'varies'];
+  });
+  const compared = `<p class="caption">Compared: ${variants.map((v) => `<b>${esc(v.label)}</b>`).join(' vs ')}. Every chart shows the variants side by side on the same axes.</p>`;
+  const body = [
+    header(`comparison of ${variants.length} variants`, first, compared + factsList(facts)),
+    contents([['outcomes', 'Outcomes'], ...TOC, ['launches', 'Launches'], ['guest-table', 'Guests']]),
+    `<section class="block" id="outcomes"><h2>Outcomes</h2><p class="caption">One row per variant; the best value of a column is in green when the variants differ.</p>${compareOutcomes(variants)}</section>`,
+    charts(variants.map((v) => runData(v.label, v.scenario, v.result))),
+    `<section class="block" id="launches"><h2>Launches</h2>${legendOfOutcomes()}${compareLaunches(variants)}</section>`,
+    `<section class="block" id="guest-table"><h2>Guests</h2><p class="caption">Per variant: mean RAM while the guest ran, cleancache hit rate, disk I/O (file reads, swap-ins and swap-outs) and OOM kills.</p>${compareGuests(variants)}</section>`,
+  ];
+  return page(`${first.name} — hypermem comparison`, body.join('\n'));
+}
+

@@ -1,0 +1,254 @@
+// The numbers behind the report's charts, derived from a run's samples and
+// events: human units for the axes, the host's memory over time, per-guest
+// levels (with the many-guests case folded into an average), and rates from
+// the guests' cumulative counters. Pure functions of the run: same run, same
+// numbers.
+
+import type { LoggedEvent, Sample } from '../sim/metrics.ts';
+import type { GuestSpec, Scenario } from '../scenario/types.ts';
+
+export const PAGE_BYTES = 4096;
+
+/** An axis unit: its name and how many of the base quantity make one. */
+export interface Unit {
+  name: string;
+  per: number;
+}
+
+/** The size unit for a largest value in pages: GiB from 1 GiB up, else MiB, else KiB. */
+export function sizeUnit(maxPages: number): Unit {
+  if (maxPages * PAGE_BYTES >= 2 ** 30) return { name: 'GiB', per: 2 ** 30 / PAGE_BYTES };
+  if (maxPages * PAGE_BYTES >= 2 ** 20) return { name: 'MiB', per: 2 ** 20 / PAGE_BYTES };
+  return { name: 'KiB', per: 1024 / PAGE_BYTES };
+}
+
+/** The time unit for a run of this length: s up to 2 min, min up to 2 h, then h. */
+export function timeUnit(durationNs: number): Unit {
+  const s = durationNs / 1e9;
+  if (s <= 120) return { name: 's', per: 1e9 };
+  if (s <= 7200) return { name: 'min', per: 60e9 };
+  return { name: 'h', per: 3600e9 };
+}
+
+/** A number for a label: at most `digits` decimals, trailing zeros dropped. */
+export function fmtNumber(value: number, digits = 2): string {
+  if (!Number.isFinite(value)) return '-';
+  const fixed = value.toFixed(digits);
+  const trimmed = fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
+  return trimmed === '-0' ? '0' : trimmed;
+}
+
+/** Pages as a human size: "12 GiB", "1.5 GiB", "851 MiB", "64 KiB". */
+export function fmtSize(pages: number): string {
+  if (pages === 0) return '0 B';
+  const u = sizeUnit(Math.abs(pages));
+  const v = pages / u.per;
+  return `${fmtNumber(v, Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2)} ${u.name}`;
+}
+
+/** Nanoseconds as a human duration: "850 ms", "12.5 s", "4.2 min", "3.1 h". */
+export function fmtDuration(ns: number): string {
+  if (ns < 0) return '-';
+  const s = ns / 1e9;
+  if (s === 0) return '0 s';
+  if (s < 1) return `${fmtNumber(s * 1000, 0)} ms`;
+  if (s < 120) return `${fmtNumber(s, 1)} s`;
+  if (s < 7200) return `${fmtNumber(s / 60, 1)} min`;
+  return `${fmtNumber(s / 3600, 1)} h`;
+}
+
+/** A point in time for a table: in the run's time unit, e.g. "62 s", "4.5 min". */
+export function fmtTime(ns: number, unit: Unit): string {
+  if (ns < 0) return '-';
+  return `${fmtNumber(ns / unit.per, unit.name === 's' ? 1 : 2)} ${unit.name}`;
+}
+
+/** A share as a percentage, or "-" when there is nothing to share. */
+export function fmtPercent(num: number, den: number, digits = 1): string {
+  return den === 0 ? '-' : `${fmtNumber((100 * num) / den, digits)}%`;
+}
+
+/** A count with thin grouping: 1234567 → "1,234,567". */
+export function fmtCount(n: number): string {
+  return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/**
+ * A y axis from 0 that fits v: a round step (1, 2, 2.5 or 5 × 10^k) giving 3
+ * to 8 intervals, with the lowest top (the smaller step on a tie).
+ */
+export function niceAxis(v: number): { max: number; interval: number } {
+  if (!(v > 0) || !Number.isFinite(v)) return { max: 1, interval: 0.2 };
+  const exp = Math.floor(Math.log10(v / 8));
+  let best = { max: Infinity, interval: 1 };
+  for (let e = exp - 1; e <= exp + 2; e++) {
+    for (const m of [1, 2, 2.5, 5]) {
+      const step = m * 10 ** e;
+      const n = Math.ceil(v / step - 1e-9);
+      if (n < 3 || n > 8) continue;
+      const max = Number((n * step).toPrecision(12));
+      if (max < best.max - 1e-12) best = { max, interval: Number(step.toPrecision(12)) };
+    }
+  }
+  return best;
+}
+
+/** At most `max` samples, evenly strided, always keeping the last one. */
+export function thin(samples: Sample[], max: number): Sample[] {
+  if (samples.length <= max) return samples;
+  const stride = Math.ceil(samples.length / max);
+  const out: Sample[] = [];
+  for (let i = 0; i < samples.length; i += stride) out.push(samples[i]);
+  if (out[out.length - 1] !== samples[samples.length - 1]) out.push(samples[samples.length - 1]);
+  return out;
+}
+
+/** Most points a series carries in the report (keeps the file small on long runs). */
+export const MAX_POINTS = 600;
+
+export type Point = [number, number | null];
+
+/** Every guest that appears in any sample, in order of first appearance. */
+export function guestOrder(samples: Sample[]): string[] {
+  const seen = new Set<string>();
+  for (const s of samples) for (const name of Object.keys(s.guests)) seen.add(name);
+  return [...seen];
+}
+
+export type MarkerKind = 'start' | 'ok' | 'failed_fast' | 'failed_midway' | 'abandoned';
+
+export interface LaunchMarker {
+  kind: MarkerKind;
+  timeNs: number;
+  guest: string;
+}
+
+const MARKER_EVENTS: Record<string, MarkerKind> = {
+  launch_start: 'start',
+  launch_ok: 'ok',
+  launch_failed_fast: 'failed_fast',
+  launch_failed_midway: 'failed_midway',
+  launch_abandoned: 'abandoned',
+};
+
+export function launchMarkers(events: LoggedEvent[]): LaunchMarker[] {
+  const out: LaunchMarker[] = [];
+  for (const e of events) {
+    const kind = MARKER_EVENTS[e.kind];
+    if (kind !== undefined) out.push({ kind, timeNs: e.timeNs, guest: String(e.guest ?? '') });
+  }
+  return out;
+}
+
+/** Why each launch ended as it did, from the event log (empty when it did not fail). */
+export function launchReasons(events: LoggedEvent[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of events) {
+    if (e.kind in MARKER_EVENTS && e.kind !== 'launch_start' && typeof e.reason === 'string' && e.reason !== '') {
+      out.set(String(e.guest), e.reason);
+    }
+  }
+  return out;
+}
+
+export interface GuestLevels {
+  label: string;
+  /** How many guests the panel stands for (1, or the number averaged). */
+  count: number;
+  ram: Point[];
+  target: Point[];
+  committed: Point[];
+}
+
+/**
+ * Which guests get a panel of their own: all of them up to `max`, else the
+ * `max - 1` with the highest peak RAM (ties by order of appearance), the rest
+ * averaged into one panel. Returns the names shown and the names folded.
+ */
+export function pickGuests(samples: Sample[], max = 8): { shown: string[]; rest: string[] } {
+  const order = guestOrder(samples);
+  if (order.length <= max) return { shown: order, rest: [] };
+  const peak = new Map<string, number>(order.map((n) => [n, 0]));
+  for (const s of samples) {
+    for (const [n, g] of Object.entries(s.guests)) peak.set(n, Math.max(peak.get(n) ?? 0, g.ramPages, g.committedPages));
+  }
+  const ranked = [...order].sort((a, b) => (peak.get(b) ?? 0) - (peak.get(a) ?? 0) || order.indexOf(a) - order.indexOf(b));
+  const chosen = new Set(ranked.slice(0, max - 1));
+  return { shown: order.filter((n) => chosen.has(n)), rest: order.filter((n) => !chosen.has(n)) };
+}
+
+/** RAM, balloon target and Committed_AS over time, in pages, for one guest or the mean of several. */
+export function guestLevels(samples: Sample[], names: string[], label: string): GuestLevels {
+  const ram: Point[] = [];
+  const target: Point[] = [];
+  const committed: Point[] = [];
+  for (const s of samples) {
+    let n = 0;
+    let r = 0;
+    let t = 0;
+    let c = 0;
+    for (const name of names) {
+      const g = s.guests[name];
+      if (g === undefined) continue;
+      n++;
+      r += g.ramPages;
+      t += g.targetPages;
+      c += g.committedPages;
+    }
+    ram.push([s.timeNs, n === 0 ? null : r / n]);
+    target.push([s.timeNs, n === 0 ? null : t / n]);
+    committed.push([s.timeNs, n === 0 ? null : c / n]);
+  }
+  return { label, count: names.length, ram, target, committed };
+}
+
+/** Per-interval increase of a cumulative per-guest counter, summed over the guests (a counter that went down restarted). */
+function deltas(samples: Sample[], names: string[] | null, pick: (g: Sample['guests'][string]) => number): number[] {
+  const out: number[] = [0];
+  for (let i = 1; i < samples.length; i++) {
+    const prev = samples[i - 1].guests;
+    let sum = 0;
+    for (const [name, g] of Object.entries(samples[i].guests)) {
+      if (names !== null && !names.includes(name)) continue;
+      const before = prev[name] === undefined ? 0 : pick(prev[name]);
+      const now = pick(g);
+      sum += now >= before ? now - before : now;
+    }
+    out.push(sum);
+  }
+  return out;
+}
+
+/** A counter's rate per second between samples, summed over the guests. */
+export function ratePerSecond(samples: Sample[], pick: (g: Sample['guests'][string]) => number): Point[] {
+  const d = deltas(samples, null, pick);
+  return samples.map((s, i) => {
+    if (i === 0) return [s.timeNs, null];
+    const dt = (s.timeNs - samples[i - 1].timeNs) / 1e9;
+    return [s.timeNs, dt > 0 ? d[i] / dt : null];
+  });
+}
+
+/** Cleancache hits per get in each interval, in percent (null where there were no gets). */
+export function hitRate(samples: Sample[], names: string[] | null): Point[] {
+  const gets = deltas(samples, names, (g) => g.cleancacheGets);
+  const hits = deltas(samples, names, (g) => g.cleancacheHits);
+  return samples.map((s, i) => [s.timeNs, i === 0 || gets[i] === 0 ? null : (100 * hits[i]) / gets[i]]);
+}
+
+/** Guests with cleancache grouped by their scenario group, in order: group label → member names. */
+export function cleancacheGroups(samples: Sample[], scenario: Scenario): Map<string, string[]> {
+  const specs = new Map<string, GuestSpec>();
+  for (const g of scenario.guests) specs.set(g.name, g);
+  for (const e of scenario.timeline) if (e.action.kind === 'launch') specs.set(e.action.guest.name, e.action.guest);
+  const groups = new Map<string, string[]>();
+  for (const name of guestOrder(samples)) {
+    const spec = specs.get(name);
+    if (spec !== undefined && !spec.cleancache) continue;
+    const group = spec?.group ?? name;
+    const list = groups.get(group) ?? [];
+    list.push(name);
+    groups.set(group, list);
+  }
+  return groups;
+}

@@ -1,0 +1,147 @@
+// `hypermem sweep`: run a scenario at every point of a grid of --set values
+// (× seeds) on a pool of worker threads, and write one row per run to
+// DIR/results.csv and DIR/results.json, plus DIR/index.html. Every point is
+// loaded before any run, so a bad value fails at once; nothing is written
+// unless every run finished (writeOut: all files or none).
+
+import { availableParallelism } from 'node:os';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import cliProgress from 'cli-progress';
+import { UserError } from '../cli/errors.ts';
+import { load, writeOut } from '../cli/run.ts';
+import type { Scenario } from '../scenario/types.ts';
+import {
+  checkRunCount,
+  describePoint,
+  enumeratePoints,
+  enumerateRuns,
+  gridLabel,
+  MAX_RUNS,
+  parseCount,
+  parseGrids,
+  pointSets,
+  type Grid,
+  type Point,
+} from './grid.ts';
+import { sweepHtml, type SweepInfo } from './html.ts';
+import { RunFailed, runPool } from './pool.ts';
+import { makeRows, resultsCsv, resultsJson } from './rows.ts';
+import type { SweepTask } from './worker-task.ts';
+
+export interface SweepOptions {
+  grid?: string[];
+  set?: string[];
+  seeds?: string;
+  jobs?: string;
+  out?: string;
+  quiet?: boolean;
+}
+
+/** Most worker threads one sweep starts. */
+export const MAX_JOBS = 256;
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Loads the scenario at a point; a failure names the point and, where it can, the --grid. */
+function loadPoint(file: string, sets: readonly string[], grids: readonly Grid[], point: Point): Scenario {
+  const own = pointSets(grids, point);
+  try {
+    return load(file, [...sets, ...own]);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    let message = e.message;
+    let named = false;
+    grids.forEach((g, i) => {
+      const flag = new RegExp(`--set ${escapeRegExp(own[i])}(?=\\)|$)`);
+      if (flag.test(message)) {
+        message = message.replace(flag, gridLabel(g));
+        named = true;
+      }
+    });
+    const where = named ? '' : ` (from ${grids.map(gridLabel).join(' ')})`;
+    throw new UserError(`sweep: the point ${describePoint(grids, point)} does not load${where}: ${message}`);
+  }
+}
+
+/** Refuses, before any run, an --out folder that writeOut would refuse at the end. */
+function checkOut(dir: string): void {
+  const target = resolve(dir);
+  if (existsSync(target) && !existsSync(`${target}/summary.json`)) {
+    throw new UserError(`--out ${dir}: the folder exists and is not a hypermem output folder; choose another`);
+  }
+}
+
+export async function sweepCommand(file: string, options: SweepOptions): Promise<number> {
+  const started = Date.now();
+  if (options.out === undefined) throw new UserError('sweep: --out DIR is required (where results.csv, results.json and index.html go)');
+  const sets = options.set ?? [];
+  const grids = parseGrids(options.grid ?? [], sets);
+  const seeds = parseCount('--seeds', options.seeds, 1, MAX_RUNS);
+  const jobs = parseCount('--jobs', options.jobs, Math.max(1, availableParallelism()), MAX_JOBS);
+  checkRunCount(grids, seeds);
+  checkOut(options.out);
+
+  // The file and the fixed --set first (their errors are not the grid's), then every point.
+  const base = load(file, sets);
+  const points = enumeratePoints(grids);
+  const scenarios = points.map((p) => loadPoint(file, sets, grids, p));
+  for (const [i, s] of scenarios.entries()) {
+    if (!Number.isSafeInteger(s.seed + seeds - 1)) {
+      throw new UserError(`--seeds ${seeds}: the point ${describePoint(grids, points[i])} has seed ${s.seed}; seed+${seeds - 1} is not a safe integer`);
+    }
+  }
+  const runs = enumerateRuns(points, seeds, (p) => scenarios[p.index].seed);
+  const tasks: SweepTask[] = runs.map((r) => ({ file, sets: [...sets, ...pointSets(grids, r.point)], seed: r.seed }));
+
+  const showBar = options.quiet !== true && process.stderr.isTTY === true;
+  const bar = showBar
+    ? new cliProgress.SingleBar(
+        { format: `sweep ${base.name} [{bar}] {value}/{total} runs | {eta_formatted} left`, stream: process.stderr, hideCursor: true, etaBuffer: 20 },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  bar?.start(tasks.length, 0);
+  let summaries;
+  try {
+    summaries = await runPool(tasks, jobs, () => bar?.increment());
+  } catch (e) {
+    if (e instanceof RunFailed) {
+      const r = runs[e.index];
+      throw new Error(`sweep: run ${r.run} (${describePoint(grids, r.point)}, seed ${r.seed}) failed: ${e.message}; nothing written`, { cause: e.cause });
+    }
+    throw e;
+  } finally {
+    bar?.stop();
+  }
+
+  const rows = makeRows(grids, runs, summaries);
+  const info: SweepInfo = { scenario: base.name, description: base.description, file, grids, sets, seeds };
+  const meta = {
+    sweep: {
+      scenario: base.name,
+      file,
+      grid: grids.map((g) => ({ path: g.path, values: g.values })),
+      set: sets,
+      seeds,
+      points: points.length,
+      runs: rows.length,
+    },
+  };
+  writeOut(options.out, {
+    // summary.json marks the folder as hypermem's (writeOut replaces only such folders).
+    'summary.json': JSON.stringify(meta, null, 2) + '\n',
+    'results.json': resultsJson(rows),
+    'results.csv': resultsCsv(grids, rows),
+    'index.html': sweepHtml(info, rows),
+  });
+  if (options.quiet !== true) {
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    const threads = Math.min(jobs, tasks.length);
+    process.stdout.write(
+      `${rows.length} runs (${points.length} points × ${seeds} seed${seeds === 1 ? '' : 's'}) in ${secs}s on ${threads} worker${threads === 1 ? '' : 's'}\n` +
+        `wrote ${options.out}/ (results.csv, results.json, index.html)\n`,
+    );
+  }
+  return rows.some((r) => r.summary.invariant_violations > 0) ? 3 : 0;
+}

@@ -1,0 +1,147 @@
+// Sweep grids: `--grid path=a,b,c` flags, and the runs they make — the
+// cartesian product of the grid values (the first --grid varies slowest, the
+// last fastest) times the seeds (innermost: seed, seed+1, …, seed+N-1).
+
+import { parsePath } from '../scenario/overrides.ts';
+import { UserError } from '../cli/errors.ts';
+
+/** Bound on the runs of one sweep (points × seeds). */
+export const MAX_RUNS = 10_000;
+
+export interface Grid {
+  /** The flag as given, e.g. "toolstack.policy=none,claim". */
+  text: string;
+  /** The field path as given, e.g. "guests[0].memory". */
+  path: string;
+  values: string[];
+}
+
+/** One point of the grid: a value per grid, in grid order. */
+export interface Point {
+  /** 0-based index of the point in enumeration order. */
+  index: number;
+  values: string[];
+}
+
+/** One run: a point and a seed. */
+export interface Run {
+  /** 1-based, in enumeration order: the row number. */
+  run: number;
+  point: Point;
+  seed: number;
+}
+
+/** Parses one `--grid path=a,b,c`. */
+export function parseGrid(text: string): Grid {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new UserError(`--grid ${text}: expected path=a,b,c, such as toolstack.policy=none,claim`);
+  const path = text.slice(0, eq).trim();
+  if (parsePath(path) === null) {
+    throw new UserError(`--grid ${text}: ${JSON.stringify(path)} is not a field path (such as toolstack.policy or guests[0].memory)`);
+  }
+  const rest = text.slice(eq + 1);
+  if (rest.trim() === '') throw new UserError(`--grid ${text}: no values after =`);
+  const values = rest.split(',').map((v) => v.trim());
+  if (values.some((v) => v === '')) throw new UserError(`--grid ${text}: an empty value in the list`);
+  const seen = new Set<string>();
+  for (const v of values) {
+    if (seen.has(v)) throw new UserError(`--grid ${text}: the value ${JSON.stringify(v)} is listed twice`);
+    seen.add(v);
+  }
+  return { text, path, values };
+}
+
+/** The flag for messages: shortened when its list is long. */
+export function gridLabel(g: Grid): string {
+  if (g.text.length <= 80) return `--grid ${g.text}`;
+  return `--grid ${g.path}=${g.values.slice(0, 3).join(',')},… (${g.values.length} values)`;
+}
+
+/** The path part of a `path=value` flag, trimmed ('' when malformed). */
+function flagPath(flag: string): string {
+  const eq = flag.indexOf('=');
+  return eq < 0 ? '' : flag.slice(0, eq).trim();
+}
+
+/** Parses every --grid and checks they do not clash with each other or with --set. */
+export function parseGrids(texts: readonly string[], sets: readonly string[] = []): Grid[] {
+  if (texts.length === 0) throw new UserError('sweep: give at least one --grid path=a,b,c');
+  const grids = texts.map(parseGrid);
+  const byPath = new Map<string, Grid>();
+  for (const g of grids) {
+    const other = byPath.get(g.path);
+    if (other !== undefined) throw new UserError(`${gridLabel(g)}: ${g.path} is already swept by ${gridLabel(other)}; give one --grid per field`);
+    byPath.set(g.path, g);
+  }
+  for (const s of sets) {
+    const g = byPath.get(flagPath(s));
+    if (g !== undefined) throw new UserError(`--set ${s}: ${g.path} is swept by ${gridLabel(g)}; drop one of them`);
+  }
+  return grids;
+}
+
+/** Parses a positive integer option (--seeds, --jobs) within [1, max]. */
+export function parseCount(name: string, text: string | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text)) || Number(text) < 1) {
+    throw new UserError(`${name}: expected a positive integer, found ${JSON.stringify(text)}`);
+  }
+  const n = Number(text);
+  if (n > max) throw new UserError(`${name} ${text}: at most ${max}`);
+  return n;
+}
+
+/** Number of points of the grids (the product of their sizes). */
+export function pointCount(grids: readonly Grid[]): number {
+  return grids.reduce((n, g) => n * g.values.length, 1);
+}
+
+/** Checks the sweep stays within MAX_RUNS before anything is enumerated. */
+export function checkRunCount(grids: readonly Grid[], seeds: number, max = MAX_RUNS): number {
+  const points = pointCount(grids);
+  const runs = points * seeds;
+  if (runs > max) {
+    const sizes = grids.map((g) => String(g.values.length)).join(' × ');
+    throw new UserError(
+      `sweep: ${runs} runs (${sizes} values${seeds > 1 ? ` × ${seeds} seeds` : ''}) is more than the bound of ${max}; sweep fewer values or seeds`,
+    );
+  }
+  return runs;
+}
+
+/** Every point, the first grid varying slowest (like nested loops in --grid order). */
+export function enumeratePoints(grids: readonly Grid[]): Point[] {
+  const points: Point[] = [];
+  const total = pointCount(grids);
+  for (let index = 0; index < total; index++) {
+    const values: string[] = new Array<string>(grids.length);
+    let rest = index;
+    for (let g = grids.length - 1; g >= 0; g--) {
+      const n = grids[g].values.length;
+      values[g] = grids[g].values[rest % n];
+      rest = Math.floor(rest / n);
+    }
+    points.push({ index, values });
+  }
+  return points;
+}
+
+/** The --set flags that put a scenario at `point`. */
+export function pointSets(grids: readonly Grid[], point: Point): string[] {
+  return grids.map((g, i) => `${g.path}=${point.values[i]}`);
+}
+
+/** "a=1, b=2": a point for messages. */
+export function describePoint(grids: readonly Grid[], point: Point): string {
+  return pointSets(grids, point).join(', ');
+}
+
+/** The runs: every point × seeds baseSeed(point), +1, …, +seeds-1. */
+export function enumerateRuns(points: readonly Point[], seeds: number, baseSeed: (p: Point) => number): Run[] {
+  const runs: Run[] = [];
+  for (const point of points) {
+    const base = baseSeed(point);
+    for (let k = 0; k < seeds; k++) runs.push({ run: runs.length + 1, point, seed: base + k });
+  }
+  return runs;
+}

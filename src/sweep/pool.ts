@@ -1,0 +1,60 @@
+// The worker pool: piscina worker threads, each running src/sweep/worker-task.ts.
+// Workers do not inherit the tsx loader the CLI registered in-process, so each
+// is started with `--import <tsx's loader>` (an absolute URL: it resolves from
+// any working directory).
+
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { Summary } from '../sim/metrics.ts';
+import type { SweepTask } from './worker-task.ts';
+
+const taskFile = fileURLToPath(new URL('./worker-task.ts', import.meta.url));
+
+/** The run that failed, and why (the worker's error as `cause`). */
+export class RunFailed extends Error {
+  constructor(
+    readonly index: number,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+
+/**
+ * Runs every task on `jobs` worker threads; returns the summaries in task
+ * order. `onDone` is called as each finishes (in completion order). On the
+ * first failure the pool is torn down and a RunFailed is thrown.
+ */
+export async function runPool(tasks: readonly SweepTask[], jobs: number, onDone?: (index: number) => void): Promise<Summary[]> {
+  const threads = Math.max(1, Math.min(jobs, tasks.length));
+  const pool = new Piscina<SweepTask, Summary>({
+    filename: taskFile,
+    minThreads: threads,
+    maxThreads: threads,
+    // Idle workers stay until the pool is destroyed: the sweep ends then anyway.
+    idleTimeout: 60_000,
+    execArgv: ['--import', import.meta.resolve('tsx')],
+  });
+  const results: Summary[] = new Array<Summary>(tasks.length);
+  let failure: RunFailed | null = null;
+  try {
+    await Promise.all(
+      tasks.map(async (task, index) => {
+        try {
+          results[index] = await pool.run(task);
+          onDone?.(index);
+        } catch (e) {
+          if (failure === null) {
+            failure = new RunFailed(index, e);
+            // Stop every other run now; their rejections are ignored below.
+            void pool.destroy().catch(() => undefined);
+          }
+        }
+      }),
+    );
+  } finally {
+    await pool.destroy().catch(() => undefined);
+  }
+  if (failure !== null) throw failure;
+  return results;
+}

@@ -1,0 +1,79 @@
+// A sweep's rows and the files made of them: results.json (every run's full
+// summary, one row per line so each summary is exactly the bytes `hypermem
+// run --json` prints) and results.csv (the grid values and key outcomes).
+
+import type { Summary } from '../sim/metrics.ts';
+import type { Grid, Run } from './grid.ts';
+
+export interface Row {
+  run: number;
+  /** The grid values of the run, by grid path (as given on the command line). */
+  point: Record<string, string>;
+  seed: number;
+  summary: Summary;
+}
+
+/** A key outcome of a run: a column of the CSV and the HTML table. */
+export interface Outcome {
+  key: string;
+  label: string;
+  /** What it means, for the HTML header's tooltip. */
+  title: string;
+  value: (s: Summary) => number;
+}
+
+const sum = <T>(items: readonly T[], pick: (item: T) => number): number => items.reduce((n, item) => n + pick(item), 0);
+const launches = (s: Summary, outcome: string): number => s.launches.filter((l) => l.outcome === outcome).length;
+
+export const OUTCOMES: readonly Outcome[] = [
+  { key: 'launches_ok', label: 'launches ok', title: 'launches that completed', value: (s) => launches(s, 'ok') },
+  { key: 'launches_failed_fast', label: 'failed fast', title: 'launches refused at once (no build time spent)', value: (s) => launches(s, 'failed_fast') },
+  { key: 'launches_failed_midway', label: 'failed midway', title: 'launches that ran out of memory part-way through the build', value: (s) => launches(s, 'failed_midway') },
+  {
+    key: 'wasted_build_s',
+    label: 'wasted build s',
+    title: 'seconds of domain building thrown away by failed launches',
+    value: (s) => Math.round(sum(s.launches, (l) => l.wasted_build_ns) / 1e6) / 1e3,
+  },
+  { key: 'cleancache_hits', label: 'cleancache hits', title: 'cleancache gets that hit, all guests', value: (s) => sum(s.guests, (g) => g.cleancache.hits) },
+  { key: 'file_reads', label: 'file reads', title: 'file pages read from disk, all guests', value: (s) => sum(s.guests, (g) => g.disk.file_reads) },
+  { key: 'swap_reads', label: 'swap reads', title: 'pages read from swap devices, all guests', value: (s) => sum(s.guests, (g) => g.disk.swap_reads) },
+  { key: 'swap_writes', label: 'swap writes', title: 'pages written to swap devices, all guests', value: (s) => sum(s.guests, (g) => g.disk.swap_writes) },
+  { key: 'frontswap_stores', label: 'frontswap stores', title: 'pages stored in frontswap (tmem), all guests', value: (s) => sum(s.guests, (g) => g.frontswap.stores) },
+  { key: 'oom_events', label: 'OOM events', title: 'out-of-memory events, all guests', value: (s) => sum(s.guests, (g) => g.oom_events) },
+  { key: 'min_free_pages', label: 'min free pages', title: 'lowest free host memory seen, in 4 KiB pages', value: (s) => s.host.min_free_pages },
+  { key: 'invariant_violations', label: 'violations', title: 'invariant violations found (0 unless run with checks)', value: (s) => s.invariant_violations },
+  { key: 'events', label: 'events', title: 'simulator events processed', value: (s) => s.events },
+];
+
+export function makeRows(grids: readonly Grid[], runs: readonly Run[], summaries: readonly Summary[]): Row[] {
+  return runs.map((r, i) => ({
+    run: r.run,
+    point: Object.fromEntries(grids.map((g, k) => [g.path, r.point.values[k]])),
+    seed: r.seed,
+    summary: summaries[i],
+  }));
+}
+
+/** results.json: a JSON array, one row per line, each summary serialised as `hypermem run --json` does. */
+export function resultsJson(rows: readonly Row[]): string {
+  if (rows.length === 0) return '[]\n';
+  return '[\n' + rows.map((r) => JSON.stringify(r)).join(',\n') + '\n]\n';
+}
+
+/** A CSV field (RFC 4180): quoted when it holds a comma, quote, line break or edge spaces. */
+export function csvField(value: string | number): string {
+  const text = String(value);
+  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** results.csv: run, the grid paths, seed, then the key outcomes. */
+export function resultsCsv(grids: readonly Grid[], rows: readonly Row[]): string {
+  const header = ['run', ...grids.map((g) => g.path), 'seed', ...OUTCOMES.map((o) => o.key)];
+  const lines = [header.map(csvField).join(',')];
+  for (const r of rows) {
+    const cells = [r.run, ...grids.map((g) => r.point[g.path]), r.seed, ...OUTCOMES.map((o) => o.value(r.summary))];
+    lines.push(cells.map(csvField).join(','));
+  }
+  return lines.join('\n') + '\n';
+}

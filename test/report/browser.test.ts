@@ -1,0 +1,118 @@
+// The HTML reports in a real browser: `hypermem run --out` and `hypermem
+// compare --out` on a small fast scenario, each report.html opened from
+// file:// in headless Chromium (Debian's package; .ci/run installs it). Every
+// chart must have rendered its SVG with drawn series, with no console errors
+// and no request but the page itself. Screenshots are kept in the test's
+// temporary folder (its path is printed as a diagnostic).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = `${root}bin/hypermem.js`;
+const scenario = fileURLToPath(new URL('./small.yaml', import.meta.url));
+const CHARTS = ['host', 'guests', 'tmem', 'hitrate', 'disk'];
+
+function hypermem(args: string[]): void {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, `hypermem ${args.join(' ')} failed:\n${r.stderr}`);
+}
+
+interface PageCheck {
+  errors: string[];
+  requests: string[];
+  charts: { id: string; svgs: number; seriesPaths: number; width: number; height: number }[];
+  title: string;
+}
+
+async function openReport(browser: Browser, file: string, screenshot: string): Promise<PageCheck> {
+  const url = pathToFileURL(file).href;
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('request', (r) => requests.push(r.url()));
+  try {
+    await page.goto(url, { waitUntil: 'load' });
+    const charts: PageCheck['charts'] = [];
+    for (const id of CHARTS) {
+      const svg = page.locator(`section#${id} figure svg`);
+      const svgs = await svg.count();
+      // A drawn series: a path of many segments (axes and grid lines have one).
+      const paths = svgs === 0 ? [] : await svg.first().locator('path').evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? ''));
+      const seriesPaths = paths.filter((d) => (d.match(/[LC]/g) ?? []).length >= 10).length;
+      const box = svgs === 0 ? null : await svg.first().boundingBox();
+      charts.push({ id, svgs, seriesPaths, width: box?.width ?? 0, height: box?.height ?? 0 });
+    }
+    await page.screenshot({ path: screenshot, fullPage: true });
+    return { errors, requests, charts, title: await page.title() };
+  } finally {
+    await page.close();
+  }
+}
+
+function assertRendered(check: PageCheck, file: string): void {
+  assert.deepEqual(check.errors, [], 'no console errors');
+  assert.deepEqual(check.requests, [pathToFileURL(file).href], 'no request but the page itself');
+  for (const c of check.charts) {
+    assert.equal(c.svgs, 1, `chart ${c.id}: its SVG is in the page`);
+    assert.ok(c.seriesPaths >= 1, `chart ${c.id}: series drawn (found ${c.seriesPaths} series paths)`);
+    assert.ok(c.width > 600 && c.height > 150, `chart ${c.id}: laid out at a readable size (${c.width}×${c.height})`);
+  }
+}
+
+describe('HTML reports in Chromium', () => {
+  let browser: Browser;
+  let dir: string;
+
+  before(async () => {
+    assert.ok(
+      existsSync(CHROMIUM),
+      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does; this test does not skip without it`,
+    );
+    dir = mkdtempSync(join(tmpdir(), 'hypermem-report-test-'));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  test('hypermem run --out: report.html renders every chart, offline, without errors', async (t) => {
+    const out = join(dir, 'run');
+    hypermem(['run', scenario, '--quiet', '--out', out]);
+    const file = join(out, 'report.html');
+    const shot = join(dir, 'run-report.png');
+    const check = await openReport(browser, file, shot);
+    t.diagnostic(`screenshot: ${shot}`);
+    assertRendered(check, file);
+    assert.match(check.title, /report-small/);
+    assert.ok(existsSync(shot));
+  });
+
+  test('hypermem compare --out: one report, a panel per variant in every chart', async (t) => {
+    const out = join(dir, 'compare');
+    hypermem(['compare', scenario, '--set', 'toolstack.policy=none,claim', '--quiet', '--out', out]);
+    const file = join(out, 'report.html');
+    const shot = join(dir, 'compare-report.png');
+    const check = await openReport(browser, file, shot);
+    t.diagnostic(`screenshot: ${shot}`);
+    assertRendered(check, file);
+    // host, tmem, hit rate, disk: both variants have drawn series.
+    for (const c of check.charts.filter((x) => x.id !== 'guests')) assert.ok(c.seriesPaths >= 2, `chart ${c.id}: both variants drawn`);
+    assert.ok(existsSync(shot));
+  });
+});

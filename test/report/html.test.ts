@@ -1,0 +1,259 @@
+// The HTML report builder on hand-made runs (no simulation, so it is fast):
+// escaping, human units, every chart present with drawn series, the
+// many-guests fold, the comparison's tables, determinism.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { loadScenario } from '../../src/scenario/load.ts';
+import type { Scenario } from '../../src/scenario/types.ts';
+import type { RunResult } from '../../src/sim/simulation.ts';
+import type { GuestSample, LoggedEvent, Sample, Summary } from '../../src/sim/metrics.ts';
+import { compareReportHtml, esc, runReportHtml } from '../../src/report/html.ts';
+import { renameIds } from '../../src/report/charts.ts';
+import { fmtDuration, fmtNumber, fmtPercent, fmtSize, fmtTime, niceAxis, pickGuests, sizeUnit, timeUnit } from '../../src/report/series.ts';
+
+const scenarioFile = fileURLToPath(new URL('./small.yaml', import.meta.url));
+const GIB = 262144;
+const CHARTS = ['host', 'guests', 'tmem', 'hitrate', 'disk'];
+
+function scenario(overrides: string[] = []): Scenario {
+  return loadScenario(scenarioFile, overrides);
+}
+
+/** A run of `guests` guests over 40 s, sampled every second, with one launch of each outcome. */
+function fakeRun(sc: Scenario, guests: string[], names: { launch?: string } = {}): RunResult {
+  const samples: Sample[] = [];
+  for (let i = 0; i <= 40; i++) {
+    const g: Record<string, GuestSample> = {};
+    guests.forEach((name, k) => {
+      g[name] = {
+        ramPages: GIB + k * 1000 + i * 100,
+        targetPages: GIB + k * 1000,
+        committedPages: GIB / 2 + ((i * 37 + k) % 11) * 1000,
+        pageCachePages: 1000,
+        cleancacheGets: i * 100,
+        cleancacheHits: i * 30,
+        fileReads: i * 70,
+        swapReads: i * 5,
+        swapWrites: i * 8,
+      };
+    });
+    samples.push({
+      timeNs: i * 1e9,
+      freePages: 4 * GIB - i * 1000,
+      freeablePages: 1000 + i * 10,
+      ownedPages: 4 * GIB + i * 990 - 1000,
+      outstandingPages: i >= 15 && i < 19 ? GIB : 0,
+      tmemEphemeralPages: i * 500,
+      tmemPersistentPages: i * 1500,
+      guests: g,
+    });
+  }
+  const launch = names.launch ?? 'big-1';
+  const events: LoggedEvent[] = [
+    { timeNs: 15e9, kind: 'launch_request', guest: launch },
+    { timeNs: 15e9, kind: 'launch_start', guest: launch },
+    { timeNs: 16e9, kind: 'launch_failed_fast', guest: 'big-2', reason: 'claim_pages <ENOMEM>' },
+    { timeNs: 18e9, kind: 'launch_failed_midway', guest: 'big-3', reason: 'populate ran out' },
+    { timeNs: 19e9, kind: 'launch_ok', guest: launch },
+  ];
+  const summary: Summary = {
+    scenario: sc.name,
+    seed: sc.seed,
+    sim_time_ns: 40e9,
+    events: 1234,
+    invariant_violations: 0,
+    host: { total_pages: 8 * GIB, min_free_pages: 851 * 256, max_outstanding_pages: GIB },
+    launches: [
+      { name: launch, policy: 'claim', outcome: 'ok', requested_pages: 2 * GIB, start_ns: 15e9, end_ns: 19e9, wasted_build_ns: 0 },
+      { name: 'big-2', policy: 'claim', outcome: 'failed_fast', requested_pages: 2 * GIB, start_ns: 16e9, end_ns: 16e9, wasted_build_ns: 0 },
+      { name: 'big-3', policy: 'claim', outcome: 'failed_midway', requested_pages: 3 * GIB, start_ns: 17e9, end_ns: 18e9, wasted_build_ns: 1.5e9 },
+    ],
+    guests: guests.map((name) => ({
+      name,
+      cleancache: { puts: 10, gets: 4000, hits: 1200 },
+      frontswap: { stores: 50, loads: 5, rejects: 1 },
+      disk: { file_reads: 2800, swap_reads: 200, swap_writes: 320 },
+      oom_events: 0,
+      ram_pages_mean: GIB,
+    })),
+    tmem: { ephemeral_pages_max: 20000, persistent_pages_max: 60000, evictions: 0, dedup_ratio: 1, compression_ratio: 1 },
+    faults: { crashes: 0, toolstack_deaths: 0, tmem_flushes: 0, launch_bursts: 0 },
+  };
+  return { summary, samples, events, violations: [] };
+}
+
+/** The <section> of a chart, by id. */
+function section(html: string, id: string): string {
+  const start = html.indexOf(`<section class="chart" id="${id}">`);
+  assert.ok(start >= 0, `chart section ${id} present`);
+  return html.slice(start, html.indexOf('</section>', start));
+}
+
+/** Paths with many segments: drawn series (axis and grid lines have one segment). */
+function seriesPaths(svg: string): number {
+  return [...svg.matchAll(/<path d="([^"]*)"/g)].filter((m) => (m[1].match(/[LC]/g) ?? []).length >= 10).length;
+}
+
+describe('units', () => {
+  test('sizes pick GiB, MiB or KiB and drop trailing zeros', () => {
+    assert.equal(fmtSize(12 * GIB), '12 GiB');
+    assert.equal(fmtSize(1.5 * GIB), '1.5 GiB');
+    assert.equal(fmtSize(851 * 256), '851 MiB');
+    assert.equal(fmtSize(16), '64 KiB');
+    assert.equal(fmtSize(0), '0 B');
+    assert.deepEqual(sizeUnit(64 * GIB), { name: 'GiB', per: GIB });
+    assert.equal(sizeUnit(100 * 256).name, 'MiB');
+  });
+
+  test('durations and time axes use s, min or h', () => {
+    assert.equal(fmtDuration(0), '0 s');
+    assert.equal(fmtDuration(250e6), '250 ms');
+    assert.equal(fmtDuration(12.5e9), '12.5 s');
+    assert.equal(fmtDuration(300e9), '5 min');
+    assert.equal(fmtDuration(3 * 3600e9), '3 h');
+    assert.equal(fmtDuration(-1), '-');
+    assert.equal(timeUnit(90e9).name, 's');
+    assert.equal(timeUnit(15 * 60e9).name, 'min');
+    assert.equal(timeUnit(24 * 3600e9).name, 'h');
+    assert.equal(fmtTime(62e9, timeUnit(90e9)), '62 s');
+    assert.equal(fmtTime(270e9, timeUnit(600e9)), '4.5 min');
+  });
+
+  test('numbers, percents and axis tops', () => {
+    assert.equal(fmtNumber(2.5), '2.5');
+    assert.equal(fmtNumber(3), '3');
+    assert.equal(fmtNumber(-0.0001), '0');
+    assert.equal(fmtPercent(1, 3), '33.3%');
+    assert.equal(fmtPercent(0, 0), '-');
+    assert.deepEqual(niceAxis(68.5), { max: 70, interval: 10 });
+    assert.deepEqual(niceAxis(8.56), { max: 10, interval: 2 });
+    assert.deepEqual(niceAxis(100), { max: 100, interval: 20 });
+  });
+});
+
+describe('esc', () => {
+  test('escapes the five HTML-special characters', () => {
+    assert.equal(esc(`<a href="x">'&'</a>`), '&#60;a href=&#34;x&#34;&#62;&#39;&#38;&#39;&#60;/a&#62;');
+  });
+});
+
+describe('runReportHtml', () => {
+  const sc = scenario();
+  const run = fakeRun(sc, ['web-1', 'web-2', 'web-3', 'big-1']);
+  const html = runReportHtml(run, sc);
+
+  test('is one self-contained page: no scripts, no external resources', () => {
+    assert.match(html, /^<!doctype html>/);
+    assert.doesNotMatch(html, /<script/i);
+    assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//i);
+    assert.doesNotMatch(html, /@import|url\(\s*['"]?https?:/i);
+    // The only absolute URLs are the SVG namespaces.
+    for (const m of html.matchAll(/https?:\/\/[^\s"')]+/g)) assert.match(m[0], /^http:\/\/www\.w3\.org\//);
+  });
+
+  test('every chart is there, as inline SVG with drawn series, a title and a how-to-read line', () => {
+    for (const id of CHARTS) {
+      const s = section(html, id);
+      assert.match(s, /<h2>[^<]+<\/h2>/, `${id}: title`);
+      assert.match(s, /How to read this/, `${id}: how to read`);
+      const svgs = s.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+      assert.equal(svgs.length, 1, `${id}: one SVG`);
+      assert.ok(seriesPaths(svgs[0]) >= 1, `${id}: drawn series`);
+    }
+  });
+
+  test('axes and legends in human units and words', () => {
+    const host = section(html, 'host');
+    assert.match(host, />GiB</);
+    assert.match(host, />time \(s\)</);
+    for (const label of ['owned (domains, Xen)', 'freeable (ephemeral tmem)', 'free', 'claimed (outstanding)', 'launch started', 'launch ok', 'failed fast', 'failed mid-way']) {
+      assert.ok(host.includes(`>${esc(label)}<`), `legend ${label}`);
+    }
+    assert.match(section(html, 'guests'), /Committed_AS/);
+    assert.match(section(html, 'hitrate'), /hits per get \(%\)/);
+    assert.match(section(html, 'disk'), /swap-outs/);
+  });
+
+  test('the summary, the scenario facts and both tables', () => {
+    assert.ok(html.includes(`<h1>${esc(sc.name)}</h1>`));
+    assert.ok(html.includes(esc(sc.description)));
+    assert.match(html, /<dt>seed<\/dt><dd>7<\/dd>/);
+    assert.match(html, /<dt>launch policy<\/dt><dd>claim<\/dd>/);
+    assert.match(html, /Lowest free memory<\/div><div class="card-value">851 MiB/);
+    assert.match(html, /id="launches"[\s\S]*big-3[\s\S]*failed mid-way[\s\S]*populate ran out/);
+    assert.match(html, /id="guest-table"[\s\S]*web-3[\s\S]*30%/);
+  });
+
+  test('the same run gives the same bytes, whatever was drawn before', () => {
+    runReportHtml(fakeRun(sc, ['x-1']), sc);
+    assert.equal(runReportHtml(run, sc), html);
+    assert.doesNotMatch(html, /zr\d+-/);
+  });
+
+  test('svg ids are renamed per chart, so they are unique in the page', () => {
+    const ids = [...html.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]);
+    assert.equal(new Set(ids).size, ids.length);
+    assert.equal(renameIds('<g class="zr7-cls-12"><path class="zr7-cls-3" clip-path="url(#zr7-c0)"/><g class="zr7-cls-12">', 'h'), '<g class="h-0"><path class="h-1" clip-path="url(#h-2)"/><g class="h-0">');
+  });
+
+  test('text from the scenario and the run is escaped everywhere', () => {
+    const evil = scenario();
+    evil.name = 'x<script>alert(1)</script>';
+    evil.description = `"quoted" & <b>bold</b> 'single'`;
+    const bad = fakeRun(evil, ['<img src=x onerror=alert(1)>'], { launch: '<i>big</i>' });
+    const out = runReportHtml(bad, evil);
+    assert.doesNotMatch(out, /<script>alert/);
+    assert.doesNotMatch(out, /<img src=x/);
+    assert.doesNotMatch(out, /<i>big<\/i>/);
+    assert.doesNotMatch(out, /<b>bold<\/b>/);
+    assert.ok(out.includes('x&#60;script&#62;alert(1)&#60;/script&#62;'));
+    assert.ok(out.includes('&#34;quoted&#34; &#38; &#60;b&#62;bold&#60;/b&#62; &#39;single&#39;'));
+  });
+
+  test('with 64 guests, 7 get their own panel and the other 57 are averaged in one', () => {
+    const many = Array.from({ length: 64 }, (_, i) => `web-${i + 1}`);
+    const r = fakeRun(sc, many);
+    const picked = pickGuests(r.samples, 8);
+    assert.equal(picked.shown.length, 7);
+    assert.equal(picked.rest.length, 57);
+    // The highest peaks are the last guests (RAM grows with the index).
+    assert.deepEqual(picked.shown, many.slice(57));
+    const s = section(runReportHtml(r, sc), 'guests');
+    assert.match(s, /the other 57 guests \(average\)/);
+    assert.equal((s.match(/>web-\d+</g) ?? []).length, 7);
+  });
+});
+
+describe('compareReportHtml', () => {
+  const none = scenario(['toolstack.policy=none']);
+  const claim = scenario();
+  const variants = [
+    { label: 'toolstack.policy=none', scenario: none, result: fakeRun(none, ['web-1', 'web-2']) },
+    { label: 'toolstack.policy=claim', scenario: claim, result: fakeRun(claim, ['web-1', 'web-2', 'big-1']) },
+  ];
+  const html = compareReportHtml(variants);
+
+  test('a table of outcomes with a row per variant', () => {
+    assert.match(html, /id="outcomes"[\s\S]*<b>toolstack\.policy=none<\/b>[\s\S]*<b>toolstack\.policy=claim<\/b>/);
+    assert.match(html, /<dt>launch policy<\/dt><dd>varies<\/dd>/);
+  });
+
+  test('every chart has one panel per variant, titled by the variant, on shared axes', () => {
+    for (const id of ['host', 'tmem', 'hitrate', 'disk']) {
+      const s = section(html, id);
+      assert.equal((s.match(/<svg/g) ?? []).length, 1);
+      assert.ok(s.includes('>toolstack.policy=none<') && s.includes('>toolstack.policy=claim<'), `${id}: panel titles`);
+      assert.ok(seriesPaths(s) >= 2, `${id}: series in both panels`);
+    }
+    // Guests: a row per guest, a column per variant; big-1 did not run under none.
+    const g = section(html, 'guests');
+    assert.ok(g.includes('>big-1 · toolstack.policy=none<'));
+    assert.match(g, /not running in this variant/);
+  });
+
+  test('launches and guests side by side', () => {
+    assert.match(html, /id="launches"[\s\S]*colspan="3"[^>]*>toolstack\.policy=none</);
+    assert.match(html, /id="guest-table"[\s\S]*big-1/);
+  });
+});

@@ -1,0 +1,93 @@
+// Whole-simulation tests: determinism, verify mode (every invariant after
+// every event) on every bundled example and on a small race with faults, and
+// the claim race under each policy.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { load } from '../../src/cli/run.ts';
+import { Simulation } from '../../src/sim/simulation.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const claimRace = `${root}examples/claim-race.yaml`;
+const raceSmall = `${root}test/sim/race-small.yaml`;
+
+/** Thins every group's workload so a run is quick; the memory story (demand, ballooning, launches) is unchanged. */
+function thin(file: string): string[] {
+  const groups = new Set(load(file, []).guests.map((g) => g.group)).size;
+  const sets: string[] = [];
+  for (let i = 0; i < groups; i++) sets.push(`guests[${i}].workload.files.rate=100/s`, `guests[${i}].workload.anon.rate=100/s`);
+  return sets;
+}
+
+/** The claim race, shortened: launches at 60-62 s have all ended by 75 s. */
+const shortRace = ['duration=75s', ...thin(claimRace)];
+
+function run(file: string, sets: string[], seed?: number, verify = false) {
+  return new Simulation(load(file, sets, seed), { verify }).run();
+}
+
+describe('simulation', () => {
+  test('the same seed gives byte-identical --json output; another seed gives another', () => {
+    const cli = (seed: string) => {
+      const r = spawnSync(process.execPath, [`${root}bin/hypermem.js`, 'run', raceSmall, '--json', '--seed', seed], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout;
+    };
+    const a = cli('5');
+    assert.equal(a, cli('5'));
+    assert.notEqual(a, cli('6'));
+    assert.equal(JSON.parse(a).seed, 5);
+  });
+
+  test('claim-race under claim: every launch fails fast or completes, whatever the seed', () => {
+    for (const seed of [1, 42, 1000]) {
+      const outcomes = run(claimRace, [...shortRace, 'toolstack.policy=claim'], seed).summary.launches.map((l) => l.outcome);
+      assert.equal(outcomes.length, 3);
+      assert.ok(outcomes.every((o) => o === 'ok' || o === 'failed_fast'), `seed ${seed}: ${outcomes.join(', ')}`);
+    }
+    for (let seed = 1; seed <= 12; seed++) {
+      const outcomes = run(raceSmall, ['toolstack.policy=claim'], seed).summary.launches.map((l) => l.outcome);
+      assert.ok(outcomes.every((o) => o === 'ok' || o === 'failed_fast'), `race-small seed ${seed}: ${outcomes.join(', ')}`);
+    }
+  });
+
+  test('claim-race under none: at least one launch fails midway with the default seed, wasting build time', () => {
+    const { summary } = run(claimRace, [...shortRace, 'toolstack.policy=none']);
+    const midway = summary.launches.filter((l) => l.outcome === 'failed_midway');
+    assert.ok(midway.length >= 1, JSON.stringify(summary.launches));
+    assert.ok(midway.every((l) => l.wasted_build_ns > 0));
+  });
+
+  test('claim-race under reservation: launches are serialised and still race with the guests', () => {
+    const { summary } = run(claimRace, [...shortRace, 'toolstack.policy=reservation']);
+    const [first, second] = summary.launches;
+    assert.ok(second.start_ns >= first.end_ns, 'the second launch starts when the first ends');
+    assert.ok(summary.launches.some((l) => l.outcome === 'failed_midway'), JSON.stringify(summary.launches));
+  });
+
+  test('verify mode: no violation on a small race with launches and faults, under every policy', () => {
+    for (const policy of ['none', 'claim', 'reservation']) {
+      const result = run(raceSmall, [`toolstack.policy=${policy}`, 'duration=22s', 'workload_tick=500ms'], undefined, true);
+      assert.equal(result.summary.invariant_violations, 0, `${policy}: ${result.violations.join('\n')}`);
+      assert.equal(result.summary.launches.length, 3);
+      assert.equal(result.summary.faults.crashes, 1);
+    }
+  });
+
+  test('verify mode finds no violation on any bundled example (first 2 simulated seconds)', () => {
+    const examples = readdirSync(`${root}examples`).filter((f) => f.endsWith('.yaml') && f !== '1tib-host.yaml');
+    assert.ok(examples.length >= 4, examples.join(', '));
+    for (const f of examples) {
+      const file = `${root}examples/${f}`;
+      // Cut the run to its first 2 s (and the timeline with it) after loading.
+      const scenario = load(file, ['sample_interval=1s', 'workload_tick=100ms', ...thin(file)]);
+      scenario.durationNs = 2e9;
+      scenario.timeline = scenario.timeline.filter((e) => e.atNs <= scenario.durationNs);
+      const result = new Simulation(scenario, { verify: true }).run();
+      assert.equal(result.summary.invariant_violations, 0, `${f}: ${result.violations.join('\n')}`);
+      assert.ok(result.summary.events > 0);
+    }
+  });
+});

@@ -1,0 +1,159 @@
+// Sweep grids: parsing --grid, the cartesian product's order, the run bound,
+// and the CSV/HTML writers.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { UserError } from '../../src/cli/errors.ts';
+import {
+  checkRunCount,
+  describePoint,
+  enumeratePoints,
+  enumerateRuns,
+  MAX_RUNS,
+  gridLabel,
+  parseCount,
+  parseGrid,
+  parseGrids,
+  pointCount,
+  pointSets,
+} from '../../src/sweep/grid.ts';
+import { escapeHtml, sweepHtml } from '../../src/sweep/html.ts';
+import { csvField, makeRows, OUTCOMES, resultsCsv, resultsJson } from '../../src/sweep/rows.ts';
+import type { Summary } from '../../src/sim/metrics.ts';
+
+function userError(fn: () => unknown, message: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
+    assert.match(e.message, message);
+    return true;
+  });
+}
+
+describe('--grid parsing', () => {
+  test('path=a,b,c gives the path and the values, trimmed', () => {
+    assert.deepEqual(parseGrid('toolstack.policy=none, claim ,reservation'), {
+      text: 'toolstack.policy=none, claim ,reservation',
+      path: 'toolstack.policy',
+      values: ['none', 'claim', 'reservation'],
+    });
+    assert.deepEqual(parseGrid('guests[0].memory=4GiB').values, ['4GiB']);
+  });
+
+  test('malformed flags are clear errors naming the --grid', () => {
+    userError(() => parseGrid('toolstack.policy'), /^--grid toolstack\.policy: expected path=a,b,c/);
+    userError(() => parseGrid('=a,b'), /^--grid =a,b: expected path=a,b,c/);
+    userError(() => parseGrid('x.=a'), /^--grid x\.=a: "x\." is not a field path/);
+    userError(() => parseGrid('seed='), /^--grid seed=: no values after =/);
+    userError(() => parseGrid('seed=1,,2'), /^--grid seed=1,,2: an empty value in the list/);
+    userError(() => parseGrid('seed=1,2,1'), /^--grid seed=1,2,1: the value "1" is listed twice/);
+  });
+
+  test('grids may not repeat a field, nor clash with a --set', () => {
+    userError(() => parseGrids([]), /at least one --grid/);
+    userError(() => parseGrids(['seed=1,2', 'seed=3']), /^--grid seed=3: seed is already swept by --grid seed=1,2/);
+    userError(() => parseGrids(['seed=1,2'], ['duration=1m', 'seed=5']), /^--set seed=5: seed is swept by --grid seed=1,2/);
+    assert.equal(parseGrids(['seed=1,2'], ['duration=1m']).length, 1);
+  });
+
+  test('messages shorten a long list of values', () => {
+    assert.equal(gridLabel(parseGrid('seed=1,2')), '--grid seed=1,2');
+    const long = parseGrid(`seed=${Array.from({ length: 50 }, (_, i) => i).join(',')}`);
+    assert.equal(gridLabel(long), '--grid seed=0,1,2,… (50 values)');
+  });
+
+  test('--seeds and --jobs are positive integers within bounds', () => {
+    assert.equal(parseCount('--jobs', undefined, 4), 4);
+    assert.equal(parseCount('--jobs', '3', 4), 3);
+    userError(() => parseCount('--jobs', '0', 4), /^--jobs: expected a positive integer, found "0"/);
+    userError(() => parseCount('--seeds', '1.5', 1), /^--seeds: expected a positive integer/);
+    userError(() => parseCount('--seeds', '-2', 1), /^--seeds: expected a positive integer/);
+    userError(() => parseCount('--seeds', '20000', 1, MAX_RUNS), /^--seeds 20000: at most 10000/);
+  });
+});
+
+describe('points and runs', () => {
+  const grids = parseGrids(['a=1,2', 'b=x,y,z', 'c=p,q']);
+
+  test('the cartesian product, first grid slowest, last fastest', () => {
+    const points = enumeratePoints(grids);
+    assert.equal(points.length, 12);
+    assert.equal(pointCount(grids), 12);
+    assert.deepEqual(
+      points.map((p) => p.values.join('')),
+      ['1xp', '1xq', '1yp', '1yq', '1zp', '1zq', '2xp', '2xq', '2yp', '2yq', '2zp', '2zq'],
+    );
+    assert.deepEqual(points.map((p) => p.index), [...Array(12).keys()]);
+    assert.deepEqual(pointSets(grids, points[7]), ['a=2', 'b=x', 'c=q']);
+    assert.equal(describePoint(grids, points[7]), 'a=2, b=x, c=q');
+  });
+
+  test('seeds are innermost: seed, seed+1, …; runs are numbered from 1', () => {
+    const points = enumeratePoints(parseGrids(['a=1,2']));
+    const runs = enumerateRuns(points, 3, (p) => (p.index === 0 ? 42 : 100));
+    assert.deepEqual(
+      runs.map((r) => [r.run, r.point.values[0], r.seed]),
+      [[1, '1', 42], [2, '1', 43], [3, '1', 44], [4, '2', 100], [5, '2', 101], [6, '2', 102]],
+    );
+  });
+
+  test('the number of runs is bounded, with a clear error', () => {
+    const values = (n: number) => Array.from({ length: n }, (_, i) => String(i)).join(',');
+    const big = parseGrids([`a=${values(22)}`, `b=${values(22)}`, `c=${values(22)}`]);
+    userError(() => checkRunCount(big, 1), /^sweep: 10648 runs \(22 × 22 × 22 values\) is more than the bound of 10000/);
+    assert.equal(checkRunCount(parseGrids([`a=${values(100)}`]), 100), 10000);
+    userError(() => checkRunCount(parseGrids([`a=${values(100)}`]), 101), /10100 runs \(100 values × 101 seeds\)/);
+  });
+});
+
+describe('writers', () => {
+  const summary = (seed: number, outcome: string): Summary => ({
+    scenario: 's',
+    seed,
+    sim_time_ns: 1e9,
+    events: 10,
+    invariant_violations: 0,
+    host: { total_pages: 100, min_free_pages: 7, max_outstanding_pages: 0 },
+    launches: [{ name: 'l', policy: 'none', outcome, requested_pages: 5, start_ns: 0, end_ns: 1, wasted_build_ns: 1_500_000_000 }],
+    guests: [1, 2].map((k) => ({
+      name: `g${k}`,
+      cleancache: { puts: 1, gets: 2, hits: k },
+      frontswap: { stores: 10 * k, loads: 0, rejects: 0 },
+      disk: { file_reads: 100 * k, swap_reads: 3, swap_writes: 4 },
+      oom_events: 0,
+      ram_pages_mean: 1,
+    })),
+    tmem: { ephemeral_pages_max: 0, persistent_pages_max: 0, evictions: 0, dedup_ratio: 1, compression_ratio: 1 },
+    faults: { crashes: 0, toolstack_deaths: 0, tmem_flushes: 0, launch_bursts: 0 },
+  });
+  // A value with quotes and one with markup, to exercise CSV quoting and HTML escaping.
+  const grids = parseGrids(['toolstack.policy=none,a "q"', 'guests[0].memory=<b>']);
+  const runs = enumerateRuns(enumeratePoints(grids), 1, () => 5);
+  const rows = makeRows(grids, runs, [summary(5, 'failed_midway'), summary(5, 'ok')]);
+
+  test('results.csv: run, grid paths, seed, outcomes; quoted where needed', () => {
+    const csv = resultsCsv(grids, rows).split('\n');
+    assert.equal(csv[0], ['run', 'toolstack.policy', 'guests[0].memory', 'seed', ...OUTCOMES.map((o) => o.key)].join(','));
+    assert.equal(csv[1], '1,none,<b>,5,0,0,1,1.5,3,300,6,8,30,0,7,0,10');
+    assert.equal(csv[2].slice(0, 18), '2,"a ""q""",<b>,5,');
+    assert.equal(csv[3], '');
+    assert.equal(csvField(' x'), '" x"');
+  });
+
+  test('results.json: an array, one row per line, summaries as run --json prints them', () => {
+    const text = resultsJson(rows);
+    assert.deepEqual(JSON.parse(text), rows);
+    const lines = text.split('\n');
+    assert.equal(lines.length, 5);
+    assert.ok(lines[1].endsWith(`"summary":${JSON.stringify(rows[0].summary)}},`));
+    assert.equal(resultsJson([]), '[]\n');
+  });
+
+  test('index.html escapes grid values and has a column per grid', () => {
+    const html = sweepHtml({ scenario: 's<x>', description: '', file: 'f.yaml', grids, sets: ['seed=1'], seeds: 1 }, rows);
+    assert.ok(!html.includes('<b>'));
+    assert.ok(html.includes('&lt;b&gt;'));
+    assert.ok(html.includes('<th class="grid">guests[0].memory</th>'));
+    assert.ok(html.includes('s&lt;x&gt;'));
+    assert.equal((html.match(/<tr>/g) ?? []).length, 3);
+    assert.equal(escapeHtml(`'"&`), '&#39;&quot;&amp;');
+  });
+});

@@ -1,0 +1,103 @@
+// `hypermem sweep` end to end, on the tiny scenario next to this file: each
+// row's summary is byte-identical to `hypermem run --json` at that point;
+// bad values fail before any run and write nothing.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Row } from '../../src/sweep/rows.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = `${root}bin/hypermem.js`;
+const scenario = 'test/sweep/tiny.yaml';
+const tmp = mkdtempSync(`${tmpdir()}/hypermem-sweep-test-`);
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function hypermem(args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('hypermem sweep', () => {
+  test('one row per run, in grid order; each summary is byte-identical to hypermem run --json', () => {
+    const out = `${tmp}/sweep`;
+    const r = hypermem([
+      'sweep', scenario,
+      '--grid', 'toolstack.policy=none,reservation',
+      '--grid', 'guests[0].count=1,2',
+      '--set', 'duration=15s',
+      '--seeds', '2',
+      '--jobs', '2',
+      '--out', out,
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^8 runs \(4 points × 2 seeds\) in [\d.]+s on 2 workers\n/);
+    const raw = readFileSync(`${out}/results.json`, 'utf8');
+    const rows = JSON.parse(raw) as Row[];
+    assert.deepEqual(
+      rows.map((row) => [row.run, row.point['toolstack.policy'], row.point['guests[0].count'], row.seed]),
+      [
+        [1, 'none', '1', 7], [2, 'none', '1', 8], [3, 'none', '2', 7], [4, 'none', '2', 8],
+        [5, 'reservation', '1', 7], [6, 'reservation', '1', 8], [7, 'reservation', '2', 7], [8, 'reservation', '2', 8],
+      ],
+    );
+    for (const i of [1, 6]) {
+      const row = rows[i];
+      const single = hypermem([
+        'run', scenario, '--set', 'duration=15s',
+        '--set', `toolstack.policy=${row.point['toolstack.policy']}`,
+        '--set', `guests[0].count=${row.point['guests[0].count']}`,
+        '--seed', String(row.seed), '--json',
+      ]);
+      assert.equal(single.status, 0, single.stderr);
+      assert.equal(JSON.stringify(row.summary) + '\n', single.stdout, `run ${row.run}`);
+      assert.ok(raw.includes(`,"summary":${single.stdout.trim()}}`), `run ${row.run}: the bytes in results.json`);
+    }
+    const csv = readFileSync(`${out}/results.csv`, 'utf8').trim().split('\n');
+    assert.equal(csv.length, 9);
+    assert.match(csv[0], /^run,toolstack\.policy,guests\[0\]\.count,seed,launches_ok,/);
+    assert.match(csv[8], /^8,reservation,2,8,/);
+    const html = readFileSync(`${out}/index.html`, 'utf8');
+    assert.match(html, /^<!doctype html>/);
+    assert.equal((html.match(/<tr>/g) ?? []).length, 9);
+    assert.ok(!/<(link|script) [^>]*src=/.test(html), 'self-contained');
+  });
+
+  test('a bad grid value fails before any run, names the --grid, writes nothing', () => {
+    const out = `${tmp}/bad`;
+    const started = Date.now();
+    const r = hypermem(['sweep', scenario, '--grid', 'guests[0].count=1,2', '--grid', 'toolstack.policy=claim,bogus', '--jobs', '2', '--out', out]);
+    assert.equal(r.status, 2);
+    assert.equal(
+      r.stderr,
+      'hypermem: sweep: the point guests[0].count=1, toolstack.policy=bogus does not load: test/sweep/tiny.yaml: toolstack.policy: ' +
+        'expected one of none, claim, reservation, found "bogus" (set by --grid toolstack.policy=claim,bogus)\n',
+    );
+    assert.equal(r.stdout, '');
+    assert.ok(!existsSync(out));
+    // Validation only: far less than one run.
+    assert.ok(Date.now() - started < 20_000);
+  });
+
+  test('a value bad only in combination names the point and its grids', () => {
+    const r = hypermem(['sweep', scenario, '--grid', 'guests[0].memory=512MiB,1GiB', '--out', `${tmp}/bad2`]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^hypermem: sweep: the point guests\[0\]\.memory=1GiB does not load \(from --grid guests\[0\]\.memory=512MiB,1GiB\): test\/sweep\/tiny\.yaml:\d+:\d+: guests\[0\]\.maxmem: expected at least memory/);
+  });
+
+  test('usage errors: too many runs, a clashing --set, an --out that is not ours', () => {
+    let r = hypermem(['sweep', scenario, '--grid', 'seed=1,2', '--seeds', '6000', '--out', `${tmp}/x`]);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, 'hypermem: sweep: 12000 runs (2 values × 6000 seeds) is more than the bound of 10000; sweep fewer values or seeds\n');
+    r = hypermem(['sweep', scenario, '--grid', 'seed=1,2', '--set', 'seed=3', '--out', `${tmp}/x`]);
+    assert.equal(r.stderr, 'hypermem: --set seed=3: seed is swept by --grid seed=1,2; drop one of them\n');
+    r = hypermem(['sweep', scenario, '--grid', 'seed=1,2', '--out', root]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /the folder exists and is not a hypermem output folder/);
+    r = hypermem(['sweep', scenario, '--grid', 'seed=1,2']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /required option '--out <dir>'/);
+  });
+});
