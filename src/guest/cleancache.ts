@@ -28,6 +28,8 @@ export class Cleancache {
   /** Pool id per filesystem, -1 when the filesystem has none. */
   readonly poolIds: number[];
   readonly stats: CleancacheStats = { puts: 0, gets: 0, hits: 0, invalidates: 0 };
+  /** The handle's oid, refilled per call (tmem reads it and keeps nothing): no array allocated per hypercall. */
+  private readonly oid: [number, number, number] = [0, 0, 0];
 
   constructor(
     private readonly tmem: TmemOps | null,
@@ -66,7 +68,7 @@ export class Cleancache {
   put(fs: number, inode: number, index: number, content: SyntheticPage): void {
     const pool = this.poolIds[fs];
     if (this.tmem === null || pool < 0) return;
-    this.tmem.put(this.domid, pool, cleancacheOid(inode), index, content);
+    this.tmem.put(this.domid, pool, this.oidOf(inode), index, content);
     this.stats.puts++;
   }
 
@@ -75,7 +77,7 @@ export class Cleancache {
     const pool = this.poolIds[fs];
     if (this.tmem === null || pool < 0) return false;
     this.stats.gets++;
-    const r = this.tmem.get(this.domid, pool, cleancacheOid(inode), index, out);
+    const r = this.tmem.get(this.domid, pool, this.oidOf(inode), index, out);
     if (r.ok && r.rc === 1) {
       this.stats.hits++;
       return true;
@@ -87,7 +89,7 @@ export class Cleancache {
   invalidatePage(fs: number, inode: number, index: number): void {
     const pool = this.poolIds[fs];
     if (this.tmem === null || pool < 0) return;
-    this.tmem.flushPage(this.domid, pool, cleancacheOid(inode), index);
+    this.tmem.flushPage(this.domid, pool, this.oidOf(inode), index);
     this.stats.invalidates++;
   }
 
@@ -95,7 +97,13 @@ export class Cleancache {
   invalidateInode(fs: number, inode: number): void {
     const pool = this.poolIds[fs];
     if (this.tmem === null || pool < 0) return;
-    this.tmem.flushObject(this.domid, pool, cleancacheOid(inode));
+    this.tmem.flushObject(this.domid, pool, this.oidOf(inode));
     this.stats.invalidates++;
+  }
+
+  /** cleancacheOid(inode) in the reused array. */
+  private oidOf(inode: number): Oid {
+    this.oid[0] = inode;
+    return this.oid;
   }
 }

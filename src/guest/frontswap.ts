@@ -40,6 +40,8 @@ export class Frontswap {
   private pagesHeld = 0;
   readonly stats: FrontswapStats = { stores: 0, rejects: 0, loads: 0, failedLoads: 0, invalidates: 0 };
   lastErrno = '';
+  /** The handle's oid, refilled per call (tmem reads it and keeps nothing): no array allocated per hypercall. */
+  private readonly oid: [number, number, number] = [0, 0, 0];
 
   constructor(
     private readonly tmem: TmemOps | null,
@@ -75,7 +77,7 @@ export class Frontswap {
   store(offset: number, content: SyntheticPage): boolean {
     if (this.tmem === null || this.poolId < 0) return false;
     assert(!this.test(offset), 'frontswap store to a slot already in tmem (slots are fresh in this model)');
-    const r = this.tmem.put(this.domid, this.poolId, frontswapOid(this.type, offset), frontswapIndex(offset), content);
+    const r = this.tmem.put(this.domid, this.poolId, this.oidOf(offset), frontswapIndex(offset), content);
     if (r.ok && r.rc === 1) {
       this.bitmap[offset >>> 5] |= 1 << (offset & 31);
       this.pagesHeld++;
@@ -90,7 +92,7 @@ export class Frontswap {
   /** __frontswap_load: true when the page came from tmem into `out`. */
   load(offset: number, out: SyntheticPage): boolean {
     if (this.tmem === null || !this.test(offset)) return false;
-    const r = this.tmem.get(this.domid, this.poolId, frontswapOid(this.type, offset), frontswapIndex(offset), out);
+    const r = this.tmem.get(this.domid, this.poolId, this.oidOf(offset), frontswapIndex(offset), out);
     if (r.ok && r.rc === 1) {
       this.stats.loads++;
       return true;
@@ -102,11 +104,17 @@ export class Frontswap {
   /** __frontswap_invalidate_page, on swap slot free. */
   invalidatePage(offset: number): void {
     if (this.tmem === null || !this.test(offset)) return;
-    this.tmem.flushPage(this.domid, this.poolId, frontswapOid(this.type, offset), frontswapIndex(offset));
+    this.tmem.flushPage(this.domid, this.poolId, this.oidOf(offset), frontswapIndex(offset));
     this.bitmap[offset >>> 5] &= ~(1 << (offset & 31));
     assert(this.pagesHeld > 0, 'frontswap page count underflow');
     this.pagesHeld--;
     this.stats.invalidates++;
+  }
+
+  /** frontswapOid(type, offset) in the reused array. */
+  private oidOf(offset: number): Oid {
+    this.oid[0] = this.type * (1 << SWIZ_BITS) + (offset & SWIZ_MASK);
+    return this.oid;
   }
 
   /** __frontswap_invalidate_area (swapoff): flushes all 16 objects of the device. */

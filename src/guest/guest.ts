@@ -277,8 +277,10 @@ export class Guest {
     const f = this.config.workload.file;
     const pattern = this.filePattern;
     const writeShare = f?.writeShare ?? 0;
-    if (nAnon > 0 && (this.anonSampler === null || this.anonSampler.n !== this.anonPages)) {
-      this.anonSampler = new ZipfSampler(this.anonPages, this.config.workload.anonSkew);
+    if (nAnon > 0) {
+      // Resizing gives exactly the sampler a new one would be, without its set-up.
+      if (this.anonSampler === null) this.anonSampler = new ZipfSampler(this.anonPages, this.config.workload.anonSkew);
+      else this.anonSampler.resize(this.anonPages);
     }
     const ppf = this.pagesPerFile;
     let filesDone = 0;

@@ -30,51 +30,67 @@ export class EventQueue<T> {
   push(timeNs: number, payload: T): void {
     assert(Number.isSafeInteger(timeNs) && timeNs >= 0, `event time must be a non-negative integer ns, got ${timeNs}`);
     if (this.count === this.times.length) this.grow();
+    const times = this.times;
+    const seqs = this.seqs;
+    const payloads = this.payloads;
     const seq = this.nextSeq++;
     let i = this.count++;
-    // Sift up: move parents down until the slot fits.
+    // Sift up: move parents down until the slot fits. A later push never
+    // precedes an equal time (its sequence number is larger).
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.less(timeNs, seq, this.times[parent], this.seqs[parent])) break;
-      this.place(i, this.times[parent], this.seqs[parent], this.payloads[parent]);
+      const pt = times[parent];
+      if (!(timeNs < pt)) break;
+      times[i] = pt;
+      seqs[i] = seqs[parent];
+      payloads[i] = payloads[parent];
       i = parent;
     }
-    this.place(i, timeNs, seq, payload);
+    times[i] = timeNs;
+    seqs[i] = seq;
+    payloads[i] = payload;
   }
 
   /** Removes the earliest event; its time is read with peekTime() before. */
   pop(): T {
     assert(this.count > 0, 'pop from an empty event queue');
-    const top = this.payloads[0] as T;
+    const times = this.times;
+    const seqs = this.seqs;
+    const payloads = this.payloads;
+    const top = payloads[0] as T;
     const last = --this.count;
-    const t = this.times[last];
-    const s = this.seqs[last];
-    const p = this.payloads[last];
-    this.payloads[last] = undefined;
+    const t = times[last];
+    const s = seqs[last];
+    const p = payloads[last];
+    payloads[last] = undefined;
     if (last > 0) {
       let i = 0;
-      while (true) {
+      for (;;) {
         const left = 2 * i + 1;
         if (left >= last) break;
         const right = left + 1;
-        const child = right < last && this.less(this.times[right], this.seqs[right], this.times[left], this.seqs[left]) ? right : left;
-        if (!this.less(this.times[child], this.seqs[child], t, s)) break;
-        this.place(i, this.times[child], this.seqs[child], this.payloads[child]);
+        let child = left;
+        let ct = times[left];
+        let cs = seqs[left];
+        if (right < last) {
+          const rt = times[right];
+          if (rt < ct || (rt === ct && seqs[right] < cs)) {
+            child = right;
+            ct = rt;
+            cs = seqs[right];
+          }
+        }
+        if (!(ct < t || (ct === t && cs < s))) break;
+        times[i] = ct;
+        seqs[i] = cs;
+        payloads[i] = payloads[child];
         i = child;
       }
-      this.place(i, t, s, p);
+      times[i] = t;
+      seqs[i] = s;
+      payloads[i] = p;
     }
     return top;
-  }
-
-  private less(t1: number, s1: number, t2: number, s2: number): boolean {
-    return t1 < t2 || (t1 === t2 && s1 < s2);
-  }
-
-  private place(i: number, t: number, s: number, p: T | undefined): void {
-    this.times[i] = t;
-    this.seqs[i] = s;
-    this.payloads[i] = p;
   }
 
   private grow(): void {
