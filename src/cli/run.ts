@@ -3,7 +3,7 @@
 // to --out DIR (written to a temporary folder first and renamed into place, so
 // a failed run leaves no half-written DIR).
 
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { loadScenario, ScenarioError } from '../scenario/load.ts';
@@ -90,6 +90,8 @@ export function writeOut(dir: string, files: Record<string, string>): void {
   }
   const tmp = mkdtempSync(`${parent}/.${basename(target)}.tmp-`);
   try {
+    // mkdtemp makes a private (0700) folder; the output is an ordinary shareable folder.
+    chmodSync(tmp, 0o755);
     for (const [name, content] of Object.entries(files)) writeFileSync(`${tmp}/${name}`, content);
     if (existsSync(target)) rmSync(target, { recursive: true, force: true });
     renameSync(tmp, target);
