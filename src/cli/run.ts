@@ -8,7 +8,7 @@ import { basename, dirname, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { loadScenario, ScenarioError } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/types.ts';
-import { Simulation, type RunResult } from '../sim/simulation.ts';
+import { EventBoundError, Simulation, type RunResult } from '../sim/simulation.ts';
 import type { Summary } from '../sim/metrics.ts';
 import { eventsJsonl, timeseriesCsv } from '../report/files.ts';
 import { compareTable, runTable } from '../report/text.ts';
@@ -65,6 +65,9 @@ export function simulate(scenario: Scenario, options: { quiet: boolean; verify: 
   });
   try {
     return sim.run();
+  } catch (e) {
+    if (e instanceof EventBoundError) throw new UserError(`${scenario.file || scenario.name}: ${e.message}`);
+    throw e;
   } finally {
     (bar as cliProgress.SingleBar | null)?.stop();
   }

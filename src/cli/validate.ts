@@ -16,10 +16,12 @@ function plural(n: number, one: string): string {
 
 /** The one-line description printed for a valid scenario. */
 export function describeScenario(scenario: Scenario): string {
+  const late = scenario.timeline.filter((e) => e.atNs > scenario.durationNs).length;
   return (
     `ok: ${scenario.name} — ${plural(scenario.guests.length, 'guest')}, ` +
     `${plural(scenario.timeline.length, 'timeline event')}, host ${formatPages(scenario.host.pages)}, ` +
-    `policy ${scenario.toolstack.policy}`
+    `policy ${scenario.toolstack.policy}` +
+    (late > 0 ? ` (${late} after the end of the run: not run)` : '')
   );
 }
 

@@ -432,9 +432,8 @@ export function resolveScenario(raw: RawScenario, file: string): Scenario {
   const pending: Pending[] = [];
   (raw.timeline ?? []).forEach((entry, i) => {
     const path = ['timeline', i];
-    if (entry.at > durationNs) {
-      throw new Problem([...path, 'at'], `expected a time within the duration (${formatNs(durationNs)}), found ${formatNs(entry.at)}`);
-    }
+    // An event after the end is kept (checked like the others) but never runs:
+    // shortening a scenario with --set duration=… must not make it invalid.
     pending.push(...resolveEntry(entry, path, { tmemEnabled, file, names }));
   });
   // Array.prototype.sort is stable: events at the same time keep the file's order.

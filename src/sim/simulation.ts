@@ -37,6 +37,11 @@ interface GuestSlot {
   ramSamples: number;
 }
 
+/** The run hit `max_events` before `duration`: a scenario problem, reported to the user. */
+export class EventBoundError extends Error {
+  override name = 'EventBoundError';
+}
+
 export interface RunOptions {
   /** Re-check every invariant after every event (tests); off by default for speed. */
   verify?: boolean;
@@ -107,7 +112,9 @@ export class Simulation {
     let nextProgressNs = 0;
     const progressStepNs = Math.max(1, Math.floor(durationNs / 200));
     while (this.queue.size > 0 && this.queue.peekTime() <= durationNs) {
-      assert(this.eventCount < maxEvents, `the run passed its bound of ${maxEvents} events`);
+      if (this.eventCount >= maxEvents) {
+        throw new EventBoundError(`the run reached its bound of ${maxEvents} events at ${this.queue.peekTime() / 1e9} s of simulated time; raise max_events or shorten duration`);
+      }
       this.nowNs = this.queue.peekTime();
       const event = this.queue.pop();
       this.eventCount++;

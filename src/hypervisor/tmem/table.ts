@@ -61,6 +61,21 @@ export class IdTable {
     this.entries++;
   }
 
+  /**
+   * Inserts `id` (not already present) at `slot`, the empty slot that ended
+   * an unsuccessful probe for its key with no change to the table since;
+   * falls back to a plain insert when the table must grow first.
+   */
+  insertAt(slot: number, id: number, hash: number): void {
+    if ((this.entries + 1) * 10 > this.slots.length * LOAD_TENTHS_MAX || this.slots[slot] !== NONE) {
+      this.insert(id, hash);
+      return;
+    }
+    assert(id !== NONE, 'table: inserting NONE');
+    this.slots[slot] = id;
+    this.entries++;
+  }
+
   /** Removes `id`, which must be present under `hash`. */
   remove(id: number, hash: number): void {
     let s = hash & this.mask;

@@ -149,6 +149,8 @@ export class Tmem implements TmemOps, TmemBackend {
   /** Dedup: the page was skipped once by eviction because its content is shared (Xen 4.3). */
   private pageEvictTried: Uint8Array | null;
   private pageFreeHead = NONE;
+  /** Where the last unsuccessful findPage stopped: put inserts there (the table does not change in between). */
+  private missSlot = NONE;
   private pageHigh = 0;
   private pagesLive = 0;
   /** Global ephemeral LRU (list 0). */
@@ -281,6 +283,8 @@ export class Tmem implements TmemOps, TmemBackend {
     const obj = this.findObject(pool.gid, oid);
     const page = obj === NONE ? NONE : this.findPage(obj, index);
     if (page !== NONE) return this.done(this.dupPut(c, pool, obj, page, content));
+    // The probe that missed found where the page goes (a new object has no pages: probe then).
+    const slot = obj === NONE ? NONE : this.missSlot;
     if (c.frozen) {
       if (obj !== NONE) pool.stats.noMemPuts++;
       return this.done(this.err('EFROZEN'));
@@ -294,7 +298,7 @@ export class Tmem implements TmemOps, TmemBackend {
     }
     const o = obj === NONE ? this.createObject(pool, oid) : obj;
     if (pool.shared) this.objLastClient[o] = caller;
-    this.linkPage(pool, o, index, fresh, cd);
+    this.linkPage(pool, o, index, fresh, cd, slot);
     pool.stats.goodPuts++;
     if (pool.persistent) c.stats.persistentPuts++;
     return this.done(RC_OK_1);
@@ -725,7 +729,10 @@ export class Tmem implements TmemOps, TmemBackend {
     const key = this.pageKey;
     for (let s = pageHash(obj, index) & mask; ; s = (s + 1) & mask) {
       const page = slots[s];
-      if (page === NONE) return NONE;
+      if (page === NONE) {
+        this.missSlot = s;
+        return NONE;
+      }
       if (key[2 * page] === obj && key[2 * page + 1] === index) return page;
     }
   }
@@ -761,12 +768,14 @@ export class Tmem implements TmemOps, TmemBackend {
     if (!this.contents.ownIds) this.contents.ensureCapacity(capacity);
   }
 
-  private linkPage(pool: Pool, obj: number, index: number, page: number, cd: number): void {
+  /** Links a new page; `slot` is where an unsuccessful findPage for (obj, index) just stopped, or NONE. */
+  private linkPage(pool: Pool, obj: number, index: number, page: number, cd: number, slot: number): void {
     this.pageKey[2 * page] = obj;
     this.pageKey[2 * page + 1] = index;
     if (this.pageCd !== null) this.pageCd[page] = cd;
     if (this.pageEvictTried !== null) this.pageEvictTried[page] = 0;
-    this.pageTable.insert(page, pageHash(obj, index));
+    if (slot === NONE) this.pageTable.insert(page, pageHash(obj, index));
+    else this.pageTable.insertAt(slot, page, pageHash(obj, index));
     this.objPages.pushTail(obj, page);
     if (pool.persistent) {
       this.own.pushTail(pool.persistentList, page);

@@ -1,0 +1,99 @@
+// `hypermem run`, `compare`, `validate` and `examples` end to end.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const race = join(root, 'test/sim/race-small.yaml');
+
+function hypermem(args: string[]) {
+  const r = spawnSync(process.execPath, [join(root, 'bin/hypermem.js'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('hypermem run / compare / validate / examples', () => {
+  test('run --out writes the four files and prints the tables', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'hypermem-run-')), 'out');
+    const r = hypermem(['run', race, '--out', dir]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(readdirSync(dir).sort(), ['events.jsonl', 'report.html', 'summary.json', 'timeseries.csv']);
+    assert.match(r.stdout, /Launches/);
+    assert.match(r.stdout, /Guests/);
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    assert.equal(summary.scenario, 'race-small');
+    const csv = readFileSync(join(dir, 'timeseries.csv'), 'utf8').trim().split('\n');
+    assert.match(csv[0], /^time_s,free,freeable,owned,outstanding_claims,tmem_ephemeral,tmem_persistent,web-1\.ram/);
+    assert.equal(csv.length, 1 + 31, 'a header and a sample per second over 30 s, both ends included');
+    const events = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(events.some((e) => e.kind === 'crash' && e.guest === 'web-2'));
+  });
+
+  test('--json prints exactly one summary line with the documented keys', () => {
+    const r = hypermem(['run', race, '--json', '--set', 'duration=12s']);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 1);
+    const s = JSON.parse(lines[0]);
+    assert.deepEqual(Object.keys(s), ['scenario', 'seed', 'sim_time_ns', 'events', 'invariant_violations', 'host', 'launches', 'guests', 'tmem', 'faults']);
+    assert.deepEqual(Object.keys(s.host), ['total_pages', 'min_free_pages', 'max_outstanding_pages']);
+    assert.deepEqual(Object.keys(s.launches[0]), ['name', 'policy', 'outcome', 'requested_pages', 'start_ns', 'end_ns', 'wasted_build_ns']);
+    assert.deepEqual(Object.keys(s.guests[0]), ['name', 'cleancache', 'frontswap', 'disk', 'oom_events', 'ram_pages_mean']);
+    assert.deepEqual(Object.keys(s.tmem), ['ephemeral_pages_max', 'persistent_pages_max', 'evictions', 'dedup_ratio', 'compression_ratio']);
+    assert.equal(s.sim_time_ns, 12e9);
+  });
+
+  test('compare runs once per value, side by side', () => {
+    const r = hypermem(['compare', race, '--set', 'toolstack.policy=none,claim', '--set', 'duration=14s', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const all = JSON.parse(r.stdout);
+    assert.equal(all.length, 2);
+    assert.deepEqual(all.map((s: { variant: string }) => s.variant), ['toolstack.policy=none', 'toolstack.policy=claim']);
+    assert.deepEqual(all.map((s: { launches: { policy: string }[] }) => s.launches[0].policy), ['none', 'claim']);
+  });
+
+  test('bad input: a clear message, exit 2, no stack trace, no --out folder', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'hypermem-bad-')), 'out');
+    const cases: [string[], RegExp][] = [
+      [['run', race, '--seed', 'x1', '--out', dir], /^hypermem: --seed: expected an integer, found "x1"$/],
+      [['run', race, '--set', 'toolstack.policy=maybe', '--out', dir], /toolstack\.policy: expected one of none, claim, reservation, found "maybe"/],
+      [['run', race, '--set', 'max_events=50', '--out', dir], /the run reached its bound of 50 events/],
+      [['run', 'no/such.yaml', '--out', dir], /no such file/],
+      [['compare', race, '--set', 'seed=3'], /give exactly one --set path=a,b,c/],
+    ];
+    for (const [args, message] of cases) {
+      const r = hypermem(args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr.trim(), message);
+      assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+      assert.equal(existsSync(dir), false, 'no output folder');
+    }
+  });
+
+  test('--out refuses to replace a folder hypermem did not write', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hypermem-mine-'));
+    writeFileSync(join(dir, 'precious.txt'), 'keep me');
+    const r = hypermem(['run', race, '--set', 'duration=5s', '--out', dir]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /not a hypermem output folder/);
+    assert.equal(readFileSync(join(dir, 'precious.txt'), 'utf8'), 'keep me');
+  });
+
+  test('examples lists every bundled scenario with its description', () => {
+    const r = hypermem(['examples']);
+    assert.equal(r.status, 0, r.stderr);
+    for (const f of readdirSync(join(root, 'examples')).filter((n) => n.endsWith('.yaml'))) {
+      assert.match(r.stdout, new RegExp(`examples/${f.replace('.', '\\.')}`));
+    }
+    assert.doesNotMatch(r.stdout, /does not load/);
+  });
+
+  test('--help describes the commands', () => {
+    const r = hypermem(['--help']);
+    assert.equal(r.status, 0);
+    for (const c of ['run', 'compare', 'sweep', 'validate', 'examples', 'replay']) assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
+  });
+});
