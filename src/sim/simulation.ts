@@ -160,8 +160,13 @@ export class Simulation {
         this.buildStep(event.launch, event.spec);
         return;
       case 'boot':
-        // The memory is in at the end of the last batch: the launch is done and the guest boots.
+        // The memory is in at the end of the last batch: the launch is done and the guest boots
+        // (unless the domain was destroyed or crashed in between).
         this.launchEnded(event.launch);
+        if (!this.hv.domainInfo(event.launch.domid).ok) {
+          this.logEvent('skipped', { guest: event.spec.name, domid: event.launch.domid, note: 'the domain was destroyed before it booted' });
+          return;
+        }
         this.startGuest(event.spec, event.launch.domid);
         return;
       case 'sample':
@@ -285,17 +290,22 @@ export class Simulation {
       }
       case 'destroy':
       case 'crash': {
+        const running = this.slots.get(a.guest);
+        if ((running === undefined || !running.alive) && this.destroyUnbooted(a.guest, a.kind)) return;
         const slot = this.liveSlot(a.guest, event);
-        if (slot === null) {
-          this.destroyUnbooted(a.guest, a.kind);
-          return;
-        }
+        if (slot === null) return;
         slot.alive = false;
         this.slots.delete(a.guest);
         const info = this.hv.domainInfo(slot.domid);
         this.hv.domainDestroy(slot.domid);
         if (a.kind === 'crash') this.faults.crashes++;
-        this.logEvent(a.kind, { guest: a.guest, domid: slot.domid, freed_pages: info.ok ? info.tot_pages : 0, claim_released: info.ok ? info.outstanding_pages : 0 });
+        this.logEvent(a.kind, {
+          guest: a.guest,
+          domid: slot.domid,
+          freed_pages: info.ok ? info.tot_pages : 0,
+          persistent_frames: info.ok ? info.tmem_pages : 0,
+          claim_released: info.ok ? info.outstanding_pages : 0,
+        });
         return;
       }
       case 'tmem_freeze':
@@ -330,16 +340,43 @@ export class Simulation {
     }
   }
 
-  /** Destroy of a domain that exists but never booted (an abandoned launch). */
-  private destroyUnbooted(name: string, kind: string): void {
-    const launch = this.launches.find((l) => l.name === name && l.outcome === 'abandoned');
-    if (launch === undefined || !this.hv.domainInfo(launch.domid).ok) {
-      this.logEvent(kind, { guest: name, note: 'no such running guest' });
-      return;
+  /**
+   * Destroy (or crash) of a domain that exists but has not booted: a launch
+   * abandoned by a dead toolstack, a launch still building or queued (the
+   * build stops), or one whose memory is in but which has not booted yet.
+   * The domain goes with its pages and its claim. False when there is no such
+   * launch (the caller then logs the event as skipped).
+   */
+  private destroyUnbooted(name: string, kind: 'destroy' | 'crash'): boolean {
+    let launch: Launch | undefined;
+    for (const l of this.launches) if (l.name === name && l.outcome !== 'failed_fast' && l.outcome !== 'failed_midway') launch = l;
+    if (launch === undefined) return false;
+    let stopped = false;
+    if (launch.outcome === 'building' || launch.outcome === 'queued') {
+      this.builder.abandon(this.nowNs, launch);
+      launch.reason = `the domain was ${kind === 'crash' ? 'crashed' : 'destroyed'} during the build`;
+      this.launchEnded(launch);
+      stopped = true;
+    }
+    const info = this.hv.domainInfo(launch.domid);
+    if (!info.ok) {
+      if (!stopped) return false;
+      // A queued launch has no domain yet: the launch stops, nothing to free.
+      if (kind === 'crash') this.faults.crashes++;
+      this.logEvent(kind, { guest: name, domid: launch.domid, freed_pages: 0, persistent_frames: 0, claim_released: 0, note: 'the launch was queued: no domain yet' });
+      return true;
     }
     this.hv.domainDestroy(launch.domid);
     if (kind === 'crash') this.faults.crashes++;
-    this.logEvent(kind, { guest: name, domid: launch.domid });
+    this.logEvent(kind, { guest: name, domid: launch.domid, freed_pages: info.tot_pages, persistent_frames: info.tmem_pages, claim_released: info.outstanding_pages });
+    return true;
+  }
+
+  /** The guests running now, with their metrics and their own invariants (tests: nothing lost, no mismatch). */
+  liveGuests(): { name: string; domid: number; metrics: ReturnType<Guest['metrics']>; violations: string[] }[] {
+    return [...this.slots.values()]
+      .filter((s) => s.alive)
+      .map((s) => ({ name: s.spec.name, domid: s.domid, metrics: s.guest.metrics(), violations: s.guest.violations() }));
   }
 
   private liveSlot(name: string, event: TimelineEvent): GuestSlot | null {

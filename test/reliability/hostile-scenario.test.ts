@@ -1,0 +1,114 @@
+// Hostile scenario files through the real CLI (issue 8): `hypermem run FILE
+// --out DIR` and `hypermem validate FILE` must exit 2 with one line naming
+// the place (file, line:column, YAML path) and the problem, no stack trace
+// (no "    at " on stderr), no hang (a timeout), and no --out directory (nor
+// a temporary one beside it). test/scenario/hostile.test.ts checks the
+// loader's messages in-process; this checks the process boundary.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = `${root}bin/hypermem.js`;
+const dir = mkdtempSync(join(tmpdir(), 'hypermem-hostile-cli-'));
+const VALID = 'duration: 10s\nhost:\n  memory: 4GiB\ndom0:\n  memory: 256MiB\nguests:\n  - name: web\n    count: 2\n    memory: 512MiB\n';
+
+function write(name: string, content: string | Uint8Array): string {
+  const file = join(dir, name);
+  writeFileSync(file, content);
+  return file;
+}
+
+function hypermem(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string; ms: number }> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [bin, ...args], { cwd: dir, timeout: 20_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr, ms: Date.now() - started }));
+  });
+}
+
+/** [what, file maker, what the one-line message must match after "FILE"]. */
+const cases: [string, () => string, RegExp][] = [
+  ['wrong units (GB, not GiB)', () => write('si.yaml', VALID.replace('memory: 512MiB', 'memory: 512MB')), /:9:13: guests\[0\]\.memory: expected a size such as 4GiB, found "512MB"/],
+  ['a bare number for a size', () => write('bare.yaml', VALID.replace('memory: 4GiB', 'memory: 4096')), /:3:11: host\.memory: expected a size/],
+  ['a size for a duration', () => write('dur.yaml', VALID.replace('duration: 10s', 'duration: 10GiB')), /:1:11: duration: expected a duration/],
+  ['a negative size', () => write('neg.yaml', VALID.replace('memory: 512MiB', 'memory: -512MiB')), /:9:13: guests\[0\]\.memory: .*a size cannot be negative/],
+  ['a negative count', () => write('negcount.yaml', VALID.replace('count: 2', 'count: -2')), /:8:12: guests\[0\]\.count: expected an integer from 1 to 10000/],
+  ['a negative duration', () => write('negdur.yaml', VALID.replace('duration: 10s', 'duration: -10s')), /:1:11: duration: /],
+  ['guests larger than the host', () => write('big.yaml', VALID.replace('count: 2', 'count: 8')), /:7:5: guests\[0\]: guests larger than the host/],
+  ['dom0 larger than the host', () => write('dom0.yaml', VALID.replace('memory: 256MiB', 'memory: 8GiB')), /dom0.*(larger than|does not fit)/],
+  ['an empty file', () => write('empty.yaml', ''), /^: empty scenario$/],
+  ['a binary file', () => write('blob.yaml', Uint8Array.from({ length: 300 }, (_, i) => (i * 7 + 3) & 0xff)), /^: not a text file/],
+  ['invalid UTF-8', () => write('latin1.yaml', Buffer.from('name: caf\xe9\n', 'latin1')), /^: not a text file \(not valid UTF-8\)$/],
+  ['very deep flow nesting', () => write('deep.yaml', `duration: 10s\nx: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n`), /:2:\d+: nested too deeply \(at most 64 levels\)$/],
+  ['very deep block nesting', () => write('deepblock.yaml', `duration: 10s\n${Array.from({ length: 200 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n')} 1\n`), /nested too deeply \(at most 64 levels\)$/],
+  [
+    'a YAML alias bomb',
+    () => {
+      let text = 'a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
+      for (let i = 1; i < 12; i++) text += `a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]\n`;
+      return write('bomb.yaml', text);
+    },
+    /^: too many YAML alias expansions \(at most 100; an alias bomb\?\)$/,
+  ],
+  ['an alias that contains itself', () => write('cycle.yaml', 'duration: 10s\nhost: &h {memory: 4GiB, again: *h}\n'), /host\.again\.again.*nested too deeply/],
+  ['a missing file', () => join(dir, 'no-such.yaml'), /^: no such file$/],
+  ['a directory', () => (mkdirSync(join(dir, 'folder.yaml'), { recursive: true }), join(dir, 'folder.yaml')), /^: is a directory, not a scenario file$/],
+  ['__proto__ key', () => write('proto.yaml', `${VALID}__proto__: {seed: 5}\n`), /:10:1: __proto__: unknown key/],
+  ['a huge integer', () => write('seed.yaml', `${VALID}seed: 9007199254740993\n`), /:10:7: seed: expected an integer/],
+  ['a timeline event naming nobody', () => write('who.yaml', `${VALID}timeline:\n  - at: 1s\n    crash: {guest: nobody}\n`), /timeline\[0\]\.crash\.guest: .*nobody/],
+  ['destroy after crash of the same guest', () => write('twice.yaml', `${VALID}timeline:\n  - at: 1s\n    crash: {guest: web-1}\n  - at: 2s\n    destroy: {guest: web-1}\n`), /timeline\[1\]\.destroy\.guest/],
+];
+
+describe('hostile scenario files through the CLI: exit 2, one located line, no stack, no hang, no --out', { concurrency: 4 }, () => {
+  for (const [what, make, expected] of cases) {
+    test(what, async () => {
+      const file = make();
+      const out = join(dir, `out-${what.replace(/\W+/g, '-')}`);
+      const [run, validate] = await Promise.all([hypermem(['run', file, '--out', out, '--quiet']), hypermem(['validate', file])]);
+      for (const [cmd, r, prefix] of [['run', run, 'hypermem: '], ['validate', validate, 'hypermem validate: ']] as const) {
+        assert.equal(r.status, 2, `${cmd}: ${r.stderr}`);
+        assert.doesNotMatch(r.stderr, / {4}at /, `${cmd}: a stack trace`);
+        const lines = r.stderr.trimEnd().split('\n');
+        assert.equal(lines.length, 1, `${cmd}: one line: ${r.stderr}`);
+        assert.ok(lines[0].startsWith(`${prefix}${file}`), `${cmd}: names the file: ${lines[0]}`);
+        assert.match(lines[0].slice(prefix.length + file.length), expected, cmd);
+        assert.ok(r.ms < 15_000, `${cmd}: took ${r.ms} ms`);
+      }
+      assert.equal(existsSync(out), false, 'no --out directory');
+      assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.out-')), [], 'no temporary directory left');
+    });
+  }
+
+  test('a bad --set and a bad --seed: exit 2, one line, no --out', async () => {
+    const file = write('ok.yaml', VALID);
+    const out = join(dir, 'out-set');
+    const set = await hypermem(['run', file, '--out', out, '--set', 'guests[0].memory=-1GiB']);
+    assert.equal(set.status, 2);
+    assert.match(set.stderr, /^hypermem: .*ok\.yaml: guests\[0\]\.memory: .*\(set by --set guests\[0\]\.memory=-1GiB\)\n$/);
+    const seed = await hypermem(['run', file, '--out', out, '--seed', '1e3']);
+    assert.equal(seed.status, 2);
+    assert.equal(seed.stderr, 'hypermem: --seed: expected an integer, found "1e3"\n');
+    assert.equal(existsSync(out), false);
+  });
+
+  test('--out naming a folder that is not hypermem\'s: exit 2, the folder is left alone', async () => {
+    const file = write('ok2.yaml', VALID.replace('duration: 10s', 'duration: 1s'));
+    const mine = join(dir, 'precious');
+    mkdirSync(mine, { recursive: true });
+    writeFileSync(join(mine, 'notes.txt'), 'keep');
+    const r = await hypermem(['run', file, '--out', mine, '--quiet']);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^hypermem: --out .*precious: the folder exists and is not a hypermem output folder/);
+    assert.deepEqual(readdirSync(mine), ['notes.txt']);
+  });
+});
