@@ -27,9 +27,10 @@ if ((globalThis as { gc?: () => void }).gc === undefined) {
   console.error('bench: run with node --expose-gc (npm run bench does) for exact heap figures');
 }
 
+// Heap figures first, in a fresh process: garbage of the throughput runs would blur them.
+const cacheBytes = cacheBytesPerPage(1_000_000);
 const t = benchTmem();
 log(`tmem get-or-put over ${t.pages} pages, ${t.pairs} ops: tmem ${(t.tmemPairsPerSec / 1e3).toFixed(0)}k/s (hits ${(t.hitRateTmem * 100).toFixed(1)}%), lru-cache ${(t.lruPairsPerSec / 1e3).toFixed(0)}k/s (hits ${(t.hitRateLru * 100).toFixed(1)}%), copy floor ${(t.copyFloorPairsPerSec / 1e3).toFixed(0)}k/s`);
-const cacheBytes = cacheBytesPerPage(1_000_000);
 const codec = benchCodec();
 log(`codec ${codec.codec}: ${(codec.codecPagesPerSec / 1e3).toFixed(0)}k pages/s (ratio ${codec.codecRatio.toFixed(2)}), deflateRaw level 1: ${(codec.deflatePagesPerSec / 1e3).toFixed(0)}k pages/s (ratio ${codec.deflateRatio.toFixed(2)}), ${codec.pages} pages`);
 const queue = benchQueue();
