@@ -498,9 +498,9 @@ function control(model: Model, r: Req, res: Res, before: Observed, priv: boolean
   const is = (expected: Res): void => check(JSON.stringify(res) === JSON.stringify(expected), `tmem_control ${String(r.subop)}: expected ${JSON.stringify(expected)}`);
   const d = r.domid as number | undefined;
   const subop = r.subop as string;
-  if (['save_begin', 'save_end', 'enumerate'].includes(subop) && d === undefined) return is({ ok: false, errno: 'EINVAL' });
-  if (subop === 'set_compress' && priv && model.o.dedup) return is({ ok: false, errno: 'EPERM' });
   if (!priv) return is({ ok: false, errno: 'EPERM' });
+  if (['save_begin', 'save_end', 'enumerate'].includes(subop) && d === undefined) return is({ ok: false, errno: 'EINVAL' });
+  if (subop === 'set_compress' && model.o.dedup) return is({ ok: false, errno: 'EPERM' });
   const existing = d === undefined ? null : (model.doms.get(d)?.client ?? null);
   const clients = [...model.doms.values()].map((m) => m.client).filter((c): c is MClient => c !== null);
   const each = (apply: (c: MClient) => void): void => {

@@ -139,6 +139,8 @@ export class TmemControl {
 
   /** One subop by name (the replay command's entry point). */
   run(subop: TmemControlSubop, domid: number | null, arg: number, uuid: string | undefined, caller = DOMID_TOOLSTACK): TmemRc | TmemListResult | TmemEnumerateResult {
+    // TMEM_CONTROL is a privileged sysctl: an unprivileged caller is refused before its arguments are looked at.
+    if (!this.t.hv.isPrivileged(caller)) return this.fail('EPERM');
     switch (subop) {
       case 'freeze':
         return this.freeze(domid, caller);
