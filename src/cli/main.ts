@@ -8,7 +8,7 @@ import { replayCommand } from './replay.ts';
 import { UserError } from './errors.ts';
 import { compareCommand, load, runCommand } from './run.ts';
 import { validateCommand } from './validate.ts';
-import { sweepCommand } from '../sweep/command.ts';
+import { sweepCommand } from './sweep.ts';
 import { table } from '../report/text.ts';
 import { compareReportHtml, runReportHtml } from '../report/html.ts';
 

@@ -8,8 +8,8 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
-import { UserError } from '../cli/errors.ts';
-import { load, writeOut } from '../cli/run.ts';
+import { UserError } from './errors.ts';
+import { load, writeOut } from './run.ts';
 import type { Scenario } from '../scenario/types.ts';
 import {
   checkRunCount,
@@ -23,11 +23,11 @@ import {
   pointSets,
   type Grid,
   type Point,
-} from './grid.ts';
-import { sweepHtml, type SweepInfo } from './html.ts';
-import { RunFailed, runPool } from './pool.ts';
-import { makeRows, resultsCsv, resultsJson } from './rows.ts';
-import type { SweepTask } from './worker-task.ts';
+} from '../sweep/grid.ts';
+import { sweepHtml, type SweepInfo } from '../sweep/html.ts';
+import { RunFailed, runPool } from '../sweep/pool.ts';
+import { makeRows, resultsCsv, resultsJson } from '../sweep/rows.ts';
+import type { SweepTask } from '../sweep/worker-task.ts';
 
 export interface SweepOptions {
   grid?: string[];
