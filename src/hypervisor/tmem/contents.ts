@@ -73,7 +73,8 @@ export class ContentTable {
 
   ensureCapacity(capacity: number): void {
     if (capacity <= this.cap) return;
-    const cap = Math.max(capacity, this.cap * 2);
+    // Own ids grow by doubling here; page ids are grown by the caller, which passes the new page capacity.
+    const cap = this.ownIds ? Math.max(capacity, this.cap * 2) : capacity;
     if (this.lkCol !== null) {
       this.lkCol = growU16(this.lkCol, cap);
       this.lkCol.fill(LK_DEFAULT, this.cap);

@@ -8,7 +8,7 @@ import { assert } from '../../lib/assert.ts';
 import { TMEM_PAGE_BYTES, type PageContent, type SyntheticPage } from './api.ts';
 import { KIND_COMPRESSED, KIND_TZE, KIND_WHOLE, lenKind, type ContentStore } from './store.ts';
 import { SUBPAGE_LIMIT_BYTES, type SubpageAllocator } from './subpage.ts';
-import { growU16, growU32, hashStep, NONE } from './typed.ts';
+import { growU32, growU8, hashStep, NONE } from './typed.ts';
 
 function isSynthetic(content: PageContent): content is SyntheticPage {
   return !(content instanceof Uint8Array);
@@ -22,7 +22,10 @@ export class SyntheticStore implements ContentStore {
   readonly kind = 'synthetic' as const;
   private fpHi = new Uint32Array(0);
   private fpLo = new Uint32Array(0);
-  private compressedBytes = new Uint16Array(0);
+  // compressedBytes - 1 (0..4095, 12 bits) per content, in 1.5 bytes: the
+  // low 8 bits in `sizeLo`, the high 4 in a nibble of `sizeHi` (two contents a byte).
+  private sizeLo = new Uint8Array(0);
+  private sizeHi = new Uint8Array(0);
   private last: SyntheticPage = { fpHi: 0, fpLo: 0, compressedBytes: TMEM_PAGE_BYTES };
   private lastLk = 0;
   private held = 0;
@@ -37,7 +40,8 @@ export class SyntheticStore implements ContentStore {
     const cap = capacity;
     this.fpHi = growU32(this.fpHi, cap, 0);
     this.fpLo = growU32(this.fpLo, cap, 0);
-    this.compressedBytes = growU16(this.compressedBytes, cap);
+    this.sizeLo = growU8(this.sizeLo, cap);
+    this.sizeHi = growU8(this.sizeHi, (cap + 1) >>> 1);
   }
 
   reject(content: PageContent): string | null {
@@ -72,7 +76,11 @@ export class SyntheticStore implements ContentStore {
     assert(cd < this.fpHi.length, 'synthetic store: content id beyond capacity');
     this.fpHi[cd] = this.last.fpHi;
     this.fpLo[cd] = this.last.fpLo;
-    this.compressedBytes[cd] = this.last.compressedBytes;
+    const size = this.last.compressedBytes - 1;
+    const shift = (cd & 1) << 2;
+    const at = cd >>> 1;
+    this.sizeLo[cd] = size & 0xff;
+    this.sizeHi[at] = (this.sizeHi[at] & ~(0xf << shift)) | ((size >>> 8) << shift);
     if (lk >>> 13 === KIND_WHOLE) {
       this.held++;
       return NONE;
@@ -84,7 +92,7 @@ export class SyntheticStore implements ContentStore {
     assert(isSynthetic(out), 'synthetic store: get needs a SyntheticPage to fill');
     out.fpHi = this.fpHi[cd];
     out.fpLo = this.fpLo[cd];
-    out.compressedBytes = this.compressedBytes[cd];
+    out.compressedBytes = ((((this.sizeHi[cd >>> 1] >>> ((cd & 1) << 2)) & 0xf) << 8) | this.sizeLo[cd]) + 1;
   }
 
   release(_cd: number, lk: number): void {

@@ -11,7 +11,8 @@
 //
 // Per-page metadata is struct-of-arrays (DESIGN.md): a page is a u32 id into
 // pageKey (object and index, interleaved) and three link pairs (global LRU, client LRU or pool
-// persistent list, object's page list); contents are in a ContentTable whose
+// persistent list, object's page list), found from (object, index) through a
+// per-object radix tree (PageDirectory); contents are in a ContentTable whose
 // ids are the page ids unless dedup is on. Host counters change only through
 // accounting (freeToFreeable, freeableToFree, assignToDomain,
 // releaseFromDomain); tmem keeps domain.pagesTmemFrames in step.
@@ -38,6 +39,7 @@ import { defaultCodec, type Codec } from './codec.ts';
 import { ContentTable } from './contents.ts';
 import { TmemControl } from './control.ts';
 import { DedupIndex } from './dedup.ts';
+import { PageDirectory } from './directory.ts';
 import { ListSet } from './lru.ts';
 import { Pool } from './pool.ts';
 import { KIND_COMPRESSED, KIND_WHOLE, kindOf, lenOf, needsSlot, type ContentStore } from './store.ts';
@@ -45,7 +47,7 @@ import { BytesStore } from './store-bytes.ts';
 import { SyntheticStore } from './store-synthetic.ts';
 import { SubpageAllocator } from './subpage.ts';
 import { IdTable } from './table.ts';
-import { growF64, growU32, growU8, hashStep, hi32, lo32, MAX_INDEX, mix32, NONE, pageHash } from './typed.ts';
+import { growF64, growU32, growU8, hashStep, hi32, lo32, MAX_INDEX, mix32, NONE } from './typed.ts';
 
 /** Xen: MAX_GLOBAL_SHARED_POOLS. */
 export const TMEM_MAX_SHARED_POOLS = 16;
@@ -57,9 +59,13 @@ const INITIAL_OBJECTS = 256;
 const OID_WORD_LIMIT = 2 ** 53;
 /** Entries of the last-objects cache (a power of two). */
 const OBJ_CACHE_SIZE = 256;
-/** Per-page and per-object arrays double when full. */
+/** Per-object arrays double when full. */
 function grownCapacity(capacity: number): number {
   return capacity * 2;
+}
+/** Per-page arrays grow by half when full: still amortised O(1) per page, with a third less slack on average. */
+function grownPageCapacity(capacity: number): number {
+  return capacity + Math.ceil(capacity / 2);
 }
 /** Shared results: a hypercall's answer is read, never kept or changed, so the common ones are not allocated per call. */
 const RC_OK_0: TmemRc = Object.freeze({ ok: true, rc: 0 });
@@ -149,8 +155,6 @@ export class Tmem implements TmemOps, TmemBackend {
   /** Dedup: the page was skipped once by eviction because its content is shared (Xen 4.3). */
   private pageEvictTried: Uint8Array | null;
   private pageFreeHead = NONE;
-  /** Where the last unsuccessful findPage stopped: put inserts there (the table does not change in between). */
-  private missSlot = NONE;
   private pageHigh = 0;
   private pagesLive = 0;
   /** Global ephemeral LRU (list 0). */
@@ -161,7 +165,8 @@ export class Tmem implements TmemOps, TmemBackend {
   private ownListHigh = 0;
   /** The pages of each object (list id = object id). */
   private readonly objPages: ListSet;
-  private readonly pageTable: IdTable;
+  /** (object, index) -> page: a radix tree per object. */
+  private readonly pageDir: PageDirectory;
 
   // Objects: interned (pool, oid[3]); free ids threaded through objLastClient.
   private objPool: Uint32Array;
@@ -213,7 +218,7 @@ export class Tmem implements TmemOps, TmemBackend {
     this.eph = new ListSet(INITIAL_PAGES, 1);
     this.own = new ListSet(INITIAL_PAGES, 16);
     this.objPages = new ListSet(INITIAL_PAGES, INITIAL_OBJECTS);
-    this.pageTable = new IdTable((page) => pageHash(this.pageKey[2 * page], this.pageKey[2 * page + 1]), 11);
+    this.pageDir = new PageDirectory(INITIAL_OBJECTS, 64);
 
     this.objPool = new Uint32Array(INITIAL_OBJECTS).fill(NONE);
     this.objOid = new Float64Array(INITIAL_OBJECTS * 3);
@@ -283,8 +288,6 @@ export class Tmem implements TmemOps, TmemBackend {
     const obj = this.findObject(pool.gid, oid);
     const page = obj === NONE ? NONE : this.findPage(obj, index);
     if (page !== NONE) return this.done(this.dupPut(c, pool, obj, page, content));
-    // The probe that missed found where the page goes (a new object has no pages: probe then).
-    const slot = obj === NONE ? NONE : this.missSlot;
     if (c.frozen) {
       if (obj !== NONE) pool.stats.noMemPuts++;
       return this.done(this.err('EFROZEN'));
@@ -298,7 +301,7 @@ export class Tmem implements TmemOps, TmemBackend {
     }
     const o = obj === NONE ? this.createObject(pool, oid) : obj;
     if (pool.shared) this.objLastClient[o] = caller;
-    this.linkPage(pool, o, index, fresh, cd, slot);
+    this.linkPage(pool, o, index, fresh, cd);
     pool.stats.goodPuts++;
     if (pool.persistent) c.stats.persistentPuts++;
     return this.done(RC_OK_1);
@@ -724,17 +727,7 @@ export class Tmem implements TmemOps, TmemBackend {
   }
 
   private findPage(obj: number, index: number): number {
-    const slots = this.pageTable.slots;
-    const mask = slots.length - 1;
-    const key = this.pageKey;
-    for (let s = pageHash(obj, index) & mask; ; s = (s + 1) & mask) {
-      const page = slots[s];
-      if (page === NONE) {
-        this.missSlot = s;
-        return NONE;
-      }
-      if (key[2 * page] === obj && key[2 * page + 1] === index) return page;
-    }
+    return this.pageDir.find(obj, index);
   }
 
   private allocPageId(): number {
@@ -743,7 +736,7 @@ export class Tmem implements TmemOps, TmemBackend {
       this.pageFreeHead = this.pageKey[2 * page + 1];
       return page;
     }
-    if (this.pageHigh === this.pageCapacity) this.growPages(grownCapacity(this.pageCapacity));
+    if (this.pageHigh === this.pageCapacity) this.growPages(grownPageCapacity(this.pageCapacity));
     assert(this.pageHigh < MAX_INDEX, 'tmem: page id space exhausted');
     return this.pageHigh++;
   }
@@ -768,14 +761,13 @@ export class Tmem implements TmemOps, TmemBackend {
     if (!this.contents.ownIds) this.contents.ensureCapacity(capacity);
   }
 
-  /** Links a new page; `slot` is where an unsuccessful findPage for (obj, index) just stopped, or NONE. */
-  private linkPage(pool: Pool, obj: number, index: number, page: number, cd: number, slot: number): void {
+  /** Links a new page. */
+  private linkPage(pool: Pool, obj: number, index: number, page: number, cd: number): void {
     this.pageKey[2 * page] = obj;
     this.pageKey[2 * page + 1] = index;
     if (this.pageCd !== null) this.pageCd[page] = cd;
     if (this.pageEvictTried !== null) this.pageEvictTried[page] = 0;
-    if (slot === NONE) this.pageTable.insert(page, pageHash(obj, index));
-    else this.pageTable.insertAt(slot, page, pageHash(obj, index));
+    this.pageDir.insert(obj, index, page);
     this.objPages.pushTail(obj, page);
     if (pool.persistent) {
       this.own.pushTail(pool.persistentList, page);
@@ -793,7 +785,7 @@ export class Tmem implements TmemOps, TmemBackend {
   private removePage(pool: Pool, page: number, releaseContent: boolean): void {
     const obj = this.pageKey[2 * page];
     assert(obj !== NONE && this.objPool[obj] === pool.gid, 'tmem: removing a page of another pool');
-    this.pageTable.remove(page, pageHash(obj, this.pageKey[2 * page + 1]));
+    this.pageDir.remove(obj, this.pageKey[2 * page + 1], page);
     this.objPages.remove(obj, page);
     if (pool.persistent) {
       this.own.remove(pool.persistentList, page);
@@ -933,10 +925,11 @@ export class Tmem implements TmemOps, TmemBackend {
     this.objLastClient = growU32(this.objLastClient, capacity, NONE);
     this.poolObjs.growNodes(capacity);
     this.objPages.growLists(capacity);
+    this.pageDir.growObjects(capacity);
   }
 
   private freeObject(pool: Pool, obj: number): void {
-    assert(this.objPages.count(obj) === 0, 'tmem: freeing an object that has pages');
+    assert(this.objPages.count(obj) === 0 && this.pageDir.isEmpty(obj), 'tmem: freeing an object that has pages');
     this.objTable.remove(obj, this.objHashOf(obj));
     this.poolObjs.remove(pool.gid, obj);
     this.objPool[obj] = NONE;
@@ -1089,9 +1082,16 @@ export class Tmem implements TmemOps, TmemBackend {
     }
     if (pageSum !== this.pagesLive) out.push(`pools hold ${pageSum} pages, live count ${this.pagesLive}`);
     if (objSum !== this.objectsLive) out.push(`pools hold ${objSum} objects, live count ${this.objectsLive}`);
-    if (this.pageTable.count !== this.pagesLive) out.push(`page table ${this.pageTable.count} != live pages ${this.pagesLive}`);
+    if (this.pageDir.count !== this.pagesLive) out.push(`page directory ${this.pageDir.count} != live pages ${this.pagesLive}`);
+    const liveObjs: number[] = [];
+    for (let obj = 0; obj < this.objHigh; obj++) if (this.objPool[obj] !== NONE) liveObjs.push(obj);
+    out.push(...this.pageDir.violations('page directory', liveObjs));
+    for (let p = 0; p < this.pageHigh; p++) {
+      const obj = this.pageKey[2 * p];
+      if (obj !== NONE && this.pageDir.find(obj, this.pageKey[2 * p + 1]) !== p) out.push(`page ${p}: not found in its object's directory`);
+    }
     if (this.objTable.count !== this.objectsLive) out.push(`object table ${this.objTable.count} != live objects ${this.objectsLive}`);
-    out.push(...this.pageTable.violations('page table'), ...this.objTable.violations('object table'));
+    out.push(...this.objTable.violations('object table'));
     out.push(...this.contentViolations());
     if (this.hv.acct.pagesFreeable !== this.framesEph) out.push(`host freeable ${this.hv.acct.pagesFreeable} != tmem ephemeral frames ${this.framesEph}`);
     return out;

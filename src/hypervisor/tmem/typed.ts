@@ -1,6 +1,6 @@
 // Typed-array helpers for tmem's struct-of-arrays metadata (DESIGN.md, "Data
 // structures and scale"): an explicit "none" sentinel for u32 indices, growth
-// by doubling that keeps the old contents, and a 32-bit mixer for the
+// that keeps the old contents (callers pick the new capacity), and a 32-bit mixer for the
 // open-addressing tables. No object is allocated per page anywhere in tmem.
 
 /** The "no index" sentinel of every u32 link, id and slot. */
@@ -48,11 +48,6 @@ export function mix32(x: number): number {
 /** Combines a running hash with one more 32-bit word. */
 export function hashStep(h: number, word: number): number {
   return mix32((h ^ Math.imul(word | 0, 0x9e3779b1)) + 0x632be5ab);
-}
-
-/** Hash of a page handle (object id, page index) for tmem's page table: one full mix. */
-export function pageHash(obj: number, index: number): number {
-  return mix32(Math.imul(obj, 0x9e3779b1) ^ index);
 }
 
 /** Low and high 32-bit halves of an integer in [0, 2^53). */
