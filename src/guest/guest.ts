@@ -543,6 +543,11 @@ export class Guest {
     this.anonLru.grow(cap);
   }
 
+  /** OOM events so far (cheap: the simulator reads it after every workload batch). */
+  get oomEventCount(): number {
+    return this.counters.oomEvents;
+  }
+
   /**
    * Demand did not fit in RAM plus swap. One OOM event per episode: further
    * failures count only their pages until demand fits again (setAnonPages

@@ -133,12 +133,18 @@ export class Simulation {
 
   private dispatch(event: SimEvent): void {
     switch (event.kind) {
-      case 'workload':
+      case 'workload': {
         if (!event.slot.alive) return;
+        const oomBefore = event.slot.guest.oomEventCount;
         event.slot.guest.runWorkload(this.nowNs, this.scenario.workloadTickNs);
+        if (event.slot.guest.oomEventCount > oomBefore) {
+          const m = event.slot.guest.metrics();
+          this.logEvent('oom', { guest: event.slot.spec.name, ram_pages: m.ramPages, committed_pages: m.committedPages, swap_used_pages: m.swap.usedSlots });
+        }
         this.queue.push(this.nowNs + this.scenario.workloadTickNs, event);
         this.scheduleBalloon(event.slot);
         return;
+      }
       case 'selfballoon':
         if (!event.slot.alive) return;
         event.slot.guest.selfballoonTick(this.nowNs);

@@ -30,6 +30,12 @@ describe('hypermem run / compare / validate / examples', () => {
     assert.equal(csv.length, 1 + 31, 'a header and a sample per second over 30 s, both ends included');
     const events = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.ok(events.some((e) => e.kind === 'crash' && e.guest === 'web-2'));
+    // Every OOM episode a guest counts is in the event log, with the guest's memory at that moment.
+    const ooms = events.filter((e) => e.kind === 'oom');
+    const counted = summary.guests.reduce((a: number, g: { oom_events: number }) => a + g.oom_events, 0);
+    assert.ok(counted > 0, 'race-small has OOM episodes');
+    assert.ok(ooms.length >= 1 && ooms.length <= counted, `${ooms.length} oom events for ${counted} episodes`);
+    assert.ok(ooms.every((e) => e.committed_pages > e.ram_pages));
   });
 
   test('--json prints exactly one summary line with the documented keys', () => {
