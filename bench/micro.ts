@@ -10,21 +10,10 @@ import TinyQueue from 'tinyqueue';
 import { PageCache } from '../src/guest/pagecache.ts';
 import { defaultCodec } from '../src/hypervisor/tmem/codec.ts';
 import { EventQueue } from '../src/sim/queue.ts';
+import { gc, memory } from './heap.ts';
 
 const PAGE = 4096;
 
-function gc(): void {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (g !== undefined) {
-    g();
-    g();
-  }
-}
-
-function memory(): number {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
 
 function xorshift(seed: number): () => number {
   let x = seed >>> 0 || 1;

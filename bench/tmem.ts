@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { LRUCache } from 'lru-cache';
 import { createHostWithTmem } from '../src/hypervisor/tmem/index.ts';
 import type { Oid, SyntheticPage } from '../src/hypervisor/tmem/api.ts';
+import { gc, memory } from './heap.ts';
 
 const PAGE = 4096;
 
@@ -40,18 +41,6 @@ function keys(count: number, range: number, seed: number): Uint32Array {
   return out;
 }
 
-function gc(): void {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (g !== undefined) {
-    g();
-    g();
-  }
-}
-
-function memory(): number {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
 
 function benchTmemPairs(pages: number, seq: Uint32Array, src: Uint8Array): { pairsPerSec: number; hitRate: number } {
   // The host has room for `pages` ephemeral frames above tmem's low-memory mark.

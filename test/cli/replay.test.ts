@@ -2,10 +2,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { replayStream } from '../../src/cli/replay.ts';
+import { replayText } from '../replay-text.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = `${root}bin/hypermem.js`;
@@ -13,19 +12,6 @@ const bin = `${root}bin/hypermem.js`;
 function hypermem(args: string[], input?: string) {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, input, encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-async function replayText(text: string, check = false) {
-  const input = new PassThrough();
-  const output = new PassThrough();
-  const errors = new PassThrough();
-  let out = '';
-  let err = '';
-  output.on('data', (c: Buffer) => (out += c.toString()));
-  errors.on('data', (c: Buffer) => (err += c.toString()));
-  input.end(text);
-  const status = await replayStream(input, output, errors, { check });
-  return { status, out, err };
 }
 
 describe('hypermem replay', () => {

@@ -11,10 +11,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { replayStream } from '../../src/cli/replay.ts';
+import { replayText } from '../replay-text.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = `${root}bin/hypermem.js`;
@@ -32,15 +31,7 @@ const SETUP = [
 const PAGE64 = Buffer.alloc(4096, 1).toString('base64');
 
 async function replay(text: string): Promise<{ status: number; out: string[]; err: string }> {
-  const input = new PassThrough();
-  const output = new PassThrough();
-  const errors = new PassThrough();
-  let out = '';
-  let err = '';
-  output.on('data', (c: Buffer) => (out += c.toString()));
-  errors.on('data', (c: Buffer) => (err += c.toString()));
-  input.end(text);
-  const status = await replayStream(input, output, errors, { check: true });
+  const { status, out, err } = await replayText(text, true);
   return { status, out: out.trim() === '' ? [] : out.trim().split('\n'), err };
 }
 
