@@ -24,7 +24,7 @@ import type { GuestConfig } from './config.ts';
 import { ContentModel, newSyntheticPage, samePage } from './content.ts';
 import { Disk } from './disk.ts';
 import { Frontswap } from './frontswap.ts';
-import { IndexLists, NONE } from './lists.ts';
+import { LinkedLists, NONE } from '../lib/lists.ts';
 import { PageCache } from './pagecache.ts';
 import { defaultReservedPages, FrontswapSelfshrink, selfballoonGoal, selfballoonTarget, type SelfballoonParams } from './selfballoon.ts';
 import { SwapDevice } from './swap.ts';
@@ -34,6 +34,9 @@ import { compileAnonProfile, compileFilePattern, ZipfSampler, type AnonDemand, t
 export const FIRST_INODE = 12;
 const SHARED_INODE_BASE = 0x80000000;
 const ANON_LIST = 0;
+// anonSlot of a resident page: its referenced (PTE young) bit; any smaller value is a swap offset.
+const RESIDENT_OLD = NONE;
+const RESIDENT_YOUNG = NONE - 1;
 
 export interface GuestMetrics {
   domid: number;
@@ -80,9 +83,10 @@ export class Guest {
   // Anonymous memory: page ids 0..anonPages-1; resident ones on the LRU.
   private anonPages = 0;
   private anonResident = 0;
+  /** Per page: its swap offset, or RESIDENT_YOUNG / RESIDENT_OLD (the referenced bit of a resident page). */
   private anonSlot: Uint32Array;
   private anonGen: Uint32Array;
-  private readonly anonLru: IndexLists;
+  private readonly anonLru: LinkedLists;
   private demandPages = 0;
 
   readonly pageCache = new PageCache(1024);
@@ -152,7 +156,7 @@ export class Guest {
     this.reservePages = config.kernelReservePages;
     this.anonSlot = new Uint32Array(1024).fill(NONE);
     this.anonGen = new Uint32Array(1024);
-    this.anonLru = new IndexLists(1024, 1);
+    this.anonLru = new LinkedLists(1024, 1);
 
     const file = config.workload.file;
     const files = file?.files ?? 0;
@@ -165,6 +169,7 @@ export class Guest {
     this.nextInodeSeq = files;
 
     const useTmem = tmem !== null;
+    assert(config.swapPages < RESIDENT_YOUNG, 'swap device too large for 32-bit swap offsets');
     this.swap = new SwapDevice(config.swapPages);
     this.frontswap = new Frontswap(useTmem && config.frontswap ? tmem : null, this.domid, this.swap.type, config.swapPages);
     const imageId = config.contents.imageId;
@@ -331,8 +336,9 @@ export class Guest {
   accessAnonPage(page: number): void {
     assert(page >= 0 && page < this.anonPages, 'anonymous page out of range');
     this.counters.anonAccesses++;
-    if (this.anonSlot[page] === NONE) {
-      this.anonLru.moveToHead(ANON_LIST, ANON_LIST, page);
+    if (this.anonSlot[page] >= RESIDENT_YOUNG) {
+      // The MMU sets the PTE's accessed bit; the kernel sees it only when reclaim looks.
+      this.anonSlot[page] = RESIDENT_YOUNG;
       return;
     }
     if (this.freePages() < 1 && !this.ensureFree(1, true)) {
@@ -354,7 +360,7 @@ export class Guest {
         return;
       }
       const id = this.anonPages++;
-      this.anonSlot[id] = NONE;
+      this.anonSlot[id] = RESIDENT_YOUNG;
       this.anonLru.pushHead(ANON_LIST, id);
       this.anonResident++;
     }
@@ -453,8 +459,8 @@ export class Guest {
     const pc = this.pageCache;
     const s = pc.reclaimCandidate();
     if (s !== NONE) {
-      const inode = pc.inode[s];
-      const index = pc.index[s];
+      const inode = pc.inodeOf(s);
+      const index = pc.indexOf(s);
       const fs = pc.fsOf(s);
       if (pc.isDirty(s)) {
         // Written back first, then dropped clean (pageout + __remove_mapping).
@@ -476,9 +482,22 @@ export class Guest {
     return false;
   }
 
-  /** Swaps the anonymous LRU tail out: frontswap if tmem takes it, else the swap disk. */
+  /**
+   * Swaps out the anonymous LRU tail, giving referenced pages a second chance
+   * first (page_check_references: a young PTE activates the page, its bit
+   * cleared): frontswap if tmem takes it, else the swap disk.
+   */
   private swapOutOne(): boolean {
-    const victim = this.anonLru.tail(ANON_LIST);
+    const lru = this.anonLru;
+    const slot = this.anonSlot;
+    let victim = lru.tail(ANON_LIST);
+    // Bounded: each rotation clears a referenced bit, so a second pass finds an unreferenced page.
+    for (let rotations = 0; victim !== NONE && slot[victim] === RESIDENT_YOUNG; rotations++) {
+      assert(rotations <= this.anonResident, 'anon second chance: unbounded rotation');
+      slot[victim] = RESIDENT_OLD;
+      lru.moveToHead(ANON_LIST, ANON_LIST, victim);
+      victim = lru.tail(ANON_LIST);
+    }
     if (victim === NONE) return false;
     const off = this.swap.alloc(victim);
     if (off === NONE) return false;
@@ -495,7 +514,7 @@ export class Guest {
   private swapIn(page: number): void {
     assert(this.freePages() >= 1, 'swap-in without a free page');
     const off = this.anonSlot[page];
-    assert(off !== NONE && this.swap.owner[off] === page, 'swap-in of a page not in swap');
+    assert(off < RESIDENT_YOUNG && this.swap.owner[off] === page, 'swap-in of a page not in swap');
     if (this.frontswap.test(off)) {
       if (this.frontswap.load(off, this.scratch)) {
         this.content.anonPage(page, this.anonGen[page], this.expected);
@@ -508,7 +527,7 @@ export class Guest {
     }
     this.frontswap.invalidatePage(off);
     this.swap.release(off);
-    this.anonSlot[page] = NONE;
+    this.anonSlot[page] = RESIDENT_YOUNG;
     this.anonLru.pushHead(ANON_LIST, page);
     this.anonResident++;
     this.counters.swapIns++;
@@ -517,15 +536,15 @@ export class Guest {
   private freeAnonPage(page: number): void {
     assert(page === this.anonPages - 1, 'anonymous pages are freed from the top');
     const off = this.anonSlot[page];
-    if (off === NONE) {
+    if (off >= RESIDENT_YOUNG) {
       this.anonLru.remove(ANON_LIST, page);
       this.anonResident--;
     } else {
       // swap_entry_free -> frontswap_invalidate_page.
       this.frontswap.invalidatePage(off);
       this.swap.release(off);
-      this.anonSlot[page] = NONE;
     }
+    this.anonSlot[page] = RESIDENT_OLD;
     this.anonGen[page]++;
     this.anonPages--;
   }
@@ -540,7 +559,7 @@ export class Guest {
     gen.set(this.anonGen);
     this.anonSlot = slot;
     this.anonGen = gen;
-    this.anonLru.grow(cap);
+    this.anonLru.growNodes(cap);
   }
 
   /** OOM events so far (cheap: the simulator reads it after every workload batch). */
@@ -727,7 +746,7 @@ export class Guest {
     let swapped = 0;
     for (let id = 0; id < this.anonPages; id++) {
       const off = this.anonSlot[id];
-      if (off === NONE) resident++;
+      if (off >= RESIDENT_YOUNG) resident++;
       else {
         swapped++;
         if (off > this.swap.pages || this.swap.owner[off] !== id) out.push(`${name}: anon page ${id} in slot ${off} owned by ${this.swap.owner[off]}`);
@@ -735,7 +754,7 @@ export class Guest {
     }
     out.push(
       ...this.anonLru.check(ANON_LIST, `${name}: anon LRU`, (id) =>
-        id < this.anonPages && this.anonSlot[id] === NONE ? null : `page ${id} on the LRU but not resident`,
+        id < this.anonPages && this.anonSlot[id] >= RESIDENT_YOUNG ? null : `page ${id} on the LRU but not resident`,
       ),
     );
     if (resident !== this.anonResident) out.push(`${name}: ${resident} anon pages resident, counted ${this.anonResident}`);

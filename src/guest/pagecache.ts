@@ -1,28 +1,34 @@
 // The guest page cache: file pages keyed by (inode, page index), on two LRU
-// lists as in Linux (mm/workingset.c, mm/vmscan.c): a page enters the inactive
-// list when read in, a second access promotes it to the active list, and
-// reclaim takes pages from the inactive tail, refilling the inactive list from
-// the active tail when the inactive list is smaller (inactive_list_is_low with
-// ratio 1). Sequential scans therefore wash through the inactive list without
-// pushing the hot working set out.
+// lists as in Linux (mm/swap.c mark_page_accessed, mm/vmscan.c): a page enters
+// the inactive list when read in, already referenced (the read marks it
+// accessed); an access to an inactive referenced page moves it to the active
+// head, any other access only sets PG_referenced — pages on the active list
+// are not moved by accesses, so the active list is ordered by activation.
+// Reclaim takes pages from the inactive tail, refilling the inactive list from
+// the active tail when the inactive list is not larger (inactive_list_is_low
+// with ratio 1; the deactivated page keeps PG_referenced, so one more access
+// brings it back). Sequential scans therefore wash through the inactive list
+// without pushing the hot working set out.
 //
-// Layout (DESIGN.md "Data structures"): struct of arrays per slot — inode u32,
-// index u32, prev/next u32 (IndexLists; free slots are chained through `next`),
-// flags u8 — and an open-addressing table (inode, index) -> slot with linear
-// probing, backward-shift deletion and load <= 1/2 (2 u32 buckets per slot).
-// That is 25 bytes per slot. Everything grows by doubling; nothing is
-// allocated per page.
+// Layout (DESIGN.md "Data structures"): struct of arrays per slot — the key
+// (inode, index) as two adjacent u32 (one cache line for a lookup), prev/next
+// u32 (IndexLists; free slots are chained through `next`), flags u8 — and an
+// open-addressing table (inode, index) -> slot with linear probing,
+// backward-shift deletion and load <= 1/2 (2 u32 buckets per slot). That is
+// 25 bytes per slot. Everything grows by doubling; nothing is allocated per
+// page.
 
 import { assert } from '../lib/assert.ts';
-import { IndexLists, NONE } from './lists.ts';
+import { LinkedLists, NONE } from '../lib/lists.ts';
 
 export const LIST_INACTIVE = 0;
 export const LIST_ACTIVE = 1;
 
-// flags: bit 0 in use, bit 1 active list, bit 2 dirty, bits 4..7 filesystem.
+// flags: bit 0 in use, bit 1 active list, bit 2 dirty, bit 3 PG_referenced, bits 4..7 filesystem.
 const F_USED = 1;
 const F_ACTIVE = 2;
 const F_DIRTY = 4;
+const F_REFERENCED = 8;
 const FS_SHIFT = 4;
 export const MAX_FILESYSTEMS = 16;
 
@@ -38,30 +44,37 @@ function hashKey(inode: number, index: number): number {
 }
 
 export class PageCache {
-  inode: Uint32Array;
-  index: Uint32Array;
+  /** Slot s's inode at 2s, its page index at 2s + 1. */
+  private key: Uint32Array;
   flags: Uint8Array;
-  /** Head of the chain of free slots (linked through lists.next), NONE when full. */
+  /** Head of the chain of free slots (linked through the lists' next links), NONE when full. */
   private freeHead = NONE;
   private freeCount = 0;
   private table: Uint32Array;
   private tableMask: number;
-  readonly lists: IndexLists;
+  readonly lists: LinkedLists;
   private dirtyPages = 0;
 
   constructor(initialSlots = 1024) {
     assert(initialSlots > 0, 'page cache needs at least one slot');
-    this.inode = new Uint32Array(initialSlots);
-    this.index = new Uint32Array(initialSlots);
+    this.key = new Uint32Array(2 * initialSlots);
     this.flags = new Uint8Array(initialSlots);
-    this.lists = new IndexLists(initialSlots, 2);
+    this.lists = new LinkedLists(initialSlots, 2);
     this.chainFree(0, initialSlots);
     this.table = new Uint32Array(tableSizeFor(initialSlots)).fill(NONE);
     this.tableMask = this.table.length - 1;
   }
 
   get capacity(): number {
-    return this.inode.length;
+    return this.flags.length;
+  }
+
+  inodeOf(s: number): number {
+    return this.key[2 * s];
+  }
+
+  indexOf(s: number): number {
+    return this.key[2 * s + 1];
   }
 
   /** Pages cached (both lists). */
@@ -84,41 +97,42 @@ export class PageCache {
   /** Bytes held by the metadata arrays. */
   metadataBytes(): number {
     return (
-      this.inode.byteLength +
-      this.index.byteLength +
+      this.key.byteLength +
       this.flags.byteLength +
-      this.lists.prev.byteLength +
-      this.lists.next.byteLength +
+      this.lists.links.byteLength +
       this.table.byteLength
     );
   }
 
   /** The slot caching (inode, index), or NONE. */
   lookup(inode: number, index: number): number {
-    let b = hashKey(inode, index) & this.tableMask;
+    const table = this.table;
+    const key = this.key;
+    const mask = this.tableMask;
+    let b = hashKey(inode, index) & mask;
     for (;;) {
-      const s = this.table[b];
+      const s = table[b];
       if (s === NONE) return NONE;
-      if (this.inode[s] === inode && this.index[s] === index) return s;
-      b = (b + 1) & this.tableMask;
+      if (key[2 * s] === inode && key[2 * s + 1] === index) return s;
+      b = (b + 1) & mask;
     }
   }
 
-  /** Adds a page that is not cached, at the head of the inactive list. */
+  /** Adds a page that is not cached, at the head of the inactive list, referenced (it was just read or written). */
   insert(inode: number, index: number, fs: number, dirty: boolean): number {
     assert(fs >= 0 && fs < MAX_FILESYSTEMS, 'filesystem number out of range');
     if (this.freeHead === NONE) this.grow();
     const s = this.freeHead;
-    this.freeHead = this.lists.next[s];
-    this.lists.next[s] = NONE;
+    this.freeHead = this.lists.nextOf(s);
+    this.lists.setNext(s, NONE);
     this.freeCount--;
-    this.inode[s] = inode;
-    this.index[s] = index;
-    this.flags[s] = F_USED | (dirty ? F_DIRTY : 0) | (fs << FS_SHIFT);
+    this.key[2 * s] = inode;
+    this.key[2 * s + 1] = index;
+    this.flags[s] = F_USED | F_REFERENCED | (dirty ? F_DIRTY : 0) | (fs << FS_SHIFT);
     if (dirty) this.dirtyPages++;
     let b = hashKey(inode, index) & this.tableMask;
     while (this.table[b] !== NONE) {
-      assert(!(this.inode[this.table[b]] === inode && this.index[this.table[b]] === index), 'page cache: duplicate insert');
+      assert(!(this.key[2 * this.table[b]] === inode && this.key[2 * this.table[b] + 1] === index), 'page cache: duplicate insert');
       b = (b + 1) & this.tableMask;
     }
     this.table[b] = s;
@@ -126,19 +140,28 @@ export class PageCache {
     return s;
   }
 
-  /** A hit: inactive -> active head, active -> active head (mark_page_accessed, simplified). */
+  /**
+   * A hit (mark_page_accessed): an inactive referenced page is activated (to
+   * the active head, PG_referenced cleared); any other page only gets
+   * PG_referenced.
+   */
   touch(s: number): void {
     const f = this.flags[s];
     assert((f & F_USED) !== 0, 'touch of a free page-cache slot');
-    if ((f & F_ACTIVE) !== 0) {
-      this.lists.moveToHead(LIST_ACTIVE, LIST_ACTIVE, s);
-    } else {
+    if ((f & (F_ACTIVE | F_REFERENCED)) === F_REFERENCED) {
       this.lists.moveToHead(LIST_INACTIVE, LIST_ACTIVE, s);
-      this.flags[s] = f | F_ACTIVE;
+      this.flags[s] = (f | F_ACTIVE) & ~F_REFERENCED;
+    } else if ((f & F_REFERENCED) === 0) {
+      this.flags[s] = f | F_REFERENCED;
     }
   }
 
-  /** Moves the active tail to the inactive head (shrink_active_list); false if the active list is empty. */
+  /** PG_referenced of slot `s`. */
+  isReferenced(s: number): boolean {
+    return (this.flags[s] & F_REFERENCED) !== 0;
+  }
+
+  /** Moves the active tail to the inactive head, PG_referenced kept (shrink_active_list); false if the active list is empty. */
   deactivateOne(): boolean {
     const s = this.lists.tail(LIST_ACTIVE);
     if (s === NONE) return false;
@@ -182,7 +205,7 @@ export class PageCache {
     if ((f & F_DIRTY) !== 0) this.dirtyPages--;
     this.tableDelete(s);
     this.flags[s] = 0;
-    this.lists.next[s] = this.freeHead;
+    this.lists.setNext(s, this.freeHead);
     this.freeHead = s;
     this.freeCount++;
   }
@@ -190,7 +213,7 @@ export class PageCache {
   /** Chains slots [from, to) onto the free chain, lowest first out. */
   private chainFree(from: number, to: number): void {
     for (let s = to - 1; s >= from; s--) {
-      this.lists.next[s] = this.freeHead;
+      this.lists.setNext(s, this.freeHead);
       this.freeHead = s;
       this.freeCount++;
     }
@@ -203,7 +226,8 @@ export class PageCache {
 
   private tableDelete(s: number): void {
     const mask = this.tableMask;
-    let b = hashKey(this.inode[s], this.index[s]) & mask;
+    const key = this.key;
+    let b = hashKey(key[2 * s], key[2 * s + 1]) & mask;
     while (this.table[b] !== s) {
       assert(this.table[b] !== NONE, 'page cache: slot missing from the table');
       b = (b + 1) & mask;
@@ -214,7 +238,7 @@ export class PageCache {
     for (;;) {
       const t = this.table[j];
       if (t === NONE) break;
-      const home = hashKey(this.inode[t], this.index[t]) & mask;
+      const home = hashKey(key[2 * t], key[2 * t + 1]) & mask;
       // t may move to `hole` if its home is not in (hole, j] cyclically.
       const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (!inRange) {
@@ -227,23 +251,20 @@ export class PageCache {
   }
 
   private grow(): void {
-    const old = this.inode.length;
+    const old = this.flags.length;
     const cap = old * 2;
-    const inode = new Uint32Array(cap);
-    inode.set(this.inode);
-    const index = new Uint32Array(cap);
-    index.set(this.index);
+    const key = new Uint32Array(2 * cap);
+    key.set(this.key);
     const flags = new Uint8Array(cap);
     flags.set(this.flags);
-    this.inode = inode;
-    this.index = index;
+    this.key = key;
     this.flags = flags;
-    this.lists.grow(cap);
+    this.lists.growNodes(cap);
     this.chainFree(old, cap);
     this.table = new Uint32Array(tableSizeFor(cap)).fill(NONE);
     this.tableMask = this.table.length - 1;
     for (let s = 0; s < old; s++) {
-      let b = hashKey(inode[s], index[s]) & this.tableMask;
+      let b = hashKey(key[2 * s], key[2 * s + 1]) & this.tableMask;
       while (this.table[b] !== NONE) b = (b + 1) & this.tableMask;
       this.table[b] = s;
     }
@@ -266,14 +287,14 @@ export class PageCache {
       if ((this.flags[s] & F_USED) === 0) continue;
       used++;
       if ((this.flags[s] & F_DIRTY) !== 0) dirty++;
-      if (this.lookup(this.inode[s], this.index[s]) !== s) {
-        out.push(`page cache: slot ${s} (${this.inode[s]}, ${this.index[s]}) not found through the table`);
+      if (this.lookup(this.inodeOf(s), this.indexOf(s)) !== s) {
+        out.push(`page cache: slot ${s} (${this.inodeOf(s)}, ${this.indexOf(s)}) not found through the table`);
       }
     }
     if (used !== this.size) out.push(`page cache: ${used} slots in use, lists hold ${this.size}`);
     if (used + this.freeCount !== this.flags.length) out.push(`page cache: ${used} used + ${this.freeCount} free != capacity ${this.flags.length}`);
     let walked = 0;
-    for (let s = this.freeHead; s !== NONE && walked <= this.flags.length; s = this.lists.next[s]) {
+    for (let s = this.freeHead; s !== NONE && walked <= this.flags.length; s = this.lists.nextOf(s)) {
       walked++;
       if (this.flags[s] !== 0) out.push(`page cache: free slot ${s} has flags`);
     }

@@ -6,7 +6,7 @@
 // stack handed out lowest first.
 
 import { assert } from '../lib/assert.ts';
-import { NONE } from './lists.ts';
+import { NONE } from '../lib/lists.ts';
 
 export class SwapDevice {
   /** The anonymous page held by each slot, NONE when free. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { NONE } from '../../src/guest/lists.ts';
+import { NONE } from '../../src/lib/lists.ts';
 import { PAGECACHE_BYTES_PER_SLOT, PageCache } from '../../src/guest/pagecache.ts';
 
 type Cmd =
@@ -20,17 +20,18 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   key.chain((k) => fc.boolean().map((dirty) => ({ op: 'dirty' as const, ...k, dirty }))),
 );
 
-/** Reference model: two arrays of keys (index 0 = most recently used) and a dirty set. */
+/** Reference model: two arrays of keys (index 0 = the head), a dirty set and a PG_referenced set. */
 class Model {
   inactive: string[] = [];
   active: string[] = [];
   dirty = new Set<string>();
+  referenced = new Set<string>();
   has(k: string): boolean {
     return this.inactive.includes(k) || this.active.includes(k);
   }
 }
 
-test('page cache against a reference model (LRU order, lookups, dirty counts, structure)', () => {
+test('page cache against a reference model (LRU order, PG_referenced, lookups, dirty counts, structure)', () => {
   fc.assert(
     fc.property(fc.array(cmd, { maxLength: 400 }), (cmds) => {
       const pc = new PageCache(2); // tiny, so growth by doubling is exercised
@@ -47,9 +48,10 @@ test('page cache against a reference model (LRU order, lookups, dirty counts, st
             continue;
           }
           const k = m.inactive.pop()!;
-          assert.equal(`${pc.inode[s]}:${pc.index[s]}`, k);
+          assert.equal(`${pc.inodeOf(s)}:${pc.indexOf(s)}`, k);
           pc.remove(s);
           m.dirty.delete(k);
+          m.referenced.delete(k);
           continue;
         }
         const k = `${c.inode}:${c.index}`;
@@ -59,12 +61,19 @@ test('page cache against a reference model (LRU order, lookups, dirty counts, st
           if (s !== NONE) continue;
           pc.insert(c.inode, c.index, c.inode % 3, c.dirty);
           m.inactive.unshift(k);
+          m.referenced.add(k);
           if (c.dirty) m.dirty.add(k);
         } else if (c.op === 'touch') {
           if (s === NONE) continue;
           pc.touch(s);
-          m.inactive = m.inactive.filter((x) => x !== k);
-          m.active = [k, ...m.active.filter((x) => x !== k)];
+          // mark_page_accessed: inactive + referenced -> active head, unreferenced; else referenced, no move.
+          if (m.inactive.includes(k) && m.referenced.has(k)) {
+            m.inactive = m.inactive.filter((x) => x !== k);
+            m.active.unshift(k);
+            m.referenced.delete(k);
+          } else {
+            m.referenced.add(k);
+          }
         } else if (c.op === 'remove') {
           if (s === NONE) continue;
           assert.equal(pc.fsOf(s), c.inode % 3);
@@ -72,6 +81,7 @@ test('page cache against a reference model (LRU order, lookups, dirty counts, st
           m.inactive = m.inactive.filter((x) => x !== k);
           m.active = m.active.filter((x) => x !== k);
           m.dirty.delete(k);
+          m.referenced.delete(k);
         } else {
           if (s === NONE) continue;
           pc.setDirty(s, c.dirty);
@@ -84,7 +94,10 @@ test('page cache against a reference model (LRU order, lookups, dirty counts, st
       assert.equal(pc.dirty, m.dirty.size);
       const walk = (list: number): string[] => {
         const out: string[] = [];
-        for (let s = pc.lists.head(list); s !== NONE; s = pc.lists.next[s]) out.push(`${pc.inode[s]}:${pc.index[s]}`);
+        for (let s = pc.lists.head(list); s !== NONE; s = pc.lists.nextOf(s)) {
+          out.push(`${pc.inodeOf(s)}:${pc.indexOf(s)}`);
+          assert.equal(pc.isReferenced(s), m.referenced.has(`${pc.inodeOf(s)}:${pc.indexOf(s)}`));
+        }
         return out;
       };
       assert.deepEqual(walk(0), m.inactive);
@@ -99,8 +112,8 @@ test('page cache structural checks catch broken links', () => {
   for (let i = 0; i < 10; i++) pc.insert(1, i, 0, false);
   assert.deepEqual(pc.violations(), []);
   const s = pc.lists.head(0);
-  const n = pc.lists.next[s];
-  pc.lists.prev[n] = NONE; // break next[prev[n]] == n
+  const n = pc.lists.nextOf(s);
+  pc.lists.setPrev(n, NONE); // break next[prev[n]] == n
   assert.ok(pc.violations().some((v) => v.includes('prev')));
 });
 
@@ -115,5 +128,38 @@ test('page cache metadata stays within 32 bytes per cached page at scale', () =>
   // Many removals keep the table consistent (backward-shift deletion).
   for (let i = 0; i < n; i += 3) pc.remove(pc.lookup(12 + (i >>> 10), i & 1023));
   for (let i = 0; i < n; i++) assert.equal(pc.lookup(12 + (i >>> 10), i & 1023) !== NONE, i % 3 !== 0);
+  assert.deepEqual(pc.violations(), []);
+});
+
+test('page cache follows mark_page_accessed: active hits do not reorder, a deactivated page needs PG_referenced to come back', () => {
+  const pc = new PageCache(8);
+  const a = pc.insert(1, 0, 0, false);
+  const b = pc.insert(1, 1, 0, false);
+  const c = pc.insert(1, 2, 0, false);
+  // Read in = referenced: the first hit activates.
+  pc.touch(a);
+  pc.touch(b);
+  assert.equal(pc.activePages, 2);
+  // Active order is by activation (b at the head); hits on a do not move it.
+  pc.touch(a);
+  pc.touch(a);
+  assert.equal(pc.lists.head(1), b);
+  assert.equal(pc.lists.tail(1), a);
+  // Refill: active tail (a, referenced by the hits above) goes to the inactive head, keeping PG_referenced.
+  assert.ok(pc.deactivateOne());
+  assert.equal(pc.lists.head(0), a);
+  assert.ok(pc.isReferenced(a));
+  pc.touch(a); // referenced + inactive: back to the active head
+  assert.equal(pc.lists.head(1), a);
+  assert.ok(!pc.isReferenced(a));
+  // b was never hit while active: deactivated unreferenced, its next hit only marks it.
+  assert.ok(pc.deactivateOne());
+  assert.equal(pc.lists.head(0), b);
+  assert.ok(!pc.isReferenced(b));
+  pc.touch(b);
+  assert.ok(pc.isReferenced(b));
+  assert.equal(pc.lists.head(0), b);
+  assert.equal(pc.inactivePages, 2);
+  assert.equal(pc.lists.tail(0), c);
   assert.deepEqual(pc.violations(), []);
 });

@@ -6,59 +6,86 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ListSet } from '../../src/hypervisor/tmem/lru.ts';
+import { LinkedLists } from '../../src/lib/lists.ts';
 import { IdTable } from '../../src/hypervisor/tmem/table.ts';
 import { SubpageAllocator, SUBPAGE_LIMIT_BYTES } from '../../src/hypervisor/tmem/subpage.ts';
 import { NONE, mix32 } from '../../src/hypervisor/tmem/typed.ts';
 
-function walk(ls: ListSet, list: number): number[] {
+function walk(ls: LinkedLists, list: number): number[] {
   const out: number[] = [];
-  for (let n = ls.first(list); n !== NONE; n = ls.next[n]) out.push(n);
+  for (let n = ls.head(list); n !== NONE; n = ls.nextOf(n)) out.push(n);
   return out;
 }
 
-test('list set matches an array model under push / remove / move-to-tail, links intact', () => {
-  const op = fc.record({ kind: fc.constantFrom('push', 'remove', 'touch'), list: fc.nat(2), node: fc.nat(39) });
+// Two list sets sharing one record array (stride 5: a payload word, then each set's link pair), as tmem's page records.
+test('linked lists (own array and shared records) match an array model under push / remove / move at both ends', () => {
+  const op = fc.record({ kind: fc.constantFrom('pushTail', 'pushHead', 'remove', 'toTail', 'toHead'), set: fc.nat(1), list: fc.nat(2), node: fc.nat(39) });
   fc.assert(
-    fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
-      const ls = new ListSet(4, 1);
-      ls.growNodes(40);
-      ls.growLists(3);
-      const model: number[][] = [[], [], []];
-      const where = new Map<number, number>();
+    fc.property(fc.boolean(), fc.array(op, { maxLength: 200 }), (shared, ops) => {
+      let rec = new Uint32Array(5 * 4).fill(NONE);
+      const sets = shared
+        ? [new LinkedLists(4, 1, 5, 1, rec), new LinkedLists(4, 1, 5, 3, rec)]
+        : [new LinkedLists(4, 1), new LinkedLists(4, 1)];
+      if (shared) {
+        const grown = new Uint32Array(5 * 40).fill(NONE);
+        grown.set(rec);
+        rec = grown;
+        for (const ls of sets) ls.attach(rec);
+        for (let n = 0; n < 40; n++) rec[5 * n] = n * 7; // payload words must survive list operations
+      } else {
+        for (const ls of sets) ls.growNodes(40);
+      }
+      for (const ls of sets) ls.growLists(3);
+      const model: number[][][] = [[[], [], []], [[], [], []]];
+      const where = [new Map<number, number>(), new Map<number, number>()];
       for (const o of ops) {
-        const at = where.get(o.node);
-        if (o.kind === 'push' && at === undefined) {
-          ls.pushTail(o.list, o.node);
-          model[o.list].push(o.node);
-          where.set(o.node, o.list);
+        const ls = sets[o.set];
+        const m = model[o.set];
+        const at = where[o.set].get(o.node);
+        if ((o.kind === 'pushTail' || o.kind === 'pushHead') && at === undefined) {
+          if (o.kind === 'pushTail') {
+            ls.pushTail(o.list, o.node);
+            m[o.list].push(o.node);
+          } else {
+            ls.pushHead(o.list, o.node);
+            m[o.list].unshift(o.node);
+          }
+          where[o.set].set(o.node, o.list);
         } else if (o.kind === 'remove' && at !== undefined) {
           ls.remove(at, o.node);
-          model[at].splice(model[at].indexOf(o.node), 1);
-          where.delete(o.node);
-        } else if (o.kind === 'touch' && at !== undefined) {
+          m[at].splice(m[at].indexOf(o.node), 1);
+          where[o.set].delete(o.node);
+        } else if (o.kind === 'toTail' && at !== undefined) {
           ls.moveToTail(at, o.node);
-          model[at].splice(model[at].indexOf(o.node), 1);
-          model[at].push(o.node);
-        }
-        for (let l = 0; l < 3; l++) {
-          assert.deepEqual(ls.checkList(l, `list ${l}`, () => {}), []);
-          assert.deepEqual(walk(ls, l), model[l]);
-          assert.equal(ls.count(l), model[l].length);
+          m[at].splice(m[at].indexOf(o.node), 1);
+          m[at].push(o.node);
+        } else if (o.kind === 'toHead' && at !== undefined) {
+          ls.moveToHead(at, o.list, o.node);
+          m[at].splice(m[at].indexOf(o.node), 1);
+          m[o.list].unshift(o.node);
+          where[o.set].set(o.node, o.list);
         }
       }
+      for (let s = 0; s < 2; s++) {
+        for (let l = 0; l < 3; l++) {
+          assert.deepEqual(sets[s].check(l, `set ${s} list ${l}`), []);
+          assert.deepEqual(walk(sets[s], l), model[s][l]);
+          assert.equal(sets[s].count(l), model[s][l].length);
+        }
+      }
+      if (shared) for (let n = 0; n < 40; n++) assert.equal(rec[5 * n], n * 7);
     }),
-    { numRuns: 150 },
+    { numRuns: 200 },
   );
 });
 
 test('list integrity check reports a broken back link', () => {
-  const ls = new ListSet(8, 1);
+  const ls = new LinkedLists(8, 1);
   ls.pushTail(0, 1);
   ls.pushTail(0, 2);
   ls.pushTail(0, 3);
-  ls.prev[3] = 1;
-  assert.ok(ls.checkList(0, 'l', () => {}).some((m) => m.includes('prev[3]')));
+  ls.setPrev(3, 1);
+  assert.ok(ls.check(0, 'l').some((m) => m.includes('prev[3]')));
 });
 
 test('id table agrees with a Map through inserts, removes and growth', () => {

@@ -78,6 +78,22 @@ export class PageDirectory {
     return nodes[n * FAN + (index & MASK)];
   }
 
+  /** The page with the smallest index in the object, or NONE when it has none (radix-tree order, as Xen destroys an object's pages). */
+  first(obj: number): number {
+    let h = this.height[obj];
+    if (h === 0) return NONE;
+    const nodes = this.nodes;
+    let n = this.root[obj];
+    // Bounded: h levels, FAN slots each; every live node has a filled slot.
+    for (; h > 0; h--) {
+      let v = NONE;
+      for (let i = 0; i < FAN && v === NONE; i++) v = nodes[n * FAN + i];
+      assert(v !== NONE, 'directory: live node with no filled slot');
+      n = v;
+    }
+    return n;
+  }
+
   /** Records `page` at (obj, index), which must be empty. */
   insert(obj: number, index: number, page: number): void {
     assert(page !== NONE, 'directory: inserting NONE');

@@ -10,9 +10,9 @@
 // xen/include/xen/tmem_xen.h for where frames come from.
 //
 // Per-page metadata is struct-of-arrays (DESIGN.md): a page is a u32 id into
-// pageKey (object and index, interleaved) and three link pairs (global LRU, client LRU or pool
-// persistent list, object's page list), found from (object, index) through a
-// per-object radix tree (PageDirectory); contents are in a ContentTable whose
+// a record of six words (object, index, and two link pairs: global LRU, and
+// client LRU or pool persistent list), found from (object, index) through a
+// per-object radix tree (PageDirectory) that also lists an object's pages; contents are in a ContentTable whose
 // ids are the page ids unless dedup is on. Host counters change only through
 // accounting (freeToFreeable, freeableToFree, assignToDomain,
 // releaseFromDomain); tmem keeps domain.pagesTmemFrames in step.
@@ -40,7 +40,7 @@ import { ContentTable } from './contents.ts';
 import { TmemControl } from './control.ts';
 import { DedupIndex } from './dedup.ts';
 import { PageDirectory } from './directory.ts';
-import { ListSet } from './lru.ts';
+import { LinkedLists } from '../../lib/lists.ts';
 import { Pool } from './pool.ts';
 import { KIND_COMPRESSED, KIND_WHOLE, kindOf, lenOf, needsSlot, type ContentStore } from './store.ts';
 import { BytesStore } from './store-bytes.ts';
@@ -54,6 +54,10 @@ export const TMEM_MAX_SHARED_POOLS = 16;
 /** Evictions tried per frame relinquished, and failed evictions allowed before a put (Xen: 10). */
 export const TMEM_MAX_EVICTS = 10;
 const GLOBAL_LRU = 0;
+/** Words per page record: object, index, global-LRU prev/next, client-LRU or persistent-list prev/next. */
+const REC = 6;
+const REC_EPH = 2;
+const REC_OWN = 4;
 const INITIAL_PAGES = 1024;
 const INITIAL_OBJECTS = 256;
 const OID_WORD_LIMIT = 2 ** 53;
@@ -136,11 +140,12 @@ export class Tmem implements TmemOps, TmemBackend {
   readonly sharedPools: (Pool | null)[] = new Array<Pool | null>(TMEM_MAX_SHARED_POOLS).fill(null);
   private weightTotal = 0;
 
-  // Pages: struct of arrays indexed by page id. The key (object, index) is
-  // interleaved in one array, pageKey[2p] and pageKey[2p + 1], so a probe of
-  // the page table compares both with one cache line. Free ids are threaded
-  // through the index half (object NONE marks a free id).
-  private pageKey: Uint32Array;
+  // Pages: one record of REC words per page id: the key (object, index),
+  // then the page's links on the global LRU and on its client's LRU or its
+  // pool's persistent list, so a put, get or eviction touches one cache line
+  // for all of them. Free ids are threaded through the index word (object
+  // NONE marks a free id). Content ids and dedup flags are separate arrays.
+  private pageRec: Uint32Array;
   /** Capacity of the per-page arrays, in pages. */
   private pageCapacity = INITIAL_PAGES;
   /**
@@ -158,13 +163,13 @@ export class Tmem implements TmemOps, TmemBackend {
   private pageHigh = 0;
   private pagesLive = 0;
   /** Global ephemeral LRU (list 0). */
-  private readonly eph: ListSet;
+  private readonly eph: LinkedLists;
   /** Client ephemeral LRUs and pool persistent lists (ids from ownListIds). */
-  private readonly own: ListSet;
+  private readonly own: LinkedLists;
   private readonly ownFreeLists: number[] = [];
   private ownListHigh = 0;
-  /** The pages of each object (list id = object id). */
-  private readonly objPages: ListSet;
+  /** Pages per object (an object's pages are found through its page directory). */
+  private objPageCount: Uint32Array;
   /** (object, index) -> page: a radix tree per object. */
   private readonly pageDir: PageDirectory;
 
@@ -176,7 +181,7 @@ export class Tmem implements TmemOps, TmemBackend {
   private objHigh = 0;
   private objectsLive = 0;
   /** The objects of each pool (list id = pool gid). */
-  private readonly poolObjs: ListSet;
+  private readonly poolObjs: LinkedLists;
   private readonly objTable: IdTable;
 
   private readonly contents: ContentTable;
@@ -211,19 +216,18 @@ export class Tmem implements TmemOps, TmemBackend {
     this.store = storeKind === 'bytes' ? new BytesStore(codec) : new SyntheticStore();
     this.globalSub = new SubpageAllocator(storeKind === 'bytes');
 
-    this.pageKey = new Uint32Array(2 * INITIAL_PAGES);
-    for (let p = 0; p < INITIAL_PAGES; p++) this.pageKey[2 * p] = NONE;
+    this.pageRec = new Uint32Array(REC * INITIAL_PAGES).fill(NONE);
     this.pageCd = this.dedupEnabled ? new Uint32Array(INITIAL_PAGES).fill(NONE) : null;
     this.pageEvictTried = this.dedupEnabled ? new Uint8Array(INITIAL_PAGES) : null;
-    this.eph = new ListSet(INITIAL_PAGES, 1);
-    this.own = new ListSet(INITIAL_PAGES, 16);
-    this.objPages = new ListSet(INITIAL_PAGES, INITIAL_OBJECTS);
+    this.eph = new LinkedLists(INITIAL_PAGES, 1, REC, REC_EPH, this.pageRec);
+    this.own = new LinkedLists(INITIAL_PAGES, 16, REC, REC_OWN, this.pageRec);
+    this.objPageCount = new Uint32Array(INITIAL_OBJECTS);
     this.pageDir = new PageDirectory(INITIAL_OBJECTS, 64);
 
     this.objPool = new Uint32Array(INITIAL_OBJECTS).fill(NONE);
     this.objOid = new Float64Array(INITIAL_OBJECTS * 3);
     this.objLastClient = new Uint32Array(INITIAL_OBJECTS).fill(NONE);
-    this.poolObjs = new ListSet(INITIAL_OBJECTS, 16);
+    this.poolObjs = new LinkedLists(INITIAL_OBJECTS, 16);
     this.objTable = new IdTable((obj) => this.objHashOf(obj), 9);
 
     this.contents = new ContentTable(this.store, this.dedupEnabled, INITIAL_PAGES);
@@ -500,13 +504,13 @@ export class Tmem implements TmemOps, TmemBackend {
     assert(pool.persistent, 'tmem: enumerating an ephemeral pool');
     const list = pool.persistentList;
     let steps = 0;
-    for (let page = this.own.first(list); page !== NONE; page = this.own.next[page]) {
+    for (let page = this.own.head(list); page !== NONE; page = this.own.nextOf(page)) {
       assert(steps++ < this.own.count(list), 'tmem: persistent list longer than its count');
-      const obj = this.pageKey[2 * page];
+      const obj = this.pageRec[REC * page];
       out.push({
         pool: localId,
         oid: [this.objOid[obj * 3], this.objOid[obj * 3 + 1], this.objOid[obj * 3 + 2]],
-        index: this.pageKey[2 * page + 1],
+        index: this.pageRec[REC * page + 1],
       });
     }
     return out;
@@ -733,7 +737,7 @@ export class Tmem implements TmemOps, TmemBackend {
   private allocPageId(): number {
     if (this.pageFreeHead !== NONE) {
       const page = this.pageFreeHead;
-      this.pageFreeHead = this.pageKey[2 * page + 1];
+      this.pageFreeHead = this.pageRec[REC * page + 1];
       return page;
     }
     if (this.pageHigh === this.pageCapacity) this.growPages(grownPageCapacity(this.pageCapacity));
@@ -742,33 +746,31 @@ export class Tmem implements TmemOps, TmemBackend {
   }
 
   private freePageId(page: number): void {
-    this.pageKey[2 * page] = NONE;
-    this.pageKey[2 * page + 1] = this.pageFreeHead;
+    this.pageRec[REC * page] = NONE;
+    this.pageRec[REC * page + 1] = this.pageFreeHead;
     this.pageFreeHead = page;
   }
 
   private growPages(capacity: number): void {
-    const key = new Uint32Array(2 * capacity);
-    key.set(this.pageKey);
-    for (let p = this.pageCapacity; p < capacity; p++) key[2 * p] = NONE;
-    this.pageKey = key;
+    const rec = new Uint32Array(REC * capacity).fill(NONE);
+    rec.set(this.pageRec);
+    this.pageRec = rec;
     this.pageCapacity = capacity;
     if (this.pageCd !== null) this.pageCd = growU32(this.pageCd, capacity, NONE);
     if (this.pageEvictTried !== null) this.pageEvictTried = growU8(this.pageEvictTried, capacity);
-    this.eph.growNodes(capacity);
-    this.own.growNodes(capacity);
-    this.objPages.growNodes(capacity);
+    this.eph.attach(rec);
+    this.own.attach(rec);
     if (!this.contents.ownIds) this.contents.ensureCapacity(capacity);
   }
 
   /** Links a new page. */
   private linkPage(pool: Pool, obj: number, index: number, page: number, cd: number): void {
-    this.pageKey[2 * page] = obj;
-    this.pageKey[2 * page + 1] = index;
+    this.pageRec[REC * page] = obj;
+    this.pageRec[REC * page + 1] = index;
     if (this.pageCd !== null) this.pageCd[page] = cd;
     if (this.pageEvictTried !== null) this.pageEvictTried[page] = 0;
     this.pageDir.insert(obj, index, page);
-    this.objPages.pushTail(obj, page);
+    this.objPageCount[obj]++;
     if (pool.persistent) {
       this.own.pushTail(pool.persistentList, page);
       pool.owner.persistentPages++;
@@ -783,10 +785,11 @@ export class Tmem implements TmemOps, TmemBackend {
 
   /** Removes a page from every structure; its content too unless already released. */
   private removePage(pool: Pool, page: number, releaseContent: boolean): void {
-    const obj = this.pageKey[2 * page];
+    const obj = this.pageRec[REC * page];
     assert(obj !== NONE && this.objPool[obj] === pool.gid, 'tmem: removing a page of another pool');
-    this.pageDir.remove(obj, this.pageKey[2 * page + 1], page);
-    this.objPages.remove(obj, page);
+    this.pageDir.remove(obj, this.pageRec[REC * page + 1], page);
+    assert(this.objPageCount[obj] > 0, 'tmem: object page count underflow');
+    this.objPageCount[obj]--;
     if (pool.persistent) {
       this.own.remove(pool.persistentList, page);
       assert(pool.owner.persistentPages > 0 && this.persPages > 0, 'tmem: persistent page count underflow');
@@ -802,7 +805,7 @@ export class Tmem implements TmemOps, TmemBackend {
     pool.pageCount--;
     this.pagesLive--;
     this.freePageId(page);
-    if (this.objPages.count(obj) === 0) this.freeObject(pool, obj);
+    if (this.objPageCount[obj] === 0) this.freeObject(pool, obj);
   }
 
   // ------------------------------------------------------------ eviction
@@ -834,9 +837,9 @@ export class Tmem implements TmemOps, TmemBackend {
     const links = useOwn ? this.own : this.eph;
     const list = useOwn ? (c as Client).ephemeralList : GLOBAL_LRU;
     const bound = links.count(list);
-    let page = links.first(list);
+    let page = links.head(list);
     for (let i = 0; i < bound && page !== NONE; i++) {
-      const next = links.next[page];
+      const next = links.nextOf(page);
       const pool = this.poolOfPage(page);
       if (this.pageEvictTried !== null && this.pageEvictTried[page] === 0) {
         const ref = this.contents.ref as Uint32Array;
@@ -857,7 +860,7 @@ export class Tmem implements TmemOps, TmemBackend {
   }
 
   private poolOfPage(page: number): Pool {
-    const pool = this.pools[this.objPool[this.pageKey[2 * page]]];
+    const pool = this.pools[this.objPool[this.pageRec[REC * page]]];
     assert(pool !== null && pool !== undefined, 'tmem: page of a dead pool');
     return pool;
   }
@@ -912,7 +915,7 @@ export class Tmem implements TmemOps, TmemBackend {
     this.objOid[obj * 3 + 1] = oid[1];
     this.objOid[obj * 3 + 2] = oid[2];
     this.objLastClient[obj] = NONE;
-    this.objPages.clear(obj);
+    this.objPageCount[obj] = 0;
     this.objTable.insert(obj, this.objHash(pool.gid, oid));
     this.poolObjs.pushTail(pool.gid, obj);
     this.objectsLive++;
@@ -924,12 +927,12 @@ export class Tmem implements TmemOps, TmemBackend {
     this.objOid = growF64(this.objOid, capacity * 3);
     this.objLastClient = growU32(this.objLastClient, capacity, NONE);
     this.poolObjs.growNodes(capacity);
-    this.objPages.growLists(capacity);
+    this.objPageCount = growU32(this.objPageCount, capacity, 0);
     this.pageDir.growObjects(capacity);
   }
 
   private freeObject(pool: Pool, obj: number): void {
-    assert(this.objPages.count(obj) === 0 && this.pageDir.isEmpty(obj), 'tmem: freeing an object that has pages');
+    assert(this.objPageCount[obj] === 0 && this.pageDir.isEmpty(obj), 'tmem: freeing an object that has pages');
     this.objTable.remove(obj, this.objHashOf(obj));
     this.poolObjs.remove(pool.gid, obj);
     this.objPool[obj] = NONE;
@@ -939,12 +942,12 @@ export class Tmem implements TmemOps, TmemBackend {
     this.objectsLive--;
   }
 
-  /** Removes every page of an object (the object goes with its last page). */
+  /** Removes every page of an object in index order, as Xen's radix-tree destroy (the object goes with its last page). */
   private destroyObject(pool: Pool, obj: number): void {
-    const bound = this.objPages.count(obj);
+    const bound = this.objPageCount[obj];
     for (let i = 0; i < bound; i++) {
-      const page = this.objPages.first(obj);
-      assert(page !== NONE, 'tmem: object page list shorter than its count');
+      const page = this.pageDir.first(obj);
+      assert(page !== NONE, 'tmem: object directory holds fewer pages than its count');
       this.removePage(pool, page, true);
     }
   }
@@ -981,9 +984,9 @@ export class Tmem implements TmemOps, TmemBackend {
   private poolFlush(pool: Pool, c: Client): void {
     if (pool.shared) {
       const bound = this.poolObjs.count(pool.gid);
-      let obj = this.poolObjs.first(pool.gid);
+      let obj = this.poolObjs.head(pool.gid);
       for (let i = 0; i < bound && obj !== NONE; i++) {
-        const next = this.poolObjs.next[obj];
+        const next = this.poolObjs.nextOf(obj);
         if (this.objLastClient[obj] === c.domid) this.destroyObject(pool, obj);
         obj = next;
       }
@@ -997,7 +1000,7 @@ export class Tmem implements TmemOps, TmemBackend {
       this.sharedPools[pool.sharedSlot] = null;
     }
     const bound = this.poolObjs.count(pool.gid);
-    for (let i = 0; i < bound; i++) this.destroyObject(pool, this.poolObjs.first(pool.gid));
+    for (let i = 0; i < bound; i++) this.destroyObject(pool, this.poolObjs.head(pool.gid));
     assert(pool.pageCount === 0 && this.poolObjs.count(pool.gid) === 0, 'tmem: pool not empty after flush');
     if (pool.persistent) this.freeOwnList(pool.persistentList);
     this.pools[pool.gid] = null;
@@ -1010,10 +1013,10 @@ export class Tmem implements TmemOps, TmemBackend {
     pool.owner = to;
     if (from === to) return;
     const bound = this.own.count(from.ephemeralList);
-    let page = this.own.first(from.ephemeralList);
+    let page = this.own.head(from.ephemeralList);
     for (let i = 0; i < bound && page !== NONE; i++) {
-      const next = this.own.next[page];
-      if (this.objPool[this.pageKey[2 * page]] === pool.gid) {
+      const next = this.own.nextOf(page);
+      if (this.objPool[this.pageRec[REC * page]] === pool.gid) {
         this.own.remove(from.ephemeralList, page);
         this.own.pushTail(to.ephemeralList, page);
       }
@@ -1028,14 +1031,16 @@ export class Tmem implements TmemOps, TmemBackend {
     const out: string[] = [];
     const seenEph = new Uint8Array(this.pageHigh);
     const seenOwn = new Uint8Array(this.pageHigh);
-    out.push(...this.eph.checkList(GLOBAL_LRU, 'global LRU', (p) => (seenEph[p] = 1)));
+    out.push(...this.eph.check(GLOBAL_LRU, 'global LRU', (p) => {
+      seenEph[p] = 1;
+    }));
     let pageSum = 0;
     let ephSum = 0;
     for (const c of this.clients.values()) {
       out.push(
-        ...this.own.checkList(c.ephemeralList, `client ${c.domid} LRU`, (p) => {
+        ...this.own.check(c.ephemeralList, `client ${c.domid} LRU`, (p) => {
           seenOwn[p]++;
-          const pool = this.pools[this.objPool[this.pageKey[2 * p]]];
+          const pool = this.pools[this.objPool[this.pageRec[REC * p]]];
           if (pool === null || pool === undefined || pool.persistent || pool.owner !== c) out.push(`client ${c.domid} LRU: page ${p} not an ephemeral page it owns`);
         }),
       );
@@ -1055,22 +1060,17 @@ export class Tmem implements TmemOps, TmemBackend {
       pageSum += pool.pageCount;
       let inPool = 0;
       out.push(
-        ...this.poolObjs.checkList(pool.gid, `pool ${pool.gid} objects`, (obj) => {
+        ...this.poolObjs.check(pool.gid, `pool ${pool.gid} objects`, (obj) => {
           objSum++;
           if (this.objPool[obj] !== pool.gid) out.push(`pool ${pool.gid}: object ${obj} belongs to pool ${this.objPool[obj]}`);
-          if (this.objPages.count(obj) === 0) out.push(`object ${obj}: live with no pages`);
-          inPool += this.objPages.count(obj);
-          out.push(...this.objPages.checkList(obj, `object ${obj} pages`, (p) => {
-            if (this.pageKey[2 * p] !== obj) out.push(`object ${obj}: page ${p} points at object ${this.pageKey[2 * p]}`);
-            if (!pool.persistent && seenEph[p] !== 1) out.push(`page ${p}: ephemeral but not on the global LRU`);
-            if (!pool.persistent && seenOwn[p] !== 1) out.push(`page ${p}: on ${seenOwn[p]} client LRUs`);
-          }));
+          if (this.objPageCount[obj] === 0) out.push(`object ${obj}: live with no pages`);
+          inPool += this.objPageCount[obj];
         }),
       );
       if (inPool !== pool.pageCount) out.push(`pool ${pool.gid}: ${inPool} pages on objects, count says ${pool.pageCount}`);
       if (pool.persistent) {
-        out.push(...this.own.checkList(pool.persistentList, `pool ${pool.gid} persistent list`, (p) => {
-          if (this.objPool[this.pageKey[2 * p]] !== pool.gid) out.push(`pool ${pool.gid} persistent list: page ${p} of another pool`);
+        out.push(...this.own.check(pool.persistentList, `pool ${pool.gid} persistent list`, (p) => {
+          if (this.objPool[this.pageRec[REC * p]] !== pool.gid) out.push(`pool ${pool.gid} persistent list: page ${p} of another pool`);
         }));
         if (this.own.count(pool.persistentList) !== pool.pageCount) out.push(`pool ${pool.gid}: persistent list ${this.own.count(pool.persistentList)} != pages ${pool.pageCount}`);
         persByClient.set(pool.owner, (persByClient.get(pool.owner) ?? 0) + pool.pageCount);
@@ -1086,9 +1086,24 @@ export class Tmem implements TmemOps, TmemBackend {
     const liveObjs: number[] = [];
     for (let obj = 0; obj < this.objHigh; obj++) if (this.objPool[obj] !== NONE) liveObjs.push(obj);
     out.push(...this.pageDir.violations('page directory', liveObjs));
+    const perObj = new Uint32Array(this.objHigh);
     for (let p = 0; p < this.pageHigh; p++) {
-      const obj = this.pageKey[2 * p];
-      if (obj !== NONE && this.pageDir.find(obj, this.pageKey[2 * p + 1]) !== p) out.push(`page ${p}: not found in its object's directory`);
+      const obj = this.pageRec[REC * p];
+      if (obj === NONE) continue;
+      if (obj >= this.objHigh || this.objPool[obj] === NONE) {
+        out.push(`page ${p}: points at dead object ${obj}`);
+        continue;
+      }
+      perObj[obj]++;
+      if (this.pageDir.find(obj, this.pageRec[REC * p + 1]) !== p) out.push(`page ${p}: not found in its object's directory`);
+      const pool = this.pools[this.objPool[obj]];
+      if (pool !== null && pool !== undefined && !pool.persistent) {
+        if (seenEph[p] !== 1) out.push(`page ${p}: ephemeral but not on the global LRU`);
+        if (seenOwn[p] !== 1) out.push(`page ${p}: on ${seenOwn[p]} client LRUs`);
+      }
+    }
+    for (const obj of liveObjs) {
+      if (perObj[obj] !== this.objPageCount[obj]) out.push(`object ${obj}: ${perObj[obj]} pages point at it, count says ${this.objPageCount[obj]}`);
     }
     if (this.objTable.count !== this.objectsLive) out.push(`object table ${this.objTable.count} != live objects ${this.objectsLive}`);
     out.push(...this.objTable.violations('object table'));
@@ -1105,7 +1120,7 @@ export class Tmem implements TmemOps, TmemBackend {
     const ephContents = new Set<number>();
     let compressed = 0;
     for (let page = 0; page < this.pageHigh; page++) {
-      const obj = this.pageKey[2 * page];
+      const obj = this.pageRec[REC * page];
       if (obj === NONE) continue;
       const pool = this.pools[this.objPool[obj]] as Pool;
       const cd = this.cdOf(page);
