@@ -39,7 +39,7 @@ const sim = benchSim();
 log(`simulator: ${sim.scenario}, ${sim.simulatedS}s simulated in ${sim.wallS.toFixed(2)}s, ${sim.accesses} page accesses, ${sim.events} events`);
 
 const keys: BenchKeys = {
-  tmem_vs_lru_cache: round(t.tmemPairsPerSec / t.lruPairsPerSec, 3),
+  tmem_vs_lru_cache: round(t.tmemVsLru, 3),
   tmem_vs_copy_floor: round(t.tmemPairsPerSec / t.copyFloorPairsPerSec, 3),
   bytes_per_tmem_page: round(t.metadataBytesPerPage, 2),
   bytes_per_cache_page: round(cacheBytes, 2),

@@ -62,7 +62,7 @@ const INITIAL_PAGES = 1024;
 const INITIAL_OBJECTS = 256;
 const OID_WORD_LIMIT = 2 ** 53;
 /** Entries of the last-objects cache (a power of two). */
-const OBJ_CACHE_SIZE = 256;
+const OBJ_CACHE_SIZE = 4096;
 /** Per-object arrays double when full. */
 function grownCapacity(capacity: number): number {
   return capacity * 2;
@@ -135,6 +135,7 @@ export class Tmem implements TmemOps, TmemBackend {
   sharedAuthOpen = false;
 
   private readonly clients = new Map<number, Client>();
+  private lastClient: Client | null = null;
   private readonly pools: (Pool | null)[] = [];
   private readonly poolFreeGids: number[] = [];
   readonly sharedPools: (Pool | null)[] = new Array<Pool | null>(TMEM_MAX_SHARED_POOLS).fill(null);
@@ -430,6 +431,7 @@ export class Tmem implements TmemOps, TmemBackend {
     this.weightTotal -= c.weight;
     this.freeOwnList(c.ephemeralList);
     this.clients.delete(domid);
+    if (this.lastClient === c) this.lastClient = null;
   }
 
   // ------------------------------------------------------------- statistics
@@ -541,6 +543,9 @@ export class Tmem implements TmemOps, TmemBackend {
 
   /** The client of a live domain, created on first use; null for an unknown or dying domain (ENODEV). */
   private clientFor(domid: number): Client | null {
+    // The last client found, while its domain lives (a dying domain keeps dying set; destroyClient clears this).
+    const last = this.lastClient;
+    if (last !== null && last.domid === domid && !last.domain.dying) return last;
     const d = this.hv.domain(domid);
     if (d === undefined) return null;
     let c = this.clients.get(domid);
@@ -548,6 +553,7 @@ export class Tmem implements TmemOps, TmemBackend {
       c = new Client(domid, d, this.allocOwnList(), this.compressDefault);
       this.clients.set(domid, c);
     }
+    this.lastClient = c;
     return c;
   }
 
