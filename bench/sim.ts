@@ -1,7 +1,8 @@
 // Benchmark (not a test): guest page accesses the simulator processes per
 // wall-clock second on a standard scenario (bench/claim-race.yaml: a frozen
-// copy of examples/claim-race.yaml cut to 70 s of simulated time). Accesses are the guests' file + anonymous
-// accesses (GuestMetrics.fileAccesses + anonAccesses).
+// copy of examples/claim-race.yaml cut to 70 s of simulated time), and on
+// bench/steady.yaml (guests at rest, for the access path alone). Accesses are
+// the guests' file + anonymous accesses (GuestMetrics.fileAccesses + anonAccesses).
 //
 // Run alone: node --import tsx bench/sim.ts [scenario.yaml] [path=value ...]
 
@@ -12,6 +13,8 @@ import { Simulation } from '../src/sim/simulation.ts';
 import type { Guest } from '../src/guest/guest.ts';
 
 export const STANDARD_SCENARIO = resolve(dirname(fileURLToPath(import.meta.url)), 'claim-race.yaml');
+/** Guests at rest (working sets fit in RAM): the access path without reclaim or tmem traffic. */
+export const STEADY_SCENARIO = resolve(dirname(fileURLToPath(import.meta.url)), 'steady.yaml');
 export const STANDARD_OVERRIDES: string[] = [];
 
 export interface SimBenchResult {

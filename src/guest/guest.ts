@@ -34,9 +34,25 @@ import { compileAnonProfile, compileFilePattern, ZipfSampler, type AnonDemand, t
 export const FIRST_INODE = 12;
 const SHARED_INODE_BASE = 0x80000000;
 const ANON_LIST = 0;
-// anonSlot of a resident page: its referenced (PTE young) bit; any smaller value is a swap offset.
+// The slot word of a resident page holds its referenced (PTE young) bit; any smaller value is a swap offset.
 const RESIDENT_OLD = NONE;
 const RESIDENT_YOUNG = NONE - 1;
+/** Words per anonymous page record: slot, generation, LRU prev, LRU next. */
+const ANON_REC = 4;
+const ANON_LINKS = 2;
+
+/** Anonymous page records for `pages` pages: `old` copied, the rest unused (no slot, generation 0, unlinked). */
+function newAnonRecords(pages: number, old: Uint32Array | null): Uint32Array {
+  const rec = new Uint32Array(ANON_REC * pages);
+  const from = old === null ? 0 : old.length / ANON_REC;
+  if (old !== null) rec.set(old);
+  for (let p = from; p < pages; p++) {
+    rec[ANON_REC * p] = RESIDENT_OLD;
+    rec[ANON_REC * p + ANON_LINKS] = NONE;
+    rec[ANON_REC * p + ANON_LINKS + 1] = NONE;
+  }
+  return rec;
+}
 
 export interface GuestMetrics {
   domid: number;
@@ -83,9 +99,13 @@ export class Guest {
   // Anonymous memory: page ids 0..anonPages-1; resident ones on the LRU.
   private anonPages = 0;
   private anonResident = 0;
-  /** Per page: its swap offset, or RESIDENT_YOUNG / RESIDENT_OLD (the referenced bit of a resident page). */
-  private anonSlot: Uint32Array;
-  private anonGen: Uint32Array;
+  /**
+   * Per page, ANON_REC words side by side (one cache line for a fault, an
+   * access, a swap-out or a swap-in): its swap offset or RESIDENT_YOUNG /
+   * RESIDENT_OLD (the referenced bit of a resident page); its generation (a
+   * freed page's id comes back with new contents); its LRU prev and next.
+   */
+  private anonRec: Uint32Array;
   private readonly anonLru: LinkedLists;
   private demandPages = 0;
 
@@ -154,9 +174,8 @@ export class Guest {
     this.ramPages = config.memoryPages;
     this.maxPfn = Math.max(config.memoryPages, config.maxmemPages);
     this.reservePages = config.kernelReservePages;
-    this.anonSlot = new Uint32Array(1024).fill(NONE);
-    this.anonGen = new Uint32Array(1024);
-    this.anonLru = new LinkedLists(1024, 1);
+    this.anonRec = newAnonRecords(1024, null);
+    this.anonLru = new LinkedLists(1024, 1, ANON_REC, ANON_LINKS, this.anonRec);
 
     const file = config.workload.file;
     const files = file?.files ?? 0;
@@ -336,9 +355,9 @@ export class Guest {
   accessAnonPage(page: number): void {
     assert(page >= 0 && page < this.anonPages, 'anonymous page out of range');
     this.counters.anonAccesses++;
-    if (this.anonSlot[page] >= RESIDENT_YOUNG) {
+    if (this.anonRec[ANON_REC * page] >= RESIDENT_YOUNG) {
       // The MMU sets the PTE's accessed bit; the kernel sees it only when reclaim looks.
-      this.anonSlot[page] = RESIDENT_YOUNG;
+      this.anonRec[ANON_REC * page] = RESIDENT_YOUNG;
       return;
     }
     if (this.freePages() < 1 && !this.ensureFree(1, true)) {
@@ -360,7 +379,7 @@ export class Guest {
         return;
       }
       const id = this.anonPages++;
-      this.anonSlot[id] = RESIDENT_YOUNG;
+      this.anonRec[ANON_REC * id] = RESIDENT_YOUNG;
       this.anonLru.pushHead(ANON_LIST, id);
       this.anonResident++;
     }
@@ -489,22 +508,22 @@ export class Guest {
    */
   private swapOutOne(): boolean {
     const lru = this.anonLru;
-    const slot = this.anonSlot;
+    const rec = this.anonRec;
     let victim = lru.tail(ANON_LIST);
     // Bounded: each rotation clears a referenced bit, so a second pass finds an unreferenced page.
-    for (let rotations = 0; victim !== NONE && slot[victim] === RESIDENT_YOUNG; rotations++) {
+    for (let rotations = 0; victim !== NONE && rec[ANON_REC * victim] === RESIDENT_YOUNG; rotations++) {
       assert(rotations <= this.anonResident, 'anon second chance: unbounded rotation');
-      slot[victim] = RESIDENT_OLD;
+      rec[ANON_REC * victim] = RESIDENT_OLD;
       lru.moveToHead(ANON_LIST, ANON_LIST, victim);
       victim = lru.tail(ANON_LIST);
     }
     if (victim === NONE) return false;
     const off = this.swap.alloc(victim);
     if (off === NONE) return false;
-    this.content.anonPage(victim, this.anonGen[victim], this.expected);
+    this.content.anonPage(victim, this.anonRec[ANON_REC * victim + 1], this.expected);
     if (!this.frontswap.store(off, this.expected)) this.disk.swapWrite();
     this.anonLru.remove(ANON_LIST, victim);
-    this.anonSlot[victim] = off;
+    this.anonRec[ANON_REC * victim] = off;
     this.anonResident--;
     this.counters.swapOuts++;
     return true;
@@ -513,11 +532,11 @@ export class Guest {
   /** Brings a swapped page back (a free page must exist): frontswap load, else the disk; frees the slot. */
   private swapIn(page: number): void {
     assert(this.freePages() >= 1, 'swap-in without a free page');
-    const off = this.anonSlot[page];
+    const off = this.anonRec[ANON_REC * page];
     assert(off < RESIDENT_YOUNG && this.swap.owner[off] === page, 'swap-in of a page not in swap');
     if (this.frontswap.test(off)) {
       if (this.frontswap.load(off, this.scratch)) {
-        this.content.anonPage(page, this.anonGen[page], this.expected);
+        this.content.anonPage(page, this.anonRec[ANON_REC * page + 1], this.expected);
         if (!samePage(this.scratch, this.expected)) this.counters.contentMismatches++;
       } else {
         this.disk.swapRead();
@@ -527,7 +546,7 @@ export class Guest {
     }
     this.frontswap.invalidatePage(off);
     this.swap.release(off);
-    this.anonSlot[page] = RESIDENT_YOUNG;
+    this.anonRec[ANON_REC * page] = RESIDENT_YOUNG;
     this.anonLru.pushHead(ANON_LIST, page);
     this.anonResident++;
     this.counters.swapIns++;
@@ -535,7 +554,7 @@ export class Guest {
 
   private freeAnonPage(page: number): void {
     assert(page === this.anonPages - 1, 'anonymous pages are freed from the top');
-    const off = this.anonSlot[page];
+    const off = this.anonRec[ANON_REC * page];
     if (off >= RESIDENT_YOUNG) {
       this.anonLru.remove(ANON_LIST, page);
       this.anonResident--;
@@ -544,22 +563,17 @@ export class Guest {
       this.frontswap.invalidatePage(off);
       this.swap.release(off);
     }
-    this.anonSlot[page] = RESIDENT_OLD;
-    this.anonGen[page]++;
+    this.anonRec[ANON_REC * page] = RESIDENT_OLD;
+    this.anonRec[ANON_REC * page + 1]++;
     this.anonPages--;
   }
 
   private growAnonArrays(pages: number): void {
-    let cap = this.anonSlot.length;
+    let cap = this.anonRec.length / ANON_REC;
     if (pages <= cap) return;
     while (cap < pages) cap *= 2;
-    const slot = new Uint32Array(cap).fill(NONE);
-    slot.set(this.anonSlot);
-    const gen = new Uint32Array(cap);
-    gen.set(this.anonGen);
-    this.anonSlot = slot;
-    this.anonGen = gen;
-    this.anonLru.growNodes(cap);
+    this.anonRec = newAnonRecords(cap, this.anonRec);
+    this.anonLru.attach(this.anonRec);
   }
 
   /** OOM events so far (cheap: the simulator reads it after every workload batch). */
@@ -745,7 +759,7 @@ export class Guest {
     let resident = 0;
     let swapped = 0;
     for (let id = 0; id < this.anonPages; id++) {
-      const off = this.anonSlot[id];
+      const off = this.anonRec[ANON_REC * id];
       if (off >= RESIDENT_YOUNG) resident++;
       else {
         swapped++;
@@ -754,7 +768,7 @@ export class Guest {
     }
     out.push(
       ...this.anonLru.check(ANON_LIST, `${name}: anon LRU`, (id) =>
-        id < this.anonPages && this.anonSlot[id] >= RESIDENT_YOUNG ? null : `page ${id} on the LRU but not resident`,
+        id < this.anonPages && this.anonRec[ANON_REC * id] >= RESIDENT_YOUNG ? null : `page ${id} on the LRU but not resident`,
       ),
     );
     if (resident !== this.anonResident) out.push(`${name}: ${resident} anon pages resident, counted ${this.anonResident}`);

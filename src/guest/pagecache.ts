@@ -10,9 +10,10 @@
 // brings it back). Sequential scans therefore wash through the inactive list
 // without pushing the hot working set out.
 //
-// Layout (DESIGN.md "Data structures"): struct of arrays per slot — the key
-// (inode, index) as two adjacent u32 (one cache line for a lookup), prev/next
-// u32 (IndexLists; free slots are chained through `next`), flags u8 — and an
+// Layout (DESIGN.md "Data structures"): per slot a record of four u32 — the
+// key (inode, index) and the LRU prev/next (LinkedLists over the record; free
+// slots are chained through `next`), one cache line for a lookup and its list
+// moves — and flags u8; and an
 // open-addressing table (inode, index) -> slot with linear probing,
 // backward-shift deletion and load <= 1/2 (2 u32 buckets per slot). That is
 // 25 bytes per slot. Everything grows by doubling; nothing is allocated per
@@ -31,6 +32,9 @@ const F_DIRTY = 4;
 const F_REFERENCED = 8;
 const FS_SHIFT = 4;
 export const MAX_FILESYSTEMS = 16;
+/** Words per slot record: inode, index, then the LRU links. */
+const REC = 4;
+const REC_LINKS = 2;
 
 /** Bytes of metadata per page-cache slot (arrays only, table at its maximum load). */
 export const PAGECACHE_BYTES_PER_SLOT = 4 + 4 + 4 + 4 + 1 + 2 * 4;
@@ -44,7 +48,7 @@ function hashKey(inode: number, index: number): number {
 }
 
 export class PageCache {
-  /** Slot s's inode at 2s, its page index at 2s + 1. */
+  /** Slot s's record at REC * s: inode, page index, LRU prev, LRU next. */
   private key: Uint32Array;
   flags: Uint8Array;
   /** Head of the chain of free slots (linked through the lists' next links), NONE when full. */
@@ -57,9 +61,9 @@ export class PageCache {
 
   constructor(initialSlots = 1024) {
     assert(initialSlots > 0, 'page cache needs at least one slot');
-    this.key = new Uint32Array(2 * initialSlots);
+    this.key = new Uint32Array(REC * initialSlots).fill(NONE);
     this.flags = new Uint8Array(initialSlots);
-    this.lists = new LinkedLists(initialSlots, 2);
+    this.lists = new LinkedLists(initialSlots, 2, REC, REC_LINKS, this.key);
     this.chainFree(0, initialSlots);
     this.table = new Uint32Array(tableSizeFor(initialSlots)).fill(NONE);
     this.tableMask = this.table.length - 1;
@@ -70,11 +74,11 @@ export class PageCache {
   }
 
   inodeOf(s: number): number {
-    return this.key[2 * s];
+    return this.key[REC * s];
   }
 
   indexOf(s: number): number {
-    return this.key[2 * s + 1];
+    return this.key[REC * s + 1];
   }
 
   /** Pages cached (both lists). */
@@ -99,7 +103,6 @@ export class PageCache {
     return (
       this.key.byteLength +
       this.flags.byteLength +
-      this.lists.links.byteLength +
       this.table.byteLength
     );
   }
@@ -113,7 +116,7 @@ export class PageCache {
     for (;;) {
       const s = table[b];
       if (s === NONE) return NONE;
-      if (key[2 * s] === inode && key[2 * s + 1] === index) return s;
+      if (key[REC * s] === inode && key[REC * s + 1] === index) return s;
       b = (b + 1) & mask;
     }
   }
@@ -126,13 +129,13 @@ export class PageCache {
     this.freeHead = this.lists.nextOf(s);
     this.lists.setNext(s, NONE);
     this.freeCount--;
-    this.key[2 * s] = inode;
-    this.key[2 * s + 1] = index;
+    this.key[REC * s] = inode;
+    this.key[REC * s + 1] = index;
     this.flags[s] = F_USED | F_REFERENCED | (dirty ? F_DIRTY : 0) | (fs << FS_SHIFT);
     if (dirty) this.dirtyPages++;
     let b = hashKey(inode, index) & this.tableMask;
     while (this.table[b] !== NONE) {
-      assert(!(this.key[2 * this.table[b]] === inode && this.key[2 * this.table[b] + 1] === index), 'page cache: duplicate insert');
+      assert(!(this.key[REC * this.table[b]] === inode && this.key[REC * this.table[b] + 1] === index), 'page cache: duplicate insert');
       b = (b + 1) & this.tableMask;
     }
     this.table[b] = s;
@@ -227,7 +230,7 @@ export class PageCache {
   private tableDelete(s: number): void {
     const mask = this.tableMask;
     const key = this.key;
-    let b = hashKey(key[2 * s], key[2 * s + 1]) & mask;
+    let b = hashKey(key[REC * s], key[REC * s + 1]) & mask;
     while (this.table[b] !== s) {
       assert(this.table[b] !== NONE, 'page cache: slot missing from the table');
       b = (b + 1) & mask;
@@ -238,7 +241,7 @@ export class PageCache {
     for (;;) {
       const t = this.table[j];
       if (t === NONE) break;
-      const home = hashKey(key[2 * t], key[2 * t + 1]) & mask;
+      const home = hashKey(key[REC * t], key[REC * t + 1]) & mask;
       // t may move to `hole` if its home is not in (hole, j] cyclically.
       const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (!inRange) {
@@ -253,18 +256,18 @@ export class PageCache {
   private grow(): void {
     const old = this.flags.length;
     const cap = old * 2;
-    const key = new Uint32Array(2 * cap);
+    const key = new Uint32Array(REC * cap).fill(NONE);
     key.set(this.key);
     const flags = new Uint8Array(cap);
     flags.set(this.flags);
     this.key = key;
     this.flags = flags;
-    this.lists.growNodes(cap);
+    this.lists.attach(key);
     this.chainFree(old, cap);
     this.table = new Uint32Array(tableSizeFor(cap)).fill(NONE);
     this.tableMask = this.table.length - 1;
     for (let s = 0; s < old; s++) {
-      let b = hashKey(key[2 * s], key[2 * s + 1]) & this.tableMask;
+      let b = hashKey(key[REC * s], key[REC * s + 1]) & this.tableMask;
       while (this.table[b] !== NONE) b = (b + 1) & this.tableMask;
       this.table[b] = s;
     }

@@ -8,7 +8,7 @@ import { assert } from '../../lib/assert.ts';
 import { TMEM_PAGE_BYTES, type PageContent, type SyntheticPage } from './api.ts';
 import { KIND_COMPRESSED, KIND_TZE, KIND_WHOLE, lenKind, type ContentStore } from './store.ts';
 import { SUBPAGE_LIMIT_BYTES, type SubpageAllocator } from './subpage.ts';
-import { growU32, growU8, hashStep, NONE } from './typed.ts';
+import { growU32, hashStep, NONE } from './typed.ts';
 
 function isSynthetic(content: PageContent): content is SyntheticPage {
   return !(content instanceof Uint8Array);
@@ -20,12 +20,10 @@ function isU32(x: unknown): boolean {
 
 export class SyntheticStore implements ContentStore {
   readonly kind = 'synthetic' as const;
-  private fpHi = new Uint32Array(0);
-  private fpLo = new Uint32Array(0);
-  // compressedBytes - 1 (0..4095, 12 bits) per content, in 1.5 bytes: the
-  // low 8 bits in `sizeLo`, the high 4 in a nibble of `sizeHi` (two contents a byte).
-  private sizeLo = new Uint8Array(0);
-  private sizeHi = new Uint8Array(0);
+  // Per content, three adjacent words (one cache line for a put or a get):
+  // fingerprint high, fingerprint low, compressedBytes - 1.
+  private rec = new Uint32Array(0);
+  private capacity = 0;
   private last: SyntheticPage = { fpHi: 0, fpLo: 0, compressedBytes: TMEM_PAGE_BYTES };
   private lastLk = 0;
   private held = 0;
@@ -36,12 +34,9 @@ export class SyntheticStore implements ContentStore {
   }
 
   ensureCapacity(capacity: number): void {
-    if (capacity <= this.fpHi.length) return;
-    const cap = capacity;
-    this.fpHi = growU32(this.fpHi, cap, 0);
-    this.fpLo = growU32(this.fpLo, cap, 0);
-    this.sizeLo = growU8(this.sizeLo, cap);
-    this.sizeHi = growU8(this.sizeHi, (cap + 1) >>> 1);
+    if (capacity <= this.capacity) return;
+    this.rec = growU32(this.rec, 3 * capacity, 0);
+    this.capacity = capacity;
   }
 
   reject(content: PageContent): string | null {
@@ -69,18 +64,16 @@ export class SyntheticStore implements ContentStore {
   }
 
   sameAsLast(cd: number, lk: number): boolean {
-    return lk === this.lastLk && this.fpHi[cd] === this.last.fpHi && this.fpLo[cd] === this.last.fpLo;
+    return lk === this.lastLk && this.rec[3 * cd] === this.last.fpHi && this.rec[3 * cd + 1] === this.last.fpLo;
   }
 
   commit(cd: number, lk: number, slot: number, _sub: SubpageAllocator | null): number {
-    assert(cd < this.fpHi.length, 'synthetic store: content id beyond capacity');
-    this.fpHi[cd] = this.last.fpHi;
-    this.fpLo[cd] = this.last.fpLo;
-    const size = this.last.compressedBytes - 1;
-    const shift = (cd & 1) << 2;
-    const at = cd >>> 1;
-    this.sizeLo[cd] = size & 0xff;
-    this.sizeHi[at] = (this.sizeHi[at] & ~(0xf << shift)) | ((size >>> 8) << shift);
+    assert(cd < this.capacity, 'synthetic store: content id beyond capacity');
+    const r = this.rec;
+    const o = 3 * cd;
+    r[o] = this.last.fpHi;
+    r[o + 1] = this.last.fpLo;
+    r[o + 2] = this.last.compressedBytes - 1;
     if (lk >>> 13 === KIND_WHOLE) {
       this.held++;
       return NONE;
@@ -90,9 +83,11 @@ export class SyntheticStore implements ContentStore {
 
   read(cd: number, _lk: number, _loc: number, _sub: SubpageAllocator | null, out: PageContent): void {
     assert(isSynthetic(out), 'synthetic store: get needs a SyntheticPage to fill');
-    out.fpHi = this.fpHi[cd];
-    out.fpLo = this.fpLo[cd];
-    out.compressedBytes = ((((this.sizeHi[cd >>> 1] >>> ((cd & 1) << 2)) & 0xf) << 8) | this.sizeLo[cd]) + 1;
+    const r = this.rec;
+    const o = 3 * cd;
+    out.fpHi = r[o];
+    out.fpLo = r[o + 1];
+    out.compressedBytes = r[o + 2] + 1;
   }
 
   release(_cd: number, lk: number): void {
