@@ -17,9 +17,9 @@
 // page lists; the objects of each pool).
 
 import { assert } from './assert.ts';
+import { NONE } from './typed.ts';
 
-/** The "no node" sentinel for u32 indices. */
-export const NONE = 0xffffffff;
+export { NONE };
 
 export class LinkedLists {
   /** prev of node n at n * stride + at, next at n * stride + at + 1. */

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PageDirectory } from '../../src/hypervisor/tmem/directory.ts';
-import { NONE } from '../../src/hypervisor/tmem/typed.ts';
+import { NONE } from '../../src/lib/typed.ts';
 
 const INDICES = [0, 1, 63, 64, 65, 4095, 4096, 262143, 262144, 2 ** 30 - 1, 2 ** 30, 2 ** 31, 0xfffffffe, 0xffffffff];
 

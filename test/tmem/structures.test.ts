@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { LinkedLists } from '../../src/lib/lists.ts';
 import { IdTable } from '../../src/hypervisor/tmem/table.ts';
 import { SubpageAllocator, SUBPAGE_LIMIT_BYTES } from '../../src/hypervisor/tmem/subpage.ts';
-import { NONE, mix32 } from '../../src/hypervisor/tmem/typed.ts';
+import { NONE, mix32 } from '../../src/lib/typed.ts';
 
 function walk(ls: LinkedLists, list: number): number[] {
   const out: number[] = [];

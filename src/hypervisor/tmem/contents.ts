@@ -12,7 +12,7 @@
 
 import { assert } from '../../lib/assert.ts';
 import type { ContentStore } from './store.ts';
-import { growU16, growU32, NONE } from './typed.ts';
+import { growU16, growU32, NONE } from '../../lib/typed.ts';
 
 /** The stored form of a whole, uncompressed page: lenKind(KIND_WHOLE, 4096). */
 const LK_DEFAULT = 4096;

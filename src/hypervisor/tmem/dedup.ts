@@ -8,7 +8,7 @@
 import { assert } from '../../lib/assert.ts';
 import type { ContentTable } from './contents.ts';
 import { IdTable } from './table.ts';
-import { NONE } from './typed.ts';
+import { NONE } from '../../lib/typed.ts';
 
 export class DedupIndex {
   private readonly table: IdTable;

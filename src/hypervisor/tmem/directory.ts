@@ -1,5 +1,5 @@
 // The per-object page directory: (object, index) -> page id, a radix tree per
-// object of 64-slot nodes, as Xen keeps an object's pages
+// object of 64-slot nodes, as Xen keeps a tmem object's pages
 // (xen/common/tmem.c: pgp_lookup_in_obj, pgp_add_to_obj, pgp_delete_from_obj
 // over xen/common/radix-tree.c). An object's tree is as tall as its largest
 // index needs (height h covers indices < 64^h; 6 levels cover u32), so a
@@ -12,7 +12,7 @@
 // slot 0.
 
 import { assert } from '../../lib/assert.ts';
-import { growU32, growU8, NONE } from './typed.ts';
+import { growU32, growU8, NONE } from '../../lib/typed.ts';
 
 const BITS = 6;
 const FAN = 1 << BITS;

@@ -5,7 +5,7 @@
 
 import { TMEM_PAGE_BYTES, type SyntheticPage } from './api.ts';
 import type { Codec } from './codec.ts';
-import { hashStep } from './typed.ts';
+import { hashStep } from '../../lib/typed.ts';
 
 export function fingerprintOf(page: Uint8Array, codec: Codec, scratch = new Uint8Array(codec.boundBytes)): SyntheticPage {
   let hi = 0x243f6a88;

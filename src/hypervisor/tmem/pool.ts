@@ -4,7 +4,7 @@
 // Pools are few (16 per client), so a pool is a plain object; its pages are not.
 
 import type { Client } from './client.ts';
-import { NONE } from './typed.ts';
+import { NONE } from '../../lib/typed.ts';
 
 export interface PoolStats {
   puts: number;

@@ -11,7 +11,7 @@ import { TMEM_PAGE_BYTES, type PageContent } from './api.ts';
 import type { Codec } from './codec.ts';
 import { KIND_COMPRESSED, KIND_TZE, KIND_WHOLE, kindOf, lenKind, lenOf, TZE_MAX_BYTES, type ContentStore } from './store.ts';
 import { SUBPAGE_LIMIT_BYTES, type SubpageAllocator } from './subpage.ts';
-import { growU32, hashStep, NONE } from './typed.ts';
+import { growU32, hashStep, NONE } from '../../lib/typed.ts';
 
 const SLAB_FRAMES_LOG2 = 8;
 const SLAB_FRAMES = 1 << SLAB_FRAMES_LOG2;

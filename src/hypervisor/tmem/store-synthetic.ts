@@ -8,7 +8,7 @@ import { assert } from '../../lib/assert.ts';
 import { TMEM_PAGE_BYTES, type PageContent, type SyntheticPage } from './api.ts';
 import { KIND_COMPRESSED, KIND_TZE, KIND_WHOLE, lenKind, type ContentStore } from './store.ts';
 import { SUBPAGE_LIMIT_BYTES, type SubpageAllocator } from './subpage.ts';
-import { growU32, hashStep, NONE } from './typed.ts';
+import { growU32, hashStep, NONE } from '../../lib/typed.ts';
 
 function isSynthetic(content: PageContent): content is SyntheticPage {
   return !(content instanceof Uint8Array);

@@ -18,7 +18,7 @@
 
 import { assert } from '../../lib/assert.ts';
 import { TMEM_PAGE_BYTES } from './api.ts';
-import { growU32, growU8, NONE } from './typed.ts';
+import { growU32, growU8, NONE } from '../../lib/typed.ts';
 
 /** Data of this many bytes or more is stored in a whole frame (Xen: tmem_mempool_maxalloc on x86-64). */
 export const SUBPAGE_LIMIT_BYTES = 4064;

@@ -11,7 +11,7 @@
 // `hashOf(id)` recomputes an entry's hash when the table grows or shifts.
 
 import { assert } from '../../lib/assert.ts';
-import { NONE } from './typed.ts';
+import { NONE } from '../../lib/typed.ts';
 
 /** Largest load factor, in tenths: grow before the table is 70% full. */
 const LOAD_TENTHS_MAX = 7;

@@ -47,7 +47,7 @@ import { BytesStore } from './store-bytes.ts';
 import { SyntheticStore } from './store-synthetic.ts';
 import { SubpageAllocator } from './subpage.ts';
 import { IdTable } from './table.ts';
-import { growF64, growU32, growU8, hashStep, hi32, lo32, MAX_INDEX, mix32, NONE } from './typed.ts';
+import { growF64, growU32, growU8, hashStep, hi32, lo32, MAX_INDEX, mix32, NONE } from '../../lib/typed.ts';
 
 /** Xen: MAX_GLOBAL_SHARED_POOLS. */
 export const TMEM_MAX_SHARED_POOLS = 16;

@@ -1,7 +1,8 @@
-// Typed-array helpers for tmem's struct-of-arrays metadata (DESIGN.md, "Data
-// structures and scale"): an explicit "none" sentinel for u32 indices, growth
-// that keeps the old contents (callers pick the new capacity), and a 32-bit mixer for the
-// open-addressing tables. No object is allocated per page anywhere in tmem.
+// Typed-array helpers for the struct-of-arrays metadata of tmem and the guest
+// (DESIGN.md, "Data structures and scale"): an explicit "none" sentinel for
+// u32 indices, growth that keeps the old contents (callers pick the new
+// capacity), and a 32-bit mixer for the open-addressing tables. No object is
+// allocated per page anywhere.
 
 /** The "no index" sentinel of every u32 link, id and slot. */
 export const NONE = 0xffffffff;
