@@ -336,17 +336,20 @@ export class Guest {
       return;
     }
     const fs = file % this.filesystems;
-    // Read the page in: cleancache first (do_mpage_readpage), else the disk.
+    // A page-cache page first (page_cache_alloc, reclaiming if needed), then
+    // fill it: cleancache first (do_mpage_readpage), else the disk.
+    if (this.freePages() < 1 && !this.ensureFree(1, true)) {
+      // No page to read into: cleancache is not asked (it copies into a
+      // page); the data comes from the disk for this access only.
+      this.disk.fileRead();
+      this.oom(0);
+      return;
+    }
     if (this.cleancache.get(fs, inode, index, this.scratch)) {
       this.expectFilePage(file, index);
       if (!samePage(this.scratch, this.expected)) this.counters.contentMismatches++;
     } else {
       this.disk.fileRead();
-    }
-    if (this.freePages() < 1 && !this.ensureFree(1, true)) {
-      // No page for the cache: the data was read for this access only.
-      this.oom(0);
-      return;
     }
     pc.insert(inode, index, fs, write);
   }

@@ -4,6 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Tmem } from '../../src/hypervisor/tmem/tmem.ts';
 import { assertClean, bootGuest, newHost } from './helpers.ts';
 
 test('anonymous reclaim: a page referenced since the last scan survives, its unreferenced neighbours go to swap', () => {
@@ -30,4 +31,36 @@ test('anonymous reclaim: a page referenced since the last scan survives, its unr
   g.accessAnonPage(41);
   assert.equal(g.metrics().swapIns, swapInsBefore + 1, 'an unreferenced neighbour was swapped out');
   assertClean(g);
+});
+
+test('a page-cache miss with no page to read into does not ask cleancache: the copy stays in tmem, the data comes from the disk', () => {
+  const hv = newHost(4000);
+  const tmem = new Tmem(hv, { store: 'synthetic' });
+  hv.attachTmem(tmem);
+  const g = bootGuest(hv, tmem, {
+    domid: 1,
+    memoryPages: 1000,
+    kernelReservePages: 100,
+    swapPages: 0,
+    workload: {
+      file: { files: 4, pagesPerFile: 16, filesystems: 1, accessesPerSec: 0, pattern: { kind: 'uniform', workingSetPages: 64 }, writeShare: 0, unlinksPerSec: 0, truncatesPerSec: 0 },
+    },
+  });
+  g.accessFilePage(0, 0, false); // read from disk into the page cache
+  g.setAnonPages(900); // the last anonymous page needs the file page: dropped clean into cleancache
+  let m = g.metrics();
+  assert.equal(m.pageCachePages, 0);
+  assert.equal(m.cleancache.puts, 1);
+  assert.equal(m.freePages, 0);
+  assert.equal(tmem.stats().ephemeralPages, 1);
+  const reads = m.disk.fileReads;
+  const gets = m.cleancache.gets; // the first read asked cleancache (a miss) before the disk
+  g.accessFilePage(0, 0, false); // nothing to reclaim (no swap, no page cache): out of memory
+  m = g.metrics();
+  assert.equal(m.cleancache.gets, gets, 'cleancache was not asked');
+  assert.equal(tmem.stats().ephemeralPages, 1, 'the cleancache copy is still there');
+  assert.equal(m.disk.fileReads, reads + 1);
+  assert.equal(m.oomEvents, 1);
+  assertClean(g);
+  assert.deepEqual(hv.violations(), []);
 });
