@@ -41,16 +41,15 @@ const RESIDENT_YOUNG = NONE - 1;
 const ANON_REC = 4;
 const ANON_LINKS = 2;
 
-/** Anonymous page records for `pages` pages: `old` copied, the rest unused (no slot, generation 0, unlinked). */
+/**
+ * Anonymous page records for `pages` pages, `old` copied. The new ones are
+ * left zero (generation 0) and untouched, so the operating system commits
+ * their memory only when a page id is first used: its slot word and links
+ * are written when it is allocated.
+ */
 function newAnonRecords(pages: number, old: Uint32Array | null): Uint32Array {
   const rec = new Uint32Array(ANON_REC * pages);
-  const from = old === null ? 0 : old.length / ANON_REC;
   if (old !== null) rec.set(old);
-  for (let p = from; p < pages; p++) {
-    rec[ANON_REC * p] = RESIDENT_OLD;
-    rec[ANON_REC * p + ANON_LINKS] = NONE;
-    rec[ANON_REC * p + ANON_LINKS + 1] = NONE;
-  }
   return rec;
 }
 
