@@ -774,6 +774,7 @@ export class Guest {
       ),
     );
     if (resident !== this.anonResident) out.push(`${name}: ${resident} anon pages resident, counted ${this.anonResident}`);
+    if (this.anonLru.count(ANON_LIST) !== this.anonResident) out.push(`${name}: anon LRU holds ${this.anonLru.count(ANON_LIST)} pages, ${this.anonResident} resident`);
     if (swapped !== this.swap.used) out.push(`${name}: ${swapped} anon pages swapped, ${this.swap.used} slots used`);
     // Shadow bitmap == pages in tmem, bits only on used slots.
     if (this.frontswap.popcount() !== this.frontswap.pages) {

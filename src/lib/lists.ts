@@ -27,6 +27,8 @@ export class LinkedLists {
   private heads: Uint32Array;
   private tails: Uint32Array;
   private counts: Uint32Array;
+  /** False when the link array belongs to an owner that grows it (shared records). */
+  private readonly ownsLinks: boolean;
 
   /**
    * `nodeCapacity` nodes in an array of its own (stride 2), or, with
@@ -40,6 +42,7 @@ export class LinkedLists {
     shared?: Uint32Array,
   ) {
     assert(listCapacity > 0 && stride >= 2 && at + 2 <= stride, 'linked lists need a list and room for two links per node');
+    this.ownsLinks = shared === undefined;
     this.links = shared ?? new Uint32Array(nodeCapacity * stride).fill(NONE);
     assert(this.links.length % stride === 0, 'linked lists: shared array is not whole records');
     this.heads = new Uint32Array(listCapacity).fill(NONE);
@@ -58,6 +61,7 @@ export class LinkedLists {
 
   /** Grows a set's own link array to `capacity` nodes (never shrinks). */
   growNodes(capacity: number): void {
+    assert(this.ownsLinks, 'linked lists: a shared record array is grown by its owner (attach)');
     if (capacity <= this.capacity) return;
     const links = new Uint32Array(capacity * this.stride).fill(NONE);
     links.set(this.links);
@@ -118,6 +122,7 @@ export class LinkedLists {
     const s = this.stride;
     const o = node * s + this.at;
     const h = this.heads[list];
+    assert(h !== node, 'list: node already at the head');
     l[o] = NONE;
     l[o + 1] = h;
     if (h === NONE) this.tails[list] = node;
@@ -154,10 +159,16 @@ export class LinkedLists {
       assert(this.heads[list] === node, 'list remove: node is not on this list');
       this.heads[list] = n;
     } else {
+      assert(l[p * s + at + 1] === node, 'list remove: broken link before the node');
       l[p * s + at + 1] = n;
     }
-    if (n === NONE) this.tails[list] = p;
-    else l[n * s + at] = p;
+    if (n === NONE) {
+      assert(this.tails[list] === node, 'list remove: node is not on this list');
+      this.tails[list] = p;
+    } else {
+      assert(l[n * s + at] === node, 'list remove: broken link after the node');
+      l[n * s + at] = p;
+    }
     l[o] = NONE;
     l[o + 1] = NONE;
     this.counts[list]--;

@@ -64,3 +64,28 @@ test('a page-cache miss with no page to read into does not ask cleancache: the c
   assertClean(g);
   assert.deepEqual(hv.violations(), []);
 });
+
+test('anonymous accesses do not reorder the LRU: of two pages touched since the last scan, the one the scan reaches first is older afterwards', () => {
+  // Reclaim one page at a time so the victim order is visible.
+  const hv = newHost(6000);
+  const g = bootGuest(hv, null, { domid: 1, memoryPages: 1000, kernelReservePages: 100, swapPages: 2000, reclaimBatchPages: 1 });
+  g.setAnonPages(900);
+  g.setAnonPages(901); // the scan clears all 900 referenced bits and swaps out page 0
+  assert.equal(g.metrics().swapOuts, 1);
+  // Touch 41, then 40. The kernel does not see the order: at the next scan 40
+  // is nearer the tail, is passed over first and so lands behind 41, and is
+  // swapped out before 41. (Moving pages on access, the old model, would
+  // have put 40 after 41 and swapped 41 first.)
+  g.accessAnonPage(41);
+  g.accessAnonPage(40);
+  // Victims, one per new page: 1..39, then 42..899 (40 and 41 rotated), then 900
+  // and the pages faulted in since are young and rotate, then 40: 898 new pages.
+  g.setAnonPages(901 + 898);
+  const m = g.metrics();
+  assert.equal(m.swapOuts, 1 + 898);
+  g.accessAnonPage(41);
+  assert.equal(g.metrics().swapIns, m.swapIns, '41 is still resident');
+  g.accessAnonPage(40);
+  assert.equal(g.metrics().swapIns, m.swapIns + 1, '40 was swapped out first');
+  assertClean(g);
+});

@@ -47,3 +47,26 @@ test('page directory agrees with a Map through inserts and removes, nodes freed'
     }),
   );
 });
+
+test('first() is the smallest index of the object, in sparse multi-level trees, as pages go', () => {
+  const index = fc.oneof(fc.constantFrom(...INDICES), fc.nat(5000), fc.integer({ min: 0, max: 0xffffffff }));
+  fc.assert(
+    fc.property(fc.uniqueArray(index, { maxLength: 60 }), (indices) => {
+      const dir = new PageDirectory(2, 1);
+      indices.forEach((idx, page) => dir.insert(1, idx, page));
+      const left = [...indices].sort((a, b) => a - b);
+      assert.equal(dir.first(0), NONE);
+      // Removing the first page each time walks the object in index order, freeing nodes as it goes.
+      while (left.length > 0) {
+        const idx = left.shift() as number;
+        const page = dir.first(1);
+        assert.equal(page, indices.indexOf(idx));
+        dir.remove(1, idx, page);
+      }
+      assert.equal(dir.first(1), NONE);
+      assert.ok(dir.isEmpty(1));
+      assert.deepEqual(dir.violations('dir', [0, 1]), []);
+    }),
+    { numRuns: 200 },
+  );
+});

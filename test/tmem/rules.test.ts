@@ -361,3 +361,33 @@ test('synthetic store: same decisions as bytes, fingerprints round-trip', () => 
   assert.deepEqual(o, synth(text(1)));
   assertClean(hv);
 });
+
+test('thousands of pages: records grow past their first capacity, objects flushed and pools destroyed in index order, all consistent', () => {
+  const { hv, tmem } = host(20000, { store: 'synthetic' }, [[1, 20000], [2, 20000]]);
+  const eph = tmem.newPool(1, { persistent: false, shared: false });
+  const pers = tmem.newPool(2, { persistent: true, shared: false });
+  assert.ok(eph.ok && pers.ok);
+  const page = { fpHi: 1, fpLo: 0, compressedBytes: 4096 };
+  // 3 objects x 1500 pages each per pool, sparse indices so trees are several levels tall.
+  for (let obj = 0; obj < 3; obj++) {
+    for (let i = 0; i < 1500; i++) {
+      page.fpLo = obj * 100000 + i + 1;
+      const idx = i * 977 + obj;
+      assert.deepEqual(tmem.put(1, eph.ok ? eph.rc : -1, [obj, 0, 0], idx, page), { ok: true, rc: 1 });
+      assert.deepEqual(tmem.put(2, pers.ok ? pers.rc : -1, [obj, 0, 0], idx, page), { ok: true, rc: 1 });
+    }
+  }
+  assertClean(hv, 'after 9000 puts');
+  assert.equal(tmem.stats().ephemeralPages, 4500);
+  assert.equal(tmem.stats().persistentPages, 4500);
+  // A get through the grown records finds the right content.
+  const out = { fpHi: 0, fpLo: 0, compressedBytes: 0 };
+  assert.deepEqual(tmem.get(2, pers.ok ? pers.rc : -1, [1, 0, 0], 700 * 977 + 1, out), { ok: true, rc: 1 });
+  assert.equal(out.fpLo, 100000 + 700 + 1);
+  assert.deepEqual(tmem.flushObject(1, eph.ok ? eph.rc : -1, [1, 0, 0]), { ok: true, rc: 1 });
+  assert.equal(tmem.stats().ephemeralPages, 3000);
+  assertClean(hv, 'after flush object');
+  assert.deepEqual(tmem.destroyPool(2, pers.ok ? pers.rc : -1), { ok: true, rc: 1 });
+  assert.equal(tmem.stats().persistentPages, 0);
+  assertClean(hv, 'after destroy pool');
+});

@@ -21,24 +21,32 @@ function walk(ls: LinkedLists, list: number): number[] {
 test('linked lists (own array and shared records) match an array model under push / remove / move at both ends', () => {
   const op = fc.record({ kind: fc.constantFrom('pushTail', 'pushHead', 'remove', 'toTail', 'toHead'), set: fc.nat(1), list: fc.nat(2), node: fc.nat(39) });
   fc.assert(
-    fc.property(fc.boolean(), fc.array(op, { maxLength: 200 }), (shared, ops) => {
-      let rec = new Uint32Array(5 * 4).fill(NONE);
+    fc.property(fc.boolean(), fc.array(op, { minLength: 10, maxLength: 200, size: 'medium' }), fc.nat(40), (shared, ops, growAt) => {
+      // Room for nodes 0..19 first; grown to 40 nodes and 3 lists part-way, with links in place.
+      let rec = new Uint32Array(5 * 20).fill(NONE);
       const sets = shared
-        ? [new LinkedLists(4, 1, 5, 1, rec), new LinkedLists(4, 1, 5, 3, rec)]
-        : [new LinkedLists(4, 1), new LinkedLists(4, 1)];
-      if (shared) {
-        const grown = new Uint32Array(5 * 40).fill(NONE);
-        grown.set(rec);
-        rec = grown;
-        for (const ls of sets) ls.attach(rec);
-        for (let n = 0; n < 40; n++) rec[5 * n] = n * 7; // payload words must survive list operations
-      } else {
-        for (const ls of sets) ls.growNodes(40);
-      }
-      for (const ls of sets) ls.growLists(3);
+        ? [new LinkedLists(20, 1, 5, 1, rec), new LinkedLists(20, 1, 5, 3, rec)]
+        : [new LinkedLists(20, 1), new LinkedLists(20, 1)];
+      for (let n = 0; n < 20; n++) rec[5 * n] = n * 7; // payload words must survive list operations and growth
+      let grown = false;
+      const grow = (): void => {
+        grown = true;
+        if (shared) {
+          const bigger = new Uint32Array(5 * 40).fill(NONE);
+          bigger.set(rec);
+          rec = bigger;
+          for (let n = 20; n < 40; n++) rec[5 * n] = n * 7;
+          for (const ls of sets) ls.attach(rec);
+        } else {
+          for (const ls of sets) ls.growNodes(40);
+        }
+        for (const ls of sets) ls.growLists(3);
+      };
       const model: number[][][] = [[[], [], []], [[], [], []]];
       const where = [new Map<number, number>(), new Map<number, number>()];
-      for (const o of ops) {
+      for (const [step, o] of ops.entries()) {
+        if (step === growAt) grow();
+        if (!grown && (o.node >= 20 || o.list >= 1)) continue;
         const ls = sets[o.set];
         const m = model[o.set];
         const at = where[o.set].get(o.node);
@@ -65,15 +73,15 @@ test('linked lists (own array and shared records) match an array model under pus
           m[o.list].unshift(o.node);
           where[o.set].set(o.node, o.list);
         }
-      }
-      for (let s = 0; s < 2; s++) {
-        for (let l = 0; l < 3; l++) {
-          assert.deepEqual(sets[s].check(l, `set ${s} list ${l}`), []);
-          assert.deepEqual(walk(sets[s], l), model[s][l]);
-          assert.equal(sets[s].count(l), model[s][l].length);
+        for (let s = 0; s < 2; s++) {
+          for (let l = 0; l < (grown ? 3 : 1); l++) {
+            assert.deepEqual(sets[s].check(l, `set ${s} list ${l}`), []);
+            assert.deepEqual(walk(sets[s], l), model[s][l]);
+            assert.equal(sets[s].count(l), model[s][l].length);
+          }
         }
       }
-      if (shared) for (let n = 0; n < 40; n++) assert.equal(rec[5 * n], n * 7);
+      if (shared) for (let n = 0; n < (grown ? 40 : 20); n++) assert.equal(rec[5 * n], n * 7);
     }),
     { numRuns: 200 },
   );
