@@ -39,6 +39,7 @@ const RESIDENT_OLD = NONE;
 const RESIDENT_YOUNG = NONE - 1;
 /** Words per anonymous page record: slot, generation, LRU prev, LRU next. */
 const ANON_REC = 4;
+const ANON_GEN = 1;
 const ANON_LINKS = 2;
 
 /**
@@ -522,7 +523,7 @@ export class Guest {
     if (victim === NONE) return false;
     const off = this.swap.alloc(victim);
     if (off === NONE) return false;
-    this.content.anonPage(victim, this.anonRec[ANON_REC * victim + 1], this.expected);
+    this.content.anonPage(victim, this.anonRec[ANON_REC * victim + ANON_GEN], this.expected);
     if (!this.frontswap.store(off, this.expected)) this.disk.swapWrite();
     this.anonLru.remove(ANON_LIST, victim);
     this.anonRec[ANON_REC * victim] = off;
@@ -538,7 +539,7 @@ export class Guest {
     assert(off < RESIDENT_YOUNG && this.swap.owner[off] === page, 'swap-in of a page not in swap');
     if (this.frontswap.test(off)) {
       if (this.frontswap.load(off, this.scratch)) {
-        this.content.anonPage(page, this.anonRec[ANON_REC * page + 1], this.expected);
+        this.content.anonPage(page, this.anonRec[ANON_REC * page + ANON_GEN], this.expected);
         if (!samePage(this.scratch, this.expected)) this.counters.contentMismatches++;
       } else {
         this.disk.swapRead();
@@ -566,7 +567,7 @@ export class Guest {
       this.swap.release(off);
     }
     this.anonRec[ANON_REC * page] = RESIDENT_OLD;
-    this.anonRec[ANON_REC * page + 1]++;
+    this.anonRec[ANON_REC * page + ANON_GEN]++;
     this.anonPages--;
   }
 

@@ -49,7 +49,7 @@ function hashKey(inode: number, index: number): number {
 
 export class PageCache {
   /** Slot s's record at REC * s: inode, page index, LRU prev, LRU next. */
-  private key: Uint32Array;
+  private rec: Uint32Array;
   flags: Uint8Array;
   /** Head of the chain of free slots (linked through the lists' next links), NONE when full. */
   private freeHead = NONE;
@@ -61,9 +61,9 @@ export class PageCache {
 
   constructor(initialSlots = 1024) {
     assert(initialSlots > 0, 'page cache needs at least one slot');
-    this.key = new Uint32Array(REC * initialSlots).fill(NONE);
+    this.rec = new Uint32Array(REC * initialSlots).fill(NONE);
     this.flags = new Uint8Array(initialSlots);
-    this.lists = new LinkedLists(initialSlots, 2, REC, REC_LINKS, this.key);
+    this.lists = new LinkedLists(initialSlots, 2, REC, REC_LINKS, this.rec);
     this.chainFree(0, initialSlots);
     this.table = new Uint32Array(tableSizeFor(initialSlots)).fill(NONE);
     this.tableMask = this.table.length - 1;
@@ -74,11 +74,11 @@ export class PageCache {
   }
 
   inodeOf(s: number): number {
-    return this.key[REC * s];
+    return this.rec[REC * s];
   }
 
   indexOf(s: number): number {
-    return this.key[REC * s + 1];
+    return this.rec[REC * s + 1];
   }
 
   /** Pages cached (both lists). */
@@ -101,7 +101,7 @@ export class PageCache {
   /** Bytes held by the metadata arrays. */
   metadataBytes(): number {
     return (
-      this.key.byteLength +
+      this.rec.byteLength +
       this.flags.byteLength +
       this.table.byteLength
     );
@@ -110,13 +110,13 @@ export class PageCache {
   /** The slot caching (inode, index), or NONE. */
   lookup(inode: number, index: number): number {
     const table = this.table;
-    const key = this.key;
+    const rec = this.rec;
     const mask = this.tableMask;
     let b = hashKey(inode, index) & mask;
     for (;;) {
       const s = table[b];
       if (s === NONE) return NONE;
-      if (key[REC * s] === inode && key[REC * s + 1] === index) return s;
+      if (rec[REC * s] === inode && rec[REC * s + 1] === index) return s;
       b = (b + 1) & mask;
     }
   }
@@ -129,13 +129,13 @@ export class PageCache {
     this.freeHead = this.lists.nextOf(s);
     this.lists.setNext(s, NONE);
     this.freeCount--;
-    this.key[REC * s] = inode;
-    this.key[REC * s + 1] = index;
+    this.rec[REC * s] = inode;
+    this.rec[REC * s + 1] = index;
     this.flags[s] = F_USED | F_REFERENCED | (dirty ? F_DIRTY : 0) | (fs << FS_SHIFT);
     if (dirty) this.dirtyPages++;
     let b = hashKey(inode, index) & this.tableMask;
     while (this.table[b] !== NONE) {
-      assert(!(this.key[REC * this.table[b]] === inode && this.key[REC * this.table[b] + 1] === index), 'page cache: duplicate insert');
+      assert(!(this.rec[REC * this.table[b]] === inode && this.rec[REC * this.table[b] + 1] === index), 'page cache: duplicate insert');
       b = (b + 1) & this.tableMask;
     }
     this.table[b] = s;
@@ -229,8 +229,8 @@ export class PageCache {
 
   private tableDelete(s: number): void {
     const mask = this.tableMask;
-    const key = this.key;
-    let b = hashKey(key[REC * s], key[REC * s + 1]) & mask;
+    const rec = this.rec;
+    let b = hashKey(rec[REC * s], rec[REC * s + 1]) & mask;
     while (this.table[b] !== s) {
       assert(this.table[b] !== NONE, 'page cache: slot missing from the table');
       b = (b + 1) & mask;
@@ -241,7 +241,7 @@ export class PageCache {
     for (;;) {
       const t = this.table[j];
       if (t === NONE) break;
-      const home = hashKey(key[REC * t], key[REC * t + 1]) & mask;
+      const home = hashKey(rec[REC * t], rec[REC * t + 1]) & mask;
       // t may move to `hole` if its home is not in (hole, j] cyclically.
       const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (!inRange) {
@@ -256,18 +256,18 @@ export class PageCache {
   private grow(): void {
     const old = this.flags.length;
     const cap = old * 2;
-    const key = new Uint32Array(REC * cap).fill(NONE);
-    key.set(this.key);
+    const rec = new Uint32Array(REC * cap).fill(NONE);
+    rec.set(this.rec);
     const flags = new Uint8Array(cap);
     flags.set(this.flags);
-    this.key = key;
+    this.rec = rec;
     this.flags = flags;
-    this.lists.attach(key);
+    this.lists.attach(rec);
     this.chainFree(old, cap);
     this.table = new Uint32Array(tableSizeFor(cap)).fill(NONE);
     this.tableMask = this.table.length - 1;
     for (let s = 0; s < old; s++) {
-      let b = hashKey(key[REC * s], key[REC * s + 1]) & this.tableMask;
+      let b = hashKey(rec[REC * s], rec[REC * s + 1]) & this.tableMask;
       while (this.table[b] !== NONE) b = (b + 1) & this.tableMask;
       this.table[b] = s;
     }

@@ -23,7 +23,6 @@ export class SyntheticStore implements ContentStore {
   // Per content, three adjacent words (one cache line for a put or a get):
   // fingerprint high, fingerprint low, compressedBytes - 1.
   private rec = new Uint32Array(0);
-  private capacity = 0;
   private last: SyntheticPage = { fpHi: 0, fpLo: 0, compressedBytes: TMEM_PAGE_BYTES };
   private lastLk = 0;
   private held = 0;
@@ -34,9 +33,8 @@ export class SyntheticStore implements ContentStore {
   }
 
   ensureCapacity(capacity: number): void {
-    if (capacity <= this.capacity) return;
+    if (3 * capacity <= this.rec.length) return;
     this.rec = growU32(this.rec, 3 * capacity, 0);
-    this.capacity = capacity;
   }
 
   reject(content: PageContent): string | null {
@@ -68,7 +66,7 @@ export class SyntheticStore implements ContentStore {
   }
 
   commit(cd: number, lk: number, slot: number, _sub: SubpageAllocator | null): number {
-    assert(cd < this.capacity, 'synthetic store: content id beyond capacity');
+    assert(3 * cd < this.rec.length, 'synthetic store: content id beyond capacity');
     const r = this.rec;
     const o = 3 * cd;
     r[o] = this.last.fpHi;
