@@ -41,6 +41,12 @@ const RESIDENT_YOUNG = NONE - 1;
 const ANON_REC = 4;
 const ANON_GEN = 1;
 const ANON_LINKS = 2;
+/** Accesses drawn, and their first cache lines loaded, ahead of running them (accessBatch). */
+const BATCH = 256;
+const KIND_NONE = 0;
+const KIND_ANON = 1;
+const KIND_READ = 2;
+const KIND_WRITE = 3;
 
 /**
  * Anonymous page records for `pages` pages, `old` copied. The new ones are
@@ -140,6 +146,11 @@ export class Guest {
   private unlinkCarry = 0;
   private truncateCarry = 0;
   private anonReclaimCredit = 0;
+  /** accessBatch's chunk: what each access is (KIND_*) and its page (file set page or anonymous page id). */
+  private readonly batchKind = new Uint8Array(BATCH);
+  private readonly batchVal = new Uint32Array(BATCH);
+  /** Where accessBatch leaves the words it loaded ahead, so the loads are not optimised away. */
+  private touchSink = 0;
 
   private readonly scratch: SyntheticPage = newSyntheticPage();
   private readonly expected: SyntheticPage = newSyntheticPage();
@@ -294,7 +305,15 @@ export class Guest {
     }
   }
 
-  /** nFile file accesses and nAnon anonymous accesses, evenly interleaved. */
+  /**
+   * nFile file accesses and nAnon anonymous accesses, evenly interleaved. In
+   * chunks of BATCH: the pages are drawn first (each random stream is used in
+   * the same order as one access at a time, and drawing does not depend on
+   * the memory state), then the first cache line each access will read is
+   * loaded for the whole chunk — independent loads the processor overlaps,
+   * where one access at a time waits for each miss — then the accesses run
+   * in order. The results are those of running them one by one.
+   */
   private accessBatch(nFile: number, nAnon: number): void {
     const total = nFile + nAnon;
     if (total === 0) return;
@@ -307,19 +326,44 @@ export class Guest {
       else this.anonSampler.resize(this.anonPages);
     }
     const ppf = this.pagesPerFile;
+    const kinds = this.batchKind;
+    const vals = this.batchVal;
     let filesDone = 0;
-    for (let i = 0; i < total; i++) {
-      const wantFiles = Math.floor(((i + 1) * nFile) / total);
-      if (wantFiles > filesDone && pattern !== null) {
-        filesDone++;
-        const p = pattern.next(this.rngFile);
-        const file = Math.floor(p / ppf);
-        const write = writeShare > 0 && this.rngFile.nextFloat() < writeShare;
-        this.accessFilePage(file, p - file * ppf, write);
-      } else if (this.anonPages > 0 && this.anonSampler !== null) {
-        this.accessAnonPage(this.anonSampler.sample(this.rngAnon));
+    let touch = 0;
+    for (let i0 = 0; i0 < total; i0 += BATCH) {
+      const n = Math.min(BATCH, total - i0);
+      for (let j = 0; j < n; j++) {
+        const i = i0 + j;
+        const wantFiles = Math.floor(((i + 1) * nFile) / total);
+        if (wantFiles > filesDone && pattern !== null) {
+          filesDone++;
+          vals[j] = pattern.next(this.rngFile);
+          kinds[j] = writeShare > 0 && this.rngFile.nextFloat() < writeShare ? KIND_WRITE : KIND_READ;
+        } else if (this.anonPages > 0 && this.anonSampler !== null) {
+          vals[j] = this.anonSampler.sample(this.rngAnon);
+          kinds[j] = KIND_ANON;
+        } else {
+          kinds[j] = KIND_NONE;
+        }
+      }
+      for (let j = 0; j < n; j++) {
+        const k = kinds[j];
+        if (k === KIND_ANON) touch ^= this.anonRec[ANON_REC * vals[j]];
+        else if (k !== KIND_NONE) {
+          const file = Math.floor(vals[j] / ppf);
+          touch ^= this.pageCache.peek(this.fileInode[file], vals[j] - file * ppf);
+        }
+      }
+      for (let j = 0; j < n; j++) {
+        const k = kinds[j];
+        if (k === KIND_ANON) this.accessAnonPage(vals[j]);
+        else if (k !== KIND_NONE) {
+          const file = Math.floor(vals[j] / ppf);
+          this.accessFilePage(file, vals[j] - file * ppf, k === KIND_WRITE);
+        }
       }
     }
+    this.touchSink ^= touch;
   }
 
   /** One access to page `index` of file `file` through the page cache. */

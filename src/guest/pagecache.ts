@@ -121,6 +121,12 @@ export class PageCache {
     }
   }
 
+  /** Reads the bucket and record a lookup of (inode, index) would read first (so their cache lines are loaded); returns a word of them. */
+  peek(inode: number, index: number): number {
+    const s = this.table[hashKey(inode, index) & this.tableMask];
+    return s === NONE ? 0 : this.rec[REC * s];
+  }
+
   /** Adds a page that is not cached, at the head of the inactive list, referenced (it was just read or written). */
   insert(inode: number, index: number, fs: number, dirty: boolean): number {
     assert(fs >= 0 && fs < MAX_FILESYSTEMS, 'filesystem number out of range');
