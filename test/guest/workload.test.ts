@@ -40,6 +40,36 @@ test('zipf sampler: ranks in range, rank 0 about as frequent as theory says', ()
   }
 });
 
+test('zipf inverse table: the same samples as computing each one, for every skew and n, across resizes', () => {
+  const cases: [number, number][] = [];
+  for (const skew of [0.3, 0.8, 0.9, 0.99, 1, 1.2, 2.5]) for (const n of [1, 2, 7, 1000, 262144, 4194304]) cases.push([skew, n]);
+  let answered = 0;
+  for (const [skew, n] of cases) {
+    const withTable = new ZipfSampler(n, skew, 1);
+    const computed = new ZipfSampler(n, skew, Infinity);
+    const r1 = new Prng(11, `zt${skew}:${n}`);
+    const r2 = new Prng(11, `zt${skew}:${n}`);
+    for (let i = 0; i < 40000; i++) {
+      // Down within the table's range, then up past it (another table).
+      if (i === 20000 && n > 2) {
+        withTable.resize(Math.floor(n / 2));
+        computed.resize(Math.floor(n / 2));
+      }
+      if (i === 30000) {
+        withTable.resize(n * 3);
+        computed.resize(n * 3);
+      }
+      const a = withTable.sample(r1);
+      const b = computed.sample(r2);
+      if (a !== b) assert.fail(`skew ${skew} n ${n} draw ${i}: ${a} with the table, ${b} computed`);
+    }
+    assert.equal(computed.tableAnswers, 0);
+    if (skew === 0.9 && n === 262144) answered = withTable.tableAnswers / 40000;
+  }
+  // The table must answer most draws, or it only costs memory.
+  assert.ok(answered > 0.9, `the table of skew 0.9 answered ${answered} of the draws`);
+});
+
 test('file patterns: scan is sequential and cyclic, mix draws from its parts', () => {
   const rng = new Prng(1, 'f');
   const scan = compileFilePattern({ kind: 'scan', fromPage: 10, pages: 3 }, 100);
