@@ -5,7 +5,7 @@ import { compileAnonProfile } from '../../src/guest/workload/anon.ts';
 import { compileFilePattern } from '../../src/guest/workload/file.ts';
 import { ZipfSampler } from '../../src/guest/workload/zipf.ts';
 import { Prng } from '../../src/lib/prng.ts';
-import type { GuestConfigInput } from '../../src/guest/config.ts';
+import { guestConfig, type GuestConfigInput } from '../../src/guest/config.ts';
 import { FakeTmem } from './fake-tmem.ts';
 import { assertClean, bootGuest, newHost } from './helpers.ts';
 
@@ -174,6 +174,59 @@ test('a busy self-ballooned guest stays consistent and is deterministic per seed
   assert.ok(a.selfballoon.ticks === 8 && a.ramPages < 30000, 'self-ballooning took memory back');
   assert.ok(a.cleancache.puts > 0 && a.cleancache.hits > 0);
   assert.ok(a.fileAccesses === 40 * 30000);
+});
+
+test('accesses drawn and run in chunks give what one access at a time gives', () => {
+  // Guest A runs its workload (chunks of 256, cache lines loaded ahead); guest
+  // B, same config and seed, is driven one access at a time with its own
+  // draws from the same streams, interleaved as runWorkload documents.
+  const input = busy({ selfballoon: { enabled: false } });
+  const ws = input.workload;
+  if (ws?.file === undefined || ws.file === null) throw new Error('busy() has files');
+  ws.file.unlinksPerSec = 0;
+  ws.file.truncatesPerSec = 0;
+  const config = guestConfig(input);
+  const file = config.workload.file;
+  if (file === null) throw new Error('busy() has files');
+  const hvA = newHost(100000);
+  const hvB = newHost(100000);
+  const a = bootGuest(hvA, new FakeTmem(), input, 9);
+  const b = bootGuest(hvB, new FakeTmem(), input, 9);
+  const rng = new Prng(9, config.name);
+  const rngFile = rng.fork('guest-file');
+  const rngAnon = rng.fork('guest-anon');
+  const pattern = compileFilePattern(file.pattern, file.files * file.pagesPerFile);
+  let sampler: ZipfSampler | null = null;
+  const step = config.workload.stepNs;
+  for (let t = 0; t < 100 * step; t += step) {
+    const before = a.metrics();
+    a.runWorkload(t, step);
+    const after = a.metrics();
+    const nFile = after.fileAccesses - before.fileAccesses;
+    const nAnon = after.anonAccesses - before.anonAccesses;
+    b.setAnonPages(after.committedPages);
+    if (nAnon > 0) {
+      if (sampler === null) sampler = new ZipfSampler(after.anonPages, config.workload.anonSkew, Infinity);
+      else sampler.resize(after.anonPages);
+    }
+    let filesDone = 0;
+    for (let i = 0; i < nFile + nAnon; i++) {
+      if (Math.floor(((i + 1) * nFile) / (nFile + nAnon)) > filesDone) {
+        filesDone++;
+        const p = pattern.next(rngFile);
+        const f = Math.floor(p / file.pagesPerFile);
+        b.accessFilePage(f, p - f * file.pagesPerFile, rngFile.nextFloat() < file.writeShare);
+      } else if (sampler !== null) {
+        b.accessAnonPage(sampler.sample(rngAnon));
+      }
+    }
+    assert.ok(nFile > 256, 'a step holds more than one chunk');
+  }
+  const ma = a.metrics();
+  assert.deepEqual(b.metrics(), ma);
+  assert.ok(ma.cleancache.puts > 0 && ma.swapOuts > 0 && ma.fileHits < ma.fileAccesses, 'reclaim ran between accesses');
+  assertClean(a);
+  assertClean(b);
 });
 
 test('spikes shorter than the selfballoon interval make the guest swap into frontswap', () => {
