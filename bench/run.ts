@@ -5,7 +5,7 @@
 // stdout. See docs/performance.md for what each key means.
 
 import { benchCodec, benchQueue, cacheBytesPerPage } from './micro.ts';
-import { benchSim, STEADY_SCENARIO } from './sim.ts';
+import { benchSim, describeOps, STEADY_SCENARIO } from './sim.ts';
 import { benchTmem } from './tmem.ts';
 
 export interface BenchKeys {
@@ -17,6 +17,7 @@ export interface BenchKeys {
   queue_vs_tinyqueue: number;
   page_accesses_per_s: number;
   page_accesses_per_s_steady: number;
+  page_ops_per_s: number;
 }
 
 const json = process.argv.includes('--json');
@@ -38,6 +39,7 @@ const queue = benchQueue();
 log(`event queue: ${(queue.queuePerSec / 1e6).toFixed(2)}M ops/s, tinyqueue ${(queue.tinyqueuePerSec / 1e6).toFixed(2)}M ops/s (${queue.ops} pushes + pops)`);
 const sim = benchSim();
 log(`simulator: ${sim.scenario}, ${sim.simulatedS}s simulated in ${sim.wallS.toFixed(2)}s, ${sim.accesses} page accesses, ${sim.events} events`);
+log(`  page operations: ${describeOps(sim.ops)}`);
 const steady = benchSim(STEADY_SCENARIO, []);
 log(`simulator: ${steady.scenario}, ${steady.simulatedS}s simulated in ${steady.wallS.toFixed(2)}s, ${steady.accesses} page accesses, ${steady.events} events`);
 
@@ -50,6 +52,7 @@ const keys: BenchKeys = {
   queue_vs_tinyqueue: round(queue.queuePerSec / queue.tinyqueuePerSec, 3),
   page_accesses_per_s: Math.round(sim.accessesPerSec),
   page_accesses_per_s_steady: Math.round(steady.accessesPerSec),
+  page_ops_per_s: Math.round(sim.pageOpsPerSec),
 };
 
 const targets: Partial<Record<keyof BenchKeys, { op: '>=' | '<='; value: number }>> = {

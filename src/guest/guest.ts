@@ -83,6 +83,9 @@ export interface GuestMetrics {
   fileAccesses: number;
   fileHits: number;
   anonAccesses: number;
+  /** Anonymous pages allocated (first touch of new Committed_AS: a page fault) and freed (pgfault / pgfree for anonymous memory). */
+  anonFaults: number;
+  anonFrees: number;
   swapIns: number;
   swapOuts: number;
   evictedCleanPages: number;
@@ -162,6 +165,8 @@ export class Guest {
     fileAccesses: 0,
     fileHits: 0,
     anonAccesses: 0,
+    anonFaults: 0,
+    anonFrees: 0,
     swapIns: 0,
     swapOuts: 0,
     evictedClean: 0,
@@ -429,6 +434,7 @@ export class Guest {
       this.anonRec[ANON_REC * id] = RESIDENT_YOUNG;
       this.anonLru.pushHead(ANON_LIST, id);
       this.anonResident++;
+      this.counters.anonFaults++;
     }
     // Demand fits again: the next shortage is a new OOM episode.
     this.inOom = false;
@@ -613,6 +619,7 @@ export class Guest {
     this.anonRec[ANON_REC * page] = RESIDENT_OLD;
     this.anonRec[ANON_REC * page + ANON_GEN]++;
     this.anonPages--;
+    this.counters.anonFrees++;
   }
 
   private growAnonArrays(pages: number): void {
@@ -779,6 +786,8 @@ export class Guest {
       fileAccesses: c.fileAccesses,
       fileHits: c.fileHits,
       anonAccesses: c.anonAccesses,
+      anonFaults: c.anonFaults,
+      anonFrees: c.anonFrees,
       swapIns: c.swapIns,
       swapOuts: c.swapOuts,
       evictedCleanPages: c.evictedClean,

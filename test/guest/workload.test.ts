@@ -174,6 +174,9 @@ test('a busy self-ballooned guest stays consistent and is deterministic per seed
   assert.ok(a.selfballoon.ticks === 8 && a.ramPages < 30000, 'self-ballooning took memory back');
   assert.ok(a.cleancache.puts > 0 && a.cleancache.hits > 0);
   assert.ok(a.fileAccesses === 40 * 30000);
+  // Every anonymous page allocated is either still there or was freed; the diurnal demand did both.
+  assert.ok(a.anonFrees > 0 && a.anonFaults > a.anonFrees);
+  assert.equal(a.anonFaults - a.anonFrees, a.anonPages);
 });
 
 test('accesses drawn and run in chunks give what one access at a time gives', () => {
