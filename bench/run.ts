@@ -17,7 +17,6 @@ export interface BenchKeys {
   queue_vs_tinyqueue: number;
   page_accesses_per_s: number;
   page_accesses_per_s_steady: number;
-  page_ops_per_s: number;
 }
 
 const json = process.argv.includes('--json');
@@ -52,7 +51,6 @@ const keys: BenchKeys = {
   queue_vs_tinyqueue: round(queue.queuePerSec / queue.tinyqueuePerSec, 3),
   page_accesses_per_s: Math.round(sim.accessesPerSec),
   page_accesses_per_s_steady: Math.round(steady.accessesPerSec),
-  page_ops_per_s: Math.round(sim.pageOpsPerSec),
 };
 
 const targets: Partial<Record<keyof BenchKeys, { op: '>=' | '<='; value: number }>> = {

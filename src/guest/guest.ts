@@ -83,7 +83,7 @@ export interface GuestMetrics {
   fileAccesses: number;
   fileHits: number;
   anonAccesses: number;
-  /** Anonymous pages allocated (first touch of new Committed_AS: a page fault) and freed (pgfault / pgfree for anonymous memory). */
+  /** Anonymous pages allocated as Committed_AS grows (each a first-touch fault; swap-ins are counted apart) and freed as it shrinks (resident or swapped). */
   anonFaults: number;
   anonFrees: number;
   swapIns: number;

@@ -8,6 +8,7 @@ import { Prng } from '../../src/lib/prng.ts';
 import { guestConfig, type GuestConfigInput } from '../../src/guest/config.ts';
 import { FakeTmem } from './fake-tmem.ts';
 import { assertClean, bootGuest, newHost } from './helpers.ts';
+import type { GuestMetrics } from '../../src/guest/guest.ts';
 
 const S = 1_000_000_000;
 
@@ -40,34 +41,101 @@ test('zipf sampler: ranks in range, rank 0 about as frequent as theory says', ()
   }
 });
 
-test('zipf inverse table: the same samples as computing each one, for every skew and n, across resizes', () => {
-  const cases: [number, number][] = [];
-  for (const skew of [0.3, 0.8, 0.9, 0.99, 1, 1.2, 2.5]) for (const n of [1, 2, 7, 1000, 262144, 4194304]) cases.push([skew, n]);
+/** The sampler's H (integral of x^-skew) and its constants, written out again here as an independent oracle. */
+function zipfH(skew: number): { H: (x: number) => number; squeeze: number } {
+  const H = (x: number): number => (skew === 1 ? Math.log(x) : (Math.pow(x, 1 - skew) - 1) / (1 - skew));
+  const Hinv = (u: number): number => (skew === 1 ? Math.exp(u) : Math.pow(1 + (1 - skew) * u, 1 / (1 - skew)));
+  return { H, squeeze: 2 - Hinv(H(2.5) - Math.pow(2, -skew)) };
+}
+
+/** A stand-in for the Prng: `first`, then a real stream. */
+class OneFloat {
+  private used = false;
+  private readonly rest: Prng;
+  constructor(
+    private readonly first: number,
+    seed: number,
+  ) {
+    this.rest = new Prng(seed, 'rest');
+  }
+  nextFloat(): number {
+    if (this.used) return this.rest.nextFloat();
+    this.used = true;
+    return this.first;
+  }
+}
+
+const TABLE_SKEWS = [0.3, 0.5, 0.9, 1, 1.2, 2.5];
+
+test('zipf inverse table: the same samples as computing each one, random draws across random resizes', () => {
   let answered = 0;
-  for (const [skew, n] of cases) {
-    const withTable = new ZipfSampler(n, skew, 1);
-    const computed = new ZipfSampler(n, skew, Infinity);
-    const r1 = new Prng(11, `zt${skew}:${n}`);
-    const r2 = new Prng(11, `zt${skew}:${n}`);
-    for (let i = 0; i < 40000; i++) {
-      // Down within the table's range, then up past it (another table).
-      if (i === 20000 && n > 2) {
-        withTable.resize(Math.floor(n / 2));
-        computed.resize(Math.floor(n / 2));
+  for (const skew of TABLE_SKEWS) {
+    for (const n of [1, 7, 1000, 262144, 4194304]) {
+      const withTable = new ZipfSampler(n, skew, 1);
+      const computed = new ZipfSampler(n, skew, Infinity);
+      const r1 = new Prng(11, `zt${skew}:${n}`);
+      const r2 = new Prng(11, `zt${skew}:${n}`);
+      const rr = new Prng(12, `zt${skew}:${n}`);
+      let cur = n;
+      for (let i = 0; i < 25000; i++) {
+        // Now and then another size: tiny, back to n, or up to 64x either way (a large table serving a small n, another table class).
+        if (i % 997 === 996) {
+          const c = rr.nextFloat();
+          cur = c < 0.15 ? 1 + rr.nextInt(9) : c < 0.3 ? n : Math.max(1, Math.min(2 ** 40, Math.round(cur * 2 ** (rr.nextFloat() * 12 - 6))));
+          withTable.resize(cur);
+          computed.resize(cur);
+        }
+        const a = withTable.sample(r1);
+        const b = computed.sample(r2);
+        if (a !== b) assert.fail(`skew ${skew} n ${n} (now ${cur}) draw ${i}: ${a} with the table, ${b} computed`);
       }
-      if (i === 30000) {
-        withTable.resize(n * 3);
-        computed.resize(n * 3);
+      assert.equal(computed.tableAnswers, 0);
+      if (skew === 0.9 && n === 262144) {
+        const plain = new ZipfSampler(n, skew, 1);
+        const r = new Prng(13, 'plain');
+        for (let i = 0; i < 20000; i++) plain.sample(r);
+        answered = plain.tableAnswers / 20000;
       }
-      const a = withTable.sample(r1);
-      const b = computed.sample(r2);
-      if (a !== b) assert.fail(`skew ${skew} n ${n} draw ${i}: ${a} with the table, ${b} computed`);
     }
-    assert.equal(computed.tableAnswers, 0);
-    if (skew === 0.9 && n === 262144) answered = withTable.tableAnswers / 40000;
   }
   // The table must answer most draws, or it only costs memory.
   assert.ok(answered > 0.9, `the table of skew 0.9 answered ${answered} of the draws`);
+});
+
+test('zipf inverse table: the same samples at the edges, where x rounds to another rank or the first test flips', () => {
+  let answeredNearEdges = 0;
+  for (const skew of TABLE_SKEWS) {
+    const { H, squeeze } = zipfH(skew);
+    // Each table built for 2^22 ranks, then used for fewer (buckets far wider than the ranks' intervals).
+    for (const n of [7, 1000, 4194304]) {
+      const withTable = new ZipfSampler(4194304, skew, 1);
+      withTable.sample(new Prng(1, 'build'));
+      withTable.resize(n);
+      const computed = new ZipfSampler(n, skew, Infinity);
+      const uN = H(n + 0.5);
+      const u1 = H(1.5) - 1;
+      const ranks: number[] = [];
+      for (let k = 1; k <= Math.min(n, 200); k++) ranks.push(k);
+      for (let k = 200; k < n; k = Math.ceil(k * 1.07)) ranks.push(k);
+      for (const k of ranks) {
+        for (const edge of [k - 0.5, k + 0.5, k - squeeze]) {
+          if (!(edge > 0)) continue;
+          const r0 = (H(edge) - uN) / (u1 - uN);
+          if (!(r0 >= 0 && r0 < 1)) continue;
+          // The uniforms the Prng can return (m / 2^32) next to the edge.
+          const m0 = Math.floor(r0 * 2 ** 32);
+          for (let m = Math.max(0, m0 - 6); m <= Math.min(2 ** 32 - 1, m0 + 6); m++) {
+            const before = withTable.tableAnswers;
+            const a = withTable.sample(new OneFloat(m / 2 ** 32, m) as unknown as Prng);
+            const b = computed.sample(new OneFloat(m / 2 ** 32, m) as unknown as Prng);
+            if (a !== b) assert.fail(`skew ${skew} n ${n} rank ${k} edge ${edge} r ${m}/2^32: ${a} with the table, ${b} computed`);
+            answeredNearEdges += withTable.tableAnswers - before;
+          }
+        }
+      }
+    }
+  }
+  assert.ok(answeredNearEdges > 10000, `the table answered only ${answeredNearEdges} draws next to the edges`);
 });
 
 test('file patterns: scan is sequential and cyclic, mix draws from its parts', () => {
@@ -179,15 +247,13 @@ test('a busy self-ballooned guest stays consistent and is deterministic per seed
   assert.equal(a.anonFaults - a.anonFrees, a.anonPages);
 });
 
-test('accesses drawn and run in chunks give what one access at a time gives', () => {
-  // Guest A runs its workload (chunks of 256, cache lines loaded ahead); guest
-  // B, same config and seed, is driven one access at a time with its own
-  // draws from the same streams, interleaved as runWorkload documents.
-  const input = busy({ selfballoon: { enabled: false } });
-  const ws = input.workload;
-  if (ws?.file === undefined || ws.file === null) throw new Error('busy() has files');
-  ws.file.unlinksPerSec = 0;
-  ws.file.truncatesPerSec = 0;
+/**
+ * Guest A runs its workload (chunks of 256, cache lines loaded ahead); guest
+ * B, same config and seed, is driven one access at a time with its own draws
+ * from the same streams, interleaved as runWorkload documents. Returns both
+ * guests' metrics after 100 steps.
+ */
+function chunkedAndOneByOne(input: GuestConfigInput): { a: GuestMetrics; b: GuestMetrics } {
   const config = guestConfig(input);
   const file = config.workload.file;
   if (file === null) throw new Error('busy() has files');
@@ -201,16 +267,24 @@ test('accesses drawn and run in chunks give what one access at a time gives', ()
   const pattern = compileFilePattern(file.pattern, file.files * file.pagesPerFile);
   let sampler: ZipfSampler | null = null;
   const step = config.workload.stepNs;
+  const demand = compileAnonProfile(config.workload.anon, config.maxmemPages);
+  // The counts per step follow runWorkload's carry rule, not guest A's counters.
+  let fileCarry = 0;
+  let anonCarry = 0;
+  let anonPages = 0;
   for (let t = 0; t < 100 * step; t += step) {
-    const before = a.metrics();
     a.runWorkload(t, step);
-    const after = a.metrics();
-    const nFile = after.fileAccesses - before.fileAccesses;
-    const nAnon = after.anonAccesses - before.anonAccesses;
-    b.setAnonPages(after.committedPages);
+    anonPages = demand(t);
+    b.setAnonPages(anonPages);
+    fileCarry += file.accessesPerSec * (step / 1e9);
+    anonCarry += config.workload.anonAccessesPerSec * (step / 1e9);
+    const nFile = Math.floor(fileCarry);
+    const nAnon = anonPages > 0 ? Math.floor(anonCarry) : 0;
+    fileCarry -= nFile;
+    anonCarry -= Math.floor(anonCarry);
     if (nAnon > 0) {
-      if (sampler === null) sampler = new ZipfSampler(after.anonPages, config.workload.anonSkew, Infinity);
-      else sampler.resize(after.anonPages);
+      if (sampler === null) sampler = new ZipfSampler(anonPages, config.workload.anonSkew, Infinity);
+      else sampler.resize(anonPages);
     }
     let filesDone = 0;
     for (let i = 0; i < nFile + nAnon; i++) {
@@ -218,18 +292,42 @@ test('accesses drawn and run in chunks give what one access at a time gives', ()
         filesDone++;
         const p = pattern.next(rngFile);
         const f = Math.floor(p / file.pagesPerFile);
-        b.accessFilePage(f, p - f * file.pagesPerFile, rngFile.nextFloat() < file.writeShare);
+        b.accessFilePage(f, p - f * file.pagesPerFile, file.writeShare > 0 && rngFile.nextFloat() < file.writeShare);
       } else if (sampler !== null) {
         b.accessAnonPage(sampler.sample(rngAnon));
       }
     }
-    assert.ok(nFile > 256, 'a step holds more than one chunk');
+    assert.ok(nFile > 256 && nFile % 256 !== 0, 'a step holds more than one chunk, the last one partial');
   }
-  const ma = a.metrics();
-  assert.deepEqual(b.metrics(), ma);
-  assert.ok(ma.cleancache.puts > 0 && ma.swapOuts > 0 && ma.fileHits < ma.fileAccesses, 'reclaim ran between accesses');
   assertClean(a);
   assertClean(b);
+  return { a: a.metrics(), b: b.metrics() };
+}
+
+test('accesses drawn and run in chunks give what one access at a time gives', () => {
+  const input = busy({ selfballoon: { enabled: false } });
+  const ws = input.workload;
+  if (ws?.file === undefined || ws.file === null) throw new Error('busy() has files');
+  ws.file.unlinksPerSec = 0;
+  ws.file.truncatesPerSec = 0;
+  const busyRun = chunkedAndOneByOne(input);
+  assert.deepEqual(busyRun.b, busyRun.a);
+  const m = busyRun.a;
+  assert.ok(m.cleancache.puts > 0 && m.swapOuts > 0 && m.fileHits < m.fileAccesses, 'reclaim ran between accesses');
+  // A guest far too small for its pages: nearly every access reclaims, so any change of order shows in the hits.
+  const tight = chunkedAndOneByOne({
+    domid: 1,
+    memoryPages: 1500,
+    swapPages: 4000,
+    workload: {
+      anon: { kind: 'constant', pages: 1000 },
+      anonAccessesPerSec: 10000,
+      anonSkew: 0,
+      file: { files: 40, pagesPerFile: 50, filesystems: 1, accessesPerSec: 30000, pattern: { kind: 'uniform', workingSetPages: 2000 }, writeShare: 0.1, unlinksPerSec: 0, truncatesPerSec: 0 },
+    },
+  });
+  assert.deepEqual(tight.b, tight.a);
+  assert.ok(tight.a.fileHits > 0 && tight.a.fileHits < tight.a.fileAccesses / 2 && tight.a.swapIns > 0, 'the tight guest misses and swaps');
 });
 
 test('spikes shorter than the selfballoon interval make the guest swap into frontswap', () => {
