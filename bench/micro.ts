@@ -3,11 +3,14 @@
 // - page-cache metadata bytes per cached page at 1,000,000 pages;
 // - the tmem compression codec (lz4) against node:zlib deflateRawSync level 1
 //   on a realistic page mix;
-// - the simulator's event queue against tinyqueue.
+// - the simulator's event queue against tinyqueue;
+// - Zipf draws through the sampler's table against computing each draw.
 
 import { deflateRawSync } from 'node:zlib';
 import TinyQueue from 'tinyqueue';
 import { PageCache } from '../src/guest/pagecache.ts';
+import { ZipfSampler } from '../src/guest/workload/zipf.ts';
+import { Prng } from '../src/lib/prng.ts';
 import { defaultCodec } from '../src/hypervisor/tmem/codec.ts';
 import { EventQueue } from '../src/sim/queue.ts';
 import { gc, memory } from './heap.ts';
@@ -177,4 +180,41 @@ export function benchQueue(size = 10_000, holds = 1_000_000): QueueBenchResult {
   const b = theirs();
   const ops = 2 * (size + holds);
   return { ops, queuePerSec: (ops / a) * 1e9, tinyqueuePerSec: (ops / b) * 1e9 };
+}
+
+export interface ZipfBenchResult {
+  draws: number;
+  tableNsPerDraw: number;
+  computedNsPerDraw: number;
+  /** Share of draws the table answered. */
+  answered: number;
+}
+
+/**
+ * Zipf draws (skew 0.9 over 262,144 ranks, a guest's 1 GiB file working set)
+ * through the shared table and computed one by one, the same draws on each
+ * side (same seed); three alternating rounds, the median of each side.
+ */
+export function benchZipf(draws = 2_000_000, n = 262_144, skew = 0.9): ZipfBenchResult {
+  const run = (tableAfter: number): { ns: number; answered: number } => {
+    const z = new ZipfSampler(n, skew, tableAfter);
+    const rng = new Prng(5, 'bench-zipf');
+    let sink = 0;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < draws; i++) sink += z.sample(rng);
+    const ns = Number(process.hrtime.bigint() - t0);
+    if (sink < 0) console.log(sink);
+    return { ns: ns / draws, answered: z.tableAnswers / draws };
+  };
+  const table: number[] = [];
+  const computed: number[] = [];
+  let answered = 0;
+  for (let round = 0; round < 3; round++) {
+    const t = run(1);
+    table.push(t.ns);
+    answered = t.answered;
+    computed.push(run(Infinity).ns);
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1];
+  return { draws, tableNsPerDraw: median(table), computedNsPerDraw: median(computed), answered };
 }

@@ -4,7 +4,7 @@
 // less). A readable table, or with --json one JSON object as the last line of
 // stdout. See docs/performance.md for what each key means.
 
-import { benchCodec, benchQueue, cacheBytesPerPage } from './micro.ts';
+import { benchCodec, benchQueue, benchZipf, cacheBytesPerPage } from './micro.ts';
 import { benchSim, describeOps, STEADY_SCENARIO } from './sim.ts';
 import { benchTmem } from './tmem.ts';
 
@@ -17,6 +17,7 @@ export interface BenchKeys {
   queue_vs_tinyqueue: number;
   page_accesses_per_s: number;
   page_accesses_per_s_steady: number;
+  zipf_table_vs_computed: number;
 }
 
 const json = process.argv.includes('--json');
@@ -36,6 +37,8 @@ const codec = benchCodec();
 log(`codec ${codec.codec}: ${(codec.codecPagesPerSec / 1e3).toFixed(0)}k pages/s (ratio ${codec.codecRatio.toFixed(2)}), deflateRaw level 1: ${(codec.deflatePagesPerSec / 1e3).toFixed(0)}k pages/s (ratio ${codec.deflateRatio.toFixed(2)}), ${codec.pages} pages`);
 const queue = benchQueue();
 log(`event queue: ${(queue.queuePerSec / 1e6).toFixed(2)}M ops/s, tinyqueue ${(queue.tinyqueuePerSec / 1e6).toFixed(2)}M ops/s (${queue.ops} pushes + pops)`);
+const zipf = benchZipf();
+log(`zipf draws (skew 0.9, 262144 ranks): ${zipf.tableNsPerDraw.toFixed(1)} ns with the table (answers ${(zipf.answered * 100).toFixed(1)}%), ${zipf.computedNsPerDraw.toFixed(1)} ns computed`);
 const sim = benchSim();
 log(`simulator: ${sim.scenario}, ${sim.simulatedS}s simulated in ${sim.wallS.toFixed(2)}s, ${sim.accesses} page accesses, ${sim.events} events`);
 log(`  page operations: ${describeOps(sim.ops)}`);
@@ -51,6 +54,7 @@ const keys: BenchKeys = {
   queue_vs_tinyqueue: round(queue.queuePerSec / queue.tinyqueuePerSec, 3),
   page_accesses_per_s: Math.round(sim.accessesPerSec),
   page_accesses_per_s_steady: Math.round(steady.accessesPerSec),
+  zipf_table_vs_computed: round(zipf.computedNsPerDraw / zipf.tableNsPerDraw, 3),
 };
 
 const targets: Partial<Record<keyof BenchKeys, { op: '>=' | '<='; value: number }>> = {
