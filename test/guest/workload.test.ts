@@ -256,7 +256,7 @@ test('a busy self-ballooned guest stays consistent and is deterministic per seed
 function chunkedAndOneByOne(input: GuestConfigInput): { a: GuestMetrics; b: GuestMetrics } {
   const config = guestConfig(input);
   const file = config.workload.file;
-  if (file === null) throw new Error('busy() has files');
+  if (file === null) throw new Error('chunkedAndOneByOne needs a guest with files');
   const hvA = newHost(100000);
   const hvB = newHost(100000);
   const a = bootGuest(hvA, new FakeTmem(), input, 9);
@@ -271,10 +271,9 @@ function chunkedAndOneByOne(input: GuestConfigInput): { a: GuestMetrics; b: Gues
   // The counts per step follow runWorkload's carry rule, not guest A's counters.
   let fileCarry = 0;
   let anonCarry = 0;
-  let anonPages = 0;
   for (let t = 0; t < 100 * step; t += step) {
     a.runWorkload(t, step);
-    anonPages = demand(t);
+    const anonPages = demand(t);
     b.setAnonPages(anonPages);
     fileCarry += file.accessesPerSec * (step / 1e9);
     anonCarry += config.workload.anonAccessesPerSec * (step / 1e9);

@@ -169,7 +169,6 @@ export class ZipfSampler {
     return { u0, perU, nMax, xe };
   }
 
-
   private hIntegral(x: number): number {
     const logX = Math.log(x);
     return helper2((1 - this.skew) * logX) * logX;
