@@ -335,12 +335,43 @@ function sizeAxis(maxPages: number, headroom = 1): ChartSpec['y'] {
   return { ...u, ...niceAxis((maxPages / u.per) * headroom), label: u.name, short: ` ${u.name}` };
 }
 
-/** One scatter series per marker kind in `kinds` (same order in every panel, so the legend is too), with rules down the chart. */
-function markerSeries(markers: LaunchMarker[], kinds: MarkerKind[], yPages: number): SeriesSpec[] {
+/**
+ * Rows for launch markers so that none hides another: in time order, a
+ * marker takes the first row (0 at the top) not used by a marker less than
+ * `windowNs` before it.
+ */
+export function markerRows(markers: LaunchMarker[], windowNs: number): number[] {
+  const order = markers.map((_, i) => i).sort((a, b) => markers[a].timeNs - markers[b].timeNs || a - b);
+  const rows = new Array<number>(markers.length).fill(0);
+  const lastAt: number[] = [];
+  for (const i of order) {
+    const t = markers[i].timeNs;
+    let row = 0;
+    while (row < lastAt.length && t - lastAt[row] < windowNs) row++;
+    lastAt[row] = t;
+    rows[i] = row;
+  }
+  return rows;
+}
+
+/**
+ * One scatter series per marker kind in `kinds` (same order in every panel,
+ * so the legend is too), with rules down the chart. Markers close in time are
+ * stacked downwards from `topPages`, a row every `rowPages`.
+ */
+function markerSeries(markers: LaunchMarker[], kinds: MarkerKind[], topPages: number, rowPages: number, windowNs: number): SeriesSpec[] {
+  const rows = markerRows(markers, windowNs);
   return kinds.map((kind) => {
     const m = MARKERS[kind];
-    const times = markers.filter((k) => k.kind === kind).map((k) => k.timeNs);
-    return { name: m.label, kind: 'scatter', color: m.color, symbol: m.symbol, data: times.map((t): Point => [t, yPages]), rules: times };
+    const mine = markers.map((k, i) => ({ k, row: rows[i] })).filter((x) => x.k.kind === kind);
+    return {
+      name: m.label,
+      kind: 'scatter',
+      color: m.color,
+      symbol: m.symbol,
+      data: mine.map((x): Point => [x.k.timeNs, topPages - x.row * rowPages]),
+      rules: mine.map((x) => x.k.timeNs),
+    };
   });
 }
 
@@ -358,7 +389,8 @@ export function hostChart(runs: RunData[]): ChartOut {
         { name: 'freeable (ephemeral tmem)', kind: 'area', stack: 'host', color: COLORS.freeable, data: s.map((p) => [p.timeNs, p.freeablePages]) },
         { name: 'free', kind: 'area', stack: 'host', color: COLORS.free, data: s.map((p) => [p.timeNs, p.freePages]) },
         { name: 'claimed (outstanding)', kind: 'line', color: COLORS.claims, dashed: true, width: 2, data: s.map((p) => [p.timeNs, p.outstandingPages]) },
-        ...markerSeries(markers[i], kinds, total * 1.035),
+        // A marker is about 10 px wide: 2.5 % of a run's width (a panel in a comparison is 300 px or more).
+        ...markerSeries(markers[i], kinds, total * 1.035, total * 0.06, duration(runs) * 0.025),
       ],
     };
   });
@@ -366,14 +398,14 @@ export function hostChart(runs: RunData[]): ChartOut {
     svg: renderChart('host', { panels, ...layout(runs.length), panelHeight: runs.length === 1 ? 300 : 230, durationNs: duration(runs), y }),
     note:
       'The three bands stack up to the host\'s memory: owned (guest RAM, persistent tmem, dom0, Xen), freeable (ephemeral tmem, which Xen can drop at once) and free. ' +
-      'The dashed line is memory promised to launches by outstanding claims. Markers along the top, with a rule down the chart: a launch started building, finished ok, failed fast (nothing built) or failed mid-way (build time wasted).',
+      'The dashed line is memory promised to launches by outstanding claims. Markers along the top, with a rule down the chart: a launch started building, finished ok, failed fast (nothing built) or failed mid-way (build time wasted); markers close in time are stacked downwards, and the launches table below names them.',
   };
 }
 
 export function guestChart(runs: RunData[]): ChartOut & { caption: string } {
   // The same guests in every variant: picked over all the runs' samples together.
   const merged = runs.flatMap((r) => r.samples);
-  const { shown, rest } = pickGuests(merged, 8);
+  const { shown, rest } = pickGuests(merged, 8, runs.flatMap((r) => r.events));
   const rows: { label: string; names: string[] }[] = shown.map((n) => ({ label: n, names: [n] }));
   if (rest.length > 0) rows.push({ label: `the other ${rest.length} guests (average)`, names: rest });
   const panels: Panel[] = [];
@@ -396,7 +428,7 @@ export function guestChart(runs: RunData[]): ChartOut & { caption: string } {
   const cols = runs.length === 1 ? Math.min(4, Math.max(panels.length, 1)) : Math.min(runs.length, 3);
   const caption =
     rest.length > 0
-      ? `${shown.length} guests with the highest peak shown one by one; the other ${rest.length} averaged in the last panel.`
+      ? `${shown.length} guests shown one by one (those with OOM events first, then the most swap I/O, then the highest peak); the other ${rest.length} averaged in the last panel.`
       : '';
   return {
     svg: renderChart('guests', { panels, cols, width: WIDTH, panelHeight: 130, durationNs: duration(runs), y: sizeAxis(max, 1.05) }),

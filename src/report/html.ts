@@ -38,7 +38,6 @@ interface Totals {
   hits: number;
   fileReads: number;
   swapIo: number;
-  frontswapStores: number;
   frontswapRejects: number;
   oom: number;
 }
@@ -57,7 +56,6 @@ function totals(s: Summary): Totals {
     hits: sum((g) => g.cleancache.hits),
     fileReads: sum((g) => g.disk.file_reads),
     swapIo: sum((g) => g.disk.swap_reads + g.disk.swap_writes),
-    frontswapStores: sum((g) => g.frontswap.stores),
     frontswapRejects: sum((g) => g.frontswap.rejects),
     oom: sum((g) => g.oom_events),
   };
@@ -148,18 +146,19 @@ function legendOfOutcomes(): string {
 function launchesTable(s: Summary, reasons: Map<string, string>, unit: Unit): string {
   if (s.launches.length === 0) return '<p class="empty">No launches in this scenario.</p>';
   return table(
-    ['guest', 'size', 'policy', 'outcome', 'requested / started', 'ended', 'wasted build', 'why'],
+    ['guest', 'size', 'policy', 'outcome', 'requested', 'started', 'ended', 'wasted build', 'why'],
     s.launches.map((l) => [
       `<b>${esc(l.name)}</b>`,
       esc(fmtSize(l.requested_pages)),
       esc(l.policy),
       outcomeBadge(l.outcome),
+      esc(fmtTime(l.request_ns, unit)),
       esc(fmtTime(l.start_ns, unit)),
       esc(fmtTime(l.end_ns, unit)),
       l.wasted_build_ns > 0 ? `<span class="bad">${esc(fmtDuration(l.wasted_build_ns))}</span>` : esc(fmtDuration(l.wasted_build_ns)),
       `<span class="reason">${esc(reasons.get(l.name) ?? '')}</span>`,
     ]),
-    [1, 4, 5, 6],
+    [1, 4, 5, 6, 7],
     'launches',
   );
 }
@@ -167,7 +166,7 @@ function launchesTable(s: Summary, reasons: Map<string, string>, unit: Unit): st
 function guestsTable(s: Summary): string {
   if (s.guests.length === 0) return '<p class="empty">No guests ran.</p>';
   return table(
-    ['guest', 'mean RAM', 'cleancache hits / gets', 'hit rate', 'frontswap stores', 'rejected', 'file reads', 'swap-ins', 'swap-outs', 'OOM kills'],
+    ['guest', 'mean RAM', 'cleancache hits / gets', 'hit rate', 'frontswap stores', 'rejected', 'file reads (pages)', 'swap-ins (pages)', 'swap-outs (pages)', 'OOM events'],
     s.guests.map((g) => [
       `<b>${esc(g.name)}</b>`,
       esc(fmtSize(g.ram_pages_mean)),
@@ -194,9 +193,9 @@ function summaryCards(s: Summary): string {
     card('Lowest free memory', fmtSize(s.host.min_free_pages), `of ${fmtSize(s.host.total_pages)} on the host`, s.host.min_free_pages === 0 ? 'bad' : ''),
     card('Most claimed at once', fmtSize(s.host.max_outstanding_pages), 'outstanding claims'),
     card('Cleancache hit rate', fmtPercent(t.hits, t.gets), `${fmtCount(t.hits)} hits of ${fmtCount(t.gets)} gets`),
-    card('Disk I/O', fmtCount(t.fileReads + t.swapIo), `${fmtCount(t.fileReads)} file reads, ${fmtCount(t.swapIo)} swap`),
+    card('Disk I/O (pages)', fmtCount(t.fileReads + t.swapIo), `${fmtCount(t.fileReads)} file reads, ${fmtCount(t.swapIo)} swap reads + writes`),
     card('tmem peak', fmtSize(s.tmem.ephemeral_pages_max + s.tmem.persistent_pages_max), `ephemeral ${fmtSize(s.tmem.ephemeral_pages_max)}, persistent ${fmtSize(s.tmem.persistent_pages_max)}`),
-    card('OOM kills', String(t.oom), 'in all guests', t.oom > 0 ? 'bad' : ''),
+    card('OOM events', String(t.oom), 'demand beyond RAM + swap, all guests', t.oom > 0 ? 'bad' : ''),
     card('Invariant violations', String(s.invariant_violations), s.invariant_violations > 0 ? 'the accounting broke: see below' : 'checked only with --verify', s.invariant_violations > 0 ? 'bad' : ''),
   ];
   return `<section class="cards">${cards.join('')}</section>`;
@@ -247,6 +246,8 @@ td.sep,th.sep{border-left:2px solid var(--line)}
 .bad{color:var(--bad);font-weight:600}
 .best{font-weight:700;color:var(--good)}
 .reason{color:var(--muted);font-size:12.5px}
+.verdict{margin:4px 0 10px}.verdict p{margin:0 0 4px}.verdict ul{margin:0 0 6px;padding-left:20px}
+tr.first td{border-top:1px solid var(--line)}
 .empty{color:var(--muted)}
 footer{color:var(--muted);font-size:12px;text-align:center;margin-top:22px}
 @media (max-width:900px){.cards{grid-template-columns:repeat(2,minmax(0,1fr))}}
@@ -325,23 +326,91 @@ export function runReportHtml(result: RunResult, scenario: Scenario): string {
   return page(`${scenario.name} — hypermem report`, body.join('\n'));
 }
 
+/** The guests running at the end of a run and the RAM they hold (the last sample). */
+function atEnd(result: RunResult): { guests: number; ramPages: number } {
+  const last = result.samples[result.samples.length - 1];
+  if (last === undefined) return { guests: 0, ramPages: 0 };
+  const gs = Object.values(last.guests);
+  return { guests: gs.length, ramPages: gs.reduce((a, g) => a + g.ramPages, 0) };
+}
+
+interface OutcomeRow {
+  v: CompareVariant;
+  s: Summary;
+  t: Totals;
+  end: { guests: number; ramPages: number };
+}
+
+/**
+ * The ranking of a comparison: launches finished (more is better), then
+ * launches failed mid-way, build time wasted, OOM events and invariant
+ * violations (fewer is better). Disk I/O and hit rates are not ranked: they
+ * depend on how many guests run, which the launches decide.
+ */
+const RANK_KEYS: { key: (r: OutcomeRow) => number; better: 'low' | 'high' }[] = [
+  { key: (r) => r.t.ok, better: 'high' },
+  { key: (r) => r.t.failedMidway, better: 'low' },
+  { key: (r) => r.t.wastedNs, better: 'low' },
+  { key: (r) => r.t.oom, better: 'low' },
+  { key: (r) => r.s.invariant_violations, better: 'low' },
+];
+
+function rankCompare(a: OutcomeRow, b: OutcomeRow): number {
+  for (const k of RANK_KEYS) {
+    const d = k.key(a) - k.key(b);
+    if (d !== 0) return k.better === 'high' ? -d : d;
+  }
+  return 0;
+}
+
+function outcomeWords(r: OutcomeRow): string {
+  const parts: string[] = [];
+  if (r.t.launches > 0) {
+    parts.push(`${r.t.ok} of ${r.t.launches} launch${r.t.launches === 1 ? '' : 'es'} finished`);
+    if (r.t.failedFast > 0) parts.push(`${r.t.failedFast} failed fast`);
+    if (r.t.failedMidway > 0) parts.push(`${r.t.failedMidway} failed mid-way (${fmtDuration(r.t.wastedNs)} of build time wasted)`);
+    if (r.t.abandoned > 0) parts.push(`${r.t.abandoned} abandoned`);
+  }
+  parts.push(`${r.t.oom} OOM event${r.t.oom === 1 ? '' : 's'}`);
+  if (r.s.invariant_violations > 0) parts.push(`${r.s.invariant_violations} invariant violations`);
+  parts.push(`${r.end.guests} guest${r.end.guests === 1 ? '' : 's'} with ${fmtSize(r.end.ramPages)} of RAM running at the end`);
+  return parts.join(', ');
+}
+
+/** One sentence on which variant does best (or that none does), then one line per variant. */
+function compareVerdict(rows: OutcomeRow[]): string {
+  const ranked = [...rows].sort(rankCompare);
+  const best = ranked[0];
+  const tied = ranked.filter((r) => rankCompare(r, best) === 0);
+  const lead =
+    rows.length < 2
+      ? ''
+      : tied.length === rows.length
+        ? 'No variant does better than the others on launches, OOM events or invariant violations; the differences are in the I/O columns and the charts.'
+        : tied.length > 1
+          ? `${tied.map((r) => r.v.label).join(' and ')} do best, equally.`
+          : `${best.v.label} does best.`;
+  const lines = ranked.map((r) => `<li><b>${esc(r.v.label)}</b>: ${esc(outcomeWords(r))}.</li>`).join('');
+  return `<div class="verdict">${lead !== '' ? `<p><b>Verdict.</b> ${esc(lead)}</p>` : ''}<ul>${lines}</ul>
+<p class="caption">Ranked by launches finished, then launches failed mid-way, build time wasted, OOM events and invariant violations. The I/O columns are not ranked: they depend on how many guests run, which the launches decide.</p></div>`;
+}
+
 function compareOutcomes(variants: CompareVariant[]): string {
-  const rows = variants.map((v) => ({ v, s: v.result.summary, t: totals(v.result.summary) }));
-  type Row = (typeof rows)[number];
-  // Columns: header, the cell, and a number to pick the best by (lower or higher is better), if any.
-  const cols: { head: string; cell: (r: Row) => string; key?: (r: Row) => number; better?: 'low' | 'high' }[] = [
+  const rows: OutcomeRow[] = variants.map((v) => ({ v, s: v.result.summary, t: totals(v.result.summary), end: atEnd(v.result) }));
+  // Columns: header, the cell, and for ranked columns a number and which way is better (green marks the best when variants differ).
+  const cols: { head: string; cell: (r: OutcomeRow) => string; key?: (r: OutcomeRow) => number; better?: 'low' | 'high' }[] = [
     { head: 'launches ok', cell: (r) => `${r.t.ok} / ${r.t.launches}`, key: (r) => r.t.ok, better: 'high' },
     { head: 'failed fast', cell: (r) => String(r.t.failedFast) },
     { head: 'failed mid-way', cell: (r) => String(r.t.failedMidway), key: (r) => r.t.failedMidway, better: 'low' },
     { head: 'wasted build', cell: (r) => fmtDuration(r.t.wastedNs), key: (r) => r.t.wastedNs, better: 'low' },
-    { head: 'lowest free', cell: (r) => fmtSize(r.s.host.min_free_pages), key: (r) => r.s.host.min_free_pages, better: 'high' },
+    { head: 'OOM events', cell: (r) => String(r.t.oom), key: (r) => r.t.oom, better: 'low' },
+    { head: 'violations', cell: (r) => String(r.s.invariant_violations), key: (r) => r.s.invariant_violations, better: 'low' },
+    { head: 'guests at end', cell: (r) => `${r.end.guests} (${fmtSize(r.end.ramPages)})` },
+    { head: 'lowest free', cell: (r) => fmtSize(r.s.host.min_free_pages) },
     { head: 'most claimed', cell: (r) => fmtSize(r.s.host.max_outstanding_pages) },
-    { head: 'cleancache hit rate', cell: (r) => fmtPercent(r.t.hits, r.t.gets), key: (r) => (r.t.gets === 0 ? 0 : r.t.hits / r.t.gets), better: 'high' },
-    { head: 'file reads', cell: (r) => fmtCount(r.t.fileReads), key: (r) => r.t.fileReads, better: 'low' },
-    { head: 'swap I/O', cell: (r) => fmtCount(r.t.swapIo), key: (r) => r.t.swapIo, better: 'low' },
-    { head: 'frontswap stores', cell: (r) => fmtCount(r.t.frontswapStores) },
-    { head: 'OOM kills', cell: (r) => String(r.t.oom), key: (r) => r.t.oom, better: 'low' },
-    { head: 'violations', cell: (r) => String(r.s.invariant_violations) },
+    { head: 'cleancache hits', cell: (r) => fmtPercent(r.t.hits, r.t.gets) },
+    { head: 'file reads (pages)', cell: (r) => fmtCount(r.t.fileReads) },
+    { head: 'swap I/O (pages)', cell: (r) => fmtCount(r.t.swapIo) },
   ];
   const body = rows.map((r) => [
     `<b>${esc(r.v.label)}</b>`,
@@ -354,7 +423,7 @@ function compareOutcomes(variants: CompareVariant[]): string {
       return !all && c.key(r) === best ? `<span class="best">${text}</span>` : text;
     }),
   ]);
-  return table(['variant', ...cols.map((c) => c.head)], body, cols.map((_, i) => i + 1));
+  return compareVerdict(rows) + table(['variant', ...cols.map((c) => c.head)], body, cols.map((_, i) => i + 1));
 }
 
 function compareLaunches(variants: CompareVariant[]): string {
@@ -362,19 +431,27 @@ function compareLaunches(variants: CompareVariant[]): string {
   for (const v of variants) for (const l of v.result.summary.launches) if (!names.includes(l.name)) names.push(l.name);
   if (names.length === 0) return '<p class="empty">No launches in this scenario.</p>';
   const unit = timeUnit(Math.max(...variants.map((v) => v.scenario.durationNs)));
-  const head = `<tr><th rowspan="2">guest</th><th rowspan="2" class="num">size</th>${variants.map((v) => `<th colspan="3" class="group sep">${esc(v.label)}</th>`).join('')}</tr>
-<tr>${variants.map(() => '<th class="sep">outcome</th><th class="num">ended</th><th class="num">wasted</th>').join('')}</tr>`;
-  const rows = names.map((name) => {
-    const size = variants.map((v) => v.result.summary.launches.find((l) => l.name === name)).find((l) => l !== undefined)?.requested_pages ?? 0;
-    const cells = variants.map((v) => {
+  const reasons = variants.map((v) => launchReasons(v.result.events));
+  const head = `<tr><th>guest</th><th class="num">size</th><th>variant</th><th>outcome</th><th class="num">requested</th><th class="num">started</th><th class="num">ended</th><th class="num">wasted build</th><th>why</th></tr>`;
+  const rows: string[] = [];
+  for (const name of names) {
+    variants.forEach((v, i) => {
       const l = v.result.summary.launches.find((x) => x.name === name);
-      if (l === undefined) return '<td class="sep">-</td><td></td><td></td>';
+      const first = i === 0 ? ' class="first"' : '';
+      const guest = i === 0 ? `<b>${esc(name)}</b>` : '';
+      if (l === undefined) {
+        rows.push(`<tr${first}><td>${guest}</td><td></td><td>${esc(v.label)}</td><td colspan="6" class="empty">not launched in this variant</td></tr>`);
+        return;
+      }
       const wasted = l.wasted_build_ns > 0 ? `<span class="bad">${esc(fmtDuration(l.wasted_build_ns))}</span>` : esc(fmtDuration(l.wasted_build_ns));
-      return `<td class="sep">${outcomeBadge(l.outcome)}</td><td class="num">${esc(fmtTime(l.end_ns, unit))}</td><td class="num">${wasted}</td>`;
+      rows.push(
+        `<tr${first}><td>${guest}</td><td class="num">${i === 0 ? esc(fmtSize(l.requested_pages)) : ''}</td><td>${esc(v.label)}</td><td>${outcomeBadge(l.outcome)}</td>` +
+          `<td class="num">${esc(fmtTime(l.request_ns, unit))}</td><td class="num">${esc(fmtTime(l.start_ns, unit))}</td><td class="num">${esc(fmtTime(l.end_ns, unit))}</td>` +
+          `<td class="num">${wasted}</td><td><span class="reason">${esc(reasons[i].get(l.name) ?? '')}</span></td></tr>`,
+      );
     });
-    return `<tr><td><b>${esc(name)}</b></td><td class="num">${esc(fmtSize(size))}</td>${cells.join('')}</tr>`;
-  });
-  return `<div class="table-wrap"><table><thead>${head}</thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
+  }
+  return `<div class="table-wrap"><table class="launches"><thead>${head}</thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
 }
 
 function compareGuests(variants: CompareVariant[]): string {
@@ -409,10 +486,10 @@ export function compareReportHtml(variants: CompareVariant[]): string {
   const body = [
     header(`comparison of ${variants.length} variants`, first, compared + factsList(facts)),
     contents([['outcomes', 'Outcomes'], ...TOC, ['launches', 'Launches'], ['guest-table', 'Guests']]),
-    `<section class="block" id="outcomes"><h2>Outcomes</h2><p class="caption">One row per variant; the best value of a column is in green when the variants differ.</p>${compareOutcomes(variants)}</section>`,
+    `<section class="block" id="outcomes"><h2>Outcomes</h2><p class="caption">One row per variant. Green marks the best value of a ranked column when the variants differ; counts of file reads and swap I/O are 4 KiB pages.</p>${compareOutcomes(variants)}</section>`,
     charts(variants.map((v) => runData(v.label, v.scenario, v.result))),
     `<section class="block" id="launches"><h2>Launches</h2>${legendOfOutcomes()}${compareLaunches(variants)}</section>`,
-    `<section class="block" id="guest-table"><h2>Guests</h2><p class="caption">Per variant: mean RAM while the guest ran, cleancache hit rate, disk I/O (file reads, swap-ins and swap-outs) and OOM kills.</p>${compareGuests(variants)}</section>`,
+    `<section class="block" id="guest-table"><h2>Guests</h2><p class="caption">Per variant: mean RAM while the guest ran, cleancache hit rate, disk I/O in pages (file reads, swap-ins and swap-outs) and OOM events.</p>${compareGuests(variants)}</section>`,
   ];
   return page(`${first.name} — hypermem comparison`, body.join('\n'));
 }

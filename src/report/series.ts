@@ -162,17 +162,27 @@ export interface GuestLevels {
 
 /**
  * Which guests get a panel of their own: all of them up to `max`, else the
- * `max - 1` with the highest peak RAM (ties by order of appearance), the rest
- * averaged into one panel. Returns the names shown and the names folded.
+ * `max - 1` that matter most — the ones with OOM events first (most first),
+ * then the most swap I/O to disk, then the highest peak of RAM or demand
+ * (ties by order of appearance) — the rest averaged into one panel. Returns
+ * the names shown (in order of appearance) and the names folded.
  */
-export function pickGuests(samples: Sample[], max = 8): { shown: string[]; rest: string[] } {
+export function pickGuests(samples: Sample[], max = 8, events: LoggedEvent[] = []): { shown: string[]; rest: string[] } {
   const order = guestOrder(samples);
   if (order.length <= max) return { shown: order, rest: [] };
   const peak = new Map<string, number>(order.map((n) => [n, 0]));
+  const swap = new Map<string, number>(order.map((n) => [n, 0]));
+  const oom = new Map<string, number>(order.map((n) => [n, 0]));
   for (const s of samples) {
-    for (const [n, g] of Object.entries(s.guests)) peak.set(n, Math.max(peak.get(n) ?? 0, g.ramPages, g.committedPages));
+    for (const [n, g] of Object.entries(s.guests)) {
+      peak.set(n, Math.max(peak.get(n) ?? 0, g.ramPages, g.committedPages));
+      // Cumulative counters: the largest seen is the run's total (several runs: the largest of them).
+      swap.set(n, Math.max(swap.get(n) ?? 0, g.swapReads + g.swapWrites));
+    }
   }
-  const ranked = [...order].sort((a, b) => (peak.get(b) ?? 0) - (peak.get(a) ?? 0) || order.indexOf(a) - order.indexOf(b));
+  for (const e of events) if (e.kind === 'oom' && oom.has(String(e.guest))) oom.set(String(e.guest), (oom.get(String(e.guest)) ?? 0) + 1);
+  const by = (m: Map<string, number>, a: string, b: string): number => (m.get(b) ?? 0) - (m.get(a) ?? 0);
+  const ranked = [...order].sort((a, b) => by(oom, a, b) || by(swap, a, b) || by(peak, a, b) || order.indexOf(a) - order.indexOf(b));
   const chosen = new Set(ranked.slice(0, max - 1));
   return { shown: order.filter((n) => chosen.has(n)), rest: order.filter((n) => !chosen.has(n)) };
 }

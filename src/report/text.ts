@@ -42,11 +42,12 @@ export function runTable(s: Summary, scenario: Scenario): string {
   if (s.launches.length > 0) {
     out.push('\nLaunches\n');
     out.push(table(
-      ['guest', 'size', 'outcome', 'start', 'end', 'wasted build'],
+      ['guest', 'size', 'outcome', 'requested', 'started', 'ended', 'wasted build'],
       s.launches.map((l) => [
         l.name,
         fmtPages(l.requested_pages),
         OUTCOMES[l.outcome] ?? l.outcome,
+        fmtSeconds(l.request_ns),
         fmtSeconds(l.start_ns),
         fmtSeconds(l.end_ns),
         l.wasted_build_ns > 0 ? fmtSeconds(l.wasted_build_ns) : '-',

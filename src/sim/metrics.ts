@@ -54,6 +54,9 @@ export interface Summary {
     policy: string;
     outcome: string;
     requested_pages: number;
+    /** When the toolstack was asked to launch. */
+    request_ns: number;
+    /** When building started (after the reservation queue); -1 if it never did. */
     start_ns: number;
     end_ns: number;
     wasted_build_ns: number;
@@ -75,6 +78,7 @@ export function launchSummary(l: Launch): Summary['launches'][number] {
     policy: l.policy,
     outcome: l.outcome,
     requested_pages: l.requestedPages,
+    request_ns: l.requestNs,
     start_ns: l.startNs,
     end_ns: l.endNs,
     wasted_build_ns: l.wastedBuildNs,

@@ -13,6 +13,7 @@
 // The builder only calls the hypercall API; time comes from the simulator.
 
 import { assert } from '../lib/assert.ts';
+import { formatPages } from '../lib/units.ts';
 import type { Hypervisor } from '../hypervisor/hypervisor.ts';
 import type { Policy } from '../scenario/types.ts';
 
@@ -99,7 +100,8 @@ export class DomainBuilder {
     if (this.config.policy === 'reservation') this.building = launch;
     const s = this.hv.physinfo();
     if (this.config.policy !== 'claim' && s.pagesFree + s.pagesFreeable < launch.requestedPages) {
-      return this.finish(nowNs, launch, 'failed_fast', `free + freeable ${s.pagesFree + s.pagesFreeable} < ${launch.requestedPages} pages`);
+      const have = s.pagesFree + s.pagesFreeable;
+      return this.finish(nowNs, launch, 'failed_fast', `only ${formatPages(have)} free + freeable (${have} pages), ${formatPages(launch.requestedPages)} (${launch.requestedPages} pages) needed`);
     }
     const created = this.hv.domainCreate(launch.domid, launch.maxmemPages);
     assert(created.ok, `domain ${launch.domid} could not be created`);
@@ -107,7 +109,7 @@ export class DomainBuilder {
       const claim = this.hv.claimPages(launch.domid, launch.requestedPages);
       if (!claim.ok) {
         this.hv.domainDestroy(launch.domid);
-        return this.finish(nowNs, launch, 'failed_fast', `claim_pages ${launch.requestedPages}: ${claim.errno}`);
+        return this.finish(nowNs, launch, 'failed_fast', `claim of ${formatPages(launch.requestedPages)} (${launch.requestedPages} pages) refused: ${claim.errno}${claim.errno === 'ENOMEM' ? ', more than free + freeable memory not yet claimed' : ''}`);
       }
     }
     return true;
@@ -126,7 +128,7 @@ export class DomainBuilder {
       // Roll back: the half-built domain is destroyed and its pages return.
       this.hv.domainDestroy(launch.domid);
       launch.wastedBuildNs = nowNs - launch.startNs;
-      this.finish(nowNs, launch, 'failed_midway', `populate ran out after ${launch.donePages} of ${launch.requestedPages} pages`);
+      this.finish(nowNs, launch, 'failed_midway', `memory ran out after ${formatPages(launch.donePages)} of ${formatPages(launch.requestedPages)} (${launch.donePages} of ${launch.requestedPages} pages); what was built is given back`);
       return null;
     }
     const doneAtNs = nowNs + this.batchNs(pages);

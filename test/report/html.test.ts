@@ -8,8 +8,8 @@ import { loadScenario } from '../../src/scenario/load.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import type { RunResult } from '../../src/sim/simulation.ts';
 import type { GuestSample, LoggedEvent, Sample, Summary } from '../../src/sim/metrics.ts';
-import { compareReportHtml, esc, runReportHtml } from '../../src/report/html.ts';
-import { renameIds } from '../../src/report/charts.ts';
+import { compareReportHtml, esc, runReportHtml, type CompareVariant } from '../../src/report/html.ts';
+import { markerRows, renameIds } from '../../src/report/charts.ts';
 import { fmtDuration, fmtNumber, fmtPercent, fmtSize, fmtTime, niceAxis, pickGuests, sizeUnit, timeUnit } from '../../src/report/series.ts';
 
 const scenarioFile = fileURLToPath(new URL('./small.yaml', import.meta.url));
@@ -65,9 +65,9 @@ function fakeRun(sc: Scenario, guests: string[], names: { launch?: string } = {}
     invariant_violations: 0,
     host: { total_pages: 8 * GIB, min_free_pages: 851 * 256, max_outstanding_pages: GIB },
     launches: [
-      { name: launch, policy: 'claim', outcome: 'ok', requested_pages: 2 * GIB, start_ns: 15e9, end_ns: 19e9, wasted_build_ns: 0 },
-      { name: 'big-2', policy: 'claim', outcome: 'failed_fast', requested_pages: 2 * GIB, start_ns: 16e9, end_ns: 16e9, wasted_build_ns: 0 },
-      { name: 'big-3', policy: 'claim', outcome: 'failed_midway', requested_pages: 3 * GIB, start_ns: 17e9, end_ns: 18e9, wasted_build_ns: 1.5e9 },
+      { name: launch, policy: 'claim', outcome: 'ok', requested_pages: 2 * GIB, request_ns: 15e9, start_ns: 15e9, end_ns: 19e9, wasted_build_ns: 0 },
+      { name: 'big-2', policy: 'claim', outcome: 'failed_fast', requested_pages: 2 * GIB, request_ns: 15e9, start_ns: 16e9, end_ns: 16e9, wasted_build_ns: 0 },
+      { name: 'big-3', policy: 'claim', outcome: 'failed_midway', requested_pages: 3 * GIB, request_ns: 15e9, start_ns: 17e9, end_ns: 18e9, wasted_build_ns: 1.5e9 },
     ],
     guests: guests.map((name) => ({
       name,
@@ -223,6 +223,28 @@ describe('runReportHtml', () => {
     assert.match(s, /the other 57 guests \(average\)/);
     assert.equal((s.match(/>web-\d+</g) ?? []).length, 7);
   });
+
+  test('guests with OOM events, then the most swap I/O, get a panel before higher peaks', () => {
+    const many = Array.from({ length: 20 }, (_, i) => `web-${i + 1}`);
+    const r = fakeRun(sc, many);
+    // web-1 has the lowest peak but OOM events; web-2 the most swap I/O at the end.
+    const last = r.samples[r.samples.length - 1];
+    last.guests['web-2'].swapWrites += 1_000_000;
+    const events: LoggedEvent[] = [{ timeNs: 3e9, kind: 'oom', guest: 'web-1' }];
+    const picked = pickGuests(r.samples, 8, events);
+    assert.deepEqual(picked.shown, ['web-1', 'web-2', ...many.slice(15)]);
+    assert.equal(picked.rest.length, 13);
+    assert.deepEqual(pickGuests(r.samples, 8).shown, ['web-2', ...many.slice(14)]);
+  });
+
+  test('launch markers close in time are stacked in rows; apart, they share the top row', () => {
+    const m = (timeNs: number): { kind: 'start'; timeNs: number; guest: string } => ({ kind: 'start', timeNs, guest: 'g' });
+    assert.deepEqual(markerRows([m(10), m(10), m(11), m(100), m(100), m(300)], 5), [0, 1, 2, 0, 1, 0]);
+    // Order of the input does not matter, only time (then input order).
+    assert.deepEqual(markerRows([m(100), m(10), m(12)], 5), [0, 0, 1]);
+    // A row frees once the window has passed.
+    assert.deepEqual(markerRows([m(0), m(3), m(6), m(9)], 5), [0, 1, 0, 1]);
+  });
 });
 
 describe('compareReportHtml', () => {
@@ -252,8 +274,52 @@ describe('compareReportHtml', () => {
     assert.match(g, /not running in this variant/);
   });
 
-  test('launches and guests side by side', () => {
-    assert.match(html, /id="launches"[\s\S]*colspan="3"[^>]*>toolstack\.policy=none</);
+  test('launches: a row per launch and variant, with the request and start times and why it failed', () => {
+    const s = html.slice(html.indexOf('id="launches"'), html.indexOf('id="guest-table"'));
+    assert.match(s, /<th class="num">requested<\/th><th class="num">started<\/th>/);
+    // big-2 under each variant: its own row, the failure reason in it.
+    const rows = s.split('<tr').slice(1).filter((r) => r.includes('failed fast</span>'));
+    assert.equal(rows.length, 2);
+    assert.match(rows[0], /toolstack\.policy=none[\s\S]*>15 s<[\s\S]*>16 s<[\s\S]*claim_pages &#60;ENOMEM&#62;/);
+    assert.match(rows[1], /toolstack\.policy=claim/);
     assert.match(html, /id="guest-table"[\s\S]*big-1/);
+  });
+
+  test('the verdict ranks launches, then failures mid-way; I/O columns are not marked best', () => {
+    const r = (label: string, sc: Scenario, launches: Summary['launches'], oom = 0): CompareVariant => {
+      const run = fakeRun(sc, ['web-1']);
+      run.summary.launches = launches;
+      run.summary.guests[0].oom_events = oom;
+      run.summary.guests[0].disk.file_reads = label.length * 1000;
+      return { label, scenario: sc, result: run };
+    };
+    const L = (name: string, outcome: string, wasted = 0): Summary['launches'][number] => ({
+      name, policy: 'x', outcome, requested_pages: GIB, request_ns: 1e9, start_ns: 1e9, end_ns: 2e9, wasted_build_ns: wasted,
+    });
+    const worst = r('p=midway', none, [L('a', 'failed_midway', 3e9), L('b', 'failed_midway', 2e9)]);
+    const fast = r('p=fast', none, [L('a', 'failed_fast'), L('b', 'failed_fast')]);
+    const best = r('p=best', claim, [L('a', 'ok'), L('b', 'failed_fast')], 1);
+    const out = compareReportHtml([worst, fast, best]);
+    assert.match(out, /<b>Verdict\.<\/b> p=best does best\./);
+    // Listed best first: one finished, then no failure mid-way, then two.
+    assert.match(out, /<li><b>p=best<\/b>: 1 of 2 launches finished, 1 failed fast, 1 OOM event[\s\S]*<li><b>p=fast<\/b>[\s\S]*<li><b>p=midway<\/b>: 0 of 2 launches finished, 2 failed mid-way \(5 s of build time wasted\)/);
+    const table = out.slice(out.indexOf('<table'), out.indexOf('</table>'));
+    assert.match(table, /<span class="best">1 \/ 2<\/span>/);
+    // Ranked columns come first (launches ok .. violations); from "guests at end" on nothing is marked,
+    // though p=fast has the fewest file reads (its label is the shortest).
+    const rows = table.split('<tr>').slice(2);
+    assert.equal(rows.length, 3);
+    for (const row of rows) {
+      const cells = row.split('<td').slice(1);
+      assert.equal(cells.length, 13);
+      for (const c of cells.slice(7)) assert.doesNotMatch(c, /best/);
+    }
+    // Failed mid-way: p=fast and p=best have none, both marked; p=midway is not.
+    assert.match(rows[0], /<b>p=midway<\/b><\/td><td class="num">0 \/ 2<\/td><td class="num">0<\/td><td class="num">2<\/td>/);
+    assert.match(rows[1], /<b>p=fast<\/b><\/td><td class="num">0 \/ 2<\/td><td class="num">2<\/td><td class="num"><span class="best">0<\/span>/);
+    // All equal: no verdict for anyone.
+    const tie = compareReportHtml([r('p=1', none, [L('a', 'ok')]), r('p=2', claim, [L('a', 'ok')])]);
+    assert.match(tie, /No variant does better than the others/);
+    assert.doesNotMatch(tie, /class="best"/);
   });
 });

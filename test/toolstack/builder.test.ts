@@ -30,6 +30,7 @@ describe('domain builder', () => {
     assert.equal(launch.outcome, 'failed_midway');
     assert.equal(launch.donePages, 550);
     assert.equal(launch.wastedBuildNs, 500_000_000);
+    assert.equal(launch.reason, 'memory ran out after 2.15 MiB of 2.34 MiB (550 of 600 pages); what was built is given back');
     assert.deepEqual(hv.domainInfo(1), { ok: false, errno: 'ESRCH' });
     assert.equal(hv.physinfo().pagesFree, 1000 - 450);
   });
@@ -52,6 +53,7 @@ describe('domain builder', () => {
     const b = new DomainBuilder(hv, { policy: 'claim', buildPagesPerS: 1000, buildBatchPages: 100 });
     const launch = b.request(0, 'huge', 1, 1200, 1200);
     assert.equal(launch.outcome, 'failed_fast');
+    assert.equal(launch.reason, 'claim of 4.69 MiB (1200 pages) refused: ENOMEM, more than free + freeable memory not yet claimed');
     assert.equal(launch.donePages, 0);
     assert.deepEqual(hv.domainInfo(1), { ok: false, errno: 'ESRCH' });
   });
@@ -59,7 +61,10 @@ describe('domain builder', () => {
   test('none: fails fast when free + freeable is short at the start', () => {
     const hv = new Hypervisor({ pages: 1000 });
     const b = new DomainBuilder(hv, { policy: 'none', buildPagesPerS: 1000, buildBatchPages: 100 });
-    assert.equal(b.request(0, 'huge', 1, 1001, 1001).outcome, 'failed_fast');
+    const launch = b.request(0, 'huge', 1, 1001, 1001);
+    assert.equal(launch.outcome, 'failed_fast');
+    // Sizes for people, pages to tell 1000 from 1001.
+    assert.equal(launch.reason, 'only 3.91 MiB free + freeable (1000 pages), 3.91 MiB (1001 pages) needed');
   });
 
   test('reservation: launches are serialised; it still races with what the ledger cannot see', () => {
