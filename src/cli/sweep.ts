@@ -140,7 +140,7 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
     const threads = Math.min(jobs, tasks.length);
     process.stdout.write(
       `${rows.length} runs (${points.length} points × ${seeds} seed${seeds === 1 ? '' : 's'}) in ${secs}s on ${threads} worker${threads === 1 ? '' : 's'}\n` +
-        `wrote ${options.out}/ (results.csv, results.json, index.html)\n`,
+        `wrote ${options.out}/ (results.csv, results.json, index.html, summary.json)\n`,
     );
   }
   return rows.some((r) => r.summary.invariant_violations > 0) ? 3 : 0;

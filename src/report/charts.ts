@@ -10,6 +10,7 @@ import type { LoggedEvent, Sample } from '../sim/metrics.ts';
 import type { Scenario } from '../scenario/types.ts';
 import {
   cleancacheGroups,
+  fmtCount,
   fmtNumber,
   guestLevels,
   hitRate,
@@ -164,7 +165,8 @@ export function renderChart(id: string, spec: ChartSpec): string {
         text: panel.title,
         left: left,
         top: top - TITLE_H + 2,
-        textStyle: { fontSize: 13, fontWeight: 600, color: COLORS.text, fontFamily: FONT },
+        // Cut with an ellipsis where it would run into the next panel.
+        textStyle: { fontSize: 13, fontWeight: 600, color: COLORS.text, fontFamily: FONT, width: colW - 24, overflow: 'truncate' },
       });
     }
     if (panel.empty !== undefined && panel.series.every((ser) => ser.data.every(([, v]) => v === null))) {
@@ -442,22 +444,22 @@ export function guestChart(runs: RunData[]): ChartOut & { caption: string } {
 export function tmemChart(runs: RunData[]): ChartOut {
   let max = 1;
   const panels = runs.map((r): Panel => {
-    const s = thin(r.samples, MAX_POINTS);
+    const s = r.scenario.host.tmem.enabled ? thin(r.samples, MAX_POINTS) : [];
     for (const p of s) max = Math.max(max, p.tmemEphemeralPages + p.tmemPersistentPages);
     return {
       title: r.label,
+      empty: runs.length === 1 ? 'tmem is off in this scenario' : 'tmem is off in this variant',
       series: [
         { name: 'persistent (frontswap)', kind: 'area', stack: 'tmem', color: COLORS.persistent, data: s.map((p) => [p.timeNs, p.tmemPersistentPages]) },
         { name: 'ephemeral (cleancache)', kind: 'area', stack: 'tmem', color: COLORS.ephemeral, data: s.map((p) => [p.timeNs, p.tmemEphemeralPages]) },
       ],
     };
   });
-  const off = runs.every((r) => !r.scenario.host.tmem.enabled) ? ' tmem is off in this scenario, so both stay at zero.' : '';
   return {
     svg: renderChart('tmem', { panels, ...layout(runs.length), panelHeight: runs.length === 1 ? 220 : 180, durationNs: duration(runs), y: sizeAxis(max, 1.05) }),
     note:
       'Pages guests keep in the hypervisor\'s transcendent memory, stacked. Persistent pages (frontswap) are owned and must be given back by the guest; ' +
-      'ephemeral pages (clean page-cache pages in cleancache) count as freeable: Xen drops them when it needs memory.' + off,
+      'ephemeral pages (clean page-cache pages in cleancache) count as freeable: Xen drops them when it needs memory.',
   };
 }
 
@@ -472,13 +474,14 @@ export function hitRateChart(runs: RunData[]): ChartOut {
     const groups = perRun[k];
     const series: SeriesSpec[] = [];
     const all = hitRate(s, null);
-    if (groups.length !== 1) series.push({ name: 'all guests', kind: 'line', color: COLORS.target, width: 2.5, data: all });
+    if (groups.length > 1) series.push({ name: 'all guests', kind: 'line', color: COLORS.target, width: 2.5, data: all });
     // At most 8 groups drawn one by one; 'all guests' covers the rest.
     for (const [group, names] of groups.slice(0, GROUP_COLORS.length)) {
       series.push({ name: names.length > 1 ? `${group} (${names.length} guests)` : group, kind: 'line', color: colorOf.get(group) ?? COLORS.axis, width: 1.5, data: hitRate(s, names) });
     }
     for (const ser of series) for (const [, v] of ser.data) if (v !== null && v > max) max = v;
-    return { title: r.label, series };
+    const why = r.scenario.host.tmem.enabled ? 'no cleancache gets' : 'tmem is off, so no cleancache';
+    return { title: r.label, series, empty: runs.length === 1 ? why : `${why} in this variant` };
   });
   const axis = niceAxis(Math.min(100, Math.max(max * 1.1, 5)));
   return {
@@ -505,8 +508,12 @@ export function diskChart(runs: RunData[]): ChartOut {
     file.forEach(([, v], i) => {
       max = Math.max(max, (v ?? 0) + (swapIn[i][1] ?? 0) + (swapOut[i][1] ?? 0));
     });
+    // Side by side, one variant's burst can flatten another's panel: each title says its total.
+    const last = r.samples[r.samples.length - 1];
+    let total = 0;
+    if (last !== undefined) for (const g of Object.values(last.guests)) total += g.fileReads + g.swapReads + g.swapWrites;
     return {
-      title: r.label,
+      title: runs.length === 1 ? r.label : `${r.label} · ${fmtCount(total)} pages`,
       series: [
         { name: 'file reads (page-cache misses)', kind: 'area', stack: 'io', color: COLORS.fileReads, data: file },
         { name: 'swap-ins', kind: 'area', stack: 'io', color: COLORS.swapReads, data: swapIn },

@@ -229,8 +229,8 @@ h2{font-size:17px;margin:0 0 4px}
 .how{margin:0 0 6px;color:#495057;font-size:13px;max-width:1000px}
 .how-label{display:inline-block;font-size:10.5px;text-transform:uppercase;letter-spacing:.06em;font-weight:700;color:#364fc7;background:#edf2ff;border-radius:4px;padding:0 6px;margin-right:4px}
 .caption{margin:0 0 6px;color:var(--muted);font-size:12.5px}
-figure{margin:8px 0 0}
-figure svg{display:block;width:100%;height:auto}
+figure{margin:8px 0 0;overflow-x:auto}
+figure svg{display:block;width:100%;min-width:860px;height:auto}
 .table-wrap{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:13px;font-variant-numeric:tabular-nums}
 th{text-align:left;font-weight:600;color:#495057;font-size:12px;border-bottom:2px solid var(--line);padding:7px 10px;vertical-align:bottom;background:#fafbfc}

@@ -23,11 +23,13 @@ function fmt(n: number): string {
 }
 
 const STYLE = `
-body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
-h1 { font-size: 1.3em; margin: 0 0 .3em; }
+body { font: 14px/1.45 -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Liberation Sans", sans-serif; margin: 1.5em; color: #212529; }
+h1 { font-size: 1.4em; margin: 0 0 .3em; }
+h2 { font-size: 1.1em; margin: 1.4em 0 0; }
 p.meta { margin: .2em 0; color: #555; }
 code { background: #f3f3f3; padding: 0 .25em; border-radius: 3px; }
-table { border-collapse: collapse; margin-top: 1em; }
+.wrap { overflow-x: auto; max-width: 100%; }
+table { border-collapse: collapse; margin-top: .6em; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: .25em .6em; }
 th { background: #f0f3f7; cursor: pointer; user-select: none; position: sticky; top: 0; white-space: nowrap; }
 th.grid, td.grid { background: #fbf8ee; }
@@ -39,11 +41,13 @@ tbody tr:hover td { background: #eef4ff; }
 `;
 
 const SCRIPT = `
-document.querySelectorAll('th').forEach(function (th, col) {
+document.querySelectorAll('th').forEach(function (th) {
   th.addEventListener('click', function () {
-    var body = th.closest('table').tBodies[0];
+    var table = th.closest('table');
+    var body = table.tBodies[0];
+    var col = th.cellIndex;
     var up = th.getAttribute('aria-sort') !== 'ascending';
-    document.querySelectorAll('th').forEach(function (h) { h.removeAttribute('aria-sort'); });
+    table.querySelectorAll('th').forEach(function (h) { h.removeAttribute('aria-sort'); });
     th.setAttribute('aria-sort', up ? 'ascending' : 'descending');
     var rows = Array.prototype.slice.call(body.rows);
     rows.sort(function (a, b) {
@@ -59,6 +63,46 @@ document.querySelectorAll('th').forEach(function (th, col) {
 
 /** Outcomes where a non-zero value is bad news, shown in red. */
 const BAD = new Set(['launches_failed_fast', 'launches_failed_midway', 'wasted_build_s', 'oom_events', 'invariant_violations']);
+
+/** A number cell: the value to sort by, and the text. */
+function numCell(o: (typeof OUTCOMES)[number], n: number): string {
+  const cls = BAD.has(o.key) && n > 0 ? 'num bad' : 'num';
+  return `<td class="${cls}" data-v="${n}">${escapeHtml(o.show !== undefined ? o.show(n) : fmt(n))}</td>`;
+}
+
+/** With several seeds: one row per grid point, each outcome the mean over its seeds (in run order of first appearance). */
+function pointsTable(info: SweepInfo, rows: readonly Row[]): string {
+  if (info.seeds < 2 || info.grids.length === 0) return '';
+  const groups = new Map<string, Row[]>();
+  for (const r of rows) {
+    const key = JSON.stringify(info.grids.map((g) => r.point[g.path]));
+    const list = groups.get(key) ?? [];
+    list.push(r);
+    groups.set(key, list);
+  }
+  const head = [...info.grids.map((g) => `<th class="grid">${escapeHtml(g.path)}</th>`), '<th>runs</th>', ...OUTCOMES.map((o) => `<th title="${escapeHtml(o.title)} (mean over the seeds)">${escapeHtml(o.label)}</th>`)].join('');
+  const body = [...groups.values()]
+    .map((list) => {
+      const cells = [
+        ...info.grids.map((g) => {
+          const v = escapeHtml(list[0].point[g.path]);
+          return `<td class="grid" data-v="${v}">${v}</td>`;
+        }),
+        `<td class="num" data-v="${list.length}">${list.length}</td>`,
+        ...OUTCOMES.map((o) => numCell(o, Math.round((list.reduce((a, r) => a + o.value(r.summary), 0) / list.length) * 1000) / 1000)),
+      ];
+      return `<tr>${cells.join('')}</tr>`;
+    })
+    .join('\n');
+  return `<h2>Per point: the mean over ${info.seeds} seeds</h2>
+<div class="wrap"><table>
+<thead><tr>${head}</tr></thead>
+<tbody>
+${body}
+</tbody>
+</table></div>
+<h2>Every run</h2>`;
+}
 
 export function sweepHtml(info: SweepInfo, rows: readonly Row[]): string {
   const head = [
@@ -76,11 +120,7 @@ export function sweepHtml(info: SweepInfo, rows: readonly Row[]): string {
           return `<td class="grid" data-v="${v}">${v}</td>`;
         }),
         `<td class="num" data-v="${r.seed}">${r.seed}</td>`,
-        ...OUTCOMES.map((o) => {
-          const n = o.value(r.summary);
-          const cls = BAD.has(o.key) && n > 0 ? 'num bad' : 'num';
-          return `<td class="${cls}" data-v="${n}">${fmt(n)}</td>`;
-        }),
+        ...OUTCOMES.map((o) => numCell(o, o.value(r.summary))),
       ];
       return `<tr>${cells.join('')}</tr>`;
     })
@@ -102,12 +142,13 @@ ${info.description === '' ? '' : `<p class="meta">${escapeHtml(info.description)
 <p class="meta">${grids}</p>
 ${sets}
 <p class="meta">Click a column to sort. Full summaries: <a href="results.json">results.json</a>; table: <a href="results.csv">results.csv</a>.</p>
-<table>
+${pointsTable(info, rows)}
+<div class="wrap"><table>
 <thead><tr>${head}</tr></thead>
 <tbody>
 ${body}
 </tbody>
-</table>
+</table></div>
 <script>${SCRIPT}</script>
 </body>
 </html>

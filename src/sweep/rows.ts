@@ -20,6 +20,8 @@ export interface Outcome {
   /** What it means, for the HTML header's tooltip. */
   title: string;
   value: (s: Summary) => number;
+  /** How the HTML table writes it, when not as a plain number. */
+  show?: (n: number) => string;
 }
 
 const sum = <T>(items: readonly T[], pick: (item: T) => number): number => items.reduce((n, item) => n + pick(item), 0);
@@ -41,7 +43,13 @@ export const OUTCOMES: readonly Outcome[] = [
   { key: 'swap_writes', label: 'swap writes', title: 'pages written to swap devices, all guests', value: (s) => sum(s.guests, (g) => g.disk.swap_writes) },
   { key: 'frontswap_stores', label: 'frontswap stores', title: 'pages stored in frontswap (tmem), all guests', value: (s) => sum(s.guests, (g) => g.frontswap.stores) },
   { key: 'oom_events', label: 'OOM events', title: 'out-of-memory events, all guests', value: (s) => sum(s.guests, (g) => g.oom_events) },
-  { key: 'min_free_pages', label: 'min free pages', title: 'lowest free host memory seen, in 4 KiB pages', value: (s) => s.host.min_free_pages },
+  {
+    key: 'min_free_pages',
+    label: 'lowest free',
+    title: 'lowest free host memory seen (the CSV has it in 4 KiB pages)',
+    value: (s) => s.host.min_free_pages,
+    show: (n) => `${(n / 262144).toLocaleString('en-US', { maximumFractionDigits: 2 })} GiB`,
+  },
   { key: 'invariant_violations', label: 'violations', title: 'invariant violations found (0 unless run with checks)', value: (s) => s.invariant_violations },
   { key: 'events', label: 'events', title: 'simulator events processed', value: (s) => s.events },
 ];

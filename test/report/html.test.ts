@@ -265,7 +265,8 @@ describe('compareReportHtml', () => {
     for (const id of ['host', 'tmem', 'hitrate', 'disk']) {
       const s = section(html, id);
       assert.equal((s.match(/<svg/g) ?? []).length, 1);
-      assert.ok(s.includes('>toolstack.policy=none<') && s.includes('>toolstack.policy=claim<'), `${id}: panel titles`);
+      // Disk panels add their total after the variant.
+      assert.ok(/>toolstack\.policy=none(<| · )/.test(s) && /toolstack\.policy=claim(<| · )/.test(s), `${id}: panel titles`);
       assert.ok(seriesPaths(s) >= 2, `${id}: series in both panels`);
     }
     // Guests: a row per guest, a column per variant; big-1 did not run under none.
@@ -283,6 +284,27 @@ describe('compareReportHtml', () => {
     assert.match(rows[0], /toolstack\.policy=none[\s\S]*>15 s<[\s\S]*>16 s<[\s\S]*claim_pages &#60;ENOMEM&#62;/);
     assert.match(rows[1], /toolstack\.policy=claim/);
     assert.match(html, /id="guest-table"[\s\S]*big-1/);
+  });
+
+  test('a variant with tmem off says so in its tmem and hit-rate panels; disk panels carry their totals', () => {
+    const off = scenario(['host.tmem.enabled=false']);
+    const runOff = fakeRun(off, ['web-1']);
+    for (const s of runOff.samples) {
+      s.tmemEphemeralPages = 0;
+      s.tmemPersistentPages = 0;
+      s.guests['web-1'].cleancacheGets = 0;
+      s.guests['web-1'].cleancacheHits = 0;
+    }
+    const out = compareReportHtml([
+      { label: 'host.tmem.enabled=true', scenario: claim, result: fakeRun(claim, ['web-1']) },
+      { label: 'host.tmem.enabled=false', scenario: off, result: runOff },
+    ]);
+    assert.equal((section(out, 'tmem').match(/tmem is off in this variant/g) ?? []).length, 1);
+    assert.match(section(out, 'hitrate'), /tmem is off, so no cleancache in this variant/);
+    // One group of guests: no "all guests" line beside it.
+    assert.doesNotMatch(section(out, 'hitrate'), />all guests</);
+    // 40 samples: web-1 reads 40 * 70 file pages and swaps 40 * (5 + 8).
+    assert.match(section(out, 'disk'), />host\.tmem\.enabled=true · 3,320 pages</);
   });
 
   test('the verdict ranks launches, then failures mid-way; I/O columns are not marked best', () => {

@@ -19,6 +19,7 @@ import {
 import { escapeHtml, sweepHtml } from '../../src/sweep/html.ts';
 import { csvField, makeRows, OUTCOMES, resultsCsv, resultsJson } from '../../src/sweep/rows.ts';
 import type { Summary } from '../../src/sim/metrics.ts';
+import type { Row } from '../../src/sweep/rows.ts';
 
 function userError(fn: () => unknown, message: RegExp): void {
   assert.throws(fn, (e: unknown) => {
@@ -154,6 +155,29 @@ describe('writers', () => {
     assert.ok(html.includes('<th class="grid">guests[0].memory</th>'));
     assert.ok(html.includes('s&lt;x&gt;'));
     assert.equal((html.match(/<tr>/g) ?? []).length, 3);
+    assert.doesNotMatch(html, /Per point/, 'one seed: no table of means');
     assert.equal(escapeHtml(`'"&`), '&#39;&quot;&amp;');
+  });
+
+  test('index.html with several seeds: a row per grid point with the mean of its seeds', () => {
+    // Two points (the grid's two values), two seeds each: OOM events 1 and 4 -> mean 2.5; 2 and 2 -> 2.
+    const mk = (run: number, value: string, seed: number, oom: number, minFree: number): Row => ({
+      run,
+      point: { 'guests[0].memory': value },
+      seed,
+      summary: { ...rows[0].summary, host: { ...rows[0].summary.host, min_free_pages: minFree }, guests: [{ ...rows[0].summary.guests[0], oom_events: oom }] },
+    });
+    const many = [mk(1, '1GiB', 1, 1, 262144), mk(2, '1GiB', 2, 4, 0), mk(3, '2GiB', 1, 2, 524288), mk(4, '2GiB', 2, 2, 524288)];
+    const g1 = [grids[1]];
+    const html = sweepHtml({ scenario: 's', description: '', file: 'f.yaml', grids: g1, sets: [], seeds: 2 }, many);
+    const points = html.slice(html.indexOf('Per point'), html.indexOf('Every run'));
+    const trs = points.split('<tr>').slice(2);
+    assert.equal(trs.length, 2);
+    assert.match(trs[0], /data-v="1GiB"[\s\S]*<td class="num" data-v="2">2<\/td>/);
+    assert.match(trs[0], /<td class="num bad" data-v="2.5">2.5<\/td>/);
+    assert.match(trs[0], /data-v="131072">0.5 GiB</);
+    assert.match(trs[1], /data-v="2GiB"[\s\S]*<td class="num bad" data-v="2">2<\/td>[\s\S]*data-v="524288">2 GiB</);
+    // And every run below, four rows.
+    assert.equal((html.slice(html.indexOf('Every run')).match(/<tr>/g) ?? []).length, 5);
   });
 });
