@@ -3,8 +3,6 @@
 // to --out DIR (written to a temporary folder first and renamed into place, so
 // a failed run leaves no half-written DIR).
 
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { loadScenario, ScenarioError } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/types.ts';
@@ -14,6 +12,9 @@ import { eventsJsonl, timeseriesCsv } from '../report/files.ts';
 import { compareTable, runTable } from '../report/text.ts';
 import type { CompareVariant } from '../report/html.ts';
 import { UserError } from './errors.ts';
+import { checkOutDir, writeOut } from './outdir.ts';
+
+export { writeOut };
 
 export interface RunOptions {
   seed?: string;
@@ -80,30 +81,6 @@ export function fmtDuration(ns: number): string {
   return `${(s / 3600).toFixed(1)}h`;
 }
 
-/** Writes the run's files into DIR atomically: everything or nothing. */
-export function writeOut(dir: string, files: Record<string, string>): void {
-  const target = resolve(dir);
-  const parent = dirname(target);
-  if (!existsSync(parent)) mkdirSync(parent, { recursive: true });
-  if (existsSync(target)) {
-    // Replace only a folder hypermem wrote before; never clobber anything else.
-    if (!existsSync(`${target}/summary.json`)) {
-      throw new UserError(`--out ${dir}: the folder exists and is not a hypermem output folder; choose another`);
-    }
-  }
-  const tmp = mkdtempSync(`${parent}/.${basename(target)}.tmp-`);
-  try {
-    // mkdtemp makes a private (0700) folder; the output is an ordinary shareable folder.
-    chmodSync(tmp, 0o755);
-    for (const [name, content] of Object.entries(files)) writeFileSync(`${tmp}/${name}`, content);
-    if (existsSync(target)) rmSync(target, { recursive: true, force: true });
-    renameSync(tmp, target);
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-}
-
 export function runFiles(result: RunResult, scenario: Scenario): Record<string, string> {
   return {
     'summary.json': JSON.stringify(result.summary, null, 2) + '\n',
@@ -114,6 +91,7 @@ export function runFiles(result: RunResult, scenario: Scenario): Record<string, 
 
 export function runCommand(file: string, options: RunOptions, extraFiles?: (r: RunResult, s: Scenario) => Record<string, string>): number {
   const scenario = load(file, options.set ?? [], parseSeed(options.seed));
+  if (options.out !== undefined) checkOutDir(options.out);
   const result = simulate(scenario, { quiet: options.quiet === true || options.json === true, verify: options.verify === true });
   if (options.out !== undefined) {
     writeOut(options.out, { ...runFiles(result, scenario), ...(extraFiles?.(result, scenario) ?? {}) });
@@ -127,11 +105,45 @@ export function runCommand(file: string, options: RunOptions, extraFiles?: (r: R
   return result.summary.invariant_violations > 0 ? 3 : 0;
 }
 
+/**
+ * Splits a value at its top-level commas: commas inside [...], {...} or
+ * quotes belong to one YAML value (`{high: 40%, low: 60%}` is one value).
+ */
+export function splitTopLevel(value: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quote = '';
+  let from = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (quote !== '') {
+      if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") {
+      quote = c;
+    } else if (c === '[' || c === '{') {
+      depth++;
+    } else if ((c === ']' || c === '}') && depth > 0) {
+      depth--;
+    } else if (c === ',' && depth === 0) {
+      parts.push(value.slice(from, i));
+      from = i + 1;
+    }
+  }
+  parts.push(value.slice(from));
+  return parts;
+}
+
+/** The value part of `path=value` ('' when there is no '='). */
+function setValue(text: string): string {
+  const eq = text.indexOf('=');
+  return eq < 0 ? '' : text.slice(eq + 1);
+}
+
 /** Splits `path=a,b,c` into the path and its values. */
 export function parseCompareSet(text: string): { path: string; values: string[] } {
   const eq = text.indexOf('=');
   if (eq <= 0 || eq === text.length - 1) throw new UserError(`--set ${text}: expected path=a,b,c`);
-  const values = text.slice(eq + 1).split(',');
+  const values = splitTopLevel(text.slice(eq + 1));
   if (values.some((v) => v.trim() === '')) throw new UserError(`--set ${text}: an empty value in the list`);
   return { path: text.slice(0, eq), values };
 }
@@ -144,13 +156,17 @@ export function compareCommand(
   extraFiles?: (variants: CompareVariant[]) => Record<string, string>,
 ): number {
   const sets = options.set ?? [];
-  const listed = sets.filter((s) => s.includes(','));
+  const listed = sets.filter((s) => splitTopLevel(setValue(s)).length > 1);
   if (listed.length !== 1) throw new UserError('compare: give exactly one --set path=a,b,c with the values to compare (other --set path=value are applied to every run)');
   const { path, values } = parseCompareSet(listed[0]);
   const fixed = sets.filter((s) => s !== listed[0]);
   const seed = parseSeed(options.seed);
+  if (seed !== undefined && path.trim() === 'seed') {
+    throw new UserError(`--seed ${options.seed}: the seed is what --set ${listed[0]} compares; drop one of them`);
+  }
   // Load every variant first, so a bad value fails before any run.
   const scenarios = values.map((v) => ({ label: `${path}=${v}`, scenario: load(file, [...fixed, `${path}=${v}`], seed) }));
+  if (options.out !== undefined) checkOutDir(options.out);
   const variants: CompareVariant[] = scenarios.map(({ label, scenario }) => ({
     label,
     scenario,

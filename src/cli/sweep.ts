@@ -5,11 +5,10 @@
 // unless every run finished (writeOut: all files or none).
 
 import { availableParallelism } from 'node:os';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { UserError } from './errors.ts';
-import { load, writeOut } from './run.ts';
+import { load } from './run.ts';
+import { checkOutDir, writeOut } from './outdir.ts';
 import type { Scenario } from '../scenario/types.ts';
 import {
   checkRunCount,
@@ -64,14 +63,6 @@ function loadPoint(file: string, sets: readonly string[], grids: readonly Grid[]
   }
 }
 
-/** Refuses, before any run, an --out folder that writeOut would refuse at the end. */
-function checkOut(dir: string): void {
-  const target = resolve(dir);
-  if (existsSync(target) && !existsSync(`${target}/summary.json`)) {
-    throw new UserError(`--out ${dir}: the folder exists and is not a hypermem output folder; choose another`);
-  }
-}
-
 export async function sweepCommand(file: string, options: SweepOptions): Promise<number> {
   const started = Date.now();
   if (options.out === undefined) throw new UserError('sweep: --out DIR is required (where results.csv, results.json and index.html go)');
@@ -80,7 +71,7 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
   const seeds = parseCount('--seeds', options.seeds, 1, MAX_RUNS);
   const jobs = parseCount('--jobs', options.jobs, Math.max(1, availableParallelism()), MAX_JOBS);
   checkRunCount(grids, seeds);
-  checkOut(options.out);
+  checkOutDir(options.out);
 
   // The file and the fixed --set first (their errors are not the grid's), then every point.
   const base = load(file, sets);
@@ -108,7 +99,10 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
   } catch (e) {
     if (e instanceof RunFailed) {
       const r = runs[e.index];
-      throw new Error(`sweep: run ${r.run} (${describePoint(grids, r.point)}, seed ${r.seed}) failed: ${e.message}; nothing written`, { cause: e.cause });
+      const message = `sweep: run ${r.run} (${describePoint(grids, r.point)}, seed ${r.seed}) failed: ${e.message}; nothing written`;
+      // Bad input (a bound of the scenario) is the user's to fix: one line, exit 2. Anything else is a fault of hypermem: keep the cause.
+      if (e.userError) throw new UserError(message);
+      throw new Error(message, { cause: e.cause });
     }
     throw e;
   } finally {

@@ -410,6 +410,9 @@ export function guestChart(runs: RunData[]): ChartOut & { caption: string } {
   const { shown, rest } = pickGuests(merged, 8, runs.flatMap((r) => r.events));
   const rows: { label: string; names: string[] }[] = shown.map((n) => ({ label: n, names: [n] }));
   if (rest.length > 0) rows.push({ label: `the other ${rest.length} guests (average)`, names: rest });
+  // No guest ever ran: one empty panel per run that says so.
+  const none = rows.length === 0;
+  if (none) rows.push({ label: '', names: [] });
   const panels: Panel[] = [];
   let max = 1;
   for (const row of rows) {
@@ -417,8 +420,8 @@ export function guestChart(runs: RunData[]): ChartOut & { caption: string } {
       const levels = guestLevels(thin(r.samples, MAX_POINTS), row.names, row.label);
       for (const list of [levels.ram, levels.target, levels.committed]) for (const [, v] of list) if (v !== null && v > max) max = v;
       panels.push({
-        title: runs.length === 1 ? row.label : `${row.label} · ${r.label}`,
-        empty: runs.length === 1 ? 'not running' : 'not running in this variant',
+        title: runs.length === 1 ? row.label : none ? r.label : `${row.label} · ${r.label}`,
+        empty: none ? 'no guest ran' : runs.length === 1 ? 'not running' : 'not running in this variant',
         series: [
           { name: 'RAM', kind: 'area', color: COLORS.ram, data: levels.ram },
           { name: 'balloon target', kind: 'line', color: COLORS.target, dashed: true, width: 1.5, data: levels.target },

@@ -127,6 +127,9 @@ export class Simulation {
       }
     }
     this.nowNs = durationNs;
+    // The end of the run is always in the time series, also when the duration is not a multiple of the sampling interval.
+    const last = this.samples[this.samples.length - 1];
+    if (last === undefined || last.timeNs < durationNs) this.sample();
     this.options.onProgress?.(durationNs, durationNs);
     return { summary: this.summary(), samples: this.samples, events: this.log, violations: this.violations };
   }

@@ -3,6 +3,7 @@
 // last fastest) times the seeds (innermost: seed, seed+1, …, seed+N-1).
 
 import { parsePath } from '../scenario/overrides.ts';
+import { formatPath } from '../scenario/errors.ts';
 import { UserError } from '../cli/errors.ts';
 
 /** Bound on the runs of one sweep (points × seeds). */
@@ -63,18 +64,25 @@ function flagPath(flag: string): string {
   return eq < 0 ? '' : flag.slice(0, eq).trim();
 }
 
+/** One spelling per field ("guests[00].count" and "guests[0].count" are the same field), for finding clashes. */
+function canonicalPath(path: string): string {
+  const parsed = parsePath(path);
+  return parsed === null ? path : formatPath(parsed);
+}
+
 /** Parses every --grid and checks they do not clash with each other or with --set. */
 export function parseGrids(texts: readonly string[], sets: readonly string[] = []): Grid[] {
   if (texts.length === 0) throw new UserError('sweep: give at least one --grid path=a,b,c');
   const grids = texts.map(parseGrid);
   const byPath = new Map<string, Grid>();
   for (const g of grids) {
-    const other = byPath.get(g.path);
+    const key = canonicalPath(g.path);
+    const other = byPath.get(key);
     if (other !== undefined) throw new UserError(`${gridLabel(g)}: ${g.path} is already swept by ${gridLabel(other)}; give one --grid per field`);
-    byPath.set(g.path, g);
+    byPath.set(key, g);
   }
   for (const s of sets) {
-    const g = byPath.get(flagPath(s));
+    const g = byPath.get(canonicalPath(flagPath(s)));
     if (g !== undefined) throw new UserError(`--set ${s}: ${g.path} is swept by ${gridLabel(g)}; drop one of them`);
   }
   return grids;

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Summary } from '../sim/metrics.ts';
-import type { SweepTask } from './worker-task.ts';
+import type { SweepTask, TaskResult } from './worker-task.ts';
 
 const taskFile = fileURLToPath(new URL('./worker-task.ts', import.meta.url));
 
@@ -15,6 +15,8 @@ export class RunFailed extends Error {
   constructor(
     readonly index: number,
     cause: unknown,
+    /** The run stopped on bad input (a bound of the scenario), not on a fault of hypermem. */
+    readonly userError = false,
   ) {
     super(cause instanceof Error ? cause.message : String(cause), { cause });
   }
@@ -27,7 +29,7 @@ export class RunFailed extends Error {
  */
 export async function runPool(tasks: readonly SweepTask[], jobs: number, onDone?: (index: number) => void): Promise<Summary[]> {
   const threads = Math.max(1, Math.min(jobs, tasks.length));
-  const pool = new Piscina<SweepTask, Summary>({
+  const pool = new Piscina<SweepTask, TaskResult>({
     filename: taskFile,
     minThreads: threads,
     maxThreads: threads,
@@ -41,11 +43,13 @@ export async function runPool(tasks: readonly SweepTask[], jobs: number, onDone?
     await Promise.all(
       tasks.map(async (task, index) => {
         try {
-          results[index] = await pool.run(task);
+          const r = await pool.run(task);
+          if ('userError' in r) throw new RunFailed(index, r.userError, true);
+          results[index] = r.summary;
           onDone?.(index);
         } catch (e) {
           if (failure === null) {
-            failure = new RunFailed(index, e);
+            failure = e instanceof RunFailed ? e : new RunFailed(index, e);
             // Stop every other run now; their rejections are ignored below.
             void pool.destroy().catch(() => undefined);
           }

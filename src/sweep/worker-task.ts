@@ -2,6 +2,7 @@
 // exactly as `hypermem run --json` does, and hand back the summary (plain
 // data, safe to structured-clone across threads).
 
+import { UserError } from '../cli/errors.ts';
 import { load, simulate } from '../cli/run.ts';
 import type { Summary } from '../sim/metrics.ts';
 
@@ -12,9 +13,17 @@ export interface SweepTask {
   seed: number;
 }
 
-export function runTask(task: SweepTask): Summary {
-  const scenario = load(task.file, task.sets, task.seed);
-  return simulate(scenario, { quiet: true, verify: false }).summary;
+/** A run's summary, or the message of the user-input error that stopped it (error classes do not survive the thread boundary). */
+export type TaskResult = { summary: Summary } | { userError: string };
+
+export function runTask(task: SweepTask): TaskResult {
+  try {
+    const scenario = load(task.file, task.sets, task.seed);
+    return { summary: simulate(scenario, { quiet: true, verify: false }).summary };
+  } catch (e) {
+    if (e instanceof UserError) return { userError: e.message };
+    throw e;
+  }
 }
 
 export default runTask;

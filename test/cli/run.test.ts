@@ -1,10 +1,11 @@
 // `hypermem run`, `compare`, `validate` and `examples` end to end.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { splitTopLevel } from '../../src/cli/run.ts';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -61,6 +62,18 @@ describe('hypermem run / compare / validate / examples', () => {
     assert.deepEqual(all.map((s: { launches: { policy: string }[] }) => s.launches[0].policy), ['none', 'claim']);
   });
 
+  test('compare: commas inside a YAML flow value do not make a list; the compared seed and --seed clash', () => {
+    assert.deepEqual(splitTopLevel('{enabled: true, interval: 2s},{enabled: false}'), ['{enabled: true, interval: 2s}', '{enabled: false}']);
+    assert.deepEqual(splitTopLevel('[1, 2],"a,b",\'c,d\',e'), ['[1, 2]', '"a,b"', "'c,d'", 'e']);
+    assert.deepEqual(splitTopLevel('none'), ['none']);
+    let r = hypermem(['compare', race, '--set', 'toolstack.policy=none,claim', '--set', 'guests[0].selfballoon={enabled: true, interval: 4s}', '--set', 'duration=3s', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).length, 2);
+    r = hypermem(['compare', race, '--set', 'seed=1,2', '--seed', '5', '--set', 'duration=3s', '--json']);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, 'hypermem: --seed 5: the seed is what --set seed=1,2 compares; drop one of them\n');
+  });
+
   test('bad input: a clear message, exit 2, no stack trace, no --out folder', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'hypermem-bad-')), 'out');
     const cases: [string[], RegExp][] = [
@@ -86,6 +99,51 @@ describe('hypermem run / compare / validate / examples', () => {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /not a hypermem output folder/);
     assert.equal(readFileSync(join(dir, 'precious.txt'), 'utf8'), 'keep me');
+  });
+
+  test('--out: a folder with a summary.json beside other files is not ours; a bad path fails before the run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hypermem-proj-'));
+    writeFileSync(join(dir, 'summary.json'), '{}');
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(join(dir, 'src', 'thesis.tex'), 'keep me');
+    let r = hypermem(['run', race, '--set', 'duration=5s', '--out', dir]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /not a hypermem output folder/);
+    assert.equal(readFileSync(join(dir, 'src', 'thesis.tex'), 'utf8'), 'keep me');
+    // Under a file, empty: refused before simulating (max_events=10 would stop the run otherwise).
+    const file = join(dir, 'summary.json');
+    for (const [out, message] of [
+      [join(file, 'out'), /summary\.json is a file, not a folder/],
+      ['', /an empty path/],
+      [file, /exists and is not a folder/],
+    ] as const) {
+      for (const cmd of [['run', race], ['compare', race, '--set', 'seed=1,2']]) {
+        r = hypermem([...cmd, '--set', 'max_events=10', '--out', out]);
+        assert.equal(r.status, 2, r.stderr);
+        assert.match(r.stderr, message);
+        assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+      }
+    }
+    // hypermem's own folder is replaced, and the missing folders above it are made.
+    const nested = join(dir, 'a', 'b', 'out');
+    assert.equal(hypermem(['run', race, '--set', 'duration=2s', '--out', nested]).status, 0);
+    assert.equal(hypermem(['run', race, '--set', 'duration=2s', '--out', nested]).status, 0);
+    assert.deepEqual(readdirSync(nested).sort(), ['events.jsonl', 'report.html', 'summary.json', 'timeseries.csv']);
+  });
+
+  test('a run where no guest ever runs still gets its report; the end of the run is always sampled', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hypermem-noguest-'));
+    const file = join(dir, 'ng.yaml');
+    writeFileSync(file, 'name: ng\nduration: 2500ms\nsample_interval: 1s\nhost: {memory: 4GiB}\ntimeline:\n  - at: 1s\n    launch: {name: a, memory: 4GiB}\n');
+    for (const cmd of [['run', file], ['compare', file, '--set', 'toolstack.policy=none,claim']]) {
+      const out = join(dir, cmd[0]);
+      const r = hypermem([...cmd, '--out', out]);
+      assert.equal(r.status, 0, r.stderr);
+      const html = readFileSync(join(out, 'report.html'), 'utf8');
+      assert.match(html, /no guest ran/);
+    }
+    const csv = readFileSync(join(dir, 'run', 'timeseries.csv'), 'utf8').trim().split('\n');
+    assert.deepEqual(csv.slice(1).map((l) => l.split(',')[0]), ['0.000', '1.000', '2.000', '2.500']);
   });
 
   test('examples lists every bundled scenario with its description', () => {

@@ -53,6 +53,9 @@ describe('--grid parsing', () => {
     userError(() => parseGrids(['seed=1,2', 'seed=3']), /^--grid seed=3: seed is already swept by --grid seed=1,2/);
     userError(() => parseGrids(['seed=1,2'], ['duration=1m', 'seed=5']), /^--set seed=5: seed is swept by --grid seed=1,2/);
     assert.equal(parseGrids(['seed=1,2'], ['duration=1m']).length, 1);
+    // One field spelled two ways is still one field.
+    userError(() => parseGrids(['guests[0].count=1,2', 'guests[00].count=3,4']), /^--grid guests\[00\]\.count=3,4: guests\[00\]\.count is already swept by --grid guests\[0\]\.count=1,2/);
+    userError(() => parseGrids(['guests[0].count=1,2'], ['guests[000].count=3']), /^--set guests\[000\]\.count=3: guests\[0\]\.count is swept by/);
   });
 
   test('messages shorten a long list of values', () => {

@@ -101,5 +101,10 @@ describe('hypermem sweep', () => {
     r = hypermem(['sweep', scenario, '--grid', 'seed=1,2']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /required option '--out <dir>'/);
+    // A run stopped by a bound of the scenario: one line, exit 2, nothing written.
+    r = hypermem(['sweep', scenario, '--grid', 'max_events=10,1000000', '--jobs', '1', '--out', `${tmp}/bound`]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^hypermem: sweep: run 1 \(max_events=10, seed \d+\) failed: .*max_events.*; nothing written\n$/);
+    assert.equal(existsSync(`${tmp}/bound`), false);
   });
 });
