@@ -390,7 +390,10 @@ export function hostChart(runs: RunData[]): ChartOut {
         { name: 'owned (domains, Xen)', kind: 'area', stack: 'host', color: COLORS.owned, data: s.map((p) => [p.timeNs, p.ownedPages]) },
         { name: 'freeable (ephemeral tmem)', kind: 'area', stack: 'host', color: COLORS.freeable, data: s.map((p) => [p.timeNs, p.freeablePages]) },
         { name: 'free', kind: 'area', stack: 'host', color: COLORS.free, data: s.map((p) => [p.timeNs, p.freePages]) },
-        { name: 'claimed (outstanding)', kind: 'line', color: COLORS.claims, dashed: true, width: 2, data: s.map((p) => [p.timeNs, p.outstandingPages]) },
+        // A policy that makes no claims has no claims line (it would lie flat on the axis).
+        ...(r.scenario.toolstack.policy === 'claim' || s.some((p) => p.outstandingPages > 0)
+          ? [{ name: 'claimed (outstanding)', kind: 'line', color: COLORS.claims, dashed: true, width: 2, data: s.map((p): Point => [p.timeNs, p.outstandingPages]) } satisfies SeriesSpec]
+          : []),
         // A marker is about 10 px wide: 2.5 % of a run's width (a panel in a comparison is 300 px or more).
         ...markerSeries(markers[i], kinds, total * 1.035, total * 0.06, duration(runs) * 0.025),
       ],

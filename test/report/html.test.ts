@@ -224,6 +224,16 @@ describe('runReportHtml', () => {
     assert.equal((s.match(/>web-\d+</g) ?? []).length, 7);
   });
 
+  test('a policy that claims nothing has no claims line; claims made under any policy are drawn', () => {
+    const none = scenario(['toolstack.policy=none']);
+    const r = fakeRun(none, ['web-1']);
+    assert.match(section(runReportHtml(r, none), 'host'), /claimed \(outstanding\)/, 'outstanding claims in the samples are drawn');
+    for (const s of r.samples) s.outstandingPages = 0;
+    assert.doesNotMatch(section(runReportHtml(r, none), 'host'), /claimed \(outstanding\)/);
+    const claim = scenario(['toolstack.policy=claim']);
+    assert.match(section(runReportHtml(fakeRun(claim, ['web-1']), claim), 'host'), /claimed \(outstanding\)/);
+  });
+
   test('guests with OOM events, then the most swap I/O, get a panel before higher peaks', () => {
     const many = Array.from({ length: 20 }, (_, i) => `web-${i + 1}`);
     const r = fakeRun(sc, many);
