@@ -12,7 +12,8 @@ import { UserError } from './errors.ts';
 const OUTPUT_FILE = /^(summary\.json|timeseries\.csv|events\.jsonl|report\.html|results\.csv|results\.json|index\.html|\d+-timeseries\.csv|\d+-events\.jsonl)$/;
 
 function problem(dir: string, what: string): UserError {
-  return new UserError(`--out ${JSON.stringify(dir)}: ${what}`);
+  // Quoted only when it would not read as a path (empty, or with blanks).
+  return new UserError(`--out ${dir.trim() === '' || /\s/.test(dir) ? JSON.stringify(dir) : dir}: ${what}`);
 }
 
 /** What is at `path`: a folder, another kind of file, or nothing (lstat: a symlink is not followed). */

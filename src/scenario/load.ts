@@ -5,7 +5,7 @@
 // located at file:line:column and a YAML path.
 
 import { readFileSync, statSync, type Stats } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type YAMLError } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { describeFound, formatBytes } from '../lib/units.ts';
 import { formatPath, Problem, ScenarioError, type YamlPath } from './errors.ts';
@@ -165,6 +165,50 @@ class Locator {
   }
 }
 
+/** The YAML path of the node below `ancestors` (as yaml's visit gives them: document, collections, pairs). */
+function yamlPathOf(ancestors: readonly unknown[], node: unknown): YamlPath {
+  const path: (string | number)[] = [];
+  const chain = [...ancestors, node];
+  for (let i = 0; i < chain.length - 1; i++) {
+    const here = chain[i];
+    if (isPair(here)) path.push(isScalar(here.key) ? String(here.key.value) : '?');
+    else if (isSeq(here)) path.push(here.items.indexOf(chain[i + 1] as never));
+  }
+  return path;
+}
+
+/**
+ * A key that is not a plain name: a list or mapping (YAML's complex keys, which
+ * a JS object can only hold as their text), an alias (which also slips past the
+ * duplicate-key check), or nothing at all (`null:`, `~:`, `: x`, `""`). No key
+ * of the format is any of these, and each would otherwise be reported as an
+ * unknown key named "" or "[ a, b ]" that cannot be located.
+ */
+function badKey(doc: Document, lineCounter: LineCounter, file: string): ScenarioError | null {
+  let found: ScenarioError | null = null;
+  visit(doc, {
+    Pair(_, pair, ancestors) {
+      const key = pair.key;
+      let problem: string | null = null;
+      if (isMap(key) || isSeq(key)) problem = `a key must be a name, found ${isMap(key) ? 'a mapping' : 'a list'} (a YAML complex key)`;
+      else if (isAlias(key)) problem = `a key must be a name, found the alias *${key.source}`;
+      else if (key === null || (isScalar(key) && (key.value === null || key.value === ''))) {
+        const source = isScalar(key) ? (key.source as unknown) : undefined;
+        problem =
+          typeof source === 'string' && source !== ''
+            ? `a key must be a name, found ${JSON.stringify(source)} (YAML for nothing: an empty key)`
+            : 'a key must be a name, found an empty key';
+      }
+      if (problem === null) return undefined;
+      const offset = (key as { range?: [number, number, number] } | null)?.range?.[0] ?? (pair.value as { range?: [number, number, number] } | null)?.range?.[0];
+      const pos = offset === undefined ? undefined : lineCounter.linePos(offset);
+      found = new ScenarioError(file, formatPath(yamlPathOf(ancestors, pair)), problem, pos?.line, pos?.col);
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
 function parseYaml(text: string, file: string): { doc: Document; lineCounter: LineCounter } {
   if (text.includes('\0')) throw new ScenarioError(file, '', 'not a text file (a NUL character)');
   if (text.trim() === '') throw new ScenarioError(file, '', 'empty scenario');
@@ -175,6 +219,17 @@ function parseYaml(text: string, file: string): { doc: Document; lineCounter: Li
     const pos = first.linePos?.[0] ?? lineCounter.linePos(first.pos[0]);
     throw new ScenarioError(file, '', yamlErrorText(first, text), pos.line, pos.col);
   }
+  // `%YAML 1.1` switches the yaml library to YAML 1.1 scalars (yes/no/on/off
+  // booleans, 010 octal, 1:30 sexagesimal), which the format refuses
+  // (docs/scenario.md): scenario files are YAML 1.2.
+  const directive = doc.directives?.yaml;
+  if (directive?.explicit === true && directive.version !== '1.2') {
+    const at = /^%YAML\b/m.exec(text)?.index ?? 0;
+    const pos = lineCounter.linePos(at);
+    throw new ScenarioError(file, '', `%YAML ${directive.version}: scenario files are YAML 1.2 (remove the directive)`, pos.line, pos.col);
+  }
+  const keyError = badKey(doc, lineCounter, file);
+  if (keyError !== null) throw keyError;
   let unresolved: Alias | undefined;
   visit(doc, {
     Alias(_, node) {

@@ -2,12 +2,16 @@
 // simulator consumes: defaults from docs/scenario.md filled in, guest groups
 // expanded into members, the timeline sorted, and the checks that need more
 // than one field (memory ≤ maxmem, unique names, guests that fit the host,
-// timeline references to guests that exist at that time). Every failure is a
-// Problem at a YAML path; load.ts turns it into a located ScenarioError.
+// timeline references to guests that exist at that time), the bounds that keep
+// a valid scenario runnable (sizes the guest model can hold, work a run can
+// finish: docs/scenario.md, "Bounds"), and every trace file read and checked.
+// Every failure is a Problem at a YAML path; load.ts turns it into a located
+// ScenarioError.
 
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadGcdTrace, MAX_TRACE_MEM_PERCENT, TraceFormatError } from '../guest/workload/trace.ts';
 import { DURATION_UNITS_NS, formatNs, formatPages, PAGE_BYTES, type SizeOrPercent } from '../lib/units.ts';
 import { formatPath, Problem, type YamlPath } from './errors.ts';
 import { TIMELINE_ACTIONS, type RawGuestGroup, type RawScenario, type RawTimelineEntry } from './schema.ts';
@@ -18,8 +22,56 @@ export const MAX_GUESTS = 10_000;
 
 const GIB_PAGES = (1024 * 1024 * 1024) / PAGE_BYTES;
 const MIB_PAGES = (1024 * 1024) / PAGE_BYTES;
+const TIB_PAGES = 1024 * GIB_PAGES;
 const S_NS = Number(DURATION_UNITS_NS.s);
 const MS_NS = Number(DURATION_UNITS_NS.ms);
+
+// Bounds (docs/scenario.md, "Bounds"). Each is stricter than what the model
+// asserts or can allocate, so a scenario that loads does not crash the run,
+// and each is far beyond what the bundled examples use.
+
+/**
+ * Largest maxmem (and so memory) of a guest. The guest model keeps 16 bytes
+ * per page of anonymous demand in one typed array, which V8 caps at 2^32
+ * elements: 2^30 pages (4 TiB) of demand. Demand is at most 400% of maxmem
+ * (a trace, below), so maxmem is at most 1 TiB. Xen's own guests stop at a
+ * few TiB, and a guest is also at most the host's memory.
+ */
+export const MAX_MAXMEM_PAGES = TIB_PAGES;
+/** Largest anonymous demand, in % of maxmem: a trace's peak times its scale (the other profiles stay ≤ 100%). */
+export const MAX_DEMAND_PERCENT = MAX_TRACE_MEM_PERCENT;
+/**
+ * Largest swap device. The guest allocates its slot tables up front, 8 bytes
+ * per slot (src/guest/swap.ts): 256 GiB of swap costs the simulator 512 MiB.
+ * (The guest asserts swap offsets fit 32 bits: 16 TiB.)
+ */
+export const MAX_SWAP_PAGES = 256 * GIB_PAGES;
+/** Swap is also at most this many times maxmem (or the 1 GiB default, for small guests): more can never be used by demand ≤ 4 × maxmem. */
+export const MAX_SWAP_PER_MAXMEM = 4;
+/** Largest file working set given as a size: file-set page numbers are 32-bit in the guest; kept with maxmem's bound. */
+export const MAX_WORKING_SET_PAGES = TIB_PAGES;
+/**
+ * Fastest page-access rate of a guest (anon.rate, files.rate): accesses are
+ * not events, so max_events does not bound them; a run does rate × duration
+ * of them. 500 times the busiest bundled example (20000/s); a guest at both
+ * ceilings simulates about 4 times slower than real time on one core.
+ */
+export const MAX_ACCESS_RATE_PER_S = 10_000_000;
+/** Shortest delete_every: each unlink drops a file's cached pages; 1000 a second is already a storm. */
+export const MIN_DELETE_EVERY_NS = MS_NS;
+/** Shortest sample_interval and workload_tick: Linux's own tick (HZ=1000) is 1 ms. */
+export const MIN_SAMPLE_INTERVAL_NS = MS_NS;
+export const MIN_WORKLOAD_TICK_NS = MS_NS;
+/**
+ * Most samples in a run (duration / sample_interval), and most guest samples
+ * (samples × guests, initial and launched): the time series is kept in memory
+ * until the run ends, about 150 bytes a guest sample, so 10 million is about
+ * 1.5 GB. A day sampled every second is 86400 samples.
+ */
+export const MAX_SAMPLES = 1_000_000;
+export const MAX_GUEST_SAMPLES = 10_000_000;
+/** Smallest NUMA node (the hypervisor needs at least a page per node; a real node has GiBs). */
+export const MIN_NODE_PAGES = MIB_PAGES;
 
 /** The defaults of docs/scenario.md, in our units. */
 export const DEFAULTS = Object.freeze({
@@ -74,23 +126,74 @@ function positiveNs(ns: number, path: YamlPath): number {
   return ns;
 }
 
+function specialKind(stats: Stats): string {
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  return 'something';
+}
+
 function traceFile(file: string, scenarioFile: string, path: YamlPath): string {
   const candidates = isAbsolute(file)
     ? [file]
     : [resolvePath(scenarioFile === '' ? '.' : dirname(scenarioFile), file), resolvePath(REPO_ROOT, file)];
   for (const candidate of candidates) {
     if (!existsSync(candidate)) continue;
-    if (!statSync(candidate).isFile()) throw new Problem(path, `expected a trace file, found a directory: ${candidate}`);
+    let stats: Stats;
+    try {
+      stats = statSync(candidate);
+    } catch (e) {
+      throw new Problem(path, `cannot read the trace file ${candidate}: ${(e as Error).message}`);
+    }
+    if (stats.isDirectory()) throw new Problem(path, `expected a trace file, found a directory: ${candidate}`);
+    // A FIFO would block the loader, a device such as /dev/zero never ends.
+    if (!stats.isFile()) throw new Problem(path, `expected a trace file, found ${specialKind(stats)}, not a regular file: ${candidate}`);
     return candidate;
   }
   const where = isAbsolute(file) ? '' : ' (looked beside the scenario file and in the project root)';
   throw new Problem(path, `no such trace file ${JSON.stringify(file)}${where}`);
 }
 
+/** An access rate, at most MAX_ACCESS_RATE_PER_S. */
+function accessRate(ratePerS: number, path: YamlPath): number {
+  if (ratePerS > MAX_ACCESS_RATE_PER_S) {
+    throw new Problem(path, `expected at most ${MAX_ACCESS_RATE_PER_S}/s (accesses per second of one guest), found ${ratePerS}/s`);
+  }
+  return ratePerS;
+}
+
 function resolveAnon(raw: RawGuestGroup, path: YamlPath, scenarioFile: string): AnonProfile & AnonAccess {
   const anon = raw.workload?.anon ?? {};
-  const access: AnonAccess = { ratePerS: anon.rate ?? DEFAULTS.anonAccess.ratePerS, zipf: anon.zipf ?? DEFAULTS.anonAccess.zipf };
+  const access: AnonAccess = {
+    ratePerS: accessRate(anon.rate ?? DEFAULTS.anonAccess.ratePerS, [...path, 'rate']),
+    zipf: anon.zipf ?? DEFAULTS.anonAccess.zipf,
+  };
   return { ...resolveAnonProfile(raw, path, scenarioFile), ...access };
+}
+
+/**
+ * Reads and checks the trace now, so that `validate` refuses what `run` would
+ * fail on; the peak of the trace times its scale is the guest's largest
+ * anonymous demand, bounded like the trace itself (MAX_DEMAND_PERCENT).
+ */
+function checkTrace(file: string, scalePercent: number, path: YamlPath): void {
+  let peakPercent = 0;
+  try {
+    for (const p of loadGcdTrace(file).memPercent) peakPercent = Math.max(peakPercent, p);
+  } catch (e) {
+    if (!(e instanceof TraceFormatError)) throw e;
+    throw new Problem([...path, 'file'], `not a usable trace: ${e.message}`);
+  }
+  // As the simulator scales the samples (src/sim/guest-config.ts).
+  const demandPercent = (peakPercent * scalePercent) / 100;
+  if (demandPercent > MAX_DEMAND_PERCENT) {
+    throw new Problem(
+      [...path, 'scale'],
+      `the trace peaks at ${peakPercent}% of maxmem, scaled by ${scalePercent}% that is ${Number(demandPercent.toPrecision(6))}%: ` +
+        `at most ${MAX_DEMAND_PERCENT}% of maxmem (so a scale of at most ${Math.floor((MAX_DEMAND_PERCENT * 100 * 1000) / peakPercent) / 1000}%)`,
+    );
+  }
 }
 
 function resolveAnonProfile(raw: RawGuestGroup, path: YamlPath, scenarioFile: string): AnonProfile {
@@ -141,13 +244,10 @@ function resolveAnonProfile(raw: RawGuestGroup, path: YamlPath, scenarioFile: st
     }
     case 'trace': {
       const t = need(anon.trace);
-      return {
-        profile,
-        levelPercent,
-        file: traceFile(t.file, scenarioFile, [...path, 'trace', 'file']),
-        scalePercent: t.scale ?? 100,
-        offsetNs: t.offset ?? 0,
-      };
+      const file = traceFile(t.file, scenarioFile, [...path, 'trace', 'file']);
+      const scalePercent = t.scale ?? 100;
+      checkTrace(file, scalePercent, [...path, 'trace']);
+      return { profile, levelPercent, file, scalePercent, offsetNs: t.offset ?? 0 };
     }
   }
 }
@@ -155,14 +255,22 @@ function resolveAnonProfile(raw: RawGuestGroup, path: YamlPath, scenarioFile: st
 function resolveFiles(raw: RawGuestGroup, maxmemPages: number, path: YamlPath): FilesSpec {
   const files = raw.workload?.files ?? {};
   const d = DEFAULTS.files;
+  const workingSetPages =
+    files.working_set === undefined ? d.workingSetPages : pagesOf(files.working_set, maxmemPages, [...path, 'working_set'], 'maxmem');
+  if (workingSetPages > MAX_WORKING_SET_PAGES) {
+    throw new Problem([...path, 'working_set'], `expected at most ${formatPages(MAX_WORKING_SET_PAGES)}, found ${formatPages(workingSetPages)}`);
+  }
+  const deleteEveryNs = files.delete_every ?? 0;
+  if (deleteEveryNs > 0 && deleteEveryNs < MIN_DELETE_EVERY_NS) {
+    throw new Problem([...path, 'delete_every'], `expected 0s (never) or at least ${formatNs(MIN_DELETE_EVERY_NS)}, found ${formatNs(deleteEveryNs)}`);
+  }
   return {
-    workingSetPages:
-      files.working_set === undefined ? d.workingSetPages : pagesOf(files.working_set, maxmemPages, [...path, 'working_set'], 'maxmem'),
-    ratePerS: files.rate ?? d.ratePerS,
+    workingSetPages,
+    ratePerS: accessRate(files.rate ?? d.ratePerS, [...path, 'rate']),
     zipf: files.zipf ?? d.zipf,
     scanPercent: share(files.scan_share ?? d.scanPercent, [...path, 'scan_share'], 'accesses'),
     writePercent: share(files.write_share ?? d.writePercent, [...path, 'write_share'], 'accesses'),
-    deleteEveryNs: files.delete_every ?? 0,
+    deleteEveryNs,
   };
 }
 
@@ -200,13 +308,45 @@ function resolveSelfballoon(raw: RawGuestGroup, path: YamlPath): SelfballoonSpec
   };
 }
 
+interface GroupContext {
+  tmemEnabled: boolean;
+  scenarioFile: string;
+  hostPages: number;
+}
+
+/** maxmem (or memory, when maxmem is left to default to it) within the host and the model's bound. */
+function checkMaxmem(raw: RawGuestGroup, maxmemPages: number, hostPages: number, path: YamlPath): void {
+  const at = [...path, raw.maxmem === undefined ? 'memory' : 'maxmem'];
+  if (maxmemPages > MAX_MAXMEM_PAGES) {
+    throw new Problem(at, `expected at most ${formatPages(MAX_MAXMEM_PAGES)} (the largest guest the model holds), found ${formatPages(maxmemPages)}`);
+  }
+  if (maxmemPages > hostPages) {
+    throw new Problem(at, `expected at most the host's memory (${formatPages(hostPages)}), found ${formatPages(maxmemPages)}`);
+  }
+}
+
+function resolveSwap(raw: RawGuestGroup, maxmemPages: number, path: YamlPath): number {
+  const swapPages = raw.swap ?? DEFAULTS.swapPages;
+  const boundPages = Math.min(MAX_SWAP_PAGES, Math.max(MAX_SWAP_PER_MAXMEM * maxmemPages, DEFAULTS.swapPages));
+  if (swapPages > boundPages) {
+    const why =
+      boundPages === MAX_SWAP_PAGES
+        ? `at most ${formatPages(MAX_SWAP_PAGES)}`
+        : `at most ${MAX_SWAP_PER_MAXMEM} × maxmem (${formatPages(maxmemPages)}) or ${formatPages(DEFAULTS.swapPages)}, whichever is larger`;
+    throw new Problem([...path, 'swap'], `expected ${why}, found ${formatPages(swapPages)}`);
+  }
+  return swapPages;
+}
+
 /** One guest group (under guests: or a launch), expanded into its members. */
-function resolveGroup(raw: RawGuestGroup, path: YamlPath, tmemEnabled: boolean, scenarioFile: string): GuestSpec[] {
+function resolveGroup(raw: RawGuestGroup, path: YamlPath, ctx: GroupContext): GuestSpec[] {
+  const { tmemEnabled, scenarioFile } = ctx;
   const memoryPages = atLeastOnePage(raw.memory, [...path, 'memory']);
   const maxmemPages = raw.maxmem ?? memoryPages;
   if (maxmemPages < memoryPages) {
     throw new Problem([...path, 'maxmem'], `expected at least memory (${formatPages(memoryPages)}), found ${formatPages(maxmemPages)}`);
   }
+  checkMaxmem(raw, maxmemPages, ctx.hostPages, path);
   const kernelReservePages = pagesOf(raw.kernel_reserve ?? { percent: DEFAULTS.kernelReservePercent }, memoryPages, [...path, 'kernel_reserve'], 'memory');
   if (kernelReservePages >= memoryPages) {
     throw new Problem([...path, 'kernel_reserve'], `expected less than memory (${formatPages(memoryPages)}), found ${formatPages(kernelReservePages)}`);
@@ -216,7 +356,7 @@ function resolveGroup(raw: RawGuestGroup, path: YamlPath, tmemEnabled: boolean, 
     group: raw.name,
     memoryPages,
     maxmemPages,
-    swapPages: raw.swap ?? DEFAULTS.swapPages,
+    swapPages: resolveSwap(raw, maxmemPages, path),
     kernelReservePages,
     image: raw.image ?? raw.name,
     cleancache: raw.cleancache ?? tmemEnabled,
@@ -257,6 +397,21 @@ class Names {
   }
 }
 
+/**
+ * The simulated guests' pages are synthetic (a fingerprint and a compressed
+ * size, src/guest/content.ts): there are no 4 KiB of bytes to hand the bytes
+ * store, which keeps real contents for the engine API and `hypermem replay`.
+ */
+function simulatedStore(store: 'synthetic' | 'bytes' | undefined): 'synthetic' {
+  if (store === 'bytes') {
+    throw new Problem(
+      ['host', 'tmem', 'store'],
+      'the bytes store keeps real 4 KiB page contents, and simulated guests have synthetic pages (a fingerprint and a compressed size); use synthetic here, and bytes with the engine API or hypermem replay',
+    );
+  }
+  return 'synthetic';
+}
+
 function actionOf(entry: RawTimelineEntry, path: YamlPath): (typeof TIMELINE_ACTIONS)[number] {
   const present = TIMELINE_ACTIONS.filter((key) => entry[key] !== undefined);
   if (present.length === 1) return present[0];
@@ -277,13 +432,13 @@ interface Pending {
   path: YamlPath;
 }
 
-function resolveEntry(entry: RawTimelineEntry, path: YamlPath, ctx: { tmemEnabled: boolean; file: string; names: Names }): Pending[] {
+function resolveEntry(entry: RawTimelineEntry, path: YamlPath, ctx: GroupContext & { names: Names }): Pending[] {
   const key = actionOf(entry, path);
   const at = (action: TimelineAction): Pending => ({ event: { atNs: entry.at, action, where: formatPath(path) }, path });
   const actionPath = [...path, key];
   switch (key) {
     case 'launch': {
-      const members = resolveGroup(entry.launch!, actionPath, ctx.tmemEnabled, ctx.file);
+      const members = resolveGroup(entry.launch!, actionPath, ctx);
       ctx.names.add(members, actionPath);
       return members.map((guest) => at({ kind: 'launch', guest }));
     }
@@ -361,12 +516,65 @@ function checkReferences(initial: GuestSpec[], pending: Pending[]): void {
   }
 }
 
+function atLeastNs(ns: number, minNs: number, path: YamlPath): number {
+  if (ns < minNs) throw new Problem(path, `expected at least ${formatNs(minNs)}, found ${ns === 0 ? '0s' : formatNs(ns)}`);
+  return ns;
+}
+
+/** `ns` rounded up to whole milliseconds, for a suggestion that reads well. */
+function wholeMs(ns: number): number {
+  return Math.ceil(ns / MS_NS) * MS_NS;
+}
+
+/** At least MIN_SAMPLE_INTERVAL_NS, and at most MAX_SAMPLES samples over the run. */
+function sampleInterval(intervalNs: number, durationNs: number): number {
+  atLeastNs(intervalNs, MIN_SAMPLE_INTERVAL_NS, ['sample_interval']);
+  const samples = Math.floor(durationNs / intervalNs) + 1;
+  if (samples > MAX_SAMPLES) {
+    const minNs = wholeMs(durationNs / (MAX_SAMPLES - 1));
+    throw new Problem(
+      ['sample_interval'],
+      `${formatNs(intervalNs)} over a duration of ${formatNs(durationNs)} is ${samples} samples, at most ${MAX_SAMPLES}: ` +
+        `expected at least ${formatNs(minNs)} (or a shorter duration)`,
+    );
+  }
+  return intervalNs;
+}
+
+/** The time series holds a sample of every guest, initial and launched, at every sample time. */
+function checkGuestSamples(scenario: Scenario): void {
+  const samples = Math.floor(scenario.durationNs / scenario.sampleIntervalNs) + 1;
+  const launched = scenario.timeline.filter((e) => e.action.kind === 'launch').length;
+  const guests = scenario.guests.length + launched;
+  if (guests > 0 && samples * guests > MAX_GUEST_SAMPLES) {
+    throw new Problem(
+      ['sample_interval'],
+      `${samples} samples of ${guests} guests (initial and launched) is ${samples * guests} guest samples, at most ${MAX_GUEST_SAMPLES}: ` +
+        `expected a sample_interval of at least ${formatNs(wholeMs(scenario.durationNs / Math.max(1, Math.floor(MAX_GUEST_SAMPLES / guests) - 1)))} (or a shorter duration)`,
+    );
+  }
+}
+
+/** NUMA nodes of at least MIN_NODE_PAGES each (one node whatever the host's size). */
+function nodeCount(nodes: number, hostPages: number): number {
+  const most = Math.max(1, Math.floor(hostPages / MIN_NODE_PAGES));
+  if (nodes > most) {
+    throw new Problem(
+      ['host', 'nodes'],
+      `expected at most ${most} (a node has at least ${formatPages(MIN_NODE_PAGES)}; the host has ${formatPages(hostPages)}), found ${nodes}`,
+    );
+  }
+  return nodes;
+}
+
 function fitHost(scenario: Scenario): void {
   const hostPages = scenario.host.pages;
   const fixedPages = scenario.dom0.memoryPages + scenario.host.hypervisorReservePages;
   const fixed = `dom0 (${formatPages(scenario.dom0.memoryPages)}) and the hypervisor reserve (${formatPages(scenario.host.hypervisorReservePages)})`;
   if (fixedPages > hostPages) {
-    throw new Problem(['dom0', 'memory'], `${fixed} need ${formatPages(fixedPages)}, larger than the host (${formatPages(hostPages)})`);
+    // Both are to blame; the error points at the larger, the likelier mistake (hypervisor_reserve: 100% is not dom0's fault).
+    const blamed = scenario.host.hypervisorReservePages > scenario.dom0.memoryPages ? ['host', 'hypervisor_reserve'] : ['dom0', 'memory'];
+    throw new Problem(blamed, `${fixed} need ${formatPages(fixedPages)}, larger than the host (${formatPages(hostPages)})`);
   }
   let usedPages = fixedPages;
   let index = -1;
@@ -397,19 +605,19 @@ export function resolveScenario(raw: RawScenario, file: string): Scenario {
     file,
     seed: raw.seed ?? DEFAULTS.seed,
     durationNs,
-    sampleIntervalNs: positiveNs(raw.sample_interval ?? DEFAULTS.sampleIntervalNs, ['sample_interval']),
-    workloadTickNs: positiveNs(raw.workload_tick ?? DEFAULTS.workloadTickNs, ['workload_tick']),
+    sampleIntervalNs: sampleInterval(raw.sample_interval ?? DEFAULTS.sampleIntervalNs, durationNs),
+    workloadTickNs: atLeastNs(raw.workload_tick ?? DEFAULTS.workloadTickNs, MIN_WORKLOAD_TICK_NS, ['workload_tick']),
     maxEvents: raw.max_events ?? DEFAULTS.maxEvents,
     host: {
       pages: hostPages,
-      nodes: raw.host.nodes ?? DEFAULTS.nodes,
+      nodes: nodeCount(raw.host.nodes ?? DEFAULTS.nodes, hostPages),
       hypervisorReservePages: pagesOf(raw.host.hypervisor_reserve ?? { pages: 0 }, hostPages, ['host', 'hypervisor_reserve'], 'host memory'),
       tmem: {
         enabled: tmemEnabled,
         dedup: tmem.dedup ?? false,
         tze: tmem.tze ?? false,
         compress: tmem.compress ?? false,
-        store: tmem.store ?? 'synthetic',
+        store: simulatedStore(tmem.store),
       },
     },
     dom0: { memoryPages: atLeastOnePage(raw.dom0?.memory ?? DEFAULTS.dom0Pages, ['dom0', 'memory']) },
@@ -423,7 +631,7 @@ export function resolveScenario(raw: RawScenario, file: string): Scenario {
   };
   const names = new Names();
   (raw.guests ?? []).forEach((group, i) => {
-    const members = resolveGroup(group, ['guests', i], tmemEnabled, file);
+    const members = resolveGroup(group, ['guests', i], { tmemEnabled, scenarioFile: file, hostPages });
     names.add(members, ['guests', i]);
     scenario.guests.push(...members);
   });
@@ -434,11 +642,12 @@ export function resolveScenario(raw: RawScenario, file: string): Scenario {
     const path = ['timeline', i];
     // An event after the end is kept (checked like the others) but never runs:
     // shortening a scenario with --set duration=… must not make it invalid.
-    pending.push(...resolveEntry(entry, path, { tmemEnabled, file, names }));
+    pending.push(...resolveEntry(entry, path, { tmemEnabled, scenarioFile: file, hostPages, names }));
   });
   // Array.prototype.sort is stable: events at the same time keep the file's order.
   pending.sort((a, b) => a.event.atNs - b.event.atNs);
   checkReferences(scenario.guests, pending);
   scenario.timeline = pending.map((p) => p.event);
+  checkGuestSamples(scenario);
   return scenario;
 }

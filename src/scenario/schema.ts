@@ -33,13 +33,34 @@ function leaf<T>(parse: (value: unknown) => T, expected: string) {
   });
 }
 
+/**
+ * The unit parsers keep a decimal's digits as an exact integer and call it
+ * "too large" beyond 2^53, which is wrong for 12.50000000000000000001%: the
+ * value is small, it has more digits than a double keeps. Percents and count
+ * rates are doubles anyway, so such a value is refused as having too many
+ * digits (not rounded: a value written that precisely means something).
+ */
+function digitsChecked<T>(parse: (value: unknown) => T): (value: unknown) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (e) {
+      if (!(e instanceof UnitError) || !e.message.endsWith(' (too large)') || typeof value !== 'string') throw e;
+      // Only a percent or a bare count rate: a size ("8192.0TiB") that is too large is too large.
+      const number = /^\s*\+?(\d*\.\d+)\s?(?:%|\/\s?s)\s*$/.exec(value)?.[1];
+      if (number === undefined || Number(number) > Number.MAX_SAFE_INTEGER) throw e;
+      throw new UnitError(`${e.message.slice(0, -' (too large)'.length)} (too many digits: at most 15 significant digits)`);
+    }
+  };
+}
+
 export const size = (example: string) => leaf((v) => parseSizePages(v, example), `a size such as ${example}`);
 export const sizeOrPercent = (example: string) =>
-  leaf((v) => parseSizeOrPercent(v, example), `a size or a percent such as ${example}`);
-export const percent = (example: string) => leaf((v) => parsePercent(v, example), `a percent such as ${example}`);
+  leaf(digitsChecked((v) => parseSizeOrPercent(v, example)), `a size or a percent such as ${example}`);
+export const percent = (example: string) => leaf(digitsChecked((v) => parsePercent(v, example)), `a percent such as ${example}`);
 export const duration = (example: string) => leaf((v) => parseDurationNs(v, example), `a duration such as ${example}`);
 export const pagesRate = (example: string) => leaf((v) => parsePagesPerS(v, example), `a rate such as ${example}`);
-export const countRate = (example: string) => leaf((v) => parseCountPerS(v, example), `a rate such as ${example}`);
+export const countRate = (example: string) => leaf(digitsChecked((v) => parseCountPerS(v, example)), `a rate such as ${example}`);
 
 function rangeText(min: number, max: number): string {
   if (min === -Number.MAX_SAFE_INTEGER && max === Number.MAX_SAFE_INTEGER) return '(at most 2^53-1 either side of 0)';

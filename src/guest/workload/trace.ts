@@ -2,11 +2,31 @@
 // data/gcd/): one line every 5 minutes, two numbers separated by white space,
 // CPU % and memory %. Memory % is taken as a share of the guest's maxmem and
 // interpolated linearly between samples. The parser is strict: a malformed
-// file gets an error naming the file, the line and what was wrong.
+// file gets an error naming the file, the line and what was wrong. The
+// scenario loader reads every trace through loadGcdTrace when the scenario is
+// loaded, so a bad trace is refused by `validate` as well as by `run`.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
+import { formatBytes } from '../../lib/units.ts';
 
 export const GCD_SAMPLE_INTERVAL_NS = 300_000_000_000;
+
+/**
+ * Largest trace file read. A day of 5-minute samples is about 4 KiB; 16 MiB is
+ * about a million samples (ten years), and keeps a wrong file (a disk image, a
+ * log) from being read into memory whole.
+ */
+export const MAX_TRACE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Largest memory % accepted on a line. The GCD data goes above 100 (a job's
+ * memory is a share of its machine; the shipped traces peak at 118.5), which
+ * the guest takes as demand beyond maxmem (swap, then OOM), so values above
+ * 100 are kept as they are. Four times maxmem is far beyond where every guest
+ * is out of memory, and bounds the anonymous demand the guest model sizes its
+ * page records for (src/guest/guest.ts).
+ */
+export const MAX_TRACE_MEM_PERCENT = 400;
 
 export interface GcdTrace {
   file: string;
@@ -18,11 +38,17 @@ export class TraceFormatError extends Error {
   override name = 'TraceFormatError';
   constructor(
     readonly file: string,
+    /** 1-based; 0 when the problem is the file as a whole (unreadable, binary, too large). */
     readonly line: number,
-    detail: string,
+    readonly detail: string,
   ) {
-    super(`${file}:${line}: ${detail}`);
+    super(line === 0 ? `${file}: ${detail}` : `${file}:${line}: ${detail}`);
   }
+}
+
+/** A line as shown in a message: quoted, and cut short (a binary or runaway line would drown it). */
+function shown(text: string): string {
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}…` : text);
 }
 
 const NUMBER = /^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
@@ -39,15 +65,18 @@ export function parseGcdTrace(text: string, file: string): GcdTrace {
     if (line.trim() === '') throw new TraceFormatError(file, lineNo, 'empty line; expected "<cpu %> <memory %>"');
     const cols = line.trim().split(/\s+/);
     if (cols.length !== 2) {
-      throw new TraceFormatError(file, lineNo, `expected 2 columns "<cpu %> <memory %>", found ${cols.length}: ${JSON.stringify(line)}`);
+      throw new TraceFormatError(file, lineNo, `expected 2 columns "<cpu %> <memory %>", found ${cols.length}: ${shown(line)}`);
     }
     const names = ['cpu %', 'memory %'];
     const values = cols.map((c, k) => {
-      if (!NUMBER.test(c)) throw new TraceFormatError(file, lineNo, `column ${k + 1} (${names[k]}): expected a non-negative number, found ${JSON.stringify(c)}`);
+      if (!NUMBER.test(c)) throw new TraceFormatError(file, lineNo, `column ${k + 1} (${names[k]}): expected a non-negative number, found ${shown(c)}`);
       const v = Number(c);
-      if (!Number.isFinite(v)) throw new TraceFormatError(file, lineNo, `column ${k + 1} (${names[k]}): not finite: ${JSON.stringify(c)}`);
+      if (!Number.isFinite(v)) throw new TraceFormatError(file, lineNo, `column ${k + 1} (${names[k]}): not finite: ${shown(c)}`);
       return v;
     });
+    if (values[1] > MAX_TRACE_MEM_PERCENT) {
+      throw new TraceFormatError(file, lineNo, `column 2 (memory %): expected at most ${MAX_TRACE_MEM_PERCENT} (% of maxmem), found ${shown(cols[1])}`);
+    }
     cpu.push(values[0]);
     mem.push(values[1]);
   }
@@ -55,12 +84,33 @@ export function parseGcdTrace(text: string, file: string): GcdTrace {
   return { file, cpuPercent: Float64Array.from(cpu), memPercent: Float64Array.from(mem) };
 }
 
+/**
+ * Reads and parses a GCD trace file. Refuses, before reading, what is not a
+ * regular file (a FIFO would block, /dev/zero never ends) or is larger than
+ * MAX_TRACE_BYTES; then binary content (a NUL byte, invalid UTF-8).
+ */
 export function loadGcdTrace(path: string): GcdTrace {
+  let stats: Stats;
+  let bytes: Buffer;
+  try {
+    stats = statSync(path);
+    if (stats.isDirectory()) throw new TraceFormatError(path, 0, 'is a directory, not a trace file');
+    if (!stats.isFile()) throw new TraceFormatError(path, 0, 'not a regular file');
+    if (stats.size > MAX_TRACE_BYTES) {
+      throw new TraceFormatError(path, 0, `too large for a trace file (${formatBytes(stats.size)}; at most ${formatBytes(MAX_TRACE_BYTES)})`);
+    }
+    bytes = readFileSync(path);
+  } catch (e) {
+    if (e instanceof TraceFormatError) throw e;
+    throw new TraceFormatError(path, 0, `cannot read trace: ${(e as Error).message}`);
+  }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) throw new TraceFormatError(path, 0, `not a text file (a NUL byte at offset ${nul})`);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new TraceFormatError(path, 0, `cannot read trace: ${(e as Error).message}`);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new TraceFormatError(path, 0, 'not a text file (not valid UTF-8)');
   }
   return parseGcdTrace(text, path);
 }
