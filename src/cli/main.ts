@@ -36,7 +36,11 @@ function program(): Command {
     .description('A hypervisor memory manager (claims, tmem) and the simulator around it.')
     .version('0.1.0')
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      'after',
+      '\nExit status: 0 done; 2 bad input (scenario, flags, files), with one message on standard error and no --out folder written;\n3 an invariant violation found (--verify, replay --check); 1 a fault of hypermem itself (please report it).',
+    );
   cli
     .command('run')
     .description('simulate a scenario and report what happened')
@@ -68,9 +72,9 @@ function program(): Command {
     .description('run a scenario at every point of a grid of values (× seeds) on worker threads; write a table of the runs')
     .argument('<scenario>', 'a scenario YAML file')
     .option('--grid <path=a,b,c>', 'a field and its values; the runs are every combination of the --grid values (repeatable)', collect, [])
-    .option('--seeds <n>', 'runs per point, with the scenario seed, seed+1, … (default 1)')
+    .option('--seeds <n>', 'runs per point, with the scenario seed, seed+1, … (default 1, at most 10000 runs in all)')
     .option('--jobs <k>', 'worker threads (default: the number of cores)')
-    .requiredOption('--out <dir>', 'write results.csv, results.json and index.html to DIR')
+    .requiredOption('--out <dir>', 'required: write results.csv, results.json, index.html and summary.json to DIR')
     .option('--set <path=value>', 'override a scenario field in every run (repeatable)', collect, [])
     .option('--quiet', 'print nothing but errors')
     .action(async (file: string, options) => {

@@ -22,7 +22,11 @@ const index = boundedCount(0xffffffff, 'a page index');
 
 const oid = z.unknown().superRefine((value, ctx) => {
   const ok = Array.isArray(value) && value.length === 3 && value.every((w) => typeof w === 'number' && Number.isSafeInteger(w) && w >= 0);
-  if (!ok) ctx.addIssue({ code: 'custom', message: `expected an array of three non-negative integers below 2^53, found ${describeValue(value)}` });
+  if (ok) return;
+  // Three words but one is wrong: name it (JSON numbers past 2^53 have already lost digits).
+  const bad = Array.isArray(value) && value.length === 3 ? value.findIndex((w) => typeof w !== 'number' || !Number.isSafeInteger(w) || w < 0) : -1;
+  const found = bad >= 0 ? `an array of 3 whose word ${bad} is ${describeValue((value as unknown[])[bad])}` : describeValue(value);
+  ctx.addIssue({ code: 'custom', message: `expected an array of three non-negative integers below 2^53, found ${found}` });
 }) as unknown as z.ZodType<[number, number, number]>;
 
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -48,7 +48,8 @@ const cases: Case[] = [
   ['pages as an object', '{"op":"populate_physmap","domid":1,"pages":{"n":1}}', E('field "pages": .*found an object'), 2],
   ['op as a number', '{"op":7}', E('field "op": expected a string naming the request, found 7'), 2],
   ['an unknown op', '{"op":"domain_explode","domid":1}', E('unknown op "domain_explode"'), 2],
-  ['oid of strings', '{"op":"tmem_get","domid":1,"pool":0,"oid":["1","0","0"],"index":0}', E('field "oid": expected an array of three'), 2],
+  ['oid of strings', '{"op":"tmem_get","domid":1,"pool":0,"oid":["1","0","0"],"index":0}', E('field "oid": expected an array of three.*found an array of 3 whose word 0 is the string "1"'), 2],
+  ['oid word past 2^53', '{"op":"tmem_get","domid":1,"pool":0,"oid":[0,18446744073709551616,0],"index":0}', E('field "oid": .*found an array of 3 whose word 1 is 18446744073709552000'), 2],
   ['persistent as "yes"', '{"op":"tmem_new_pool","domid":1,"persistent":"yes"}', E('field "persistent": expected true or false, found the string "yes"'), 2],
   ['caller as a string', '{"op":"physinfo","caller":"0"}', E('field "caller": expected a domain id'), 2],
   // negative, fractional, huge
@@ -142,6 +143,8 @@ describe('hostile replay lines: each answers its error and exit status, and chan
       ['{"op":"host","pages":1099511627777}', /field "pages": expected a page count \(an integer from 0 to 1099511627776\)/],
       ['{"op":"host","pages":10,"xen_pages":11}', /field "xen_pages": 11 exceeds the host's 10 pages/],
       ['{"op":"host","pages":10,"nodes":0}', /field "nodes": a host has at least one node/],
+      ['{"op":"host","pages":0}', /field "pages": a host has at least one page, found 0/],
+      ['{"op":"host","pages":3,"nodes":4}', /field "nodes": 4 nodes for 3 pages \(at most one node a page\)/],
       ['{"op":"host","pages":10,"nodes":65}', /field "nodes": expected a node count/],
       ['{"op":"host","pages":10,"tmem":{"dedupe":true}}', /unknown field "dedupe"/],
       ['{"op":"host","pages":10,"tmem":{"__proto__":{"dedup":true}}}', /unknown field "__proto__"/],
