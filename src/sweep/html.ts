@@ -64,6 +64,16 @@ document.querySelectorAll('th').forEach(function (th) {
 /** Outcomes where a non-zero value is bad news, shown in red. */
 const BAD = new Set(['launches_failed_fast', 'launches_failed_midway', 'wasted_build_s', 'oom_events', 'invariant_violations']);
 
+/** A sortable table that scrolls sideways when it is wider than the window. */
+function tableHtml(head: string, body: string): string {
+  return `<div class="wrap"><table>
+<thead><tr>${head}</tr></thead>
+<tbody>
+${body}
+</tbody>
+</table></div>`;
+}
+
 /** A number cell: the value to sort by, and the text. */
 function numCell(o: (typeof OUTCOMES)[number], n: number): string {
   const cls = BAD.has(o.key) && n > 0 ? 'num bad' : 'num';
@@ -95,12 +105,7 @@ function pointsTable(info: SweepInfo, rows: readonly Row[]): string {
     })
     .join('\n');
   return `<h2>Per point: the mean over ${info.seeds} seeds</h2>
-<div class="wrap"><table>
-<thead><tr>${head}</tr></thead>
-<tbody>
-${body}
-</tbody>
-</table></div>
+${tableHtml(head, body)}
 <h2>Every run</h2>`;
 }
 
@@ -143,12 +148,7 @@ ${info.description === '' ? '' : `<p class="meta">${escapeHtml(info.description)
 ${sets}
 <p class="meta">Click a column to sort. Full summaries: <a href="results.json">results.json</a>; table: <a href="results.csv">results.csv</a>.</p>
 ${pointsTable(info, rows)}
-<div class="wrap"><table>
-<thead><tr>${head}</tr></thead>
-<tbody>
-${body}
-</tbody>
-</table></div>
+${tableHtml(head, body)}
 <script>${SCRIPT}</script>
 </body>
 </html>

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { validateCommand } from '../../src/cli/validate.ts';
-import { loadScenario, parseScenario, ScenarioError } from '../../src/scenario/load.ts';
+import { loadScenario, parseScenario } from '../../src/scenario/load.ts';
 import {
   MAX_ACCESS_RATE_PER_S,
   MAX_GUEST_SAMPLES,
@@ -19,22 +19,13 @@ import {
   MIN_NODE_PAGES,
 } from '../../src/scenario/resolve.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
+import { scenarioError } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hypermem-bounds-'));
 mkdirSync(join(dir, 'traces'));
 const GiB_PAGES = 262144;
 const BASE = 'duration: 10m\nhost:\n  memory: 64GiB\nguests:\n  - name: web\n    memory: 4GiB\n';
 
-/** The ScenarioError that `fn` throws. */
-function scenarioError(fn: () => unknown): ScenarioError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ScenarioError) return e;
-    throw e;
-  }
-  assert.fail('expected a ScenarioError');
-}
 
 /** A scenario file whose one guest replays `trace` (a path as written in the file). */
 function traceScenario(name: string, trace: string, extra = ''): string {

@@ -7,24 +7,15 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
-import { applyOverrides, loadScenario, parseScenario, ScenarioError } from '../../src/scenario/load.ts';
+import { applyOverrides, loadScenario, parseScenario } from '../../src/scenario/load.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
+import { scenarioError } from './helpers.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const brokenDir = fileURLToPath(new URL('./broken/', import.meta.url));
 const GiB_PAGES = 262144;
 const MINIMAL = 'duration: 10m\nhost:\n  memory: 64GiB\n';
 
-/** The ScenarioError that `fn` throws. */
-function scenarioError(fn: () => unknown): ScenarioError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ScenarioError) return e;
-    throw e;
-  }
-  assert.fail('expected a ScenarioError');
-}
 
 describe('defaults', () => {
   test('a minimal scenario gets every default of docs/scenario.md', () => {
