@@ -1,10 +1,11 @@
 // The --out folder: checked before any simulation (so a bad path fails in a
 // second, not after the run), then written atomically (a temporary folder
-// beside it, renamed into place). An existing folder is replaced only when
-// everything in it is a file hypermem writes: a folder that also holds
-// anything else is someone's, and is never deleted.
+// beside it, renamed into place). An existing folder is replaced only when it
+// is empty, or holds a summary.json that hypermem wrote (a run, a comparison
+// or a sweep) and nothing but files hypermem writes: any other folder is
+// someone's, and is never deleted.
 
-import { accessSync, chmodSync, constants, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { UserError } from './errors.ts';
 
@@ -16,28 +17,41 @@ function problem(dir: string, what: string): UserError {
   return new UserError(`--out ${dir.trim() === '' || /\s/.test(dir) ? JSON.stringify(dir) : dir}: ${what}`);
 }
 
-/** What is at `path`: a folder, another kind of file, or nothing (lstat: a symlink is not followed). */
-function kindOf(path: string): 'dir' | 'other' | 'none' {
+type Kind = 'dir' | 'link' | 'other' | 'none' | { error: string };
+
+/** What is at `path` (lstat: a symbolic link is reported as one, not followed). */
+function kindOf(path: string): Kind {
   try {
     const st = lstatSync(path);
     if (st.isDirectory()) return 'dir';
-    if (st.isSymbolicLink()) {
-      try {
-        return statSync(path).isDirectory() ? 'dir' : 'other';
-      } catch {
-        return 'other';
-      }
-    }
+    if (st.isSymbolicLink()) return 'link';
     return 'other';
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     // ENOTDIR: a file stands where a folder on the path should be; the walk up finds it.
     if (code === 'ENOENT' || code === 'ENOTDIR') return 'none';
-    return 'other';
+    return { error: code ?? (e as Error).message };
   }
 }
 
-/** True when `target` holds summary.json and nothing but files hypermem writes. */
+/** True when summary.json is one hypermem wrote: a run's summary, a comparison's array of them, or a sweep's description. */
+function isOurSummary(file: string): boolean {
+  try {
+    if (statSync(file).size > 256 * 1024 * 1024) return false;
+    const data: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    const isRun = (x: unknown): boolean => typeof x === 'object' && x !== null && 'scenario' in x && 'sim_time_ns' in x && 'launches' in x;
+    if (Array.isArray(data)) return data.length > 0 && data.every((x) => isRun(x) && 'variant' in (x as object));
+    if (typeof data === 'object' && data !== null && 'sweep' in data) {
+      const sweep = (data as { sweep: unknown }).sweep;
+      return typeof sweep === 'object' && sweep !== null && 'runs' in sweep && 'grid' in sweep;
+    }
+    return isRun(data);
+  } catch {
+    return false;
+  }
+}
+
+/** True when `target` is empty, or holds a summary.json hypermem wrote and nothing but files hypermem writes. */
 export function isHypermemOutput(target: string): boolean {
   let names: string[];
   try {
@@ -45,20 +59,31 @@ export function isHypermemOutput(target: string): boolean {
   } catch {
     return false;
   }
+  if (names.length === 0) return true;
   if (!names.includes('summary.json')) return false;
-  return names.every((n) => OUTPUT_FILE.test(n) && lstatSync(`${target}/${n}`).isFile());
+  for (const n of names) {
+    if (!OUTPUT_FILE.test(n)) return false;
+    try {
+      if (!lstatSync(`${target}/${n}`).isFile()) return false;
+    } catch {
+      return false;
+    }
+  }
+  return isOurSummary(`${target}/summary.json`);
 }
 
 /**
- * Refuses an --out that cannot be written: an empty path, a path under a file,
- * a folder without write permission, or an existing folder that is not
- * hypermem's. Returns the absolute target. Creates nothing.
+ * Refuses an --out that cannot be written: an empty path, a symbolic link, a
+ * path under a file, a folder without write permission, or an existing folder
+ * that is not hypermem's. Returns the absolute target. Creates nothing.
  */
 export function checkOutDir(dir: string): string {
   if (dir.trim() === '') throw problem(dir, 'an empty path; give the folder to write');
   const target = resolve(dir);
   if (target === dirname(target)) throw problem(dir, 'the root folder cannot be an output folder');
   const kind = kindOf(target);
+  if (typeof kind === 'object') throw problem(dir, `cannot be examined (${kind.error})`);
+  if (kind === 'link') throw problem(dir, 'is a symbolic link; give the folder itself');
   if (kind === 'other') throw problem(dir, 'exists and is not a folder; choose another path');
   if (kind === 'dir' && !isHypermemOutput(target)) {
     throw problem(dir, 'the folder exists and is not a hypermem output folder (it holds files hypermem did not write, and hypermem replaces only its own output folders); choose another');
@@ -68,7 +93,19 @@ export function checkOutDir(dir: string): string {
   // Bounded: each step goes one level up, and the root exists.
   for (;;) {
     const k = kindOf(at);
+    if (typeof k === 'object') throw problem(dir, `${at} cannot be examined (${k.error})`);
     if (k === 'dir') break;
+    if (k === 'link') {
+      // A link to a folder above the target is fine (it is followed when writing); to anything else it is not.
+      let isDir = false;
+      try {
+        isDir = statSync(at).isDirectory();
+      } catch {
+        isDir = false;
+      }
+      if (isDir) break;
+      throw problem(dir, `${at} is a symbolic link that does not lead to a folder`);
+    }
     if (k === 'other') throw problem(dir, `${at} is a file, not a folder`);
     const up = dirname(at);
     if (up === at) throw problem(dir, 'no existing folder above it');
@@ -99,7 +136,22 @@ function makeParents(dir: string, target: string): void {
   }
 }
 
-/** Writes the files into DIR atomically: everything or nothing. */
+/** A name beside `target` that does not exist yet. */
+function besideName(target: string, what: string): string {
+  // Bounded: one of the first 1000 names is free unless 1000 runs race for the same folder.
+  for (let i = 0; i < 1000; i++) {
+    const name = `${dirname(target)}/.${basename(target)}.${what}-${process.pid}-${i}`;
+    if (kindOf(name) === 'none') return name;
+  }
+  throw new Error(`writeOut: no free name beside ${target}`);
+}
+
+/**
+ * Writes the files into DIR atomically: everything or nothing. An earlier
+ * output folder is first moved aside and checked again there (so nothing put
+ * into it since the check is lost: then it is moved back and the write
+ * refused), the new folder moved into place, and only then the old one removed.
+ */
 export function writeOut(dir: string, files: Record<string, string>): void {
   const target = checkOutDir(dir);
   for (const name of Object.keys(files)) {
@@ -112,15 +164,38 @@ export function writeOut(dir: string, files: Record<string, string>): void {
   } catch (e) {
     throw problem(dir, `cannot create a folder beside it: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  let aside: string | null = null;
   try {
     // mkdtemp makes a private (0700) folder; the output is an ordinary shareable folder.
     chmodSync(tmp, 0o755);
     for (const [name, content] of Object.entries(files)) writeFileSync(`${tmp}/${name}`, content);
-    if (kindOf(target) === 'dir') rmSync(target, { recursive: true, force: true });
-    renameSync(tmp, target);
+    const now = kindOf(target);
+    if (now === 'dir') {
+      aside = besideName(target, 'old');
+      renameSync(target, aside);
+      if (!isHypermemOutput(aside)) {
+        renameSync(aside, target);
+        aside = null;
+        throw problem(dir, 'the folder changed during the run and is no longer a hypermem output folder; nothing was written');
+      }
+    } else if (now !== 'none') {
+      throw problem(dir, 'something else appeared at this path during the run; nothing was written');
+    }
+    try {
+      renameSync(tmp, target);
+    } catch (e) {
+      if (aside !== null) renameSync(aside, target);
+      aside = null;
+      throw e;
+    }
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     if (e instanceof UserError) throw e;
     throw problem(dir, `writing failed: ${(e as NodeJS.ErrnoException).code ?? ''} ${(e as Error).message}`.trim());
+  }
+  // The old output, checked to be hypermem's only files: removed file by file, then the (now empty) folder.
+  if (aside !== null) {
+    for (const n of readdirSync(aside)) rmSync(`${aside}/${n}`, { force: true });
+    rmdirSync(aside);
   }
 }

@@ -31,23 +31,27 @@ const MS_NS = Number(DURATION_UNITS_NS.ms);
 // and each is far beyond what the bundled examples use.
 
 /**
- * Largest maxmem (and so memory) of a guest. The guest model keeps 16 bytes
- * per page of anonymous demand in one typed array, which V8 caps at 2^32
- * elements: 2^30 pages (4 TiB) of demand. Demand is at most 400% of maxmem
- * (a trace, below), so maxmem is at most 1 TiB. Xen's own guests stop at a
- * few TiB, and a guest is also at most the host's memory.
+ * Largest anonymous demand of a guest: the guest model keeps 16 bytes per
+ * page of demand in one typed array, which V8 caps at 2^32 elements, so 2^30
+ * pages (4 TiB). Profiles other than trace stay within maxmem; a trace's
+ * peak times its scale may go above (up to MAX_DEMAND_PERCENT of maxmem).
  */
-export const MAX_MAXMEM_PAGES = TIB_PAGES;
+export const MAX_DEMAND_PAGES = 4 * TIB_PAGES;
+/**
+ * Largest maxmem (and so memory) of a guest: the demand bound. Xen's max_mem
+ * is only a cap and may exceed the host's memory (a guest balloons within
+ * it), so maxmem is not compared with the host; the initial memory is.
+ */
+export const MAX_MAXMEM_PAGES = MAX_DEMAND_PAGES;
 /** Largest anonymous demand, in % of maxmem: a trace's peak times its scale (the other profiles stay ≤ 100%). */
 export const MAX_DEMAND_PERCENT = MAX_TRACE_MEM_PERCENT;
 /**
  * Largest swap device. The guest allocates its slot tables up front, 8 bytes
  * per slot (src/guest/swap.ts): 256 GiB of swap costs the simulator 512 MiB.
- * (The guest asserts swap offsets fit 32 bits: 16 TiB.)
+ * (The guest asserts swap offsets fit 32 bits: 16 TiB.) A swap device larger
+ * than the guest's memory is ordinary, so it is not compared with maxmem.
  */
 export const MAX_SWAP_PAGES = 256 * GIB_PAGES;
-/** Swap is also at most this many times maxmem (or the 1 GiB default, for small guests): more can never be used by demand ≤ 4 × maxmem. */
-export const MAX_SWAP_PER_MAXMEM = 4;
 /** Largest file working set given as a size: file-set page numbers are 32-bit in the guest; kept with maxmem's bound. */
 export const MAX_WORKING_SET_PAGES = TIB_PAGES;
 /**
@@ -163,13 +167,13 @@ function accessRate(ratePerS: number, path: YamlPath): number {
   return ratePerS;
 }
 
-function resolveAnon(raw: RawGuestGroup, path: YamlPath, scenarioFile: string): AnonProfile & AnonAccess {
+function resolveAnon(raw: RawGuestGroup, path: YamlPath, scenarioFile: string, maxmemPages: number): AnonProfile & AnonAccess {
   const anon = raw.workload?.anon ?? {};
   const access: AnonAccess = {
     ratePerS: accessRate(anon.rate ?? DEFAULTS.anonAccess.ratePerS, [...path, 'rate']),
     zipf: anon.zipf ?? DEFAULTS.anonAccess.zipf,
   };
-  return { ...resolveAnonProfile(raw, path, scenarioFile), ...access };
+  return { ...resolveAnonProfile(raw, path, scenarioFile, maxmemPages), ...access };
 }
 
 /**
@@ -177,7 +181,7 @@ function resolveAnon(raw: RawGuestGroup, path: YamlPath, scenarioFile: string): 
  * fail on; the peak of the trace times its scale is the guest's largest
  * anonymous demand, bounded like the trace itself (MAX_DEMAND_PERCENT).
  */
-function checkTrace(file: string, scalePercent: number, path: YamlPath): void {
+function checkTrace(file: string, scalePercent: number, maxmemPages: number, path: YamlPath): void {
   let peakPercent = 0;
   try {
     for (const p of loadGcdTrace(file).memPercent) peakPercent = Math.max(peakPercent, p);
@@ -194,9 +198,16 @@ function checkTrace(file: string, scalePercent: number, path: YamlPath): void {
         `at most ${MAX_DEMAND_PERCENT}% of maxmem (so a scale of at most ${Math.floor((MAX_DEMAND_PERCENT * 100 * 1000) / peakPercent) / 1000}%)`,
     );
   }
+  if ((maxmemPages * demandPercent) / 100 > MAX_DEMAND_PAGES) {
+    throw new Problem(
+      [...path, 'scale'],
+      `the trace peaks at ${Number(demandPercent.toPrecision(6))}% of maxmem (${formatPages(maxmemPages)}) after scaling: ` +
+        `${formatPages(Math.ceil((maxmemPages * demandPercent) / 100))} of demand, at most ${formatPages(MAX_DEMAND_PAGES)} (the largest the model holds)`,
+    );
+  }
 }
 
-function resolveAnonProfile(raw: RawGuestGroup, path: YamlPath, scenarioFile: string): AnonProfile {
+function resolveAnonProfile(raw: RawGuestGroup, path: YamlPath, scenarioFile: string, maxmemPages: number): AnonProfile {
   const anon = raw.workload?.anon ?? {};
   const profile = anon.profile ?? 'constant';
   const levelPercent = share(anon.level ?? DEFAULTS.anonLevelPercent, [...path, 'level'], 'maxmem');
@@ -246,7 +257,7 @@ function resolveAnonProfile(raw: RawGuestGroup, path: YamlPath, scenarioFile: st
       const t = need(anon.trace);
       const file = traceFile(t.file, scenarioFile, [...path, 'trace', 'file']);
       const scalePercent = t.scale ?? 100;
-      checkTrace(file, scalePercent, [...path, 'trace']);
+      checkTrace(file, scalePercent, maxmemPages, [...path, 'trace']);
       return { profile, levelPercent, file, scalePercent, offsetNs: t.offset ?? 0 };
     }
   }
@@ -311,29 +322,20 @@ function resolveSelfballoon(raw: RawGuestGroup, path: YamlPath): SelfballoonSpec
 interface GroupContext {
   tmemEnabled: boolean;
   scenarioFile: string;
-  hostPages: number;
 }
 
-/** maxmem (or memory, when maxmem is left to default to it) within the host and the model's bound. */
-function checkMaxmem(raw: RawGuestGroup, maxmemPages: number, hostPages: number, path: YamlPath): void {
+/** maxmem (or memory, when maxmem is left to default to it) within the model's bound. */
+function checkMaxmem(raw: RawGuestGroup, maxmemPages: number, path: YamlPath): void {
   const at = [...path, raw.maxmem === undefined ? 'memory' : 'maxmem'];
   if (maxmemPages > MAX_MAXMEM_PAGES) {
     throw new Problem(at, `expected at most ${formatPages(MAX_MAXMEM_PAGES)} (the largest guest the model holds), found ${formatPages(maxmemPages)}`);
   }
-  if (maxmemPages > hostPages) {
-    throw new Problem(at, `expected at most the host's memory (${formatPages(hostPages)}), found ${formatPages(maxmemPages)}`);
-  }
 }
 
-function resolveSwap(raw: RawGuestGroup, maxmemPages: number, path: YamlPath): number {
+function resolveSwap(raw: RawGuestGroup, path: YamlPath): number {
   const swapPages = raw.swap ?? DEFAULTS.swapPages;
-  const boundPages = Math.min(MAX_SWAP_PAGES, Math.max(MAX_SWAP_PER_MAXMEM * maxmemPages, DEFAULTS.swapPages));
-  if (swapPages > boundPages) {
-    const why =
-      boundPages === MAX_SWAP_PAGES
-        ? `at most ${formatPages(MAX_SWAP_PAGES)}`
-        : `at most ${MAX_SWAP_PER_MAXMEM} × maxmem (${formatPages(maxmemPages)}) or ${formatPages(DEFAULTS.swapPages)}, whichever is larger`;
-    throw new Problem([...path, 'swap'], `expected ${why}, found ${formatPages(swapPages)}`);
+  if (swapPages > MAX_SWAP_PAGES) {
+    throw new Problem([...path, 'swap'], `expected at most ${formatPages(MAX_SWAP_PAGES)} (the simulator allocates a swap device's slot tables up front), found ${formatPages(swapPages)}`);
   }
   return swapPages;
 }
@@ -346,7 +348,7 @@ function resolveGroup(raw: RawGuestGroup, path: YamlPath, ctx: GroupContext): Gu
   if (maxmemPages < memoryPages) {
     throw new Problem([...path, 'maxmem'], `expected at least memory (${formatPages(memoryPages)}), found ${formatPages(maxmemPages)}`);
   }
-  checkMaxmem(raw, maxmemPages, ctx.hostPages, path);
+  checkMaxmem(raw, maxmemPages, path);
   const kernelReservePages = pagesOf(raw.kernel_reserve ?? { percent: DEFAULTS.kernelReservePercent }, memoryPages, [...path, 'kernel_reserve'], 'memory');
   if (kernelReservePages >= memoryPages) {
     throw new Problem([...path, 'kernel_reserve'], `expected less than memory (${formatPages(memoryPages)}), found ${formatPages(kernelReservePages)}`);
@@ -356,7 +358,7 @@ function resolveGroup(raw: RawGuestGroup, path: YamlPath, ctx: GroupContext): Gu
     group: raw.name,
     memoryPages,
     maxmemPages,
-    swapPages: resolveSwap(raw, maxmemPages, path),
+    swapPages: resolveSwap(raw, path),
     kernelReservePages,
     image: raw.image ?? raw.name,
     cleancache: raw.cleancache ?? tmemEnabled,
@@ -365,7 +367,7 @@ function resolveGroup(raw: RawGuestGroup, path: YamlPath, ctx: GroupContext): Gu
     diskLatencyNs: raw.disk_latency ?? DEFAULTS.diskLatencyNs,
     selfballoon: resolveSelfballoon(raw, [...path, 'selfballoon']),
     workload: {
-      anon: resolveAnon(raw, [...workloadPath, 'anon'], scenarioFile),
+      anon: resolveAnon(raw, [...workloadPath, 'anon'], scenarioFile, maxmemPages),
       files: resolveFiles(raw, maxmemPages, [...workloadPath, 'files']),
       contents: resolveContents(raw, [...workloadPath, 'contents']),
     },
@@ -529,7 +531,8 @@ function wholeMs(ns: number): number {
 /** At least MIN_SAMPLE_INTERVAL_NS, and at most MAX_SAMPLES samples over the run. */
 function sampleInterval(intervalNs: number, durationNs: number): number {
   atLeastNs(intervalNs, MIN_SAMPLE_INTERVAL_NS, ['sample_interval']);
-  const samples = Math.floor(durationNs / intervalNs) + 1;
+  // Every interval, both ends included (the end is sampled also off the grid).
+  const samples = Math.ceil(durationNs / intervalNs) + 1;
   if (samples > MAX_SAMPLES) {
     const minNs = wholeMs(durationNs / (MAX_SAMPLES - 1));
     throw new Problem(
@@ -543,7 +546,7 @@ function sampleInterval(intervalNs: number, durationNs: number): number {
 
 /** The time series holds a sample of every guest, initial and launched, at every sample time. */
 function checkGuestSamples(scenario: Scenario): void {
-  const samples = Math.floor(scenario.durationNs / scenario.sampleIntervalNs) + 1;
+  const samples = Math.ceil(scenario.durationNs / scenario.sampleIntervalNs) + 1;
   const launched = scenario.timeline.filter((e) => e.action.kind === 'launch').length;
   const guests = scenario.guests.length + launched;
   if (guests > 0 && samples * guests > MAX_GUEST_SAMPLES) {
@@ -631,7 +634,7 @@ export function resolveScenario(raw: RawScenario, file: string): Scenario {
   };
   const names = new Names();
   (raw.guests ?? []).forEach((group, i) => {
-    const members = resolveGroup(group, ['guests', i], { tmemEnabled, scenarioFile: file, hostPages });
+    const members = resolveGroup(group, ['guests', i], { tmemEnabled, scenarioFile: file });
     names.add(members, ['guests', i]);
     scenario.guests.push(...members);
   });
@@ -642,7 +645,7 @@ export function resolveScenario(raw: RawScenario, file: string): Scenario {
     const path = ['timeline', i];
     // An event after the end is kept (checked like the others) but never runs:
     // shortening a scenario with --set duration=… must not make it invalid.
-    pending.push(...resolveEntry(entry, path, { tmemEnabled, scenarioFile: file, hostPages, names }));
+    pending.push(...resolveEntry(entry, path, { tmemEnabled, scenarioFile: file, names }));
   });
   // Array.prototype.sort is stable: events at the same time keep the file's order.
   pending.sort((a, b) => a.event.atNs - b.event.atNs);

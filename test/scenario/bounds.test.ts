@@ -4,7 +4,7 @@
 // finish. Each refusal names the field; values at a bound are accepted.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -102,6 +102,12 @@ describe('trace files are read and checked when the scenario is loaded', () => {
     const e = scenarioError(() => loadScenario(traceScenario('scale-big', 'traces/peak50', ', scale: 100000000%')));
     assert.equal(e.path, 'guests[0].workload.anon.trace.scale');
     assert.equal(e.problem, 'the trace peaks at 50% of maxmem, scaled by 100000000% that is 50000000%: at most 400% of maxmem (so a scale of at most 800%)');
+    // Within 400%, but a 2 TiB guest at 250% is 5 TiB of demand: more than the model holds.
+    const large = traceScenario('scale-large', 'traces/peak50', ', scale: 500%');
+    writeFileSync(large, readFileSync(large, 'utf8').replace('memory: 1GiB', 'memory: 1GiB\n    maxmem: 2TiB'));
+    const l = scenarioError(() => loadScenario(large));
+    assert.equal(l.path, 'guests[0].workload.anon.trace.scale');
+    assert.equal(l.problem, 'the trace peaks at 250% of maxmem (2 TiB) after scaling: 5 TiB of demand, at most 4 TiB (the largest the model holds)');
   });
 
   test('a guest at the demand bound runs (the model holds 400% of maxmem); just above it is refused', () => {
@@ -120,27 +126,28 @@ describe('trace files are read and checked when the scenario is loaded', () => {
 });
 
 describe('sizes the model can hold', () => {
-  test('maxmem at most 1 TiB and at most the host; memory is blamed when maxmem defaults to it', () => {
+  test('maxmem at most 4 TiB, and above the host is fine (a cap, as Xen\'s max_mem); memory is blamed when maxmem defaults to it', () => {
     const big = `duration: 10m\nhost:\n  memory: 64TiB\nguests:\n  - name: g\n    memory: 1GiB\n`;
-    assert.equal(parseScenario(big, 'b.yaml', ['guests[0].maxmem=1TiB']).guests[0].maxmemPages, MAX_MAXMEM_PAGES);
+    assert.equal(parseScenario(big, 'b.yaml', ['guests[0].maxmem=4TiB']).guests[0].maxmemPages, MAX_MAXMEM_PAGES);
     assert.equal(
       scenarioError(() => parseScenario(big, 'b.yaml', ['guests[0].maxmem=16TiB'])).problem,
-      'expected at most 1 TiB (the largest guest the model holds), found 16 TiB (set by --set guests[0].maxmem=16TiB)',
+      'expected at most 4 TiB (the largest guest the model holds), found 16 TiB (set by --set guests[0].maxmem=16TiB)',
     );
-    const e = scenarioError(() => parseScenario(BASE, 'b.yaml', ['guests[0].memory=65GiB']));
-    assert.equal(e.path, 'guests[0].memory');
-    assert.match(e.problem, /^expected at most the host's memory \(64 GiB\), found 65 GiB/);
-    assert.equal(scenarioError(() => parseScenario(BASE, 'b.yaml', ['guests[0].maxmem=65GiB'])).path, 'guests[0].maxmem');
+    assert.equal(scenarioError(() => parseScenario(big, 'b.yaml', ['guests[0].memory=5TiB'])).path, 'guests[0].memory');
+    // A maxmem above the host's memory loads; an initial memory that does not fit does not.
+    assert.equal(parseScenario(BASE, 'b.yaml', ['guests[0].maxmem=65GiB']).guests[0].maxmemPages, 65 * GiB_PAGES);
+    assert.match(scenarioError(() => parseScenario(BASE, 'b.yaml', ['guests[0].memory=65GiB'])).problem, /^guests larger than the host/);
+    // A launch larger than the host loads: the simulation finds out it fails.
+    const launch = `${BASE}timeline:\n  - at: 1m\n    launch: {name: big, memory: 80GiB}\n`;
+    assert.equal(parseScenario(launch, 'b.yaml').timeline.length, 1);
   });
 
-  test('swap at most 4 × maxmem (or 1 GiB, the default) and at most 256 GiB', () => {
-    assert.equal(parseScenario(BASE, 'b.yaml', ['guests[0].swap=16GiB']).guests[0].swapPages, 16 * GiB_PAGES);
-    assert.match(scenarioError(() => parseScenario(BASE, 'b.yaml', ['guests[0].swap=17GiB'])).problem, /^expected at most 4 × maxmem \(4 GiB\) or 1 GiB, whichever is larger, found 17 GiB/);
-    const small = BASE.replace('memory: 4GiB', 'memory: 64MiB');
-    assert.equal(parseScenario(small, 'b.yaml').guests[0].swapPages, GiB_PAGES, 'the default swap fits a small guest');
-    const large = `duration: 10m\nhost:\n  memory: 4TiB\nguests:\n  - name: g\n    memory: 512GiB\n`;
-    assert.equal(parseScenario(large, 'b.yaml', ['guests[0].swap=256GiB']).guests[0].swapPages, MAX_SWAP_PAGES);
-    assert.match(scenarioError(() => parseScenario(large, 'b.yaml', ['guests[0].swap=64TiB'])).problem, /^expected at most 256 GiB, found 64 TiB/);
+  test('swap at most 256 GiB, whatever the guest\'s size', () => {
+    const small = BASE.replace('memory: 4GiB', 'memory: 256MiB');
+    assert.equal(parseScenario(small, 'b.yaml', ['guests[0].swap=2GiB']).guests[0].swapPages, 2 * GiB_PAGES, 'a swap larger than the guest is ordinary');
+    assert.equal(parseScenario(small, 'b.yaml', ['guests[0].swap=256GiB']).guests[0].swapPages, MAX_SWAP_PAGES);
+    assert.match(scenarioError(() => parseScenario(small, 'b.yaml', ['guests[0].swap=257GiB'])).problem, /^expected at most 256 GiB \(the simulator allocates a swap device's slot tables up front\), found 257 GiB/);
+    assert.match(scenarioError(() => parseScenario(small, 'b.yaml', ['guests[0].swap=64TiB'])).problem, /^expected at most 256 GiB .*found 64 TiB/);
   });
 
   test('a file working set at most 1 TiB', () => {
