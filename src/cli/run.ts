@@ -118,7 +118,8 @@ export function splitTopLevel(value: string): string[] {
     const c = value[i];
     if (quote !== '') {
       if (c === quote) quote = '';
-    } else if (c === '"' || c === "'") {
+    } else if ((c === '"' || c === "'") && value.slice(from, i).trim() === '') {
+      // A quote opens a quoted scalar only at the start of a value (o'brien is plain text).
       quote = c;
     } else if (c === '[' || c === '{') {
       depth++;

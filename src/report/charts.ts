@@ -77,6 +77,8 @@ export interface SeriesSpec {
   symbol?: string;
   /** Vertical rules at these times (ns), in the series' colour. */
   rules?: number[];
+  /** Scatter only: a short label beside each point ('' for none), e.g. "×3". */
+  labels?: string[];
 }
 
 export interface Panel {
@@ -225,8 +227,17 @@ export function renderChart(id: string, spec: ChartSpec): string {
         silent: true,
       };
       if (s.kind === 'scatter') {
+        const labels = s.labels;
         series.push({
           ...base,
+          data:
+            labels === undefined
+              ? data
+              : data.map((value, k) =>
+                  labels[k] === ''
+                    ? value
+                    : { value, label: { show: true, formatter: labels[k], position: 'right', distance: 3, fontSize: 11, fontWeight: 600, color: s.color, fontFamily: FONT } },
+                ),
           type: 'scatter',
           symbol: s.symbol ?? 'circle',
           symbolSize: 10,
@@ -313,6 +324,8 @@ export interface RunData {
   samples: Sample[];
   events: LoggedEvent[];
   totalPages: number;
+  /** Disk I/O of all guests over the run, in pages (the summary's totals: guests that ended early count too). */
+  diskPages: number;
 }
 
 export interface ChartOut {
@@ -322,6 +335,12 @@ export interface ChartOut {
 }
 
 const WIDTH = 1080;
+
+/** The width in px of one panel's plot area, for a chart of `n` panels side by side (as renderChart lays them out). */
+function plotWidth(n: number): number {
+  const { cols, width } = layout(n);
+  return width / cols - LEFT - RIGHT;
+}
 
 function layout(n: number): { cols: number; width: number } {
   if (n === 1) return { cols: 1, width: WIDTH };
@@ -356,23 +375,46 @@ export function markerRows(markers: LaunchMarker[], windowNs: number): number[] 
   return rows;
 }
 
+/** At most this many rows of launch markers (more would run into the bands; a cluster shows its count instead). */
+const MAX_MARKER_ROWS = 5;
+
+/**
+ * Launch markers of one kind, clustered: markers of a kind less than
+ * `windowNs` after the first of a cluster join it, drawn once with their
+ * count. Returns the clusters in time order.
+ */
+export function clusterMarkers(markers: LaunchMarker[], windowNs: number): { marker: LaunchMarker; count: number }[] {
+  const sorted = [...markers].sort((a, b) => a.timeNs - b.timeNs);
+  const out: { marker: LaunchMarker; count: number }[] = [];
+  for (const m of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && m.timeNs - last.marker.timeNs < windowNs) last.count++;
+    else out.push({ marker: m, count: 1 });
+  }
+  return out;
+}
+
 /**
  * One scatter series per marker kind in `kinds` (same order in every panel,
- * so the legend is too), with rules down the chart. Markers close in time are
- * stacked downwards from `topPages`, a row every `rowPages`.
+ * so the legend is too), with rules down the chart. Markers of a kind close
+ * in time are one marker with a count ("×3"); markers of different kinds
+ * close in time are stacked downwards from `topPages`, a row every
+ * `rowPages`, at most MAX_MARKER_ROWS rows.
  */
 function markerSeries(markers: LaunchMarker[], kinds: MarkerKind[], topPages: number, rowPages: number, windowNs: number): SeriesSpec[] {
-  const rows = markerRows(markers, windowNs);
+  const clusters = kinds.flatMap((kind) => clusterMarkers(markers.filter((m) => m.kind === kind), windowNs));
+  const rows = markerRows(clusters.map((c) => c.marker), windowNs);
   return kinds.map((kind) => {
     const m = MARKERS[kind];
-    const mine = markers.map((k, i) => ({ k, row: rows[i] })).filter((x) => x.k.kind === kind);
+    const mine = clusters.map((c, i) => ({ ...c, row: Math.min(rows[i], MAX_MARKER_ROWS - 1) })).filter((x) => x.marker.kind === kind);
     return {
       name: m.label,
       kind: 'scatter',
       color: m.color,
       symbol: m.symbol,
-      data: mine.map((x): Point => [x.k.timeNs, topPages - x.row * rowPages]),
-      rules: mine.map((x) => x.k.timeNs),
+      data: mine.map((x): Point => [x.marker.timeNs, topPages - x.row * rowPages]),
+      labels: mine.map((x) => (x.count > 1 ? `×${x.count}` : '')),
+      rules: markers.filter((k) => k.kind === kind).map((k) => k.timeNs),
     };
   });
 }
@@ -394,8 +436,8 @@ export function hostChart(runs: RunData[]): ChartOut {
         ...(r.scenario.toolstack.policy === 'claim' || s.some((p) => p.outstandingPages > 0)
           ? [{ name: 'claimed (outstanding)', kind: 'line', color: COLORS.claims, dashed: true, width: 2, data: s.map((p): Point => [p.timeNs, p.outstandingPages]) } satisfies SeriesSpec]
           : []),
-        // A marker is about 10 px wide: 2.5 % of a run's width (a panel in a comparison is 300 px or more).
-        ...markerSeries(markers[i], kinds, total * 1.035, total * 0.06, duration(runs) * 0.025),
+        // A marker and its count label take about 24 px of the panel's plot width.
+        ...markerSeries(markers[i], kinds, total * 1.035, total * 0.06, (duration(runs) * 24) / plotWidth(runs.length)),
       ],
     };
   });
@@ -515,11 +557,8 @@ export function diskChart(runs: RunData[]): ChartOut {
       max = Math.max(max, (v ?? 0) + (swapIn[i][1] ?? 0) + (swapOut[i][1] ?? 0));
     });
     // Side by side, one variant's burst can flatten another's panel: each title says its total.
-    const last = r.samples[r.samples.length - 1];
-    let total = 0;
-    if (last !== undefined) for (const g of Object.values(last.guests)) total += g.fileReads + g.swapReads + g.swapWrites;
     return {
-      title: runs.length === 1 ? r.label : `${r.label} · ${fmtCount(total)} pages`,
+      title: runs.length === 1 ? r.label : `${r.label} · ${fmtCount(r.diskPages)} pages`,
       series: [
         { name: 'file reads (page-cache misses)', kind: 'area', stack: 'io', color: COLORS.fileReads, data: file },
         { name: 'swap-ins', kind: 'area', stack: 'io', color: COLORS.swapReads, data: swapIn },

@@ -276,7 +276,8 @@ ${body}
 }
 
 function runData(label: string, scenario: Scenario, result: RunResult): RunData {
-  return { label, scenario, samples: result.samples, events: result.events, totalPages: result.summary.host.total_pages };
+  const diskPages = result.summary.guests.reduce((a, g) => a + g.disk.file_reads + g.disk.swap_reads + g.disk.swap_writes, 0);
+  return { label, scenario, samples: result.samples, events: result.events, totalPages: result.summary.host.total_pages, diskPages };
 }
 
 const CHART_TITLES = {
@@ -445,7 +446,7 @@ function compareLaunches(variants: CompareVariant[]): string {
       }
       const wasted = l.wasted_build_ns > 0 ? `<span class="bad">${esc(fmtDuration(l.wasted_build_ns))}</span>` : esc(fmtDuration(l.wasted_build_ns));
       rows.push(
-        `<tr${first}><td>${guest}</td><td class="num">${i === 0 ? esc(fmtSize(l.requested_pages)) : ''}</td><td>${esc(v.label)}</td><td>${outcomeBadge(l.outcome)}</td>` +
+        `<tr${first}><td>${guest}</td><td class="num">${esc(fmtSize(l.requested_pages))}</td><td>${esc(v.label)}</td><td>${outcomeBadge(l.outcome)}</td>` +
           `<td class="num">${esc(fmtTime(l.request_ns, unit))}</td><td class="num">${esc(fmtTime(l.start_ns, unit))}</td><td class="num">${esc(fmtTime(l.end_ns, unit))}</td>` +
           `<td class="num">${wasted}</td><td><span class="reason">${esc(reasons[i].get(l.name) ?? '')}</span></td></tr>`,
       );

@@ -48,7 +48,9 @@ export const OUTCOMES: readonly Outcome[] = [
     label: 'lowest free',
     title: 'lowest free host memory seen (the CSV has it in 4 KiB pages)',
     value: (s) => s.host.min_free_pages,
-    show: (n) => `${(n / 262144).toLocaleString('en-US', { maximumFractionDigits: 2 })} GiB`,
+    // GiB, or MiB below 1 GiB (a nearly exhausted host is not "0 GiB").
+    show: (n) =>
+      n >= 262144 ? `${(n / 262144).toLocaleString('en-US', { maximumFractionDigits: 2 })} GiB` : `${(n / 256).toLocaleString('en-US', { maximumFractionDigits: 1 })} MiB`,
   },
   { key: 'invariant_violations', label: 'violations', title: 'invariant violations found (0 unless run with checks)', value: (s) => s.invariant_violations },
   { key: 'events', label: 'events', title: 'simulator events processed', value: (s) => s.events },

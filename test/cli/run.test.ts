@@ -66,6 +66,8 @@ describe('hypermem run / compare / validate / examples', () => {
     assert.deepEqual(splitTopLevel('{enabled: true, interval: 2s},{enabled: false}'), ['{enabled: true, interval: 2s}', '{enabled: false}']);
     assert.deepEqual(splitTopLevel('[1, 2],"a,b",\'c,d\',e'), ['[1, 2]', '"a,b"', "'c,d'", 'e']);
     assert.deepEqual(splitTopLevel('none'), ['none']);
+    assert.deepEqual(splitTopLevel("o'brien,x"), ["o'brien", 'x']);
+    assert.deepEqual(splitTopLevel(" 'a,b', c"), [" 'a,b'", ' c']);
     let r = hypermem(['compare', race, '--set', 'toolstack.policy=none,claim', '--set', 'guests[0].selfballoon={enabled: true, interval: 4s}', '--set', 'duration=3s', '--json']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).length, 2);

@@ -9,7 +9,7 @@ import type { Scenario } from '../../src/scenario/types.ts';
 import type { RunResult } from '../../src/sim/simulation.ts';
 import type { GuestSample, LoggedEvent, Sample, Summary } from '../../src/sim/metrics.ts';
 import { compareReportHtml, esc, runReportHtml, type CompareVariant } from '../../src/report/html.ts';
-import { markerRows, renameIds } from '../../src/report/charts.ts';
+import { clusterMarkers, markerRows, renameIds } from '../../src/report/charts.ts';
 import { fmtDuration, fmtNumber, fmtPercent, fmtSize, fmtTime, niceAxis, pickGuests, sizeUnit, timeUnit } from '../../src/report/series.ts';
 
 const scenarioFile = fileURLToPath(new URL('./small.yaml', import.meta.url));
@@ -247,6 +247,16 @@ describe('runReportHtml', () => {
     assert.deepEqual(pickGuests(r.samples, 8).shown, ['web-2', ...many.slice(14)]);
   });
 
+  test('a burst of launches: one marker per kind with its count, none lost below the chart', () => {
+    const r = fakeRun(sc, ['web-1']);
+    r.events = [];
+    for (let i = 0; i < 30; i++) r.events.push({ timeNs: 5e9, kind: 'launch_start', guest: `b-${i}` }, { timeNs: 5.25e9, kind: 'launch_ok', guest: `b-${i}` });
+    const host = section(runReportHtml(r, sc), 'host');
+    assert.equal((host.match(/>×30</g) ?? []).length, 2, 'the started and the ok marker, each with its count');
+    const m = (kind: 'start' | 'ok', timeNs: number) => ({ kind, timeNs, guest: 'g' });
+    assert.deepEqual(clusterMarkers([m('start', 9), m('start', 1), m('start', 3), m('start', 20)], 5).map((c) => [c.marker.timeNs, c.count]), [[1, 2], [9, 1], [20, 1]]);
+  });
+
   test('launch markers close in time are stacked in rows; apart, they share the top row', () => {
     const m = (timeNs: number): { kind: 'start'; timeNs: number; guest: string } => ({ kind: 'start', timeNs, guest: 'g' });
     assert.deepEqual(markerRows([m(10), m(10), m(11), m(100), m(100), m(300)], 5), [0, 1, 2, 0, 1, 0]);
@@ -292,7 +302,7 @@ describe('compareReportHtml', () => {
     const rows = s.split('<tr').slice(1).filter((r) => r.includes('failed fast</span>'));
     assert.equal(rows.length, 2);
     assert.match(rows[0], /toolstack\.policy=none[\s\S]*>15 s<[\s\S]*>16 s<[\s\S]*claim_pages &#60;ENOMEM&#62;/);
-    assert.match(rows[1], /toolstack\.policy=claim/);
+    assert.match(rows[1], /<td class="num">2 GiB<\/td><td>toolstack\.policy=claim/, 'every variant row has its size');
     assert.match(html, /id="guest-table"[\s\S]*big-1/);
   });
 
@@ -305,16 +315,20 @@ describe('compareReportHtml', () => {
       s.guests['web-1'].cleancacheGets = 0;
       s.guests['web-1'].cleancacheHits = 0;
     }
+    const runOn = fakeRun(claim, ['web-1']);
+    // A guest that crashed before the last sample still counts in the total (the summary has it).
+    runOn.summary.guests.push({ ...runOn.summary.guests[0], name: 'gone', disk: { file_reads: 1000, swap_reads: 0, swap_writes: 0 } });
     const out = compareReportHtml([
-      { label: 'host.tmem.enabled=true', scenario: claim, result: fakeRun(claim, ['web-1']) },
+      { label: 'host.tmem.enabled=true', scenario: claim, result: runOn },
       { label: 'host.tmem.enabled=false', scenario: off, result: runOff },
     ]);
     assert.equal((section(out, 'tmem').match(/tmem is off in this variant/g) ?? []).length, 1);
     assert.match(section(out, 'hitrate'), /tmem is off, so no cleancache in this variant/);
     // One group of guests: no "all guests" line beside it.
     assert.doesNotMatch(section(out, 'hitrate'), />all guests</);
-    // 40 samples: web-1 reads 40 * 70 file pages and swaps 40 * (5 + 8).
-    assert.match(section(out, 'disk'), />host\.tmem\.enabled=true · 3,320 pages</);
+    // web-1: 2800 file reads, 200 + 320 swap; gone: 1000 file reads.
+    assert.match(section(out, 'disk'), />host\.tmem\.enabled=true · 4,320 pages</);
+    assert.match(section(out, 'disk'), />host\.tmem\.enabled=false · 3,320 pages</);
   });
 
   test('the verdict ranks launches, then failures mid-way; I/O columns are not marked best', () => {

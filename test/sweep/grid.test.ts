@@ -178,7 +178,7 @@ describe('writers', () => {
     assert.equal(trs.length, 2);
     assert.match(trs[0], /data-v="1GiB"[\s\S]*<td class="num" data-v="2">2<\/td>/);
     assert.match(trs[0], /<td class="num bad" data-v="2.5">2.5<\/td>/);
-    assert.match(trs[0], /data-v="131072">0.5 GiB</);
+    assert.match(trs[0], /data-v="131072">512 MiB</);
     assert.match(trs[1], /data-v="2GiB"[\s\S]*<td class="num bad" data-v="2">2<\/td>[\s\S]*data-v="524288">2 GiB</);
     // And every run below, four rows.
     assert.equal((html.slice(html.indexOf('Every run')).match(/<tr>/g) ?? []).length, 5);
