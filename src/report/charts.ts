@@ -445,7 +445,7 @@ export function hostChart(runs: RunData[]): ChartOut {
     svg: renderChart('host', { panels, ...layout(runs.length), panelHeight: runs.length === 1 ? 300 : 230, durationNs: duration(runs), y }),
     note:
       'The three bands stack up to the host\'s memory: owned (guest RAM, persistent tmem, dom0, Xen), freeable (ephemeral tmem, which Xen can drop at once) and free. ' +
-      'The dashed line is memory promised to launches by outstanding claims. Markers along the top, with a rule down the chart: a launch started building, finished ok, failed fast (nothing built) or failed mid-way (build time wasted); markers close in time are stacked downwards, and the launches table below names them.',
+      'The dashed line is memory promised to launches by outstanding claims. Markers along the top, with a rule down the chart: a launch started building, finished ok, failed fast (nothing built) or failed mid-way (build time wasted); close markers of a kind are drawn once with their count (×3), close ones of different kinds stacked downwards; the launches table below names them.',
   };
 }
 
