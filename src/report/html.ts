@@ -9,6 +9,7 @@ import type { Scenario } from '../scenario/types.ts';
 import type { RunResult } from '../sim/simulation.ts';
 import type { Summary } from '../sim/metrics.ts';
 import { diskChart, guestChart, hitRateChart, hostChart, tmemChart, type ChartOut, type RunData } from './charts.ts';
+import { ranked, RANKING_NOTE, verdictLead } from './verdict.ts';
 import { fmtCount, fmtDuration, fmtPercent, fmtSize, fmtTime, launchReasons, timeUnit, type MarkerKind, type Unit } from './series.ts';
 
 /** One run of a comparison: its label (path=value), scenario and result. */
@@ -342,28 +343,6 @@ interface OutcomeRow {
   end: { guests: number; ramPages: number };
 }
 
-/**
- * The ranking of a comparison: launches finished (more is better), then
- * launches failed mid-way, build time wasted, OOM events and invariant
- * violations (fewer is better). Disk I/O and hit rates are not ranked: they
- * depend on how many guests run, which the launches decide.
- */
-const RANK_KEYS: { key: (r: OutcomeRow) => number; better: 'low' | 'high' }[] = [
-  { key: (r) => r.t.ok, better: 'high' },
-  { key: (r) => r.t.failedMidway, better: 'low' },
-  { key: (r) => r.t.wastedNs, better: 'low' },
-  { key: (r) => r.t.oom, better: 'low' },
-  { key: (r) => r.s.invariant_violations, better: 'low' },
-];
-
-function rankCompare(a: OutcomeRow, b: OutcomeRow): number {
-  for (const k of RANK_KEYS) {
-    const d = k.key(a) - k.key(b);
-    if (d !== 0) return k.better === 'high' ? -d : d;
-  }
-  return 0;
-}
-
 function outcomeWords(r: OutcomeRow): string {
   const parts: string[] = [];
   if (r.t.launches > 0) {
@@ -378,22 +357,15 @@ function outcomeWords(r: OutcomeRow): string {
   return parts.join(', ');
 }
 
-/** One sentence on which variant does best (or that none does), then one line per variant. */
+/** One sentence on which variant does best (or that none does), then one line per variant, best first. */
 function compareVerdict(rows: OutcomeRow[]): string {
-  const ranked = [...rows].sort(rankCompare);
-  const best = ranked[0];
-  const tied = ranked.filter((r) => rankCompare(r, best) === 0);
-  const lead =
-    rows.length < 2
-      ? ''
-      : tied.length === rows.length
-        ? 'No variant does better than the others on launches, OOM events or invariant violations; the differences are in the I/O columns and the charts.'
-        : tied.length > 1
-          ? `${tied.map((r) => r.v.label).join(' and ')} do best, equally.`
-          : `${best.v.label} does best.`;
-  const lines = ranked.map((r) => `<li><b>${esc(r.v.label)}</b>: ${esc(outcomeWords(r))}.</li>`).join('');
+  const byLabel = rows.map((r) => ({ label: r.v.label, summary: r.s, row: r }));
+  const lead = verdictLead(byLabel);
+  const lines = ranked(byLabel)
+    .map(({ row }) => `<li><b>${esc(row.v.label)}</b>: ${esc(outcomeWords(row))}.</li>`)
+    .join('');
   return `<div class="verdict">${lead !== '' ? `<p><b>Verdict.</b> ${esc(lead)}</p>` : ''}<ul>${lines}</ul>
-<p class="caption">Ranked by launches finished, then launches failed mid-way, build time wasted, OOM events and invariant violations. The I/O columns are not ranked: they depend on how many guests run, which the launches decide.</p></div>`;
+<p class="caption">${esc(RANKING_NOTE)}</p></div>`;
 }
 
 function compareOutcomes(variants: CompareVariant[]): string {

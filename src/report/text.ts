@@ -3,6 +3,7 @@
 
 import type { Scenario } from '../scenario/types.ts';
 import type { Summary } from '../sim/metrics.ts';
+import { RANKING_NOTE, verdictLead } from './verdict.ts';
 
 const GIB_PAGES = 262144;
 
@@ -95,5 +96,9 @@ export function compareTable(variants: { label: string; summary: Summary }[]): s
       fmtPages(s.host.min_free_pages),
     ];
   });
-  return table(['variant', 'ok', 'failed fast', 'failed mid-way', 'wasted build', 'cleancache hits', 'file reads', 'swap I/O', 'frontswap stores', 'OOM', 'lowest free'], rows);
+  const lead = verdictLead(variants);
+  return (
+    table(['variant', 'ok', 'failed fast', 'failed mid-way', 'wasted build', 'cleancache hits', 'file reads', 'swap I/O', 'frontswap stores', 'OOM', 'lowest free'], rows) +
+    (lead === '' ? '' : `\nVerdict: ${lead}\n(${RANKING_NOTE})\n`)
+  );
 }

@@ -71,6 +71,11 @@ describe('hypermem run / compare / validate / examples', () => {
     let r = hypermem(['compare', race, '--set', 'toolstack.policy=none,claim', '--set', 'guests[0].selfballoon={enabled: true, interval: 4s}', '--set', 'duration=3s', '--json']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).length, 2);
+    // The terminal table ends with the verdict (3 s: no launch yet, so no variant does better).
+    r = hypermem(['compare', race, '--set', 'toolstack.policy=none,claim', '--set', 'duration=3s', '--quiet']);
+    assert.equal(r.stdout, '');
+    r = hypermem(['compare', race, '--set', 'toolstack.policy=none,claim', '--set', 'duration=3s']);
+    assert.match(r.stdout, /\nVerdict: No variant does better than the others on launches, OOM events or invariant violations/);
     r = hypermem(['compare', race, '--set', 'seed=1,2', '--seed', '5', '--set', 'duration=3s', '--json']);
     assert.equal(r.status, 2);
     assert.equal(r.stderr, 'hypermem: --seed 5: the seed is what --set seed=1,2 compares; drop one of them\n');
