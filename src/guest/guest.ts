@@ -394,7 +394,10 @@ export class Guest {
       this.oom(0);
       return;
     }
-    if (this.cleancache.get(fs, inode, index, this.scratch)) {
+    // Only reads ask cleancache (the readpage path); a write miss fills the
+    // page through write_begin, which reads the rest of the block from the
+    // disk (a partial write) and never calls cleancache_get_page.
+    if (!write && this.cleancache.get(fs, inode, index, this.scratch)) {
       this.expectFilePage(file, index);
       if (!samePage(this.scratch, this.expected)) this.counters.contentMismatches++;
     } else {
@@ -691,6 +694,15 @@ export class Guest {
   // ---------------------------------------------------------------- self-ballooning
 
   /** One selfballoon_process pass: sets the balloon target, then frontswap self-shrinking. */
+  /**
+   * Whether the self-balloon worker runs at all: as xen_selfballoon_init, it
+   * is scheduled when self-ballooning or frontswap self-shrinking is on (each
+   * needing tmem with frontswap), and either may run without the other.
+   */
+  get selfballoonWorkerRuns(): boolean {
+    return this.selfballoonActive || this.sbParams.selfShrinking;
+  }
+
   selfballoonTick(_nowNs: number): void {
     assert(this.booted, 'selfballoonTick before boot');
     if (!this.selfballoonActive && !this.sbParams.selfShrinking) return;
@@ -739,7 +751,7 @@ export class Guest {
    * hold them, as swapoff fails with ENOMEM.
    */
   swapoff(): boolean {
-    for (let off = 1; off <= this.swap.pages; off++) {
+    for (let off = 1; off <= this.swap.highest; off++) {
       const page = this.swap.owner[off];
       if (page === NONE) continue;
       if (this.freePages() < 1 && !this.ensureFree(1, false)) return false;
@@ -819,7 +831,7 @@ export class Guest {
       if (off >= RESIDENT_YOUNG) resident++;
       else {
         swapped++;
-        if (off > this.swap.pages || this.swap.owner[off] !== id) out.push(`${name}: anon page ${id} in slot ${off} owned by ${this.swap.owner[off]}`);
+        if (off > this.swap.pages || this.swap.ownerOf(off) !== id) out.push(`${name}: anon page ${id} in slot ${off} owned by ${this.swap.ownerOf(off)}`);
       }
     }
     out.push(
@@ -835,7 +847,7 @@ export class Guest {
       out.push(`${name}: frontswap bitmap has ${this.frontswap.popcount()} bits, counted ${this.frontswap.pages} pages`);
     }
     for (let off = this.frontswap.nextSet(0); off >= 0; off = this.frontswap.nextSet(off + 1)) {
-      if (off > this.swap.pages || this.swap.owner[off] === NONE) out.push(`${name}: frontswap bit set on free slot ${off}`);
+      if (off > this.swap.pages || this.swap.ownerOf(off) === NONE) out.push(`${name}: frontswap bit set on free slot ${off}`);
     }
     if (this.counters.contentMismatches !== 0) out.push(`${name}: ${this.counters.contentMismatches} pages came back from tmem with other contents`);
     if (this.frontswap.stats.failedLoads !== 0) out.push(`${name}: ${this.frontswap.stats.failedLoads} frontswap loads missed (persistent data lost)`);

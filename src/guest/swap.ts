@@ -2,46 +2,73 @@
 // swapped-out anonymous page (mm/swapfile.c, simplified to one device, type 0,
 // and no swap cache: a slot is freed as soon as its page is swapped back in).
 // Slot 0 is the swap header in Linux and never used; we keep that so offsets
-// match what a real device would give the frontswap swizzle. Free slots are a
-// stack handed out lowest first.
+// match what a real device would give the frontswap swizzle. Slots are handed
+// out lowest first: the last one freed, else the lowest never used. The slot
+// tables grow with the slots used (doubling), not with the device's size, so
+// ten thousand guests with a large swap device each cost nothing until they
+// swap.
 
 import { assert } from '../lib/assert.ts';
 import { NONE } from '../lib/lists.ts';
+import { growU32 } from '../lib/typed.ts';
 
 export class SwapDevice {
-  /** The anonymous page held by each slot, NONE when free. */
-  readonly owner: Uint32Array;
-  private readonly freeStack: Uint32Array;
+  /** The anonymous page held by each slot up to `highest`, NONE when free (read it through `ownerOf` beyond that). */
+  owner: Uint32Array;
+  /** Freed slots, the last freed on top (all ≤ `highest`). */
+  private freeStack: Uint32Array;
   private freeTop = 0;
+  /** The highest slot ever handed out; slots above it are free and were never used. */
+  private high = 0;
   /** Linux swap type (index in swap_info[]); one device here. */
   readonly type = 0;
 
   /** `pages` usable slots (the device has one more: the header). */
   constructor(readonly pages: number) {
-    this.owner = new Uint32Array(pages + 1).fill(NONE);
-    this.freeStack = new Uint32Array(pages);
-    for (let off = pages; off >= 1; off--) this.freeStack[this.freeTop++] = off;
+    const initial = Math.min(pages, 1023) + 1;
+    this.owner = new Uint32Array(initial).fill(NONE);
+    this.freeStack = new Uint32Array(initial);
+  }
+
+  /** The highest slot ever used (loops over the slots stop there). */
+  get highest(): number {
+    return this.high;
   }
 
   get used(): number {
-    return this.pages - this.freeTop;
+    return this.high - this.freeTop;
   }
 
   get free(): number {
-    return this.freeTop;
+    return this.pages - this.used;
+  }
+
+  /** The page in slot `off`, NONE when free. */
+  ownerOf(off: number): number {
+    return off <= this.high ? this.owner[off] : NONE;
   }
 
   /** A free slot offset for `anonPage`, or NONE when the device is full. */
   alloc(anonPage: number): number {
-    if (this.freeTop === 0) return NONE;
-    const off = this.freeStack[--this.freeTop];
+    let off: number;
+    if (this.freeTop > 0) {
+      off = this.freeStack[--this.freeTop];
+    } else {
+      if (this.high === this.pages) return NONE;
+      off = ++this.high;
+      if (off >= this.owner.length) {
+        const cap = Math.min(this.pages + 1, this.owner.length * 2);
+        this.owner = growU32(this.owner, cap, NONE);
+        this.freeStack = growU32(this.freeStack, cap, 0);
+      }
+    }
     assert(this.owner[off] === NONE, 'swap: allocated a slot in use');
     this.owner[off] = anonPage;
     return off;
   }
 
   release(off: number): void {
-    assert(off >= 1 && off <= this.pages && this.owner[off] !== NONE, 'swap: release of a free slot');
+    assert(off >= 1 && off <= this.high && this.owner[off] !== NONE, 'swap: release of a free slot');
     this.owner[off] = NONE;
     this.freeStack[this.freeTop++] = off;
   }
@@ -49,7 +76,7 @@ export class SwapDevice {
   violations(): string[] {
     const out: string[] = [];
     let used = 0;
-    for (let off = 1; off <= this.pages; off++) if (this.owner[off] !== NONE) used++;
+    for (let off = 1; off <= this.high; off++) if (this.owner[off] !== NONE) used++;
     if (this.owner[0] !== NONE) out.push('swap: header slot 0 in use');
     if (used !== this.used) out.push(`swap: ${used} slots owned, accounting says ${this.used}`);
     return out;

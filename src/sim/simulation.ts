@@ -213,7 +213,8 @@ export class Simulation {
     this.slots.set(spec.name, slot);
     this.allSlots.push(slot);
     this.queue.push(this.nowNs + this.scenario.workloadTickNs, { kind: 'workload', slot });
-    if (spec.selfballoon.enabled) this.queue.push(this.nowNs + spec.selfballoon.intervalNs, { kind: 'selfballoon', slot });
+    // The worker runs for self-ballooning or for frontswap self-shrinking alone (xen_selfballoon_init).
+    if (guest.selfballoonWorkerRuns) this.queue.push(this.nowNs + spec.selfballoon.intervalNs, { kind: 'selfballoon', slot });
     this.logEvent('guest_start', { guest: spec.name, domid, ram_pages: spec.memoryPages });
   }
 

@@ -71,6 +71,32 @@ test('exclusive gets as the guest sees them: a hit saves the disk read and the t
   assertClean(g);
 });
 
+test('a write miss does not ask cleancache (ext4 write_begin): one disk read, the tmem copy stays until the next put', () => {
+  const hv = newHost(10000);
+  const tmem = new FakeTmem();
+  const g = bootGuest(hv, tmem, fileGuest());
+  const pool0 = g.cleancache.poolIds[0];
+  g.accessFilePage(0, 7, false);
+  g.setBalloonTarget(0);
+  g.balloonWork(0); // evicted clean -> put
+  assert.ok(tmem.holds(pool0, [FIRST_INODE, 0, 0], 7));
+  g.setBalloonTarget(2000);
+  g.balloonWork(0);
+  const before = g.metrics();
+  g.accessFilePage(0, 7, true); // a write to the page: not in the page cache
+  const m = g.metrics();
+  assert.equal(m.cleancache.gets, before.cleancache.gets, 'no get');
+  assert.equal(m.disk.fileReads, before.disk.fileReads + 1, 'the rest of the block from the disk');
+  assert.ok(tmem.holds(pool0, [FIRST_INODE, 0, 0], 7), 'the old copy is still in tmem');
+  // Evicted again (dirty: written back first), the put replaces that copy.
+  g.setBalloonTarget(0);
+  g.balloonWork(0);
+  const after = g.metrics();
+  assert.equal(after.disk.fileWrites, 1);
+  assert.equal(after.cleancache.puts, before.cleancache.puts + 1);
+  assertClean(g);
+});
+
 test('dirty pages are written back before the put', () => {
   const hv = newHost(10000);
   const tmem = new FakeTmem();

@@ -7,6 +7,7 @@ import { readdirSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { load } from '../../src/cli/run.ts';
+import { parseScenario } from '../../src/scenario/load.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -89,5 +90,30 @@ describe('simulation', () => {
       assert.equal(result.summary.invariant_violations, 0, `${f}: ${result.violations.join('\n')}`);
       assert.ok(result.summary.events > 0);
     }
+  });
+
+  test('frontswap self-shrinking runs without self-ballooning (xen_selfballoon_init schedules the worker for either)', () => {
+    const yaml = (shrink: boolean) => `duration: 60s
+host: {memory: 2GiB, tmem: {enabled: true}}
+dom0: {memory: 128MiB}
+guests:
+  - name: g
+    memory: 256MiB
+    maxmem: 512MiB
+    swap: 512MiB
+    selfballoon: {enabled: false, selfshrinking: ${shrink}}
+    workload:
+      anon: {profile: spikes, level: 30%, rate: 200/s, spikes: {peak: 95%, every: 20s, length: 4s}}
+      files: {working_set: 64MiB, rate: 200/s}
+`;
+    const shrunk = (shrink: boolean) => {
+      const sim = new Simulation(parseScenario(yaml(shrink), 'shrink.yaml'), {});
+      sim.run();
+      const m = sim.liveGuests()[0].metrics;
+      assert.ok(m.frontswap.stores > 0, 'the spikes swap into frontswap');
+      return m.frontswap.selfShrunkPages;
+    };
+    assert.ok(shrunk(true) > 0, 'pages pulled back by self-shrinking alone');
+    assert.equal(shrunk(false), 0);
   });
 });
