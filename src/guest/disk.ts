@@ -1,5 +1,6 @@
 // The guest's disk: one latency per page I/O and counts by cause. File reads
-// are page-cache misses that cleancache did not satisfy, file writes are
+// are page-cache read misses that cleancache did not satisfy and write misses
+// (the partial-block fill, which never asks cleancache), file writes are
 // write-back of dirty page-cache pages, swap reads / writes are swap-ins and
 // swap-outs that frontswap did not absorb. busyNs is the device time spent
 // (I/Os are counted one page each; no queueing or merging is modelled).

@@ -693,7 +693,6 @@ export class Guest {
 
   // ---------------------------------------------------------------- self-ballooning
 
-  /** One selfballoon_process pass: sets the balloon target, then frontswap self-shrinking. */
   /**
    * Whether the self-balloon worker runs at all: as xen_selfballoon_init, it
    * is scheduled when self-ballooning or frontswap self-shrinking is on (each
@@ -703,6 +702,7 @@ export class Guest {
     return this.selfballoonActive || this.sbParams.selfShrinking;
   }
 
+  /** One selfballoon_process pass: sets the balloon target (only when self-ballooning is active), then frontswap self-shrinking. */
   selfballoonTick(_nowNs: number): void {
     assert(this.booted, 'selfballoonTick before boot');
     if (!this.selfballoonActive && !this.sbParams.selfShrinking) return;
@@ -739,7 +739,7 @@ export class Guest {
       off = this.frontswap.nextSet(off);
       if (off < 0) break;
       if (this.freePages() < 1 && !this.ensureFree(1, false)) break;
-      this.swapIn(this.swap.owner[off]);
+      this.swapIn(this.swap.ownerOf(off));
       this.counters.selfShrunkPages++;
       need--;
     }

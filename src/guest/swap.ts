@@ -5,8 +5,8 @@
 // match what a real device would give the frontswap swizzle. Slots are handed
 // out lowest first: the last one freed, else the lowest never used. The slot
 // tables grow with the slots used (doubling), not with the device's size, so
-// ten thousand guests with a large swap device each cost nothing until they
-// swap.
+// ten thousand guests with a large swap device each cost little until they
+// swap (frontswap's shadow bitmap, one bit a slot, is still made at swapon).
 
 import { assert } from '../lib/assert.ts';
 import { NONE } from '../lib/lists.ts';

@@ -46,8 +46,8 @@ export const MAX_MAXMEM_PAGES = MAX_DEMAND_PAGES;
 /** Largest anonymous demand, in % of maxmem: a trace's peak times its scale (the other profiles stay ≤ 100%). */
 export const MAX_DEMAND_PERCENT = MAX_TRACE_MEM_PERCENT;
 /**
- * Largest swap device. The guest allocates its slot tables up front, 8 bytes
- * per slot (src/guest/swap.ts): 256 GiB of swap costs the simulator 512 MiB.
+ * Largest swap device. The guest's slot tables grow with use, up to 8 bytes a
+ * slot when full (src/guest/swap.ts): a full 256 GiB device costs 512 MiB.
  * (The guest asserts swap offsets fit 32 bits: 16 TiB.) A swap device larger
  * than the guest's memory is ordinary, so it is not compared with maxmem.
  */
@@ -335,7 +335,7 @@ function checkMaxmem(raw: RawGuestGroup, maxmemPages: number, path: YamlPath): v
 function resolveSwap(raw: RawGuestGroup, path: YamlPath): number {
   const swapPages = raw.swap ?? DEFAULTS.swapPages;
   if (swapPages > MAX_SWAP_PAGES) {
-    throw new Problem([...path, 'swap'], `expected at most ${formatPages(MAX_SWAP_PAGES)} (the simulator allocates a swap device's slot tables up front), found ${formatPages(swapPages)}`);
+    throw new Problem([...path, 'swap'], `expected at most ${formatPages(MAX_SWAP_PAGES)} (a full device costs the simulator 8 bytes a slot), found ${formatPages(swapPages)}`);
   }
   return swapPages;
 }

@@ -146,7 +146,7 @@ describe('sizes the model can hold', () => {
     const small = BASE.replace('memory: 4GiB', 'memory: 256MiB');
     assert.equal(parseScenario(small, 'b.yaml', ['guests[0].swap=2GiB']).guests[0].swapPages, 2 * GiB_PAGES, 'a swap larger than the guest is ordinary');
     assert.equal(parseScenario(small, 'b.yaml', ['guests[0].swap=256GiB']).guests[0].swapPages, MAX_SWAP_PAGES);
-    assert.match(scenarioError(() => parseScenario(small, 'b.yaml', ['guests[0].swap=257GiB'])).problem, /^expected at most 256 GiB \(the simulator allocates a swap device's slot tables up front\), found 257 GiB/);
+    assert.match(scenarioError(() => parseScenario(small, 'b.yaml', ['guests[0].swap=257GiB'])).problem, /^expected at most 256 GiB \(a full device costs the simulator 8 bytes a slot\), found 257 GiB/);
     assert.match(scenarioError(() => parseScenario(small, 'b.yaml', ['guests[0].swap=64TiB'])).problem, /^expected at most 256 GiB .*found 64 TiB/);
   });
 
