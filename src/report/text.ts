@@ -16,6 +16,11 @@ function fmtSeconds(ns: number): string {
   return ns < 0 ? '-' : `${(ns / 1e9).toFixed(1)}s`;
 }
 
+/** Build time wasted: '-' when none (as the report's tables). */
+function fmtWasted(ns: number): string {
+  return ns > 0 ? fmtSeconds(ns) : '-';
+}
+
 const OUTCOMES: Record<string, string> = { ok: 'ok', failed_fast: 'failed fast', failed_midway: 'failed mid-way', abandoned: 'abandoned' };
 
 /** A count with thousands separators: 1234567 → "1,234,567". */
@@ -51,7 +56,7 @@ export function runTable(s: Summary, scenario: Scenario): string {
         fmtSeconds(l.request_ns),
         fmtSeconds(l.start_ns),
         fmtSeconds(l.end_ns),
-        l.wasted_build_ns > 0 ? fmtSeconds(l.wasted_build_ns) : '-',
+        fmtWasted(l.wasted_build_ns),
       ]),
     ));
   }
@@ -87,7 +92,7 @@ export function compareTable(variants: { label: string; summary: Summary }[]): s
       count('ok'),
       count('failed_fast'),
       count('failed_midway'),
-      fmtSeconds(s.launches.reduce((a, l) => a + l.wasted_build_ns, 0)),
+      fmtWasted(s.launches.reduce((a, l) => a + l.wasted_build_ns, 0)),
       sum((g) => g.cleancache.hits),
       sum((g) => g.disk.file_reads),
       sum((g) => g.disk.swap_reads + g.disk.swap_writes),
