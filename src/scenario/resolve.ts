@@ -181,10 +181,12 @@ function resolveAnon(raw: RawGuestGroup, path: YamlPath, scenarioFile: string, m
  * fail on; the peak of the trace times its scale is the guest's largest
  * anonymous demand, bounded like the trace itself (MAX_DEMAND_PERCENT).
  */
-function checkTrace(file: string, scalePercent: number, maxmemPages: number, path: YamlPath): void {
+function checkTrace(file: string, scalePercent: number, maxmemPages: number, path: YamlPath): Float64Array {
   let peakPercent = 0;
+  let memPercent: Float64Array;
   try {
-    for (const p of loadGcdTrace(file).memPercent) peakPercent = Math.max(peakPercent, p);
+    memPercent = loadGcdTrace(file).memPercent;
+    for (const p of memPercent) peakPercent = Math.max(peakPercent, p);
   } catch (e) {
     if (!(e instanceof TraceFormatError)) throw e;
     throw new Problem([...path, 'file'], `not a usable trace: ${e.message}`);
@@ -205,6 +207,7 @@ function checkTrace(file: string, scalePercent: number, maxmemPages: number, pat
         `${formatPages(Math.ceil((maxmemPages * demandPercent) / 100))} of demand, at most ${formatPages(MAX_DEMAND_PAGES)} (the largest the model holds)`,
     );
   }
+  return memPercent;
 }
 
 function resolveAnonProfile(raw: RawGuestGroup, path: YamlPath, scenarioFile: string, maxmemPages: number): AnonProfile {
@@ -257,8 +260,8 @@ function resolveAnonProfile(raw: RawGuestGroup, path: YamlPath, scenarioFile: st
       const t = need(anon.trace);
       const file = traceFile(t.file, scenarioFile, [...path, 'trace', 'file']);
       const scalePercent = t.scale ?? 100;
-      checkTrace(file, scalePercent, maxmemPages, [...path, 'trace']);
-      return { profile, levelPercent, file, scalePercent, offsetNs: t.offset ?? 0 };
+      const memPercent = checkTrace(file, scalePercent, maxmemPages, [...path, 'trace']);
+      return { profile, levelPercent, file, scalePercent, offsetNs: t.offset ?? 0, memPercent };
     }
   }
 }

@@ -3,7 +3,7 @@
 
 import { hashName32, Prng } from '../lib/prng.ts';
 import { guestConfig as fillGuestConfig, type GuestConfig } from '../guest/config.ts';
-import { loadGcdTrace, type AnonProfile, type FilePattern } from '../guest/workload/index.ts';
+import type { AnonProfile, FilePattern } from '../guest/workload/index.ts';
 import type { GuestSpec, Scenario } from '../scenario/types.ts';
 
 /** Files of the modelled file set are this many pages (1 MiB). */
@@ -37,8 +37,8 @@ function anonProfile(spec: GuestSpec, rng: Prng): AnonProfile {
         offsetNs: a.jitterNs > 0 ? Math.floor(rng.nextFloat() * a.jitterNs) : 0,
       };
     case 'trace': {
-      const trace = loadGcdTrace(a.file);
-      const scaled = trace.memPercent.map((p) => (p * a.scalePercent) / 100);
+      // Read and checked when the scenario loaded (src/scenario/resolve.ts).
+      const scaled = a.memPercent.map((p) => (p * a.scalePercent) / 100);
       return { kind: 'trace', memPercent: scaled, offsetNs: a.offsetNs, loop: true };
     }
   }
