@@ -73,6 +73,8 @@ export interface SeriesSpec {
   color: string;
   stack?: string;
   dashed?: boolean;
+  /** Dotted (for a limit rather than a level); takes precedence over dashed. */
+  dotted?: boolean;
   width?: number;
   symbol?: string;
   /** Vertical rules at these times (ns), in the series' colour. */
@@ -130,6 +132,7 @@ function legendRows(names: string[], width: number): number {
 function legendIcon(s: SeriesSpec): string {
   if (s.kind === 'scatter') return s.symbol ?? 'circle';
   if (s.kind === 'area') return 'roundRect';
+  if (s.dotted === true) return 'path://M0 0h2v2H0zM5 0h2v2H5zM10 0h2v2h-2zM15 0h2v2h-2z';
   return s.dashed === true ? 'path://M0 0h5v2H0zM7 0h5v2H7zM14 0h5v2h-5z' : 'path://M0 0h19v2H0z';
 }
 const TITLE_H = 24;
@@ -265,7 +268,7 @@ export function renderChart(id: string, spec: ChartSpec): string {
         symbol: 'none',
         showSymbol: false,
         connectNulls: false,
-        lineStyle: { width: s.width ?? (s.kind === 'area' ? 1 : 2), type: s.dashed === true ? 'dashed' : 'solid', color: s.color },
+        lineStyle: { width: s.width ?? (s.kind === 'area' ? 1 : 2), type: s.dotted === true ? 'dotted' : s.dashed === true ? 'dashed' : 'solid', color: s.color },
         areaStyle: s.kind === 'area' ? { color: s.color, opacity: s.stack === undefined ? 0.18 : 0.85 } : undefined,
         z: s.kind === 'area' ? 2 : 3,
       });
@@ -460,16 +463,19 @@ export function guestChart(runs: RunData[]): ChartOut & { caption: string } {
   if (none) rows.push({ label: '', names: [] });
   const panels: Panel[] = [];
   let max = 1;
+  let maxmemTop = 0;
   for (const row of rows) {
     for (const r of runs) {
       const levels = guestLevels(thin(r.samples, MAX_POINTS), row.names, row.label);
       for (const list of [levels.ram, levels.target, levels.committed]) for (const [, v] of list) if (v !== null && v > max) max = v;
+      for (const [, v] of levels.maxmem) if (v !== null && v > maxmemTop) maxmemTop = v;
       panels.push({
         title: runs.length === 1 ? row.label : none ? r.label : `${row.label} · ${r.label}`,
         empty: none ? 'no guest ran' : runs.length === 1 ? 'not running' : 'not running in this variant',
         series: [
           { name: 'RAM', kind: 'area', color: COLORS.ram, data: levels.ram },
           { name: 'balloon target', kind: 'line', color: COLORS.target, dashed: true, width: 1.5, data: levels.target },
+          { name: 'maxmem (max_pages)', kind: 'line', color: COLORS.axis, dotted: true, width: 1.5, data: levels.maxmem },
           { name: 'Committed_AS (demand)', kind: 'line', color: COLORS.committed, width: 1.5, data: levels.committed },
         ],
       });
@@ -481,10 +487,11 @@ export function guestChart(runs: RunData[]): ChartOut & { caption: string } {
       ? `${shown.length} guests shown one by one (those with OOM events first, then the most swap I/O, then the highest peak); the other ${rest.length} averaged in the last panel.`
       : '';
   return {
-    svg: renderChart('guests', { panels, cols, width: WIDTH, panelHeight: 130, durationNs: duration(runs), y: sizeAxis(max, 1.05) }),
+    // The axis takes maxmem in when it is not far above the levels (a mem_max raised past the host would flatten them).
+    svg: renderChart('guests', { panels, cols, width: WIDTH, panelHeight: 130, durationNs: duration(runs), y: sizeAxis(maxmemTop <= 4 * max ? Math.max(max, maxmemTop) : max, 1.05) }),
     note:
       'Per guest: its RAM (shaded), the balloon target the balloon driver steers towards (dashed; self-ballooning moves it with demand), and Committed_AS, ' +
-      'the memory its processes asked for. Demand above RAM is served by swap (and frontswap); a guest appears when it boots and ends when it is destroyed.',
+      'the memory its processes asked for. Demand above RAM is served by swap (and frontswap). The dotted line is the domain\'s max_pages (maxmem): RAM and the guest\'s frontswap pages held in tmem both count against it, so RAM can stay below the balloon target. A guest appears when it boots and ends when it is destroyed.',
     caption,
   };
 }

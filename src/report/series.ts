@@ -158,6 +158,8 @@ export interface GuestLevels {
   ram: Point[];
   target: Point[];
   committed: Point[];
+  /** The domain's max_pages (maxmem). */
+  maxmem: Point[];
 }
 
 /**
@@ -192,11 +194,13 @@ export function guestLevels(samples: Sample[], names: string[], label: string): 
   const ram: Point[] = [];
   const target: Point[] = [];
   const committed: Point[] = [];
+  const maxmem: Point[] = [];
   for (const s of samples) {
     let n = 0;
     let r = 0;
     let t = 0;
     let c = 0;
+    let x = 0;
     for (const name of names) {
       const g = s.guests[name];
       if (g === undefined) continue;
@@ -204,12 +208,14 @@ export function guestLevels(samples: Sample[], names: string[], label: string): 
       r += g.ramPages;
       t += g.targetPages;
       c += g.committedPages;
+      x += g.maxPages;
     }
     ram.push([s.timeNs, n === 0 ? null : r / n]);
     target.push([s.timeNs, n === 0 ? null : t / n]);
     committed.push([s.timeNs, n === 0 ? null : c / n]);
+    maxmem.push([s.timeNs, n === 0 ? null : x / n]);
   }
-  return { label, count: names.length, ram, target, committed };
+  return { label, count: names.length, ram, target, committed, maxmem };
 }
 
 /** Per-interval increase of a cumulative per-guest counter, summed over the guests (a counter that went down restarted). */

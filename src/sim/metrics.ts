@@ -13,6 +13,8 @@ export interface GuestSample {
   fileReads: number;
   swapReads: number;
   swapWrites: number;
+  /** The domain's max_pages (maxmem, or what mem_max set): RAM and the guest's frontswap frames in tmem count against it. */
+  maxPages: number;
 }
 
 export interface Sample {

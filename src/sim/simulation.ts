@@ -432,6 +432,7 @@ export class Simulation {
     const guests: Sample['guests'] = {};
     for (const slot of this.slots.values()) {
       const m = slot.guest.metrics();
+      const info = this.hv.domainInfo(slot.domid);
       slot.ramPagesSum += m.ramPages;
       slot.ramSamples++;
       guests[slot.spec.name] = {
@@ -444,6 +445,7 @@ export class Simulation {
         fileReads: m.disk.fileReads,
         swapReads: m.disk.swapReads,
         swapWrites: m.disk.swapWrites,
+        maxPages: info.ok ? info.max_pages : 0,
       };
     }
     this.samples.push({

@@ -36,6 +36,7 @@ function fakeRun(sc: Scenario, guests: string[], names: { launch?: string } = {}
         fileReads: i * 70,
         swapReads: i * 5,
         swapWrites: i * 8,
+        maxPages: 2 * GIB,
       };
     });
     samples.push({
@@ -222,6 +223,21 @@ describe('runReportHtml', () => {
     const s = section(runReportHtml(r, sc), 'guests');
     assert.match(s, /the other 57 guests \(average\)/);
     assert.equal((s.match(/>web-\d+</g) ?? []).length, 7);
+  });
+
+  test('the guest chart draws each guest\'s maxmem (max_pages) as a dotted line, and explains it', () => {
+    const r = fakeRun(sc, ['web-1']);
+    const g = section(runReportHtml(r, sc), 'guests');
+    assert.match(g, /maxmem \(max_pages\)/);
+    assert.match(g, /frontswap pages held in tmem both count against it/);
+    // One panel: y ticks are plain numbers in GiB (the time axis ticks are 0, 10, 20, 30, 40 s).
+    // 2 GiB in every sample: the axis reaches it (the levels top out near 1 GiB).
+    assert.match(g, />2</);
+    // A max_pages far above the levels (a mem_max past the host) does not stretch the axis.
+    for (const s of r.samples) s.guests['web-1'].maxPages = 1024 * GIB;
+    const far = section(runReportHtml(r, sc), 'guests');
+    assert.doesNotMatch(far, />2<|>(?:[5-9]\d|\d{3,})</);
+    assert.match(far, />1</);
   });
 
   test('a policy that claims nothing has no claims line; claims made under any policy are drawn', () => {
