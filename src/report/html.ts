@@ -39,7 +39,6 @@ interface Totals {
   hits: number;
   fileReads: number;
   swapIo: number;
-  frontswapRejects: number;
   oom: number;
 }
 
@@ -57,7 +56,6 @@ function totals(s: Summary): Totals {
     hits: sum((g) => g.cleancache.hits),
     fileReads: sum((g) => g.disk.file_reads),
     swapIo: sum((g) => g.disk.swap_reads + g.disk.swap_writes),
-    frontswapRejects: sum((g) => g.frontswap.rejects),
     oom: sum((g) => g.oom_events),
   };
 }
@@ -144,6 +142,11 @@ function legendOfOutcomes(): string {
   return `<p class="caption">${rows.map(([k, v]) => `${outcomeBadge(k)} ${esc(v)}`).join(' &nbsp; ')}</p>`;
 }
 
+/** Build time a failed launch wasted, in red when there is any. */
+function wastedCell(ns: number): string {
+  return ns > 0 ? `<span class="bad">${esc(fmtDuration(ns))}</span>` : esc(fmtDuration(ns));
+}
+
 function launchesTable(s: Summary, reasons: Map<string, string>, unit: Unit): string {
   if (s.launches.length === 0) return '<p class="empty">No launches in this scenario.</p>';
   return table(
@@ -156,7 +159,7 @@ function launchesTable(s: Summary, reasons: Map<string, string>, unit: Unit): st
       esc(fmtTime(l.request_ns, unit)),
       esc(fmtTime(l.start_ns, unit)),
       esc(fmtTime(l.end_ns, unit)),
-      l.wasted_build_ns > 0 ? `<span class="bad">${esc(fmtDuration(l.wasted_build_ns))}</span>` : esc(fmtDuration(l.wasted_build_ns)),
+      wastedCell(l.wasted_build_ns),
       `<span class="reason">${esc(reasons.get(l.name) ?? '')}</span>`,
     ]),
     [1, 4, 5, 6, 7],
@@ -416,7 +419,7 @@ function compareLaunches(variants: CompareVariant[]): string {
         rows.push(`<tr${first}><td>${guest}</td><td></td><td>${esc(v.label)}</td><td colspan="6" class="empty">not launched in this variant</td></tr>`);
         return;
       }
-      const wasted = l.wasted_build_ns > 0 ? `<span class="bad">${esc(fmtDuration(l.wasted_build_ns))}</span>` : esc(fmtDuration(l.wasted_build_ns));
+      const wasted = wastedCell(l.wasted_build_ns);
       rows.push(
         `<tr${first}><td>${guest}</td><td class="num">${esc(fmtSize(l.requested_pages))}</td><td>${esc(v.label)}</td><td>${outcomeBadge(l.outcome)}</td>` +
           `<td class="num">${esc(fmtTime(l.request_ns, unit))}</td><td class="num">${esc(fmtTime(l.start_ns, unit))}</td><td class="num">${esc(fmtTime(l.end_ns, unit))}</td>` +
