@@ -121,7 +121,9 @@ export class Accounting {
    * lets `requester` (null: the hypervisor itself) have. Xen refuses a page when
    * outstanding + 1 > free + freeable unless the requester's own claim covers it;
    * a page taken against the claim leaves the unclaimed slack unchanged, any
-   * other page shrinks it by one. So the bulk answer is min(n, claim + slack).
+   * other page that leaves free + freeable shrinks it by one. So the bulk
+   * answer is min(n, claim + slack). (A page that stays freeable does not
+   * shrink it: see pagesMovableToFreeable.)
    */
   pagesAllocatable(requester: DomainAccount | null, pagesWanted: number): number {
     assertCount(pagesWanted, 'pagesWanted');
@@ -180,7 +182,20 @@ export class Accounting {
     return true;
   }
 
-  /** free -> freeable: a frame for tmem ephemeral data. Caller checked the claim rule. */
+  /**
+   * How many of `pagesWanted` free pages the hypervisor may turn into freeable
+   * ones (frames for tmem ephemeral data), taken one at a time as Xen's
+   * allocator does: each page needs outstanding + 1 <= free + freeable, and
+   * moving a page from free to freeable leaves that sum unchanged, so either
+   * every page passes (some capacity is unclaimed) or none does. Unlike
+   * pagesAllocatable, a group of frames needs one unclaimed page, not one each.
+   */
+  pagesMovableToFreeable(pagesWanted: number): number {
+    assertCount(pagesWanted, 'pagesWanted');
+    return this.pagesUnclaimed >= 1 ? Math.min(pagesWanted, this.pagesFreeSum) : 0;
+  }
+
+  /** free -> freeable: a frame for tmem ephemeral data. Caller checked the claim rule (pagesMovableToFreeable). */
   freeToFreeable(pages: number): void {
     assertCount(pages, 'pages');
     assert(pages <= this.pagesFreeSum, 'freeToFreeable: not enough free pages');

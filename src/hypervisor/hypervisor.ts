@@ -102,12 +102,16 @@ export class Hypervisor {
     return OK;
   }
 
-  /** XENMEM_claim_pages. An unknown domain is EINVAL here, as in Xen. */
+  /**
+   * XENMEM_claim_pages. An unknown domain is EINVAL here, as in Xen, and is
+   * checked before the caller's privilege (memory.c looks the domain up, then
+   * asks XSM), so an unprivileged caller naming no domain also gets EINVAL.
+   */
   claimPages(domid: number, pages: number, caller = DOMID_TOOLSTACK): Result {
-    if (!this.isPrivileged(caller)) return fail('EPERM');
     assertCount(pages, 'pages');
     const d = this.domain(domid);
     if (d === undefined) return fail('EINVAL');
+    if (!this.isPrivileged(caller)) return fail('EPERM');
     return this.acct.setClaim(d, pages);
   }
 

@@ -125,10 +125,19 @@ export class DomainBuilder {
     const r = this.hv.populatePhysmap(launch.domid, pages);
     launch.donePages += r.done;
     if (!r.ok) {
+      // A claim still outstanding here was not honoured: Xen counts every
+      // freeable frame as claimable, but with compression or dedup one
+      // eviction may free no frame and relinquishing gives up after 10.
+      const info = this.hv.domainInfo(launch.domid);
+      const claimLeft = info.ok ? info.outstanding_pages : 0;
+      const breach =
+        claimLeft > 0
+          ? ` although ${formatPages(claimLeft)} (${claimLeft} pages) were still claimed: tmem could not free frames fast enough (compressed or deduplicated data shares frames; Xen gives up after 10 evictions per frame)`
+          : '';
       // Roll back: the half-built domain is destroyed and its pages return.
       this.hv.domainDestroy(launch.domid);
       launch.wastedBuildNs = nowNs - launch.startNs;
-      this.finish(nowNs, launch, 'failed_midway', `memory ran out after ${formatPages(launch.donePages)} of ${formatPages(launch.requestedPages)} (${launch.donePages} of ${launch.requestedPages} pages); what was built is given back`);
+      this.finish(nowNs, launch, 'failed_midway', `memory ran out after ${formatPages(launch.donePages)} of ${formatPages(launch.requestedPages)} (${launch.donePages} of ${launch.requestedPages} pages)${breach}; what was built is given back`);
       return null;
     }
     const doneAtNs = nowNs + this.batchNs(pages);

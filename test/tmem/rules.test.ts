@@ -391,3 +391,131 @@ test('thousands of pages: records grow past their first capacity, objects flushe
   assert.equal(tmem.stats().persistentPages, 0);
   assertClean(hv, 'after destroy pool');
 });
+
+test('dedup eviction: a walk that passes over every page meets the first again and evicts it', () => {
+  // Xen 4.3 tmem_evict walks with list_for_each_entry_safe: pages passed
+  // over go to the tail and the walk reaches them again in the same call.
+  const { tmem, hv } = host(4096, { dedup: true }, [[1, 1024]]);
+  tmem.newPool(1, { persistent: false, shared: false });
+  tmem.put(1, 0, O, 0, fill(90));
+  tmem.put(1, 0, O, 1, fill(90));
+  assert.deepEqual(tmem.control.flush(4), { ok: true, rc: 4 }, 'one call frees the shared frame');
+  assert.equal(tmem.stats().ephemeralPages, 0);
+  assertClean(hv);
+  const h = host(4096, { dedup: true }, [[1, 1024]]);
+  h.tmem.newPool(1, { persistent: false, shared: false });
+  h.tmem.put(1, 0, O, 0, fill(90));
+  h.tmem.put(1, 0, O, 1, fill(90));
+  assert.equal(h.tmem.relinquish(1), 1);
+  assertClean(h.hv);
+});
+
+test('dedup eviction: a repeat put clears the passed-over mark', () => {
+  const { tmem, hv } = host(4096, { dedup: true }, [[1, 1024]]);
+  tmem.newPool(1, { persistent: false, shared: false });
+  tmem.put(1, 0, O, 0, fill(1)); // A = X
+  tmem.put(1, 0, O, 1, fill(1)); // B = X
+  tmem.put(1, 0, O, 2, fill(3)); // C unique
+  tmem.control.flush(4); // passes over A and B (marked), evicts C
+  tmem.put(1, 0, O, 3, fill(2)); // D = Y
+  tmem.put(1, 0, O, 0, fill(2)); // A := Y, its mark cleared (pcd_associate)
+  tmem.put(1, 0, O, 4, fill(3)); // E unique, newest
+  tmem.control.flush(4); // B (marked, X now its own) goes; A is passed over again
+  assert.deepEqual(tmem.get(1, 0, O, 0, out()), { ok: true, rc: 1 }, 'A kept');
+  assert.deepEqual(tmem.get(1, 0, O, 1, out()), { ok: true, rc: 0 }, 'B evicted');
+  assertClean(hv);
+});
+
+test('a repeat put compresses only if the old copy was compressed; poor compressions of repeat puts are not counted', () => {
+  const { tmem, hv } = host(4096, { compress: true }, [[1, 1024]]);
+  tmem.newPool(1, { persistent: true, shared: false });
+  const client = () => {
+    const l = tmem.control.list(1);
+    assert.ok(l.ok);
+    return l.clients[0];
+  };
+  tmem.put(1, 0, O, 0, noise(7)); // incompressible: stored whole, one poor compression
+  assert.equal(client().compressPoor, 1);
+  tmem.put(1, 0, O, 0, text(1)); // old copy whole: the new one is stored whole too
+  assert.equal(tmem.stats().compressedPages, 0);
+  assert.equal(client().compressedPuts, 0);
+  const o = out();
+  tmem.get(1, 0, O, 0, o);
+  assert.deepEqual(o, text(1));
+  tmem.put(1, 0, O, 1, text(2)); // a new page: compressed
+  assert.equal(tmem.stats().compressedPages, 1);
+  tmem.put(1, 0, O, 1, text(3)); // old copy compressed: compressed again
+  assert.equal(tmem.stats().compressedPages, 1);
+  assert.equal(client().compressedPuts, 2);
+  tmem.put(1, 0, O, 1, noise(8)); // tried, poor: stored whole, not counted as poor
+  assert.equal(tmem.stats().compressedPages, 0);
+  assert.equal(client().compressPoor, 1);
+  assertClean(hv);
+});
+
+test('save for a live migration: a repeat put fails with ENOSPC and flushes the old data until save_end', () => {
+  const { tmem, hv } = host(4096, {}, [[1, 1000]]);
+  tmem.newPool(1, { persistent: true, shared: false });
+  tmem.put(1, 0, O, 0, fill(1));
+  tmem.put(1, 0, O, 1, fill(1));
+  assert.deepEqual(tmem.control.run('save_begin', 1, 1, undefined), { ok: true, rc: 0 });
+  assert.deepEqual(tmem.put(1, 0, O, 0, fill(2)), { ok: false, errno: 'ENOSPC' });
+  assert.deepEqual(tmem.get(1, 0, O, 0, out()), { ok: true, rc: 0 });
+  tmem.control.saveEnd(1);
+  assert.deepEqual(tmem.put(1, 0, O, 1, fill(2)), { ok: true, rc: 1 });
+  // A plain save (argument 0) only freezes: repeat puts are served.
+  tmem.control.run('save_begin', 1, 0, undefined);
+  assert.deepEqual(tmem.put(1, 0, O, 1, fill(3)), { ok: true, rc: 1 });
+  assertClean(hv);
+});
+
+test('put-put-get: a put refused for low memory still removes the old copy', () => {
+  const { tmem, hv } = host(1024, { lowMemPages: 8 }, [[1, 1024], [2, 1024]]);
+  tmem.newPool(1, { persistent: true, shared: false });
+  tmem.put(1, 0, O, 0, fill(1));
+  tmem.put(1, 0, O, 1, fill(1));
+  hv.populatePhysmap(2, hv.acct.pagesFree - 5); // below the mark, nothing to evict
+  assert.deepEqual(tmem.put(1, 0, O, 0, fill(2)), { ok: false, errno: 'ENOMEM' });
+  assert.deepEqual(tmem.get(1, 0, O, 0, out()), { ok: true, rc: 0 }, 'neither the old data nor the new');
+  assert.deepEqual(tmem.get(1, 0, O, 1, out()), { ok: true, rc: 1 }, 'other handles untouched');
+  assertClean(hv);
+});
+
+test('a shared pool changing owner puts its pages at the oldest end of the new owner\'s LRU', () => {
+  const { tmem, hv } = host(32, { lowMemPages: 4 }, [[1, 32], [2, 32], [3, 32]]);
+  tmem.newPool(3, { persistent: false, shared: false });
+  tmem.put(3, 0, O, 0, noise(1));
+  tmem.newPool(1, { persistent: false, shared: true, uuid: UUID });
+  tmem.newPool(2, { persistent: false, shared: true, uuid: UUID }); // pool 0 of domain 2
+  tmem.newPool(2, { persistent: false, shared: false }); // pool 1
+  for (let i = 0; i < 3; i++) tmem.put(2, 0, O, i, noise(10 + i)); // on owner 1's LRU, put last by 2
+  for (let i = 0; i < 3; i++) tmem.put(2, 1, O, i, noise(20 + i));
+  hv.domainDestroy(1); // the shared pool passes to domain 2 (shared_pool_reassign)
+  tmem.control.setWeight(2, 1);
+  tmem.control.setWeight(3, 1);
+  hv.populatePhysmap(3, hv.acct.pagesFree - 3); // below the mark
+  // Domain 2 holds 6 of 7 pages with half the weight: its own oldest page goes.
+  tmem.put(2, 1, O, 3, noise(30));
+  assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: true, rc: 0 }, 'the shared pool\'s oldest page went first');
+  assert.deepEqual(tmem.get(2, 1, O, 0, out()), { ok: true, rc: 1 }, 'the private page, put later, stayed');
+  assertClean(hv);
+});
+
+test('compressed ephemeral data needs one unclaimed page, not one per frame of its sub-page group', () => {
+  // Xen takes the frames one at a time; moving a page from free to freeable
+  // leaves free + freeable as it was, so each passes the claim rule as long
+  // as some capacity is unclaimed.
+  const { tmem, hv } = host(100, { store: 'synthetic', compress: true, lowMemPages: 0 }, [[1, 100], [2, 100]]);
+  assert.deepEqual(hv.claimPages(1, 98), { ok: true });
+  tmem.newPool(2, { persistent: false, shared: false });
+  // 1,500 bytes: a size class whose slots come in groups of three frames.
+  assert.deepEqual(tmem.put(2, 0, O, 0, { fpHi: 1, fpLo: 2, compressedBytes: 1500 }), { ok: true, rc: 1 });
+  assert.equal(hv.physinfo().pagesFreeable, 3);
+  assertClean(hv);
+  // With no capacity unclaimed, nothing new is taken.
+  const h = host(100, { store: 'synthetic', compress: true, lowMemPages: 0 }, [[1, 100], [2, 100]]);
+  h.hv.claimPages(1, 100);
+  h.tmem.newPool(2, { persistent: false, shared: false });
+  assert.deepEqual(h.tmem.put(2, 0, O, 0, { fpHi: 1, fpLo: 2, compressedBytes: 1500 }), { ok: false, errno: 'ENOMEM' });
+  assertClean(h.hv);
+});

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Hypervisor } from '../../src/hypervisor/hypervisor.ts';
 import { DomainBuilder } from '../../src/toolstack/builder.ts';
+import { Tmem } from '../../src/hypervisor/tmem/tmem.ts';
 import type { Policy } from '../../src/scenario/types.ts';
 
 /** Builds a 600-page domain in 100-page batches while domain 9 grabs 150 pages after the first batch. */
@@ -93,5 +94,26 @@ describe('domain builder', () => {
     assert.equal(hv.physinfo().pagesOutstanding, 400);
     hv.domainDestroy(1);
     assert.equal(hv.physinfo().pagesOutstanding, 0);
+  });
+  test('claim with compressed tmem data: Xen\'s claim can fail midway, and the reason says the claim was not honoured', () => {
+    // Every freeable frame counts as claimable, but 200-byte compressed pages
+    // share frames: ten evictions that free no frame end a relinquish.
+    const hv = new Hypervisor({ pages: 200 });
+    const t = new Tmem(hv, { compress: true, store: 'synthetic', lowMemPages: 0 });
+    hv.attachTmem(t);
+    hv.domainCreate(2, 200);
+    t.control.setCompress(2, true);
+    t.newPool(2, { persistent: false, shared: false });
+    for (let i = 0; i < 2000; i++) t.put(2, 0, [1, 0, 0], i, { fpHi: 0, fpLo: i + 1, compressedBytes: 200 });
+    const b = new DomainBuilder(hv, { policy: 'claim', buildPagesPerS: 1000, buildBatchPages: 50 });
+    const launch = b.request(0, 'big', 1, 150, 150);
+    let now: number | null = 0;
+    for (let steps = 0; now !== null && launch.outcome === 'building'; steps++) {
+      assert.ok(steps < 100);
+      now = b.step(now, launch);
+    }
+    assert.equal(launch.outcome, 'failed_midway');
+    assert.match(launch.reason, /^memory ran out after .* \(\d+ of 150 pages\) although .* \((\d+) pages\) were still claimed: tmem could not free frames/);
+    assert.deepEqual(hv.violations(), []);
   });
 });

@@ -24,6 +24,12 @@ export class Client {
   frozen = false;
   /** Frozen state before save_begin, restored by save_end. */
   wasFrozen = false;
+  /**
+   * Set by save_begin with a non-zero argument (a live migration), cleared by
+   * save_end: a put to a handle that holds data then fails with ENOSPC and the
+   * old data goes (4.12 do_tmem_dup_put: no dups while migrating).
+   */
+  migrating = false;
   weight = 0;
   /** Stored, never enforced (as in Xen). */
   cap = 0;

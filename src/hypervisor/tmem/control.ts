@@ -103,13 +103,18 @@ export class TmemControl {
     return this.t.done({ ok: true, rc: 1 });
   }
 
-  /** Save begins: the client is frozen (its earlier state kept for save_end). */
-  saveBegin(domid: number, caller = DOMID_TOOLSTACK): TmemRc {
+  /**
+   * Save begins: the client is frozen (its earlier state kept for save_end);
+   * a non-zero `arg` marks a live migration (tmemc_save_subop), during which
+   * puts to handles that hold data fail and flush them.
+   */
+  saveBegin(domid: number, caller = DOMID_TOOLSTACK, arg = 0): TmemRc {
     if (!this.t.hv.isPrivileged(caller)) return this.fail('EPERM');
     const c = this.t.existingClient(domid);
     if (c === undefined || c.poolCount() === 0) return this.fail('ENOENT');
     c.wasFrozen = c.frozen;
     c.frozen = true;
+    if (arg !== 0) c.migrating = true;
     return this.t.done({ ok: true, rc: 0 });
   }
 
@@ -117,6 +122,7 @@ export class TmemControl {
     if (!this.t.hv.isPrivileged(caller)) return this.fail('EPERM');
     const c = this.t.existingClient(domid);
     if (c === undefined) return this.fail('ENOENT');
+    c.migrating = false;
     c.frozen = c.wasFrozen;
     return this.t.done({ ok: true, rc: 0 });
   }
@@ -161,7 +167,7 @@ export class TmemControl {
       case 'shared_auth':
         return this.sharedAuth(domid, uuid ?? '', arg !== 0, caller);
       case 'save_begin':
-        return domid === null ? this.fail('EINVAL') : this.saveBegin(domid, caller);
+        return domid === null ? this.fail('EINVAL') : this.saveBegin(domid, caller, arg);
       case 'save_end':
         return domid === null ? this.fail('EINVAL') : this.saveEnd(domid, caller);
       case 'enumerate':

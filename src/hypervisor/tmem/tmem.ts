@@ -288,10 +288,20 @@ export class Tmem implements TmemOps, TmemBackend {
     if (c === null) return this.done(this.err('ENODEV'));
     const pool = this.poolOf(c, poolId);
     if (pool === null) return this.done(this.err('ENODEV'));
-    if (!this.ensureAvailPages(c)) return this.done(this.err('ENOMEM'));
-    pool.stats.puts++;
+    const avail = this.ensureAvailPages(c);
     const obj = this.findObject(pool.gid, oid);
     const page = obj === NONE ? NONE : this.findPage(obj, index);
+    if (!avail) {
+      // Xen 4.12 refuses before looking at the handle and leaves an old copy
+      // readable; SEMANTICS §4.1 (put-put-get coherence) wants it gone, as a
+      // failed put to a handle that holds data does everywhere else.
+      if (page !== NONE) {
+        this.removePage(pool, page, true);
+        pool.stats.dupPutsFlushed++;
+      }
+      return this.done(this.err('ENOMEM'));
+    }
+    pool.stats.puts++;
     if (page !== NONE) return this.done(this.dupPut(c, pool, obj, page, content));
     if (c.frozen) {
       if (obj !== NONE) pool.stats.noMemPuts++;
@@ -586,8 +596,20 @@ export class Tmem implements TmemOps, TmemBackend {
    * later get misses (put-put-get coherence).
    */
   private dupPut(c: Client, pool: Pool, obj: number, page: number, content: PageContent): TmemRc {
-    this.releaseContent(pool, this.cdOf(page));
-    const cd = this.storeContent(c, pool, content, page);
+    if (c.migrating) {
+      // No dups while migrating: the old data goes, ENOSPC (do_tmem_dup_put).
+      this.removePage(pool, page, true);
+      pool.stats.dupPutsFlushed++;
+      return this.err('ENOSPC');
+    }
+    const old = this.cdOf(page);
+    // Compression is tried again only if the old copy was stored compressed;
+    // data that was stored whole is replaced whole (do_tmem_dup_put).
+    const compress = c.compress && kindOf(this.contents.lkOf(old)) === KIND_COMPRESSED;
+    this.releaseContent(pool, old);
+    // A put clears the dedup "passed over once" mark (pcd_associate).
+    if (this.pageEvictTried !== null) this.pageEvictTried[page] = 0;
+    const cd = this.storeContent(c, pool, content, page, true, compress);
     if (cd === NONE) {
       this.removePage(pool, page, false);
       pool.stats.dupPutsFlushed++;
@@ -612,10 +634,11 @@ export class Tmem implements TmemOps, TmemBackend {
    * Stores a content for page `page` (dedup match, or new storage with its
    * frames); returns the content id, or NONE when no frame could be had.
    */
-  private storeContent(c: Client, pool: Pool, content: PageContent, page: number): number {
+  private storeContent(c: Client, pool: Pool, content: PageContent, page: number, dup = false, compress = c.compress): number {
     const dedupOn = this.dedup !== null && !pool.persistent;
-    const lk = this.store.encode(content, c.compress, this.tzeEnabled && dedupOn);
-    if (c.compress && this.store.lastPoor) c.stats.compressPoor++;
+    const lk = this.store.encode(content, compress, this.tzeEnabled && dedupOn);
+    // Poor and out-of-memory compressions are counted for new puts only (do_tmem_put).
+    if (!dup && compress && this.store.lastPoor) c.stats.compressPoor++;
     const sub = this.subFor(pool);
     let h = 0;
     if (dedupOn) {
@@ -633,7 +656,7 @@ export class Tmem implements TmemOps, TmemBackend {
     const slotted = needsSlot(lk);
     const frames = kindOf(lk) === KIND_WHOLE ? 1 : slotted ? sub.framesNeeded(len) : 0;
     if (frames > 0 && !this.takeFrames(pool, frames)) {
-      if (kindOf(lk) === KIND_COMPRESSED) c.stats.compressNomem++;
+      if (!dup && kindOf(lk) === KIND_COMPRESSED) c.stats.compressNomem++;
       return NONE;
     }
     const slot = slotted ? sub.alloc(len) : NONE;
@@ -697,7 +720,7 @@ export class Tmem implements TmemOps, TmemBackend {
     const acct = this.hv.acct;
     if (frames > acct.pagesFree) return false;
     if (!pool.persistent) {
-      if (acct.pagesAllocatable(null, frames) < frames) return false;
+      if (acct.pagesMovableToFreeable(frames) < frames) return false;
       acct.freeToFreeable(frames);
       this.framesEph += frames;
       return true;
@@ -842,7 +865,11 @@ export class Tmem implements TmemOps, TmemBackend {
     const useOwn = c !== null && this.overQuota(c);
     const links = useOwn ? this.own : this.eph;
     const list = useOwn ? (c as Client).ephemeralList : GLOBAL_LRU;
-    const bound = links.count(list);
+    // The walk goes on into the pages it moved to the tail, as Xen's
+    // list_for_each_entry_safe does: the first page passed over in this walk
+    // is met again and evicted. Each page is passed over at most once, so
+    // twice the list's length bounds it.
+    const bound = 2 * links.count(list);
     let page = links.head(list);
     for (let i = 0; i < bound && page !== NONE; i++) {
       const next = links.nextOf(page);
@@ -1013,20 +1040,27 @@ export class Tmem implements TmemOps, TmemBackend {
     this.poolFreeGids.push(pool.gid);
   }
 
-  /** shared_pool_reassign: the pool's pages move to the new owner's LRU, keeping their order. */
+  /**
+   * shared_pool_reassign: the pool's pages move to the front (oldest end) of
+   * the new owner's LRU, keeping their order, as Xen's list_splice_init puts
+   * them. Xen splices the old owner's whole list, pages of its other pools
+   * too, while moving only this pool's count; here only this pool's pages
+   * move, so every page stays on its pool owner's list.
+   */
   private reassignOwner(pool: Pool, to: Client): void {
     const from = pool.owner;
     pool.owner = to;
     if (from === to) return;
+    // From the newest backwards, each to the head: the run keeps its order.
     const bound = this.own.count(from.ephemeralList);
-    let page = this.own.head(from.ephemeralList);
+    let page = this.own.tail(from.ephemeralList);
     for (let i = 0; i < bound && page !== NONE; i++) {
-      const next = this.own.nextOf(page);
+      const prev = this.own.prevOf(page);
       if (this.objPool[this.pageRec[REC * page]] === pool.gid) {
         this.own.remove(from.ephemeralList, page);
-        this.own.pushTail(to.ephemeralList, page);
+        this.own.pushHead(to.ephemeralList, page);
       }
-      page = next;
+      page = prev;
     }
   }
 
