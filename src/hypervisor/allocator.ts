@@ -1,7 +1,8 @@
 // The page allocator: hands free pages to domains and to the hypervisor under
-// the claim rule, and asks tmem to relinquish ephemeral frames when the free
-// list cannot satisfy a request (xen/common/page_alloc.c: alloc_heap_pages,
-// tmem_relinquish_pages). tmem plugs in through `setReclaimer`.
+// the claim rule, and asks tmem to relinquish ephemeral frames when free
+// memory is low (xen/common/page_alloc.c: alloc_heap_pages,
+// tmem_relinquish_pages). tmem plugs in through `setReclaimer` and
+// `setMidsizePages`.
 
 import { assert, assertCount } from '../lib/assert.ts';
 import type { Accounting } from './accounting.ts';
@@ -16,8 +17,12 @@ export type Reclaimer = (pagesWanted: number) => number;
 
 const noReclaim: Reclaimer = () => 0;
 
+/** Xen's MIDSIZE_ALLOC_FRAC: with tmem on, 1/128 of memory is kept for mid-size allocations. */
+export const MIDSIZE_ALLOC_FRAC = 128;
+
 export class Allocator {
   private reclaimer: Reclaimer = noReclaim;
+  private midsize = 0;
 
   constructor(private readonly acct: Accounting) {}
 
@@ -26,14 +31,49 @@ export class Allocator {
   }
 
   /**
+   * The mid-size zone (Xen's midsize_alloc_zone_pages, set while tmem is
+   * enabled): free pages at or below it go to single-page requests only
+   * through tmem while tmem holds freeable frames. 0 without tmem.
+   */
+  setMidsizePages(pages: number): void {
+    assertCount(pages, 'midsize pages');
+    this.midsize = pages;
+  }
+
+  get midsizePages(): number {
+    return this.midsize;
+  }
+
+  /**
    * Gives domain `d` up to `pagesWanted` pages, as Xen's page-by-page populate
-   * would: it stops at max_pages, at the claim rule, or when neither the free
-   * list nor tmem has a page left. Returns the pages given.
+   * would: it stops at max_pages, at the claim rule, or when no page can be
+   * had. Returns the pages given.
+   *
+   * Each order-0 page of alloc_heap_pages: while free pages are above the
+   * mid-size zone, from the free list; at or below it, from tmem
+   * (tmem_relinquish_pages) as long as tmem holds freeable frames — and if
+   * tmem gives up (ten evictions freed no frame) the page fails even though
+   * free pages remain; once tmem holds nothing, from the free list down to
+   * the last page. Computed in bulk: the reclaimer is asked once for what
+   * the zone cannot give, and stops, as page-by-page calls would, when it
+   * gives up or runs out.
    */
   allocToDomain(d: Domain, pagesWanted: number): number {
     assertCount(pagesWanted, 'pagesWanted');
     const pages = this.acct.pagesAllocatable(d, Math.min(pagesWanted, pagesRoom(d)));
-    const got = this.ensureFree(pages);
+    let got = Math.min(pages, Math.max(0, this.acct.pagesFree - this.midsize));
+    let rest = pages - got;
+    if (rest > 0 && this.acct.pagesFreeable > 0) {
+      const freed = this.reclaimer(rest);
+      assert(freed >= 0, 'reclaimer returned a negative count');
+      const used = Math.min(freed, rest);
+      got += used;
+      rest -= used;
+      // tmem gave up with frames still freeable: this page, and the populate, fail.
+      if (rest > 0 && this.acct.pagesFreeable > 0) rest = 0;
+    }
+    // tmem holds nothing (or is absent): the rest of the free list.
+    if (rest > 0) got += Math.min(rest, this.acct.pagesFree - got);
     this.acct.assignToDomain(d, got, d.homeNode);
     return got;
   }
@@ -41,19 +81,5 @@ export class Allocator {
   /** Domain `d` returns `pages` of its RAM to the free list. */
   freeFromDomain(d: Domain, pages: number): void {
     this.acct.releaseFromDomain(d, pages);
-  }
-
-  /**
-   * Makes sure `pages` are on the free list, evicting tmem ephemeral data if
-   * needed; returns how many of them are (fewer only if tmem could not give
-   * enough).
-   */
-  ensureFree(pages: number): number {
-    if (this.acct.pagesFree < pages) {
-      const wanted = pages - this.acct.pagesFree;
-      const freed = this.reclaimer(wanted);
-      assert(freed >= 0, 'reclaimer returned a negative count');
-    }
-    return Math.min(pages, this.acct.pagesFree);
   }
 }

@@ -10,7 +10,7 @@
 import { assert, assertCount } from '../lib/assert.ts';
 import { fail, OK, type Fail, type Ok, type Result } from '../lib/result.ts';
 import { Accounting, type HostSnapshot } from './accounting.ts';
-import { Allocator } from './allocator.ts';
+import { Allocator, MIDSIZE_ALLOC_FRAC } from './allocator.ts';
 import { DOMID_TOOLSTACK, isValidDomid, newDomain, pagesRam, type Domain } from './domain.ts';
 
 export interface HostConfig {
@@ -49,6 +49,8 @@ export class Hypervisor {
   readonly alloc: Allocator;
   private readonly domains = new Map<number, Domain>();
   private tmemBackend: TmemBackend | null = null;
+  /** Free pages once Xen took its own: the most the heap ever holds (the mid-size zone's base). */
+  private readonly bootFreePages: number;
 
   constructor(config: HostConfig) {
     const nodes = config.nodes ?? 1;
@@ -60,13 +62,20 @@ export class Hypervisor {
     this.alloc = new Allocator(this.acct);
     const took = this.acct.assignToXen(xenPages);
     assert(took, 'xen pages could not be taken at boot');
+    this.bootFreePages = this.acct.pagesFree;
   }
 
-  /** Plugs tmem into the allocator and into domain destruction. */
+  /**
+   * Plugs tmem into the allocator and into domain destruction. With tmem on,
+   * 1/128 of the heap becomes the mid-size zone (page_alloc.c: the high-water
+   * mark of free pages / MIDSIZE_ALLOC_FRAC, reached at boot): below it,
+   * single pages come from tmem first, and tmem puts keep clear of it.
+   */
   attachTmem(backend: TmemBackend): void {
     assert(this.tmemBackend === null, 'tmem attached twice');
     this.tmemBackend = backend;
     this.alloc.setReclaimer((pages) => backend.relinquish(pages));
+    this.alloc.setMidsizePages(Math.floor(this.bootFreePages / MIDSIZE_ALLOC_FRAC));
   }
 
   /** The domain record, for in-hypervisor modules (tmem). Not for guests. */

@@ -230,6 +230,8 @@ class Model {
    * may fall by that frame although the frame count is unchanged.
    */
   claimSlack: { domid: number; pages: number } | null = null;
+  /** Xen's mid-size zone (tmem is always on here): 1/128 of the heap after Xen's own pages. */
+  readonly zone: number;
 
   constructor(
     readonly total: number,
@@ -238,6 +240,7 @@ class Model {
     readonly sharedAuth: boolean,
   ) {
     this.tzeOn = o.tze && !(o.dedup && o.compress);
+    this.zone = Math.floor((total - xen) / 128);
   }
 
   key(d: number, poolId: number, p: MPool, oid: number[], idx: number): string {
@@ -326,8 +329,9 @@ function step(model: Model, r: Req, res: Res, before: Observed): void {
       md.max = r.max_pages as number;
       return is({ ok: true });
     case 'claim_pages': {
-      if (!priv) return is({ ok: false, errno: 'EPERM' });
+      // memory.c looks the domain up before the privilege check.
       if (!md) return is({ ok: false, errno: 'EINVAL' });
+      if (!priv) return is({ ok: false, errno: 'EPERM' });
       const target = r.pages as number;
       const tot = md.ram + md.frames;
       if (target === 0) {
@@ -346,6 +350,7 @@ function step(model: Model, r: Req, res: Res, before: Observed): void {
       if (!md) return is({ ok: false, errno: 'ESRCH', done: 0 });
       const want = r.pages as number;
       // Xen's populate, page by page: the fewest pages (tmem gives nothing back) and the most (tmem gives every freeable frame).
+      // At or below the mid-size zone a page comes from tmem while it holds freeable frames, then from the free list.
       const bound = (reclaim: boolean): number => {
         let free = before.free;
         let freeable = before.freeable;
@@ -356,11 +361,11 @@ function step(model: Model, r: Req, res: Res, before: Observed): void {
         while (done < want) {
           if (tot >= md.max) break;
           if (claims + 1 > free + freeable && claim < 1) break;
-          if (free === 0) {
-            if (!reclaim || freeable === 0) break;
+          if (free <= model.zone && freeable > 0) {
+            if (!reclaim) break;
             freeable--;
             free++;
-          }
+          } else if (free === 0) break;
           free--;
           tot++;
           if (claim > 0) {
@@ -458,7 +463,8 @@ function step(model: Model, r: Req, res: Res, before: Observed): void {
       }
       check(['ENOMEM', 'ENOSPC', 'EFROZEN'].includes(errno!), `${where}unexpected errno ${errno}`);
       if (errno === 'EFROZEN') check(c.frozen, `${where}EFROZEN while not frozen`);
-      if (errno === 'ENOSPC') model.data.delete(k);
+      // A failed put never leaves the old data readable (SEMANTICS §4.1).
+      if (errno === 'ENOSPC' || errno === 'ENOMEM') model.data.delete(k);
       if (errno === 'EFROZEN' || errno === 'ENOMEM') check(!(p.kind === 'persistent' && had && errno === 'EFROZEN'), `${where}a put to an existing persistent handle refused as frozen`);
       return;
     }

@@ -474,7 +474,8 @@ test('put-put-get: a put refused for low memory still removes the old copy', () 
   tmem.newPool(1, { persistent: true, shared: false });
   tmem.put(1, 0, O, 0, fill(1));
   tmem.put(1, 0, O, 1, fill(1));
-  hv.populatePhysmap(2, hv.acct.pagesFree - 5); // below the mark, nothing to evict
+  // 3 pages above the mid-size zone (1024 / 128 = 8), under the mark of 8; nothing to evict.
+  hv.populatePhysmap(2, hv.acct.pagesFree - 11);
   assert.deepEqual(tmem.put(1, 0, O, 0, fill(2)), { ok: false, errno: 'ENOMEM' });
   assert.deepEqual(tmem.get(1, 0, O, 0, out()), { ok: true, rc: 0 }, 'neither the old data nor the new');
   assert.deepEqual(tmem.get(1, 0, O, 1, out()), { ok: true, rc: 1 }, 'other handles untouched');
@@ -518,4 +519,47 @@ test('compressed ephemeral data needs one unclaimed page, not one per frame of i
   h.tmem.newPool(2, { persistent: false, shared: false });
   assert.deepEqual(h.tmem.put(2, 0, O, 0, { fpHi: 1, fpLo: 2, compressedBytes: 1500 }), { ok: false, errno: 'ENOMEM' });
   assertClean(h.hv);
+});
+
+test('the mid-size zone: below 1/128 of memory, single pages come from tmem while it holds freeable frames', () => {
+  // page_alloc.c: with tmem on, an order-0 allocation at or below
+  // midsize_alloc_zone_pages goes to tmem_relinquish_pages, and fails when
+  // tmem gives up, even with free pages left.
+  const { tmem, hv } = host(1280, {}, [[1, 1280], [2, 1280]]);
+  assert.equal(hv.alloc.midsizePages, 10);
+  tmem.newPool(2, { persistent: false, shared: false });
+  for (let i = 0; i < 1000; i++) tmem.put(2, 0, O, i, noise(i));
+  assert.equal(hv.acct.pagesFree, 280);
+  assert.deepEqual(hv.populatePhysmap(1, 500), { ok: true, done: 500 });
+  assert.equal(hv.acct.pagesFree, 10, 'the zone was left alone');
+  assert.equal(hv.acct.pagesFreeable, 770, '230 pages came from tmem');
+  assertClean(hv);
+  // Compressed pages share frames: ten evictions free none, tmem gives up,
+  // and the populate fails with the zone's pages still free.
+  const h = host(1280, { store: 'synthetic', compress: true }, [[1, 1280], [2, 1280]]);
+  h.tmem.newPool(2, { persistent: false, shared: false });
+  for (let i = 0; i < 10000; i++) h.tmem.put(2, 0, O, i, { fpHi: 0, fpLo: i + 1, compressedBytes: 200 });
+  const free = h.hv.acct.pagesFree;
+  assert.deepEqual(h.hv.populatePhysmap(1, free), { ok: false, errno: 'ENOMEM', done: free - 10 });
+  assert.equal(h.hv.acct.pagesFree, 10);
+  assertClean(h.hv);
+});
+
+test('the mid-size zone: tmem puts keep clear of it while tmem holds freeable frames', () => {
+  const { tmem, hv } = host(1280, {}, [[1, 1280], [2, 1280]]);
+  tmem.newPool(1, { persistent: true, shared: false });
+  tmem.newPool(1, { persistent: false, shared: false });
+  // 15 free: 5 above the zone of 10, under the mark of 10, nothing to evict.
+  hv.populatePhysmap(2, hv.acct.pagesFree - 15);
+  assert.deepEqual(tmem.put(1, 0, O, 0, fill(1)), { ok: false, errno: 'ENOMEM' });
+  // Others allocate into the zone (tmem holds nothing to relinquish): below it,
+  // Xen's unsigned free-minus-zone is huge and the put goes ahead.
+  assert.deepEqual(hv.populatePhysmap(2, 10), { ok: true, done: 10 });
+  assert.equal(hv.acct.pagesFree, 5);
+  assert.deepEqual(tmem.put(1, 0, O, 0, fill(1)), { ok: true, rc: 1 }, 'persistent, tmem holds nothing freeable');
+  assert.deepEqual(tmem.put(1, 1, O, 0, fill(2)), { ok: true, rc: 1 }, 'the first ephemeral frame');
+  // Now tmem holds a freeable frame: its own allocations in the zone fail.
+  assert.deepEqual(tmem.put(1, 1, O, 1, fill(3)), { ok: false, errno: 'ENOMEM' });
+  assert.deepEqual(tmem.put(1, 0, O, 1, fill(4)), { ok: false, errno: 'ENOMEM' });
+  assertClean(hv);
 });

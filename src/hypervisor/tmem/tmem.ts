@@ -573,14 +573,21 @@ export class Tmem implements TmemOps, TmemBackend {
   }
 
   /**
-   * Before a put, evict until `lowMemPages` pages are free; ten failed
-   * evictions make the put fail (4.12 tmem_ensure_avail_pages). Evictions
-   * start with the caller's own pages when it is over its weighted share.
+   * Before a put, evict until `lowMemPages` pages are free above the
+   * allocator's mid-size zone; ten failed evictions make the put fail (4.12
+   * tmem_ensure_avail_pages, whose total_free_pages() is free minus the
+   * zone). Below the zone that difference is negative, and Xen's unsigned
+   * arithmetic makes it huge: the put goes ahead without evicting — kept
+   * here, so once others have allocated into the zone tmem may too.
+   * Evictions start with the caller's own pages when it is over its
+   * weighted share.
    */
   private ensureAvailPages(c: Client): boolean {
     let failures = 0;
     const bound = this.eph.count(GLOBAL_LRU) + TMEM_MAX_EVICTS;
-    for (let i = 0; this.hv.acct.pagesFree < this.lowMemPages; i++) {
+    const acct = this.hv.acct;
+    const zone = this.hv.alloc.midsizePages;
+    for (let i = 0; acct.pagesFree >= zone && acct.pagesFree - zone < this.lowMemPages; i++) {
       assert(i <= bound, 'tmem: ensure-avail loop unbounded');
       if (this.evictOne(c)) continue;
       failures++;
@@ -719,6 +726,7 @@ export class Tmem implements TmemOps, TmemBackend {
   private takeFrames(pool: Pool, frames: number): boolean {
     const acct = this.hv.acct;
     if (frames > acct.pagesFree) return false;
+    if (!this.outsideMidsizeZone(pool, frames)) return false;
     if (!pool.persistent) {
       if (acct.pagesMovableToFreeable(frames) < frames) return false;
       acct.freeToFreeable(frames);
@@ -733,6 +741,28 @@ export class Tmem implements TmemOps, TmemBackend {
     d.pagesTmemFrames += frames;
     owner.persistentFrames += frames;
     this.framesPers += frames;
+    return true;
+  }
+
+  /**
+   * Whether each of `frames` single-page allocations in a row passes the
+   * allocator's mid-size rule: at or below the zone, with tmem holding
+   * freeable frames, alloc_heap_pages sends the request to
+   * tmem_relinquish_pages, which refuses tmem's own requests (4.3
+   * tmh_called_from_tmem; SEMANTICS §4.6), so the page fails. An ephemeral
+   * frame taken becomes freeable itself, so only the first of a group can
+   * pass on "tmem holds nothing".
+   */
+  private outsideMidsizeZone(pool: Pool, frames: number): boolean {
+    const acct = this.hv.acct;
+    const zone = this.hv.alloc.midsizePages;
+    const free = acct.pagesFree;
+    if (free - frames >= zone) return true;
+    const freeable = acct.pagesFreeable;
+    for (let i = 0; i < frames; i++) {
+      const freeableNow = pool.persistent ? freeable : freeable + i;
+      if (free - i <= zone && freeableNow > 0) return false;
+    }
     return true;
   }
 
