@@ -9,6 +9,7 @@
 import { pathToFileURL } from 'node:url';
 import { LRUCache } from 'lru-cache';
 import { createHostWithTmem } from '../src/hypervisor/tmem/index.ts';
+import { MIDSIZE_ALLOC_FRAC } from '../src/hypervisor/allocator.ts';
 import type { Oid, SyntheticPage } from '../src/hypervisor/tmem/api.ts';
 import { gc, memory } from './heap.ts';
 
@@ -44,10 +45,20 @@ function keys(count: number, range: number, seed: number): Uint32Array {
   return out;
 }
 
+/**
+ * The smallest host with room for `pages` tmem frames above the allocator's
+ * mid-size zone (1/128 of the host) plus `spare` pages (tmem's low-memory
+ * mark of 256 pages, or more).
+ */
+function hostPagesFor(pages: number, spare: number): number {
+  let total = pages + spare;
+  while (total - Math.floor(total / MIDSIZE_ALLOC_FRAC) < pages + spare) total++;
+  return total;
+}
 
 function benchTmemPairs(pages: number, seq: Uint32Array, src: Uint8Array): { pairsPerSec: number; hitRate: number } {
-  // The host has room for `pages` ephemeral frames above tmem's low-memory mark.
-  const { hv, tmem } = createHostWithTmem({ pages: pages + 256 }, { store: 'bytes' });
+  // The host has room for `pages` ephemeral frames above the mid-size zone and tmem's low-memory mark.
+  const { hv, tmem } = createHostWithTmem({ pages: hostPagesFor(pages, 256) }, { store: 'bytes' });
   hv.domainCreate(1, 1);
   // A shared ephemeral pool: a get keeps the page and makes it most recently used, as lru-cache's get does.
   tmem.newPool(1, { persistent: false, shared: true, uuid: '0123456789abcdef0123456789abcdef' });
@@ -107,7 +118,7 @@ function benchCopy(count: number, src: Uint8Array): number {
 export function metadataBytesPerPage(pages: number): number {
   gc();
   const before = memory();
-  const { hv, tmem } = createHostWithTmem({ pages: pages + 1024 }, { store: 'synthetic' });
+  const { hv, tmem } = createHostWithTmem({ pages: hostPagesFor(pages, 1024) }, { store: 'synthetic' });
   hv.domainCreate(1, 1);
   tmem.newPool(1, { persistent: false, shared: false });
   const page: SyntheticPage = { fpHi: 1, fpLo: 0, compressedBytes: PAGE };
