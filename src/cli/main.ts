@@ -3,7 +3,7 @@
 
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { replayCommand } from './replay.ts';
 import { UserError } from './errors.ts';
 import { compareCommand, load, runCommand } from './run.ts';
@@ -16,6 +16,14 @@ const examplesDir = fileURLToPath(new URL('../../examples/', import.meta.url));
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** A single-valued option given twice is an error, not "the last one wins". */
+function once(flag: string): (value: string, previous: string | undefined) => string {
+  return (value, previous) => {
+    if (previous !== undefined) throw new InvalidArgumentError(`${flag} is given twice (${previous} and ${value}); give it once`);
+    return value;
+  };
 }
 
 function examplesCommand(): number {
@@ -45,10 +53,10 @@ function program(): Command {
     .command('run')
     .description('simulate a scenario and report what happened')
     .argument('<scenario>', 'a scenario YAML file (see `hypermem examples`)')
-    .option('--seed <n>', 'override the scenario seed')
+    .option('--seed <n>', 'override the scenario seed', once('--seed'))
     .option('--set <path=value>', 'override a scenario field, e.g. toolstack.policy=none (repeatable)', collect, [])
     .option('--json', 'print the summary as one JSON object')
-    .option('--out <dir>', 'write summary.json, timeseries.csv, events.jsonl and report.html to DIR')
+    .option('--out <dir>', 'write summary.json, timeseries.csv, events.jsonl and report.html to DIR', once('--out'))
     .option('--quiet', 'print nothing but errors (and --json)')
     .option('--verify', 're-check every invariant after every event (slow); exit 3 on a violation')
     .action((file: string, options) => {
@@ -59,9 +67,9 @@ function program(): Command {
     .description('run a scenario once per value of one field and show the results side by side')
     .argument('<scenario>', 'a scenario YAML file')
     .option('--set <path=a,b,c>', 'the field and the values to compare (one), plus any path=value overrides', collect, [])
-    .option('--seed <n>', 'override the scenario seed')
+    .option('--seed <n>', 'override the scenario seed', once('--seed'))
     .option('--json', 'print an array of summaries, one per value')
-    .option('--out <dir>', 'write the summaries, time series and a side-by-side report to DIR')
+    .option('--out <dir>', 'write the summaries, time series and a side-by-side report to DIR', once('--out'))
     .option('--quiet', 'print nothing but errors (and --json)')
     .option('--verify', 're-check every invariant after every event (slow)')
     .action((file: string, options) => {
@@ -72,9 +80,9 @@ function program(): Command {
     .description('run a scenario at every point of a grid of values (× seeds) on worker threads; write a table of the runs')
     .argument('<scenario>', 'a scenario YAML file')
     .option('--grid <path=a,b,c>', 'a field and its values; the runs are every combination of the --grid values (repeatable)', collect, [])
-    .option('--seeds <n>', 'runs per point, with the scenario seed, seed+1, … (default 1, at most 10000 runs in all)')
-    .option('--jobs <k>', 'worker threads (default: the number of cores)')
-    .requiredOption('--out <dir>', 'required: write results.csv, results.json, index.html and summary.json to DIR')
+    .option('--seeds <n>', 'runs per point, with the scenario seed, seed+1, … (default 1, at most 10000 runs in all)', once('--seeds'))
+    .option('--jobs <k>', 'worker threads (default: the number of cores)', once('--jobs'))
+    .requiredOption('--out <dir>', 'required: write results.csv, results.json, index.html and summary.json to DIR', once('--out'))
     .option('--set <path=value>', 'override a scenario field in every run (repeatable)', collect, [])
     .option('--quiet', 'print nothing but errors')
     .action(async (file: string, options) => {
@@ -105,8 +113,34 @@ function program(): Command {
   return cli;
 }
 
+let streamsGuarded = false;
+
+/**
+ * A reader that goes away (`hypermem … | head -1`) ends the command quietly,
+ * as for any Unix filter; any other failure to write a standard stream (a
+ * full disk, `> /dev/full`) is one line on standard error and exit 2.
+ */
+function guardStreams(): void {
+  if (streamsGuarded) return;
+  streamsGuarded = true;
+  for (const [name, stream] of [['standard output', process.stdout], ['standard error', process.stderr]] as const) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
+      if (stream !== process.stderr) {
+        try {
+          process.stderr.write(`hypermem: cannot write to ${name}: ${e.code ?? e.message}\n`);
+        } catch {
+          // standard error is gone too: the exit status is all that is left.
+        }
+      }
+      process.exit(2);
+    });
+  }
+}
+
 /** Runs the CLI; returns the exit status instead of exiting, so output is flushed. */
 export async function main(argv: string[]): Promise<number> {
+  guardStreams();
   process.exitCode = 0;
   try {
     await program().parseAsync(argv, { from: 'user' });

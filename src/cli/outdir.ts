@@ -72,10 +72,18 @@ export function isHypermemOutput(target: string): boolean {
   return isOurSummary(`${target}/summary.json`);
 }
 
+/** `code: message` once (Node's messages often start with the code already). */
+function errnoText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const message = (e as Error).message;
+  return code !== undefined && !message.startsWith(code) ? `${code}: ${message}` : message;
+}
+
 /**
  * Refuses an --out that cannot be written: an empty path, a symbolic link, a
- * path under a file, a folder without write permission, or an existing folder
- * that is not hypermem's. Returns the absolute target. Creates nothing.
+ * path under a file, a read-only folder, a place where no folder can be made,
+ * or an existing folder that is not hypermem's. Returns the absolute target.
+ * Leaves nothing behind (a probe folder is made and removed).
  */
 export function checkOutDir(dir: string): string {
   if (dir.trim() === '') throw problem(dir, 'an empty path; give the folder to write');
@@ -87,6 +95,14 @@ export function checkOutDir(dir: string): string {
   if (kind === 'other') throw problem(dir, 'exists and is not a folder; choose another path');
   if (kind === 'dir' && !isHypermemOutput(target)) {
     throw problem(dir, 'the folder exists and is not a hypermem output folder (it holds files hypermem did not write, and hypermem replaces only its own output folders); choose another');
+  }
+  if (kind === 'dir') {
+    // Replacing a folder its owner made read-only would go around the owner's wish.
+    try {
+      accessSync(target, constants.W_OK | constants.X_OK);
+    } catch {
+      throw problem(dir, 'the folder is read-only (no write permission); choose another or make it writable');
+    }
   }
   // The nearest existing ancestor must be a folder we may write in (the temporary folder goes beside the target).
   let at = dirname(target);
@@ -116,23 +132,73 @@ export function checkOutDir(dir: string): string {
   } catch {
     throw problem(dir, `cannot write in ${at} (permission denied)`);
   }
+  // Permission bits do not tell everything (/proc, a read-only mount, a full
+  // inode table): make a folder there and remove it.
+  try {
+    rmdirSync(mkdtempSync(`${at === '/' ? '' : at}/.hypermem-probe-`));
+  } catch (e) {
+    throw problem(dir, `cannot create a folder in ${at} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   return target;
 }
 
-/** Creates the missing folders above `target`, one level at a time (a recursive mkdir can loop on paths such as /proc/self/…). */
-function makeParents(dir: string, target: string): void {
+/**
+ * Creates the missing folders above `target`, one level at a time (a
+ * recursive mkdir can loop on paths such as /proc/self/…); returns them,
+ * outermost first, so a failed write can take them away again.
+ */
+function makeParents(dir: string, target: string): string[] {
   const missing: string[] = [];
   // Bounded: each step goes one level up, and the root exists.
   for (let at = dirname(target); kindOf(at) === 'none'; at = dirname(at)) {
     missing.push(at);
     if (dirname(at) === at) break;
   }
+  const made: string[] = [];
   for (const p of missing.reverse()) {
     try {
       mkdirSync(p);
+      made.push(p);
     } catch (e) {
+      removeMade(made);
       throw problem(dir, `cannot create ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
+  }
+  return made;
+}
+
+/** Removes folders makeParents made, innermost first, while they are empty. */
+function removeMade(made: string[]): void {
+  for (const p of [...made].reverse()) {
+    try {
+      rmdirSync(p);
+    } catch {
+      return;
+    }
+  }
+}
+
+let signalsDeferred = false;
+let lastWrite: { dir: string; ok: boolean } | null = null;
+
+/**
+ * From the first write on, SIGINT, SIGTERM and SIGHUP no longer kill the
+ * process at once: the write is synchronous, so a handler runs only after it
+ * has finished (or failed and cleaned up), and then ends the process. Without
+ * this, a signal between the temporary folder and the final rename would leave
+ * a hidden half-written folder, or the old output moved aside.
+ */
+function deferSignals(): void {
+  if (signalsDeferred) return;
+  signalsDeferred = true;
+  const codes: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+  for (const [signal, n] of Object.entries(codes)) {
+    process.on(signal, () => {
+      const w = lastWrite;
+      const what = w === null ? '' : w.ok ? `; --out ${w.dir} had been written in full` : `; nothing was written to --out ${w.dir}`;
+      process.stderr.write(`hypermem: stopped by ${signal}${what}\n`);
+      process.exit(128 + n);
+    });
   }
 }
 
@@ -153,15 +219,18 @@ function besideName(target: string, what: string): string {
  * refused), the new folder moved into place, and only then the old one removed.
  */
 export function writeOut(dir: string, files: Record<string, string>): void {
+  deferSignals();
+  lastWrite = { dir, ok: false };
   const target = checkOutDir(dir);
   for (const name of Object.keys(files)) {
     if (!OUTPUT_FILE.test(name)) throw new Error(`writeOut: ${name} is not an output file name`);
   }
-  makeParents(dir, target);
+  const made = makeParents(dir, target);
   let tmp: string;
   try {
     tmp = mkdtempSync(`${dirname(target)}/.${basename(target)}.tmp-`);
   } catch (e) {
+    removeMade(made);
     throw problem(dir, `cannot create a folder beside it: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   let aside: string | null = null;
@@ -190,9 +259,11 @@ export function writeOut(dir: string, files: Record<string, string>): void {
     }
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
+    removeMade(made);
     if (e instanceof UserError) throw e;
-    throw problem(dir, `writing failed: ${(e as NodeJS.ErrnoException).code ?? ''} ${(e as Error).message}`.trim());
+    throw problem(dir, `writing failed: ${errnoText(e)}`);
   }
+  lastWrite.ok = true;
   // The old output, checked to be hypermem's only files: removed file by file, then the (now empty) folder.
   if (aside !== null) {
     for (const n of readdirSync(aside)) rmSync(`${aside}/${n}`, { force: true });

@@ -13,6 +13,7 @@ import { compareTable, runTable } from '../report/text.ts';
 import type { CompareVariant } from '../report/html.ts';
 import { UserError } from './errors.ts';
 import { checkOutDir, writeOut } from './outdir.ts';
+import { canonicalPath, flagPath } from '../sweep/grid.ts';
 
 export { writeOut };
 
@@ -23,6 +24,22 @@ export interface RunOptions {
   out?: string;
   quiet?: boolean;
   verify?: boolean;
+}
+
+/**
+ * Refuses two flags that set the same field: --set seed=… with --seed, or one
+ * field in two --set (the last would silently win).
+ */
+function refuseClashes(sets: readonly string[], seed: string | undefined): void {
+  const seen = new Map<string, string>();
+  for (const s of sets) {
+    const key = canonicalPath(flagPath(s));
+    if (key === '') continue;
+    if (key === 'seed' && seed !== undefined) throw new UserError(`--set ${s} and --seed ${seed} both set the seed; give one of them`);
+    const other = seen.get(key);
+    if (other !== undefined) throw new UserError(`--set ${s}: ${flagPath(s)} is already set by --set ${other}; give each field once`);
+    seen.set(key, s);
+  }
 }
 
 /** Parses --seed: an integer, or a clear error. */
@@ -56,7 +73,9 @@ export function simulate(scenario: Scenario, options: { quiet: boolean; verify: 
       if (!showBar) return;
       if (bar === null && Date.now() - startedMs > 300) {
         bar = new cliProgress.SingleBar(
-          { format: `${options.label ?? scenario.name} [{bar}] {percentage}% | simulated {sim} of {total_sim} | {eta}s left`, stream: process.stderr, hideCursor: true },
+          // The cursor stays visible: the simulation runs synchronously, so after a
+          // Ctrl-C no handler could show a hidden cursor again.
+          { format: `${options.label ?? scenario.name} [{bar}] {percentage}% | simulated {sim} of {total_sim} | {eta}s left`, stream: process.stderr, hideCursor: false },
           cliProgress.Presets.shades_classic,
         );
         bar.start(1000, 0, { sim: fmtDuration(simNs), total_sim: fmtDuration(durationNs) });
@@ -90,6 +109,7 @@ export function runFiles(result: RunResult, scenario: Scenario): Record<string, 
 }
 
 export function runCommand(file: string, options: RunOptions, extraFiles?: (r: RunResult, s: Scenario) => Record<string, string>): number {
+  refuseClashes(options.set ?? [], options.seed);
   const scenario = load(file, options.set ?? [], parseSeed(options.seed));
   if (options.out !== undefined) checkOutDir(options.out);
   const result = simulate(scenario, { quiet: options.quiet === true || options.json === true, verify: options.verify === true });
@@ -146,10 +166,25 @@ export function parseCompareSet(text: string): { path: string; values: string[] 
   if (eq <= 0 || eq === text.length - 1) throw new UserError(`--set ${text}: expected path=a,b,c`);
   const values = splitTopLevel(text.slice(eq + 1));
   if (values.some((v) => v.trim() === '')) throw new UserError(`--set ${text}: an empty value in the list`);
+  const seen = new Set<string>();
+  for (const v of values) {
+    if (seen.has(v.trim())) throw new UserError(`--set ${text}: the value ${JSON.stringify(v.trim())} is listed twice`);
+    seen.add(v.trim());
+  }
   return { path: text.slice(0, eq), values };
 }
 
 export type { CompareVariant };
+
+/** One variant of a comparison: a failure names the variant, as a sweep names its run. */
+function simulateVariant(scenario: Scenario, options: { quiet: boolean; verify: boolean; label: string }): RunResult {
+  try {
+    return simulate(scenario, options);
+  } catch (e) {
+    if (e instanceof UserError) throw new UserError(`variant ${options.label}: ${e.message}`, e.exitCode);
+    throw e;
+  }
+}
 
 export function compareCommand(
   file: string,
@@ -162,8 +197,14 @@ export function compareCommand(
   const { path, values } = parseCompareSet(listed[0]);
   const fixed = sets.filter((s) => s !== listed[0]);
   const seed = parseSeed(options.seed);
-  if (seed !== undefined && path.trim() === 'seed') {
+  if (seed !== undefined && canonicalPath(path.trim()) === 'seed') {
     throw new UserError(`--seed ${options.seed}: the seed is what --set ${listed[0]} compares; drop one of them`);
+  }
+  refuseClashes(fixed, options.seed);
+  for (const s of fixed) {
+    if (canonicalPath(flagPath(s)) === canonicalPath(path.trim())) {
+      throw new UserError(`--set ${s}: ${path.trim()} is what --set ${listed[0]} compares; drop one of them`);
+    }
   }
   // Load every variant first, so a bad value fails before any run.
   const scenarios = values.map((v) => ({ label: `${path}=${v}`, scenario: load(file, [...fixed, `${path}=${v}`], seed) }));
@@ -171,7 +212,7 @@ export function compareCommand(
   const variants: CompareVariant[] = scenarios.map(({ label, scenario }) => ({
     label,
     scenario,
-    result: simulate(scenario, { quiet: options.quiet === true || options.json === true, verify: options.verify === true, label }),
+    result: simulateVariant(scenario, { quiet: options.quiet === true || options.json === true, verify: options.verify === true, label }),
   }));
   const summaries: (Summary & { variant: string })[] = variants.map((v) => ({ variant: v.label, ...v.result.summary }));
   if (options.out !== undefined) {

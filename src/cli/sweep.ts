@@ -17,6 +17,7 @@ import {
   enumerateRuns,
   gridLabel,
   MAX_RUNS,
+  canonicalPath,
   parseCount,
   parseGrids,
   pointSets,
@@ -69,6 +70,10 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
   const sets = options.set ?? [];
   const grids = parseGrids(options.grid ?? [], sets);
   const seeds = parseCount('--seeds', options.seeds, 1, MAX_RUNS);
+  const seedGrid = grids.find((g) => canonicalPath(g.path) === 'seed');
+  if (seedGrid !== undefined && seeds > 1) {
+    throw new UserError(`${gridLabel(seedGrid)} with --seeds ${seeds}: both choose the seeds (--seeds runs seed, seed+1, …); give one of them`);
+  }
   const jobs = parseCount('--jobs', options.jobs, Math.max(1, availableParallelism()), MAX_JOBS);
   checkRunCount(grids, seeds);
   checkOutDir(options.out);
@@ -88,7 +93,7 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
   const showBar = options.quiet !== true && process.stderr.isTTY === true;
   const bar = showBar
     ? new cliProgress.SingleBar(
-        { format: `sweep ${base.name} [{bar}] {value}/{total} runs | {eta_formatted} left`, stream: process.stderr, hideCursor: true, etaBuffer: 20 },
+        { format: `sweep ${base.name} [{bar}] {value}/{total} runs | {eta_formatted} left`, stream: process.stderr, hideCursor: false, etaBuffer: 20 },
         cliProgress.Presets.shades_classic,
       )
     : null;

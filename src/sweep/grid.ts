@@ -59,13 +59,13 @@ export function gridLabel(g: Grid): string {
 }
 
 /** The path part of a `path=value` flag, trimmed ('' when malformed). */
-function flagPath(flag: string): string {
+export function flagPath(flag: string): string {
   const eq = flag.indexOf('=');
   return eq < 0 ? '' : flag.slice(0, eq).trim();
 }
 
 /** One spelling per field ("guests[00].count" and "guests[0].count" are the same field), for finding clashes. */
-function canonicalPath(path: string): string {
+export function canonicalPath(path: string): string {
   const parsed = parsePath(path);
   return parsed === null ? path : formatPath(parsed);
 }

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { UserError } from '../../src/cli/errors.ts';
 import { checkOutDir, isHypermemOutput, writeOut } from '../../src/cli/outdir.ts';
 
@@ -72,5 +73,39 @@ describe('--out folders', () => {
     writeFileSync(join(real, 'notes.txt'), 'mine');
     refused(() => writeOut(real, { 'summary.json': RUN_SUMMARY }), /not a hypermem output folder/);
     assert.equal(readFileSync(join(real, 'notes.txt'), 'utf8'), 'mine');
+  });
+  test('a place where no folder can be made is refused before the run, and leaves nothing behind', () => {
+    // Permission bits allow it, mkdir does not: /proc.
+    refused(() => checkOutDir('/proc/hypermem-no-such/x'), /cannot create a folder in \/proc/);
+    const dir = join(root, 'probe');
+    mkdirSync(dir);
+    checkOutDir(join(dir, 'a', 'b'));
+    assert.deepEqual(readdirSync(dir), [], 'the probe folder is gone');
+  });
+
+  test('a read-only folder is refused even when empty', { skip: process.getuid?.() === 0 ? 'root may write anywhere' : false }, () => {
+    const dir = join(root, 'ro');
+    mkdirSync(dir, { mode: 0o555 });
+    refused(() => checkOutDir(dir), /read-only/);
+  });
+
+  test('a signal during the write waits for it: the folder is written in full, then the process stops', () => {
+    const dir = join(root, 'signalled');
+    const script = [
+      `import { writeOut } from ${JSON.stringify(join(process.cwd(), 'src/cli/outdir.ts'))};`,
+      // A first write takes over the signals; the second runs with a SIGINT pending, as one sent mid-write.
+      `writeOut(${JSON.stringify(join(root, 'first'))}, { 'summary.json': ${JSON.stringify(RUN_SUMMARY)} });`,
+      `process.kill(process.pid, 'SIGINT');`,
+      `writeOut(${JSON.stringify(dir)}, { 'summary.json': ${JSON.stringify(RUN_SUMMARY)}, 'events.jsonl': 'x'.repeat(1 << 20) });`,
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    // Killed at once, the second folder would be missing or half written. The
+    // signal is handled after the write; whether it is before the process ends
+    // on its own depends on the event loop, so both endings are right.
+    assert.ok(r.status === 130 || r.status === 0, `status ${r.status}: ${r.stderr}`);
+    if (r.status === 130) assert.match(r.stderr, /stopped by SIGINT; --out .* had been written in full/);
+    assert.deepEqual(readdirSync(dir).sort(), ['events.jsonl', 'summary.json']);
+    assert.equal(readFileSync(join(dir, 'events.jsonl'), 'utf8').length, 1 << 20);
+    assert.deepEqual(readdirSync(root).filter((n) => n.startsWith('.signalled')), [], 'no temporary or moved-aside folder left');
   });
 });

@@ -167,4 +167,36 @@ describe('hypermem run / compare / validate / examples', () => {
     assert.equal(r.status, 0);
     for (const c of ['run', 'compare', 'sweep', 'validate', 'examples', 'replay']) assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
   });
+  test('a reader that goes away ends the command quietly; a full disk is one line and exit 2', () => {
+    // The reader has exited before hypermem writes: the write fails with EPIPE.
+    const gone = spawnSync('bash', ['-c', `set -o pipefail; (sleep 0.3; "${process.execPath}" "${join(root, 'bin/hypermem.js')}" examples) | true`], { encoding: 'utf8' });
+    assert.equal(gone.status, 0, gone.stderr);
+    assert.equal(gone.stderr, '');
+    const full = spawnSync('sh', ['-c', `"${process.execPath}" "${join(root, 'bin/hypermem.js')}" --help > /dev/full`], { encoding: 'utf8' });
+    assert.equal(full.status, 2, full.stderr);
+    assert.equal(full.stderr, 'hypermem: cannot write to standard output: ENOSPC\n');
+  });
+
+  test('two flags for one field are refused, not "the last one wins"', () => {
+    const cases: [string[], RegExp][] = [
+      [['run', race, '--seed', '3', '--set', 'seed=4'], /--set seed=4 and --seed 3 both set the seed/],
+      [['run', race, '--set', 'duration=5s', '--set', 'duration=6s'], /duration is already set by --set duration=5s/],
+      [['run', race, '--out', 'a', '--out', 'b'], /--out is given twice/],
+      [['compare', race, '--set', 'toolstack.policy=none,claim', '--set', 'toolstack.policy=claim'], /toolstack.policy is what --set toolstack.policy=none,claim compares/],
+      [['compare', race, '--set', 'toolstack.policy=none,none'], /the value "none" is listed twice/],
+      [['sweep', race, '--grid', 'seed=1,2', '--seeds', '2', '--out', 'x'], /both choose the seeds/],
+    ];
+    for (const [args, message] of cases) {
+      const r = hypermem(args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    }
+  });
+
+  test('compare names the variant that failed', () => {
+    const r = hypermem(['compare', race, '--set', 'max_events=100000,50', '--quiet']);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^hypermem: variant max_events=50: .*bound of 50 events/);
+  });
 });

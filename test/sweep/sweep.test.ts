@@ -90,7 +90,7 @@ describe('hypermem sweep', () => {
   });
 
   test('usage errors: too many runs, a clashing --set, an --out that is not ours', () => {
-    let r = hypermem(['sweep', scenario, '--grid', 'seed=1,2', '--seeds', '6000', '--out', `${tmp}/x`]);
+    let r = hypermem(['sweep', scenario, '--grid', 'toolstack.policy=none,claim', '--seeds', '6000', '--out', `${tmp}/x`]);
     assert.equal(r.status, 2);
     assert.equal(r.stderr, 'hypermem: sweep: 12000 runs (2 values × 6000 seeds) is more than the bound of 10000; sweep fewer values or seeds\n');
     r = hypermem(['sweep', scenario, '--grid', 'seed=1,2', '--set', 'seed=3', '--out', `${tmp}/x`]);
