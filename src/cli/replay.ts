@@ -1,18 +1,79 @@
 // `hypermem replay [FILE|-]`: hypercalls one JSON request per line in, one JSON
-// result per line out, in order. Exit status 2 when any line was malformed,
-// 3 when --check found a violated invariant, 0 otherwise.
+// result per line out, in order. Exit status 2 when any line was malformed
+// (or the results cannot be written), 3 when --check found a violated
+// invariant, 0 otherwise. A reader that goes away (`| head -1`, EPIPE) ends
+// the run quietly with status 0.
 
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { ReplaySession, type ReplayExtension } from '../replay/session.ts';
 import { replayExtensions } from '../replay/extensions.ts';
+import { describeLimit, MAX_LINE_BYTES, readLines, type InputLine } from '../replay/lines.ts';
 import { UserError } from './errors.ts';
 
 export interface ReplayOptions {
   check?: boolean;
+  /** The longest line accepted, in bytes (default MAX_LINE_BYTES, 16 MiB); for tests. */
+  maxLineBytes?: number;
 }
 
+/**
+ * The results on their way out, in batches. A write error (EPIPE, ENOSPC, …)
+ * is kept here instead of crashing the process as an unhandled 'error'.
+ */
+class ResultWriter {
+  failure: NodeJS.ErrnoException | null = null;
+  private pending: string[] = [];
+  private readonly onError = (e: NodeJS.ErrnoException): void => {
+    this.failure ??= e;
+  };
+
+  constructor(private readonly output: Writable) {
+    output.on('error', this.onError);
+  }
+
+  push(line: string): void {
+    this.pending.push(line);
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** Writes what is pending; with `settle`, waits until the output took it (or failed). */
+  async flush(settle = false): Promise<void> {
+    if (this.failure !== null || this.output.destroyed) {
+      this.failure ??= Object.assign(new Error('the output is closed'), { code: 'EPIPE' });
+      return;
+    }
+    const chunk = this.pending.join('');
+    this.pending = [];
+    let written!: () => void;
+    const done = new Promise<void>((resolve) => (written = resolve));
+    const ok = this.output.write(chunk, (e) => {
+      if (e) this.onError(e);
+      written();
+    });
+    if (ok && !settle) return;
+    // Wait for the write (or for room to write more), whichever way it ends.
+    await new Promise<void>((resolve) => {
+      const finish = (): void => {
+        this.output.off('drain', finish);
+        this.output.off('error', finish);
+        this.output.off('close', finish);
+        resolve();
+      };
+      this.output.on('drain', finish);
+      this.output.on('error', finish);
+      this.output.on('close', finish);
+      void done.then(finish);
+    });
+  }
+
+  release(): void {
+    this.output.off('error', this.onError);
+  }
+}
 
 /** Runs a whole replay stream; returns the exit status. */
 export async function replayStream(
@@ -23,34 +84,57 @@ export async function replayStream(
   extensions: ReplayExtension[] = replayExtensions(),
 ): Promise<number> {
   const session = new ReplaySession(extensions);
-  const lines = createInterface({ input, crlfDelay: Infinity });
+  const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
+  const writer = new ResultWriter(output);
+  const lines = readLines(input, maxLineBytes);
   let lineNo = 0;
   let status = 0;
-  let pending: string[] = [];
-  const flush = async (): Promise<void> => {
-    if (pending.length === 0) return;
-    const chunk = pending.join('');
-    pending = [];
-    if (!output.write(chunk)) await new Promise<void>((resolve) => output.once('drain', () => resolve()));
-  };
-  for await (const line of lines) {
-    lineNo++;
-    if (line.trim() === '') continue;
-    const { result, lineError } = session.runLine(line, lineNo);
-    if (lineError) status = 2;
-    pending.push(JSON.stringify(result) + '\n');
-    if (pending.length >= 256) await flush();
-    if (options.check === true && session.hypervisor !== null) {
-      const broken = session.hypervisor.violations();
-      if (broken.length > 0) {
-        await flush();
-        errors.write(`hypermem replay: invariant violated after line ${lineNo}: ${broken.join('; ')}\n`);
-        return 3;
+  try {
+    for (;;) {
+      let next: IteratorResult<InputLine>;
+      try {
+        next = await lines.next();
+      } catch (e) {
+        // The input broke off (EIO, a vanished network file): print what was answered, then say so.
+        await writer.flush(true);
+        throw new UserError(`cannot read the requests after line ${lineNo}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
+      if (next.done === true) break;
+      const line = next.value;
+      lineNo++;
+      if (line.tooLong) {
+        // Answered like any malformed line; said at once (the rest of the line is still being read).
+        status = 2;
+        writer.push(JSON.stringify({ ok: false, error: `line ${lineNo}: longer than ${describeLimit(maxLineBytes)}, the most a line may hold; the line was skipped` }) + '\n');
+        await writer.flush();
+      } else {
+        if (line.text.trim() === '') continue;
+        const { result, lineError } = session.runLine(line.text, lineNo);
+        if (lineError) status = 2;
+        writer.push(JSON.stringify(result) + '\n');
+        if (writer.size >= 256) await writer.flush();
+        if (options.check === true && session.hypervisor !== null) {
+          const broken = session.hypervisor.violations();
+          if (broken.length > 0) {
+            await writer.flush(true);
+            if (writer.failure !== null) break;
+            errors.write(`hypermem replay: invariant violated after line ${lineNo}: ${broken.join('; ')}\n`);
+            return 3;
+          }
+        }
+      }
+      if (writer.failure !== null) break; // leaving the loop stops reading the input
     }
+    if (writer.failure === null) await writer.flush(true);
+    const failure = writer.failure;
+    if (failure === null) return status;
+    if (failure.code === 'EPIPE') return 0;
+    errors.write(`hypermem: cannot write to standard output: ${failure.code ?? failure.message}\n`);
+    return 2;
+  } finally {
+    writer.release();
+    await lines.return(undefined); // stops reading the input when the loop ended early
   }
-  await flush();
-  return status;
 }
 
 export async function replayCommand(file: string | undefined, options: ReplayOptions): Promise<number> {

@@ -3,12 +3,39 @@
 
 import { z } from 'zod';
 
+/**
+ * The big integer literals of the line being checked (see json-text.ts), so
+ * that a message quotes 9007199254740993 as written, not as JSON.parse
+ * rounded it. Set only for the duration of one synchronous check.
+ */
+let bigIntegers: ReadonlyMap<number, ReadonlySet<string>> | null = null;
+
+/** Runs `check` with the big integer literals of the line it checks. */
+export function withBigIntegers<T>(literals: ReadonlyMap<number, ReadonlySet<string>> | null, check: () => T): T {
+  const saved = bigIntegers;
+  bigIntegers = literals;
+  try {
+    return check();
+  } finally {
+    bigIntegers = saved;
+  }
+}
+
+function describeNumber(value: number): string {
+  const written = Number.isSafeInteger(value) ? undefined : bigIntegers?.get(value);
+  if (written === undefined) return `${value}`;
+  // Two different literals rounded to the same number: quote neither.
+  if (written.size > 1) return 'an integer too large to be exact (above 2^53 − 1)';
+  const [literal] = written;
+  return literal.length > 40 ? `${literal.slice(0, 24)}… (an integer of ${literal.replace('-', '').length} digits)` : literal;
+}
+
 /** Renders a found value for an error message, short and unambiguous. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing (the field is missing)';
   if (value === null) return 'null';
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
-  if (typeof value === 'number') return `${value}`;
+  if (typeof value === 'number') return describeNumber(value);
   if (typeof value === 'boolean') return `${value}`;
   if (Array.isArray(value)) return `an array of ${value.length}`;
   return `an ${typeof value}`;
@@ -21,11 +48,11 @@ export const count = z.unknown().superRefine((value, ctx) => {
   }
 }) as unknown as z.ZodType<number>;
 
-/** An integer in [0, max]. */
-export function boundedCount(max: number, what: string): z.ZodType<number> {
+/** An integer in [min, max] (min 0 unless given); the message states that range. */
+export function boundedCount(max: number, what: string, min = 0): z.ZodType<number> {
   return z.unknown().superRefine((value, ctx) => {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {
-      ctx.addIssue({ code: 'custom', message: `expected ${what} (an integer from 0 to ${max}), found ${describeValue(value)}` });
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+      ctx.addIssue({ code: 'custom', message: `expected ${what} (an integer from ${min} to ${max}), found ${describeValue(value)}` });
     }
   }) as unknown as z.ZodType<number>;
 }

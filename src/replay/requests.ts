@@ -3,7 +3,8 @@
 
 import { z } from 'zod';
 import { DOMID_FIRST_RESERVED } from '../hypervisor/domain.ts';
-import { bool, boundedCount, count, describeValue, formatIssues } from './fields.ts';
+import { bool, boundedCount, count, describeValue, formatIssues, withBigIntegers } from './fields.ts';
+import { scanJsonText } from './json-text.ts';
 
 /** Pages of a host: at least one, at most 2^40 (4 PiB), a bound that keeps every sum exact. */
 export const MAX_HOST_PAGES = 2 ** 40;
@@ -24,9 +25,9 @@ const tmemHostOptions = z.strictObject({
 export const engineSchemas = {
   host: z.strictObject({
     op: z.literal('host'),
-    pages: boundedCount(MAX_HOST_PAGES, 'a page count'),
+    pages: boundedCount(MAX_HOST_PAGES, 'a page count', 1),
     xen_pages: count.optional(),
-    nodes: boundedCount(MAX_NODES, 'a node count').optional(),
+    nodes: boundedCount(MAX_NODES, 'a node count', 1).optional(),
     tmem: tmemHostOptions.optional(),
   }),
   domain_create: z.strictObject({ op: z.literal('domain_create'), domid, max_pages: count, ...caller }),
@@ -46,7 +47,9 @@ export type Parsed<R> = { ok: true; request: R } | { ok: false; error: string };
 
 /**
  * Parses one line against a table of schemas keyed by `op`. The message does
- * not carry the line number; the caller adds it.
+ * not carry the line number; the caller adds it. A key given twice in one
+ * object is refused (JSON.parse would keep the last one silently), and a
+ * message quotes an integer beyond 2^53 − 1 as written, not as rounded.
  */
 export function parseRequest<R>(line: string, schemas: Record<string, z.ZodType>): Parsed<R> {
   let value: unknown;
@@ -55,8 +58,17 @@ export function parseRequest<R>(line: string, schemas: Record<string, z.ZodType>
   } catch (e) {
     return { ok: false, error: `not valid JSON (${(e as Error).message})` };
   }
+  const facts = scanJsonText(line);
+  return withBigIntegers(facts.bigIntegers, () => parseValue<R>(value, facts.duplicate, schemas));
+}
+
+function parseValue<R>(value: unknown, duplicate: string | null, schemas: Record<string, z.ZodType>): Parsed<R> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, error: `expected a JSON object with an "op" field, found ${describeValue(value)}` };
+  }
+  if (duplicate !== null) {
+    const shown = duplicate.length > 80 ? duplicate.slice(0, 80) + '…' : duplicate;
+    return { ok: false, error: `field ${JSON.stringify(shown)} is given twice (a field may appear only once)` };
   }
   const op = (value as Record<string, unknown>).op;
   if (typeof op !== 'string') return { ok: false, error: `field "op": expected a string naming the request, found ${describeValue(op)}` };

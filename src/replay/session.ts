@@ -51,9 +51,7 @@ export class ReplaySession {
       if ((host.xen_pages ?? 0) > host.pages) {
         return this.lineError(lineNo, `field "xen_pages": ${host.xen_pages} exceeds the host's ${host.pages} pages`);
       }
-      if (host.pages < 1) return this.lineError(lineNo, 'field "pages": a host has at least one page, found 0');
       if ((host.nodes ?? 1) > host.pages) return this.lineError(lineNo, `field "nodes": ${host.nodes} nodes for ${host.pages} pages (at most one node a page)`);
-      if ((host.nodes ?? 1) < 1) return this.lineError(lineNo, 'field "nodes": a host has at least one node');
       this.hv = new Hypervisor({ pages: host.pages, xenPages: host.xen_pages ?? 0, nodes: host.nodes ?? 1 });
       this.hostLine = lineNo;
       for (const ext of this.extensions) ext.onHost(this.hv, host);

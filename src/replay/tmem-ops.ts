@@ -23,7 +23,7 @@ const index = boundedCount(0xffffffff, 'a page index');
 const oid = z.unknown().superRefine((value, ctx) => {
   const ok = Array.isArray(value) && value.length === 3 && value.every((w) => typeof w === 'number' && Number.isSafeInteger(w) && w >= 0);
   if (ok) return;
-  // Three words but one is wrong: name it (JSON numbers past 2^53 have already lost digits).
+  // Three words but one is wrong: name it (describeValue quotes a word past 2^53 − 1 as written).
   const bad = Array.isArray(value) && value.length === 3 ? value.findIndex((w) => typeof w !== 'number' || !Number.isSafeInteger(w) || w < 0) : -1;
   const found = bad >= 0 ? `an array of 3 whose word ${bad} is ${describeValue((value as unknown[])[bad])}` : describeValue(value);
   ctx.addIssue({ code: 'custom', message: `expected an array of three non-negative integers below 2^53, found ${found}` });
@@ -70,13 +70,12 @@ export const tmemSchemas = {
       data: page64.optional(),
       fill: boundedCount(255, 'a byte value').optional(),
       fp: fp.optional(),
-      compressed_bytes: boundedCount(TMEM_PAGE_BYTES, 'a size in bytes').optional(),
+      compressed_bytes: boundedCount(TMEM_PAGE_BYTES, 'a size in bytes', 1).optional(),
     })
     .superRefine((r, ctx) => {
       const given = (r.data !== undefined ? 1 : 0) + (r.fill !== undefined ? 1 : 0) + (r.fp !== undefined ? 1 : 0);
       if (given !== 1) ctx.addIssue({ code: 'custom', message: `give exactly one of "data", "fill" or "fp", found ${given}` });
       if (r.compressed_bytes !== undefined && r.fp === undefined) ctx.addIssue({ code: 'custom', message: '"compressed_bytes" goes with "fp" only' });
-      if (r.compressed_bytes === 0) ctx.addIssue({ code: 'custom', path: ['compressed_bytes'], message: 'expected 1 to 4096, found 0' });
     }),
   tmem_get: z.strictObject({ op: z.literal('tmem_get'), ...handle }),
   tmem_flush_page: z.strictObject({ op: z.literal('tmem_flush_page'), ...handle }),
