@@ -1,17 +1,22 @@
-// Test helper: runs a replay text through replayStream (what `hypermem replay`
+// Test helper: runs replay input through replayStream (what `hypermem replay`
 // runs) and collects its output, error stream and exit status.
-import { PassThrough } from 'node:stream';
-import { replayStream } from '../src/cli/replay.ts';
+import { PassThrough, Readable } from 'node:stream';
+import { replayStream, type ReplayOptions } from '../src/cli/replay.ts';
 
-export async function replayText(text: string, check = false): Promise<{ status: number; out: string; err: string }> {
-  const input = new PassThrough();
+/** replayStream on `input`, with what it writes to its output and error streams. */
+export async function replayInput(input: Readable, options: ReplayOptions = {}): Promise<{ status: number; out: string; err: string }> {
   const output = new PassThrough();
   const errors = new PassThrough();
   let out = '';
   let err = '';
   output.on('data', (c: Buffer) => (out += c.toString()));
   errors.on('data', (c: Buffer) => (err += c.toString()));
-  input.end(text);
-  const status = await replayStream(input, output, errors, { check });
+  const status = await replayStream(input, output, errors, options);
   return { status, out, err };
+}
+
+export async function replayText(text: string, check = false): Promise<{ status: number; out: string; err: string }> {
+  const input = new PassThrough();
+  input.end(text);
+  return replayInput(input, { check });
 }

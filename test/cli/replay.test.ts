@@ -9,7 +9,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { replayStream, type ReplayOptions } from '../../src/cli/replay.ts';
 import { readLines } from '../../src/replay/lines.ts';
-import { replayText } from '../replay-text.ts';
+import { replayInput, replayText } from '../replay-text.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = `${root}bin/hypermem.js`;
@@ -73,15 +73,9 @@ describe('hypermem replay', () => {
   });
 });
 
-/** Runs replayStream on chunks as given (Buffers or strings) and collects what it writes. */
+/** Runs replayStream on chunks as given (Buffers or strings); the output split in lines. */
 async function replayChunks(chunks: (Buffer | string)[], options: ReplayOptions = {}): Promise<{ status: number; out: string[]; err: string }> {
-  const output = new PassThrough();
-  const errors = new PassThrough();
-  let out = '';
-  let err = '';
-  output.on('data', (c: Buffer) => (out += c.toString()));
-  errors.on('data', (c: Buffer) => (err += c.toString()));
-  const status = await replayStream(Readable.from(chunks, { objectMode: true }), output, errors, options);
+  const { status, out, err } = await replayInput(Readable.from(chunks, { objectMode: true }), options);
   return { status, out: out === '' ? [] : out.trimEnd().split('\n'), err };
 }
 
