@@ -120,10 +120,11 @@ let streamsGuarded = false;
  * as for any Unix filter; any other failure to write a standard stream (a
  * full disk, `> /dev/full`) is one line on standard error and exit 2.
  */
-function guardStreams(): void {
+function guardStreams(stdout: boolean): void {
   if (streamsGuarded) return;
   streamsGuarded = true;
-  for (const [name, stream] of [['standard output', process.stdout], ['standard error', process.stderr]] as const) {
+  const streams = stdout ? ([['standard output', process.stdout], ['standard error', process.stderr]] as const) : ([['standard error', process.stderr]] as const);
+  for (const [name, stream] of streams) {
     stream.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE') process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
       if (stream !== process.stderr) {
@@ -140,7 +141,8 @@ function guardStreams(): void {
 
 /** Runs the CLI; returns the exit status instead of exiting, so output is flushed. */
 export async function main(argv: string[]): Promise<number> {
-  guardStreams();
+  // replay watches its own output: a reader that goes away keeps the status it had (2 after a malformed line).
+  guardStreams(argv[0] !== 'replay');
   process.exitCode = 0;
   try {
     await program().parseAsync(argv, { from: 'user' });

@@ -116,8 +116,8 @@ export async function replayStream(
         if (options.check === true && session.hypervisor !== null) {
           const broken = session.hypervisor.violations();
           if (broken.length > 0) {
+            // Said on standard error even when standard output is gone: the violation is the result.
             await writer.flush(true);
-            if (writer.failure !== null) break;
             errors.write(`hypermem replay: invariant violated after line ${lineNo}: ${broken.join('; ')}\n`);
             return 3;
           }
@@ -128,7 +128,8 @@ export async function replayStream(
     if (writer.failure === null) await writer.flush(true);
     const failure = writer.failure;
     if (failure === null) return status;
-    if (failure.code === 'EPIPE') return 0;
+    // The reader went away: stop quietly, with what is known (2 if a line was malformed so far).
+    if (failure.code === 'EPIPE') return status;
     errors.write(`hypermem: cannot write to standard output: ${failure.code ?? failure.message}\n`);
     return 2;
   } finally {

@@ -30,7 +30,7 @@ export interface RunOptions {
  * Refuses two flags that set the same field: --set seed=… with --seed, or one
  * field in two --set (the last would silently win).
  */
-function refuseClashes(sets: readonly string[], seed: string | undefined): void {
+export function refuseClashes(sets: readonly string[], seed: string | undefined): void {
   const seen = new Map<string, string>();
   for (const s of sets) {
     const key = canonicalPath(flagPath(s));

@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { UserError } from './errors.ts';
-import { load } from './run.ts';
+import { load, refuseClashes } from './run.ts';
 import { checkOutDir, writeOut } from './outdir.ts';
 import type { Scenario } from '../scenario/types.ts';
 import {
@@ -68,6 +68,7 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
   const started = Date.now();
   if (options.out === undefined) throw new UserError('sweep: --out DIR is required (where results.csv, results.json and index.html go)');
   const sets = options.set ?? [];
+  refuseClashes(sets, undefined);
   const grids = parseGrids(options.grid ?? [], sets);
   const seeds = parseCount('--seeds', options.seeds, 1, MAX_RUNS);
   const seedGrid = grids.find((g) => canonicalPath(g.path) === 'seed');

@@ -35,7 +35,8 @@ export async function* readLines(input: AsyncIterable<Buffer | string> | Iterabl
   let dropping = false;
   /** The previous chunk ended with "\r": a "\n" opening this one belongs to it. */
   let afterCR = false;
-  let first = true;
+  /** Bytes of a byte order mark matched at the very start (0 to 2), or -1 once the start is past. */
+  let bomMatched = 0;
 
   /** Adds bytes to the current line; true when they take it past the limit. */
   const take = (bytes: Buffer): boolean => {
@@ -53,20 +54,35 @@ export async function* readLines(input: AsyncIterable<Buffer | string> | Iterabl
   /** Ends the current line: its text, or null if it was dropped. */
   const end = (): string | null => {
     const wasDropped = dropping;
-    let text = parts.length === 1 ? parts[0].toString('utf8') : Buffer.concat(parts, size).toString('utf8');
+    const text = parts.length === 1 ? parts[0].toString('utf8') : Buffer.concat(parts, size).toString('utf8');
     parts = [];
     size = 0;
     dropping = false;
-    if (first) {
-      first = false;
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    }
     return wasDropped ? null : text;
   };
 
   for await (const raw of input) {
-    const chunk = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
+    let chunk = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
     if (chunk.length === 0) continue;
+    if (bomMatched >= 0) {
+      // A byte order mark at the very start is skipped before any line is counted (it may arrive split).
+      let i = 0;
+      while (i < chunk.length && bomMatched < BOM.length && chunk[i] === BOM[bomMatched]) {
+        i++;
+        bomMatched++;
+      }
+      if (bomMatched === BOM.length) {
+        chunk = chunk.subarray(i);
+        bomMatched = -1;
+      } else if (i === chunk.length) {
+        continue;
+      } else {
+        // Not a mark after all: the bytes matched so far are the line's.
+        chunk = Buffer.concat([BOM.subarray(0, bomMatched), chunk.subarray(i)]);
+        bomMatched = -1;
+      }
+      if (chunk.length === 0) continue;
+    }
     let start = 0;
     if (afterCR) {
       afterCR = false;
@@ -96,8 +112,11 @@ export async function* readLines(input: AsyncIterable<Buffer | string> | Iterabl
       }
     }
   }
+  if (bomMatched > 0) take(BOM.subarray(0, bomMatched));
   if (size > 0) {
     const text = end();
     if (text !== null) yield { tooLong: false, text };
   }
 }
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);

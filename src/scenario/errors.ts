@@ -15,6 +15,43 @@ export function formatPath(path: YamlPath): string {
   return out;
 }
 
+/** Longest text quoted in a message; longer text is cut, with an ellipsis. */
+export const SHOWN_CHARS = 60;
+
+/** `text` for a message: cut to SHOWN_CHARS characters (the last one an ellipsis) when longer. */
+export function shorten(text: string, max = SHOWN_CHARS): string {
+  if (text.length <= max) return text;
+  const chars = [...text.slice(0, 2 * max)];
+  return text.length > 2 * max || chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
+}
+
+/** C0 and C1 control characters, and the line and paragraph separators (which end a line in some viewers). */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** `text` with every control character written as an escape (\n, \u001b), so a message stays one line. */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL_CHARS, (c) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** `text` quoted for a message (control characters escaped), cut to SHOWN_CHARS. */
+export function quote(text: string, max = SHOWN_CHARS): string {
+  return `"${escapeControls(shorten(text, max).replace(/["\\]/g, (c) => `\\${c}`))}"`;
+}
+
+/** A `--set` flag as shown in messages: as given, cut when long (a value may be megabytes). */
+export function shownFlag(flag: string): string {
+  return escapeControls(shorten(flag));
+}
+
+/** A file name for messages: as given, or quoted when it holds control characters (a newline would split the line). */
+function shownFile(file: string): string {
+  return new RegExp(CONTROL_CHARS.source).test(file) ? quote(file, Infinity) : file;
+}
+
 /** The one error that leaves the scenario loader for bad input. */
 export class ScenarioError extends Error {
   override name = 'ScenarioError';
@@ -34,9 +71,11 @@ export class ScenarioError extends Error {
   }
 
   static format(file: string, path: string, problem: string, line?: number, column?: number): string {
-    let where = file === '' ? '<scenario>' : file;
+    let where = file === '' ? '<scenario>' : shownFile(file);
     if (line !== undefined) where += `:${line}:${column ?? 1}`;
-    return path === '' ? `${where}: ${problem}` : `${where}: ${path}: ${problem}`;
+    // A path holds keys as written, and an unknown key may be long: cut it, as values are.
+    const shownPath = shorten(path, 4 * SHOWN_CHARS);
+    return path === '' ? `${where}: ${problem}` : `${where}: ${shownPath}: ${problem}`;
   }
 }
 

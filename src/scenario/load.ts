@@ -5,23 +5,24 @@
 // located at file:line:column and a YAML path.
 
 import { readFileSync, statSync, type Stats } from 'node:fs';
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type YAMLError } from 'yaml';
+import { basename, extname } from 'node:path';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { describeFound, formatBytes } from '../lib/units.ts';
-import { formatPath, Problem, ScenarioError, type YamlPath } from './errors.ts';
+import { formatPath, Problem, quote, ScenarioError, shorten, shownFlag, type YamlPath } from './errors.ts';
 import { locate } from './locate.ts';
-import { applyOverrides, shapeAt, type Override } from './overrides.ts';
+import { foreignTag, inexactIntegers, MAX_DEPTH, yamlPathOf } from './nodes.ts';
+import { applyOverrides, scenarioShape, shapeAt, type Override } from './overrides.ts';
 import { resolveScenario } from './resolve.ts';
-import { scenarioSchema } from './schema.ts';
+import { NAME_PATTERN, NAME_RULE, scenarioSchema } from './schema.ts';
 import type { Scenario } from './types.ts';
 
 export { applyOverrides, type Override } from './overrides.ts';
 export { ScenarioError } from './errors.ts';
+export { MAX_DEPTH } from './nodes.ts';
 
 /** Scenario files are small; anything larger is not one. */
 export const MAX_SCENARIO_BYTES = 4 * 1024 * 1024;
-/** Deepest nesting of mappings and lists (a scenario needs about 6). */
-export const MAX_DEPTH = 64;
 /** Bound on alias expansion (yaml's own measure), against alias bombs. */
 export const MAX_ALIAS_COUNT = 100;
 
@@ -74,7 +75,7 @@ function yamlErrorText(error: YAMLError, text: string): string {
   switch (error.code) {
     case 'DUPLICATE_KEY': {
       const key = /^("[^"]*"|'[^']*'|[^:#\n]*?)\s*:/.exec(text.slice(error.pos[0]))?.[1];
-      return key === undefined ? 'duplicate key' : `duplicate key ${JSON.stringify(key.replace(/^["']|["']$/g, ''))}`;
+      return key === undefined ? 'duplicate key' : `duplicate key ${quote(key.replace(/^["']|["']$/g, ''))}`;
     }
     case 'RESOURCE_EXHAUSTION':
       return `nested too deeply (at most ${MAX_DEPTH} levels)`;
@@ -82,7 +83,7 @@ function yamlErrorText(error: YAMLError, text: string): string {
       return 'more than one YAML document (one scenario per file: remove the second ---)';
     default: {
       const first = error.message.split('\n')[0];
-      return `invalid YAML: ${first.replace(/ at line \d+, column \d+:?$/, '')}`;
+      return `invalid YAML: ${shorten(first.replace(/ at line \d+, column \d+:?$/, ''), 200)}`;
     }
   }
 }
@@ -151,7 +152,7 @@ class Locator {
   error(problem: Problem): ScenarioError {
     const override = this.overrideOf(problem.at);
     if (override !== undefined) {
-      return new ScenarioError(this.file, formatPath(problem.at), `${problem.problem} (set by --set ${override.text})`);
+      return new ScenarioError(this.file, formatPath(problem.at), `${problem.problem} (set by --set ${shownFlag(override.text)})`);
     }
     const where = locate(this.doc, this.lineCounter, problem.at, problem.atKey);
     return new ScenarioError(this.file, formatPath(problem.at), problem.problem, where?.line, where?.column);
@@ -163,18 +164,6 @@ class Locator {
     const where = locate(this.doc, this.lineCounter, problem.at, problem.atKey);
     return where === undefined ? 0 : where.line * 1e6 + where.column;
   }
-}
-
-/** The YAML path of the node below `ancestors` (as yaml's visit gives them: document, collections, pairs). */
-function yamlPathOf(ancestors: readonly unknown[], node: unknown): YamlPath {
-  const path: (string | number)[] = [];
-  const chain = [...ancestors, node];
-  for (let i = 0; i < chain.length - 1; i++) {
-    const here = chain[i];
-    if (isPair(here)) path.push(isScalar(here.key) ? String(here.key.value) : '?');
-    else if (isSeq(here)) path.push(here.items.indexOf(chain[i + 1] as never));
-  }
-  return path;
 }
 
 /**
@@ -242,6 +231,17 @@ function parseYaml(text: string, file: string): { doc: Document; lineCounter: Li
     const pos = lineCounter.linePos(unresolved.range?.[0] ?? 0);
     throw new ScenarioError(file, '', `invalid YAML: the alias *${unresolved.source} has no anchor &${unresolved.source} before it`, pos.line, pos.col);
   }
+  const tagged = foreignTag(doc);
+  if (tagged !== null) {
+    // At the tag when it is written just before the value, as usual; else at the value.
+    let offset = tagged.offset;
+    if (offset !== undefined) {
+      const at = text.lastIndexOf(tagged.tag, offset);
+      if (at >= 0 && text.slice(at + tagged.tag.length, offset).trim() === '') offset = at;
+    }
+    const pos = offset === undefined ? undefined : lineCounter.linePos(offset);
+    throw new ScenarioError(file, formatPath(tagged.path), tagged.problem, pos?.line, pos?.col);
+  }
   const top = doc.contents;
   if (top === null || (isScalar(top) && top.value === null)) throw new ScenarioError(file, '', 'empty scenario');
   if (!isMap(top)) {
@@ -250,6 +250,36 @@ function parseYaml(text: string, file: string): { doc: Document; lineCounter: Li
     throw new ScenarioError(file, '', `expected a mapping at the top level (duration:, host:, guests: …), found ${found}`, pos.line, pos.col);
   }
   return { doc, lineCounter };
+}
+
+/**
+ * Without a `name:` key the scenario is named after its file (without the
+ * extension), which must then be a name as `name:` would take it: the name
+ * goes into reports and output folders. Refused, not mended: the error says
+ * to add a `name:`.
+ */
+function checkFileName(file: string): void {
+  if (file === '') return;
+  const fromFile = basename(file, extname(file));
+  if (NAME_PATTERN.test(fromFile)) return;
+  const chars = [...fromFile];
+  const bad = chars.find((c) => !/[A-Za-z0-9_.-]/.test(c));
+  const why =
+    chars.length > 64
+      ? `${chars.length} characters`
+      : bad !== undefined
+        ? `${quote(bad)} is not allowed`
+        : chars.length === 0
+          ? 'it is empty'
+          : `it starts with ${quote(chars[0])}`;
+  const mended = fromFile.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64).replace(/[-.]+$/, '');
+  const example = NAME_PATTERN.test(mended) ? mended : 'my-scenario';
+  throw new ScenarioError(
+    file,
+    '',
+    `no name: key, and the file name ${quote(fromFile)} is not a scenario name (${why}; a name is ${NAME_RULE}, starting with a letter or digit): ` +
+      `add a name: key, such as name: ${example}`,
+  );
 }
 
 /**
@@ -279,17 +309,25 @@ export function parseScenario(text: string, file = '', overrides: readonly strin
     throw new ScenarioError(file, shown, `nested too deeply (at most ${MAX_DEPTH} levels)`, where?.line, where?.column);
   }
 
+  // Numbers written where an integer goes that YAML read as another one (1e-400 as 0): what the values cannot show.
+  const inexact = inexactIntegers(doc, doc.contents, [], scenarioShape());
   const parsed = scenarioSchema.safeParse(js);
-  if (!parsed.success) {
+  if (!parsed.success || inexact.length > 0) {
     // Report the first problem in file order (overrides first), not zod's schema order.
-    let first: { problem: Problem; rank: number } | undefined;
-    for (const issue of parsed.error.issues) {
+    const problems = [...inexact];
+    const same = (a: YamlPath, b: YamlPath) => a.length === b.length && a.every((s, i) => s === b[i]);
+    for (const issue of parsed.error?.issues ?? []) {
       const problem = issueProblem(issue, js);
+      if (!inexact.some((p) => same(p.at, problem.at))) problems.push(problem);
+    }
+    let first: { problem: Problem; rank: number } | undefined;
+    for (const problem of problems) {
       const rank = locator.rank(problem);
       if (first === undefined || rank < first.rank) first = { problem, rank };
     }
     throw locator.error(first!.problem);
   }
+  if (parsed.data.name === undefined) checkFileName(file);
   try {
     return resolveScenario(parsed.data, file);
   } catch (e) {

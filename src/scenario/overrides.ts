@@ -5,7 +5,8 @@
 // and a key the format has is created when the file leaves it out.
 
 import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
-import { formatPath, ScenarioError, type YamlPath } from './errors.ts';
+import { formatPath, quote, ScenarioError, shorten, shownFlag, type YamlPath } from './errors.ts';
+import { foreignTag, inexactIntegers, MAX_DEPTH } from './nodes.ts';
 import { scenarioSchema, shapeOf, type SchemaShape } from './schema.ts';
 
 export interface Override {
@@ -41,6 +42,44 @@ export function parsePath(text: string): YamlPath | null {
   return path.length === 0 ? null : path;
 }
 
+/**
+ * Why `text` is not a path (parsePath gave null): the first thing wrong, in
+ * the user's terms (an empty key, a negative index, …), with where it is.
+ */
+export function pathProblem(text: string): string {
+  if (text === '') return 'the path before = is empty';
+  const path: (string | number)[] = [];
+  let rest = text;
+  while (rest !== '') {
+    const m = SEGMENT.exec(rest);
+    if (m === null || (path.length === 0 && (m[0].startsWith('.') || m[2] !== undefined))) break;
+    path.push(m[1] ?? Number(m[2]));
+    rest = rest.slice(m[0].length);
+  }
+  const at = `at character ${text.length - rest.length + 1}`;
+  if (rest.startsWith('[')) {
+    const index = /^\[([^\]]*)(\]?)/.exec(rest)!;
+    if (index[2] === '') return `an unclosed [ ${at}: an index is written [0]`;
+    const inner = index[1].trim();
+    if (path.length === 0) return `the path starts with an index ${at}: name the list first, as guests[0]`;
+    if (inner === '') return `an empty index [] ${at}: give the entry's number, as [0]`;
+    if (/^-\d+$/.test(inner)) return `a negative index [${inner}] ${at}: list entries are numbered from 0`;
+    if (/^\+?\d+$/.test(inner) && inner.replace(/^\+?0*/, '').length > 6) return `the index [${shorten(inner, 20)}] ${at} is too large (at most 6 digits)`;
+    return `[${shorten(index[1], 20)}] ${at} is not an index: expected a number from 0, as [0]`;
+  }
+  if (rest.startsWith('.')) {
+    if (path.length === 0) return `the path starts with '.': an empty key before it`;
+    if (rest === '.') return `the path ends with '.': an empty key after it`;
+    if (rest[1] === '.') return `an empty key between two dots ${at}`;
+    if (rest[1] === '[') return `'.[' ${at}: an index follows its list directly, as guests[0]`;
+    const digits = /^\.(\d+)/.exec(rest)?.[1];
+    if (digits !== undefined) return `.${shorten(digits, 20)} ${at}: a list entry is written [${shorten(digits, 20)}], as guests[0]`;
+    return `unexpected ${quote([...rest.slice(1)][0])} at character ${text.length - rest.length + 2}: a key is letters, digits and _, starting with a letter or _`;
+  }
+  if (path.length === 0 && /^\d/.test(rest)) return `a key starts with a letter or _, found ${quote(/^\w+/.exec(rest)![0], 20)}`;
+  return `unexpected ${quote([...rest][0])} ${at}: a path is keys (letters, digits, _) joined by '.', and indices [0]`;
+}
+
 /** The schema shape at `path`, or a message saying which segment the format does not have. */
 export function shapeAt(path: YamlPath): SchemaShape | string {
   let shape = scenarioShape();
@@ -62,7 +101,22 @@ export function shapeAt(path: YamlPath): SchemaShape | string {
 }
 
 function setError(file: string, path: YamlPath | null, problem: string, flag: string): ScenarioError {
-  return new ScenarioError(file, path === null ? '' : formatPath(path), `${problem}, in --set ${flag}`);
+  return new ScenarioError(file, path === null ? '' : formatPath(path), `${problem}, in --set ${shownFlag(flag)}`);
+}
+
+/** How deeply `value` (plain JS from YAML: objects, arrays, scalars) nests, counting up to `limit`. */
+function depthOf(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  // Bounded: the value comes from a --set flag, and the walk stops below `limit`.
+  while (stack.length > 0) {
+    const { value: here, depth } = stack.pop()!;
+    if (here === null || typeof here !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(here)) stack.push({ value: child, depth: depth + 1 });
+  }
+  return deepest;
 }
 
 /**
@@ -107,23 +161,33 @@ export function applyOverrides(doc: Document, sets: readonly string[], file = ''
   const applied: Override[] = [];
   for (const flag of sets) {
     const eq = flag.indexOf('=');
-    const path = eq < 0 ? null : parsePath(flag.slice(0, eq).trim());
-    if (path === null) {
-      throw new ScenarioError(file, '', `--set ${JSON.stringify(flag)}: expected path=value, such as toolstack.policy=none or guests[0].count=3`);
+    if (eq < 0) {
+      throw new ScenarioError(file, '', `--set ${quote(flag)}: expected path=value, such as toolstack.policy=none or guests[0].count=3`);
     }
+    const pathText = flag.slice(0, eq).trim();
+    const path = parsePath(pathText);
+    if (path === null) throw new ScenarioError(file, '', `--set ${quote(flag)}: ${pathProblem(pathText)}`);
     const shape = shapeAt(path);
     if (typeof shape === 'string') throw setError(file, path, shape, flag);
     const valueDoc = parseDocument(flag.slice(eq + 1));
-    if (valueDoc.errors.length > 0) {
-      const why = valueDoc.errors[0].message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-      throw setError(file, path, `the value is not valid YAML (${why})`, flag);
+    const yamlError = valueDoc.errors[0] ?? valueDoc.warnings[0];
+    if (yamlError !== undefined) {
+      if (yamlError.code === 'RESOURCE_EXHAUSTION') throw setError(file, path, `nested too deeply (at most ${MAX_DEPTH} levels)`, flag);
+      const why = yamlError.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+      throw setError(file, path, `the value is not valid YAML (${shorten(why, 200)})`, flag);
     }
+    const tagged = foreignTag(valueDoc);
+    if (tagged !== null) throw setError(file, [...path, ...tagged.path], tagged.problem, flag);
     let value: unknown;
     try {
       value = valueDoc.toJS({ maxAliasCount: 0 });
     } catch {
       throw setError(file, path, 'the value may not use YAML aliases', flag);
     }
+    if (path.length + depthOf(value, MAX_DEPTH) > MAX_DEPTH) throw setError(file, path, `nested too deeply (at most ${MAX_DEPTH} levels)`, flag);
+    // How a number was written, where an integer goes: the value alone has lost it (1e-400 is 0).
+    const inexact = inexactIntegers(valueDoc, valueDoc.contents, path, shape)[0];
+    if (inexact !== undefined) throw setError(file, inexact.at, inexact.problem, flag);
     const blocked = preparePath(doc, path);
     if (blocked !== null) throw setError(file, path, blocked, flag);
     doc.setIn(path, doc.createNode(value));

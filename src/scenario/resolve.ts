@@ -13,8 +13,8 @@ import { basename, dirname, extname, isAbsolute, resolve as resolvePath } from '
 import { fileURLToPath } from 'node:url';
 import { loadGcdTrace, MAX_TRACE_MEM_PERCENT, TraceFormatError } from '../guest/workload/trace.ts';
 import { DURATION_UNITS_NS, formatNs, formatPages, PAGE_BYTES, type SizeOrPercent } from '../lib/units.ts';
-import { formatPath, Problem, type YamlPath } from './errors.ts';
-import { TIMELINE_ACTIONS, type RawGuestGroup, type RawScenario, type RawTimelineEntry } from './schema.ts';
+import { formatPath, Problem, quote, type YamlPath } from './errors.ts';
+import { MAX_CLOCK_NS, TIMELINE_ACTIONS, type RawGuestGroup, type RawScenario, type RawTimelineEntry } from './schema.ts';
 import type { AnonAccess, AnonProfile, ContentsSpec, FilesSpec, GuestSpec, Scenario, SelfballoonSpec, TimelineAction, TimelineEvent } from './types.ts';
 
 /** At most this many guests in all, initial and launched. */
@@ -52,6 +52,13 @@ export const MAX_DEMAND_PERCENT = MAX_TRACE_MEM_PERCENT;
  * than the guest's memory is ordinary, so it is not compared with maxmem.
  */
 export const MAX_SWAP_PAGES = 256 * GIB_PAGES;
+/**
+ * All guests' swap together, initial and launched: a full slot costs the
+ * simulator 8 bytes of swap tables and 16 of anonymous page record, so 512 GiB
+ * of swap in all is at most 3 GiB of the simulator's memory, however many
+ * guests share it (ten thousand guests with the default 1 GiB each would need 6).
+ */
+export const MAX_TOTAL_SWAP_PAGES = 512 * GIB_PAGES;
 /** Largest file working set given as a size: file-set page numbers are 32-bit in the guest; kept with maxmem's bound. */
 export const MAX_WORKING_SET_PAGES = TIB_PAGES;
 /**
@@ -74,6 +81,12 @@ export const MIN_WORKLOAD_TICK_NS = MS_NS;
  */
 export const MAX_SAMPLES = 1_000_000;
 export const MAX_GUEST_SAMPLES = 10_000_000;
+/** Shortest selfballoon.interval: like the workload tick, Linux's own tick (its selfballoon_interval is whole seconds). */
+export const MIN_SELFBALLOON_INTERVAL_NS = MS_NS;
+/** Longest duration and clock interval (schema.ts): a time plus an interval stays a whole number of ns below 2^53. */
+export { MAX_CLOCK_NS };
+/** Longest build batch: one populate call is one event, at now + batch / build_rate; kept with the clock's bound. */
+export const MAX_BUILD_BATCH_NS = MAX_CLOCK_NS;
 /** Smallest NUMA node (the hypervisor needs at least a page per node; a real node has GiBs). */
 export const MIN_NODE_PAGES = MIB_PAGES;
 
@@ -156,7 +169,7 @@ function traceFile(file: string, scenarioFile: string, path: YamlPath): string {
     return candidate;
   }
   const where = isAbsolute(file) ? '' : ' (looked beside the scenario file and in the project root)';
-  throw new Problem(path, `no such trace file ${JSON.stringify(file)}${where}`);
+  throw new Problem(path, `no such trace file ${quote(file)}${where}`);
 }
 
 /** An access rate, at most MAX_ACCESS_RATE_PER_S. */
@@ -174,6 +187,19 @@ function resolveAnon(raw: RawGuestGroup, path: YamlPath, scenarioFile: string, m
     zipf: anon.zipf ?? DEFAULTS.anonAccess.zipf,
   };
   return { ...resolveAnonProfile(raw, path, scenarioFile, maxmemPages), ...access };
+}
+
+/**
+ * A value above `limit` as text that shows it is above: as few digits as
+ * read well (6 significant), more when those round it down to the limit
+ * (200.0000000001% of a 50% peak is 100.00000000005%, not "100%").
+ */
+export function above(value: number, limit: number): string {
+  for (let digits = 6; digits < 17; digits++) {
+    const shown = Number(value.toPrecision(digits));
+    if (shown > limit) return String(shown);
+  }
+  return String(value);
 }
 
 /**
@@ -196,15 +222,17 @@ function checkTrace(file: string, scalePercent: number, maxmemPages: number, pat
   if (demandPercent > MAX_DEMAND_PERCENT) {
     throw new Problem(
       [...path, 'scale'],
-      `the trace peaks at ${peakPercent}% of maxmem, scaled by ${scalePercent}% that is ${Number(demandPercent.toPrecision(6))}%: ` +
+      `the trace peaks at ${peakPercent}% of maxmem, scaled by ${scalePercent}% that is ${above(demandPercent, MAX_DEMAND_PERCENT)}%: ` +
         `at most ${MAX_DEMAND_PERCENT}% of maxmem (so a scale of at most ${Math.floor((MAX_DEMAND_PERCENT * 100 * 1000) / peakPercent) / 1000}%)`,
     );
   }
-  if ((maxmemPages * demandPercent) / 100 > MAX_DEMAND_PAGES) {
+  const demandPages = (maxmemPages * demandPercent) / 100;
+  if (demandPages > MAX_DEMAND_PAGES) {
+    // In pages, exactly: sizes rounded to two decimals would read "4 TiB of demand, at most 4 TiB".
     throw new Problem(
       [...path, 'scale'],
-      `the trace peaks at ${Number(demandPercent.toPrecision(6))}% of maxmem (${formatPages(maxmemPages)}) after scaling: ` +
-        `${formatPages(Math.ceil((maxmemPages * demandPercent) / 100))} of demand, at most ${formatPages(MAX_DEMAND_PAGES)} (the largest the model holds)`,
+      `the trace peaks at ${above(demandPercent, (MAX_DEMAND_PAGES * 100) / maxmemPages)}% of maxmem (${formatPages(maxmemPages)}, ${maxmemPages} pages) after scaling: ` +
+        `${Math.ceil(demandPages)} pages (${formatPages(Math.ceil(demandPages))}) of demand, at most ${MAX_DEMAND_PAGES} pages (${formatPages(MAX_DEMAND_PAGES)}, the largest the model holds)`,
     );
   }
   return memPercent;
@@ -311,7 +339,7 @@ function resolveSelfballoon(raw: RawGuestGroup, path: YamlPath): SelfballoonSpec
   if ('percent' in reserved) share(reserved.percent, [...path, 'reserved'], 'RAM');
   return {
     enabled: sb.enabled ?? false,
-    intervalNs: positiveNs(sb.interval ?? d.intervalNs, [...path, 'interval']),
+    intervalNs: atLeastNs(sb.interval ?? d.intervalNs, MIN_SELFBALLOON_INTERVAL_NS, [...path, 'interval']),
     downHysteresis: sb.down_hysteresis ?? d.downHysteresis,
     upHysteresis: sb.up_hysteresis ?? d.upHysteresis,
     reserved,
@@ -384,14 +412,23 @@ function resolveGroup(raw: RawGuestGroup, path: YamlPath, ctx: GroupContext): Gu
   return members;
 }
 
-/** Guest names seen so far, and where each came from. */
+/** Guest names seen so far, and where each came from; the swap of them all. */
 class Names {
   private readonly where = new Map<string, string>();
+  private swapPages = 0;
 
   add(members: GuestSpec[], path: YamlPath): void {
     if (this.where.size + members.length > MAX_GUESTS) {
       throw new Problem([...path, 'count'], `too many guests: at most ${MAX_GUESTS} in all, initial and launched`);
     }
+    const swap = members.reduce((sum, m) => sum + m.swapPages, 0);
+    if (this.swapPages + swap > MAX_TOTAL_SWAP_PAGES) {
+      throw new Problem(
+        [...path, 'swap'],
+        `the guests' swap devices come to ${formatPages(this.swapPages + swap)} in all, initial and launched: at most ${formatPages(MAX_TOTAL_SWAP_PAGES)} (each slot costs the simulator up to 24 bytes); give fewer or smaller swap devices`,
+      );
+    }
+    this.swapPages += swap;
     for (const member of members) {
       const earlier = this.where.get(member.name);
       if (earlier !== undefined) {
@@ -599,6 +636,22 @@ function fitHost(scenario: Scenario): void {
   }
 }
 
+/**
+ * One build batch takes batch / build_rate, as one event of the run: within
+ * the clock's bound (a tiny rate with a huge batch would put it beyond 2^53 ns).
+ * Blamed on build_batch, or on build_rate when the file sets only the rate.
+ */
+function checkBuildBatch(batchPages: number, pagesPerS: number, batchSet: boolean): void {
+  const batchNs = (batchPages * S_NS) / pagesPerS;
+  if (batchNs > MAX_BUILD_BATCH_NS) {
+    throw new Problem(
+      ['toolstack', batchSet ? 'build_batch' : 'build_rate'],
+      `one build batch of ${formatPages(batchPages)} at ${formatPages(pagesPerS)}/s takes ${above(batchNs / 3_600_000_000_000, MAX_BUILD_BATCH_NS / 3_600_000_000_000)}h, ` +
+        `at most ${formatNs(MAX_BUILD_BATCH_NS)} (the simulator's clock): expected a smaller build_batch or a faster build_rate`,
+    );
+  }
+}
+
 /** The Scenario for a schema-checked file; throws Problem. */
 export function resolveScenario(raw: RawScenario, file: string): Scenario {
   const hostPages = atLeastOnePage(raw.host.memory, ['host', 'memory']);
@@ -635,6 +688,7 @@ export function resolveScenario(raw: RawScenario, file: string): Scenario {
     guests: [],
     timeline: [],
   };
+  checkBuildBatch(scenario.toolstack.buildBatchPages, scenario.toolstack.buildPagesPerS, raw.toolstack?.build_batch !== undefined);
   const names = new Names();
   (raw.guests ?? []).forEach((group, i) => {
     const members = resolveGroup(group, ['guests', i], { tmemEnabled, scenarioFile: file });

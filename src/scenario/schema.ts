@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import {
   describeFound,
+  formatNs,
   parseCountPerS,
   parseDurationNs,
   parsePagesPerS,
@@ -54,26 +55,145 @@ function digitsChecked<T>(parse: (value: unknown) => T): (value: unknown) => T {
   };
 }
 
-export const size = (example: string) => leaf((v) => parseSizePages(v, example), `a size such as ${example}`);
+/** Longest number part the unit parsers read (src/lib/units.ts refuses longer ones without saying why). */
+const MAX_NUMBER_CHARS = 40;
+/** Digits before the point beyond which any value is beyond 2^53-1 in every unit (10^16 > 2^53). */
+const MAX_INTEGER_DIGITS = 16;
+
+const SIZE_LIMIT = 'at most 2^53-1 bytes, just under 8192TiB';
+const DURATION_LIMIT = 'at most 2^53-1 ns, just over 2501h';
+
+/**
+ * A unit parser that explains two refusals of src/lib/units.ts: "(too large)"
+ * gets the limit, and a number longer than the parser reads (40 characters)
+ * is read for its value rather than refused without a reason. When the parser
+ * refuses a number, zeros that do not change its value (leading ones,
+ * trailing ones after the point) are dropped and it is read again, so
+ * 1.000…0s is exactly 1s, as 1.0s is, and 12.5000000000000000000% is 12.5%;
+ * what is left is refused as too large (more than 16 digits before the point)
+ * or as having too many digits, never rounded.
+ */
+function explained<T>(parse: (value: unknown) => T, limit: (value: string) => string): (value: unknown) => T {
+  const withLimit = (e: UnitError, value: string): UnitError =>
+    e.message.endsWith(' (too large)') ? new UnitError(`${e.message.slice(0, -1)}: ${limit(value)})`) : e;
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (e) {
+      if (!(e instanceof UnitError) || typeof value !== 'string') throw e;
+      const m = /^(\s*[+-]?)(\d+(?:\.\d+)?|\.\d+)(.*)$/s.exec(value);
+      if (m === null) throw withLimit(e, value);
+      const [, before, number, after] = m;
+      const [whole, fraction = ''] = number.split('.');
+      const wholeDigits = whole.replace(/^0+/, '');
+      const fractionDigits = fraction.replace(/0+$/, '');
+      const exact = `${wholeDigits === '' ? '0' : wholeDigits}${fractionDigits === '' ? '' : `.${fractionDigits}`}`;
+      // Nothing to drop: the parser's verdict stands (with the limit when too large).
+      if (number.length <= MAX_NUMBER_CHARS && exact.length >= number.length) throw withLimit(e, value);
+      let standIn: string;
+      let tooManyDigits = false;
+      if (wholeDigits.length > MAX_INTEGER_DIGITS) standIn = '9'.repeat(MAX_INTEGER_DIGITS + 1);
+      else if (exact.length <= MAX_NUMBER_CHARS) standIn = exact;
+      else {
+        standIn = '1';
+        tooManyDigits = true;
+      }
+      // The same text with a number of the same standing: its message (unit, sign, size) is the value's.
+      const candidate = `${before}${standIn}${after}`;
+      let parsed: T;
+      try {
+        parsed = parse(candidate);
+      } catch (e2) {
+        if (!(e2 instanceof UnitError)) throw e2;
+        throw withLimit(new UnitError(e2.message.replace(describeFound(candidate), describeFound(value))), value);
+      }
+      if (tooManyDigits) {
+        throw new UnitError(`${e.message} (too many digits: ${number.length} characters in the number, at most ${MAX_NUMBER_CHARS} without zeros that change nothing)`);
+      }
+      return parsed;
+    }
+  };
+}
+
+const isPercent = (value: string): boolean => value.trim().endsWith('%');
+const isCountRate = (value: string): boolean => /(?:^|[\d.\s])\/\s?s\s*$/.test(value.trim());
+
+export const size = (example: string) => leaf(explained((v) => parseSizePages(v, example), () => SIZE_LIMIT), `a size such as ${example}`);
 export const sizeOrPercent = (example: string) =>
-  leaf(digitsChecked((v) => parseSizeOrPercent(v, example)), `a size or a percent such as ${example}`);
-export const percent = (example: string) => leaf(digitsChecked((v) => parsePercent(v, example)), `a percent such as ${example}`);
-export const duration = (example: string) => leaf((v) => parseDurationNs(v, example), `a duration such as ${example}`);
-export const pagesRate = (example: string) => leaf((v) => parsePagesPerS(v, example), `a rate such as ${example}`);
-export const countRate = (example: string) => leaf(digitsChecked((v) => parseCountPerS(v, example)), `a rate such as ${example}`);
+  leaf(
+    explained(digitsChecked((v) => parseSizeOrPercent(v, example)), (v) => (isPercent(v) ? 'at most 2^53-1%' : SIZE_LIMIT)),
+    `a size or a percent such as ${example}`,
+  );
+export const percent = (example: string) =>
+  leaf(explained(digitsChecked((v) => parsePercent(v, example)), () => 'at most 2^53-1%'), `a percent such as ${example}`);
+
+/**
+ * A duration; `max` (with why it is the bound) for the times the simulator
+ * adds to its clock, so that a number too large for the parser and one above
+ * the bound are both refused with the bound.
+ */
+export const duration = (example: string, max?: { ns: number; why: string }) =>
+  leaf((v) => {
+    const aboveMax = () => new UnitError(`expected a duration of at most ${formatNs(max!.ns)} (${max!.why}), found ${describeFound(v)}`);
+    let ns: number;
+    try {
+      ns = explained((x) => parseDurationNs(x, example), () => DURATION_LIMIT)(v);
+    } catch (e) {
+      // Too large to parse is above the bound too, and said the same way.
+      if (max !== undefined && e instanceof UnitError && e.message.includes(' (too large: ')) throw aboveMax();
+      throw e;
+    }
+    if (max !== undefined && ns > max.ns) throw aboveMax();
+    return ns;
+  }, `a duration such as ${example}`);
+export const pagesRate = (example: string) =>
+  leaf(explained((v) => parsePagesPerS(v, example), () => 'at most 2^53-1 bytes/s'), `a rate such as ${example}`);
+export const countRate = (example: string) =>
+  leaf(
+    explained(digitsChecked((v) => parseCountPerS(v, example)), (v) => (isCountRate(v) ? 'at most 2^53-1/s' : 'at most 2^53-1 bytes/s')),
+    `a rate such as ${example}`,
+  );
+
+/**
+ * The longest duration and the longest interval the simulator adds to its
+ * clock (duration, sample_interval, workload_tick, selfballoon.interval): its
+ * times are whole ns that must stay below 2^53 (about 2501h) with an interval
+ * added to the end of the run.
+ */
+export const MAX_CLOCK_NS = 1000 * 3_600_000_000_000;
+const CLOCK = { ns: MAX_CLOCK_NS, why: "the simulator's clock: a time plus an interval stays below 2^53 ns" };
 
 function rangeText(min: number, max: number): string {
   if (min === -Number.MAX_SAFE_INTEGER && max === Number.MAX_SAFE_INTEGER) return '(at most 2^53-1 either side of 0)';
   return `from ${min} to ${max === Number.MAX_SAFE_INTEGER ? '2^53-1' : max}`;
 }
 
-export const integer = (min: number, max: number, example: number) =>
-  leaf((v) => {
+/** Where a field takes an integer: its range, for checking how a number was written (nodes.ts). */
+export interface IntegerRange {
+  min: number;
+  max: number;
+  example: number;
+}
+
+/** The integer leaves, by schema object: shapeOf reports their range. */
+const integerLeaves = new WeakMap<object, IntegerRange>();
+
+/** "expected an integer from 1 to 10000, such as 4" */
+export function expectedInteger(range: IntegerRange): string {
+  return `expected an integer ${rangeText(range.min, range.max)}, such as ${range.example}`;
+}
+
+export const integer = (min: number, max: number, example: number) => {
+  const range: IntegerRange = { min, max, example };
+  const schema = leaf((v) => {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
-      throw new UnitError(`expected an integer ${rangeText(min, max)}, such as ${example}, found ${describeFound(v)}`);
+      throw new UnitError(`${expectedInteger(range)}, found ${describeFound(v)}`);
     }
     return v;
   }, `an integer such as ${example}`);
+  integerLeaves.set(schema, range);
+  return schema;
+};
 
 export const real = (min: number, max: number, example: number) =>
   leaf((v) => {
@@ -98,20 +218,81 @@ export function oneOf<const T extends string>(choices: readonly T[]) {
   }, expected);
 }
 
-export const text = (maxChars: number) =>
+/**
+ * A hint for a number or a boolean where text is expected (`name: 123`,
+ * `name: true`): YAML read it as such, quotes make it text. Given only when
+ * the quoted text would do (`test` says whether it would).
+ */
+function quoteHint(v: unknown, what: string, test: (text: string) => boolean = () => true): string {
+  if ((typeof v !== 'number' && typeof v !== 'boolean') || !test(String(v))) return '';
+  return ` (YAML reads it as ${typeof v === 'number' ? 'a number' : 'a boolean'}: put it in quotes to make it ${what})`;
+}
+
+/** Names of characters refused in one-line text, by code point. */
+const CHARACTER_NAMES: Readonly<Record<number, string>> = {
+  0x00: 'NUL',
+  0x07: 'bell',
+  0x08: 'backspace',
+  0x0a: 'line feed',
+  0x0b: 'vertical tab',
+  0x0c: 'form feed',
+  0x0d: 'carriage return',
+  0x1b: 'escape',
+  0x7f: 'delete',
+  0x85: 'next line',
+  0x2028: 'line separator',
+  0x2029: 'paragraph separator',
+  0x061c: 'Arabic letter mark',
+  0x200e: 'left-to-right mark',
+  0x200f: 'right-to-left mark',
+  0x202a: 'left-to-right embedding',
+  0x202b: 'right-to-left embedding',
+  0x202c: 'pop directional formatting',
+  0x202d: 'left-to-right override',
+  0x202e: 'right-to-left override',
+  0x2066: 'left-to-right isolate',
+  0x2067: 'right-to-left isolate',
+  0x2068: 'first strong isolate',
+  0x2069: 'pop directional isolate',
+};
+
+/**
+ * Characters one-line text may not hold: control characters (a tab is
+ * fine), line and paragraph separators, and the bidirectional controls,
+ * which reorder what follows them in a report or a terminal.
+ */
+const NOT_IN_A_LINE = /(?!\t)[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}]/u;
+
+/** Why `text` is not one line of plain text, or null. */
+export function notOneLine(text: string): string | null {
+  const m = NOT_IN_A_LINE.exec(text);
+  if (m === null) return null;
+  const code = m[0].codePointAt(0)!;
+  const name = CHARACTER_NAMES[code] ?? (code < 0x20 || (code >= 0x7f && code <= 0x9f) ? 'a control character' : 'a formatting character');
+  const position = [...text.slice(0, m.index)].length + 1;
+  const hint = code === 0x0a && position === [...text].length ? '; a YAML block scalar (>) keeps a final line break, >- drops it' : '';
+  return `U+${code.toString(16).toUpperCase().padStart(4, '0')} (${name}) at character ${position}${hint}`;
+}
+
+/** Text of at most `maxChars`; `oneLine` text (a description) has no control characters but tabs. */
+export const text = (maxChars: number, options: { oneLine?: boolean } = {}) =>
   leaf((v) => {
-    if (typeof v !== 'string') throw new UnitError(`expected text, found ${describeFound(v)}`);
+    if (typeof v !== 'string') throw new UnitError(`expected text, found ${describeFound(v)}${quoteHint(v, 'text')}`);
     if (v.length > maxChars) throw new UnitError(`expected text of at most ${maxChars} characters, found ${v.length}`);
+    const bad = options.oneLine === true ? notOneLine(v) : null;
+    if (bad !== null) throw new UnitError(`expected one line of text without control characters, found ${bad}`);
     return v;
   }, 'text');
 
 /** Names of scenarios, guests and images: they appear in reports and in timeline references. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** What a name is, for messages. */
+export const NAME_RULE = "letters, digits, '.', '_', '-', at most 64";
 export const name = (example: string) =>
   leaf((v) => {
     if (typeof v !== 'string' || !NAME_PATTERN.test(v)) {
       throw new UnitError(
-        `expected a name such as ${example} (letters, digits, '.', '_', '-', at most 64), found ${describeFound(v)}`,
+        `expected a name such as ${example} (${NAME_RULE}), found ${describeFound(v)}${quoteHint(v, 'a name', (t) => NAME_PATTERN.test(t))}`,
       );
     }
     return v;
@@ -137,14 +318,14 @@ const hostSchema = z.strictObject({
 
 const selfballoonSchema = z.strictObject({
   enabled: bool.optional(),
-  interval: duration('5s').optional(),
+  interval: duration('5s', CLOCK).optional(),
   down_hysteresis: integer(1, 1000, 8).optional(),
   up_hysteresis: integer(1, 1000, 1).optional(),
   reserved: sizeOrPercent('10% or 512MiB').optional(),
   min_usable: size('0B or 256MiB').optional(),
   selfshrinking: bool.optional(),
   frontswap_hysteresis: integer(1, 1000, 20).optional(),
-  frontswap_inertia: integer(0, 1_000_000, 3).optional(),
+  frontswap_inertia: integer(1, 1_000_000, 3).optional(),
 });
 
 export const ANON_PROFILES = ['constant', 'step', 'diurnal', 'spikes', 'trace'] as const;
@@ -239,11 +420,11 @@ export const POLICIES = ['none', 'claim', 'reservation'] as const;
 
 export const scenarioSchema = z.strictObject({
   name: name('claim-race').optional(),
-  description: text(1000).optional(),
+  description: text(1000, { oneLine: true }).optional(),
   seed: integer(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 42).optional(),
-  duration: duration('10m'),
-  sample_interval: duration('5s').optional(),
-  workload_tick: duration('100ms').optional(),
+  duration: duration('10m', CLOCK),
+  sample_interval: duration('5s', CLOCK).optional(),
+  workload_tick: duration('100ms', CLOCK).optional(),
   max_events: integer(1, Number.MAX_SAFE_INTEGER, 50_000_000).optional(),
   host: hostSchema,
   dom0: z.strictObject({ memory: size('2GiB').optional() }).optional(),
@@ -266,7 +447,7 @@ export type RawTimelineEntry = z.output<typeof timelineEntrySchema>;
 export type SchemaShape =
   | { kind: 'object'; keys: ReadonlyMap<string, SchemaShape> }
   | { kind: 'array'; element: SchemaShape }
-  | { kind: 'leaf' };
+  | { kind: 'leaf'; integer?: IntegerRange };
 
 interface DefLike {
   type: string;
@@ -277,13 +458,18 @@ interface DefLike {
 
 /** The shape of a zod schema built from the pieces above (objects, arrays, optional, leaves). */
 export function shapeOf(schema: { _zod: { def: unknown } }): SchemaShape {
+  let node: object = schema;
   let def = schema._zod.def as DefLike;
-  while (def.type === 'optional' && def.innerType !== undefined) def = def.innerType._zod.def;
+  while (def.type === 'optional' && def.innerType !== undefined) {
+    node = def.innerType;
+    def = def.innerType._zod.def;
+  }
   if (def.type === 'object' && def.shape !== undefined) {
     const keys = new Map<string, SchemaShape>();
     for (const [key, child] of Object.entries(def.shape)) keys.set(key, shapeOf(child));
     return { kind: 'object', keys };
   }
   if (def.type === 'array' && def.element !== undefined) return { kind: 'array', element: shapeOf(def.element) };
-  return { kind: 'leaf' };
+  const integer = integerLeaves.get(node);
+  return integer === undefined ? { kind: 'leaf' } : { kind: 'leaf', integer };
 }

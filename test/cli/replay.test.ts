@@ -189,6 +189,26 @@ describe('hypermem replay: the output goes away or fills up, the input breaks of
     assert.equal(input.destroyed, true, 'the input is no longer read');
   });
 
+  test('EPIPE after a malformed line keeps exit status 2', async () => {
+    const { output } = failingOutput('EPIPE');
+    const text = '{bad json\n' + readFileSync(many, 'utf8');
+    const errors = new PassThrough();
+    assert.equal(await replayStream(Readable.from([Buffer.from(text)]), output, errors, {}), 2);
+  });
+
+  test('a byte order mark does not count toward the first line\'s length limit, even split across chunks', async () => {
+    const lines = async (chunks: Buffer[]): Promise<unknown[]> => {
+      const out: unknown[] = [];
+      for await (const l of readLines(chunks, 4)) out.push(l);
+      return out;
+    };
+    const want = [{ tooLong: false, text: 'abcd' }, { tooLong: false, text: 'abcd' }];
+    assert.deepEqual(await lines([Buffer.from('\ufeffabcd\nabcd\n')]), want);
+    assert.deepEqual(await lines([Buffer.from([0xef]), Buffer.from([0xbb]), Buffer.from([0xbf, 0x61, 0x62, 0x63, 0x64, 0x0a]), Buffer.from('abcd')]), want);
+    // Bytes that only begin like a mark are the line's own.
+    assert.deepEqual(await lines([Buffer.from([0xef, 0x61, 0x0a])]), [{ tooLong: false, text: '\ufffda' }]);
+  });
+
   test('ENOSPC: replayStream returns 2 with one line on the error stream', async () => {
     const { output } = failingOutput('ENOSPC');
     const errors = new PassThrough();

@@ -67,6 +67,32 @@ const cases: [string, () => string, RegExp][] = [
   ['a huge integer', () => write('seed.yaml', `${VALID}seed: 9007199254740993\n`), /:10:7: seed: expected an integer/],
   ['a timeline event naming nobody', () => write('who.yaml', `${VALID}timeline:\n  - at: 1s\n    crash: {guest: nobody}\n`), /timeline\[0\]\.crash\.guest: .*nobody/],
   ['destroy after crash of the same guest', () => write('twice.yaml', `${VALID}timeline:\n  - at: 1s\n    crash: {guest: web-1}\n  - at: 2s\n    destroy: {guest: web-1}\n`), /timeline\[1\]\.destroy\.guest/],
+  // A robustness review: each of these validated and then crashed the run, or was refused without a reason.
+  [
+    'frontswap_inertia: 0 (the guest asserts it is positive)',
+    () => write('inertia.yaml', `${VALID}    selfballoon: {enabled: true, frontswap_inertia: 0}\n`),
+    /:10:53: guests\[0\]\.selfballoon\.frontswap_inertia: expected an integer from 1 to 1000000, such as 3, found 0$/,
+  ],
+  ['a duration beyond the clock', () => write('clock.yaml', VALID.replace('duration: 10s', 'duration: 2502h')), /:1:11: duration: expected a duration of at most 1000h \(the simulator's clock/],
+  [
+    'a build batch that takes longer than the clock holds',
+    () => write('batch.yaml', `${VALID.replace('memory: 4GiB', 'memory: 32GiB')}toolstack: {build_rate: 4KiB/s, build_batch: 64GiB}\ntimeline:\n  - at: 1s\n    launch: {name: big, memory: 16GiB}\n`),
+    /:10:46: toolstack\.build_batch: one build batch of 64 GiB at 4 KiB\/s takes 4660\.34h, at most 1000h/,
+  ],
+  ['a seed of a million 9s', () => write('nines.yaml', `${VALID}seed: ${'9'.repeat(1_000_000)}\n`), /:10:7: seed: expected an integer .*\(1000000 characters\) \(too large: at most 2\^53-1\)$/],
+  ['a seed YAML reads as 0', () => write('tiny.yaml', `${VALID}seed: 0.${'0'.repeat(400)}1\n`), /:10:7: seed: .*\(not a whole number\)$/],
+  ['binary data as a size', () => write('binary.yaml', VALID.replace('memory: 4GiB', 'memory: !!binary aGVsbG8=')), /:3:11: host\.memory: the YAML tag !!binary \(binary data\) is not allowed/],
+  ['a file name that is not a name, and no name: key', () => write('my scenario.yaml', VALID), /^: no name: key, and the file name "my scenario" is not a scenario name .*add a name: key, such as name: my-scenario$/],
+  ['an escape character in the description', () => write('esc.yaml', `${VALID}description: "\\e[31mred"\n`), /:10:14: description: expected one line of text without control characters, found U\+001B \(escape\) at character 1$/],
+  [
+    'a trace with a plus sign',
+    () => (
+      write('plus-trace', '0 10\n0 +5\n'),
+      write('plus.yaml', `${VALID}    workload: {anon: {profile: trace, trace: {file: plus-trace}}}\n`)
+    ),
+    /:10:53: guests\[0\]\.workload\.anon\.trace\.file: not a usable trace: .*plus-trace:2: column 2 \(memory %\): expected a non-negative number without a sign, found "\+5"$/,
+  ],
+  ['name: 123', () => write('num.yaml', `name: 123\n${VALID}`), /:1:7: name: .*found 123 \(YAML reads it as a number: put it in quotes to make it a name\)$/],
 ];
 
 describe('hostile scenario files through the CLI: exit 2, one located line, no stack, no hang, no --out', { concurrency: 4 }, () => {
@@ -99,6 +125,18 @@ describe('hostile scenario files through the CLI: exit 2, one located line, no s
     assert.equal(seed.status, 2);
     assert.equal(seed.stderr, 'hypermem: --seed: expected an integer, found "1e3"\n');
     assert.equal(existsSync(out), false);
+  });
+
+  test('a --set value nested 1000 levels deep, or a malformed --set path: exit 2, one short line', async () => {
+    const file = write('ok3.yaml', VALID);
+    const deep = await hypermem(['validate', file, '--set', `seed=${'['.repeat(1000)}${']'.repeat(1000)}`]);
+    assert.equal(deep.status, 2);
+    assert.equal(deep.stderr, `hypermem validate: ${file}: seed: nested too deeply (at most 64 levels), in --set seed=${'['.repeat(54)}…\n`);
+    for (const [flag, why] of [['guests[-1].count=1', 'a negative index [-1] at character 7: list entries are numbered from 0'], ['a..b=1', 'an empty key between two dots at character 2']]) {
+      const r = await hypermem(['validate', file, '--set', flag]);
+      assert.equal(r.status, 2);
+      assert.equal(r.stderr, `hypermem validate: ${file}: --set "${flag}": ${why}\n`);
+    }
   });
 
   test('--out naming a folder that is not hypermem\'s: exit 2, the folder is left alone', async () => {

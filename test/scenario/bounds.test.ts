@@ -16,6 +16,7 @@ import {
   MAX_MAXMEM_PAGES,
   MAX_SAMPLES,
   MAX_SWAP_PAGES,
+  MAX_TOTAL_SWAP_PAGES,
   MIN_NODE_PAGES,
 } from '../../src/scenario/resolve.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
@@ -107,7 +108,10 @@ describe('trace files are read and checked when the scenario is loaded', () => {
     writeFileSync(large, readFileSync(large, 'utf8').replace('memory: 1GiB', 'memory: 1GiB\n    maxmem: 2TiB'));
     const l = scenarioError(() => loadScenario(large));
     assert.equal(l.path, 'guests[0].workload.anon.trace.scale');
-    assert.equal(l.problem, 'the trace peaks at 250% of maxmem (2 TiB) after scaling: 5 TiB of demand, at most 4 TiB (the largest the model holds)');
+    assert.equal(
+      l.problem,
+      'the trace peaks at 250% of maxmem (2 TiB, 536870912 pages) after scaling: 1342177280 pages (5 TiB) of demand, at most 1073741824 pages (4 TiB, the largest the model holds)',
+    );
   });
 
   test('a guest at the demand bound runs (the model holds 400% of maxmem); just above it is refused', () => {
@@ -148,6 +152,17 @@ describe('sizes the model can hold', () => {
     assert.equal(parseScenario(small, 'b.yaml', ['guests[0].swap=256GiB']).guests[0].swapPages, MAX_SWAP_PAGES);
     assert.match(scenarioError(() => parseScenario(small, 'b.yaml', ['guests[0].swap=257GiB'])).problem, /^expected at most 256 GiB \(a full device costs the simulator 8 bytes a slot\), found 257 GiB/);
     assert.match(scenarioError(() => parseScenario(small, 'b.yaml', ['guests[0].swap=64TiB'])).problem, /^expected at most 256 GiB .*found 64 TiB/);
+  });
+
+  test('all guests\' swap together at most 512 GiB, launched guests included', () => {
+    const small = BASE.replace('memory: 4GiB', 'memory: 16MiB');
+    assert.equal(parseScenario(small, 'b.yaml', ['guests[0].count=512']).guests.length, 512, '512 × the default 1 GiB is at the bound');
+    const e = scenarioError(() => parseScenario(small, 'b.yaml', ['guests[0].count=513']));
+    assert.equal(e.path, 'guests[0].swap');
+    assert.match(e.problem, /^the guests' swap devices come to 513 GiB in all, initial and launched: at most 512 GiB/);
+    assert.equal(MAX_TOTAL_SWAP_PAGES, 512 * GiB_PAGES);
+    const launched = `${small}timeline:\n  - at: 1m\n    launch: {name: big, memory: 16MiB, swap: 2GiB}\n`;
+    assert.match(scenarioError(() => parseScenario(launched, 'b.yaml', ['guests[0].count=511'])).problem, /come to 513 GiB in all/);
   });
 
   test('a file working set at most 1 TiB', () => {
@@ -208,8 +223,8 @@ describe('numbers and YAML that were misreported', () => {
     const level = scenarioError(() => parseScenario(BASE, 'b.yaml', ['guests[0].workload.files.working_set=12.50000000000000000001%']));
     assert.match(level.problem, /\(too many digits: at most 15 significant digits\)/);
     // A value that is large is still too large, and so is a size with a decimal point.
-    assert.match(scenarioError(() => parseScenario(BASE, 'b.yaml', ['guests[0].workload.anon.level=99999999999999999%'])).problem, /\(too large\)/);
-    assert.match(scenarioError(() => parseScenario(BASE, 'b.yaml', ['guests[0].workload.files.working_set=8192.0TiB'])).problem, /\(too large\)/);
+    assert.match(scenarioError(() => parseScenario(BASE, 'b.yaml', ['guests[0].workload.anon.level=99999999999999999%'])).problem, /\(too large: at most 2\^53-1%\)/);
+    assert.match(scenarioError(() => parseScenario(BASE, 'b.yaml', ['guests[0].workload.files.working_set=8192.0TiB'])).problem, /\(too large: at most 2\^53-1 bytes, just under 8192TiB\)/);
   });
 
   test('%YAML 1.1 is refused; %YAML 1.2 is fine', () => {

@@ -186,8 +186,8 @@ describe('overrides', () => {
 
   const bad: [string, string][] = [
     ['seed', 'o.yaml: --set "seed": expected path=value, such as toolstack.policy=none or guests[0].count=3'],
-    ['=3', 'o.yaml: --set "=3": expected path=value, such as toolstack.policy=none or guests[0].count=3'],
-    ['guests[x].count=1', 'o.yaml: --set "guests[x].count=1": expected path=value, such as toolstack.policy=none or guests[0].count=3'],
+    ['=3', 'o.yaml: --set "=3": the path before = is empty'],
+    ['guests[x].count=1', 'o.yaml: --set "guests[x].count=1": [x] at character 7 is not an index: expected a number from 0, as [0]'],
     [
       'toolstack.polcy=none',
       'o.yaml: toolstack.polcy: no such key (toolstack has: policy, build_rate, build_batch), in --set toolstack.polcy=none',

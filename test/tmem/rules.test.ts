@@ -545,7 +545,7 @@ test('the mid-size zone: below 1/128 of memory, single pages come from tmem whil
   assertClean(h.hv);
 });
 
-test('the mid-size zone: tmem puts keep clear of it while tmem holds freeable frames', () => {
+test('the mid-size zone: tmem puts keep clear of it; in it, tmem\'s own frames come from evicting older ephemeral pages', () => {
   const { tmem, hv } = host(1280, {}, [[1, 1280], [2, 1280]]);
   tmem.newPool(1, { persistent: true, shared: false });
   tmem.newPool(1, { persistent: false, shared: false });
@@ -557,9 +557,20 @@ test('the mid-size zone: tmem puts keep clear of it while tmem holds freeable fr
   assert.deepEqual(hv.populatePhysmap(2, 10), { ok: true, done: 10 });
   assert.equal(hv.acct.pagesFree, 5);
   assert.deepEqual(tmem.put(1, 0, O, 0, fill(1)), { ok: true, rc: 1 }, 'persistent, tmem holds nothing freeable');
-  assert.deepEqual(tmem.put(1, 1, O, 0, fill(2)), { ok: true, rc: 1 }, 'the first ephemeral frame');
-  // Now tmem holds a freeable frame: its own allocations in the zone fail.
-  assert.deepEqual(tmem.put(1, 1, O, 1, fill(3)), { ok: false, errno: 'ENOMEM' });
-  assert.deepEqual(tmem.put(1, 0, O, 1, fill(4)), { ok: false, errno: 'ENOMEM' });
+  assert.deepEqual(tmem.put(1, 1, O, 0, fill(2)), { ok: true, rc: 1 }, 'the first ephemeral frame, from the free list');
+  assert.equal(hv.acct.pagesFree, 3);
+  // Now tmem holds a freeable frame: in the zone, a frame of its own comes
+  // from relinquishing (an older ephemeral page is evicted), not the free list
+  // — never a page of the object being written (Xen holds its lock).
+  assert.deepEqual(tmem.put(1, 1, O, 1, fill(3)), { ok: false, errno: 'ENOMEM' }, 'the only older page is in the same object');
+  assert.deepEqual(tmem.put(1, 1, [9, 9, 9], 1, fill(3)), { ok: true, rc: 1 });
+  assert.deepEqual(tmem.get(1, 1, O, 0, out()), { ok: true, rc: 0 }, 'the older page gave its frame');
+  assert.equal(hv.acct.pagesFree, 3, 'the free list is untouched');
+  assert.deepEqual(tmem.put(1, 0, O, 1, fill(4)), { ok: true, rc: 1 }, 'a persistent frame too');
+  assert.equal(hv.acct.pagesFree, 3);
+  assert.equal(hv.acct.pagesFreeable, 0);
+  // tmem holds nothing freeable any more: the free list gives.
+  assert.deepEqual(tmem.put(1, 0, O, 2, fill(5)), { ok: true, rc: 1 });
+  assert.equal(hv.acct.pagesFree, 2);
   assertClean(hv);
 });

@@ -51,7 +51,8 @@ function shown(text: string): string {
   return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}…` : text);
 }
 
-const NUMBER = /^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+/** A non-negative number without a sign (the format has none). */
+const NUMBER = /^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /** Parses the text of a GCD trace; `file` names it in errors. */
 export function parseGcdTrace(text: string, file: string): GcdTrace {
@@ -69,7 +70,10 @@ export function parseGcdTrace(text: string, file: string): GcdTrace {
     }
     const names = ['cpu %', 'memory %'];
     const values = cols.map((c, k) => {
-      if (!NUMBER.test(c)) throw new TraceFormatError(file, lineNo, `column ${k + 1} (${names[k]}): expected a non-negative number, found ${shown(c)}`);
+      if (!NUMBER.test(c)) {
+        const what = c.startsWith('+') ? 'a non-negative number without a sign' : 'a non-negative number';
+        throw new TraceFormatError(file, lineNo, `column ${k + 1} (${names[k]}): expected ${what}, found ${shown(c)}`);
+      }
       const v = Number(c);
       if (!Number.isFinite(v)) throw new TraceFormatError(file, lineNo, `column ${k + 1} (${names[k]}): not finite: ${shown(c)}`);
       return v;

@@ -198,6 +198,8 @@ export class Tmem implements TmemOps, TmemBackend {
   private evictAttempts = 0;
   private relinquished = 0;
   private relinquishAttempts = 0;
+  /** The object a put is storing into (NONE otherwise): evictions pass its pages over. */
+  private lockedObject = NONE;
   private totalOps = 0;
   private erroredOps = 0;
 
@@ -308,7 +310,7 @@ export class Tmem implements TmemOps, TmemBackend {
       return this.done(this.err('EFROZEN'));
     }
     const fresh = this.allocPageId();
-    const cd = this.storeContent(c, pool, content, fresh);
+    const cd = this.storeContent(c, pool, content, fresh, obj);
     if (cd === NONE) {
       this.freePageId(fresh);
       pool.stats.noMemPuts++;
@@ -616,7 +618,7 @@ export class Tmem implements TmemOps, TmemBackend {
     this.releaseContent(pool, old);
     // A put clears the dedup "passed over once" mark (pcd_associate).
     if (this.pageEvictTried !== null) this.pageEvictTried[page] = 0;
-    const cd = this.storeContent(c, pool, content, page, true, compress);
+    const cd = this.storeContent(c, pool, content, page, obj, true, compress);
     if (cd === NONE) {
       this.removePage(pool, page, false);
       pool.stats.dupPutsFlushed++;
@@ -641,7 +643,7 @@ export class Tmem implements TmemOps, TmemBackend {
    * Stores a content for page `page` (dedup match, or new storage with its
    * frames); returns the content id, or NONE when no frame could be had.
    */
-  private storeContent(c: Client, pool: Pool, content: PageContent, page: number, dup = false, compress = c.compress): number {
+  private storeContent(c: Client, pool: Pool, content: PageContent, page: number, obj: number, dup = false, compress = c.compress): number {
     const dedupOn = this.dedup !== null && !pool.persistent;
     const lk = this.store.encode(content, compress, this.tzeEnabled && dedupOn);
     // Poor and out-of-memory compressions are counted for new puts only (do_tmem_put).
@@ -662,7 +664,11 @@ export class Tmem implements TmemOps, TmemBackend {
     const len = lenOf(lk);
     const slotted = needsSlot(lk);
     const frames = kindOf(lk) === KIND_WHOLE ? 1 : slotted ? sub.framesNeeded(len) : 0;
-    if (frames > 0 && !this.takeFrames(pool, frames)) {
+    // The object being written is locked in Xen: evictions for its frames pass its pages over.
+    this.lockedObject = obj;
+    const took = frames === 0 || this.takeFrames(pool, frames);
+    this.lockedObject = NONE;
+    if (!took) {
       if (!dup && kindOf(lk) === KIND_COMPRESSED) c.stats.compressNomem++;
       return NONE;
     }
@@ -725,8 +731,8 @@ export class Tmem implements TmemOps, TmemBackend {
    */
   private takeFrames(pool: Pool, frames: number): boolean {
     const acct = this.hv.acct;
+    if (!this.roomInZone(frames)) return false;
     if (frames > acct.pagesFree) return false;
-    if (!this.outsideMidsizeZone(pool, frames)) return false;
     if (!pool.persistent) {
       if (acct.pagesMovableToFreeable(frames) < frames) return false;
       acct.freeToFreeable(frames);
@@ -745,25 +751,22 @@ export class Tmem implements TmemOps, TmemBackend {
   }
 
   /**
-   * Whether each of `frames` single-page allocations in a row passes the
-   * allocator's mid-size rule: at or below the zone, with tmem holding
-   * freeable frames, alloc_heap_pages sends the request to
-   * tmem_relinquish_pages, which refuses tmem's own requests (4.3
-   * tmh_called_from_tmem; SEMANTICS §4.6), so the page fails. An ephemeral
-   * frame taken becomes freeable itself, so only the first of a group can
-   * pass on "tmem holds nothing".
+   * The allocator's mid-size rule for tmem's own frames: pages above the zone
+   * come from the free list; at or below it, while tmem holds freeable frames,
+   * alloc_heap_pages sends each page to tmem_relinquish_pages, which evicts
+   * older ephemeral pages for it (at most ten evictions a frame) — tmem's own
+   * requests included, in 4.3 and 4.12 alike (SEMANTICS §4.6 says tmem never
+   * feeds itself so; Xen does, and is followed). False when a page fails.
+   * Once tmem holds nothing freeable, the rest come from the free list.
    */
-  private outsideMidsizeZone(pool: Pool, frames: number): boolean {
+  private roomInZone(frames: number): boolean {
     const acct = this.hv.acct;
     const zone = this.hv.alloc.midsizePages;
     const free = acct.pagesFree;
-    if (free - frames >= zone) return true;
-    const freeable = acct.pagesFreeable;
-    for (let i = 0; i < frames; i++) {
-      const freeableNow = pool.persistent ? freeable : freeable + i;
-      if (free - i <= zone && freeableNow > 0) return false;
-    }
-    return true;
+    if (free - frames >= zone || acct.pagesFreeable === 0) return true;
+    const need = frames - Math.max(0, free - zone);
+    if (this.relinquish(need) >= need) return true;
+    return acct.pagesFreeable === 0;
   }
 
   private giveFrames(pool: Pool, frames: number): void {
@@ -903,6 +906,11 @@ export class Tmem implements TmemOps, TmemBackend {
     let page = links.head(list);
     for (let i = 0; i < bound && page !== NONE; i++) {
       const next = links.nextOf(page);
+      if (this.pageRec[REC * page] === this.lockedObject) {
+        // Its object is being written (tmem_try_to_evict_pgp cannot take its lock).
+        page = next;
+        continue;
+      }
       const pool = this.poolOfPage(page);
       if (this.pageEvictTried !== null && this.pageEvictTried[page] === 0) {
         const ref = this.contents.ref as Uint32Array;
