@@ -125,10 +125,10 @@ describe('hostile YAML', () => {
   });
 
   test('a scenario with 10000 guests is accepted; 10001 in all is not', () => {
-    const many = 'duration: 1m\nhost:\n  memory: 64TiB\nguests:\n  - name: g\n    count: 10000\n    memory: 1GiB\n';
+    const many = 'duration: 1m\nhost:\n  memory: 64TiB\nguests:\n  - name: g\n    count: 10000\n    memory: 1GiB\n    swap: 16MiB\n';
     assert.equal(parseScenario(many, 'm.yaml').guests.length, 10_000);
-    const more = `${many}timeline:\n  - at: 1s\n    launch: {name: x, memory: 1GiB}\n`;
-    assert.throws(() => parseScenario(more, 'm.yaml'), { message: 'm.yaml:10:13: timeline[0].launch.count: too many guests: at most 10000 in all, initial and launched' });
+    const more = `${many}timeline:\n  - at: 1s\n    launch: {name: x, memory: 1GiB, swap: 16MiB}\n`;
+    assert.throws(() => parseScenario(more, 'm.yaml'), { message: 'm.yaml:11:13: timeline[0].launch.count: too many guests: at most 10000 in all, initial and launched' });
   });
 });
 
