@@ -185,6 +185,7 @@ describe('hypermem run / compare / validate / examples', () => {
       [['compare', race, '--set', 'toolstack.policy=none,claim', '--set', 'toolstack.policy=claim'], /toolstack.policy is what --set toolstack.policy=none,claim compares/],
       [['compare', race, '--set', 'toolstack.policy=none,none'], /the value "none" is listed twice/],
       [['sweep', race, '--grid', 'seed=1,2', '--seeds', '2', '--out', 'x'], /both choose the seeds/],
+      [['sweep', race, '--grid', 'toolstack.policy=none,claim', '--set', 'seed=1', '--set', 'seed=2', '--out', 'x'], /seed is already set by --set seed=1/],
     ];
     for (const [args, message] of cases) {
       const r = hypermem(args);
