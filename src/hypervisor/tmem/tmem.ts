@@ -727,7 +727,8 @@ export class Tmem implements TmemOps, TmemBackend {
    * Takes `frames` frames for a pool: ephemeral ones become freeable (no
    * domain is charged; the claim rule applies to the hypervisor as requester),
    * persistent ones are owned by the domain (refused at max_pages; its claim
-   * is consumed). tmem never relinquishes to feed itself.
+   * is consumed). At or below the allocator's mid-size zone the frames come
+   * from evicting older ephemeral pages first (roomInZone).
    */
   private takeFrames(pool: Pool, frames: number): boolean {
     const acct = this.hv.acct;
