@@ -56,7 +56,7 @@ export const MAX_SWAP_PAGES = 256 * GIB_PAGES;
  * All guests' swap together, initial and launched: a full slot costs the
  * simulator 8 bytes of swap tables and 16 of anonymous page record, so 512 GiB
  * of swap in all is at most 3 GiB of the simulator's memory, however many
- * guests share it (ten thousand guests with the default 1 GiB each would need 6).
+ * guests share it (ten thousand guests with the default 1 GiB each could need 59).
  */
 export const MAX_TOTAL_SWAP_PAGES = 512 * GIB_PAGES;
 /** Largest file working set given as a size: file-set page numbers are 32-bit in the guest; kept with maxmem's bound. */

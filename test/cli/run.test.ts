@@ -178,14 +178,17 @@ describe('hypermem run / compare / validate / examples', () => {
   });
 
   test('two flags for one field are refused, not "the last one wins"', () => {
+    // Output paths in a scratch folder: were a refusal missing, nothing would land in the repository.
+    const scratch = mkdtempSync(join(tmpdir(), 'hypermem-clash-'));
+    const [a, b, x] = ['a', 'b', 'x'].map((n) => join(scratch, n));
     const cases: [string[], RegExp][] = [
       [['run', race, '--seed', '3', '--set', 'seed=4'], /--set seed=4 and --seed 3 both set the seed/],
       [['run', race, '--set', 'duration=5s', '--set', 'duration=6s'], /duration is already set by --set duration=5s/],
-      [['run', race, '--out', 'a', '--out', 'b'], /--out is given twice/],
+      [['run', race, '--out', a, '--out', b], /--out is given twice/],
       [['compare', race, '--set', 'toolstack.policy=none,claim', '--set', 'toolstack.policy=claim'], /toolstack.policy is what --set toolstack.policy=none,claim compares/],
       [['compare', race, '--set', 'toolstack.policy=none,none'], /the value "none" is listed twice/],
-      [['sweep', race, '--grid', 'seed=1,2', '--seeds', '2', '--out', 'x'], /both choose the seeds/],
-      [['sweep', race, '--grid', 'toolstack.policy=none,claim', '--set', 'seed=1', '--set', 'seed=2', '--out', 'x'], /seed is already set by --set seed=1/],
+      [['sweep', race, '--grid', 'seed=1,2', '--seeds', '2', '--out', x], /both choose the seeds/],
+      [['sweep', race, '--grid', 'toolstack.policy=none,claim', '--set', 'seed=1', '--set', 'seed=2', '--out', x], /seed is already set by --set seed=1/],
     ];
     for (const [args, message] of cases) {
       const r = hypermem(args);
@@ -193,6 +196,7 @@ describe('hypermem run / compare / validate / examples', () => {
       assert.match(r.stderr, message);
       assert.doesNotMatch(r.stderr, /\n\s+at /);
     }
+    assert.deepEqual(readdirSync(scratch), [], 'nothing was written');
   });
 
   test('compare names the variant that failed', () => {
