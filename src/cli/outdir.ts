@@ -97,12 +97,17 @@ export function checkOutDir(dir: string): string {
     throw problem(dir, 'the folder exists and is not a hypermem output folder (it holds files hypermem did not write, and hypermem replaces only its own output folders); choose another');
   }
   if (kind === 'dir') {
-    // Replacing a folder its owner made read-only would go around the owner's wish.
+    // Replacing a folder its owner made read-only would go around the owner's
+    // wish: refused when we may not write in it, and also when no write bit is
+    // set at all (root may write anywhere, but the mode says "keep").
+    let writable = true;
     try {
       accessSync(target, constants.W_OK | constants.X_OK);
+      writable = (statSync(target).mode & 0o222) !== 0;
     } catch {
-      throw problem(dir, 'the folder is read-only (no write permission); choose another or make it writable');
+      writable = false;
     }
+    if (!writable) throw problem(dir, 'the folder is read-only (no write permission); choose another or make it writable');
   }
   // The nearest existing ancestor must be a folder we may write in (the temporary folder goes beside the target).
   let at = dirname(target);

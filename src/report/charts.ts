@@ -34,7 +34,8 @@ function echarts(): typeof Echarts {
   return loaded;
 }
 
-export const FONT = `-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Liberation Sans", sans-serif`;
+// Single quotes only: zrender writes this into style="…" attributes without escaping, so a double quote would end the attribute there.
+export const FONT = `-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, 'Liberation Sans', sans-serif`;
 
 export const COLORS = {
   owned: '#5470c6',
@@ -50,6 +51,8 @@ export const COLORS = {
   swapReads: '#f76707',
   swapWrites: '#c92a2a',
   axis: '#868e96',
+  /** Tick labels, axis names and "not running" notes: 4.7:1 on white (WCAG AA for small text; the lighter axis grey is 3.3:1). */
+  label: '#6c757d',
   grid: '#eceff3',
   text: '#343a40',
 };
@@ -170,8 +173,9 @@ export function renderChart(id: string, spec: ChartSpec): string {
         text: panel.title,
         left: left,
         top: top - TITLE_H + 2,
-        // Cut with an ellipsis where it would run into the next panel.
-        textStyle: { fontSize: 13, fontWeight: 600, color: COLORS.text, fontFamily: FONT, width: colW - 24, overflow: 'truncate' },
+        // Cut with an ellipsis where it would run into the next panel, or past the chart's right edge (the last
+        // column), with 24 px to spare: the browser's font can be wider than ECharts' estimate of it.
+        textStyle: { fontSize: 13, fontWeight: 600, color: COLORS.text, fontFamily: FONT, width: Math.min(colW, spec.width - left) - 24, overflow: 'truncate' },
       });
     }
     if (panel.empty !== undefined && panel.series.every((ser) => ser.data.every(([, v]) => v === null))) {
@@ -181,7 +185,7 @@ export function renderChart(id: string, spec: ChartSpec): string {
         left: left + gw / 2 - panel.empty.length * 3.3,
         top: top + spec.panelHeight / 2 - 8,
         silent: true,
-        style: { text: panel.empty, fill: COLORS.axis, fontSize: 12, fontFamily: FONT },
+        style: { text: panel.empty, fill: COLORS.label, fontSize: 12, fontFamily: FONT },
       });
     }
     xAxes.push({
@@ -192,10 +196,10 @@ export function renderChart(id: string, spec: ChartSpec): string {
       name: `time (${x.name})`,
       nameLocation: 'middle',
       nameGap: 24,
-      nameTextStyle: { color: COLORS.axis, fontSize: 11, fontFamily: FONT },
+      nameTextStyle: { color: COLORS.label, fontSize: 11, fontFamily: FONT },
       axisLine: { lineStyle: { color: '#adb5bd' } },
       axisTick: { lineStyle: { color: '#adb5bd' } },
-      axisLabel: { color: COLORS.axis, fontSize: 11, fontFamily: FONT, formatter: (v: number) => fmtNumber(v, 2), hideOverlap: true },
+      axisLabel: { color: COLORS.label, fontSize: 11, fontFamily: FONT, formatter: (v: number) => fmtNumber(v, 2), hideOverlap: true },
       splitLine: { show: false },
     });
     yAxes.push({
@@ -207,11 +211,11 @@ export function renderChart(id: string, spec: ChartSpec): string {
       name: multi ? '' : spec.y.label,
       nameLocation: 'end',
       nameGap: 8,
-      nameTextStyle: { color: COLORS.axis, fontSize: 11, fontFamily: FONT, align: 'left', padding: [0, 0, 0, -LEFT + 14] },
+      nameTextStyle: { color: COLORS.label, fontSize: 11, fontFamily: FONT, align: 'left', padding: [0, 0, 0, -LEFT + 14] },
       axisLine: { show: false },
       axisTick: { show: false },
       axisLabel: {
-        color: COLORS.axis,
+        color: COLORS.label,
         fontSize: 11,
         fontFamily: FONT,
         formatter: (v: number) => `${(spec.y.format ?? ((n: number) => fmtNumber(n, 2)))(v)}${multi ? spec.y.short : ''}`,
@@ -566,10 +570,12 @@ export function diskChart(runs: RunData[]): ChartOut {
     // Side by side, one variant's burst can flatten another's panel: each title says its total.
     return {
       title: runs.length === 1 ? r.label : `${r.label} · ${fmtCount(r.diskPages)} pages`,
+      // No outlines (width 0): a stacked band draws its line at the top of the stack even where it is zero,
+      // which would put a red swap-out line over the file reads of a run that never swapped.
       series: [
-        { name: 'file reads (page-cache misses)', kind: 'area', stack: 'io', color: COLORS.fileReads, data: file },
-        { name: 'swap-ins', kind: 'area', stack: 'io', color: COLORS.swapReads, data: swapIn },
-        { name: 'swap-outs', kind: 'area', stack: 'io', color: COLORS.swapWrites, data: swapOut },
+        { name: 'file reads (page-cache misses)', kind: 'area', stack: 'io', color: COLORS.fileReads, width: 0, data: file },
+        { name: 'swap-ins', kind: 'area', stack: 'io', color: COLORS.swapReads, width: 0, data: swapIn },
+        { name: 'swap-outs', kind: 'area', stack: 'io', color: COLORS.swapWrites, width: 0, data: swapOut },
       ],
     };
   });

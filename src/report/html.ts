@@ -7,7 +7,7 @@
 import { basename } from 'node:path';
 import type { Scenario } from '../scenario/types.ts';
 import type { RunResult } from '../sim/simulation.ts';
-import type { Summary } from '../sim/metrics.ts';
+import type { Sample, Summary } from '../sim/metrics.ts';
 import { diskChart, guestChart, hitRateChart, hostChart, tmemChart, type ChartOut, type RunData } from './charts.ts';
 import { ranked, RANKING_NOTE, verdictLead } from './verdict.ts';
 import { fmtCount, fmtDuration, fmtPercent, fmtSize, fmtTime, launchReasons, timeUnit, type MarkerKind, type Unit } from './series.ts';
@@ -187,8 +187,20 @@ function guestsTable(s: Summary): string {
   );
 }
 
-function summaryCards(s: Summary): string {
+/**
+ * The most tmem held at once. The two maxima of the summary need not fall at the same time, so their sum
+ * can be more than was ever held: take the largest sampled total, but never less than either maximum
+ * (those are tracked between samples too).
+ */
+function tmemPeakOf(s: Summary, samples: Sample[]): number {
+  let peak = Math.max(s.tmem.ephemeral_pages_max, s.tmem.persistent_pages_max);
+  for (const p of samples) peak = Math.max(peak, p.tmemEphemeralPages + p.tmemPersistentPages);
+  return peak;
+}
+
+function summaryCards(s: Summary, samples: Sample[]): string {
   const t = totals(s);
+  const tmemPeak = tmemPeakOf(s, samples);
   const launchSub = t.launches === 0 ? 'no launches' : `of ${t.launches} launch${t.launches === 1 ? '' : 'es'}`;
   const cards = [
     card('Launches ok', String(t.ok), launchSub, t.launches > 0 && t.ok === t.launches ? 'good' : ''),
@@ -198,7 +210,7 @@ function summaryCards(s: Summary): string {
     card('Most claimed at once', fmtSize(s.host.max_outstanding_pages), 'outstanding claims'),
     card('Cleancache hit rate', fmtPercent(t.hits, t.gets), `${fmtCount(t.hits)} hits of ${fmtCount(t.gets)} gets`),
     card('Disk I/O (pages)', fmtCount(t.fileReads + t.swapIo), `${fmtCount(t.fileReads)} file reads, ${fmtCount(t.swapIo)} swap reads + writes`),
-    card('tmem peak', fmtSize(s.tmem.ephemeral_pages_max + s.tmem.persistent_pages_max), `ephemeral ${fmtSize(s.tmem.ephemeral_pages_max)}, persistent ${fmtSize(s.tmem.persistent_pages_max)}`),
+    card('tmem peak', fmtSize(tmemPeak), `ephemeral max ${fmtSize(s.tmem.ephemeral_pages_max)}, persistent max ${fmtSize(s.tmem.persistent_pages_max)}`),
     card('OOM events', String(t.oom), 'demand beyond RAM + swap, all guests', t.oom > 0 ? 'bad' : ''),
     card('Invariant violations', String(s.invariant_violations), s.invariant_violations > 0 ? 'the accounting broke: see below' : 'checked only with --verify', s.invariant_violations > 0 ? 'bad' : ''),
   ];
@@ -255,7 +267,7 @@ tr.first td{border-top:1px solid var(--line)}
 .empty{color:var(--muted)}
 footer{color:var(--muted);font-size:12px;text-align:center;margin-top:22px}
 @media (max-width:900px){.cards{grid-template-columns:repeat(2,minmax(0,1fr))}}
-@media print{html{background:#fff}section.chart,section.block,.top,.card{break-inside:avoid}}
+@media print{html{background:#fff}section.chart,section.block,.top,.card{break-inside:avoid}figure{overflow:visible}figure svg{min-width:0}}
 `;
 
 function page(title: string, body: string): string {
@@ -322,7 +334,7 @@ export function runReportHtml(result: RunResult, scenario: Scenario): string {
   const body = [
     header('simulation report', scenario, factsList(scenarioFacts(scenario))),
     contents([...TOC, ['launches', 'Launches'], ['guest-table', 'Guests']]),
-    summaryCards(s),
+    summaryCards(s, result.samples),
     violations,
     charts([runData('', scenario, result)]),
     `<section class="block" id="launches"><h2>Launches</h2>${legendOfOutcomes()}${launchesTable(s, launchReasons(result.events), unit)}</section>`,

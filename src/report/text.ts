@@ -79,7 +79,7 @@ export function runTable(s: Summary, scenario: Scenario): string {
     ));
   }
   const t = s.tmem;
-  out.push(`\ntmem: ephemeral max ${fmtPages(t.ephemeral_pages_max)}, persistent max ${fmtPages(t.persistent_pages_max)}, ${t.evictions} evictions, dedup ×${t.dedup_ratio}, compression ×${t.compression_ratio}\n`);
+  out.push(`\ntmem: ephemeral max ${fmtPages(t.ephemeral_pages_max)}, persistent max ${fmtPages(t.persistent_pages_max)}, ${grouped(t.evictions)} evictions, dedup ×${t.dedup_ratio}, compression ×${t.compression_ratio}\n`);
   return out.join('');
 }
 

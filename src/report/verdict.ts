@@ -5,6 +5,7 @@
 // depend on how many guests run, which the launches decide.
 
 import type { Summary } from '../sim/metrics.ts';
+import { fmtDuration } from './series.ts';
 
 export interface Ranked {
   label: string;
@@ -22,6 +23,15 @@ function score(s: Summary): number[] {
     -s.invariant_violations,
   ];
 }
+
+/** The ranked quantities in words, in the order of score(): what is better, and a run's value. */
+const CRITERIA: { better: string; value: (s: Summary) => string }[] = [
+  { better: 'most launches finished', value: (s) => `${s.launches.filter((l) => l.outcome === 'ok').length} of ${s.launches.length}` },
+  { better: 'fewest launches failed mid-way', value: (s) => String(s.launches.filter((l) => l.outcome === 'failed_midway').length) },
+  { better: 'least build time wasted', value: (s) => fmtDuration(s.launches.reduce((a, l) => a + l.wasted_build_ns, 0)) },
+  { better: 'fewest OOM events', value: (s) => String(s.guests.reduce((a, g) => a + g.oom_events, 0)) },
+  { better: 'fewest invariant violations', value: (s) => String(s.invariant_violations) },
+];
 
 /** Negative when `a` ranks before `b`, 0 when they tie on every ranked quantity. */
 export function rankCompare(a: Summary, b: Summary): number {
@@ -43,7 +53,12 @@ export function verdictLead(variants: readonly Ranked[]): string {
   const tied = order.filter((v) => rankCompare(v.summary, order[0].summary) === 0);
   if (tied.length === variants.length) return 'No variant does better than the others on launches, OOM events or invariant violations; the differences are in the I/O columns and the charts.';
   if (tied.length > 1) return `${tied.map((v) => v.label).join(' and ')} do best, equally.`;
-  return `${order[0].label} does best.`;
+  // Why: the first ranked quantity on which it beats the next best, with both values.
+  const [best, next] = order;
+  const x = score(best.summary);
+  const y = score(next.summary);
+  const c = CRITERIA[x.findIndex((v, i) => v !== y[i])];
+  return `${best.label} does best: ${c.better}, ${c.value(best.summary)} against ${c.value(next.summary)} for ${next.label}.`;
 }
 
 export const RANKING_NOTE =

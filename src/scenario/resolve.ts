@@ -113,7 +113,7 @@ export const DEFAULTS = Object.freeze({
     frontswapInertia: 3,
   },
   anonLevelPercent: 40,
-  /** As the guest model's own defaults (src/guest/config.ts): no anonymous accesses unless asked. */
+  /** Scenarios touch anonymous memory by default (the guest engine's own default, src/guest/config.ts, is none). */
   anonAccess: { ratePerS: 5000, zipf: 0.8 },
   diurnalPeriodNs: 24 * 3600 * S_NS,
   files: { workingSetPages: GIB_PAGES, ratePerS: 20_000, zipf: 0.9, scanPercent: 10, writePercent: 5 },

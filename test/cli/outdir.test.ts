@@ -1,6 +1,6 @@
 // The --out folder rules (src/cli/outdir.ts), in-process: what is replaced, what is refused, and that a refusal touches nothing.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -83,10 +83,12 @@ describe('--out folders', () => {
     assert.deepEqual(readdirSync(dir), [], 'the probe folder is gone');
   });
 
-  test('a read-only folder is refused even when empty', { skip: process.getuid?.() === 0 ? 'root may write anywhere' : false }, () => {
+  test('a read-only folder is refused even when empty, and even for root (the mode bits say keep)', () => {
     const dir = join(root, 'ro');
     mkdirSync(dir, { mode: 0o555 });
+    chmodSync(dir, 0o555);
     refused(() => checkOutDir(dir), /read-only/);
+    assert.equal(statSync(dir).mode & 0o777, 0o555, 'the folder is left as it was');
   });
 
   test('a signal during the write waits for it: the folder is written in full, then the process stops', () => {

@@ -115,4 +115,28 @@ describe('HTML reports in Chromium', () => {
     for (const c of check.charts.filter((x) => x.id !== 'guests')) assert.ok(c.seriesPaths >= 2, `chart ${c.id}: both variants drawn`);
     assert.ok(existsSync(shot));
   });
+
+  test('printed on A4, every chart is shrunk to the page width, none cut off', async (t) => {
+    const out = join(dir, 'run');
+    if (!existsSync(join(out, 'report.html'))) hypermem(['run', scenario, '--quiet', '--out', out]);
+    // A4 portrait at 96 px per inch, less Chromium's default margins: about 720 px of text width.
+    const page = await browser.newPage({ viewport: { width: 720, height: 1000 } });
+    try {
+      await page.emulateMedia({ media: 'print' });
+      await page.goto(pathToFileURL(join(out, 'report.html')).href, { waitUntil: 'load' });
+      const figures = await page.locator('figure').evaluateAll((fs) =>
+        fs.map((f) => ({ id: f.closest('section')?.id ?? '', client: f.clientWidth, scroll: f.scrollWidth, svg: f.querySelector('svg')?.getBoundingClientRect().width ?? 0 })),
+      );
+      assert.equal(figures.length, CHARTS.length);
+      for (const f of figures) {
+        assert.ok(f.scroll <= f.client + 1, `chart ${f.id}: nothing beyond the page (${f.scroll} px wide in ${f.client} px)`);
+        assert.ok(f.svg > 0 && f.svg <= f.client + 1, `chart ${f.id}: the SVG is ${f.svg} px in ${f.client} px`);
+      }
+      const pdf = join(dir, 'run-report.pdf');
+      await page.pdf({ path: pdf, format: 'A4' });
+      t.diagnostic(`pdf: ${pdf}`);
+    } finally {
+      await page.close();
+    }
+  });
 });

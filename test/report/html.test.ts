@@ -2,6 +2,7 @@
 // escaping, human units, every chart present with drawn series, the
 // many-guests fold, the comparison's tables, determinism.
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadScenario } from '../../src/scenario/load.ts';
@@ -9,7 +10,7 @@ import type { Scenario } from '../../src/scenario/types.ts';
 import type { RunResult } from '../../src/sim/simulation.ts';
 import type { GuestSample, LoggedEvent, Sample, Summary } from '../../src/sim/metrics.ts';
 import { compareReportHtml, esc, runReportHtml, type CompareVariant } from '../../src/report/html.ts';
-import { clusterMarkers, markerRows, renameIds } from '../../src/report/charts.ts';
+import { clusterMarkers, diskChart, FONT, markerRows, renameIds } from '../../src/report/charts.ts';
 import { fmtDuration, fmtNumber, fmtPercent, fmtSize, fmtTime, niceAxis, pickGuests, sizeUnit, timeUnit } from '../../src/report/series.ts';
 
 const scenarioFile = fileURLToPath(new URL('./small.yaml', import.meta.url));
@@ -94,6 +95,21 @@ function section(html: string, id: string): string {
 /** Paths with many segments: drawn series (axis and grid lines have one segment). */
 function seriesPaths(svg: string): number {
   return [...svg.matchAll(/<path d="([^"]*)"/g)].filter((m) => (m[1].match(/[LC]/g) ?? []).length >= 10).length;
+}
+
+/** WCAG contrast ratio of two #rrggbb colours. */
+function contrast(a: string, b: string): number {
+  const lum = (hex: string) => {
+    const [r, g, bl] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+}
+
+/** The <text> elements of an SVG: their attributes as written (up to the closing ">") and their content. */
+function svgTexts(svg: string): { attrs: string; text: string }[] {
+  return [...svg.matchAll(/<text([^>]*)>([^<]*)<\/text>/g)].map((m) => ({ attrs: m[1], text: m[2] }));
 }
 
 describe('units', () => {
@@ -281,6 +297,63 @@ describe('runReportHtml', () => {
     // A row frees once the window has passed.
     assert.deepEqual(markerRows([m(0), m(3), m(6), m(9)], 5), [0, 1, 0, 1]);
   });
+
+  test('chart text keeps its whole style attribute: the font list has no double quote to end it early', () => {
+    // A double quote inside style="…" ended the attribute: the rest of the font list and the titles' weight were lost.
+    assert.doesNotMatch(FONT, /"/);
+    for (const id of CHARTS) {
+      const texts = svgTexts(section(html, id));
+      assert.ok(texts.length > 0, `${id}: text in the chart`);
+      for (const t of texts) assert.match(t.attrs, /^(?:\s+[\w:-]+="[^"]*")*\s*$/, `${id}: well-formed attributes on <text> "${t.text}"`);
+    }
+    const title = svgTexts(section(html, 'guests')).find((t) => t.text === 'web-1');
+    assert.ok(title !== undefined);
+    assert.match(title.attrs, /style="[^"]*sans-serif;font-weight:600;"/, 'panel titles are bold');
+  });
+
+  test('tick labels and axis names are dark enough to read (4.5:1 on white, WCAG AA)', () => {
+    let checked = 0;
+    for (const id of CHARTS) {
+      for (const t of svgTexts(section(html, id))) {
+        if (!/^(?:time \(\w+\)|GiB|\d+(?:\.\d+)?)$/.test(t.text)) continue;
+        const fill = /fill="(#[0-9a-f]{6})"/i.exec(t.attrs)?.[1];
+        assert.ok(fill !== undefined, `${id}: "${t.text}" has a fill`);
+        assert.ok(contrast(fill, '#ffffff') >= 4.5, `${id}: "${t.text}" in ${fill} is ${contrast(fill, '#ffffff').toFixed(2)}:1 on white`);
+        checked++;
+      }
+    }
+    assert.ok(checked > 20, `axis labels checked (${checked})`);
+  });
+
+  test('the disk chart draws no swap line over the file reads of a run that never swapped', () => {
+    const r = fakeRun(sc, ['web-1']);
+    for (const p of r.samples) {
+      p.guests['web-1'].swapReads = 0;
+      p.guests['web-1'].swapWrites = 0;
+    }
+    const svg = diskChart([{ label: '', scenario: sc, samples: r.samples, events: [], totalPages: 8 * GIB, diskPages: 2800 }]).svg;
+    assert.ok(seriesPaths(svg) >= 1, 'file reads drawn');
+    for (const color of ['#f76707', '#c92a2a']) {
+      const strokes = [...svg.matchAll(/<path [^>]*stroke="([^"]+)"[^>]*>/g)].filter((m) => m[1] === color && !/stroke-width="0"/.test(m[0]));
+      assert.equal(strokes.length, 0, `no visible ${color} outline (swap-ins, swap-outs are zero)`);
+    }
+  });
+
+  test('tmem peak: the most held at once, not the sum of two maxima reached at different times', () => {
+    const r = fakeRun(sc, ['web-1']);
+    // Ephemeral peaks at 1 GiB early, persistent at 2 GiB late: never more than 2.25 GiB together.
+    r.samples.forEach((p, i) => {
+      p.tmemEphemeralPages = i < 20 ? GIB : GIB / 4;
+      p.tmemPersistentPages = i < 20 ? GIB / 4 : 2 * GIB;
+    });
+    r.summary.tmem.ephemeral_pages_max = GIB;
+    r.summary.tmem.persistent_pages_max = 2 * GIB;
+    const out = runReportHtml(r, sc);
+    assert.match(out, /tmem peak<\/div><div class="card-value">2\.25 GiB<\/div><div class="card-sub">ephemeral max 1 GiB, persistent max 2 GiB</);
+    // A maximum reached between samples still counts.
+    r.summary.tmem.persistent_pages_max = 3 * GIB;
+    assert.match(runReportHtml(r, sc), /tmem peak<\/div><div class="card-value">3 GiB</);
+  });
 });
 
 describe('compareReportHtml', () => {
@@ -347,6 +420,23 @@ describe('compareReportHtml', () => {
     assert.match(section(out, 'disk'), />host\.tmem\.enabled=false · 3,320 pages</);
   });
 
+  test('panel titles cut with an ellipsis stay inside the chart, in the last column too', () => {
+    const echarts = createRequire(import.meta.url)('echarts') as typeof import('echarts');
+    const many = Array.from({ length: 12 }, (_, i) => `web-${i + 1}`);
+    const labels = ['toolstack.policy=none', 'toolstack.policy=claim', 'toolstack.policy=reservation'];
+    const out = compareReportHtml(labels.map((label) => ({ label, scenario: claim, result: fakeRun(claim, many) })));
+    const svg = section(out, 'guests');
+    const width = Number(/<svg width="(\d+)"/.exec(svg)?.[1]);
+    const titles = svgTexts(svg).filter((t) => t.text.startsWith('the other 5 guests'));
+    assert.equal(titles.length, 3);
+    for (const t of titles) {
+      const x = Number(/transform="translate\(([\d.]+) /.exec(t.attrs)?.[1]);
+      const w = echarts.format.getTextRect(t.text, `600 13px ${FONT}`).width;
+      assert.ok(x + w <= width, `"${t.text}" ends at ${(x + w).toFixed(0)} px, inside the chart's ${width} px`);
+    }
+    assert.match(titles[2].text, /\.\.\.$/, 'the last one is cut, with an ellipsis');
+  });
+
   test('the verdict ranks launches, then failures mid-way; I/O columns are not marked best', () => {
     const r = (label: string, sc: Scenario, launches: Summary['launches'], oom = 0): CompareVariant => {
       const run = fakeRun(sc, ['web-1']);
@@ -362,7 +452,10 @@ describe('compareReportHtml', () => {
     const fast = r('p=fast', none, [L('a', 'failed_fast'), L('b', 'failed_fast')]);
     const best = r('p=best', claim, [L('a', 'ok'), L('b', 'failed_fast')], 1);
     const out = compareReportHtml([worst, fast, best]);
-    assert.match(out, /<b>Verdict\.<\/b> p=best does best\./);
+    // Why, with numbers: the first ranked quantity on which it beats the next best.
+    assert.match(out, /<b>Verdict\.<\/b> p=best does best: most launches finished, 1 of 2 against 0 of 2 for p=fast\./);
+    // Equal on launches finished: decided by failures mid-way.
+    assert.match(compareReportHtml([worst, fast]), /<b>Verdict\.<\/b> p=fast does best: fewest launches failed mid-way, 0 against 2 for p=midway\./);
     // Listed best first: one finished, then no failure mid-way, then two.
     assert.match(out, /<li><b>p=best<\/b>: 1 of 2 launches finished, 1 failed fast, 1 OOM event[\s\S]*<li><b>p=fast<\/b>[\s\S]*<li><b>p=midway<\/b>: 0 of 2 launches finished, 2 failed mid-way \(5 s of build time wasted\)/);
     const table = out.slice(out.indexOf('<table'), out.indexOf('</table>'));

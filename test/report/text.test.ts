@@ -1,7 +1,8 @@
 // The terminal tables (src/report/text.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareTable } from '../../src/report/text.ts';
+import { compareTable, runTable } from '../../src/report/text.ts';
+import type { Scenario } from '../../src/scenario/types.ts';
 import type { Summary } from '../../src/sim/metrics.ts';
 
 function summary(wastedNs: number, outcome: string): Summary {
@@ -27,5 +28,12 @@ test('compare table: wasted build is "-" when none, as in the run table and the 
   const rows = out.split('\n');
   assert.match(rows[2], /^p=none\s+0\s+0\s+1\s+1\.5s\s/);
   assert.match(rows[3], /^p=claim\s+1\s+0\s+0\s+-\s/);
-  assert.match(out, /\nVerdict: p=claim does best\.\n/);
+  assert.match(out, /\nVerdict: p=claim does best: most launches finished, 1 of 1 against 0 of 1 for p=none\.\n/);
+});
+
+test('run table: tmem evictions with thousands separators, like every other count', () => {
+  const s = summary(0, 'ok');
+  s.tmem.evictions = 297639;
+  const out = runTable(s, { toolstack: { policy: 'claim' } } as Scenario);
+  assert.match(out, /\ntmem: .*, 297,639 evictions, /);
 });
