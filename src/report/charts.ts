@@ -583,7 +583,7 @@ export function diskChart(runs: RunData[]): ChartOut {
     name: '/s',
     per: 1,
     ...niceAxis(max * 1.05),
-    label: 'I/O per s',
+    label: 'pages per s',
     short: '/s',
     format: (v: number) => (v >= 1000 ? `${fmtNumber(v / 1000, 1)}k` : fmtNumber(v, 1)),
   };

@@ -142,9 +142,9 @@ function legendOfOutcomes(): string {
   return `<p class="caption">${rows.map(([k, v]) => `${outcomeBadge(k)} ${esc(v)}`).join(' &nbsp; ')}</p>`;
 }
 
-/** Build time a failed launch wasted, in red when there is any. */
+/** Build time a failed launch wasted, in red when there is any; '-' when none (as the terminal's tables). */
 function wastedCell(ns: number): string {
-  return ns > 0 ? `<span class="bad">${esc(fmtDuration(ns))}</span>` : esc(fmtDuration(ns));
+  return ns > 0 ? `<span class="bad">${esc(fmtDuration(ns))}</span>` : '-';
 }
 
 function launchesTable(s: Summary, reasons: Map<string, string>, unit: Unit): string {
@@ -218,7 +218,7 @@ function summaryCards(s: Summary, samples: Sample[]): string {
 }
 
 const CSS = `
-:root{--ink:#212529;--muted:#6c757d;--line:#e3e7ed;--bg:#f5f6f8;--panel:#fff;--accent:#3b5bdb;--good:#2b8a3e;--warn:#e67700;--bad:#c92a2a}
+:root{--ink:#212529;--muted:#5c636a;--line:#e3e7ed;--bg:#f5f6f8;--panel:#fff;--accent:#3b5bdb;--good:#237032;--warn:#e67700;--bad:#c92a2a}
 *{box-sizing:border-box}
 html{background:var(--bg)}
 body{margin:0;color:var(--ink);font:14px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Liberation Sans",sans-serif;-webkit-font-smoothing:antialiased}
@@ -257,7 +257,7 @@ td.num{text-align:right;white-space:nowrap}
 th.group{text-align:center;border-bottom:1px solid var(--line);background:#f1f3f5}
 td.sep,th.sep{border-left:2px solid var(--line)}
 .badge{display:inline-block;border-radius:999px;padding:1px 9px;font-size:12px;font-weight:600;white-space:nowrap}
-.b-ok{background:#d3f9d8;color:#2b8a3e}.b-failed_fast{background:#fff3bf;color:#a05a00}.b-failed_midway{background:#ffe3e3;color:#c92a2a}
+.b-ok{background:#d3f9d8;color:var(--good)}.b-failed_fast{background:#fff3bf;color:#a05a00}.b-failed_midway{background:#ffe3e3;color:#c92a2a}
 .b-abandoned{background:#f3d9fa;color:#862e9c}.b-queued,.b-building,.b-other{background:#e9ecef;color:#495057}
 .bad{color:var(--bad);font-weight:600}
 .best{font-weight:700;color:var(--good)}
@@ -267,7 +267,7 @@ tr.first td{border-top:1px solid var(--line)}
 .empty{color:var(--muted)}
 footer{color:var(--muted);font-size:12px;text-align:center;margin-top:22px}
 @media (max-width:900px){.cards{grid-template-columns:repeat(2,minmax(0,1fr))}}
-@media print{html{background:#fff}section.chart,section.block,.top,.card{break-inside:avoid}figure{overflow:visible}figure svg{min-width:0}}
+@media print{html{background:#fff}section.chart,section.block,.top,.card{break-inside:avoid}figure{overflow:visible}figure svg{min-width:0}nav.toc{display:none}}
 `;
 
 function page(title: string, body: string): string {

@@ -190,6 +190,7 @@ describe('runReportHtml', () => {
     assert.match(section(html, 'guests'), /Committed_AS/);
     assert.match(section(html, 'hitrate'), /hits per get \(%\)/);
     assert.match(section(html, 'disk'), /swap-outs/);
+    assert.match(section(html, 'disk'), />pages per s</, 'the disk axis says what it counts');
   });
 
   test('the summary, the scenario facts and both tables', () => {
@@ -325,6 +326,22 @@ describe('runReportHtml', () => {
     assert.ok(checked > 20, `axis labels checked (${checked})`);
   });
 
+  test('page text is dark enough to read (4.5:1, WCAG AA): muted text on the page, "ok" badges, best values', () => {
+    const css = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? '';
+    const long = (c: string): string => (c.length === 4 ? `#${[...c.slice(1)].map((d) => d + d).join('')}` : c);
+    const v = (name: string): string => long(new RegExp(`--${name}:(#[0-9a-f]{6}|#[0-9a-f]{3})\\b`, 'i').exec(css)?.[1] ?? 'missing');
+    const badge = /\.b-ok\{background:(#[0-9a-f]{6});color:var\(--good\)\}/i.exec(css)?.[1] ?? 'missing';
+    for (const [what, fg, bg] of [
+      ['muted text on the page', v('muted'), v('bg')],
+      ['muted text on a panel', v('muted'), v('panel')],
+      ['best values', v('good'), v('panel')],
+      ['"ok" badges', v('good'), badge],
+    ]) {
+      assert.ok(contrast(fg, bg) >= 4.5, `${what}: ${fg} on ${bg} is ${contrast(fg, bg).toFixed(2)}:1`);
+    }
+    assert.match(css, /@media print\{[^@]*nav\.toc\{display:none\}/, 'the contents links are not printed');
+  });
+
   test('the disk chart draws no swap line over the file reads of a run that never swapped', () => {
     const r = fakeRun(sc, ['web-1']);
     for (const p of r.samples) {
@@ -393,6 +410,14 @@ describe('compareReportHtml', () => {
     assert.match(rows[0], /toolstack\.policy=none[\s\S]*>15 s<[\s\S]*>16 s<[\s\S]*claim_pages &#60;ENOMEM&#62;/);
     assert.match(rows[1], /<td class="num">2 GiB<\/td><td>toolstack\.policy=claim/, 'every variant row has its size');
     assert.match(html, /id="guest-table"[\s\S]*big-1/);
+  });
+
+  test('wasted build: a dash when none (as in the terminal), the time in red when a build was wasted', () => {
+    const s = html.slice(html.indexOf('id="launches"'), html.indexOf('id="guest-table"'));
+    const row = (name: string, outcome: string): string => s.split('<tr').find((r) => r.includes(`>${name}<`) && r.includes(`${outcome}</span>`)) ?? '';
+    assert.match(row('big-2', 'failed fast'), /<td class="num">-<\/td>/);
+    assert.match(row('big-3', 'failed mid-way'), /<span class="bad">1\.5 s<\/span>/);
+    assert.doesNotMatch(s, />0 s</);
   });
 
   test('a variant with tmem off says so in its tmem and hit-rate panels; disk panels carry their totals', () => {
