@@ -82,6 +82,12 @@ export interface SeriesSpec {
   symbol?: string;
   /** Vertical rules at these times (ns), in the series' colour. */
   rules?: number[];
+  /**
+   * Line only: drawn as steps, each value held until the next sample (for a
+   * quantity that jumps at events, such as claims: a slope between samples
+   * would show it changing before it did).
+   */
+  step?: boolean;
   /** Scatter only: a short label beside each point ('' for none), e.g. "×3". */
   labels?: string[];
 }
@@ -272,6 +278,7 @@ export function renderChart(id: string, spec: ChartSpec): string {
         symbol: 'none',
         showSymbol: false,
         connectNulls: false,
+        step: s.step === true ? 'end' : undefined,
         lineStyle: { width: s.width ?? (s.kind === 'area' ? 1 : 2), type: s.dotted === true ? 'dotted' : s.dashed === true ? 'dashed' : 'solid', color: s.color },
         areaStyle: s.kind === 'area' ? { color: s.color, opacity: s.stack === undefined ? 0.18 : 0.85 } : undefined,
         z: s.kind === 'area' ? 2 : 3,
@@ -441,7 +448,7 @@ export function hostChart(runs: RunData[]): ChartOut {
         { name: 'free', kind: 'area', stack: 'host', color: COLORS.free, data: s.map((p) => [p.timeNs, p.freePages]) },
         // A policy that makes no claims has no claims line (it would lie flat on the axis).
         ...(r.scenario.toolstack.policy === 'claim' || s.some((p) => p.outstandingPages > 0)
-          ? [{ name: 'claimed (outstanding)', kind: 'line', color: COLORS.claims, dashed: true, width: 2, data: s.map((p): Point => [p.timeNs, p.outstandingPages]) } satisfies SeriesSpec]
+          ? [{ name: 'claimed (outstanding)', kind: 'line', step: true, color: COLORS.claims, dashed: true, width: 2, data: s.map((p): Point => [p.timeNs, p.outstandingPages]) } satisfies SeriesSpec]
           : []),
         // A marker and its count label take about 24 px of the panel's plot width.
         ...markerSeries(markers[i], kinds, total * 1.035, total * 0.06, (duration(runs) * 24) / plotWidth(runs.length)),
@@ -452,7 +459,7 @@ export function hostChart(runs: RunData[]): ChartOut {
     svg: renderChart('host', { panels, ...layout(runs.length), panelHeight: runs.length === 1 ? 300 : 230, durationNs: duration(runs), y }),
     note:
       'The three bands stack up to the host\'s memory: owned (guest RAM, persistent tmem, dom0, Xen), freeable (ephemeral tmem, which Xen can drop at once) and free. ' +
-      'The dashed line is memory promised to launches by outstanding claims. Markers along the top, with a rule down the chart: a launch started building, finished ok, failed fast (nothing built) or failed mid-way (build time wasted); close markers of a kind are drawn once with their count (×3), close ones of different kinds stacked downwards; the launches table below names them.',
+      'The dashed line is memory promised to launches by outstanding claims, in steps (a change shows at the first sample that saw it). Markers along the top, with a rule down the chart: a launch started building, finished ok, failed fast (nothing built) or failed mid-way (build time wasted); close markers of a kind are drawn once with their count (×3), close ones of different kinds stacked downwards; the launches table below names them.',
   };
 }
 

@@ -267,6 +267,22 @@ describe('runReportHtml', () => {
     assert.match(section(runReportHtml(fakeRun(claim, ['web-1']), claim), 'host'), /claimed \(outstanding\)/);
   });
 
+  test('claims are drawn as steps: a claim shows at the sample that saw it, not sloping up before it was made', () => {
+    const claim = scenario(['toolstack.policy=claim']);
+    const host = section(runReportHtml(fakeRun(claim, ['web-1']), claim), 'host');
+    const paths = [...host.matchAll(/<path d="([^"]*)"[^>]*stroke="#d9480f"/g)].map((m) => m[1]);
+    assert.equal(paths.length, 1, 'one claims line');
+    const pts = [...paths[0].matchAll(/[ML]([\d.]+) ([\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    let rises = 0;
+    for (let i = 1; i < pts.length; i++) {
+      const [x0, y0] = pts[i - 1];
+      const [x1, y1] = pts[i];
+      assert.ok(x0 === x1 || y0 === y1, `segment ${i} (${x0},${y0})-(${x1},${y1}) is neither level nor upright`);
+      if (x0 === x1 && y0 !== y1) rises++;
+    }
+    assert.ok(rises > 0, 'the claims change somewhere');
+  });
+
   test('guests with OOM events, then the most swap I/O, get a panel before higher peaks', () => {
     const many = Array.from({ length: 20 }, (_, i) => `web-${i + 1}`);
     const r = fakeRun(sc, many);
