@@ -116,4 +116,99 @@ describe('domain builder', () => {
     assert.match(launch.reason, /^memory ran out after .* \(\d+ of 150 pages\) although .* \((\d+) pages\) were still claimed: tmem could not free frames/);
     assert.deepEqual(hv.violations(), []);
   });
+
+  test('none and reservation: the start check counts freeable (tmem ephemeral) pages, and passes at exactly the size', () => {
+    for (const policy of ['none', 'reservation'] as const) {
+      // 1000 pages: 300 owned by domain 2, 500 held by tmem as ephemeral data, 200 free.
+      const hv = new Hypervisor({ pages: 1000 });
+      const t = new Tmem(hv, { store: 'synthetic', lowMemPages: 0 });
+      hv.attachTmem(t);
+      hv.domainCreate(2, 1000);
+      hv.populatePhysmap(2, 300);
+      t.newPool(2, { persistent: false, shared: false });
+      for (let i = 0; i < 500; i++) assert.ok(t.put(2, 0, [1, 0, 0], i, { fpHi: 0, fpLo: i + 1, compressedBytes: 4096 }).ok);
+      const s = hv.physinfo();
+      assert.equal(s.pagesFree, 200);
+      assert.equal(s.pagesFreeable, 500);
+      const b = new DomainBuilder(hv, { policy, buildPagesPerS: 1000, buildBatchPages: 100 });
+      // free + freeable is exactly 700: the check passes, and eviction makes the room.
+      const launch = b.request(0, 'exact', 1, 700, 700);
+      assert.equal(launch.outcome, 'building', `${policy}: ${launch.reason}`);
+      let now: number | null = 0;
+      for (let steps = 0; now !== null; steps++) {
+        assert.ok(steps < 100);
+        now = b.step(now, launch);
+      }
+      assert.equal(launch.outcome, 'ok', `${policy}: ${launch.reason}`);
+      assert.equal(hv.physinfo().pagesFreeable, 0, 'tmem gave its frames up');
+      // One page more than free + freeable fails fast.
+      const hv2 = new Hypervisor({ pages: 1000 });
+      hv2.domainCreate(2, 1000);
+      hv2.populatePhysmap(2, 300);
+      const late = new DomainBuilder(hv2, { policy, buildPagesPerS: 1000, buildBatchPages: 100 }).request(0, 'one-more', 1, 701, 701);
+      assert.equal(late.outcome, 'failed_fast');
+      assert.deepEqual(hv.violations(), []);
+    }
+  });
+
+  test('claim: the claim is for the memory to build, not maxmem (a guest may balloon up later without holding memory now)', () => {
+    const hv = new Hypervisor({ pages: 1000 });
+    const b = new DomainBuilder(hv, { policy: 'claim', buildPagesPerS: 1000, buildBatchPages: 100 });
+    // memory 600, maxmem 900: only 600 must be there, and only 600 are promised.
+    const launch = b.request(0, 'grows', 1, 600, 900);
+    assert.equal(launch.outcome, 'building', launch.reason);
+    assert.equal(hv.physinfo().pagesOutstanding, 600);
+    const d = hv.domainInfo(1);
+    assert.ok(d.ok);
+    assert.equal(d.max_pages, 900);
+    const wide = new DomainBuilder(new Hypervisor({ pages: 1000 }), { policy: 'claim', buildPagesPerS: 1000, buildBatchPages: 100 }).request(0, 'wide', 1, 700, 1200);
+    assert.equal(wide.outcome, 'building', 'a maxmem beyond the host does not stop a launch whose memory fits');
+  });
+
+  test('claim: after the last batch the builder cancels what is left of the claim (claim_pages 0), as libxc does', () => {
+    const hv = new Hypervisor({ pages: 1000 });
+    const calls: [number, number][] = [];
+    const claimPages = hv.claimPages.bind(hv);
+    hv.claimPages = (domid: number, pages: number) => {
+      calls.push([domid, pages]);
+      return claimPages(domid, pages);
+    };
+    const b = new DomainBuilder(hv, { policy: 'claim', buildPagesPerS: 1000, buildBatchPages: 100 });
+    const launch = b.request(0, 'a', 1, 250, 250);
+    let now: number | null = 0;
+    for (let steps = 0; now !== null; steps++) {
+      assert.ok(steps < 100);
+      now = b.step(now, launch);
+    }
+    assert.equal(launch.outcome, 'ok');
+    assert.deepEqual(calls, [
+      [1, 250],
+      [1, 0],
+    ]);
+    assert.equal(hv.physinfo().pagesOutstanding, 0);
+  });
+
+  test('reservation: a queued launch that fails mid-way wastes the time from its start, not from its request', () => {
+    const hv = new Hypervisor({ pages: 1000 });
+    hv.domainCreate(9, 1000);
+    const b = new DomainBuilder(hv, { policy: 'reservation', buildPagesPerS: 1000, buildBatchPages: 100 });
+    const first = b.request(0, 'a', 1, 300, 300);
+    const second = b.request(0, 'b', 2, 400, 400);
+    let t: number | null = 0;
+    while (t !== null) t = b.step(t, first);
+    assert.equal(first.outcome, 'ok');
+    const startNs = 1_000_000_000;
+    assert.equal(b.nextQueued(), second);
+    assert.ok(b.begin(startNs, second));
+    // Its first batch is in; then a guest the ledger cannot see takes the rest.
+    t = b.step(startNs, second);
+    assert.ok(t !== null);
+    assert.ok(hv.populatePhysmap(9, 600).ok);
+    t = b.step(t, second);
+    assert.equal(t, null);
+    assert.equal(second.outcome, 'failed_midway');
+    assert.equal(second.requestNs, 0);
+    assert.equal(second.startNs, startNs);
+    assert.equal(second.wastedBuildNs, 100_000_000, 'one batch of 100 pages at 1000 pages/s');
+  });
 });
