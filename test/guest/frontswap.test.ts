@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { frontswapIndex, frontswapOid } from '../../src/guest/frontswap.ts';
+import type { SyntheticPage } from '../../src/hypervisor/tmem/api.ts';
+import { Tmem } from '../../src/hypervisor/tmem/tmem.ts';
+import { Frontswap, frontswapIndex, frontswapOid } from '../../src/guest/frontswap.ts';
 import { FakeTmem } from './fake-tmem.ts';
 import { assertClean, bootGuest, newHost } from './helpers.ts';
 
@@ -26,6 +28,45 @@ test('swizzle is a bijection from (type, offset) to (oid, index), 16 objects per
       assert.equal(idx * 16 + (o & 15), off);
     }),
   );
+});
+
+test('a swap slot lands in tmem at object type * 16 + offset mod 16, page index offset / 16, on swap types 0 and 1', () => {
+  // Upstream frontswap spreads each swap device over 16 objects: the low 4 offset bits
+  // pick the object (above the type), the rest of the offset is the page index.
+  const hv = newHost(10000);
+  const tmem = new Tmem(hv, { store: 'synthetic', lowMemPages: 0 });
+  hv.attachTmem(tmem);
+  assert.ok(hv.domainCreate(1, 1000).ok);
+  const page = (n: number): SyntheticPage => ({ fpHi: 7, fpLo: n, compressedBytes: 4096 });
+  const swap0 = new Frontswap(tmem, 1, 0, 256);
+  const swap1 = new Frontswap(tmem, 1, 1, 256);
+  swap0.init();
+  swap1.init();
+  // (Upstream shares one pool between swap devices; a guest here has one device, and each Frontswap makes its own pool.)
+  // offset 0x25 -> object 5 (type 0) or 0x15 (type 1), index 2; offset 0x3a -> object 0x1a, index 3.
+  const stored: [Frontswap, number, number, number][] = [
+    [swap0, 0x01, 0x01, 0],
+    [swap0, 0x25, 0x05, 2],
+    [swap1, 0x25, 0x15, 2],
+    [swap1, 0x3a, 0x1a, 3],
+  ];
+  for (const [fs, offset] of stored) assert.equal(fs.store(offset, page(offset)), true);
+  const e = tmem.control.enumerate(1);
+  assert.ok(e.ok);
+  const handles = e.pages.map((h) => `${h.pool}/${h.oid.join(',')}/${h.index}`).sort();
+  const want = stored.map(([fs, , oid, index]) => `${fs.poolId}/${oid},0,0/${index}`).sort();
+  assert.deepEqual(handles, want);
+  // An explicit get at each handle finds the page stored at that slot.
+  for (const [fs, offset, oid, index] of stored) {
+    const out: SyntheticPage = { fpHi: 0, fpLo: 0, compressedBytes: 0 };
+    assert.deepEqual(tmem.get(1, fs.poolId, [oid, 0, 0], index, out), { ok: true, rc: 1 });
+    assert.equal(out.fpLo, offset);
+  }
+  // Freeing a slot flushes that same handle.
+  swap1.invalidatePage(0x3a);
+  const out: SyntheticPage = { fpHi: 0, fpLo: 0, compressedBytes: 0 };
+  assert.deepEqual(tmem.get(1, swap1.poolId, [0x1a, 0, 0], 3, out), { ok: true, rc: 0 });
+  assert.deepEqual(tmem.violations(), []);
 });
 
 test('frontswap falls back to the swap disk when tmem refuses (ENOMEM at maxmem); no page lost', () => {

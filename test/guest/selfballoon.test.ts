@@ -9,6 +9,7 @@ import {
   type SelfballoonParams,
   type SelfballoonState,
 } from '../../src/guest/selfballoon.ts';
+import { guestConfig } from '../../src/guest/config.ts';
 import { FakeTmem } from './fake-tmem.ts';
 import { assertClean, bootGuest, newHost } from './helpers.ts';
 
@@ -151,4 +152,88 @@ test('self-shrinking pulls frontswap pages back into RAM after 3 quiet passes', 
   assert.equal(g.metrics().frontswap.selfShrunkPages, 250);
   assert.equal(g.metrics().anonResidentPages, 10250);
   assertClean(g);
+});
+
+test('guestConfig fills in upstream self-balloon defaults: 5 s interval, down 8, up 1, reserved 10% of RAM, frontswap 20 and 3', () => {
+  // The guest does not schedule its own passes (the simulation does), so the interval can only be read from the filled-in config.
+  assert.deepEqual(guestConfig({ domid: 1, memoryPages: 25600 }).selfballoon, {
+    enabled: false,
+    intervalNs: 5_000_000_000,
+    downHysteresis: 8,
+    upHysteresis: 1,
+    reservedPages: null,
+    reservedPercent: 10,
+    minUsablePages: 0,
+    selfShrinking: true,
+    frontswapHysteresis: 20,
+    frontswapInertia: 3,
+    requireTmem: true,
+  });
+});
+
+test('default uphysteresis is 1: one going-up pass sets the target to the goal at once', () => {
+  const hv = newHost(200000);
+  const tmem = new FakeTmem();
+  const g = bootGuest(hv, tmem, {
+    domid: 1,
+    memoryPages: 25600,
+    maxmemPages: 51200,
+    kernelReservePages: 0,
+    selfballoon: { enabled: true, reservedPages: 2560 },
+    workload: { anon: { kind: 'constant', pages: 24000 } },
+  });
+  g.runWorkload(0, 1_000_000);
+  g.selfballoonTick(0);
+  const m = g.metrics();
+  assert.equal(m.selfballoon.lastGoalPages, 24000 + 2560);
+  assert.equal(m.balloonTargetPages, 26560); // uphysteresis 2 would stop half way, at 26080
+  assert.equal(g.balloonWork(0), null);
+  assert.equal(g.metrics().ramPages, 26560);
+  g.selfballoonTick(0); // at the goal: no further move
+  assert.equal(g.metrics().balloonTargetPages, 26560);
+  assertClean(g);
+});
+
+test('default reserved is 10% of boot RAM (whole MB): the goal is Committed_AS + totalreserve + 10 MB for a 100 MB guest', () => {
+  const hv = newHost(200000);
+  const tmem = new FakeTmem();
+  const g = bootGuest(hv, tmem, {
+    domid: 1,
+    memoryPages: 25600,
+    kernelReservePages: 100,
+    selfballoon: { enabled: true },
+    workload: { anon: { kind: 'constant', pages: 20000 } },
+  });
+  g.runWorkload(0, 1_000_000);
+  g.selfballoonTick(0);
+  const m = g.metrics();
+  assert.equal(m.selfballoon.lastGoalPages, 20000 + 100 + 2560);
+  assert.equal(m.balloonTargetPages, 25600 - Math.floor((25600 - 22660) / 8));
+  assertClean(g);
+});
+
+test('with self-shrinking on, the guest goal counts its frontswap pages (off: it does not)', () => {
+  for (const selfShrinking of [true, false]) {
+    const hv = newHost(100000);
+    const tmem = new FakeTmem();
+    const g = bootGuest(hv, tmem, {
+      domid: 1,
+      memoryPages: 20000,
+      kernelReservePages: 0,
+      swapPages: 20000,
+      selfballoon: { enabled: true, reservedPages: 0, selfShrinking },
+      workload: { anon: { kind: 'constant', pages: 15000 } },
+    });
+    g.runWorkload(0, 1_000_000);
+    g.setBalloonTarget(10000);
+    assert.equal(g.balloonWork(0), null);
+    assert.equal(g.metrics().frontswap.pages, 5000);
+    g.selfballoonTick(0);
+    const m = g.metrics();
+    assert.equal(m.frontswap.pages, 5000, 'no self-shrink on the first pass');
+    const goal = selfShrinking ? 15000 + 5000 : 15000;
+    assert.equal(m.selfballoon.lastGoalPages, goal);
+    assert.equal(m.balloonTargetPages, goal);
+    assertClean(g);
+  }
 });
