@@ -7,6 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { host, fill, noise, text, assertClean, synth, PAGE } from './helpers.ts';
 import type { Oid } from '../../src/hypervisor/tmem/api.ts';
+import type { Tmem } from '../../src/hypervisor/tmem/tmem.ts';
+import { defaultCodec } from '../../src/hypervisor/tmem/codec.ts';
+import { SUBPAGE_LIMIT_BYTES } from '../../src/hypervisor/tmem/subpage.ts';
 
 const O: Oid = [1, 2, 3];
 const UUID = '0123456789abcdef0123456789abcdef';
@@ -76,6 +79,29 @@ test('private ephemeral get is exclusive; shared ephemeral get keeps the page an
   assert.equal(tmem.relinquish(1), 1);
   assert.deepEqual(tmem.get(1, 1, O, 1, out()), { ok: true, rc: 0 });
   assert.deepEqual(tmem.get(1, 1, O, 0, out()), { ok: true, rc: 1 });
+  assertClean(hv);
+});
+
+test('a shared ephemeral get makes the page most recently used on the pool owner\'s own LRU too', () => {
+  // Xen do_tmem_get: a found shared ephemeral page goes to the tail of the
+  // global list and of the pool owner's list, so weighted eviction from the
+  // owner's own list takes another page first.
+  const { tmem, hv } = host(64, { lowMemPages: 4 }, [[1, 64], [2, 64], [3, 64]]);
+  tmem.newPool(2, { persistent: false, shared: false }); // pool 0 of domain 2
+  tmem.put(2, 0, O, 0, noise(1)); // the oldest page on the global LRU
+  tmem.newPool(1, { persistent: false, shared: true, uuid: UUID }); // owned by domain 1
+  tmem.newPool(2, { persistent: false, shared: true, uuid: UUID }); // pool 1 of domain 2
+  tmem.put(1, 0, O, 0, noise(10)); // A
+  tmem.put(1, 0, O, 1, noise(11)); // B
+  assert.deepEqual(tmem.get(2, 1, O, 0, out()), { ok: true, rc: 1 }, 'the other sharer reads A: A is now newer than B');
+  tmem.control.setWeight(1, 1);
+  tmem.control.setWeight(2, 1);
+  hv.populatePhysmap(3, hv.acct.pagesFree - 3); // below the mark
+  // Domain 1 holds 2 of 3 pages with half the weight: one page of its own list goes.
+  tmem.put(1, 0, [9, 9, 9], 0, noise(30));
+  assert.deepEqual(tmem.get(1, 0, O, 1, out()), { ok: true, rc: 0 }, 'B, the oldest on the owner\'s list, went');
+  assert.deepEqual(tmem.get(1, 0, O, 0, out()), { ok: true, rc: 1 }, 'A, just read, stayed');
+  assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: true, rc: 1 }, 'not the global LRU\'s oldest');
   assertClean(hv);
 });
 
@@ -198,6 +224,24 @@ test('weight fairness: a client over its weighted share loses its own oldest pag
   assertClean(hv);
 });
 
+test('weight fairness: a share of pages equal to the weight share is not over quota', () => {
+  // Xen client_over_quota compares integer percentages with a strict
+  // greater-than: a client holding exactly its weighted share is not over it.
+  const { tmem, hv } = host(64, { lowMemPages: 4 }, [[1, 64], [2, 64], [3, 64]]);
+  tmem.newPool(1, { persistent: false, shared: false });
+  tmem.newPool(2, { persistent: false, shared: false });
+  tmem.put(2, 0, O, 0, noise(1)); // the oldest page
+  tmem.put(1, 0, O, 0, noise(2));
+  tmem.control.setWeight(1, 1);
+  tmem.control.setWeight(2, 1);
+  hv.populatePhysmap(3, hv.acct.pagesFree - 3); // below the mark
+  // Domain 1 holds 50% of the pages with 50% of the weight: plain global LRU.
+  tmem.put(1, 0, O, 1, noise(3));
+  assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: false, errno: 'EEMPTY' }, 'the oldest page, domain 2\'s, went');
+  assert.deepEqual(tmem.get(1, 0, O, 0, out()), { ok: true, rc: 1 }, 'domain 1 kept its own page');
+  assertClean(hv);
+});
+
 test('weight 0 (the default): plain global LRU, whoever owns the oldest page', () => {
   const { tmem } = host(64, { lowMemPages: 4 }, [[1, 64], [2, 64]]);
   tmem.newPool(1, { persistent: false, shared: false });
@@ -225,6 +269,27 @@ test('relinquish evicts at most 10 pages per frame wanted', () => {
   assert.equal(tmem.relinquish(1), 0);
   assert.ok(tmem.stats().evictions <= 10);
   assertClean(hv);
+});
+
+test('relinquish gives up after exactly 10 evictions that free no frame', () => {
+  // Xen tmem_relinquish_pages tries at most 10 evictions (MAX_EVICTS) for a
+  // frame. 1,184-byte slots come 10 to a group of 3 frames, 736-byte slots 11
+  // to a group of 2: the group's frames come back with its last page.
+  const ten = host(1000, { store: 'synthetic', compress: true, lowMemPages: 0 });
+  ten.tmem.newPool(1, { persistent: false, shared: false });
+  for (let i = 0; i < 10; i++) ten.tmem.put(1, 0, O, i, { fpHi: 0, fpLo: i + 1, compressedBytes: 1184 });
+  assert.equal(ten.tmem.stats().framesEphemeral, 3);
+  assert.equal(ten.tmem.relinquish(1), 3, '9 fruitless evictions, the 10th frees the group');
+  assert.equal(ten.tmem.stats().evictions, 10);
+  assertClean(ten.hv);
+  const eleven = host(1000, { store: 'synthetic', compress: true, lowMemPages: 0 });
+  eleven.tmem.newPool(1, { persistent: false, shared: false });
+  for (let i = 0; i < 11; i++) eleven.tmem.put(1, 0, O, i, { fpHi: 0, fpLo: i + 1, compressedBytes: 736 });
+  assert.equal(eleven.tmem.stats().framesEphemeral, 2);
+  assert.equal(eleven.tmem.relinquish(1), 0, '10 fruitless evictions: given up');
+  assert.equal(eleven.tmem.stats().evictions, 10);
+  assert.deepEqual(eleven.tmem.get(1, 0, O, 10, { fpHi: 0, fpLo: 0, compressedBytes: 1 }), { ok: true, rc: 1 }, 'the 11th page stayed');
+  assertClean(eleven.hv);
 });
 
 test('dedup: identical ephemeral contents across clients stored once, refcounted; persistent never', () => {
@@ -282,6 +347,53 @@ test('compression: really compressed, packed into sub-page slots, poor pages sto
   const o = out();
   tmem.get(1, 0, O, 4, o);
   assert.deepEqual(o, text(4));
+  assertClean(hv);
+});
+
+/** The client's count of poor compressions (domain 1). */
+function compressPoor(t: Tmem): number {
+  const l = t.control.list(1);
+  assert.ok(l.ok);
+  return l.clients[0].compressPoor;
+}
+
+test('synthetic store: a page compressing to under 4064 bytes is stored compressed; to 4064 it is stored whole and counted poor', () => {
+  // Xen: compressed data must fit tmem's largest sub-allocation (4096 - 2*16
+  // bytes on x86-64); data that does not is a poor compression, stored whole.
+  assert.equal(SUBPAGE_LIMIT_BYTES, 4064);
+  const { tmem, hv } = host(2000, { store: 'synthetic', compress: true, lowMemPages: 0 });
+  tmem.newPool(1, { persistent: false, shared: false });
+  tmem.put(1, 0, O, 0, { fpHi: 0, fpLo: 1, compressedBytes: SUBPAGE_LIMIT_BYTES - 1 });
+  assert.equal(tmem.stats().compressedPages, 1, 'limit - 1 bytes: compressed');
+  assert.equal(compressPoor(tmem), 0);
+  tmem.put(1, 0, O, 1, { fpHi: 0, fpLo: 2, compressedBytes: SUBPAGE_LIMIT_BYTES });
+  assert.equal(tmem.stats().compressedPages, 1, 'limit bytes: stored whole');
+  assert.equal(compressPoor(tmem), 1);
+  assertClean(hv);
+});
+
+test('bytes store: a page compressing to under 4064 bytes is stored compressed; to 4064 it is stored whole and counted poor', () => {
+  // Xen: compressed data must fit tmem's largest sub-allocation (4096 - 2*16
+  // bytes on x86-64); data that does not is a poor compression, stored whole.
+  const codec = defaultCodec();
+  const scratch = new Uint8Array(codec.boundBytes);
+  const under = noise(1, 4026);
+  const at = noise(1, 4027);
+  assert.equal(codec.compress(under, scratch), SUBPAGE_LIMIT_BYTES - 1, 'fixture: compresses to limit - 1 bytes');
+  assert.equal(codec.compress(at, scratch), SUBPAGE_LIMIT_BYTES, 'fixture: compresses to limit bytes');
+  const { tmem, hv } = host(2000, { compress: true, lowMemPages: 0 });
+  tmem.newPool(1, { persistent: false, shared: false });
+  tmem.put(1, 0, O, 0, under);
+  assert.equal(tmem.stats().compressedPages, 1, 'limit - 1 bytes: compressed');
+  assert.equal(compressPoor(tmem), 0);
+  tmem.put(1, 0, O, 1, at);
+  assert.equal(tmem.stats().compressedPages, 1, 'limit bytes: stored whole');
+  assert.equal(compressPoor(tmem), 1);
+  const o = out();
+  tmem.get(1, 0, O, 0, o);
+  assert.deepEqual(o, under);
+  tmem.get(1, 0, O, 1, o);
+  assert.deepEqual(o, at);
   assertClean(hv);
 });
 
