@@ -91,8 +91,8 @@ function card(label: string, value: string, sub: string, tone = ''): string {
 function figure(id: string, title: string, chart: ChartOut, caption = ''): string {
   return `<section class="chart" id="${id}">
 <h2>${esc(title)}</h2>
-<p class="how"><span class="how-label">How to read this</span> ${esc(chart.note)}</p>
-${caption ? `<p class="caption">${esc(caption)}</p>\n` : ''}<figure role="img" aria-label="${esc(title)}">${chart.svg}</figure>
+<p class="how" id="${id}-how"><span class="how-label">How to read this</span> ${esc(chart.note)}</p>
+${caption ? `<p class="caption">${esc(caption)}</p>\n` : ''}<figure role="img" aria-label="${esc(title)}" aria-describedby="${id}-how">${chart.svg}</figure>
 </section>`;
 }
 

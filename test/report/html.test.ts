@@ -177,6 +177,11 @@ describe('runReportHtml', () => {
       const svgs = s.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
       assert.equal(svgs.length, 1, `${id}: one SVG`);
       assert.ok(seriesPaths(svgs[0]) >= 1, `${id}: drawn series`);
+      // Screen readers get the how-to-read line as the figure's description.
+      const described = /<figure role="img" aria-label="[^"]+" aria-describedby="([^"]+)">/.exec(s)?.[1];
+      assert.ok(described !== undefined, `${id}: the figure is described`);
+      assert.equal(html.split(`id="${described}"`).length, 2, `${id}: one element has the id ${described}`);
+      assert.match(s, new RegExp(`<p class="how" id="${described}">`), `${id}: the description is the how-to-read line`);
     }
   });
 
