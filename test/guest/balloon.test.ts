@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Balloon, DEFAULT_BALLOON, type BalloonHost } from '../../src/guest/balloon.ts';
 import { assertClean, bootGuest, newHost } from './helpers.ts';
 
 const S = 1_000_000_000;
@@ -69,4 +70,30 @@ test('inflate in batches of 512 returns pages to the host free list', () => {
   assert.equal(hv.physinfo().pagesFree - free0, 2000);
   assert.equal(g.metrics().balloon.inflatedPages, 2000);
   assertClean(g);
+});
+
+test('the balloon worker moves at most 512 pages a batch each way (the driver\'s page list size), back-off from 1 s to 32 s', () => {
+  assert.deepEqual(DEFAULT_BALLOON, { batchPages: 512, scheduleDelayMinS: 1, scheduleDelayMaxS: 32 });
+  let pages = 5000;
+  const calls: string[] = [];
+  const host: BalloonHost = {
+    currentPages: () => pages,
+    maxPages: () => 8000,
+    inflate: (n) => {
+      calls.push(`inflate ${n}`);
+      pages -= n;
+      return n;
+    },
+    deflate: (n) => {
+      calls.push(`deflate ${n}`);
+      pages += n;
+      return n;
+    },
+  };
+  const b = new Balloon(5000);
+  b.setTarget(3000);
+  assert.equal(b.work(host), null);
+  b.setTarget(4100);
+  assert.equal(b.work(host), null);
+  assert.deepEqual(calls, ['inflate 512', 'inflate 512', 'inflate 512', 'inflate 464', 'deflate 512', 'deflate 512', 'deflate 76']);
 });
