@@ -17,6 +17,7 @@ export interface BenchKeys {
   queue_vs_tinyqueue: number;
   page_accesses_per_s: number;
   page_accesses_per_s_steady: number;
+  page_events_per_s: number;
   zipf_table_vs_computed: number;
 }
 
@@ -40,7 +41,7 @@ log(`event queue: ${(queue.queuePerSec / 1e6).toFixed(2)}M ops/s, tinyqueue ${(q
 const zipf = benchZipf();
 log(`zipf draws (skew 0.9, 262144 ranks): ${zipf.tableNsPerDraw.toFixed(1)} ns with the table (answers ${(zipf.answered * 100).toFixed(1)}%), ${zipf.computedNsPerDraw.toFixed(1)} ns computed`);
 const sim = benchSim();
-log(`simulator: ${sim.scenario}, ${sim.simulatedS}s simulated in ${sim.wallS.toFixed(2)}s, ${sim.accesses} page accesses, ${sim.events} events`);
+log(`simulator: ${sim.scenario}, ${sim.simulatedS}s simulated in ${sim.wallS.toFixed(2)}s, ${sim.accesses} page accesses, ${sim.events} events, ${(sim.pageEventsPerSec / 1e6).toFixed(2)} M page events/s`);
 log(`  page operations: ${describeOps(sim.ops)}`);
 const steady = benchSim(STEADY_SCENARIO, []);
 log(`simulator: ${steady.scenario}, ${steady.simulatedS}s simulated in ${steady.wallS.toFixed(2)}s, ${steady.accesses} page accesses, ${steady.events} events`);
@@ -54,6 +55,7 @@ const keys: BenchKeys = {
   queue_vs_tinyqueue: round(queue.queuePerSec / queue.tinyqueuePerSec, 3),
   page_accesses_per_s: Math.round(sim.accessesPerSec),
   page_accesses_per_s_steady: Math.round(steady.accessesPerSec),
+  page_events_per_s: Math.round(sim.pageEventsPerSec),
   zipf_table_vs_computed: round(zipf.computedNsPerDraw / zipf.tableNsPerDraw, 3),
 };
 

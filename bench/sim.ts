@@ -28,6 +28,8 @@ export interface PageOps {
   cleancachePuts: number;
   cleancacheGets: number;
   diskFileReads: number;
+  /** File pages reclaim dropped from the page cache (clean, or written back first). */
+  fileEvictions: number;
 }
 
 export interface SimBenchResult {
@@ -36,6 +38,12 @@ export interface SimBenchResult {
   wallS: number;
   accesses: number;
   accessesPerSec: number;
+  /**
+   * Guest page events per wall second: accesses (a swap-in or a page-cache
+   * miss is part of its access), anonymous faults and frees, and reclaim's
+   * evictions (swap-outs and file pages dropped). Informational.
+   */
+  pageEventsPerSec: number;
   ops: PageOps;
   events: number;
 }
@@ -52,6 +60,7 @@ export function describeOps(ops: PageOps): string {
     `${m(ops.cleancachePuts)} cleancache puts`,
     `${m(ops.cleancacheGets)} cleancache gets`,
     `${m(ops.diskFileReads)} file reads from disk`,
+    `${m(ops.fileEvictions)} file pages evicted`,
   ].join(', ');
 }
 
@@ -63,7 +72,7 @@ export function benchSim(file = STANDARD_SCENARIO, overrides: readonly string[] 
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
   // The summary has no access counts; read every guest that ran (the same list the summary is built from).
   const slots = (sim as unknown as { allSlots: { guest: Guest }[] }).allSlots;
-  const ops: PageOps = { fileAccesses: 0, anonAccesses: 0, anonFaults: 0, anonFrees: 0, swapOuts: 0, swapIns: 0, cleancachePuts: 0, cleancacheGets: 0, diskFileReads: 0 };
+  const ops: PageOps = { fileAccesses: 0, anonAccesses: 0, anonFaults: 0, anonFrees: 0, swapOuts: 0, swapIns: 0, cleancachePuts: 0, cleancacheGets: 0, diskFileReads: 0, fileEvictions: 0 };
   for (const slot of slots) {
     const m = slot.guest.metrics();
     ops.fileAccesses += m.fileAccesses;
@@ -75,6 +84,7 @@ export function benchSim(file = STANDARD_SCENARIO, overrides: readonly string[] 
     ops.cleancachePuts += m.cleancache.puts;
     ops.cleancacheGets += m.cleancache.gets;
     ops.diskFileReads += m.disk.fileReads;
+    ops.fileEvictions += m.evictedCleanPages + m.evictedDirtyPages;
   }
   const accesses = ops.fileAccesses + ops.anonAccesses;
   return {
@@ -83,6 +93,7 @@ export function benchSim(file = STANDARD_SCENARIO, overrides: readonly string[] 
     wallS,
     accesses,
     accessesPerSec: accesses / wallS,
+    pageEventsPerSec: (accesses + ops.anonFaults + ops.anonFrees + ops.swapOuts + ops.fileEvictions) / wallS,
     ops,
     events: r.summary.events,
   };
@@ -92,7 +103,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const [file, ...sets] = process.argv.slice(2);
   const r = benchSim(file ?? STANDARD_SCENARIO, file === undefined ? STANDARD_OVERRIDES : sets);
   console.log(
-    `${r.scenario}: ${r.simulatedS}s simulated in ${r.wallS.toFixed(2)}s wall, ${r.accesses} page accesses, ${(r.accessesPerSec / 1e6).toFixed(3)} M/s, ${r.events} events`,
+    `${r.scenario}: ${r.simulatedS}s simulated in ${r.wallS.toFixed(2)}s wall, ${r.accesses} page accesses, ${(r.accessesPerSec / 1e6).toFixed(3)} M/s (${(r.pageEventsPerSec / 1e6).toFixed(2)} M page events/s), ${r.events} events`,
   );
   console.log(`page operations: ${describeOps(r.ops)}`);
 }
