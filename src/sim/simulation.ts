@@ -23,7 +23,6 @@ type SimEvent =
   | { kind: 'selfballoon'; slot: GuestSlot }
   | { kind: 'balloon'; slot: GuestSlot }
   | { kind: 'build'; launch: Launch; spec: GuestSpec }
-  | { kind: 'boot'; launch: Launch; spec: GuestSpec }
   | { kind: 'sample' }
   | { kind: 'timeline'; event: TimelineEvent };
 
@@ -140,12 +139,15 @@ export class Simulation {
         if (!event.slot.alive) return;
         const oomBefore = event.slot.guest.oomEventCount;
         event.slot.guest.runWorkload(this.nowNs, this.scenario.workloadTickNs);
-        if (event.slot.guest.oomEventCount > oomBefore) {
+        const ooms = event.slot.guest.oomEventCount - oomBefore;
+        if (ooms > 0) {
+          // One line per OOM episode (a tick can hold several), so the log adds up to the summary.
           const m = event.slot.guest.metrics();
-          this.logEvent('oom', { guest: event.slot.spec.name, ram_pages: m.ramPages, committed_pages: m.committedPages, swap_used_pages: m.swap.usedSlots });
+          for (let k = 0; k < ooms; k++) this.logEvent('oom', { guest: event.slot.spec.name, ram_pages: m.ramPages, committed_pages: m.committedPages, swap_used_pages: m.swap.usedSlots });
         }
+        // The workload never moves the balloon target: no balloon pass here
+        // (the driver's worker runs on a new target or its own retry).
         this.queue.push(this.nowNs + this.scenario.workloadTickNs, event);
-        this.scheduleBalloon(event.slot);
         return;
       }
       case 'selfballoon':
@@ -167,16 +169,6 @@ export class Simulation {
       }
       case 'build':
         this.buildStep(event.launch, event.spec);
-        return;
-      case 'boot':
-        // The memory is in at the end of the last batch: the launch is done and the guest boots
-        // (unless the domain was destroyed or crashed in between).
-        this.launchEnded(event.launch);
-        if (!this.hv.domainInfo(event.launch.domid).ok) {
-          this.logEvent('skipped', { guest: event.spec.name, domid: event.launch.domid, note: 'the domain was destroyed before it booted' });
-          return;
-        }
-        this.startGuest(event.spec, event.launch.domid);
         return;
       case 'sample':
         this.sample();
@@ -252,11 +244,9 @@ export class Simulation {
       this.queue.push(next, { kind: 'build', launch, spec });
       return;
     }
-    if (outcome === 'ok') {
-      this.queue.push(launch.endNs, { kind: 'boot', launch, spec });
-      return;
-    }
     this.launchEnded(launch);
+    // The memory is in at the end of the last batch: the guest boots.
+    if (outcome === 'ok') this.startGuest(spec, launch.domid);
   }
 
   private launchEnded(launch: Launch): void {
@@ -352,8 +342,8 @@ export class Simulation {
 
   /**
    * Destroy (or crash) of a domain that exists but has not booted: a launch
-   * abandoned by a dead toolstack, a launch still building or queued (the
-   * build stops), or one whose memory is in but which has not booted yet.
+   * abandoned by a dead toolstack, or a launch still building (its last
+   * batch not yet in) or queued: the build stops.
    * The domain goes with its pages and its claim. False when there is no such
    * launch (the caller then logs the event as skipped).
    */

@@ -116,11 +116,20 @@ export class DomainBuilder {
   }
 
   /**
-   * Populates one batch. Returns the time of the next batch, or null when the
-   * launch ended (ok, or failed midway with its pages given back).
+   * Populates one batch. Returns when the batch is in (the time of the next
+   * step), or null when the launch ended: ok at the step after the last batch
+   * (its memory is in: the claim left is cancelled and the domain boots), or
+   * failed midway with its pages given back. A launch stays building, so a
+   * queued one waits and a destroy stops it, until its last batch is in.
    */
   step(nowNs: number, launch: Launch): number | null {
     assert(launch.outcome === 'building', `step on a launch that is ${launch.outcome}`);
+    if (launch.donePages >= launch.requestedPages) {
+      // The builder cancels whatever is left of the claim once memory is in.
+      this.hv.claimPages(launch.domid, 0);
+      this.finish(nowNs, launch, 'ok', '');
+      return null;
+    }
     const pages = Math.min(this.config.buildBatchPages, launch.requestedPages - launch.donePages);
     const r = this.hv.populatePhysmap(launch.domid, pages);
     launch.donePages += r.done;
@@ -140,12 +149,7 @@ export class DomainBuilder {
       this.finish(nowNs, launch, 'failed_midway', `memory ran out after ${formatPages(launch.donePages)} of ${formatPages(launch.requestedPages)} (${launch.donePages} of ${launch.requestedPages} pages)${breach}; what was built is given back`);
       return null;
     }
-    const doneAtNs = nowNs + this.batchNs(pages);
-    if (launch.donePages < launch.requestedPages) return doneAtNs;
-    // The builder cancels whatever is left of the claim once memory is in.
-    this.hv.claimPages(launch.domid, 0);
-    this.finish(doneAtNs, launch, 'ok', '');
-    return null;
+    return nowNs + this.batchNs(pages);
   }
 
   /** Fault: the toolstack dies in the middle of a launch. The domain stays, with its claim. */

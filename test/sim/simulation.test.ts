@@ -116,4 +116,78 @@ guests:
     assert.ok(shrunk(true) > 0, 'pages pulled back by self-shrinking alone');
     assert.equal(shrunk(false), 0);
   });
+
+  test('reservation: a launch asked for during the last batch of another waits until that memory is in', () => {
+    const text = `name: res
+seed: 1
+duration: 3s
+sample_interval: 500ms
+host: {memory: 2GiB, hypervisor_reserve: 32MiB, tmem: {enabled: true}}
+dom0: {memory: 128MiB}
+toolstack: {policy: reservation, build_rate: 256MiB/s, build_batch: 16MiB}
+guests:
+  - {name: g, memory: 256MiB, maxmem: 256MiB, swap: 64MiB}
+timeline:
+  - {at: 0s, launch: {name: a, memory: 256MiB}}
+  - {at: 950ms, launch: {name: b, memory: 256MiB}}
+`;
+    const r = new Simulation(parseScenario(text, 'res.yaml'), {}).run();
+    const [a, b] = r.summary.launches;
+    assert.equal(a.outcome, 'ok');
+    // 256 MiB at 256 MiB/s in 16 MiB batches: the last batch runs from 937.5 ms to 1 s.
+    assert.equal(a.end_ns, 1_000_000_000);
+    assert.equal(b.request_ns, 950_000_000);
+    assert.equal(b.start_ns, a.end_ns, 'serialised: b starts when a has its memory');
+    assert.equal(b.outcome, 'ok');
+  });
+
+  test('a run that ends during a launch\'s last batch reports it still building', () => {
+    const r = run(claimRace, ['duration=67950ms', ...thin(claimRace)]);
+    for (const l of r.summary.launches) {
+      assert.ok(l.end_ns <= r.summary.sim_time_ns, `${l.name}: ended at ${l.end_ns}, after the run`);
+      if (l.outcome === 'ok') assert.ok(r.events.some((e) => e.kind === 'launch_ok' && e.guest === l.name), `${l.name}: ok in the log too`);
+    }
+    assert.ok(r.summary.launches.some((l) => l.outcome === 'building' && l.end_ns === -1), 'one launch is mid-build at 67.95 s');
+  });
+
+  test('events.jsonl has one oom line per OOM event, also when a long tick holds several', () => {
+    const text = `name: oom
+seed: 1
+duration: 10s
+sample_interval: 1s
+workload_tick: 1s
+host: {memory: 1GiB, hypervisor_reserve: 32MiB, tmem: {enabled: false}}
+dom0: {memory: 128MiB}
+toolstack: {policy: claim, build_rate: 256MiB/s, build_batch: 16MiB}
+guests:
+  - name: g
+    memory: 256MiB
+    maxmem: 1GiB
+    swap: 16MiB
+    workload:
+      anon: {profile: spikes, level: 5%, rate: 100/s, spikes: {peak: 100%, every: 200ms, length: 100ms, jitter: 0s}}
+      files: {working_set: 4MiB, rate: 100/s}
+`;
+    const r = new Simulation(parseScenario(text, 'oom.yaml'), {}).run();
+    const total = r.summary.guests.reduce((a, g) => a + g.oom_events, 0);
+    assert.ok(total > 10, `several OOM episodes a tick (${total} in 10 ticks)`);
+    assert.equal(r.events.filter((e) => e.kind === 'oom').length, total);
+  });
+
+  test('the balloon worker runs on a new target or its retry, not on every workload tick', () => {
+    const text = `name: quiet
+seed: 1
+duration: 1s
+sample_interval: 1s
+workload_tick: 100ms
+host: {memory: 2GiB, hypervisor_reserve: 32MiB, tmem: {enabled: false}}
+dom0: {memory: 128MiB}
+toolstack: {policy: claim, build_rate: 256MiB/s, build_batch: 16MiB}
+guests:
+  - {name: g, memory: 256MiB, maxmem: 256MiB, swap: 64MiB}
+`;
+    const r = new Simulation(parseScenario(text, 'quiet.yaml'), {}).run();
+    // Ten workload ticks (100 ms to 1 s) and two samples (0 and 1 s); nothing else happens.
+    assert.equal(r.summary.events, 12);
+  });
 });
