@@ -5,6 +5,9 @@
 
 import { assert } from '../lib/assert.ts';
 
+/** Added to a late event's sequence number: below 2^53, so sequence numbers stay exact up to 2^52 events. */
+const LATE = 2 ** 52;
+
 export class EventQueue<T> {
   private times: Float64Array;
   private seqs: Float64Array;
@@ -27,20 +30,25 @@ export class EventQueue<T> {
     return this.count === 0 ? Infinity : this.times[0];
   }
 
-  push(timeNs: number, payload: T): void {
+  /**
+   * Adds an event. A `late` one runs after every other event of its instant
+   * (in insertion order among the late ones): a sample sees the state at the
+   * end of its instant, whatever was queued first.
+   */
+  push(timeNs: number, payload: T, late = false): void {
     assert(Number.isSafeInteger(timeNs) && timeNs >= 0, `event time must be a non-negative integer ns, got ${timeNs}`);
     if (this.count === this.times.length) this.grow();
     const times = this.times;
     const seqs = this.seqs;
     const payloads = this.payloads;
-    const seq = this.nextSeq++;
+    const seq = late ? LATE + this.nextSeq++ : this.nextSeq++;
     let i = this.count++;
-    // Sift up: move parents down until the slot fits. A later push never
-    // precedes an equal time (its sequence number is larger).
+    // Sift up: move parents down until the slot fits (by time, then sequence
+    // number: a late event may precede a parent of its own time).
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const pt = times[parent];
-      if (!(timeNs < pt)) break;
+      if (!(timeNs < pt || (timeNs === pt && seq < seqs[parent]))) break;
       times[i] = pt;
       seqs[i] = seqs[parent];
       payloads[i] = payloads[parent];

@@ -32,6 +32,8 @@ interface GuestSlot {
   guest: Guest;
   alive: boolean;
   balloonPending: boolean;
+  /** The guest's workload has run up to here (its boot, then each tick's end). */
+  workedToNs: number;
   ramPagesSum: number;
   ramSamples: number;
 }
@@ -102,7 +104,7 @@ export class Simulation {
     this.bootDom0();
     for (const spec of scenario.guests) this.bootInitialGuest(spec);
     for (const event of scenario.timeline) this.queue.push(event.atNs, { kind: 'timeline', event });
-    this.queue.push(0, { kind: 'sample' });
+    this.queue.push(0, { kind: 'sample' }, true);
     this.countBursts();
   }
 
@@ -138,7 +140,10 @@ export class Simulation {
       case 'workload': {
         if (!event.slot.alive) return;
         const oomBefore = event.slot.guest.oomEventCount;
-        event.slot.guest.runWorkload(this.nowNs, this.scenario.workloadTickNs);
+        // A tick ending now runs the workload since the last one: [workedTo, now).
+        const slot = event.slot;
+        if (this.nowNs > slot.workedToNs) slot.guest.runWorkload(slot.workedToNs, this.nowNs - slot.workedToNs);
+        slot.workedToNs = this.nowNs;
         const ooms = event.slot.guest.oomEventCount - oomBefore;
         if (ooms > 0) {
           // One line per OOM episode (a tick can hold several), so the log adds up to the summary.
@@ -147,7 +152,9 @@ export class Simulation {
         }
         // The workload never moves the balloon target: no balloon pass here
         // (the driver's worker runs on a new target or its own retry).
-        this.queue.push(this.nowNs + this.scenario.workloadTickNs, event);
+        // The last tick is cut at the end of the run, so the workload covers exactly [boot, duration).
+        const next = Math.min(this.nowNs + this.scenario.workloadTickNs, this.scenario.durationNs);
+        if (next > this.nowNs) this.queue.push(next, event);
         return;
       }
       case 'selfballoon':
@@ -172,7 +179,7 @@ export class Simulation {
         return;
       case 'sample':
         this.sample();
-        this.queue.push(this.nowNs + this.scenario.sampleIntervalNs, event);
+        this.queue.push(this.nowNs + this.scenario.sampleIntervalNs, event, true);
         return;
       case 'timeline':
         this.timeline(event.event);
@@ -201,10 +208,11 @@ export class Simulation {
     const config: GuestConfig = guestConfig(spec, domid, this.scenario);
     const guest = new Guest(this.hv, this.scenario.host.tmem.enabled ? this.tmem : null, config, this.rng.fork(`guest:${spec.name}`));
     guest.boot(this.nowNs);
-    const slot: GuestSlot = { spec, domid, guest, alive: true, balloonPending: false, ramPagesSum: 0, ramSamples: 0 };
+    const slot: GuestSlot = { spec, domid, guest, alive: true, balloonPending: false, workedToNs: this.nowNs, ramPagesSum: 0, ramSamples: 0 };
     this.slots.set(spec.name, slot);
     this.allSlots.push(slot);
-    this.queue.push(this.nowNs + this.scenario.workloadTickNs, { kind: 'workload', slot });
+    const firstTick = Math.min(this.nowNs + this.scenario.workloadTickNs, this.scenario.durationNs);
+    if (firstTick > this.nowNs) this.queue.push(firstTick, { kind: 'workload', slot });
     // The worker runs for self-ballooning or for frontswap self-shrinking alone (xen_selfballoon_init).
     if (guest.selfballoonWorkerRuns) this.queue.push(this.nowNs + spec.selfballoon.intervalNs, { kind: 'selfballoon', slot });
     this.logEvent('guest_start', { guest: spec.name, domid, ram_pages: spec.memoryPages });

@@ -42,6 +42,38 @@ test('matches a stable sort under random interleaved pushes and pops', () => {
   );
 });
 
+test('late events (samples) run after every other event of their instant, in insertion order among themselves', () => {
+  fc.assert(
+    fc.property(fc.array(fc.oneof(fc.tuple(fc.integer({ min: 0, max: 10 }), fc.boolean()), fc.constant(null)), { maxLength: 300, size: 'max' }), (ops) => {
+      const q = new EventQueue<number>(1);
+      const model: { t: number; late: boolean; id: number }[] = [];
+      let id = 0;
+      for (const op of ops) {
+        if (op === null) {
+          if (model.length === 0) continue;
+          model.sort((a, b) => a.t - b.t || Number(a.late) - Number(b.late) || a.id - b.id);
+          const want = model.shift()!;
+          assert.equal(q.peekTime(), want.t);
+          assert.equal(q.pop(), want.id);
+        } else {
+          q.push(op[0], id, op[1]);
+          model.push({ t: op[0], late: op[1], id });
+          id++;
+        }
+      }
+    }),
+    { numRuns: 300 },
+  );
+  const q = new EventQueue<string>(2);
+  q.push(5, 'sample', true);
+  q.push(5, 'tick');
+  q.push(4, 'late-but-earlier', true);
+  q.push(5, 'timeline');
+  const out: string[] = [];
+  while (q.size > 0) out.push(q.pop());
+  assert.deepEqual(out, ['late-but-earlier', 'tick', 'timeline', 'sample']);
+});
+
 test('refuses a time that is not a non-negative integer', () => {
   const q = new EventQueue<number>();
   assert.throws(() => q.push(1.5, 0));

@@ -190,4 +190,38 @@ guests:
     // Ten workload ticks (100 ms to 1 s) and two samples (0 and 1 s); nothing else happens.
     assert.equal(r.summary.events, 12);
   });
+
+  test('a sample shows the workload up to its instant, whatever the sampling interval; the last one equals the summary', () => {
+    const text = (interval: string): string => `name: one
+seed: 1
+duration: 1s
+sample_interval: ${interval}
+workload_tick: 100ms
+host: {memory: 1GiB, hypervisor_reserve: 32MiB, tmem: {enabled: true}}
+dom0: {memory: 128MiB}
+toolstack: {policy: claim, build_rate: 256MiB/s, build_batch: 16MiB}
+guests:
+  - name: g
+    memory: 256MiB
+    maxmem: 256MiB
+    swap: 64MiB
+    workload:
+      anon: {profile: constant, level: 10%, rate: 1000/s}
+      files: {working_set: 16MiB, rate: 1000/s}
+`;
+    const at = (r: ReturnType<Simulation['run']>, t: number) => r.samples.find((x) => x.timeNs === t)?.guests.g;
+    const fine = new Simulation(parseScenario(text('50ms'), 'one.yaml'), {}).run();
+    const coarse = new Simulation(parseScenario(text('500ms'), 'one.yaml'), {}).run();
+    for (const t of [500_000_000, 1_000_000_000]) {
+      assert.ok(at(fine, t) !== undefined && at(coarse, t) !== undefined);
+      assert.deepEqual(at(fine, t), at(coarse, t), `the sample at ${t / 1e9} s`);
+    }
+    const g = coarse.summary.guests[0];
+    assert.equal(at(coarse, 1_000_000_000)?.fileReads, g.disk.file_reads, 'the last sample and the summary agree');
+    // Exactly the run's second of workload: 1000 file accesses a second.
+    const sim = new Simulation(parseScenario(text('500ms'), 'one.yaml'), {});
+    sim.run();
+    const guest = (sim as unknown as { allSlots: { guest: { metrics(): { fileAccesses: number } } }[] }).allSlots[0].guest;
+    assert.equal(guest.metrics().fileAccesses, 1000);
+  });
 });
