@@ -12,26 +12,25 @@ export interface Ranked {
   summary: Summary;
 }
 
-/** The ranked quantities of a run, each oriented so that larger is better. */
-function score(s: Summary): number[] {
-  const launches = (o: string) => s.launches.filter((l) => l.outcome === o).length;
-  return [
-    launches('ok'),
-    -launches('failed_midway'),
-    -s.launches.reduce((a, l) => a + l.wasted_build_ns, 0),
-    -s.guests.reduce((a, g) => a + g.oom_events, 0),
-    -s.invariant_violations,
-  ];
-}
+const count = (s: Summary, outcome: string): number => s.launches.filter((l) => l.outcome === outcome).length;
+const wastedNs = (s: Summary): number => s.launches.reduce((a, l) => a + l.wasted_build_ns, 0);
+const oomEvents = (s: Summary): number => s.guests.reduce((a, g) => a + g.oom_events, 0);
 
-/** The ranked quantities in words, in the order of score(): what is better, and a run's value. */
-const CRITERIA: { better: string; value: (s: Summary) => string }[] = [
-  { better: 'most launches finished', value: (s) => `${s.launches.filter((l) => l.outcome === 'ok').length} of ${s.launches.length}` },
-  { better: 'fewest launches failed mid-way', value: (s) => String(s.launches.filter((l) => l.outcome === 'failed_midway').length) },
-  { better: 'least build time wasted', value: (s) => fmtDuration(s.launches.reduce((a, l) => a + l.wasted_build_ns, 0)) },
-  { better: 'fewest OOM events', value: (s) => String(s.guests.reduce((a, g) => a + g.oom_events, 0)) },
-  { better: 'fewest invariant violations', value: (s) => String(s.invariant_violations) },
+/**
+ * The ranked quantities, in rank order: each one's value oriented so that
+ * larger is better, what "better" is in words, and a run's value as shown.
+ */
+const CRITERIA: { score: (s: Summary) => number; better: string; shown: (s: Summary) => string }[] = [
+  { score: (s) => count(s, 'ok'), better: 'most launches finished', shown: (s) => `${count(s, 'ok')} of ${s.launches.length}` },
+  { score: (s) => -count(s, 'failed_midway'), better: 'fewest launches failed mid-way', shown: (s) => String(count(s, 'failed_midway')) },
+  { score: (s) => -wastedNs(s), better: 'least build time wasted', shown: (s) => fmtDuration(wastedNs(s)) },
+  { score: (s) => -oomEvents(s), better: 'fewest OOM events', shown: (s) => String(oomEvents(s)) },
+  { score: (s) => -s.invariant_violations, better: 'fewest invariant violations', shown: (s) => String(s.invariant_violations) },
 ];
+
+function score(s: Summary): number[] {
+  return CRITERIA.map((c) => c.score(s));
+}
 
 /** Negative when `a` ranks before `b`, 0 when they tie on every ranked quantity. */
 export function rankCompare(a: Summary, b: Summary): number {
@@ -58,7 +57,7 @@ export function verdictLead(variants: readonly Ranked[]): string {
   const x = score(best.summary);
   const y = score(next.summary);
   const c = CRITERIA[x.findIndex((v, i) => v !== y[i])];
-  return `${best.label} does best: ${c.better}, ${c.value(best.summary)} against ${c.value(next.summary)} for ${next.label}.`;
+  return `${best.label} does best: ${c.better}, ${c.shown(best.summary)} against ${c.shown(next.summary)} for ${next.label}.`;
 }
 
 export const RANKING_NOTE =

@@ -138,23 +138,21 @@ export class Simulation {
   private dispatch(event: SimEvent): void {
     switch (event.kind) {
       case 'workload': {
-        if (!event.slot.alive) return;
-        const oomBefore = event.slot.guest.oomEventCount;
-        // A tick ending now runs the workload since the last one: [workedTo, now).
         const slot = event.slot;
+        if (!slot.alive) return;
+        const oomBefore = slot.guest.oomEventCount;
+        // A tick ending now runs the workload since the last one: [workedTo, now).
         if (this.nowNs > slot.workedToNs) slot.guest.runWorkload(slot.workedToNs, this.nowNs - slot.workedToNs);
         slot.workedToNs = this.nowNs;
-        const ooms = event.slot.guest.oomEventCount - oomBefore;
+        const ooms = slot.guest.oomEventCount - oomBefore;
         if (ooms > 0) {
           // One line per OOM episode (a tick can hold several), so the log adds up to the summary.
-          const m = event.slot.guest.metrics();
-          for (let k = 0; k < ooms; k++) this.logEvent('oom', { guest: event.slot.spec.name, ram_pages: m.ramPages, committed_pages: m.committedPages, swap_used_pages: m.swap.usedSlots });
+          const m = slot.guest.metrics();
+          for (let k = 0; k < ooms; k++) this.logEvent('oom', { guest: slot.spec.name, ram_pages: m.ramPages, committed_pages: m.committedPages, swap_used_pages: m.swap.usedSlots });
         }
         // The workload never moves the balloon target: no balloon pass here
         // (the driver's worker runs on a new target or its own retry).
-        // The last tick is cut at the end of the run, so the workload covers exactly [boot, duration).
-        const next = Math.min(this.nowNs + this.scenario.workloadTickNs, this.scenario.durationNs);
-        if (next > this.nowNs) this.queue.push(next, event);
+        this.scheduleTick(event);
         return;
       }
       case 'selfballoon':
@@ -211,11 +209,16 @@ export class Simulation {
     const slot: GuestSlot = { spec, domid, guest, alive: true, balloonPending: false, workedToNs: this.nowNs, ramPagesSum: 0, ramSamples: 0 };
     this.slots.set(spec.name, slot);
     this.allSlots.push(slot);
-    const firstTick = Math.min(this.nowNs + this.scenario.workloadTickNs, this.scenario.durationNs);
-    if (firstTick > this.nowNs) this.queue.push(firstTick, { kind: 'workload', slot });
+    this.scheduleTick({ kind: 'workload', slot });
     // The worker runs for self-ballooning or for frontswap self-shrinking alone (xen_selfballoon_init).
     if (guest.selfballoonWorkerRuns) this.queue.push(this.nowNs + spec.selfballoon.intervalNs, { kind: 'selfballoon', slot });
     this.logEvent('guest_start', { guest: spec.name, domid, ram_pages: spec.memoryPages });
+  }
+
+  /** The guest's next workload tick, one tick on, the last cut at the end of the run (so the workload covers exactly [boot, duration)). */
+  private scheduleTick(event: SimEvent & { kind: 'workload' }): void {
+    const at = Math.min(this.nowNs + this.scenario.workloadTickNs, this.scenario.durationNs);
+    if (at > this.nowNs) this.queue.push(at, event);
   }
 
   private scheduleBalloon(slot: GuestSlot): void {

@@ -29,6 +29,21 @@ function run(file: string, sets: string[], seed?: number, verify = false) {
   return new Simulation(load(file, sets, seed), { verify }).run();
 }
 
+/** A small scenario's head (name to toolstack); the guests and timeline follow. */
+function tiny(o: { name: string; duration: string; sample: string; tick?: string; memory: string; tmem: boolean; policy?: string }): string {
+  return [
+    `name: ${o.name}`,
+    'seed: 1',
+    `duration: ${o.duration}`,
+    `sample_interval: ${o.sample}`,
+    ...(o.tick === undefined ? [] : [`workload_tick: ${o.tick}`]),
+    `host: {memory: ${o.memory}, hypervisor_reserve: 32MiB, tmem: {enabled: ${o.tmem}}}`,
+    'dom0: {memory: 128MiB}',
+    `toolstack: {policy: ${o.policy ?? 'claim'}, build_rate: 256MiB/s, build_batch: 16MiB}`,
+    '',
+  ].join('\n');
+}
+
 describe('simulation', () => {
   test('the same seed gives byte-identical --json output; another seed gives another', () => {
     const cli = (seed: string) => {
@@ -118,14 +133,7 @@ guests:
   });
 
   test('reservation: a launch asked for during the last batch of another waits until that memory is in', () => {
-    const text = `name: res
-seed: 1
-duration: 3s
-sample_interval: 500ms
-host: {memory: 2GiB, hypervisor_reserve: 32MiB, tmem: {enabled: true}}
-dom0: {memory: 128MiB}
-toolstack: {policy: reservation, build_rate: 256MiB/s, build_batch: 16MiB}
-guests:
+    const text = `${tiny({ name: 'res', duration: '3s', sample: '500ms', memory: '2GiB', tmem: true, policy: 'reservation' })}guests:
   - {name: g, memory: 256MiB, maxmem: 256MiB, swap: 64MiB}
 timeline:
   - {at: 0s, launch: {name: a, memory: 256MiB}}
@@ -151,15 +159,7 @@ timeline:
   });
 
   test('events.jsonl has one oom line per OOM event, also when a long tick holds several', () => {
-    const text = `name: oom
-seed: 1
-duration: 10s
-sample_interval: 1s
-workload_tick: 1s
-host: {memory: 1GiB, hypervisor_reserve: 32MiB, tmem: {enabled: false}}
-dom0: {memory: 128MiB}
-toolstack: {policy: claim, build_rate: 256MiB/s, build_batch: 16MiB}
-guests:
+    const text = `${tiny({ name: 'oom', duration: '10s', sample: '1s', tick: '1s', memory: '1GiB', tmem: false })}guests:
   - name: g
     memory: 256MiB
     maxmem: 1GiB
@@ -175,15 +175,7 @@ guests:
   });
 
   test('the balloon worker runs on a new target or its retry, not on every workload tick', () => {
-    const text = `name: quiet
-seed: 1
-duration: 1s
-sample_interval: 1s
-workload_tick: 100ms
-host: {memory: 2GiB, hypervisor_reserve: 32MiB, tmem: {enabled: false}}
-dom0: {memory: 128MiB}
-toolstack: {policy: claim, build_rate: 256MiB/s, build_batch: 16MiB}
-guests:
+    const text = `${tiny({ name: 'quiet', duration: '1s', sample: '1s', tick: '100ms', memory: '2GiB', tmem: false })}guests:
   - {name: g, memory: 256MiB, maxmem: 256MiB, swap: 64MiB}
 `;
     const r = new Simulation(parseScenario(text, 'quiet.yaml'), {}).run();
@@ -192,15 +184,7 @@ guests:
   });
 
   test('a sample shows the workload up to its instant, whatever the sampling interval; the last one equals the summary', () => {
-    const text = (interval: string): string => `name: one
-seed: 1
-duration: 1s
-sample_interval: ${interval}
-workload_tick: 100ms
-host: {memory: 1GiB, hypervisor_reserve: 32MiB, tmem: {enabled: true}}
-dom0: {memory: 128MiB}
-toolstack: {policy: claim, build_rate: 256MiB/s, build_batch: 16MiB}
-guests:
+    const text = (interval: string): string => `${tiny({ name: 'one', duration: '1s', sample: interval, tick: '100ms', memory: '1GiB', tmem: true })}guests:
   - name: g
     memory: 256MiB
     maxmem: 256MiB
