@@ -6,13 +6,17 @@
 // hypercalls (populate_physmap, decrease_reservation, tmem ops, domain info).
 //
 // Memory: ram = reserve + anonResident + pageCache + free, free >= 0 always.
-// Reclaim (when a page is needed and none is free, in batches of
-// SWAP_CLUSTER_MAX) splits between the file and anonymous LRUs in proportion
-// to swappiness x size (get_scan_count's SCAN_FRACT): file pages leave from
-// the inactive tail (dirty ones are written back first) and go to cleancache;
-// anonymous pages leave from the LRU tail to frontswap if tmem takes them,
-// else to the swap disk. When neither is possible the kernel is out of
-// memory: an OOM event.
+// Reclaim (when a page is needed and none is free, in runs of
+// SWAP_CLUSTER_MAX) follows v5.2's get_scan_count: file pages only while the
+// inactive file list is not low and holds at least 4096 pages (SCAN_FILE);
+// else a split between the file and anonymous LRUs in proportion to
+// swappiness x size (SCAN_FRACT). File pages leave from the inactive tail
+// (dirty ones are written back first), go to cleancache and leave a shadow
+// (workingset_eviction); a page read again within the active list's size of
+// its eviction enters active (workingset_refault), and such refaults turn the
+// active list's protection off until the next reclaim run. Anonymous pages
+// leave from the LRU tail to frontswap if tmem takes them, else to the swap
+// disk. When neither is possible the kernel is out of memory: an OOM event.
 
 import type { Hypervisor } from '../hypervisor/hypervisor.ts';
 import type { SyntheticPage, TmemOps } from '../hypervisor/tmem/api.ts';
@@ -47,6 +51,8 @@ const KIND_NONE = 0;
 const KIND_ANON = 1;
 const KIND_READ = 2;
 const KIND_WRITE = 3;
+/** get_scan_count's first priority (DEF_PRIORITY): SCAN_FILE needs inactive file pages >> 12 > 0. */
+const DEF_PRIORITY = 12;
 
 /**
  * Anonymous page records for `pages` pages, `old` copied. The new ones are
@@ -82,6 +88,9 @@ export interface GuestMetrics {
   swap: { usedSlots: number; freeSlots: number };
   fileAccesses: number;
   fileHits: number;
+  /** /proc/vmstat workingset_refault and workingset_activate: reads of evicted pages, and those read straight into the active list. */
+  workingsetRefaults: number;
+  workingsetActivations: number;
   anonAccesses: number;
   /** Anonymous pages allocated as Committed_AS grows (each a first-touch fault; swap-ins are counted apart) and freed as it shrinks (resident or swapped). */
   anonFaults: number;
@@ -127,6 +136,16 @@ export class Guest {
   private nextInodeSeq = 0;
   /** Files recreated by unlink: inode -> file (image inodes map arithmetically). */
   private readonly newInodeFile = new Map<number, number>();
+  /**
+   * Shadow entries (mm/workingset.c): per page of the file set, the eviction
+   * clock when it left the page cache, 0 when it has no shadow (cached, never
+   * evicted, or truncated since). The clock skips 0.
+   */
+  private readonly shadow: Uint32Array;
+  /** lruvec->inactive_age: counts file evictions and activations (u32, wrapping, never 0). */
+  private inactiveAge = 0;
+  /** WORKINGSET_ACTIVATE at the end of the last reclaim run (snapshot_refaults). */
+  private refaultSnapshot = 0;
 
   readonly swap: SwapDevice;
   readonly frontswap: Frontswap;
@@ -178,6 +197,10 @@ export class Guest {
     selfballoonTicks: 0,
     lastGoalPages: 0,
     lastTargetPages: 0,
+    /** WORKINGSET_REFAULT: reads of pages that had a shadow. */
+    workingsetRefaults: 0,
+    /** WORKINGSET_ACTIVATE: refaults within the active list's size, read in active. */
+    workingsetActivations: 0,
   };
 
   constructor(
@@ -200,6 +223,7 @@ export class Guest {
     this.fileInode = new Uint32Array(files);
     this.fileGen = new Uint32Array(files);
     this.fileImage = new Uint8Array(files).fill(1);
+    this.shadow = new Uint32Array(files * this.pagesPerFile);
     for (let f = 0; f < files; f++) this.fileInode[f] = FIRST_INODE + f;
     this.nextInodeSeq = files;
 
@@ -273,6 +297,8 @@ export class Guest {
       if (this.pageCache.isDirty(s)) this.disk.fileWrite();
       this.pageCache.remove(s);
     }
+    // The unmount evicts every inode of the filesystem, shadows with them.
+    for (let f = fs; f < this.fileInode.length; f += this.filesystems) this.clearShadows(f);
     this.cleancache.unmount(fs);
     this.cleancache.mount(fs);
   }
@@ -380,7 +406,7 @@ export class Guest {
     const s = pc.lookup(inode, index);
     if (s !== NONE) {
       this.counters.fileHits++;
-      pc.touch(s);
+      if (pc.touch(s)) this.ageInactive(); // workingset_activation
       if (write) pc.setDirty(s, true);
       return;
     }
@@ -403,7 +429,32 @@ export class Guest {
     } else {
       this.disk.fileRead();
     }
-    pc.insert(inode, index, fs, write);
+    // The new page takes the shadow's place. A read checks it first
+    // (workingset_refault; a write's page is added with __GFP_WRITE, not checked).
+    const fp = file * this.pagesPerFile + index;
+    const evicted = this.shadow[fp];
+    this.shadow[fp] = 0;
+    let active = false;
+    if (!write && evicted !== 0) {
+      this.counters.workingsetRefaults++;
+      if (((this.inactiveAge - evicted) >>> 0) <= pc.activePages) {
+        active = true;
+        this.ageInactive();
+        this.counters.workingsetActivations++;
+      }
+    }
+    pc.insert(inode, index, fs, write, active);
+  }
+
+  /** Advances the eviction clock (lruvec->inactive_age), skipping 0 (no shadow); returns the new value. */
+  private ageInactive(): number {
+    this.inactiveAge = (this.inactiveAge + 1) >>> 0 || 1;
+    return this.inactiveAge;
+  }
+
+  /** A file's shadow entries go with it (truncate, unlink, unmount). */
+  private clearShadows(file: number): void {
+    this.shadow.fill(0, file * this.pagesPerFile, (file + 1) * this.pagesPerFile);
   }
 
   /** One touch of anonymous page `page` (swapped in if it is out). */
@@ -481,6 +532,7 @@ export class Guest {
       this.cleancache.invalidatePage(fs, inode, idx);
     }
     this.cleancache.invalidateInode(fs, inode);
+    this.clearShadows(file);
   }
 
   // ---------------------------------------------------------------- reclaim
@@ -490,30 +542,60 @@ export class Guest {
     return this.ramPages - this.reservePages - this.anonResident - this.pageCache.size;
   }
 
-  /** Reclaims until `pages` are free; false when it cannot. Anonymous pages are swapped only if `allowSwap`. */
+  /**
+   * Reclaims until `pages` are free (at least a batch of reclaimBatchPages);
+   * false when it cannot. Anonymous pages are swapped only if `allowSwap`.
+   * In runs of reclaimBatchPages, each a do_try_to_free_pages at
+   * DEF_PRIORITY: the scan balance is chosen at its start, and its end
+   * snapshots the refault count (snapshot_refaults).
+   */
   private ensureFree(pages: number, allowSwap: boolean): boolean {
     let free = this.freePages();
     if (free >= pages) return true;
-    const goal = Math.max(pages, free + this.config.reclaimBatchPages);
-    // Bounded: each reclaimOne frees one page or returns false.
+    const batch = this.config.reclaimBatchPages;
+    const goal = Math.max(pages, free + batch);
+    // Bounded: each run frees at least one page or stops the loop.
     while (free < goal) {
-      if (!this.reclaimOne(allowSwap)) break;
-      free++;
+      const runEnd = Math.min(goal, free + batch);
+      const fileOnly = this.scanFileOnly();
+      let freed = 0;
+      while (free < runEnd && this.reclaimOne(allowSwap, fileOnly)) {
+        free++;
+        freed++;
+      }
+      this.refaultSnapshot = this.counters.workingsetActivations;
+      if (freed === 0 || free < runEnd) break;
     }
     return free >= pages;
   }
 
+  /** Whether refaults were seen since the last reclaim run (lruvec->refaults != WORKINGSET_ACTIVATE). */
+  private refaulting(): boolean {
+    return this.counters.workingsetActivations !== this.refaultSnapshot;
+  }
+
   /**
-   * Reclaims one page. Which LRU it comes from follows get_scan_count's
-   * proportional split (SCAN_FRACT) without the rotation feedback: anon
-   * weighs swappiness x anon pages, file (200 - swappiness) x file pages; a
-   * deterministic credit turns the ratio into a sequence of choices. With no
-   * swap room (or `allowSwap` false) only file pages go; with no file pages
-   * only anonymous ones.
+   * get_scan_count's SCAN_FILE: enough inactive page cache — the inactive file
+   * list is not low and has pages to scan at DEF_PRIORITY — so no anonymous
+   * page is reclaimed in this run.
    */
-  private reclaimOne(allowSwap: boolean): boolean {
+  private scanFileOnly(): boolean {
+    const pc = this.pageCache;
+    return pc.inactivePages >>> DEF_PRIORITY > 0 && !pc.inactiveIsLow(this.refaulting());
+  }
+
+  /**
+   * Reclaims one page: a file page when `fileOnly` (SCAN_FILE) and there is
+   * one; else by get_scan_count's proportional split (SCAN_FRACT) without
+   * the rotation feedback: anon weighs swappiness x anon pages, file (200 -
+   * swappiness) x file pages; a deterministic credit turns the ratio into a
+   * sequence of choices. With no swap room (or `allowSwap` false) only file
+   * pages go; with no file pages only anonymous ones.
+   */
+  private reclaimOne(allowSwap: boolean, fileOnly: boolean): boolean {
     const canSwap = allowSwap && this.swap.free > 0 && this.anonResident > 0;
     const fileSize = this.pageCache.size;
+    if (fileOnly && fileSize > 0) return this.dropFileOne();
     if (canSwap && fileSize > 0) {
       const sw = this.config.swappiness;
       const wa = sw * this.anonResident;
@@ -529,10 +611,10 @@ export class Guest {
     return canSwap && this.swapOutOne();
   }
 
-  /** Drops the inactive file tail: written back first if dirty, then put to cleancache. */
+  /** Drops the inactive file tail: written back first if dirty, then put to cleancache; leaves a shadow. */
   private dropFileOne(): boolean {
     const pc = this.pageCache;
-    const s = pc.reclaimCandidate();
+    const s = pc.reclaimCandidate(this.refaulting());
     if (s !== NONE) {
       const inode = pc.inodeOf(s);
       const index = pc.indexOf(s);
@@ -545,13 +627,14 @@ export class Guest {
       } else {
         this.counters.evictedClean++;
       }
+      const file = this.fileOfInode(inode);
+      assert(file >= 0, 'page cache holds a page of a file that no longer exists');
       if (this.cleancache.enabled(fs)) {
-        const file = this.fileOfInode(inode);
-        assert(file >= 0, 'page cache holds a page of a file that no longer exists');
         this.expectFilePage(file, index);
         this.cleancache.put(fs, inode, index, this.expected);
       }
       pc.remove(s);
+      this.shadow[file * this.pagesPerFile + index] = this.ageInactive(); // workingset_eviction
       return true;
     }
     return false;
@@ -797,6 +880,8 @@ export class Guest {
       swap: { usedSlots: this.swap.used, freeSlots: this.swap.free },
       fileAccesses: c.fileAccesses,
       fileHits: c.fileHits,
+      workingsetRefaults: c.workingsetRefaults,
+      workingsetActivations: c.workingsetActivations,
       anonAccesses: c.anonAccesses,
       anonFaults: c.anonFaults,
       anonFrees: c.anonFrees,

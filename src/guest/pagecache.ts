@@ -4,11 +4,14 @@
 // accessed); an access to an inactive referenced page moves it to the active
 // head, any other access only sets PG_referenced — pages on the active list
 // are not moved by accesses, so the active list is ordered by activation.
-// Reclaim takes pages from the inactive tail, refilling the inactive list from
-// the active tail when the inactive list is not larger (inactive_list_is_low
-// with ratio 1; the deactivated page keeps PG_referenced, so one more access
-// brings it back). Sequential scans therefore wash through the inactive list
-// without pushing the hot working set out.
+// Reclaim takes pages from the inactive tail, first refilling the inactive
+// list from the active tail while the inactive list is low (v5.2's
+// inactive_list_is_low: inactive x ratio < active, the ratio sqrt(10 x GiB of
+// file pages) from 1 GiB up, else 1, and 0 while refaults are seen; the
+// deactivated page keeps PG_referenced, so one more access brings it back).
+// Sequential scans therefore wash through the inactive list without pushing
+// the hot working set out. A page refaulting within the active list's size
+// (workingset_refault, decided by the guest) enters on the active list.
 //
 // Layout (DESIGN.md "Data structures"): per slot a record of four u32 — the
 // key (inode, index) and the LRU prev/next (LinkedLists over the record; free
@@ -127,8 +130,12 @@ export class PageCache {
     return s === NONE ? 0 : this.rec[REC * s];
   }
 
-  /** Adds a page that is not cached, at the head of the inactive list, referenced (it was just read or written). */
-  insert(inode: number, index: number, fs: number, dirty: boolean): number {
+  /**
+   * Adds a page that is not cached, referenced (it was just read or written):
+   * at the head of the inactive list, or of the active list when `active` (a
+   * refault within the working set: workingset_refault's SetPageActive).
+   */
+  insert(inode: number, index: number, fs: number, dirty: boolean, active = false): number {
     assert(fs >= 0 && fs < MAX_FILESYSTEMS, 'filesystem number out of range');
     if (this.freeHead === NONE) this.grow();
     const s = this.freeHead;
@@ -137,7 +144,7 @@ export class PageCache {
     this.freeCount--;
     this.rec[REC * s] = inode;
     this.rec[REC * s + 1] = index;
-    this.flags[s] = F_USED | F_REFERENCED | (dirty ? F_DIRTY : 0) | (fs << FS_SHIFT);
+    this.flags[s] = F_USED | F_REFERENCED | (active ? F_ACTIVE : 0) | (dirty ? F_DIRTY : 0) | (fs << FS_SHIFT);
     if (dirty) this.dirtyPages++;
     let b = hashKey(inode, index) & this.tableMask;
     while (this.table[b] !== NONE) {
@@ -145,24 +152,26 @@ export class PageCache {
       b = (b + 1) & this.tableMask;
     }
     this.table[b] = s;
-    this.lists.pushHead(LIST_INACTIVE, s);
+    this.lists.pushHead(active ? LIST_ACTIVE : LIST_INACTIVE, s);
     return s;
   }
 
   /**
    * A hit (mark_page_accessed): an inactive referenced page is activated (to
    * the active head, PG_referenced cleared); any other page only gets
-   * PG_referenced.
+   * PG_referenced. True when the page was activated (the caller's
+   * workingset_activation).
    */
-  touch(s: number): void {
+  touch(s: number): boolean {
     const f = this.flags[s];
     assert((f & F_USED) !== 0, 'touch of a free page-cache slot');
     if ((f & (F_ACTIVE | F_REFERENCED)) === F_REFERENCED) {
       this.lists.moveToHead(LIST_INACTIVE, LIST_ACTIVE, s);
       this.flags[s] = (f | F_ACTIVE) & ~F_REFERENCED;
-    } else if ((f & F_REFERENCED) === 0) {
-      this.flags[s] = f | F_REFERENCED;
+      return true;
     }
+    if ((f & F_REFERENCED) === 0) this.flags[s] = f | F_REFERENCED;
+    return false;
   }
 
   /** PG_referenced of slot `s`. */
@@ -179,9 +188,21 @@ export class PageCache {
     return true;
   }
 
-  /** The slot reclaim should take next: the inactive tail after rebalancing, or NONE when empty. */
-  reclaimCandidate(): number {
-    if (this.lists.count(LIST_INACTIVE) <= this.lists.count(LIST_ACTIVE)) this.deactivateOne();
+  /**
+   * inactive_list_is_low for the file lists (v5.2): inactive x ratio < active,
+   * where the ratio is 0 while refaults are seen (`refaulting`: active list
+   * protection off, to replace a stale working set quickly), else
+   * int_sqrt(10 x GiB of file pages) from 1 GiB up, else 1.
+   */
+  inactiveIsLow(refaulting: boolean): boolean {
+    const inactive = this.lists.count(LIST_INACTIVE);
+    const active = this.lists.count(LIST_ACTIVE);
+    return inactive * (refaulting ? 0 : inactiveRatio(inactive + active)) < active;
+  }
+
+  /** The slot reclaim should take next: the inactive tail after one deactivation if the inactive list is low, or NONE when empty. */
+  reclaimCandidate(refaulting: boolean): number {
+    if (this.inactiveIsLow(refaulting)) this.deactivateOne();
     return this.lists.tail(LIST_INACTIVE);
   }
 
@@ -314,6 +335,15 @@ export class PageCache {
     if (dirty !== this.dirtyPages) out.push(`page cache: dirty count ${this.dirtyPages}, found ${dirty}`);
     return out;
   }
+}
+
+/** Pages of 4 KiB in a GiB. */
+const PAGES_PER_GIB = 1 << 18;
+
+/** v5.2's inactive_ratio for `pages` file pages without refaults: int_sqrt(10 x GiB) from 1 GiB up, else 1. */
+export function inactiveRatio(pages: number): number {
+  const gb = Math.floor(pages / PAGES_PER_GIB);
+  return gb > 0 ? Math.floor(Math.sqrt(10 * gb)) : 1;
 }
 
 function tableSizeFor(slots: number): number {

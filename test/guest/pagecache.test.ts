@@ -2,12 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { NONE } from '../../src/lib/lists.ts';
-import { PAGECACHE_BYTES_PER_SLOT, PageCache } from '../../src/guest/pagecache.ts';
+import { inactiveRatio, PAGECACHE_BYTES_PER_SLOT, PageCache } from '../../src/guest/pagecache.ts';
 
 type Cmd =
   | { op: 'insert'; inode: number; index: number; dirty: boolean }
   | { op: 'touch'; inode: number; index: number }
-  | { op: 'evict' }
+  | { op: 'evict'; refaulting: boolean }
+  | { op: 'refault'; inode: number; index: number }
   | { op: 'remove'; inode: number; index: number }
   | { op: 'dirty'; inode: number; index: number; dirty: boolean };
 
@@ -15,7 +16,8 @@ const key = fc.record({ inode: fc.integer({ min: 0, max: 12 }), index: fc.intege
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   key.chain((k) => fc.boolean().map((dirty) => ({ op: 'insert' as const, ...k, dirty }))),
   key.map((k) => ({ op: 'touch' as const, ...k })),
-  fc.constant({ op: 'evict' as const }),
+  fc.boolean().map((refaulting) => ({ op: 'evict' as const, refaulting })),
+  key.map((k) => ({ op: 'refault' as const, ...k })),
   key.map((k) => ({ op: 'remove' as const, ...k })),
   key.chain((k) => fc.boolean().map((dirty) => ({ op: 'dirty' as const, ...k, dirty }))),
 );
@@ -38,11 +40,12 @@ test('page cache against a reference model (LRU order, PG_referenced, lookups, d
       const m = new Model();
       for (const c of cmds) {
         if (c.op === 'evict') {
-          if (m.inactive.length <= m.active.length && m.active.length > 0) {
+          // inactive_list_is_low below 1 GiB: ratio 1, or 0 while refaulting.
+          if (m.inactive.length * (c.refaulting ? 0 : 1) < m.active.length) {
             const k = m.active.pop()!;
             m.inactive.unshift(k);
           }
-          const s = pc.reclaimCandidate();
+          const s = pc.reclaimCandidate(c.refaulting);
           if (m.inactive.length === 0) {
             assert.equal(s, NONE);
             continue;
@@ -63,15 +66,23 @@ test('page cache against a reference model (LRU order, PG_referenced, lookups, d
           m.inactive.unshift(k);
           m.referenced.add(k);
           if (c.dirty) m.dirty.add(k);
+        } else if (c.op === 'refault') {
+          // A page read back within the working set: straight to the active head, referenced.
+          if (s !== NONE) continue;
+          pc.insert(c.inode, c.index, c.inode % 3, false, true);
+          m.active.unshift(k);
+          m.referenced.add(k);
         } else if (c.op === 'touch') {
           if (s === NONE) continue;
-          pc.touch(s);
+          const activated = pc.touch(s);
           // mark_page_accessed: inactive + referenced -> active head, unreferenced; else referenced, no move.
           if (m.inactive.includes(k) && m.referenced.has(k)) {
+            assert.ok(activated);
             m.inactive = m.inactive.filter((x) => x !== k);
             m.active.unshift(k);
             m.referenced.delete(k);
           } else {
+            assert.ok(!activated);
             m.referenced.add(k);
           }
         } else if (c.op === 'remove') {
@@ -161,5 +172,32 @@ test('page cache follows mark_page_accessed: active hits do not reorder, a deact
   assert.equal(pc.lists.head(0), b);
   assert.equal(pc.inactivePages, 2);
   assert.equal(pc.lists.tail(0), c);
+  assert.deepEqual(pc.violations(), []);
+});
+
+test('inactive_list_is_low: ratio 1 under 1 GiB of file pages, int_sqrt(10 x GiB) above, 0 while refaulting', () => {
+  const GiB = 1 << 18;
+  assert.equal(inactiveRatio(0), 1);
+  assert.equal(inactiveRatio(GiB - 1), 1);
+  assert.equal(inactiveRatio(GiB), 3); // int_sqrt(10)
+  assert.equal(inactiveRatio(4 * GiB), 6); // int_sqrt(40)
+  assert.equal(inactiveRatio(10 * GiB), 10);
+  assert.equal(inactiveRatio(1024 * GiB), 101); // the 1 TB row of the kernel's table
+
+  const pc = new PageCache(8);
+  const a = pc.insert(1, 0, 0, false);
+  pc.insert(1, 1, 0, false);
+  pc.touch(a); // a active: 1 inactive, 1 active — not low at ratio 1 (1 x 1 < 1 is false)
+  assert.equal(pc.inactiveIsLow(false), false);
+  assert.equal(pc.inactiveIsLow(true), true); // ratio 0: low whenever the active list has pages
+  const before = pc.activePages;
+  pc.reclaimCandidate(false);
+  assert.equal(pc.activePages, before, 'not low: no deactivation');
+  pc.reclaimCandidate(true);
+  assert.equal(pc.activePages, before - 1, 'refaulting: the active tail is deactivated');
+  // A refault inserted active goes to the active head, referenced.
+  const r = pc.insert(2, 0, 0, false, true);
+  assert.equal(pc.lists.head(1), r);
+  assert.ok(pc.isReferenced(r));
   assert.deepEqual(pc.violations(), []);
 });
