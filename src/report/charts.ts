@@ -473,7 +473,8 @@ export function guestChart(runs: RunData[]): ChartOut & { caption: string } {
   const none = rows.length === 0;
   if (none) rows.push({ label: '', names: [] });
   const panels: Panel[] = [];
-  let max = 1;
+  // From 0: when no guest ran, the axis is in MiB ("0 MiB"), not in KiB for one page.
+  let max = 0;
   let maxmemTop = 0;
   for (const row of rows) {
     for (const r of runs) {
@@ -508,7 +509,8 @@ export function guestChart(runs: RunData[]): ChartOut & { caption: string } {
 }
 
 export function tmemChart(runs: RunData[]): ChartOut {
-  let max = 1;
+  // From 0: with tmem off (or unused) the axis is in MiB, as every zero size is, not in KiB for one page.
+  let max = 0;
   const panels = runs.map((r): Panel => {
     const s = r.scenario.host.tmem.enabled ? thin(r.samples, MAX_POINTS) : [];
     for (const p of s) max = Math.max(max, p.tmemEphemeralPages + p.tmemPersistentPages);

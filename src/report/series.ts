@@ -15,10 +15,13 @@ export interface Unit {
   per: number;
 }
 
-/** The size unit for a largest value in pages: GiB from 1 GiB up, else MiB, else KiB. */
+/**
+ * The size unit for a largest value in pages: GiB from 1 GiB up, else MiB,
+ * else KiB; MiB for nothing at all (0), as the terminal writes it: "0 MiB".
+ */
 export function sizeUnit(maxPages: number): Unit {
   if (maxPages * PAGE_BYTES >= 2 ** 30) return { name: 'GiB', per: 2 ** 30 / PAGE_BYTES };
-  if (maxPages * PAGE_BYTES >= 2 ** 20) return { name: 'MiB', per: 2 ** 20 / PAGE_BYTES };
+  if (maxPages * PAGE_BYTES >= 2 ** 20 || maxPages === 0) return { name: 'MiB', per: 2 ** 20 / PAGE_BYTES };
   return { name: 'KiB', per: 1024 / PAGE_BYTES };
 }
 
@@ -38,9 +41,8 @@ export function fmtNumber(value: number, digits = 2): string {
   return trimmed === '-0' ? '0' : trimmed;
 }
 
-/** Pages as a human size: "12 GiB", "1.5 GiB", "851 MiB", "64 KiB". */
+/** Pages as a human size: "12 GiB", "1.5 GiB", "851 MiB", "64 KiB", "0 MiB". */
 export function fmtSize(pages: number): string {
-  if (pages === 0) return '0 B';
   const u = sizeUnit(Math.abs(pages));
   const v = pages / u.per;
   return `${fmtNumber(v, Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2)} ${u.name}`;

@@ -12,6 +12,7 @@ import type { GuestSample, LoggedEvent, Sample, Summary } from '../../src/sim/me
 import { compareReportHtml, esc, runReportHtml, type CompareVariant } from '../../src/report/html.ts';
 import { clusterMarkers, diskChart, FONT, markerRows, renameIds } from '../../src/report/charts.ts';
 import { fmtDuration, fmtNumber, fmtPercent, fmtSize, fmtTime, niceAxis, pickGuests, sizeUnit, timeUnit } from '../../src/report/series.ts';
+import { runTable } from '../../src/report/text.ts';
 
 const scenarioFile = fileURLToPath(new URL('./small.yaml', import.meta.url));
 const GIB = 262144;
@@ -118,7 +119,9 @@ describe('units', () => {
     assert.equal(fmtSize(1.5 * GIB), '1.5 GiB');
     assert.equal(fmtSize(851 * 256), '851 MiB');
     assert.equal(fmtSize(16), '64 KiB');
-    assert.equal(fmtSize(0), '0 B');
+    // Nothing at all in MiB, as the terminal writes it (not "0 B").
+    assert.equal(fmtSize(0), '0 MiB');
+    assert.equal(sizeUnit(0).name, 'MiB');
     assert.deepEqual(sizeUnit(64 * GIB), { name: 'GiB', per: GIB });
     assert.equal(sizeUnit(100 * 256).name, 'MiB');
   });
@@ -375,6 +378,41 @@ describe('runReportHtml', () => {
       const strokes = [...svg.matchAll(/<path [^>]*stroke="([^"]+)"[^>]*>/g)].filter((m) => m[1] === color && !/stroke-width="0"/.test(m[0]));
       assert.equal(strokes.length, 0, `no visible ${color} outline (swap-ins, swap-outs are zero)`);
     }
+  });
+
+  test('a zero size reads "0 MiB", as in the terminal, wherever it appears: cards, sentences, axes', () => {
+    const r = fakeRun(sc, ['web-1']);
+    r.summary.host.min_free_pages = 0;
+    r.summary.host.max_outstanding_pages = 0;
+    r.summary.tmem.ephemeral_pages_max = 0;
+    r.summary.tmem.persistent_pages_max = 0;
+    for (const p of r.samples) {
+      p.tmemEphemeralPages = 0;
+      p.tmemPersistentPages = 0;
+    }
+    const out = runReportHtml(r, sc);
+    assert.doesNotMatch(out, /\b0 B\b/);
+    const card = (label: string): string => new RegExp(`${label}</div><div class="card-value">([^<]*)<`).exec(out)?.[1] ?? 'missing';
+    assert.equal(card('Lowest free memory'), '0 MiB');
+    assert.equal(card('Most claimed at once'), '0 MiB');
+    assert.equal(card('tmem peak'), '0 MiB');
+    assert.match(out, /ephemeral max 0 MiB, persistent max 0 MiB/);
+    // The terminal says the same of the same quantities.
+    const terminal = runTable(r.summary, sc);
+    assert.match(terminal, new RegExp(`lowest free ${card('Lowest free memory')}, most claimed at once ${card('Most claimed at once')}\\n`));
+    assert.match(terminal, /ephemeral max 0 MiB, persistent max 0 MiB/);
+    // No tmem held: the axis is in MiB too, not in KiB for a page.
+    assert.match(section(out, 'tmem'), />MiB</);
+    assert.doesNotMatch(section(out, 'tmem'), />KiB</);
+    // A comparison: a variant with no guest running at the end says "0 MiB" of RAM.
+    const gone = fakeRun(sc, ['web-1']);
+    gone.samples[gone.samples.length - 1].guests = {};
+    const cmp = compareReportHtml([
+      { label: 'a', scenario: sc, result: r },
+      { label: 'b', scenario: sc, result: gone },
+    ]);
+    assert.doesNotMatch(cmp, /\b0 B\b/);
+    assert.match(cmp, /<li><b>b<\/b>: [^<]*, 0 guests with 0 MiB of RAM running at the end\.<\/li>/);
   });
 
   test('tmem peak: the most held at once, not the sum of two maxima reached at different times', () => {
