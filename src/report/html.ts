@@ -10,7 +10,20 @@ import type { RunResult } from '../sim/simulation.ts';
 import type { Sample, Summary } from '../sim/metrics.ts';
 import { diskChart, guestChart, hitRateChart, hostChart, tmemChart, type ChartOut, type RunData } from './charts.ts';
 import { ranked, RANKING_NOTE, verdictLead } from './verdict.ts';
-import { fmtCount, fmtDuration, fmtPercent, fmtSize, fmtTime, launchReasons, timeUnit, type MarkerKind, type Unit } from './series.ts';
+import {
+  durationColumn,
+  fmtCount,
+  fmtDuration,
+  fmtPercent,
+  fmtSize,
+  launchReasons,
+  percentColumn,
+  sizeColumn,
+  timeColumn,
+  timeUnit,
+  type MarkerKind,
+  type Unit,
+} from './series.ts';
 
 /** One run of a comparison: its label (path=value), scenario and result. */
 export interface CompareVariant {
@@ -142,24 +155,39 @@ function legendOfOutcomes(): string {
   return `<p class="caption">${rows.map(([k, v]) => `${outcomeBadge(k)} ${esc(v)}`).join(' &nbsp; ')}</p>`;
 }
 
-/** Build time a failed launch wasted, in red when there is any; '-' when none (as the terminal's tables). */
-function wastedCell(ns: number): string {
-  return ns > 0 ? `<span class="bad">${esc(fmtDuration(ns))}</span>` : '-';
+/** Build time a failed launch wasted, in red when there is any, written by its column's `fmt`; '-' when none (as the terminal's tables). */
+function wastedCell(ns: number, fmt: (ns: number) => string): string {
+  return ns > 0 ? `<span class="bad">${esc(fmt(ns))}</span>` : '-';
+}
+
+/**
+ * The column formatters of a launches table: each column one unit and one number of decimals, from its values;
+ * the three columns of times (requested, started, ended) share theirs, so that "60 s" does not stand beside "60.0 s".
+ */
+function launchColumns(launches: Summary['launches'], unit: Unit) {
+  const time = timeColumn(launches.flatMap((l) => [l.request_ns, l.start_ns, l.end_ns]), unit);
+  return {
+    size: sizeColumn(launches.map((l) => l.requested_pages)),
+    time,
+    // The wasted times written ('-' for none).
+    wasted: durationColumn(launches.map((l) => l.wasted_build_ns).filter((ns) => ns > 0)),
+  };
 }
 
 function launchesTable(s: Summary, reasons: Map<string, string>, unit: Unit): string {
   if (s.launches.length === 0) return '<p class="empty">No launches in this scenario.</p>';
+  const f = launchColumns(s.launches, unit);
   return table(
     ['guest', 'size', 'policy', 'outcome', 'requested', 'started', 'ended', 'wasted build', 'why'],
     s.launches.map((l) => [
       `<b>${esc(l.name)}</b>`,
-      esc(fmtSize(l.requested_pages)),
+      esc(f.size(l.requested_pages)),
       esc(l.policy),
       outcomeBadge(l.outcome),
-      esc(fmtTime(l.request_ns, unit)),
-      esc(fmtTime(l.start_ns, unit)),
-      esc(fmtTime(l.end_ns, unit)),
-      wastedCell(l.wasted_build_ns),
+      esc(f.time(l.request_ns)),
+      esc(f.time(l.start_ns)),
+      esc(f.time(l.end_ns)),
+      wastedCell(l.wasted_build_ns, f.wasted),
       `<span class="reason">${esc(reasons.get(l.name) ?? '')}</span>`,
     ]),
     [1, 4, 5, 6, 7],
@@ -169,13 +197,17 @@ function launchesTable(s: Summary, reasons: Map<string, string>, unit: Unit): st
 
 function guestsTable(s: Summary): string {
   if (s.guests.length === 0) return '<p class="empty">No guests ran.</p>';
+  const ram = sizeColumn(s.guests.map((g) => g.ram_pages_mean));
+  const rate = percentColumn(s.guests.map((g) => [g.cleancache.hits, g.cleancache.gets]));
   return table(
-    ['guest', 'mean RAM', 'cleancache hits / gets', 'hit rate', 'frontswap stores', 'rejected', 'file reads (pages)', 'swap-ins (pages)', 'swap-outs (pages)', 'OOM events'],
+    // Hits and gets in columns of their own: "2 / 63,655" under "10,025 / 157,702" would not line up.
+    ['guest', 'mean RAM', 'cleancache hits', 'cleancache gets', 'hit rate', 'frontswap stores', 'rejected', 'file reads (pages)', 'swap-ins (pages)', 'swap-outs (pages)', 'OOM events'],
     s.guests.map((g) => [
       `<b>${esc(g.name)}</b>`,
-      esc(fmtSize(g.ram_pages_mean)),
-      `${esc(fmtCount(g.cleancache.hits))} / ${esc(fmtCount(g.cleancache.gets))}`,
-      esc(fmtPercent(g.cleancache.hits, g.cleancache.gets)),
+      esc(ram(g.ram_pages_mean)),
+      esc(fmtCount(g.cleancache.hits)),
+      esc(fmtCount(g.cleancache.gets)),
+      esc(rate(g.cleancache.hits, g.cleancache.gets)),
       esc(fmtCount(g.frontswap.stores)),
       esc(fmtCount(g.frontswap.rejects)),
       esc(fmtCount(g.disk.file_reads)),
@@ -183,7 +215,7 @@ function guestsTable(s: Summary): string {
       esc(fmtCount(g.disk.swap_writes)),
       g.oom_events > 0 ? `<span class="bad">${esc(g.oom_events)}</span>` : '0',
     ]),
-    [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
   );
 }
 
@@ -385,18 +417,25 @@ function compareVerdict(rows: OutcomeRow[]): string {
 
 function compareOutcomes(variants: CompareVariant[]): string {
   const rows: OutcomeRow[] = variants.map((v) => ({ v, s: v.result.summary, t: totals(v.result.summary), end: atEnd(v.result) }));
+  // Each column one unit and one number of decimals, from its values, so that they line up.
+  const wasted = durationColumn(rows.map((r) => r.t.wastedNs));
+  const endRam = sizeColumn(rows.map((r) => r.end.ramPages));
+  const lowest = sizeColumn(rows.map((r) => r.s.host.min_free_pages));
+  const claimed = sizeColumn(rows.map((r) => r.s.host.max_outstanding_pages));
+  const hitRate = percentColumn(rows.map((r) => [r.t.hits, r.t.gets]));
   // Columns: header, the cell, and for ranked columns a number and which way is better (green marks the best when variants differ).
   const cols: { head: string; cell: (r: OutcomeRow) => string; key?: (r: OutcomeRow) => number; better?: 'low' | 'high' }[] = [
     { head: 'launches ok', cell: (r) => `${r.t.ok} / ${r.t.launches}`, key: (r) => r.t.ok, better: 'high' },
     { head: 'failed fast', cell: (r) => String(r.t.failedFast) },
     { head: 'failed mid-way', cell: (r) => String(r.t.failedMidway), key: (r) => r.t.failedMidway, better: 'low' },
-    { head: 'wasted build', cell: (r) => fmtDuration(r.t.wastedNs), key: (r) => r.t.wastedNs, better: 'low' },
+    { head: 'wasted build', cell: (r) => wasted(r.t.wastedNs), key: (r) => r.t.wastedNs, better: 'low' },
     { head: 'OOM events', cell: (r) => String(r.t.oom), key: (r) => r.t.oom, better: 'low' },
     { head: 'violations', cell: (r) => String(r.s.invariant_violations), key: (r) => r.s.invariant_violations, better: 'low' },
-    { head: 'guests at end', cell: (r) => `${r.end.guests} (${fmtSize(r.end.ramPages)})` },
-    { head: 'lowest free', cell: (r) => fmtSize(r.s.host.min_free_pages) },
-    { head: 'most claimed', cell: (r) => fmtSize(r.s.host.max_outstanding_pages) },
-    { head: 'cleancache hits', cell: (r) => fmtPercent(r.t.hits, r.t.gets) },
+    { head: 'guests at end', cell: (r) => String(r.end.guests) },
+    { head: 'their RAM', cell: (r) => endRam(r.end.ramPages) },
+    { head: 'lowest free', cell: (r) => lowest(r.s.host.min_free_pages) },
+    { head: 'most claimed', cell: (r) => claimed(r.s.host.max_outstanding_pages) },
+    { head: 'cleancache hits', cell: (r) => hitRate(r.t.hits, r.t.gets) },
     { head: 'file reads (pages)', cell: (r) => fmtCount(r.t.fileReads) },
     { head: 'swap I/O (pages)', cell: (r) => fmtCount(r.t.swapIo) },
   ];
@@ -420,6 +459,8 @@ function compareLaunches(variants: CompareVariant[]): string {
   if (names.length === 0) return '<p class="empty">No launches in this scenario.</p>';
   const unit = timeUnit(Math.max(...variants.map((v) => v.scenario.durationNs)));
   const reasons = variants.map((v) => launchReasons(v.result.events));
+  // One unit and one number of decimals per column, over every variant's launches.
+  const f = launchColumns(variants.flatMap((v) => v.result.summary.launches), unit);
   const head = `<tr><th>guest</th><th class="num">size</th><th>variant</th><th>outcome</th><th class="num">requested</th><th class="num">started</th><th class="num">ended</th><th class="num">wasted build</th><th>why</th></tr>`;
   const rows: string[] = [];
   for (const name of names) {
@@ -431,10 +472,10 @@ function compareLaunches(variants: CompareVariant[]): string {
         rows.push(`<tr${first}><td>${guest}</td><td></td><td>${esc(v.label)}</td><td colspan="6" class="empty">not launched in this variant</td></tr>`);
         return;
       }
-      const wasted = wastedCell(l.wasted_build_ns);
+      const wasted = wastedCell(l.wasted_build_ns, f.wasted);
       rows.push(
-        `<tr${first}><td>${guest}</td><td class="num">${esc(fmtSize(l.requested_pages))}</td><td>${esc(v.label)}</td><td>${outcomeBadge(l.outcome)}</td>` +
-          `<td class="num">${esc(fmtTime(l.request_ns, unit))}</td><td class="num">${esc(fmtTime(l.start_ns, unit))}</td><td class="num">${esc(fmtTime(l.end_ns, unit))}</td>` +
+        `<tr${first}><td>${guest}</td><td class="num">${esc(f.size(l.requested_pages))}</td><td>${esc(v.label)}</td><td>${outcomeBadge(l.outcome)}</td>` +
+          `<td class="num">${esc(f.time(l.request_ns))}</td><td class="num">${esc(f.time(l.start_ns))}</td><td class="num">${esc(f.time(l.end_ns))}</td>` +
           `<td class="num">${wasted}</td><td><span class="reason">${esc(reasons[i].get(l.name) ?? '')}</span></td></tr>`,
       );
     });
@@ -446,6 +487,10 @@ function compareGuests(variants: CompareVariant[]): string {
   const names: string[] = [];
   for (const v of variants) for (const g of v.result.summary.guests) if (!names.includes(g.name)) names.push(g.name);
   if (names.length === 0) return '<p class="empty">No guests ran.</p>';
+  // The variants' columns of mean RAM share one unit and number of decimals, and so do their hit rates: they are compared side by side.
+  const all = variants.flatMap((v) => v.result.summary.guests);
+  const ram = sizeColumn(all.map((g) => g.ram_pages_mean));
+  const rate = percentColumn(all.map((g) => [g.cleancache.hits, g.cleancache.gets]));
   const head = `<tr><th rowspan="2">guest</th>${variants.map((v) => `<th colspan="4" class="group sep">${esc(v.label)}</th>`).join('')}</tr>
 <tr>${variants.map(() => '<th class="num sep">mean RAM</th><th class="num">hit rate</th><th class="num">disk I/O</th><th class="num">OOM</th>').join('')}</tr>`;
   const rows = names.map((name) => {
@@ -454,7 +499,7 @@ function compareGuests(variants: CompareVariant[]): string {
       if (g === undefined) return '<td class="num sep">-</td><td></td><td></td><td></td>';
       const io = g.disk.file_reads + g.disk.swap_reads + g.disk.swap_writes;
       const oom = g.oom_events > 0 ? `<span class="bad">${esc(g.oom_events)}</span>` : '0';
-      return `<td class="num sep">${esc(fmtSize(g.ram_pages_mean))}</td><td class="num">${esc(fmtPercent(g.cleancache.hits, g.cleancache.gets))}</td><td class="num">${esc(fmtCount(io))}</td><td class="num">${oom}</td>`;
+      return `<td class="num sep">${esc(ram(g.ram_pages_mean))}</td><td class="num">${esc(rate(g.cleancache.hits, g.cleancache.gets))}</td><td class="num">${esc(fmtCount(io))}</td><td class="num">${oom}</td>`;
     });
     return `<tr><td><b>${esc(name)}</b></td>${cells.join('')}</tr>`;
   });

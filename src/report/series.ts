@@ -41,28 +41,106 @@ export function fmtNumber(value: number, digits = 2): string {
   return trimmed === '-0' ? '0' : trimmed;
 }
 
-/** Pages as a human size: "12 GiB", "1.5 GiB", "851 MiB", "64 KiB", "0 MiB". */
+/** `value` with exactly `decimals` decimals ("1.50", "12.0"); never "-0.00". */
+export function fmtFixed(value: number, decimals: number): string {
+  const fixed = value.toFixed(decimals);
+  return Number(fixed) === 0 ? fixed.replace(/^-/, '') : fixed;
+}
+
+/** As fmtFixed, but a quantity that is not zero and would read as zero says it is less than the last digit: "<0.01". */
+function fmtAmount(value: number, decimals: number): string {
+  const fixed = fmtFixed(value, decimals);
+  return value !== 0 && Number(fixed) === 0 ? `<${(10 ** -decimals).toFixed(decimals)}` : fixed;
+}
+
+/**
+ * The decimals a column of numbers is written with so that they line up: the
+ * most any of its values needs, each value at most `digits(value)` decimals,
+ * trailing zeros that every value has dropped; a value that is not zero but
+ * rounds to zero needs them all. [1.5, 12] → 1 ("1.5", "12.0").
+ */
+export function columnDecimals(values: number[], digits: number | ((v: number) => number)): number {
+  let most = 0;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    const d = typeof digits === 'number' ? digits : digits(v);
+    const fixed = v.toFixed(d);
+    const frac = fixed.includes('.') ? fixed.slice(fixed.indexOf('.') + 1).replace(/0+$/, '') : '';
+    most = Math.max(most, v !== 0 && Number(fixed) === 0 ? d : frac.length);
+  }
+  return most;
+}
+
+/** Decimals a size gets in its unit: three significant digits ("851", "12.5", "1.25"), at most two decimals. */
+function sizeDigits(v: number): number {
+  const a = Math.abs(v);
+  return a >= 100 ? 0 : a >= 10 ? 1 : 2;
+}
+
+/**
+ * A column of sizes in pages, for a table: one unit for the column (from its
+ * largest value) and one number of decimals (the most any value needs), so
+ * that the numbers line up: [1.5 GiB, 12 GiB, 0] → "1.5 GiB", "12.0 GiB",
+ * "0.0 GiB"; a size too small to show in the column's unit is "<0.01 GiB"
+ * (not zero). Returns the formatter of the column's values.
+ */
+export function sizeColumn(pages: number[]): (pages: number) => string {
+  const finite = pages.filter((p) => Number.isFinite(p));
+  const u = sizeUnit(Math.max(0, ...finite.map((p) => Math.abs(p))));
+  const d = columnDecimals(finite.map((p) => p / u.per), sizeDigits);
+  return (p) => (Number.isFinite(p) ? `${fmtAmount(p / u.per, d)} ${u.name}` : '-');
+}
+
+/** Pages as a human size: "12 GiB", "1.5 GiB", "851 MiB", "64 KiB", "0 MiB" (a column of one). */
 export function fmtSize(pages: number): string {
-  const u = sizeUnit(Math.abs(pages));
-  const v = pages / u.per;
-  return `${fmtNumber(v, Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2)} ${u.name}`;
+  return sizeColumn([pages])(pages);
 }
 
-/** Nanoseconds as a human duration: "850 ms", "12.5 s", "4.2 min", "3.1 h". */
+/** The unit for durations up to `ns`: ms below 1 s, s up to 2 min, min up to 2 h, then h; and the decimals it takes at most. */
+function durationUnit(ns: number): Unit & { digits: number } {
+  if (ns > 0 && ns < 1e9) return { name: 'ms', per: 1e6, digits: 0 };
+  if (ns < 120e9) return { name: 's', per: 1e9, digits: 1 };
+  if (ns < 7200e9) return { name: 'min', per: 60e9, digits: 1 };
+  return { name: 'h', per: 3600e9, digits: 1 };
+}
+
+/**
+ * A column of durations in ns: one unit (from the largest) and one number of
+ * decimals (the most any value needs, at most one; none for ms); a negative
+ * value is "-", one too short to show in the unit "<0.1 s" (not zero).
+ * [18.1 s, 0, 6 s] → "18.1 s", "0.0 s", "6.0 s".
+ */
+export function durationColumn(ns: number[]): (ns: number) => string {
+  const valid = ns.filter((x) => Number.isFinite(x) && x >= 0);
+  const u = durationUnit(Math.max(0, ...valid));
+  const d = columnDecimals(valid.map((x) => x / u.per), u.digits);
+  return (x) => (Number.isFinite(x) && x >= 0 ? `${fmtAmount(x / u.per, d)} ${u.name}` : '-');
+}
+
+/** Nanoseconds as a human duration: "850 ms", "12.5 s", "4.2 min", "3.1 h" (a column of one). */
 export function fmtDuration(ns: number): string {
-  if (ns < 0) return '-';
-  const s = ns / 1e9;
-  if (s === 0) return '0 s';
-  if (s < 1) return `${fmtNumber(s * 1000, 0)} ms`;
-  if (s < 120) return `${fmtNumber(s, 1)} s`;
-  if (s < 7200) return `${fmtNumber(s / 60, 1)} min`;
-  return `${fmtNumber(s / 3600, 1)} h`;
+  return durationColumn([ns])(ns);
 }
 
-/** A point in time for a table: in the run's time unit, e.g. "62 s", "4.5 min". */
+/**
+ * A column of points in time, in the run's time unit, with one number of
+ * decimals (the most any value needs: at most one for s, two for min and h);
+ * a negative time (never happened) is "-".
+ */
+export function timeColumn(ns: number[], unit: Unit): (ns: number) => string {
+  const d = columnDecimals(ns.filter((x) => x >= 0).map((x) => x / unit.per), unit.name === 's' ? 1 : 2);
+  return (x) => (Number.isFinite(x) && x >= 0 ? `${fmtFixed(x / unit.per, d)} ${unit.name}` : '-');
+}
+
+/** A point in time for a table: in the run's time unit, e.g. "62 s", "4.5 min" (a column of one). */
 export function fmtTime(ns: number, unit: Unit): string {
-  if (ns < 0) return '-';
-  return `${fmtNumber(ns / unit.per, unit.name === 's' ? 1 : 2)} ${unit.name}`;
+  return timeColumn([ns], unit)(ns);
+}
+
+/** A column of shares as percentages, with one number of decimals (the most any value needs, at most `digits`); "-" when there is nothing to share. */
+export function percentColumn(shares: [num: number, den: number][], digits = 1): (num: number, den: number) => string {
+  const d = columnDecimals(shares.filter(([, den]) => den !== 0).map(([num, den]) => (100 * num) / den), digits);
+  return (num, den) => (den === 0 ? '-' : `${fmtFixed((100 * num) / den, d)}%`);
 }
 
 /** A share as a percentage, or "-" when there is nothing to share. */

@@ -3,14 +3,8 @@
 
 import type { Scenario } from '../scenario/types.ts';
 import type { Summary } from '../sim/metrics.ts';
+import { fmtSize, sizeColumn } from './series.ts';
 import { RANKING_NOTE, verdictLead } from './verdict.ts';
-
-const GIB_PAGES = 262144;
-
-export function fmtPages(pages: number): string {
-  if (pages >= GIB_PAGES) return `${(pages / GIB_PAGES).toFixed(1)} GiB`;
-  return `${((pages * 4) / 1024).toFixed(0)} MiB`;
-}
 
 function fmtSeconds(ns: number): string {
   return ns < 0 ? '-' : `${(ns / 1e9).toFixed(1)}s`;
@@ -32,10 +26,10 @@ function pct(num: number, den: number): string {
   return den === 0 ? '-' : `${((100 * num) / den).toFixed(1)}%`;
 }
 
-/** Left-aligns the first column and columns of words, right-aligns columns of numbers (cells starting with a digit or "-"). */
+/** Left-aligns the first column and columns of words, right-aligns columns of numbers (cells starting, after any padding, with a digit, "-" or "<"). */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const numeric = header.map((_, i) => i > 0 && rows.every((r) => /^[-\d]/.test(r[i])));
+  const numeric = header.map((_, i) => i > 0 && rows.every((r) => /^ *[-\d<]/.test(r[i])));
   const line = (cells: string[]) => cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';
 }
@@ -44,14 +38,16 @@ export function runTable(s: Summary, scenario: Scenario): string {
   const out: string[] = [];
   out.push(`${s.scenario}: ${fmtSeconds(s.sim_time_ns)} simulated, seed ${s.seed}, policy ${scenario.toolstack.policy}, ${s.events} events` +
     (s.invariant_violations > 0 ? `, ${s.invariant_violations} INVARIANT VIOLATIONS` : '') + '\n');
-  out.push(`host ${fmtPages(s.host.total_pages)}: lowest free ${fmtPages(s.host.min_free_pages)}, most claimed at once ${fmtPages(s.host.max_outstanding_pages)}\n`);
+  out.push(`host ${fmtSize(s.host.total_pages)}: lowest free ${fmtSize(s.host.min_free_pages)}, most claimed at once ${fmtSize(s.host.max_outstanding_pages)}\n`);
   if (s.launches.length > 0) {
     out.push('\nLaunches\n');
+    // Sizes (as every column of sizes): one unit and one number of decimals for the column, so that they line up.
+    const size = sizeColumn(s.launches.map((l) => l.requested_pages));
     out.push(table(
       ['guest', 'size', 'outcome', 'requested', 'started', 'ended', 'wasted build'],
       s.launches.map((l) => [
         l.name,
-        fmtPages(l.requested_pages),
+        size(l.requested_pages),
         OUTCOMES[l.outcome] ?? l.outcome,
         fmtSeconds(l.request_ns),
         fmtSeconds(l.start_ns),
@@ -62,12 +58,16 @@ export function runTable(s: Summary, scenario: Scenario): string {
   }
   if (s.guests.length > 0) {
     out.push('\nGuests\n');
+    const ram = sizeColumn(s.guests.map((g) => g.ram_pages_mean));
+    // Hits and gets padded to their widths, so that the slashes line up too.
+    const hitsW = Math.max(...s.guests.map((g) => grouped(g.cleancache.hits).length));
+    const getsW = Math.max(...s.guests.map((g) => grouped(g.cleancache.gets).length));
     out.push(table(
       ['guest', 'mean RAM', 'cleancache hits/gets', 'hit rate', 'frontswap stores', 'rejects', 'file reads', 'swap-ins', 'swap-outs', 'OOM'],
       s.guests.map((g) => [
         g.name,
-        fmtPages(g.ram_pages_mean),
-        `${grouped(g.cleancache.hits)}/${grouped(g.cleancache.gets)}`,
+        ram(g.ram_pages_mean),
+        `${grouped(g.cleancache.hits).padStart(hitsW)}/${grouped(g.cleancache.gets).padStart(getsW)}`,
         pct(g.cleancache.hits, g.cleancache.gets),
         grouped(g.frontswap.stores),
         grouped(g.frontswap.rejects),
@@ -79,11 +79,12 @@ export function runTable(s: Summary, scenario: Scenario): string {
     ));
   }
   const t = s.tmem;
-  out.push(`\ntmem: ephemeral max ${fmtPages(t.ephemeral_pages_max)}, persistent max ${fmtPages(t.persistent_pages_max)}, ${grouped(t.evictions)} evictions, dedup ×${t.dedup_ratio}, compression ×${t.compression_ratio}\n`);
+  out.push(`\ntmem: ephemeral max ${fmtSize(t.ephemeral_pages_max)}, persistent max ${fmtSize(t.persistent_pages_max)}, ${grouped(t.evictions)} evictions, dedup ×${t.dedup_ratio}, compression ×${t.compression_ratio}\n`);
   return out.join('');
 }
 
 export function compareTable(variants: { label: string; summary: Summary }[]): string {
+  const lowest = sizeColumn(variants.map((v) => v.summary.host.min_free_pages));
   const rows = variants.map(({ label, summary: s }) => {
     const count = (o: string) => String(s.launches.filter((l) => l.outcome === o).length);
     const sum = (f: (g: Summary['guests'][number]) => number) => grouped(s.guests.reduce((a, g) => a + f(g), 0));
@@ -98,7 +99,7 @@ export function compareTable(variants: { label: string; summary: Summary }[]): s
       sum((g) => g.disk.swap_reads + g.disk.swap_writes),
       sum((g) => g.frontswap.stores),
       sum((g) => g.oom_events),
-      fmtPages(s.host.min_free_pages),
+      lowest(s.host.min_free_pages),
     ];
   });
   const lead = verdictLead(variants);

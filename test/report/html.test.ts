@@ -11,7 +11,21 @@ import type { RunResult } from '../../src/sim/simulation.ts';
 import type { GuestSample, LoggedEvent, Sample, Summary } from '../../src/sim/metrics.ts';
 import { compareReportHtml, esc, runReportHtml, type CompareVariant } from '../../src/report/html.ts';
 import { clusterMarkers, diskChart, FONT, markerRows, renameIds } from '../../src/report/charts.ts';
-import { fmtDuration, fmtNumber, fmtPercent, fmtSize, fmtTime, niceAxis, pickGuests, sizeUnit, timeUnit } from '../../src/report/series.ts';
+import {
+  durationColumn,
+  fmtDuration,
+  fmtNumber,
+  fmtPercent,
+  fmtSize,
+  fmtTime,
+  niceAxis,
+  percentColumn,
+  pickGuests,
+  sizeColumn,
+  sizeUnit,
+  timeColumn,
+  timeUnit,
+} from '../../src/report/series.ts';
 import { runTable } from '../../src/report/text.ts';
 
 const scenarioFile = fileURLToPath(new URL('./small.yaml', import.meta.url));
@@ -98,6 +112,50 @@ function seriesPaths(svg: string): number {
   return [...svg.matchAll(/<path d="([^"]*)"/g)].filter((m) => (m[1].match(/[LC]/g) ?? []).length >= 10).length;
 }
 
+/**
+ * Every table of a page, as rows of body cells: the cell's text (tags dropped, entities of the five
+ * escaped characters decoded) and whether it is right-aligned (class "num"). Rows with a cell that
+ * spans columns ("not launched in this variant") are left out.
+ */
+function tables(html: string): { cells: { text: string; num: boolean }[] }[][] {
+  return [...html.matchAll(/<table[\s\S]*?<\/table>/g)].map((t) =>
+    [...t[0].slice(t[0].indexOf('<tbody>')).matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)]
+      .filter((r) => !r[1].includes('colspan'))
+      .map((r) => ({
+        cells: [...r[1].matchAll(/<td([^>]*)>([\s\S]*?)<\/td>/g)].map((c) => ({
+          text: c[2].replace(/<[^>]+>/g, '').replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n))).trim(),
+          num: /class="num\b/.test(c[1]),
+        })),
+      })),
+  );
+}
+
+/** A number with an optional unit: "1,234", "1.50 GiB", "33.3%", "15 s"; the decimals and the unit. */
+const NUMBER = /^[<-]?\d[\d,]*(?:\.(\d+))?(?: ?([A-Za-z%/]+))?$/;
+
+/**
+ * Asserts that in every table of the page each column of numbers (every cell a number or "-")
+ * is right-aligned and written in one unit with one number of decimals.
+ */
+function assertColumnsLineUp(html: string, what: string): number {
+  let columns = 0;
+  tables(html).forEach((rows, t) => {
+    const width = Math.max(0, ...rows.map((r) => r.cells.length));
+    for (let c = 1; c < width; c++) {
+      const cells = rows.map((r) => r.cells[c]).filter((x) => x !== undefined && x.text !== '' && x.text !== '-');
+      if (cells.length < 2 || !cells.every((x) => NUMBER.test(x.text))) continue;
+      columns++;
+      const forms = new Set(cells.map((x) => {
+        const m = NUMBER.exec(x.text) ?? [];
+        return `${(m[1] ?? '').length} decimals, unit "${m[2] ?? ''}"`;
+      }));
+      assert.equal(forms.size, 1, `${what}, table ${t + 1}, column ${c + 1}: ${cells.map((x) => x.text).join(' | ')} (${[...forms].join('; ')})`);
+      for (const x of cells) assert.ok(x.num, `${what}, table ${t + 1}, column ${c + 1}: "${x.text}" is right-aligned`);
+    }
+  });
+  return columns;
+}
+
 /** WCAG contrast ratio of two #rrggbb colours. */
 function contrast(a: string, b: string): number {
   const lum = (hex: string) => {
@@ -138,6 +196,22 @@ describe('units', () => {
     assert.equal(timeUnit(24 * 3600e9).name, 'h');
     assert.equal(fmtTime(62e9, timeUnit(90e9)), '62 s');
     assert.equal(fmtTime(270e9, timeUnit(600e9)), '4.5 min');
+  });
+
+  test('columns: one unit and one number of decimals from the values; nothing that is not zero reads as zero', () => {
+    const col = <T extends unknown[]>(f: (...a: T) => string, values: T[]): string[] => values.map((v) => f(...v));
+    const size = (pages: number[]): string[] => col(sizeColumn(pages), pages.map((p) => [p]));
+    assert.deepEqual(size([1.5 * GIB, 12 * GIB, 0]), ['1.5 GiB', '12.0 GiB', '0.0 GiB']);
+    assert.deepEqual(size([851 * 256, 0]), ['851 MiB', '0 MiB']);
+    assert.deepEqual(size([0, 0]), ['0 MiB', '0 MiB']);
+    assert.deepEqual(size([2 * GIB, 20 * 256]), ['2.00 GiB', '0.02 GiB']);
+    assert.deepEqual(size([2 * GIB, 5 * 256]), ['2.00 GiB', '<0.01 GiB']);
+    const dur = durationColumn([18.1e9, 0, 6e9]);
+    assert.deepEqual([18.1e9, 0, 6e9, -1].map(dur), ['18.1 s', '0.0 s', '6.0 s', '-']);
+    assert.deepEqual([12e9, 20e6].map(durationColumn([12e9, 20e6])), ['12.0 s', '<0.1 s']);
+    const t = timeColumn([60e9, 65.1e9, -1], timeUnit(120e9));
+    assert.deepEqual([60e9, 65.1e9, -1].map(t), ['60.0 s', '65.1 s', '-']);
+    assert.deepEqual(col(percentColumn([[1, 4], [1, 3], [0, 0]]), [[1, 4], [1, 3], [0, 0]]), ['25.0%', '33.3%', '-']);
   });
 
   test('numbers, percents and axis tops', () => {
@@ -415,6 +489,30 @@ describe('runReportHtml', () => {
     assert.match(cmp, /<li><b>b<\/b>: [^<]*, 0 guests with 0 MiB of RAM running at the end\.<\/li>/);
   });
 
+  test('every numeric column of both tables: one unit, one number of decimals, right-aligned', () => {
+    const r = fakeRun(sc, ['web-1', 'web-2', 'web-3', 'web-4']);
+    // Sizes of different magnitudes, shares with and without decimals, times and wasted builds with and without.
+    [1.5 * GIB, 12 * GIB, 851 * 256, 0].forEach((p, i) => (r.summary.guests[i].ram_pages_mean = p));
+    [[1, 4], [1, 3], [0, 0], [3, 100]].forEach(([hits, gets], i) => (r.summary.guests[i].cleancache = { puts: 0, gets, hits }));
+    r.summary.launches[1].requested_pages = 512 * 256;
+    r.summary.launches[1].start_ns = 15.5e9;
+    r.summary.launches[2].wasted_build_ns = 12e9;
+    r.summary.launches[0].wasted_build_ns = 250e6;
+    const out = runReportHtml(r, sc);
+    assert.ok(assertColumnsLineUp(out, 'run') >= 10, 'the columns of numbers were checked');
+    const guests = out.slice(out.indexOf('id="guest-table"'));
+    // The meaning is kept: 12 GiB, 1.5 GiB, 851 MiB and nothing, in GiB with two decimals; 25%, 33.3%, none, 3%.
+    assert.match(guests, /<b>web-1<\/b><\/td><td class="num">1\.50 GiB<\/td>/);
+    assert.match(guests, /<b>web-2<\/b><\/td><td class="num">12\.00 GiB<\/td>/);
+    assert.match(guests, /<b>web-3<\/b><\/td><td class="num">0\.83 GiB<\/td>/);
+    assert.match(guests, /<b>web-4<\/b><\/td><td class="num">0\.00 GiB<\/td>/);
+    assert.deepEqual(tables(guests)[0].map((row) => row.cells[4].text), ['25.0%', '33.3%', '-', '3.0%']);
+    const launches = tables(out.slice(out.indexOf('id="launches"')))[0];
+    assert.deepEqual(launches.map((row) => row.cells[1].text), ['2.0 GiB', '0.5 GiB', '3.0 GiB']);
+    assert.deepEqual(launches.map((row) => row.cells[5].text), ['15.0 s', '15.5 s', '17.0 s']);
+    assert.deepEqual(launches.map((row) => row.cells[7].text), ['0.3 s', '-', '12.0 s']);
+  });
+
   test('tmem peak: the most held at once, not the sum of two maxima reached at different times', () => {
     const r = fakeRun(sc, ['web-1']);
     // Ephemeral peaks at 1 GiB early, persistent at 2 GiB late: never more than 2.25 GiB together.
@@ -504,6 +602,33 @@ describe('compareReportHtml', () => {
     assert.match(section(out, 'disk'), />host\.tmem\.enabled=false · 3,320 pages</);
   });
 
+  test('every numeric column of the comparison\'s tables: one unit, one number of decimals, right-aligned', () => {
+    const a = fakeRun(none, ['web-1', 'web-2']);
+    const b = fakeRun(claim, ['web-1', 'web-2', 'big-1']);
+    a.summary.host.min_free_pages = 0;
+    b.summary.host.min_free_pages = 1.5 * GIB;
+    a.summary.host.max_outstanding_pages = 0;
+    [1.5 * GIB, 851 * 256].forEach((p, i) => (a.summary.guests[i].ram_pages_mean = p));
+    [12 * GIB, GIB / 4, 3 * GIB].forEach((p, i) => (b.summary.guests[i].ram_pages_mean = p));
+    b.summary.guests[0].cleancache = { puts: 0, gets: 3, hits: 1 };
+    b.summary.launches[2].wasted_build_ns = 12e9;
+    b.summary.launches[2].end_ns = 27.25e9;
+    const out = compareReportHtml([
+      { label: 'toolstack.policy=none', scenario: none, result: a },
+      { label: 'toolstack.policy=claim', scenario: claim, result: b },
+    ]);
+    assert.ok(assertColumnsLineUp(out, 'compare') >= 20, 'the columns of numbers were checked');
+    assert.ok(assertColumnsLineUp(html, 'compare') >= 20);
+    // Outcomes: lowest free 0 and 1.5 GiB in one unit; wasted build 1.5 s and 12 s with one decimal; the guests at the end and their RAM apart.
+    const outcomes = tables(out.slice(out.indexOf('id="outcomes"')))[0];
+    assert.deepEqual(outcomes.map((row) => row.cells[9].text), ['0.0 GiB', '1.5 GiB']);
+    assert.deepEqual(outcomes.map((row) => row.cells[4].text), ['1.5 s', '12.0 s']);
+    assert.deepEqual(outcomes.map((row) => row.cells[7].text), ['2', '3']);
+    // Guests: the variants' mean RAM columns share one unit and number of decimals.
+    const guests = tables(out.slice(out.indexOf('id="guest-table"')))[0];
+    assert.deepEqual(guests.map((row) => [row.cells[1].text, row.cells[5].text]), [['1.50 GiB', '12.00 GiB'], ['0.83 GiB', '0.25 GiB'], ['-', '3.00 GiB']]);
+  });
+
   test('panel titles cut with an ellipsis stay inside the chart, in the last column too', () => {
     const echarts = createRequire(import.meta.url)('echarts') as typeof import('echarts');
     const many = Array.from({ length: 12 }, (_, i) => `web-${i + 1}`);
@@ -550,7 +675,7 @@ describe('compareReportHtml', () => {
     assert.equal(rows.length, 3);
     for (const row of rows) {
       const cells = row.split('<td').slice(1);
-      assert.equal(cells.length, 13);
+      assert.equal(cells.length, 14);
       for (const c of cells.slice(7)) assert.doesNotMatch(c, /best/);
     }
     // Failed mid-way: p=fast and p=best have none, both marked; p=midway is not.

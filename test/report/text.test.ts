@@ -37,3 +37,73 @@ test('run table: tmem evictions with thousands separators, like every other coun
   const out = runTable(s, { toolstack: { policy: 'claim' } } as Scenario);
   assert.match(out, /\ntmem: .*, 297,639 evictions, /);
 });
+
+/** A terminal table's body cells by column (the spans of the dash line under the header), trimmed. */
+function columns(out: string, title: string): { head: string; cells: string[] }[] {
+  const lines = out.slice(out.indexOf(title)).split('\n');
+  const start = lines.findIndex((l) => /^-+( +-+)*$/.test(l));
+  const spans = [...lines[start].matchAll(/-+/g)].map((m) => [m.index, m.index + m[0].length]);
+  const body: string[] = [];
+  for (const l of lines.slice(start + 1)) {
+    if (l.trim() === '') break;
+    body.push(l);
+  }
+  return spans.map(([a, b]) => ({ head: lines[start - 1].slice(a, b).trim(), cells: body.map((l) => l.slice(a, b)) }));
+}
+
+/** A number with an optional unit: "1,234", "1.50 GiB", "<0.01 GiB", "33.3%", "1.5s"; its decimals and unit. */
+const NUMBER = /^[<-]?\d[\d,]*(?:\.(\d+))?(?: ?([A-Za-z%]+))?$/;
+
+/** Every column of numbers (each cell a number or "-"): right-aligned, in one unit with one number of decimals. */
+function assertColumnsLineUp(out: string, title: string): number {
+  let checked = 0;
+  for (const { head, cells } of columns(out, title).slice(1)) {
+    const values = cells.filter((c) => c.trim() !== '-');
+    if (values.length < 2 || !values.every((c) => NUMBER.test(c.trim()))) continue;
+    checked++;
+    const forms = new Set(values.map((c) => {
+      const m = NUMBER.exec(c.trim()) ?? [];
+      return `${(m[1] ?? '').length} decimals, unit "${m[2] ?? ''}"`;
+    }));
+    assert.equal(forms.size, 1, `${title}, ${head}: ${values.map((c) => c.trim()).join(' | ')}`);
+    for (const c of cells) assert.equal(c, c.trimEnd().padStart(c.length), `${title}, ${head}: "${c}" is right-aligned`);
+  }
+  return checked;
+}
+
+test('run table: every column of numbers in one unit with one number of decimals; the slashes of hits/gets line up', () => {
+  const GIB = 262144;
+  const s = summary(0, 'ok');
+  s.launches.push({ ...s.launches[0], name: 'm', requested_pages: 512 * 256 }, { ...s.launches[0], name: 'g', requested_pages: 2 * GIB });
+  const guest = (name: string, ramPages: number, hits: number, gets: number): Summary['guests'][number] => ({
+    name,
+    cleancache: { puts: 0, gets, hits },
+    frontswap: { stores: 0, loads: 0, rejects: 0 },
+    disk: { file_reads: 0, swap_reads: 0, swap_writes: 0 },
+    oom_events: 0,
+    ram_pages_mean: ramPages,
+  });
+  s.guests = [guest('a', 1.5 * GIB, 10025, 157702), guest('b', 12 * GIB, 2, 63655), guest('c', 851 * 256, 0, 0)];
+  const out = runTable(s, { toolstack: { policy: 'claim' } } as Scenario);
+  assert.ok(assertColumnsLineUp(out, '\nLaunches\n') >= 4);
+  assert.ok(assertColumnsLineUp(out, '\nGuests\n') >= 6);
+  // One unit per column, the values' meaning kept: 40 KiB (not zero), 512 MiB and 2 GiB; 1.5 GiB, 12 GiB and 851 MiB.
+  assert.deepEqual(columns(out, '\nLaunches\n')[1].cells.map((c) => c.trim()), ['<0.01 GiB', '0.50 GiB', '2.00 GiB']);
+  const guests = columns(out, '\nGuests\n');
+  assert.deepEqual(guests[1].cells.map((c) => c.trim()), ['1.50 GiB', '12.00 GiB', '0.83 GiB']);
+  assert.deepEqual(guests[2].cells.map((c) => c.trim()), ['10,025/157,702', '2/ 63,655', '0/      0']);
+  assert.equal(new Set(guests[2].cells.map((c) => c.indexOf('/'))).size, 1, 'the slashes line up');
+  assert.deepEqual(guests[3].cells.map((c) => c.trim()), ['6.4%', '0.0%', '-']);
+});
+
+test('compare table: lowest free in one unit for every variant, so that it lines up', () => {
+  const a = summary(0, 'ok');
+  const b = summary(1_500_000_000, 'failed_midway');
+  b.host.min_free_pages = 1.5 * 262144;
+  const out = compareTable([
+    { label: 'p=a', summary: a },
+    { label: 'p=b', summary: b },
+  ]);
+  assert.ok(assertColumnsLineUp(out, 'variant') >= 5);
+  assert.deepEqual(columns(out, 'variant').find((c) => c.head === 'lowest free')?.cells.map((c) => c.trim()), ['0.0 GiB', '1.5 GiB']);
+});
