@@ -37,6 +37,11 @@ function echarts(): typeof Echarts {
 // Single quotes only: zrender writes this into style="…" attributes without escaping, so a double quote would end the attribute there.
 export const FONT = `-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, 'Liberation Sans', sans-serif`;
 
+/**
+ * The charts' colours. Lines, markers and stacked bands (as drawn, at STACK_OPACITY) stand out from the white
+ * panel by at least 3:1 (WCAG 1.4.11), colours also written as text (labels, markers' counts) by 4.5:1; the
+ * light bands (free, freeable, ephemeral) do not. test/report/html.test.ts computes every ratio.
+ */
 export const COLORS = {
   owned: '#5470c6',
   freeable: '#9fd3c7',
@@ -44,12 +49,15 @@ export const COLORS = {
   claims: '#d9480f',
   ram: '#4c6ef5',
   target: '#212529',
-  committed: '#f08c00',
+  /** 3.93:1 on white (was #f08c00, 2.48:1). */
+  committed: '#c96500',
   ephemeral: '#74c0fc',
   persistent: '#7048e8',
   fileReads: '#1c7ed6',
-  swapReads: '#f76707',
-  swapWrites: '#c92a2a',
+  /** 3.17:1 as drawn, at STACK_OPACITY (was #f76707, 2.62:1). */
+  swapReads: '#c96500',
+  /** Darker than the swap-ins' orange beside it (was #c92a2a), so that the two bands stay apart: 1.78:1 between them. */
+  swapWrites: '#a61e1e',
   axis: '#868e96',
   /** Tick labels, axis names and "not running" notes: 4.7:1 on white (WCAG AA for small text; the lighter axis grey is 3.3:1). */
   label: '#6c757d',
@@ -57,13 +65,17 @@ export const COLORS = {
   text: '#343a40',
 };
 
-/** A palette for lines that are just "one per group". */
-const GROUP_COLORS = ['#1c7ed6', '#e8590c', '#2f9e44', '#ae3ec9', '#0c8599', '#f59f00', '#e64980', '#5c940d'];
+/** The opacity of stacked bands (a band shows its colour at this opacity over the white panel). */
+export const STACK_OPACITY = 0.85;
 
+/** A palette for lines that are just "one per group": each 3.4:1 or more on white (the amber was #f59f00, 2.13:1; now #a87600, 4.0:1). */
+export const GROUP_COLORS = ['#1c7ed6', '#e8590c', '#2f9e44', '#ae3ec9', '#0c8599', '#a87600', '#e64980', '#5c940d'];
+
+/** Launch markers; their counts ("×3") are written in their colour, so each reads as text: 4.5:1 or more on white. */
 export const MARKERS: Record<MarkerKind, { label: string; color: string; symbol: string }> = {
   start: { label: 'launch started', color: '#495057', symbol: 'triangle' },
-  ok: { label: 'launch ok', color: '#2b8a3e', symbol: 'circle' },
-  failed_fast: { label: 'failed fast', color: '#f08c00', symbol: 'diamond' },
+  ok: { label: 'launch ok', color: '#2b7a3b', symbol: 'circle' },
+  failed_fast: { label: 'failed fast', color: '#b35900', symbol: 'diamond' },
   failed_midway: { label: 'failed mid-way', color: '#e03131', symbol: 'rect' },
   abandoned: { label: 'abandoned', color: '#9c36b5', symbol: 'pin' },
 };
@@ -280,7 +292,7 @@ export function renderChart(id: string, spec: ChartSpec): string {
         connectNulls: false,
         step: s.step === true ? 'end' : undefined,
         lineStyle: { width: s.width ?? (s.kind === 'area' ? 1 : 2), type: s.dotted === true ? 'dotted' : s.dashed === true ? 'dashed' : 'solid', color: s.color },
-        areaStyle: s.kind === 'area' ? { color: s.color, opacity: s.stack === undefined ? 0.18 : 0.85 } : undefined,
+        areaStyle: s.kind === 'area' ? { color: s.color, opacity: s.stack === undefined ? 0.18 : STACK_OPACITY } : undefined,
         z: s.kind === 'area' ? 2 : 3,
       });
     }

@@ -250,7 +250,7 @@ function summaryCards(s: Summary, samples: Sample[]): string {
 }
 
 const CSS = `
-:root{--ink:#212529;--muted:#5c636a;--line:#e3e7ed;--bg:#f5f6f8;--panel:#fff;--accent:#3b5bdb;--good:#237032;--warn:#e67700;--bad:#c92a2a}
+:root{--ink:#212529;--muted:#5c636a;--line:#e3e7ed;--bg:#f5f6f8;--panel:#fff;--accent:#3b5bdb;--good:#237032;--warn:#c96500;--bad:#c92a2a}
 *{box-sizing:border-box}
 html{background:var(--bg)}
 body{margin:0;color:var(--ink);font:14px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Liberation Sans",sans-serif;-webkit-font-smoothing:antialiased}

@@ -10,7 +10,7 @@ import type { Scenario } from '../../src/scenario/types.ts';
 import type { RunResult } from '../../src/sim/simulation.ts';
 import type { GuestSample, LoggedEvent, Sample, Summary } from '../../src/sim/metrics.ts';
 import { compareReportHtml, esc, runReportHtml, type CompareVariant } from '../../src/report/html.ts';
-import { clusterMarkers, diskChart, FONT, markerRows, renameIds } from '../../src/report/charts.ts';
+import { clusterMarkers, COLORS, diskChart, FONT, GROUP_COLORS, MARKERS, markerRows, renameIds, STACK_OPACITY } from '../../src/report/charts.ts';
 import {
   durationColumn,
   fmtDuration,
@@ -440,6 +440,56 @@ describe('runReportHtml', () => {
     assert.match(css, /@media print\{[^@]*nav\.toc\{display:none\}/, 'the contents links are not printed');
   });
 
+  test('chart and legend colours stand out from the white panel (3:1, WCAG 1.4.11); those written as text read (4.5:1)', () => {
+    const WHITE = '#ffffff';
+    /** A colour drawn at `opacity` over white, as it shows. */
+    const over = (hex: string, opacity: number): string =>
+      `#${[1, 3, 5].map((i) => Math.round(parseInt(hex.slice(i, i + 2), 16) * opacity + 255 * (1 - opacity)).toString(16).padStart(2, '0')).join('')}`;
+    const failures: string[] = [];
+    const check = (what: string, hex: string, least: number, bg = WHITE): void => {
+      assert.match(`${hex} ${bg}`, /^#[0-9a-f]{6} #[0-9a-f]{6}$/i, `${what}: colours as #rrggbb`);
+      const r = contrast(hex, bg);
+      if (r < least) failures.push(`${what}: ${hex} on ${bg} is ${r.toFixed(3)}:1, under ${least}:1`);
+    };
+    // Every chart colour has a role (a new one must be given one here): lines, stacked bands (drawn at
+    // STACK_OPACITY), text, and what is exempt: the grid, and the light bands (free, freeable, ephemeral;
+    // 1.3 to 2:1), told apart from their neighbours rather than from the panel — outlines for their edges are
+    // not done yet.
+    const role: Record<keyof typeof COLORS, 'line' | 'band' | 'text' | 'light band' | 'grid'> = {
+      owned: 'band', freeable: 'light band', free: 'light band', claims: 'line', ram: 'line', target: 'line', committed: 'line',
+      ephemeral: 'light band', persistent: 'band', fileReads: 'band', swapReads: 'band', swapWrites: 'band', axis: 'line',
+      label: 'text', grid: 'grid', text: 'text',
+    };
+    assert.deepEqual(Object.keys(role).sort(), Object.keys(COLORS).sort(), 'every chart colour has a role');
+    for (const [name, hex] of Object.entries(COLORS) as [keyof typeof COLORS, string][]) {
+      if (role[name] === 'line') check(`line ${name}`, hex, 3);
+      if (role[name] === 'band') check(`band ${name} (at ${STACK_OPACITY})`, over(hex, STACK_OPACITY), 3);
+      if (role[name] === 'text') check(`text ${name}`, hex, 4.5);
+    }
+    // Launch markers are drawn with their count beside them in their colour ("×3"): text.
+    for (const [kind, m] of Object.entries(MARKERS)) check(`marker ${kind} and its count`, m.color, 4.5);
+    for (const [i, hex] of GROUP_COLORS.entries()) check(`group line ${i + 1}`, hex, 3);
+    // The page: card edges and the header's rule are marks on the panel; badges are text on their background.
+    const css = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? '';
+    const long = (c: string): string => (c.length === 4 ? `#${[...c.slice(1)].map((d) => d + d).join('')}` : c);
+    const v = (name: string): string => long(new RegExp(`--${name}:(#[0-9a-f]{6}|#[0-9a-f]{3})\\b`, 'i').exec(css)?.[1] ?? 'missing');
+    for (const name of ['accent', 'good', 'warn', 'bad']) check(`--${name}`, v(name), 3, v('panel'));
+    const badges = [...css.matchAll(/\.b-([a-z_]+)\{background:(#[0-9a-f]{6});color:(#[0-9a-f]{6}|var\(--\w+\))\}/gi)];
+    assert.ok(badges.length >= 3, 'badges found');
+    for (const [, cls, bg, fg] of badges) check(`badge ${cls}`, fg.startsWith('var') ? v(fg.slice(6, -1)) : fg, 4.5, bg);
+    // As drawn: a burst's counts beside its markers.
+    const r = fakeRun(sc, ['web-1']);
+    r.events = [];
+    for (let i = 0; i < 3; i++) {
+      r.events.push({ timeNs: 5e9, kind: 'launch_start', guest: `b-${i}` }, { timeNs: 5.25e9, kind: 'launch_ok', guest: `b-${i}` });
+      r.events.push({ timeNs: 20e9, kind: 'launch_failed_fast', guest: `c-${i}` }, { timeNs: 30e9, kind: 'launch_failed_midway', guest: `d-${i}` });
+    }
+    const counts = svgTexts(section(runReportHtml(r, sc), 'host')).filter((t) => t.text === '×3');
+    assert.equal(counts.length, 4, 'a count beside each kind of marker');
+    for (const t of counts) check('a count "×3" as drawn', /fill="(#[0-9a-f]{6})"/i.exec(t.attrs)?.[1] ?? 'missing', 4.5);
+    assert.deepEqual(failures, []);
+  });
+
   test('the disk chart draws no swap line over the file reads of a run that never swapped', () => {
     const r = fakeRun(sc, ['web-1']);
     for (const p of r.samples) {
@@ -448,7 +498,7 @@ describe('runReportHtml', () => {
     }
     const svg = diskChart([{ label: '', scenario: sc, samples: r.samples, events: [], totalPages: 8 * GIB, diskPages: 2800 }]).svg;
     assert.ok(seriesPaths(svg) >= 1, 'file reads drawn');
-    for (const color of ['#f76707', '#c92a2a']) {
+    for (const color of [COLORS.swapReads, COLORS.swapWrites]) {
       const strokes = [...svg.matchAll(/<path [^>]*stroke="([^"]+)"[^>]*>/g)].filter((m) => m[1] === color && !/stroke-width="0"/.test(m[0]));
       assert.equal(strokes.length, 0, `no visible ${color} outline (swap-ins, swap-outs are zero)`);
     }
