@@ -154,6 +154,18 @@ export function fmtCount(n: number): string {
 }
 
 /**
+ * A column of counts, or of means of counts (over a sweep's seeds), grouped in
+ * thousands, with one number of decimals: the most any value needs, at most
+ * `digits`. Whole counts keep none ("1,234"); [2.5, 2] → "2.5", "2.0"; a mean
+ * that is not zero but would round to zero is "<0.1" (not zero); not a number
+ * is "-".
+ */
+export function countColumn(values: number[], digits = 1): (n: number) => string {
+  const d = columnDecimals(values.filter((v) => Number.isFinite(v)), digits);
+  return (n) => (Number.isFinite(n) ? fmtAmount(n, d).replace(/^-?\d+/, (whole) => whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')) : '-');
+}
+
+/**
  * A y axis from 0 that fits v: a round step (1, 2, 2.5 or 5 × 10^k) giving 3
  * to 8 intervals, with the lowest top (the smaller step on a tie).
  */

@@ -2,6 +2,7 @@
 // inline script to sort by a column), a table of the runs with the grid
 // values as columns and the key outcomes.
 
+import { countColumn } from '../report/series.ts';
 import type { Grid } from './grid.ts';
 import { OUTCOMES, type Row } from './rows.ts';
 
@@ -16,10 +17,6 @@ export interface SweepInfo {
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-function fmt(n: number): string {
-  return Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: 3 });
 }
 
 const STYLE = `
@@ -74,10 +71,22 @@ ${body}
 </table></div>`;
 }
 
-/** A number cell: the value to sort by, and the text. */
-function numCell(o: (typeof OUTCOMES)[number], n: number): string {
-  const cls = BAD.has(o.key) && n > 0 ? 'num bad' : 'num';
-  return `<td class="${cls}" data-v="${n}">${escapeHtml(o.show !== undefined ? o.show(n) : fmt(n))}</td>`;
+/**
+ * The cells of the outcome columns of a table, one row of values per table row: each column written in one
+ * unit with one number of decimals, chosen from its values (as the run report's tables, src/report/series.ts),
+ * so that its numbers line up; the exact value to sort by in data-v.
+ */
+function outcomeCells(values: number[][]): string[][] {
+  const fmts = OUTCOMES.map((o, k) => {
+    const column = values.map((row) => row[k]);
+    return o.column !== undefined ? o.column(column) : countColumn(column);
+  });
+  return values.map((row) =>
+    row.map((n, k) => {
+      const cls = BAD.has(OUTCOMES[k].key) && n > 0 ? 'num bad' : 'num';
+      return `<td class="${cls}" data-v="${n}">${escapeHtml(fmts[k](n))}</td>`;
+    }),
+  );
 }
 
 /** With several seeds: one row per grid point, each outcome the mean over its seeds (in run order of first appearance). */
@@ -91,15 +100,17 @@ function pointsTable(info: SweepInfo, rows: readonly Row[]): string {
     groups.set(key, list);
   }
   const head = [...info.grids.map((g) => `<th class="grid">${escapeHtml(g.path)}</th>`), '<th>runs</th>', ...OUTCOMES.map((o) => `<th title="${escapeHtml(o.title)} (mean over the seeds)">${escapeHtml(o.label)}</th>`)].join('');
-  const body = [...groups.values()]
-    .map((list) => {
+  const lists = [...groups.values()];
+  const outcomes = outcomeCells(lists.map((list) => OUTCOMES.map((o) => Math.round((list.reduce((a, r) => a + o.value(r.summary), 0) / list.length) * 1000) / 1000)));
+  const body = lists
+    .map((list, i) => {
       const cells = [
         ...info.grids.map((g) => {
           const v = escapeHtml(list[0].point[g.path]);
           return `<td class="grid" data-v="${v}">${v}</td>`;
         }),
         `<td class="num" data-v="${list.length}">${list.length}</td>`,
-        ...OUTCOMES.map((o) => numCell(o, Math.round((list.reduce((a, r) => a + o.value(r.summary), 0) / list.length) * 1000) / 1000)),
+        ...outcomes[i],
       ];
       return `<tr>${cells.join('')}</tr>`;
     })
@@ -116,8 +127,9 @@ export function sweepHtml(info: SweepInfo, rows: readonly Row[]): string {
     '<th>seed</th>',
     ...OUTCOMES.map((o) => `<th title="${escapeHtml(o.title)}">${escapeHtml(o.label)}</th>`),
   ].join('');
+  const outcomes = outcomeCells(rows.map((r) => OUTCOMES.map((o) => o.value(r.summary))));
   const body = rows
-    .map((r) => {
+    .map((r, i) => {
       const cells = [
         `<td class="num" data-v="${r.run}">${r.run}</td>`,
         ...info.grids.map((g) => {
@@ -125,7 +137,7 @@ export function sweepHtml(info: SweepInfo, rows: readonly Row[]): string {
           return `<td class="grid" data-v="${v}">${v}</td>`;
         }),
         `<td class="num" data-v="${r.seed}">${r.seed}</td>`,
-        ...OUTCOMES.map((o) => numCell(o, o.value(r.summary))),
+        ...outcomes[i],
       ];
       return `<tr>${cells.join('')}</tr>`;
     })

@@ -2,6 +2,7 @@
 // summary, one row per line so each summary is exactly the bytes `hypermem
 // run --json` prints) and results.csv (the grid values and key outcomes).
 
+import { durationColumn, sizeColumn } from '../report/series.ts';
 import type { Summary } from '../sim/metrics.ts';
 import type { Grid, Run } from './grid.ts';
 
@@ -20,8 +21,12 @@ export interface Outcome {
   /** What it means, for the HTML header's tooltip. */
   title: string;
   value: (s: Summary) => number;
-  /** How the HTML table writes it, when not as a plain number. */
-  show?: (n: number) => string;
+  /**
+   * How the HTML table writes a column of it, made from the column's values so
+   * that it has one unit and one number of decimals (the report's column rule,
+   * src/report/series.ts); counts (countColumn) when not given.
+   */
+  column?: (values: number[]) => (n: number) => string;
 }
 
 const sum = <T>(items: readonly T[], pick: (item: T) => number): number => items.reduce((n, item) => n + pick(item), 0);
@@ -33,9 +38,14 @@ export const OUTCOMES: readonly Outcome[] = [
   { key: 'launches_failed_midway', label: 'failed midway', title: 'launches that ran out of memory part-way through the build', value: (s) => launches(s, 'failed_midway') },
   {
     key: 'wasted_build_s',
-    label: 'wasted build s',
-    title: 'seconds of domain building thrown away by failed launches',
+    label: 'wasted build',
+    title: 'domain building thrown away by failed launches (the CSV has it in seconds)',
     value: (s) => Math.round(sum(s.launches, (l) => l.wasted_build_ns) / 1e6) / 1e3,
+    // A duration in the column's unit (ms, s, min or h) with its decimals, as the run report writes it.
+    column: (seconds) => {
+      const f = durationColumn(seconds.map((x) => x * 1e9));
+      return (x) => f(x * 1e9);
+    },
   },
   { key: 'cleancache_hits', label: 'cleancache hits', title: 'cleancache gets that hit, all guests', value: (s) => sum(s.guests, (g) => g.cleancache.hits) },
   { key: 'file_reads', label: 'file reads', title: 'file pages read from disk, all guests', value: (s) => sum(s.guests, (g) => g.disk.file_reads) },
@@ -48,9 +58,8 @@ export const OUTCOMES: readonly Outcome[] = [
     label: 'lowest free',
     title: 'lowest free host memory seen (the CSV has it in 4 KiB pages)',
     value: (s) => s.host.min_free_pages,
-    // GiB, or MiB below 1 GiB (a nearly exhausted host is not "0 GiB").
-    show: (n) =>
-      n >= 262144 ? `${(n / 262144).toLocaleString('en-US', { maximumFractionDigits: 2 })} GiB` : `${(n / 256).toLocaleString('en-US', { maximumFractionDigits: 1 })} MiB`,
+    // One unit for the column (GiB, MiB or KiB, from its largest value); a nearly exhausted host is "<0.01 GiB", not "0 GiB".
+    column: sizeColumn,
   },
   { key: 'invariant_violations', label: 'violations', title: 'invariant violations found (0 unless run with checks)', value: (s) => s.invariant_violations },
   { key: 'events', label: 'events', title: 'simulator events processed', value: (s) => s.events },

@@ -12,6 +12,7 @@ import type { GuestSample, LoggedEvent, Sample, Summary } from '../../src/sim/me
 import { compareReportHtml, esc, runReportHtml, type CompareVariant } from '../../src/report/html.ts';
 import { clusterMarkers, COLORS, diskChart, FONT, GROUP_COLORS, MARKERS, markerRows, renameIds, STACK_OPACITY } from '../../src/report/charts.ts';
 import {
+  countColumn,
   durationColumn,
   fmtDuration,
   fmtNumber,
@@ -212,6 +213,10 @@ describe('units', () => {
     const t = timeColumn([60e9, 65.1e9, -1], timeUnit(120e9));
     assert.deepEqual([60e9, 65.1e9, -1].map(t), ['60.0 s', '65.1 s', '-']);
     assert.deepEqual(col(percentColumn([[1, 4], [1, 3], [0, 0]]), [[1, 4], [1, 3], [0, 0]]), ['25.0%', '33.3%', '-']);
+    // Counts and means of counts (a sweep's means over seeds): grouped, one number of decimals.
+    assert.deepEqual([8741.5, 6609, 0].map(countColumn([8741.5, 6609, 0])), ['8,741.5', '6,609.0', '0.0']);
+    assert.deepEqual([1234567, 3].map(countColumn([1234567, 3])), ['1,234,567', '3']);
+    assert.deepEqual([0.02, 2].map(countColumn([0.02, 2])), ['<0.1', '2.0']);
   });
 
   test('numbers, percents and axis tops', () => {

@@ -20,6 +20,7 @@ import { escapeHtml, sweepHtml } from '../../src/sweep/html.ts';
 import { csvField, makeRows, OUTCOMES, resultsCsv, resultsJson } from '../../src/sweep/rows.ts';
 import type { Summary } from '../../src/sim/metrics.ts';
 import type { Row } from '../../src/sweep/rows.ts';
+import { assertColumnsLineUp, column } from './columns.ts';
 
 function userError(fn: () => unknown, message: RegExp): void {
   assert.throws(fn, (e: unknown) => {
@@ -178,9 +179,50 @@ describe('writers', () => {
     assert.equal(trs.length, 2);
     assert.match(trs[0], /data-v="1GiB"[\s\S]*<td class="num" data-v="2">2<\/td>/);
     assert.match(trs[0], /<td class="num bad" data-v="2.5">2.5<\/td>/);
-    assert.match(trs[0], /data-v="131072">512 MiB</);
-    assert.match(trs[1], /data-v="2GiB"[\s\S]*<td class="num bad" data-v="2">2<\/td>[\s\S]*data-v="524288">2 GiB</);
+    // The column's values in one unit with one number of decimals: 0.5 GiB (not "512 MiB") above 2.0 GiB, 2.5 OOM events above 2.0.
+    assert.match(trs[0], /data-v="131072">0.5 GiB</);
+    assert.match(trs[1], /data-v="2GiB"[\s\S]*<td class="num bad" data-v="2">2.0<\/td>[\s\S]*data-v="524288">2.0 GiB</);
     // And every run below, four rows.
     assert.equal((html.slice(html.indexOf('Every run')).match(/<tr>/g) ?? []).length, 5);
+  });
+
+  test('index.html: every column of numbers in one unit with one number of decimals, from its values, right-aligned', () => {
+    const GIB = 262144;
+    // Runs whose outcomes differ in magnitude: lowest free in GiB, MiB and nothing; wasted build of none, 250 ms,
+    // 1.5 s and 12 s; counts in the thousands. Two seeds per point, so that the means have decimals.
+    const mk = (run: number, value: string, seed: number, o: { minFree: number; wastedNs: number; hits: number; oom: number }): Row => {
+      const s = rows[0].summary;
+      return {
+        run,
+        point: { 'guests[0].memory': value },
+        seed,
+        summary: {
+          ...s,
+          host: { ...s.host, min_free_pages: o.minFree },
+          launches: [{ ...s.launches[0], wasted_build_ns: o.wastedNs }],
+          guests: [{ ...s.guests[0], cleancache: { puts: 0, gets: o.hits, hits: o.hits }, oom_events: o.oom }],
+        },
+      };
+    };
+    const many = [
+      mk(1, '1GiB', 1, { minFree: 1.5 * GIB, wastedNs: 0, hits: 8784, oom: 1 }),
+      mk(2, '1GiB', 2, { minFree: 300 * 256, wastedNs: 250e6, hits: 8699, oom: 0 }),
+      mk(3, '2GiB', 1, { minFree: 0, wastedNs: 12e9, hits: 6609, oom: 2 }),
+      mk(4, '2GiB', 2, { minFree: 12 * GIB, wastedNs: 1.5e9, hits: 6609, oom: 2 }),
+    ];
+    const html = sweepHtml({ scenario: 's', description: '', file: 'f.yaml', grids: [grids[1]], sets: [], seeds: 2 }, many);
+    assert.ok(assertColumnsLineUp(html, 'sweep') >= 2 * 13, 'every outcome column of both tables was checked');
+    // Every run: the sizes in GiB (the largest, 12 GiB), two decimals as 300 MiB needs; wasted build in s with one decimal.
+    assert.deepEqual(column(html, 1, 'lowest free'), ['1.50 GiB', '0.29 GiB', '0.00 GiB', '12.00 GiB']);
+    assert.deepEqual(column(html, 1, 'wasted build'), ['0.0 s', '0.3 s', '12.0 s', '1.5 s']);
+    assert.deepEqual(column(html, 1, 'cleancache hits'), ['8,784', '8,699', '6,609', '6,609']);
+    // Per point, the means over the seeds: 8,741.5 hits beside 6,609.0; 0.5 OOM events beside 2.0; 0.1 s beside 6.8 s.
+    assert.deepEqual(column(html, 0, 'cleancache hits'), ['8,741.5', '6,609.0']);
+    assert.deepEqual(column(html, 0, 'OOM events'), ['0.5', '2.0']);
+    assert.deepEqual(column(html, 0, 'wasted build'), ['0.1 s', '6.8 s']);
+    assert.deepEqual(column(html, 0, 'lowest free'), ['0.9 GiB', '6.0 GiB']);
+    // Whole counts keep no decimals; the exact value stays in data-v for sorting.
+    assert.deepEqual(column(html, 0, 'launches ok'), ['0', '0']);
+    assert.match(html, /data-v="0.125">0.1 s</);
   });
 });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Row } from '../../src/sweep/rows.ts';
+import { assertColumnsLineUp } from './columns.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = `${root}bin/hypermem.js`;
@@ -65,6 +66,8 @@ describe('hypermem sweep', () => {
     assert.equal((html.slice(0, html.indexOf('Every run')).match(/<tr>/g) ?? []).length, 5);
     assert.equal((html.slice(html.indexOf('Every run')).match(/<tr>/g) ?? []).length, 9);
     assert.ok(!/<(link|script) [^>]*src=/.test(html), 'self-contained');
+    // Both tables: every column of numbers in one unit with one number of decimals (the means over seeds too).
+    assert.ok(assertColumnsLineUp(html, 'index.html') >= 2 * 13, 'the outcome columns of both tables were checked');
   });
 
   test('a bad grid value fails before any run, names the --grid, writes nothing', () => {
