@@ -189,9 +189,13 @@ export function formatBytes(sizeBytes: number): string {
   return `${sizeBytes} B`;
 }
 
-/** A number of pages for people, as a size. */
+/**
+ * A number of pages for people, as a size; no pages at all is "0 MiB", as the
+ * reports and the terminal write a zero size (launch failure reasons appear in
+ * the reports' "why" column). formatBytes keeps "0 B" for a file of 0 bytes.
+ */
 export function formatPages(pages: number): string {
-  return formatBytes(pages * PAGE_BYTES);
+  return pages === 0 ? '0 MiB' : formatBytes(pages * PAGE_BYTES);
 }
 
 /** A duration for people, in the largest unit that divides it exactly: "5m", "30s", "250ms", "1500ns". */

@@ -5,6 +5,7 @@ import {
   bytesToPages,
   formatBytes,
   formatNs,
+  formatPages,
   parseCountPerS,
   parseDurationNs,
   parsePagesPerS,
@@ -153,6 +154,9 @@ describe('rates', () => {
 describe('formatting', () => {
   const sizes: [number, string][] = [[0, '0 B'], [1023, '1023 B'], [4096, '4 KiB'], [64 * GiB, '64 GiB'], [1.5 * GiB, '1.5 GiB']];
   for (const [bytes, text] of sizes) test(`${bytes} bytes is ${text}`, () => assert.equal(formatBytes(bytes), text));
+  // Pages of memory: none at all is "0 MiB", as the reports and the terminal write it; a file of 0 bytes stays "0 B".
+  const pages: [number, string][] = [[0, '0 MiB'], [1, '4 KiB'], [256, '1 MiB'], [1200, '4.69 MiB'], [262144, '1 GiB']];
+  for (const [n, text] of pages) test(`${n} pages is ${text}`, () => assert.equal(formatPages(n), text));
   const times: [number, string][] = [[0, '0s'], [300e9, '5m'], [250e6, '250ms'], [1500, '1500ns'], [3600e9, '1h']];
   for (const [ns, text] of times) test(`${ns} ns is ${text}`, () => assert.equal(formatNs(ns), text));
 });

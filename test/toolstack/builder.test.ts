@@ -68,6 +68,24 @@ describe('domain builder', () => {
     assert.equal(launch.reason, 'only 3.91 MiB free + freeable (1000 pages), 3.91 MiB (1001 pages) needed');
   });
 
+  test('a failure with nothing free says "0 MiB", as the reports write a zero size (not "0 B")', () => {
+    const hv = new Hypervisor({ pages: 1000 });
+    hv.domainCreate(9, 1000);
+    hv.populatePhysmap(9, 1000);
+    const none = new DomainBuilder(hv, { policy: 'none', buildPagesPerS: 1000, buildBatchPages: 100 }).request(0, 'late', 1, 100, 100);
+    assert.equal(none.outcome, 'failed_fast');
+    assert.equal(none.reason, 'only 0 MiB free + freeable (0 pages), 400 KiB (100 pages) needed');
+    // Mid-way before the first page is in: "after 0 MiB of …".
+    const hv2 = new Hypervisor({ pages: 1000 });
+    const b = new DomainBuilder(hv2, { policy: 'none', buildPagesPerS: 1000, buildBatchPages: 100 });
+    const launch = b.request(0, 'raced', 1, 600, 600);
+    hv2.domainCreate(9, 1000);
+    hv2.populatePhysmap(9, 1000);
+    assert.equal(b.step(0, launch), null);
+    assert.equal(launch.outcome, 'failed_midway');
+    assert.equal(launch.reason, 'memory ran out after 0 MiB of 2.34 MiB (0 of 600 pages); what was built is given back');
+  });
+
   test('reservation: launches are serialised; it still races with what the ledger cannot see', () => {
     const { launch } = race('reservation');
     assert.equal(launch.outcome, 'failed_midway');
