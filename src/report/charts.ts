@@ -39,19 +39,27 @@ export const FONT = `-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, 'Hel
 
 /**
  * The charts' colours. Lines, markers and stacked bands (as drawn, at STACK_OPACITY) stand out from the white
- * panel by at least 3:1 (WCAG 1.4.11), colours also written as text (labels, markers' counts) by 4.5:1; the
- * light bands (free, freeable, ephemeral) do not. test/report/html.test.ts computes every ratio.
+ * panel by at least 3:1 (WCAG 1.4.11), colours also written as text (labels, markers' counts) by 4.5:1. The
+ * light bands (free, freeable, ephemeral: 1.3 to 2:1) keep their fills, and each has an edge: its boundary
+ * line (and its legend swatch's outline) in a darker shade of its hue, 3:1 or more, so that the boundary shows.
+ * test/report/html.test.ts computes every ratio.
  */
 export const COLORS = {
   owned: '#5470c6',
   freeable: '#9fd3c7',
+  /** The edge of the freeable band: 3.89:1 on white. */
+  freeableEdge: '#3a8f7c',
   free: '#d9dee7',
+  /** The edge of the free band (the top of the host's stack): 3.36:1 on white. */
+  freeEdge: '#7b8dac',
   claims: '#d9480f',
   ram: '#4c6ef5',
   target: '#212529',
   /** 3.93:1 on white (was #f08c00, 2.48:1). */
   committed: '#c96500',
   ephemeral: '#74c0fc',
+  /** The edge of the ephemeral band: 4.20:1 on white. */
+  ephemeralEdge: '#1c7ed6',
   persistent: '#7048e8',
   fileReads: '#1c7ed6',
   /** 3.17:1 as drawn, at STACK_OPACITY (was #f76707, 2.62:1). */
@@ -67,6 +75,9 @@ export const COLORS = {
 
 /** The opacity of stacked bands (a band shows its colour at this opacity over the white panel). */
 export const STACK_OPACITY = 0.85;
+
+/** The width of a light band's edge line, px. */
+export const EDGE_WIDTH = 1.5;
 
 /** A palette for lines that are just "one per group": each 3.4:1 or more on white (the amber was #f59f00, 2.13:1; now #a87600, 4.0:1). */
 export const GROUP_COLORS = ['#1c7ed6', '#e8590c', '#2f9e44', '#ae3ec9', '#0c8599', '#a87600', '#e64980', '#5c940d'];
@@ -86,6 +97,12 @@ export interface SeriesSpec {
   /** x in ns; y in the chart's base quantity (pages, percent, per second). */
   data: Point[];
   color: string;
+  /**
+   * Area only: the colour of its boundary line (the top of its band) and of its legend swatch's outline, when
+   * not its fill: a darker shade for a light fill that would not stand out from the panel by itself. Drawn
+   * EDGE_WIDTH wide unless `width` says otherwise.
+   */
+  edge?: string;
   stack?: string;
   dashed?: boolean;
   /** Dotted (for a limit rather than a level); takes precedence over dashed. */
@@ -291,7 +308,11 @@ export function renderChart(id: string, spec: ChartSpec): string {
         showSymbol: false,
         connectNulls: false,
         step: s.step === true ? 'end' : undefined,
-        lineStyle: { width: s.width ?? (s.kind === 'area' ? 1 : 2), type: s.dotted === true ? 'dotted' : s.dashed === true ? 'dashed' : 'solid', color: s.color },
+        lineStyle: {
+          width: s.width ?? (s.kind === 'area' ? (s.edge !== undefined ? EDGE_WIDTH : 1) : 2),
+          type: s.dotted === true ? 'dotted' : s.dashed === true ? 'dashed' : 'solid',
+          color: s.edge ?? s.color,
+        },
         areaStyle: s.kind === 'area' ? { color: s.color, opacity: s.stack === undefined ? 0.18 : STACK_OPACITY } : undefined,
         z: s.kind === 'area' ? 2 : 3,
       });
@@ -304,7 +325,8 @@ export function renderChart(id: string, spec: ChartSpec): string {
       textStyle: { fontFamily: FONT },
       title: titles,
       legend: {
-        data: legendItems.map((l) => ({ name: l.name, icon: legendIcon(l) })),
+        // A light band's swatch is outlined in its edge colour, as the band is.
+        data: legendItems.map((l) => ({ name: l.name, icon: legendIcon(l), itemStyle: l.edge === undefined ? undefined : { borderColor: l.edge, borderWidth: 1 } })),
         top: 4,
         left: 'center',
         itemGap: LEGEND_GAP,
@@ -456,8 +478,8 @@ export function hostChart(runs: RunData[]): ChartOut {
       title: r.label,
       series: [
         { name: 'owned (domains, Xen)', kind: 'area', stack: 'host', color: COLORS.owned, data: s.map((p) => [p.timeNs, p.ownedPages]) },
-        { name: 'freeable (ephemeral tmem)', kind: 'area', stack: 'host', color: COLORS.freeable, data: s.map((p) => [p.timeNs, p.freeablePages]) },
-        { name: 'free', kind: 'area', stack: 'host', color: COLORS.free, data: s.map((p) => [p.timeNs, p.freePages]) },
+        { name: 'freeable (ephemeral tmem)', kind: 'area', stack: 'host', color: COLORS.freeable, edge: COLORS.freeableEdge, data: s.map((p) => [p.timeNs, p.freeablePages]) },
+        { name: 'free', kind: 'area', stack: 'host', color: COLORS.free, edge: COLORS.freeEdge, data: s.map((p) => [p.timeNs, p.freePages]) },
         // A policy that makes no claims has no claims line (it would lie flat on the axis).
         ...(r.scenario.toolstack.policy === 'claim' || s.some((p) => p.outstandingPages > 0)
           ? [{ name: 'claimed (outstanding)', kind: 'line', step: true, color: COLORS.claims, dashed: true, width: 2, data: s.map((p): Point => [p.timeNs, p.outstandingPages]) } satisfies SeriesSpec]
@@ -531,7 +553,7 @@ export function tmemChart(runs: RunData[]): ChartOut {
       empty: runs.length === 1 ? 'tmem is off in this scenario' : 'tmem is off in this variant',
       series: [
         { name: 'persistent (frontswap)', kind: 'area', stack: 'tmem', color: COLORS.persistent, data: s.map((p) => [p.timeNs, p.tmemPersistentPages]) },
-        { name: 'ephemeral (cleancache)', kind: 'area', stack: 'tmem', color: COLORS.ephemeral, data: s.map((p) => [p.timeNs, p.tmemEphemeralPages]) },
+        { name: 'ephemeral (cleancache)', kind: 'area', stack: 'tmem', color: COLORS.ephemeral, edge: COLORS.ephemeralEdge, data: s.map((p) => [p.timeNs, p.tmemEphemeralPages]) },
       ],
     };
   });

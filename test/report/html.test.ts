@@ -457,19 +457,44 @@ describe('runReportHtml', () => {
       if (r < least) failures.push(`${what}: ${hex} on ${bg} is ${r.toFixed(3)}:1, under ${least}:1`);
     };
     // Every chart colour has a role (a new one must be given one here): lines, stacked bands (drawn at
-    // STACK_OPACITY), text, and what is exempt: the grid, and the light bands (free, freeable, ephemeral;
-    // 1.3 to 2:1), told apart from their neighbours rather than from the panel — outlines for their edges are
-    // not done yet.
-    const role: Record<keyof typeof COLORS, 'line' | 'band' | 'text' | 'light band' | 'grid'> = {
+    // STACK_OPACITY), the edges of light bands, text, and what is exempt: the grid, and the fills of the light
+    // bands (free, freeable, ephemeral; 1.3 to 2:1) — exempt only because each has an edge, a darker line of
+    // its own hue along its boundary, which carries the boundary at 3:1 (checked below as drawn).
+    const role: Record<keyof typeof COLORS, 'line' | 'band' | 'text' | 'light band' | 'edge' | 'grid'> = {
       owned: 'band', freeable: 'light band', free: 'light band', claims: 'line', ram: 'line', target: 'line', committed: 'line',
       ephemeral: 'light band', persistent: 'band', fileReads: 'band', swapReads: 'band', swapWrites: 'band', axis: 'line',
-      label: 'text', grid: 'grid', text: 'text',
+      label: 'text', grid: 'grid', text: 'text', freeEdge: 'edge', freeableEdge: 'edge', ephemeralEdge: 'edge',
     };
     assert.deepEqual(Object.keys(role).sort(), Object.keys(COLORS).sort(), 'every chart colour has a role');
+    const colors: Record<string, string> = COLORS;
     for (const [name, hex] of Object.entries(COLORS) as [keyof typeof COLORS, string][]) {
       if (role[name] === 'line') check(`line ${name}`, hex, 3);
       if (role[name] === 'band') check(`band ${name} (at ${STACK_OPACITY})`, over(hex, STACK_OPACITY), 3);
       if (role[name] === 'text') check(`text ${name}`, hex, 4.5);
+      if (role[name] === 'edge') check(`edge ${name}`, hex, 3);
+      if (role[name] === 'light band') {
+        assert.equal(role[`${name}Edge` as keyof typeof COLORS], 'edge', `the light band ${name} has an edge, ${name}Edge`);
+        assert.notEqual(colors[`${name}Edge`], hex, `${name}: the edge is not the fill`);
+      }
+    }
+    // As drawn: each light band keeps its fill, and its boundary line (and its legend swatch's outline) is its
+    // edge colour, at least 1 px wide; no line of the light fill's colour is left.
+    const lightBands = { free: 'host', freeable: 'host', ephemeral: 'tmem' } as const;
+    assert.deepEqual(Object.keys(lightBands).sort(), Object.keys(role).filter((n) => role[n as keyof typeof COLORS] === 'light band').sort());
+    for (const [name, chart] of Object.entries(lightBands)) {
+      const fill = colors[name];
+      const edge = colors[`${name}Edge`];
+      const paths = [...section(html, chart).matchAll(/<path [^>]*>/g)].map((m) => m[0]);
+      const attr = (p: string, a: string): string | undefined => new RegExp(` ${a}="([^"]*)"`).exec(p)?.[1];
+      const band = paths.filter((p) => attr(p, 'fill') === fill && attr(p, 'ecmeta_ssr_type') !== 'legend');
+      assert.ok(band.length >= 1, `${name}: the band is filled with ${fill}`);
+      const lines = paths.filter((p) => attr(p, 'fill') === 'none' && attr(p, 'stroke') === edge && (attr(p, 'd')?.match(/[LC]/g) ?? []).length >= 10);
+      assert.ok(lines.length >= 1, `${name}: its boundary is drawn in its edge colour ${edge}`);
+      for (const l of lines) assert.ok(Number(attr(l, 'stroke-width') ?? 1) >= 1, `${name}: the edge is at least 1 px wide`);
+      assert.equal(paths.filter((p) => attr(p, 'stroke') === fill).length, 0, `${name}: no line in the light fill ${fill}`);
+      const swatch = paths.filter((p) => attr(p, 'ecmeta_ssr_type') === 'legend' && attr(p, 'fill') === fill);
+      assert.equal(swatch.length, 1, `${name}: one legend swatch`);
+      assert.equal(attr(swatch[0], 'stroke'), edge, `${name}: the legend swatch is outlined in the edge colour`);
     }
     // Launch markers are drawn with their count beside them in their colour ("×3"): text.
     for (const [kind, m] of Object.entries(MARKERS)) check(`marker ${kind} and its count`, m.color, 4.5);
