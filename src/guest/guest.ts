@@ -7,11 +7,12 @@
 //
 // Memory: ram = reserve + anonResident + pageCache + free, free >= 0 always.
 // Reclaim (when a page is needed and none is free, in runs of
-// SWAP_CLUSTER_MAX) follows v5.2's get_scan_count: file pages only while the
-// inactive file list is not low and holds at least 4096 pages (SCAN_FILE);
-// else a split between the file and anonymous LRUs in proportion to
-// swappiness x size (SCAN_FRACT). File pages leave from the inactive tail
-// (dirty ones are written back first), go to cleancache and leave a shadow
+// SWAP_CLUSTER_MAX, each from DEF_PRIORITY down until it has its pages)
+// follows get_scan_count: file pages only while the inactive file list is not
+// low and has pages to scan at the priority (SCAN_FILE); else a split between
+// the file and anonymous LRUs in proportion to swappiness x size
+// (SCAN_FRACT). File pages leave from the inactive tail (dirty ones are
+// written back first), go to cleancache and leave a shadow
 // (workingset_eviction); a page read again within the active list's size of
 // its eviction enters active (workingset_refault), and such refaults turn the
 // active list's protection off until the next reclaim run. Anonymous pages
@@ -51,7 +52,7 @@ const KIND_NONE = 0;
 const KIND_ANON = 1;
 const KIND_READ = 2;
 const KIND_WRITE = 3;
-/** get_scan_count's first priority (DEF_PRIORITY): SCAN_FILE needs inactive file pages >> 12 > 0. */
+/** Reclaim's first priority (DEF_PRIORITY): a list's budget is its size >> priority. */
 const DEF_PRIORITY = 12;
 
 /**
@@ -168,6 +169,9 @@ export class Guest {
   private unlinkCarry = 0;
   private truncateCarry = 0;
   private anonReclaimCredit = 0;
+  /** scanBudgets' answer: pages to take from the anonymous and the file side at one priority. */
+  private anonBudget = 0;
+  private fileBudget = 0;
   /** accessBatch's chunk: what each access is (KIND_*) and its page (file set page or anonymous page id). */
   private readonly batchKind = new Uint8Array(BATCH);
   private readonly batchVal = new Uint32Array(BATCH);
@@ -406,8 +410,9 @@ export class Guest {
     const s = pc.lookup(inode, index);
     if (s !== NONE) {
       this.counters.fileHits++;
-      if (pc.touch(s)) this.ageInactive(); // workingset_activation
+      // Only reads mark a page accessed (a buffered write does not call mark_page_accessed).
       if (write) pc.setDirty(s, true);
+      else if (pc.touch(s)) this.ageInactive(); // workingset_activation
       return;
     }
     const fs = file % this.filesystems;
@@ -443,7 +448,7 @@ export class Guest {
         this.counters.workingsetActivations++;
       }
     }
-    pc.insert(inode, index, fs, write, active);
+    pc.insert(inode, index, fs, write, active, !write);
   }
 
   /** Advances the eviction clock (lruvec->inactive_age), skipping 0 (no shadow); returns the new value. */
@@ -545,9 +550,7 @@ export class Guest {
   /**
    * Reclaims until `pages` are free (at least a batch of reclaimBatchPages);
    * false when it cannot. Anonymous pages are swapped only if `allowSwap`.
-   * In runs of reclaimBatchPages, each a do_try_to_free_pages at
-   * DEF_PRIORITY: the scan balance is chosen at its start, and its end
-   * snapshots the refault count (snapshot_refaults).
+   * In runs of at most reclaimBatchPages (reclaimRun).
    */
   private ensureFree(pages: number, allowSwap: boolean): boolean {
     let free = this.freePages();
@@ -556,17 +559,50 @@ export class Guest {
     const goal = Math.max(pages, free + batch);
     // Bounded: each run frees at least one page or stops the loop.
     while (free < goal) {
-      const runEnd = Math.min(goal, free + batch);
-      const fileOnly = this.scanFileOnly();
-      let freed = 0;
-      while (free < runEnd && this.reclaimOne(allowSwap, fileOnly)) {
-        free++;
-        freed++;
-      }
-      this.refaultSnapshot = this.counters.workingsetActivations;
-      if (freed === 0 || free < runEnd) break;
+      const want = Math.min(goal - free, batch);
+      const freed = this.reclaimRun(want, allowSwap);
+      free += freed;
+      if (freed < want) break;
     }
     return free >= pages;
+  }
+
+  /**
+   * One do_try_to_free_pages for `want` pages: priorities from DEF_PRIORITY
+   * down to 0 until `want` pages are free. At each priority get_scan_count
+   * chooses the balance and each list's budget (scanBudgets), and the lists
+   * give pages in proportion to their budgets (a deterministic credit turns
+   * the ratio into a sequence of choices). A budget counts pages reclaimed:
+   * the second chances anonymous reclaim gives referenced pages are not
+   * charged. The end of the run snapshots the refault count (snapshot_refaults).
+   */
+  private reclaimRun(want: number, allowSwap: boolean): number {
+    let freed = 0;
+    for (let priority = DEF_PRIORITY; priority >= 0 && freed < want; priority--) {
+      this.scanBudgets(priority, allowSwap);
+      let anon = this.anonBudget;
+      let file = this.fileBudget;
+      const anonShare = anon + file > 0 ? anon / (anon + file) : 0;
+      while (freed < want && (anon > 0 || file > 0)) {
+        let takeAnon = file === 0;
+        if (anon > 0 && file > 0) {
+          this.anonReclaimCredit += anonShare;
+          takeAnon = this.anonReclaimCredit >= 1;
+          if (takeAnon) this.anonReclaimCredit -= 1;
+        }
+        if (takeAnon) {
+          anon--;
+          if (this.swapOutOne()) freed++;
+          else anon = 0;
+        } else {
+          file--;
+          if (this.dropFileOne()) freed++;
+          else file = 0;
+        }
+      }
+    }
+    this.refaultSnapshot = this.counters.workingsetActivations;
+    return freed;
   }
 
   /** Whether refaults were seen since the last reclaim run (lruvec->refaults != WORKINGSET_ACTIVATE). */
@@ -575,40 +611,35 @@ export class Guest {
   }
 
   /**
-   * get_scan_count's SCAN_FILE: enough inactive page cache — the inactive file
-   * list is not low and has pages to scan at DEF_PRIORITY — so no anonymous
-   * page is reclaimed in this run.
+   * get_scan_count at `priority`: sets anonBudget and fileBudget, the pages
+   * to take from each side (a list's size >> priority, scaled for SCAN_FRACT).
+   * - no swap room, or `allowSwap` false: file only;
+   * - no file pages: anonymous only (upstream's SCAN_ANON when file pages are
+   *   nearly gone, here when they are gone);
+   * - priority 0 with swappiness: SCAN_EQUAL, both lists whole;
+   * - SCAN_FILE: the inactive file list is not low and inactive >> priority
+   *   is not 0 — enough page cache, no anonymous page is touched;
+   * - else SCAN_FRACT: each list's size >> priority times swappiness (anon)
+   *   or 200 - swappiness (file) over 201, rounded up (without the rotation
+   *   feedback of recent_scanned / recent_rotated).
    */
-  private scanFileOnly(): boolean {
+  private scanBudgets(priority: number, allowSwap: boolean): void {
     const pc = this.pageCache;
-    return pc.inactivePages >>> DEF_PRIORITY > 0 && !pc.inactiveIsLow(this.refaulting());
-  }
-
-  /**
-   * Reclaims one page: a file page when `fileOnly` (SCAN_FILE) and there is
-   * one; else by get_scan_count's proportional split (SCAN_FRACT) without
-   * the rotation feedback: anon weighs swappiness x anon pages, file (200 -
-   * swappiness) x file pages; a deterministic credit turns the ratio into a
-   * sequence of choices. With no swap room (or `allowSwap` false) only file
-   * pages go; with no file pages only anonymous ones.
-   */
-  private reclaimOne(allowSwap: boolean, fileOnly: boolean): boolean {
-    const canSwap = allowSwap && this.swap.free > 0 && this.anonResident > 0;
-    const fileSize = this.pageCache.size;
-    if (fileOnly && fileSize > 0) return this.dropFileOne();
-    if (canSwap && fileSize > 0) {
-      const sw = this.config.swappiness;
-      const wa = sw * this.anonResident;
-      const wf = (200 - sw) * fileSize;
-      this.anonReclaimCredit += wa / (wa + wf);
-      if (this.anonReclaimCredit >= 1) {
-        this.anonReclaimCredit -= 1;
-        return this.swapOutOne();
-      }
-      return this.dropFileOne();
+    const fileSize = pc.size;
+    const anonSize = this.anonResident;
+    const canSwap = allowSwap && this.swap.free > 0 && anonSize > 0;
+    const sw = this.config.swappiness;
+    this.anonBudget = 0;
+    this.fileBudget = fileSize >>> priority;
+    if (!canSwap) return;
+    if (fileSize === 0) {
+      this.anonBudget = anonSize >>> priority;
+    } else if (priority === 0 && sw > 0) {
+      this.anonBudget = anonSize;
+    } else if (pc.inactivePages >>> priority === 0 || pc.inactiveIsLow(this.refaulting())) {
+      this.anonBudget = Math.ceil(((anonSize >>> priority) * sw) / 201);
+      this.fileBudget = Math.ceil(((fileSize >>> priority) * (200 - sw)) / 201);
     }
-    if (fileSize > 0) return this.dropFileOne();
-    return canSwap && this.swapOutOne();
   }
 
   /** Drops the inactive file tail: written back first if dirty, then put to cleancache; leaves a shadow. */
@@ -934,6 +965,13 @@ export class Guest {
     for (let off = this.frontswap.nextSet(0); off >= 0; off = this.frontswap.nextSet(off + 1)) {
       if (off > this.swap.pages || this.swap.ownerOf(off) === NONE) out.push(`${name}: frontswap bit set on free slot ${off}`);
     }
+    // A cached page has no shadow (the page took its place).
+    this.pageCache.forEachSlot((s) => {
+      const file = this.fileOfInode(this.pageCache.inodeOf(s));
+      if (file >= 0 && this.shadow[file * this.pagesPerFile + this.pageCache.indexOf(s)] !== 0) {
+        out.push(`${name}: page ${this.pageCache.indexOf(s)} of inode ${this.pageCache.inodeOf(s)} is cached and has a shadow`);
+      }
+    });
     if (this.counters.contentMismatches !== 0) out.push(`${name}: ${this.counters.contentMismatches} pages came back from tmem with other contents`);
     if (this.frontswap.stats.failedLoads !== 0) out.push(`${name}: ${this.frontswap.stats.failedLoads} frontswap loads missed (persistent data lost)`);
     return out;

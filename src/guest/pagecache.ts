@@ -131,11 +131,12 @@ export class PageCache {
   }
 
   /**
-   * Adds a page that is not cached, referenced (it was just read or written):
-   * at the head of the inactive list, or of the active list when `active` (a
-   * refault within the working set: workingset_refault's SetPageActive).
+   * Adds a page that is not cached: at the head of the inactive list, or of
+   * the active list when `active` (a refault within the working set:
+   * workingset_refault's SetPageActive); referenced when `referenced` (a read
+   * marks the page accessed; a buffered write does not).
    */
-  insert(inode: number, index: number, fs: number, dirty: boolean, active = false): number {
+  insert(inode: number, index: number, fs: number, dirty: boolean, active = false, referenced = true): number {
     assert(fs >= 0 && fs < MAX_FILESYSTEMS, 'filesystem number out of range');
     if (this.freeHead === NONE) this.grow();
     const s = this.freeHead;
@@ -144,7 +145,7 @@ export class PageCache {
     this.freeCount--;
     this.rec[REC * s] = inode;
     this.rec[REC * s + 1] = index;
-    this.flags[s] = F_USED | F_REFERENCED | (active ? F_ACTIVE : 0) | (dirty ? F_DIRTY : 0) | (fs << FS_SHIFT);
+    this.flags[s] = F_USED | (referenced ? F_REFERENCED : 0) | (active ? F_ACTIVE : 0) | (dirty ? F_DIRTY : 0) | (fs << FS_SHIFT);
     if (dirty) this.dirtyPages++;
     let b = hashKey(inode, index) & this.tableMask;
     while (this.table[b] !== NONE) {

@@ -5,7 +5,7 @@ import { NONE } from '../../src/lib/lists.ts';
 import { inactiveRatio, PAGECACHE_BYTES_PER_SLOT, PageCache } from '../../src/guest/pagecache.ts';
 
 type Cmd =
-  | { op: 'insert'; inode: number; index: number; dirty: boolean }
+  | { op: 'insert'; inode: number; index: number; dirty: boolean; referenced: boolean }
   | { op: 'touch'; inode: number; index: number }
   | { op: 'evict'; refaulting: boolean }
   | { op: 'refault'; inode: number; index: number }
@@ -14,7 +14,7 @@ type Cmd =
 
 const key = fc.record({ inode: fc.integer({ min: 0, max: 12 }), index: fc.integer({ min: 0, max: 40 }) });
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
-  key.chain((k) => fc.boolean().map((dirty) => ({ op: 'insert' as const, ...k, dirty }))),
+  key.chain((k) => fc.tuple(fc.boolean(), fc.boolean()).map(([dirty, referenced]) => ({ op: 'insert' as const, ...k, dirty, referenced }))),
   key.map((k) => ({ op: 'touch' as const, ...k })),
   fc.boolean().map((refaulting) => ({ op: 'evict' as const, refaulting })),
   key.map((k) => ({ op: 'refault' as const, ...k })),
@@ -62,9 +62,9 @@ test('page cache against a reference model (LRU order, PG_referenced, lookups, d
         assert.equal(s !== NONE, m.has(k));
         if (c.op === 'insert') {
           if (s !== NONE) continue;
-          pc.insert(c.inode, c.index, c.inode % 3, c.dirty);
+          pc.insert(c.inode, c.index, c.inode % 3, c.dirty, false, c.referenced);
           m.inactive.unshift(k);
-          m.referenced.add(k);
+          if (c.referenced) m.referenced.add(k);
           if (c.dirty) m.dirty.add(k);
         } else if (c.op === 'refault') {
           // A page read back within the working set: straight to the active head, referenced.

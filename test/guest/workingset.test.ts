@@ -46,15 +46,31 @@ test('SCAN_FILE: with 4096 or more inactive file pages and the list not low, rec
   assertClean(g);
 });
 
-test('SCAN_FRACT below 4096 inactive file pages (inactive >> DEF_PRIORITY is 0): anonymous pages are swapped in proportion', () => {
+test('priorities: below 4096 inactive file pages SCAN_FILE waits for a lower priority, after a small proportional share at DEF_PRIORITY', () => {
   const g = fileGuest(20_000, 10_000, 4095);
   read(g, 0, 4095);
   oneReclaimRun(g);
   const m = g.metrics();
-  assert.ok(m.swapOuts > 0, 'some anonymous pages reclaimed');
-  assert.equal(m.swapOuts + m.evictedCleanPages, 32);
-  // swappiness 60: anon weighs 60 x ~15800 against file 140 x 4095 — most of the run is anonymous.
-  assert.ok(m.swapOuts > m.evictedCleanPages, `swap-outs ${m.swapOuts}, file ${m.evictedCleanPages}`);
+  // Priority 12: 4095 >> 12 = 0 inactive pages to scan, so SCAN_FRACT: anon
+  // ceil((15804 >> 12) x 60 / 201) = 1 page, file 0. Priority 11: 4095 >> 11
+  // = 1 and the list is not low: SCAN_FILE, 1 page; then 3, 7, 15, and 4 of
+  // priority 7's 31 complete the run of 32.
+  assert.equal(m.swapOuts, 1);
+  assert.equal(m.evictedCleanPages, 31);
+  assertClean(g);
+});
+
+test('SCAN_FRACT: with the inactive file list low, both sides give pages in proportion to swappiness x size', () => {
+  const g = fileGuest(40_000, 20_000, 20_000);
+  read(g, 0, 8000);
+  read(g, 0, 6000); // 6000 active, 2000 inactive: low at ratio 1
+  oneReclaimRun(g);
+  const m = g.metrics();
+  // Priority 12: anon ceil((31900 >> 12) x 60 / 201) = 3, file ceil((8000 >> 12) x 140 / 201) = 1.
+  // Priority 11: anon ceil(15 x 60 / 201) = 5, file ceil(3 x 140 / 201) = 3. Priority 10: anon 10, file 5,
+  // all taken (27 so far); priority 9 (anon 19, file 11) gives the last 5 in proportion.
+  assert.equal(m.swapOuts, 3 + 5 + 10 + 3);
+  assert.equal(m.evictedCleanPages, 1 + 3 + 5 + 2);
   assertClean(g);
 });
 
@@ -166,5 +182,52 @@ test('an unmount drops the shadows of its filesystem: a read after the remount i
   g.remount(0);
   read(g, 0, 32);
   assert.equal(g.metrics().workingsetRefaults, 0);
+  assertClean(g);
+});
+
+test('buffered writes do not mark pages accessed: a write miss enters inactive unreferenced, a write hit neither references nor activates', () => {
+  const g = fileGuest(1000, 0, 100);
+  const pc = g.pageCache;
+  g.accessFilePage(0, 0, true); // write miss
+  let s = pc.lookup(12, 0);
+  assert.ok(!pc.isReferenced(s));
+  assert.equal(pc.inactivePages, 1);
+  g.accessFilePage(0, 0, true); // write hit: nothing changes but dirtiness
+  assert.ok(!pc.isReferenced(s));
+  assert.equal(pc.activePages, 0);
+  g.accessFilePage(0, 0, false); // first read: referenced
+  assert.ok(pc.isReferenced(s));
+  assert.equal(pc.activePages, 0);
+  g.accessFilePage(0, 1, false); // a read miss enters referenced
+  g.accessFilePage(0, 1, true); // a write hit on it does not activate it
+  assert.equal(pc.activePages, 0);
+  g.accessFilePage(0, 0, false); // second read: activated
+  assert.equal(pc.activePages, 1);
+  s = pc.lookup(12, 0);
+  assert.ok(!pc.isReferenced(s));
+  assertClean(g);
+});
+
+test('priority 0 with swappiness is SCAN_EQUAL: a run that still lacks pages takes both lists whole, in proportion to their sizes', () => {
+  // 60 usable pages: 20 file (10 active, 10 inactive), 40 anonymous; one more page asks for a run of 32.
+  const hv = newHost(4000);
+  const g = bootGuest(hv, null, {
+    domid: 1,
+    memoryPages: 160,
+    kernelReservePages: 100,
+    swapPages: 200,
+    workload: { file: { files: 1, pagesPerFile: 100, filesystems: 1, accessesPerSec: 0, pattern: { kind: 'uniform', workingSetPages: 100 }, writeShare: 0, unlinksPerSec: 0, truncatesPerSec: 0 } },
+  });
+  read(g, 0, 20);
+  read(g, 0, 10);
+  g.setAnonPages(40);
+  g.setAnonPages(41);
+  const m = g.metrics();
+  // Priorities 5..2 (SCAN_FRACT) and 1 (SCAN_FILE) give 7 anonymous and 13 file pages; priority 0
+  // the other 12, 10 and 2, in proportion to the lists (33 and 7 pages). Without SCAN_EQUAL it
+  // would be file only: 7 and 20, the page cache emptied.
+  assert.equal(m.swapOuts, 17);
+  assert.equal(m.evictedCleanPages, 15);
+  assert.equal(m.freePages, 31);
   assertClean(g);
 });
