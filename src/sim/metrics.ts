@@ -40,6 +40,8 @@ export interface GuestSummary {
   cleancache: { puts: number; gets: number; hits: number };
   frontswap: { stores: number; loads: number; rejects: number };
   disk: { file_reads: number; swap_reads: number; swap_writes: number };
+  /** Page-cache read misses on evicted pages (vmstat workingset_refault), and those read straight into the active list (workingset_activate). */
+  workingset: { refaults: number; activations: number };
   oom_events: number;
   ram_pages_mean: number;
 }

@@ -48,7 +48,8 @@ describe('hypermem run / compare / validate / examples', () => {
     assert.deepEqual(Object.keys(s), ['scenario', 'seed', 'sim_time_ns', 'events', 'invariant_violations', 'host', 'launches', 'guests', 'tmem', 'faults']);
     assert.deepEqual(Object.keys(s.host), ['total_pages', 'min_free_pages', 'max_outstanding_pages']);
     assert.deepEqual(Object.keys(s.launches[0]), ['name', 'policy', 'outcome', 'requested_pages', 'request_ns', 'start_ns', 'end_ns', 'wasted_build_ns']);
-    assert.deepEqual(Object.keys(s.guests[0]), ['name', 'cleancache', 'frontswap', 'disk', 'oom_events', 'ram_pages_mean']);
+    assert.deepEqual(Object.keys(s.guests[0]), ['name', 'cleancache', 'frontswap', 'disk', 'workingset', 'oom_events', 'ram_pages_mean']);
+    assert.deepEqual(Object.keys(s.guests[0].workingset), ['refaults', 'activations']);
     assert.deepEqual(Object.keys(s.tmem), ['ephemeral_pages_max', 'persistent_pages_max', 'evictions', 'dedup_ratio', 'compression_ratio']);
     assert.equal(s.sim_time_ns, 12e9);
   });

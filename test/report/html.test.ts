@@ -92,6 +92,7 @@ function fakeRun(sc: Scenario, guests: string[], names: { launch?: string } = {}
       cleancache: { puts: 10, gets: 4000, hits: 1200 },
       frontswap: { stores: 50, loads: 5, rejects: 1 },
       disk: { file_reads: 2800, swap_reads: 200, swap_writes: 320 },
+      workingset: { refaults: 900, activations: 300 },
       oom_events: 0,
       ram_pages_mean: GIB,
     })),

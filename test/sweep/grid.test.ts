@@ -123,6 +123,7 @@ describe('writers', () => {
       cleancache: { puts: 1, gets: 2, hits: k },
       frontswap: { stores: 10 * k, loads: 0, rejects: 0 },
       disk: { file_reads: 100 * k, swap_reads: 3, swap_writes: 4 },
+      workingset: { refaults: 0, activations: 0 },
       oom_events: 0,
       ram_pages_mean: 1,
     })),
