@@ -10,14 +10,15 @@
 // SWAP_CLUSTER_MAX, each from DEF_PRIORITY down until it has its pages)
 // follows get_scan_count: file pages only while the inactive file list is not
 // low and has pages to scan at the priority (SCAN_FILE); else a split between
-// the file and anonymous LRUs in proportion to swappiness x size
-// (SCAN_FRACT). File pages leave from the inactive tail (dirty ones are
-// written back first), go to cleancache and leave a shadow
-// (workingset_eviction); a page read again within the active list's size of
-// its eviction enters active (workingset_refault), and such refaults turn the
-// active list's protection off until the next reclaim run. Anonymous pages
-// leave from the LRU tail to frontswap if tmem takes them, else to the swap
-// disk. When neither is possible the kernel is out of memory: an OOM event.
+// the file and anonymous LRUs in proportion to size x swappiness, scaled by
+// each side's recent scans per rotation (SCAN_FRACT). File pages leave from
+// the inactive tail (dirty ones are written back first), go to cleancache and
+// leave a shadow (workingset_eviction); a page read again within the active
+// list's size of its eviction enters active (workingset_refault), and such
+// refaults turn the active list's protection off until the next reclaim run.
+// Anonymous pages leave from the LRU tail to frontswap if tmem takes them,
+// else to the swap disk. When neither is possible the kernel is out of
+// memory: an OOM event.
 
 import type { Hypervisor } from '../hypervisor/hypervisor.ts';
 import type { SyntheticPage, TmemOps } from '../hypervisor/tmem/api.ts';
@@ -61,6 +62,44 @@ const DEF_PRIORITY = 12;
  * their memory only when a page id is first used: its slot word and links
  * are written when it is allocated.
  */
+export interface ReclaimStat {
+  anonScanned: number;
+  anonRotated: number;
+  fileScanned: number;
+  fileRotated: number;
+}
+
+/**
+ * get_scan_count's SCAN_FRACT weights (v5.2): first a side's history decays
+ * by half when its scans pass a quarter of its list (`stat` is updated), then
+ * ap = swappiness x (anon scanned + 1) / (anon rotated + 1) and
+ * fp = (200 - swappiness) x (file scanned + 1) / (file rotated + 1), in
+ * integers. A side whose pages come back (rotations) weighs less.
+ */
+export function scanFractions(swappiness: number, stat: ReclaimStat, anonPages: number, filePages: number): { ap: number; fp: number } {
+  if (stat.anonScanned > anonPages / 4) {
+    stat.anonScanned = Math.floor(stat.anonScanned / 2);
+    stat.anonRotated = Math.floor(stat.anonRotated / 2);
+  }
+  if (stat.fileScanned > filePages / 4) {
+    stat.fileScanned = Math.floor(stat.fileScanned / 2);
+    stat.fileRotated = Math.floor(stat.fileRotated / 2);
+  }
+  return {
+    ap: Math.floor((swappiness * (stat.anonScanned + 1)) / (stat.anonRotated + 1)),
+    fp: Math.floor(((200 - swappiness) * (stat.fileScanned + 1)) / (stat.fileRotated + 1)),
+  };
+}
+
+/** ceil(a x b / d) for non-negative integers, exact (through BigInt when a x b passes 2^53). */
+function mulDivCeil(a: number, b: number, d: number): number {
+  const p = a * b;
+  if (p <= Number.MAX_SAFE_INTEGER) return Math.ceil(p / d);
+  const big = BigInt(a) * BigInt(b);
+  const bd = BigInt(d);
+  return Number((big + bd - 1n) / bd);
+}
+
 function newAnonRecords(pages: number, old: Uint32Array | null): Uint32Array {
   const rec = new Uint32Array(ANON_REC * pages);
   if (old !== null) rec.set(old);
@@ -92,6 +131,8 @@ export interface GuestMetrics {
   /** /proc/vmstat workingset_refault and workingset_activate: reads of evicted pages, and those read straight into the active list. */
   workingsetRefaults: number;
   workingsetActivations: number;
+  /** lruvec->reclaim_stat now: recent pages scanned and rotated on each side (what SCAN_FRACT weighs). */
+  reclaimStat: ReclaimStat;
   anonAccesses: number;
   /** Anonymous pages allocated as Committed_AS grows (each a first-touch fault; swap-ins are counted apart) and freed as it shrinks (resident or swapped). */
   anonFaults: number;
@@ -172,6 +213,12 @@ export class Guest {
   /** scanBudgets' answer: pages to take from the anonymous and the file side at one priority. */
   private anonBudget = 0;
   private fileBudget = 0;
+  /**
+   * lruvec->reclaim_stat: pages recently added to or scanned on each side,
+   * and those of them that were (re)activated — what SCAN_FRACT weighs
+   * swappiness by (a side whose pages come back is reclaimed less).
+   */
+  private readonly reclaimStat: ReclaimStat = { anonScanned: 0, anonRotated: 0, fileScanned: 0, fileRotated: 0 };
   /** accessBatch's chunk: what each access is (KIND_*) and its page (file set page or anonymous page id). */
   private readonly batchKind = new Uint8Array(BATCH);
   private readonly batchVal = new Uint32Array(BATCH);
@@ -412,7 +459,11 @@ export class Guest {
       this.counters.fileHits++;
       // Only reads mark a page accessed (a buffered write does not call mark_page_accessed).
       if (write) pc.setDirty(s, true);
-      else if (pc.touch(s)) this.ageInactive(); // workingset_activation
+      else if (pc.touch(s)) {
+        this.ageInactive(); // workingset_activation
+        this.reclaimStat.fileScanned++; // __activate_page
+        this.reclaimStat.fileRotated++;
+      }
       return;
     }
     const fs = file % this.filesystems;
@@ -449,6 +500,9 @@ export class Guest {
       }
     }
     pc.insert(inode, index, fs, write, active, !write);
+    // __pagevec_lru_add_fn: every page added counts as scanned, an active one as rotated too.
+    this.reclaimStat.fileScanned++;
+    if (active) this.reclaimStat.fileRotated++;
   }
 
   /** Advances the eviction clock (lruvec->inactive_age), skipping 0 (no shadow); returns the new value. */
@@ -494,6 +548,9 @@ export class Guest {
       this.anonLru.pushHead(ANON_LIST, id);
       this.anonResident++;
       this.counters.anonFaults++;
+      // A new anonymous page is added active (lru_cache_add_active_or_unevictable).
+      this.reclaimStat.anonScanned++;
+      this.reclaimStat.anonRotated++;
     }
     // Demand fits again: the next shortage is a new OOM episode.
     this.inOom = false;
@@ -619,9 +676,9 @@ export class Guest {
    * - priority 0 with swappiness: SCAN_EQUAL, both lists whole;
    * - SCAN_FILE: the inactive file list is not low and inactive >> priority
    *   is not 0 — enough page cache, no anonymous page is touched;
-   * - else SCAN_FRACT: each list's size >> priority times swappiness (anon)
-   *   or 200 - swappiness (file) over 201, rounded up (without the rotation
-   *   feedback of recent_scanned / recent_rotated).
+   * - else SCAN_FRACT: each list's size >> priority times its weight (ap,
+   *   fp: scanFractions, swappiness scaled by the side's recent scans per
+   *   rotation) over ap + fp + 1, rounded up.
    */
   private scanBudgets(priority: number, allowSwap: boolean): void {
     const pc = this.pageCache;
@@ -637,16 +694,22 @@ export class Guest {
     } else if (priority === 0 && sw > 0) {
       this.anonBudget = anonSize;
     } else if (pc.inactivePages >>> priority === 0 || pc.inactiveIsLow(this.refaulting())) {
-      this.anonBudget = Math.ceil(((anonSize >>> priority) * sw) / 201);
-      this.fileBudget = Math.ceil(((fileSize >>> priority) * (200 - sw)) / 201);
+      const { ap, fp } = scanFractions(sw, this.reclaimStat, anonSize, fileSize);
+      const denominator = ap + fp + 1;
+      this.anonBudget = mulDivCeil(anonSize >>> priority, ap, denominator);
+      this.fileBudget = mulDivCeil(fileSize >>> priority, fp, denominator);
     }
   }
 
   /** Drops the inactive file tail: written back first if dirty, then put to cleancache; leaves a shadow. */
   private dropFileOne(): boolean {
     const pc = this.pageCache;
+    const active = pc.activePages;
     const s = pc.reclaimCandidate(this.refaulting());
+    // shrink_active_list and shrink_inactive_list count the pages they take as scanned.
+    this.reclaimStat.fileScanned += active - pc.activePages;
     if (s !== NONE) {
+      this.reclaimStat.fileScanned++;
       const inode = pc.inodeOf(s);
       const index = pc.indexOf(s);
       const fs = pc.fsOf(s);
@@ -686,8 +749,11 @@ export class Guest {
       rec[ANON_REC * victim] = RESIDENT_OLD;
       lru.moveToHead(ANON_LIST, ANON_LIST, victim);
       victim = lru.tail(ANON_LIST);
+      this.reclaimStat.anonScanned++;
+      this.reclaimStat.anonRotated++;
     }
     if (victim === NONE) return false;
+    this.reclaimStat.anonScanned++;
     const off = this.swap.alloc(victim);
     if (off === NONE) return false;
     this.content.anonPage(victim, this.anonRec[ANON_REC * victim + ANON_GEN], this.expected);
@@ -720,6 +786,9 @@ export class Guest {
     this.anonLru.pushHead(ANON_LIST, page);
     this.anonResident++;
     this.counters.swapIns++;
+    // Added to the LRU (scanned), then activated (activate_page: scanned and rotated).
+    this.reclaimStat.anonScanned += 2;
+    this.reclaimStat.anonRotated++;
   }
 
   private freeAnonPage(page: number): void {
@@ -913,6 +982,7 @@ export class Guest {
       fileHits: c.fileHits,
       workingsetRefaults: c.workingsetRefaults,
       workingsetActivations: c.workingsetActivations,
+      reclaimStat: { ...this.reclaimStat },
       anonAccesses: c.anonAccesses,
       anonFaults: c.anonFaults,
       anonFrees: c.anonFrees,

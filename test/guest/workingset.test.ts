@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertClean, bootGuest, newHost } from './helpers.ts';
-import type { Guest } from '../../src/guest/guest.ts';
+import { scanFractions, type Guest, type ReclaimStat } from '../../src/guest/guest.ts';
 import type { GuestConfigInput } from '../../src/guest/config.ts';
 
 /** One file of `pages` pages, accessed only by the test (no workload rates). */
@@ -66,11 +66,13 @@ test('SCAN_FRACT: with the inactive file list low, both sides give pages in prop
   read(g, 0, 6000); // 6000 active, 2000 inactive: low at ratio 1
   oneReclaimRun(g);
   const m = g.metrics();
-  // Priority 12: anon ceil((31900 >> 12) x 60 / 201) = 3, file ceil((8000 >> 12) x 140 / 201) = 1.
-  // Priority 11: anon ceil(15 x 60 / 201) = 5, file ceil(3 x 140 / 201) = 3. Priority 10: anon 10, file 5,
-  // all taken (27 so far); priority 9 (anon 19, file 11) gives the last 5 in proportion.
-  assert.equal(m.swapOuts, 3 + 5 + 10 + 3);
-  assert.equal(m.evictedCleanPages, 1 + 3 + 5 + 2);
+  // The history first decays to a quarter of each list: anon 15950 scanned / 15950 rotated (every
+  // fault is added active), file 7000 / 3000 (8000 pages read in, 6000 activated). So ap = 60 x
+  // 15951 / 15951 = 60, fp = 140 x 7001 / 3001 = 326: file pages that were not reused are cheaper.
+  // Priority 12: anon ceil(7 x 60 / 387) = 2, file ceil(1 x 326 / 387) = 1; then 3 and 3 at 11,
+  // 5 and 6 at 10, and at 9 (10 and 13) the last 12 in proportion.
+  assert.equal(m.swapOuts, 15);
+  assert.equal(m.evictedCleanPages, 17);
   assertClean(g);
 });
 
@@ -223,11 +225,50 @@ test('priority 0 with swappiness is SCAN_EQUAL: a run that still lacks pages tak
   g.setAnonPages(40);
   g.setAnonPages(41);
   const m = g.metrics();
-  // Priorities 5..2 (SCAN_FRACT) and 1 (SCAN_FILE) give 7 anonymous and 13 file pages; priority 0
-  // the other 12, 10 and 2, in proportion to the lists (33 and 7 pages). Without SCAN_EQUAL it
-  // would be file only: 7 and 20, the page cache emptied.
-  assert.equal(m.swapOuts, 17);
-  assert.equal(m.evictedCleanPages, 15);
+  // Priorities 5..1 give 19 pages; priority 0 takes the other 13 from both lists whole, in
+  // proportion to them (34 and 7 pages). Without SCAN_EQUAL it would be file pages only.
+  assert.equal(m.swapOuts, 16);
+  assert.equal(m.evictedCleanPages, 16);
   assert.equal(m.freePages, 31);
   assertClean(g);
+});
+
+test('reclaim_stat: what counts as scanned and rotated on each side', () => {
+  const g = fileGuest(1000, 500, 200);
+  const stat = (): ReclaimStat => g.metrics().reclaimStat;
+  g.setAnonPages(10); // 10 faults: each page added active
+  assert.deepEqual(stat(), { anonScanned: 10, anonRotated: 10, fileScanned: 0, fileRotated: 0 });
+  read(g, 0, 5); // 5 read misses: added inactive
+  read(g, 0, 2); // 2 read hits that activate
+  g.accessFilePage(0, 9, true); // a write miss: added
+  g.accessFilePage(0, 9, true); // a write hit: nothing
+  assert.deepEqual(stat(), { anonScanned: 10, anonRotated: 10, fileScanned: 5 + 2 + 1, fileRotated: 2 });
+  // A swap-in: added to the LRU, then activated. (Reclaim's own counts are checked through the
+  // SCAN_FRACT split above; a run also halves the history, so its deltas are not simple.)
+  g.setAnonPages(900 - 6); // RAM - reserve - 6 cached pages: full
+  g.setAnonPages(895); // one run of 32
+  assert.ok(g.metrics().swapOuts > 0);
+  const s0 = stat();
+  g.accessAnonPage(0); // the first page faulted is the first swapped out
+  assert.equal(g.metrics().swapIns, 1);
+  const s1 = stat();
+  assert.equal(s1.anonScanned - s0.anonScanned, 2);
+  assert.equal(s1.anonRotated - s0.anonRotated, 1);
+  assertClean(g);
+});
+
+test('SCAN_FRACT weights: swappiness scaled by each side\'s scans per rotation, the history halved past a quarter of the list', () => {
+  // No history: 60 and 140.
+  assert.deepEqual(scanFractions(60, { anonScanned: 0, anonRotated: 0, fileScanned: 0, fileRotated: 0 }, 1000, 1000), { ap: 60, fp: 140 });
+  // Page cache that keeps coming back (every scan a rotation) against anonymous pages never reused: anon weighs more.
+  assert.deepEqual(scanFractions(60, { anonScanned: 100, anonRotated: 0, fileScanned: 100, fileRotated: 100 }, 1000, 1000), { ap: 6060, fp: 140 });
+  // Integer division as the kernel's: 140 x 7001 / 3001 = 326.6 -> 326.
+  assert.deepEqual(scanFractions(60, { anonScanned: 0, anonRotated: 0, fileScanned: 7000, fileRotated: 3000 }, 100_000, 100_000), { ap: 60, fp: 326 });
+  // Past a quarter of the list the history is halved (floors), once per call; the ratio survives.
+  const st = { anonScanned: 301, anonRotated: 101, fileScanned: 250, fileRotated: 7 };
+  const w = scanFractions(60, st, 1200, 1000);
+  assert.deepEqual(st, { anonScanned: 150, anonRotated: 50, fileScanned: 250, fileRotated: 7 }, 'anon 301 > 300 halved; file 250 is not > 250');
+  assert.deepEqual(w, { ap: Math.floor((60 * 151) / 51), fp: Math.floor((140 * 251) / 8) });
+  // Swappiness 0: no anonymous weight at all.
+  assert.equal(scanFractions(0, { anonScanned: 9, anonRotated: 0, fileScanned: 0, fileRotated: 0 }, 100, 100).ap, 0);
 });
