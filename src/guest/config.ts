@@ -150,7 +150,7 @@ export function validateGuestConfig(c: GuestConfig): void {
   assert(sb.reservedPercent >= 0 && sb.reservedPercent <= 100, 'reservedPercent out of [0, 100]');
   assertCount(c.disk.latencyNs, 'disk latencyNs');
   assert(c.reclaimBatchPages >= 1, 'reclaimBatchPages must be >= 1');
-  assert(c.swappiness >= 0 && c.swappiness <= 200, 'swappiness out of [0, 200]');
+  assert(Number.isInteger(c.swappiness) && c.swappiness >= 0 && c.swappiness <= 200, 'swappiness must be an integer in [0, 200]');
   const w = c.workload;
   assert(w.anonAccessesPerSec >= 0 && w.anonSkew >= 0 && w.stepNs > 0, 'bad anon workload rates');
   if (w.file !== null) {

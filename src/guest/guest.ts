@@ -765,8 +765,12 @@ export class Guest {
     return true;
   }
 
-  /** Brings a swapped page back (a free page must exist): frontswap load, else the disk; frees the slot. */
-  private swapIn(page: number): void {
+  /**
+   * Brings a swapped page back (a free page must exist): frontswap load, else
+   * the disk; frees the slot. `young`: the faulting access sets the accessed
+   * bit; swapoff's unuse_pte installs the page old.
+   */
+  private swapIn(page: number, young = true): void {
     assert(this.freePages() >= 1, 'swap-in without a free page');
     const off = this.anonRec[ANON_REC * page];
     assert(off < RESIDENT_YOUNG && this.swap.owner[off] === page, 'swap-in of a page not in swap');
@@ -782,7 +786,7 @@ export class Guest {
     }
     this.frontswap.invalidatePage(off);
     this.swap.release(off);
-    this.anonRec[ANON_REC * page] = RESIDENT_YOUNG;
+    this.anonRec[ANON_REC * page] = young ? RESIDENT_YOUNG : RESIDENT_OLD;
     this.anonLru.pushHead(ANON_LIST, page);
     this.anonResident++;
     this.counters.swapIns++;
@@ -922,7 +926,7 @@ export class Guest {
       off = this.frontswap.nextSet(off);
       if (off < 0) break;
       if (this.freePages() < 1 && !this.ensureFree(1, false)) break;
-      this.swapIn(this.swap.ownerOf(off));
+      this.swapIn(this.swap.ownerOf(off), false);
       this.counters.selfShrunkPages++;
       need--;
     }
@@ -938,7 +942,7 @@ export class Guest {
       const page = this.swap.owner[off];
       if (page === NONE) continue;
       if (this.freePages() < 1 && !this.ensureFree(1, false)) return false;
-      this.swapIn(page);
+      this.swapIn(page, false);
     }
     this.frontswap.invalidateArea();
     return true;
