@@ -150,7 +150,7 @@ function legendOfOutcomes(): string {
     ['ok', 'the domain was built and booted'],
     ['failed_fast', 'refused at once (claim or check failed), nothing was built'],
     ['failed_midway', 'memory ran out during the build; the pages built were given back and the build time wasted'],
-    ['abandoned', 'the toolstack died during the build'],
+    ['abandoned', 'the build stopped: the toolstack died, or the domain was destroyed or crashed (the why column says which)'],
   ];
   return `<p class="caption">${rows.map(([k, v]) => `${outcomeBadge(k)} ${esc(v)}`).join(' &nbsp; ')}</p>`;
 }

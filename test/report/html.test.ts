@@ -291,6 +291,10 @@ describe('runReportHtml', () => {
     assert.match(html, /id="guest-table"[\s\S]*web-3[\s\S]*30%/);
   });
 
+  test('the outcomes legend says what "abandoned" covers: a dead toolstack, or a domain destroyed or crashed during its build', () => {
+    assert.match(html, /abandoned<\/span> the build stopped: the toolstack died, or the domain was destroyed or crashed/);
+  });
+
   test('the same run gives the same bytes, whatever was drawn before', () => {
     runReportHtml(fakeRun(sc, ['x-1']), sc);
     assert.equal(runReportHtml(run, sc), html);
