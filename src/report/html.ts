@@ -418,7 +418,8 @@ function compareVerdict(rows: OutcomeRow[]): string {
 function compareOutcomes(variants: CompareVariant[]): string {
   const rows: OutcomeRow[] = variants.map((v) => ({ v, s: v.result.summary, t: totals(v.result.summary), end: atEnd(v.result) }));
   // Each column one unit and one number of decimals, from its values, so that they line up.
-  const wasted = durationColumn(rows.map((r) => r.t.wastedNs));
+  // The wasted times written ('-' for none, as in the launches tables and the terminal).
+  const wasted = durationColumn(rows.map((r) => r.t.wastedNs).filter((ns) => ns > 0));
   const endRam = sizeColumn(rows.map((r) => r.end.ramPages));
   const lowest = sizeColumn(rows.map((r) => r.s.host.min_free_pages));
   const claimed = sizeColumn(rows.map((r) => r.s.host.max_outstanding_pages));
@@ -428,7 +429,7 @@ function compareOutcomes(variants: CompareVariant[]): string {
     { head: 'launches ok', cell: (r) => `${r.t.ok} / ${r.t.launches}`, key: (r) => r.t.ok, better: 'high' },
     { head: 'failed fast', cell: (r) => String(r.t.failedFast) },
     { head: 'failed mid-way', cell: (r) => String(r.t.failedMidway), key: (r) => r.t.failedMidway, better: 'low' },
-    { head: 'wasted build', cell: (r) => wasted(r.t.wastedNs), key: (r) => r.t.wastedNs, better: 'low' },
+    { head: 'wasted build', cell: (r) => (r.t.wastedNs > 0 ? wasted(r.t.wastedNs) : '-'), key: (r) => r.t.wastedNs, better: 'low' },
     { head: 'OOM events', cell: (r) => String(r.t.oom), key: (r) => r.t.oom, better: 'low' },
     { head: 'violations', cell: (r) => String(r.s.invariant_violations), key: (r) => r.s.invariant_violations, better: 'low' },
     { head: 'guests at end', cell: (r) => String(r.end.guests) },

@@ -766,6 +766,8 @@ describe('compareReportHtml', () => {
     // Failed mid-way: p=fast and p=best have none, both marked; p=midway is not.
     assert.match(rows[0], /<b>p=midway<\/b><\/td><td class="num">0 \/ 2<\/td><td class="num">0<\/td><td class="num">2<\/td>/);
     assert.match(rows[1], /<b>p=fast<\/b><\/td><td class="num">0 \/ 2<\/td><td class="num">2<\/td><td class="num"><span class="best">0<\/span>/);
+    // No build time wasted reads '-', as in the launches tables and the terminal (marked when it is the best).
+    assert.match(rows[1], /<td class="num"><span class="best">-<\/span><\/td>/);
     // All equal: no verdict for anyone.
     const tie = compareReportHtml([r('p=1', none, [L('a', 'ok')]), r('p=2', claim, [L('a', 'ok')])]);
     assert.match(tie, /No variant does better than the others/);
