@@ -56,12 +56,6 @@ const KIND_WRITE = 3;
 /** Reclaim's first priority (DEF_PRIORITY): a list's budget is its size >> priority. */
 const DEF_PRIORITY = 12;
 
-/**
- * Anonymous page records for `pages` pages, `old` copied. The new ones are
- * left zero (generation 0) and untouched, so the operating system commits
- * their memory only when a page id is first used: its slot word and links
- * are written when it is allocated.
- */
 export interface ReclaimStat {
   anonScanned: number;
   anonRotated: number;
@@ -100,6 +94,12 @@ function mulDivCeil(a: number, b: number, d: number): number {
   return Number((big + bd - 1n) / bd);
 }
 
+/**
+ * Anonymous page records for `pages` pages, `old` copied. The new ones are
+ * left zero (generation 0) and untouched, so the operating system commits
+ * their memory only when a page id is first used: its slot word and links
+ * are written when it is allocated.
+ */
 function newAnonRecords(pages: number, old: Uint32Array | null): Uint32Array {
   const rec = new Uint32Array(ANON_REC * pages);
   if (old !== null) rec.set(old);
@@ -461,8 +461,7 @@ export class Guest {
       if (write) pc.setDirty(s, true);
       else if (pc.touch(s)) {
         this.ageInactive(); // workingset_activation
-        this.reclaimStat.fileScanned++; // __activate_page
-        this.reclaimStat.fileRotated++;
+        this.noteReclaimStat(true, true); // __activate_page
       }
       return;
     }
@@ -500,9 +499,19 @@ export class Guest {
       }
     }
     pc.insert(inode, index, fs, write, active, !write);
-    // __pagevec_lru_add_fn: every page added counts as scanned, an active one as rotated too.
-    this.reclaimStat.fileScanned++;
-    if (active) this.reclaimStat.fileRotated++;
+    this.noteReclaimStat(true, active); // __pagevec_lru_add_fn
+  }
+
+  /** update_page_reclaim_stat: a page added to or taken from a list counts as scanned, an activated one as rotated too. */
+  private noteReclaimStat(file: boolean, rotated: boolean): void {
+    const st = this.reclaimStat;
+    if (file) {
+      st.fileScanned++;
+      if (rotated) st.fileRotated++;
+    } else {
+      st.anonScanned++;
+      if (rotated) st.anonRotated++;
+    }
   }
 
   /** Advances the eviction clock (lruvec->inactive_age), skipping 0 (no shadow); returns the new value. */
@@ -548,9 +557,7 @@ export class Guest {
       this.anonLru.pushHead(ANON_LIST, id);
       this.anonResident++;
       this.counters.anonFaults++;
-      // A new anonymous page is added active (lru_cache_add_active_or_unevictable).
-      this.reclaimStat.anonScanned++;
-      this.reclaimStat.anonRotated++;
+      this.noteReclaimStat(false, true); // a new anonymous page is added active
     }
     // Demand fits again: the next shortage is a new OOM episode.
     this.inOom = false;
@@ -635,7 +642,9 @@ export class Guest {
    */
   private reclaimRun(want: number, allowSwap: boolean): number {
     let freed = 0;
-    for (let priority = DEF_PRIORITY; priority >= 0 && freed < want; priority--) {
+    // Nothing to reclaim at any priority (no page cache, no swap room): skip the priorities.
+    const nothing = this.pageCache.size === 0 && !(allowSwap && this.swap.free > 0 && this.anonResident > 0);
+    for (let priority = nothing ? -1 : DEF_PRIORITY; priority >= 0 && freed < want; priority--) {
       this.scanBudgets(priority, allowSwap);
       let anon = this.anonBudget;
       let file = this.fileBudget;
@@ -707,9 +716,9 @@ export class Guest {
     const active = pc.activePages;
     const s = pc.reclaimCandidate(this.refaulting());
     // shrink_active_list and shrink_inactive_list count the pages they take as scanned.
-    this.reclaimStat.fileScanned += active - pc.activePages;
+    if (pc.activePages < active) this.noteReclaimStat(true, false);
     if (s !== NONE) {
-      this.reclaimStat.fileScanned++;
+      this.noteReclaimStat(true, false);
       const inode = pc.inodeOf(s);
       const index = pc.indexOf(s);
       const fs = pc.fsOf(s);
@@ -749,11 +758,10 @@ export class Guest {
       rec[ANON_REC * victim] = RESIDENT_OLD;
       lru.moveToHead(ANON_LIST, ANON_LIST, victim);
       victim = lru.tail(ANON_LIST);
-      this.reclaimStat.anonScanned++;
-      this.reclaimStat.anonRotated++;
+      this.noteReclaimStat(false, true);
     }
     if (victim === NONE) return false;
-    this.reclaimStat.anonScanned++;
+    this.noteReclaimStat(false, false);
     const off = this.swap.alloc(victim);
     if (off === NONE) return false;
     this.content.anonPage(victim, this.anonRec[ANON_REC * victim + ANON_GEN], this.expected);
@@ -790,9 +798,8 @@ export class Guest {
     this.anonLru.pushHead(ANON_LIST, page);
     this.anonResident++;
     this.counters.swapIns++;
-    // Added to the LRU (scanned), then activated (activate_page: scanned and rotated).
-    this.reclaimStat.anonScanned += 2;
-    this.reclaimStat.anonRotated++;
+    this.noteReclaimStat(false, false); // added to the LRU
+    this.noteReclaimStat(false, true); // then activated (activate_page)
   }
 
   private freeAnonPage(page: number): void {

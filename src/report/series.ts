@@ -132,11 +132,6 @@ export function timeColumn(ns: number[], unit: Unit): (ns: number) => string {
   return (x) => (Number.isFinite(x) && x >= 0 ? `${fmtFixed(x / unit.per, d)} ${unit.name}` : '-');
 }
 
-/** A point in time for a table: in the run's time unit, e.g. "62 s", "4.5 min" (a column of one). */
-export function fmtTime(ns: number, unit: Unit): string {
-  return timeColumn([ns], unit)(ns);
-}
-
 /** A column of shares as percentages, with one number of decimals (the most any value needs, at most `digits`); "-" when there is nothing to share. */
 export function percentColumn(shares: [num: number, den: number][], digits = 1): (num: number, den: number) => string {
   const d = columnDecimals(shares.filter(([, den]) => den !== 0).map(([num, den]) => (100 * num) / den), digits);

@@ -41,10 +41,10 @@ export const OUTCOMES: readonly Outcome[] = [
     label: 'wasted build',
     title: 'domain building thrown away by failed launches (the CSV has it in seconds)',
     value: (s) => Math.round(sum(s.launches, (l) => l.wasted_build_ns) / 1e6) / 1e3,
-    // A duration in the column's unit (ms, s, min or h) with its decimals, as the run report writes it.
+    // A duration in the column's unit (ms, s, min or h) with its decimals, as the run report writes it; '-' for none.
     column: (seconds) => {
-      const f = durationColumn(seconds.map((x) => x * 1e9));
-      return (x) => f(x * 1e9);
+      const f = durationColumn(seconds.filter((x) => x > 0).map((x) => x * 1e9));
+      return (x) => (x > 0 ? f(x * 1e9) : '-');
     },
   },
   { key: 'cleancache_hits', label: 'cleancache hits', title: 'cleancache gets that hit, all guests', value: (s) => sum(s.guests, (g) => g.cleancache.hits) },

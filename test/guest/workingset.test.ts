@@ -7,6 +7,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Tmem } from '../../src/hypervisor/tmem/tmem.ts';
 import { assertClean, bootGuest, newHost } from './helpers.ts';
 import { scanFractions, type Guest, type ReclaimStat } from '../../src/guest/guest.ts';
 import type { GuestConfigInput } from '../../src/guest/config.ts';
@@ -52,21 +53,22 @@ test('priorities: below 4096 inactive file pages SCAN_FILE waits for a lower pri
   oneReclaimRun(g);
   const m = g.metrics();
   // Priority 12: 4095 >> 12 = 0 inactive pages to scan, so SCAN_FRACT: anon
-  // ceil((15804 >> 12) x 60 / 201) = 1 page, file 0. Priority 11: 4095 >> 11
-  // = 1 and the list is not low: SCAN_FILE, 1 page; then 3, 7, 15, and 4 of
-  // priority 7's 31 complete the run of 32.
+  // ceil(3 x 60 / (60 + 286720 + 1)) = 1 page (read-once file pages weigh
+  // 140 x 2048 / 1 after the history's halving), file 0 x ... = 0. Priority
+  // 11: 4095 >> 11 = 1 and the list is not low: SCAN_FILE, 1 page; then 3, 7,
+  // 15, and 5 of priority 7's 31 complete the run of 32.
   assert.equal(m.swapOuts, 1);
   assert.equal(m.evictedCleanPages, 31);
   assertClean(g);
 });
 
-test('SCAN_FRACT: with the inactive file list low, both sides give pages in proportion to swappiness x size', () => {
+test('SCAN_FRACT: with the inactive file list low, both sides give pages in proportion to their sizes and reclaim_stat weights', () => {
   const g = fileGuest(40_000, 20_000, 20_000);
   read(g, 0, 8000);
   read(g, 0, 6000); // 6000 active, 2000 inactive: low at ratio 1
   oneReclaimRun(g);
   const m = g.metrics();
-  // The history first decays to a quarter of each list: anon 15950 scanned / 15950 rotated (every
+  // The history is first halved, its scans having passed a quarter of each list: anon 15950 scanned / 15950 rotated (every
   // fault is added active), file 7000 / 3000 (8000 pages read in, 6000 activated). So ap = 60 x
   // 15951 / 15951 = 60, fp = 140 x 7001 / 3001 = 326: file pages that were not reused are cheaper.
   // Priority 12: anon ceil(7 x 60 / 387) = 2, file ceil(1 x 326 / 387) = 1; then 3 and 3 at 11,
@@ -96,9 +98,9 @@ test('workingset: an evicted page read back within the active list size is a ref
   let m = g.metrics();
   assert.equal(m.evictedCleanPages, 32);
   assert.equal(m.pageCachePages, 101 - 32);
-  // Evicted: 500 (clock 101), then 0..30 (clock 102..132). 69 active pages remain.
+  // Evicted: 500 (clock 101), then 0..30 (clock 102..132); 32 deactivations leave 68 active pages.
   g.setAnonPages(700);
-  read(g, 500, 501); // distance 132 - 101 = 31 <= 69: activated
+  read(g, 500, 501); // distance 132 - 101 = 31 <= 68: activated
   m = g.metrics();
   assert.equal(m.workingsetRefaults, 1);
   assert.equal(m.workingsetActivations, 1);
@@ -226,7 +228,7 @@ test('priority 0 with swappiness is SCAN_EQUAL: a run that still lacks pages tak
   g.setAnonPages(41);
   const m = g.metrics();
   // Priorities 5..1 give 19 pages; priority 0 takes the other 13 from both lists whole, in
-  // proportion to them (34 and 7 pages). Without SCAN_EQUAL it would be file pages only.
+  // proportion to them (34 and 7 pages). (Priority 0 as SCAN_FRACT would give 9 and 20.)
   assert.equal(m.swapOuts, 16);
   assert.equal(m.evictedCleanPages, 16);
   assert.equal(m.freePages, 31);
@@ -268,7 +270,103 @@ test('SCAN_FRACT weights: swappiness scaled by each side\'s scans per rotation, 
   const st = { anonScanned: 301, anonRotated: 101, fileScanned: 250, fileRotated: 7 };
   const w = scanFractions(60, st, 1200, 1000);
   assert.deepEqual(st, { anonScanned: 150, anonRotated: 50, fileScanned: 250, fileRotated: 7 }, 'anon 301 > 300 halved; file 250 is not > 250');
-  assert.deepEqual(w, { ap: Math.floor((60 * 151) / 51), fp: Math.floor((140 * 251) / 8) });
+  assert.deepEqual(w, { ap: 177, fp: 4392 }); // 60 x 151 / 51 = 177.6, 140 x 251 / 8 = 4392.5
   // Swappiness 0: no anonymous weight at all.
   assert.equal(scanFractions(0, { anonScanned: 9, anonRotated: 0, fileScanned: 0, fileRotated: 0 }, 100, 100).ap, 0);
+});
+
+test('workingset: the refault distance is compared with the active list inclusively, and activations advance the clock', () => {
+  // No swap: only file pages are reclaimed. 10 active pages, one inactive page 500.
+  const setUp = (): Guest => {
+    const g = fileGuest(1000, 0, 2000);
+    read(g, 0, 10);
+    read(g, 0, 10); // 10 activations: clock 10
+    read(g, 500, 501);
+    read(g, 600, 1479); // 879 more inactive pages: RAM - reserve = 900 - 890 = 10 free
+    g.setAnonPages(10);
+    g.setAnonPages(11); // one run: the inactive tail goes first, 500 (clock 11), then 600.. (12..42); not low: no deactivation
+    g.setAnonPages(0);
+    assert.equal(g.pageCache.activePages, 10);
+    return g;
+  };
+  // Pages 600..630 left with clocks 12..42: page 620 (clock 32) is at distance 10, page 619 (clock 31) at 11.
+  let g = setUp();
+  read(g, 620, 621);
+  assert.equal(g.metrics().workingsetActivations, 1, 'distance 10 = 10 active pages: activated');
+  // That activation moved the clock to 43 (11 active pages): page 619 is now at distance 12.
+  read(g, 619, 620); // distance 43 - 31 = 12 > 11
+  assert.equal(g.metrics().workingsetActivations, 1, 'distance 12 > 11 active pages: not activated');
+  assert.equal(g.metrics().workingsetRefaults, 2);
+
+  // A read hit that activates a page advances the clock too: with it, page 620 falls out of reach.
+  g = setUp();
+  read(g, 700, 701); // still cached (inactive, referenced): this second read activates it -> clock 43, 11 active
+  read(g, 619, 620); // clock 31: distance 12 > 11 (without the tick: 11 <= 11, activated)
+  assert.equal(g.metrics().workingsetActivations, 0);
+  read(g, 621, 622); // clock 33: distance 10 <= 11
+  assert.equal(g.metrics().workingsetActivations, 1);
+  assertClean(g);
+});
+
+test('refaults turn the active list protection off: each eviction of the next run deactivates the active tail', () => {
+  // 1000 active and 9000 inactive pages: not low at ratio 1, so reclaim takes only inactive pages...
+  const g = fileGuest(20_000, 0, 10_000);
+  read(g, 0, 10_000);
+  read(g, 0, 1000);
+  oneReclaimRun(g); // evicts 1000..1031, no deactivation
+  assert.equal(g.pageCache.activePages, 1000);
+  read(g, 1031, 1032); // a refault within the active list: activated (1001 active)
+  assert.equal(g.metrics().workingsetActivations, 1);
+  oneReclaimRun(g); // ...until refaults are seen: ratio 0, every eviction first deactivates one active page
+  assert.equal(g.pageCache.activePages, 1001 - 32);
+  oneReclaimRun(g); // snapshotted: protected again
+  assert.equal(g.pageCache.activePages, 1001 - 32);
+  assertClean(g);
+});
+
+test('a refault that is not activated does not count as refaulting (WORKINGSET_ACTIVATE, not WORKINGSET_REFAULT): SCAN_FILE stays on', () => {
+  const g = fileGuest(20_000, 10_000, 20_000);
+  read(g, 0, 10_000);
+  read(g, 0, 10); // 10 active, 9990 inactive; the clock at 10
+  oneReclaimRun(g); // SCAN_FILE: 10..41 go (clock 11..42)
+  read(g, 10, 11); // a refault from distance 42 - 11 = 31 > 10 active pages: not activated
+  assert.equal(g.metrics().workingsetRefaults, 1);
+  assert.equal(g.metrics().workingsetActivations, 0);
+  oneReclaimRun(g); // were it "refaulting", the 10 active pages would make the file list low: SCAN_FRACT
+  assert.equal(g.metrics().swapOuts, 0, 'still SCAN_FILE');
+  assertClean(g);
+});
+
+test('swapoff brings pages back old (unuse_pte): the next reclaim takes them before pages touched since', () => {
+  // One page at a time, no page cache.
+  const hv = newHost(4000);
+  const g = bootGuest(hv, null, { domid: 1, memoryPages: 1000, kernelReservePages: 100, swapPages: 1000, reclaimBatchPages: 1 });
+  g.setAnonPages(900);
+  g.setAnonPages(901); // all 900 young pages passed over, page 0 swapped out
+  g.setAnonPages(900); // page 900 freed: one free page
+  for (let i = 1; i < 900; i++) g.accessAnonPage(i); // every resident page young again
+  assert.ok(g.swapoff());
+  assert.equal(g.metrics().swapIns, 1);
+  g.setAnonPages(901); // the young pages get their second chance; page 0, old, goes
+  g.accessAnonPage(0);
+  assert.equal(g.metrics().swapIns, 2, 'page 0 was the one swapped out');
+  assertClean(g);
+});
+
+test('self-shrinking brings frontswap pages back old too: the next reclaim takes them first', () => {
+  const hv = newHost(8000);
+  const tmem = new Tmem(hv, { store: 'synthetic' });
+  hv.attachTmem(tmem);
+  const g = bootGuest(hv, tmem, { domid: 1, memoryPages: 1000, maxmemPages: 3000, kernelReservePages: 100, swapPages: 1000, reclaimBatchPages: 1 });
+  g.setAnonPages(900);
+  g.setAnonPages(901); // page 0 into frontswap
+  assert.equal(g.metrics().frontswap.pages, 1);
+  g.setAnonPages(900);
+  for (let i = 1; i < 900; i++) g.accessAnonPage(i);
+  g.frontswapShrink(0); // page 0 back, old
+  assert.equal(g.metrics().frontswap.pages, 0);
+  g.setAnonPages(901);
+  g.accessAnonPage(0);
+  assert.equal(g.metrics().swapIns, 2, 'page 0 was the one swapped out again');
+  assertClean(g);
 });

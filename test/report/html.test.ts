@@ -18,7 +18,6 @@ import {
   fmtNumber,
   fmtPercent,
   fmtSize,
-  fmtTime,
   niceAxis,
   percentColumn,
   pickGuests,
@@ -196,8 +195,8 @@ describe('units', () => {
     assert.equal(timeUnit(90e9).name, 's');
     assert.equal(timeUnit(15 * 60e9).name, 'min');
     assert.equal(timeUnit(24 * 3600e9).name, 'h');
-    assert.equal(fmtTime(62e9, timeUnit(90e9)), '62 s');
-    assert.equal(fmtTime(270e9, timeUnit(600e9)), '4.5 min');
+    assert.equal(timeColumn([62e9], timeUnit(90e9))(62e9), '62 s');
+    assert.equal(timeColumn([270e9], timeUnit(600e9))(270e9), '4.5 min');
   });
 
   test('columns: one unit and one number of decimals from the values; nothing that is not zero reads as zero', () => {
