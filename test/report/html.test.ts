@@ -27,6 +27,7 @@ import {
   timeUnit,
 } from '../../src/report/series.ts';
 import { runTable } from '../../src/report/text.ts';
+import { assertOneForm, NUMBER } from './columns.ts';
 
 const scenarioFile = fileURLToPath(new URL('./small.yaml', import.meta.url));
 const GIB = 262144;
@@ -131,9 +132,6 @@ function tables(html: string): { cells: { text: string; num: boolean }[] }[][] {
   );
 }
 
-/** A number with an optional unit: "1,234", "1.50 GiB", "33.3%", "15 s"; the decimals and the unit. */
-const NUMBER = /^[<-]?\d[\d,]*(?:\.(\d+))?(?: ?([A-Za-z%/]+))?$/;
-
 /**
  * Asserts that in every table of the page each column of numbers (every cell a number or "-")
  * is right-aligned and written in one unit with one number of decimals.
@@ -146,11 +144,7 @@ function assertColumnsLineUp(html: string, what: string): number {
       const cells = rows.map((r) => r.cells[c]).filter((x) => x !== undefined && x.text !== '' && x.text !== '-');
       if (cells.length < 2 || !cells.every((x) => NUMBER.test(x.text))) continue;
       columns++;
-      const forms = new Set(cells.map((x) => {
-        const m = NUMBER.exec(x.text) ?? [];
-        return `${(m[1] ?? '').length} decimals, unit "${m[2] ?? ''}"`;
-      }));
-      assert.equal(forms.size, 1, `${what}, table ${t + 1}, column ${c + 1}: ${cells.map((x) => x.text).join(' | ')} (${[...forms].join('; ')})`);
+      assertOneForm(cells.map((x) => x.text), `${what}, table ${t + 1}, column ${c + 1}`);
       for (const x of cells) assert.ok(x.num, `${what}, table ${t + 1}, column ${c + 1}: "${x.text}" is right-aligned`);
     }
   });

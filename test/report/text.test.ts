@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { compareTable, runTable } from '../../src/report/text.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import type { Summary } from '../../src/sim/metrics.ts';
+import { assertOneForm, NUMBER } from './columns.ts';
 
 function summary(wastedNs: number, outcome: string): Summary {
   return {
@@ -51,9 +52,6 @@ function columns(out: string, title: string): { head: string; cells: string[] }[
   return spans.map(([a, b]) => ({ head: lines[start - 1].slice(a, b).trim(), cells: body.map((l) => l.slice(a, b)) }));
 }
 
-/** A number with an optional unit: "1,234", "1.50 GiB", "<0.01 GiB", "33.3%", "1.5s"; its decimals and unit. */
-const NUMBER = /^[<-]?\d[\d,]*(?:\.(\d+))?(?: ?([A-Za-z%]+))?$/;
-
 /** Every column of numbers (each cell a number or "-"): right-aligned, in one unit with one number of decimals. */
 function assertColumnsLineUp(out: string, title: string): number {
   let checked = 0;
@@ -61,11 +59,7 @@ function assertColumnsLineUp(out: string, title: string): number {
     const values = cells.filter((c) => c.trim() !== '-');
     if (values.length < 2 || !values.every((c) => NUMBER.test(c.trim()))) continue;
     checked++;
-    const forms = new Set(values.map((c) => {
-      const m = NUMBER.exec(c.trim()) ?? [];
-      return `${(m[1] ?? '').length} decimals, unit "${m[2] ?? ''}"`;
-    }));
-    assert.equal(forms.size, 1, `${title}, ${head}: ${values.map((c) => c.trim()).join(' | ')}`);
+    assertOneForm(values.map((c) => c.trim()), `${title}, ${head}`);
     for (const c of cells) assert.equal(c, c.trimEnd().padStart(c.length), `${title}, ${head}: "${c}" is right-aligned`);
   }
   return checked;

@@ -2,6 +2,7 @@
 // the reports (docs/reports.md): every column of numbers right-aligned, in one
 // unit with one number of decimals. Shared by grid.test.ts and sweep.test.ts.
 import assert from 'node:assert/strict';
+import { assertOneForm, NUMBER } from '../report/columns.ts';
 
 export interface Cell {
   text: string;
@@ -26,9 +27,6 @@ export function tables(html: string): { head: string[]; rows: Cell[][] }[] {
     ),
   }));
 }
-
-/** A number with an optional unit: "1,234", "1.50 GiB", "<0.01 GiB", "12.0 s", "2.5"; its decimals and its unit. */
-export const NUMBER = /^[<-]?\d[\d,]*(?:\.(\d+))?(?: ([A-Za-z%]+))?$/;
 
 /** The column of `head` in table `t` of the page, as texts. */
 export function column(html: string, t: number, head: string): string[] {
@@ -55,11 +53,7 @@ export function assertColumnsLineUp(html: string, what: string): number {
       for (const x of cells) assert.ok(NUMBER.test(x.text), `${what}, table ${t + 1}, ${name}: "${x.text}" is a number`);
       if (cells.length < 2) return;
       checked++;
-      const forms = new Set(cells.map((x) => {
-        const m = NUMBER.exec(x.text) ?? [];
-        return `${(m[1] ?? '').length} decimals, unit "${m[2] ?? ''}"`;
-      }));
-      assert.equal(forms.size, 1, `${what}, table ${t + 1}, ${name}: ${cells.map((x) => x.text).join(' | ')} (${[...forms].join('; ')})`);
+      assertOneForm(cells.map((x) => x.text), `${what}, table ${t + 1}, ${name}`);
     });
   });
   return checked;
