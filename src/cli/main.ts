@@ -9,6 +9,7 @@ import { UserError } from './errors.ts';
 import { compareCommand, load, runCommand } from './run.ts';
 import { validateCommand } from './validate.ts';
 import { sweepCommand } from './sweep.ts';
+import { serveCommand } from './serve.ts';
 import { table } from '../report/text.ts';
 import { compareReportHtml, runReportHtml } from '../report/html.ts';
 
@@ -87,6 +88,21 @@ function program(): Command {
     .option('--quiet', 'print nothing but errors')
     .action(async (file: string, options) => {
       process.exitCode = await sweepCommand(file, options);
+    });
+  cli
+    .command('serve')
+    .description('run a scenario live: a local web page shows it as it goes (charts, launches), with pause and resume')
+    .argument('<scenario>', 'a scenario YAML file')
+    .option('--port <n>', 'the port to listen on (default 8080; 0: any free port)', once('--port'))
+    .option('--host <addr>', 'the address to listen on (default 127.0.0.1, this machine only)', once('--host'))
+    .option('--speed <x>', '"max" (default), or simulated seconds per wall second, e.g. 10', once('--speed'))
+    .option('--seed <n>', 'override the scenario seed', once('--seed'))
+    .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
+    .option('--verify', 're-check every invariant after every event (slow)')
+    .option('--quiet', 'print only the URL (and errors)')
+    .addHelpText('after', '\nPrints the page\'s URL on standard output, then serves until Ctrl-C. When the run is done the page\nlinks /report.html and /summary.json: the files `hypermem run --out` writes for the same scenario and seed.')
+    .action(async (file: string, options) => {
+      process.exitCode = await serveCommand(file, options);
     });
   cli
     .command('validate')

@@ -43,7 +43,7 @@ export function refuseClashes(sets: readonly string[], seed: string | undefined)
 }
 
 /** Parses --seed: an integer, or a clear error. */
-function parseSeed(text: string | undefined): number | undefined {
+export function parseSeed(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
     throw new UserError(`--seed: expected an integer, found ${JSON.stringify(text)}`);

@@ -302,25 +302,34 @@ footer{color:var(--muted);font-size:12px;text-align:center;margin-top:22px}
 @media print{html{background:#fff}section.chart,section.block,.top,.card{break-inside:avoid}figure{overflow:visible}figure svg{min-width:0}nav.toc{display:none}}
 `;
 
-function page(title: string, body: string): string {
+/** A page in the reports' style: `csp` adds to the policy (nothing but inline styles and data: images otherwise), `head` to the head. */
+function htmlPage(o: { title: string; csp?: string; head?: string; body: string; footer: string }): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="hypermem ${VERSION}">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${esc(title)}</title>
-<style>${CSS}</style>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:${o.csp ?? ''}">
+<title>${esc(o.title)}</title>
+<style>${CSS}</style>${o.head ?? ''}
 </head>
 <body>
 <main>
-${body}
-<footer>Made by hypermem ${VERSION}. Self-contained: no scripts, nothing loaded from the network. The same scenario and seed give the same report.</footer>
+${o.body}
+<footer>${o.footer}</footer>
 </main>
 </body>
 </html>
 `;
+}
+
+function page(title: string, body: string): string {
+  return htmlPage({
+    title,
+    body,
+    footer: `Made by hypermem ${VERSION}. Self-contained: no scripts, nothing loaded from the network. The same scenario and seed give the same report.`,
+  });
 }
 
 function runData(label: string, scenario: Scenario, result: RunResult): RunData {
@@ -355,25 +364,72 @@ const TOC: [string, string][] = [
   ['disk', 'Disk I/O'],
 ];
 
-/** The report of one run. */
-export function runReportHtml(result: RunResult, scenario: Scenario): string {
+/** The parts of a run's report: the summary cards, violations, charts and the two tables. */
+export interface ReportParts {
+  cards: string;
+  violations: string;
+  charts: string;
+  launches: string;
+  guests: string;
+}
+
+/**
+ * The parts of the report of `result`, which may be a run still going (the
+ * live dashboard shows the same cards, charts and tables as report.html).
+ */
+export function reportParts(result: RunResult, scenario: Scenario): ReportParts {
   const s = result.summary;
   const unit = timeUnit(scenario.durationNs);
-  const violations =
-    result.violations.length > 0
-      ? `<section class="block" id="violations"><h2 class="bad">Invariant violations</h2><ul>${result.violations.map((v) => `<li><code>${esc(v)}</code></li>`).join('')}</ul></section>`
-      : '';
+  return {
+    cards: summaryCards(s, result.samples),
+    violations:
+      result.violations.length > 0
+        ? `<section class="block" id="violations"><h2 class="bad">Invariant violations</h2><ul>${result.violations.map((v) => `<li><code>${esc(v)}</code></li>`).join('')}</ul></section>`
+        : '',
+    charts: charts([runData('', scenario, result)]),
+    launches: `<section class="block" id="launches"><h2>Launches</h2>${legendOfOutcomes()}${launchesTable(s, launchReasons(result.events), unit)}</section>`,
+    guests: `<section class="block" id="guest-table"><h2>Guests</h2><p class="caption">Totals over the run; mean RAM is averaged over the samples while the guest ran.</p>${guestsTable(s)}</section>`,
+  };
+}
+
+/** The report of one run. */
+export function runReportHtml(result: RunResult, scenario: Scenario): string {
+  const parts = reportParts(result, scenario);
   const body = [
     header('simulation report', scenario, factsList(scenarioFacts(scenario))),
     contents([...TOC, ['launches', 'Launches'], ['guest-table', 'Guests']]),
-    summaryCards(s, result.samples),
-    violations,
-    charts([runData('', scenario, result)]),
-    `<section class="block" id="launches"><h2>Launches</h2>${legendOfOutcomes()}${launchesTable(s, launchReasons(result.events), unit)}</section>`,
-    `<section class="block" id="guest-table"><h2>Guests</h2><p class="caption">Totals over the run; mean RAM is averaged over the samples while the guest ran.</p>${guestsTable(s)}</section>`,
+    parts.cards,
+    parts.violations,
+    parts.charts,
+    parts.launches,
+    parts.guests,
   ].filter((x) => x !== '');
   return page(`${scenario.name} — hypermem report`, body.join('\n'));
 }
+
+/**
+ * The live dashboard's page: the report's style and header, `body`, and one
+ * script from this server (`script`); nothing from elsewhere.
+ */
+export function dashboardPage(scenario: Scenario, body: string, script: string): string {
+  return htmlPage({
+    title: `${scenario.name} — hypermem live`,
+    csp: "; script-src 'self'; connect-src 'self'",
+    head: `\n<style>${LIVE_CSS}</style>\n<script src="${esc(script)}" defer></script>`,
+    body: `${header('live simulation', scenario, factsList(scenarioFacts(scenario)))}\n${body}`,
+    footer: `hypermem ${VERSION}, serving this run from your machine. The same scenario and seed give the same run as <code>hypermem run</code>.`,
+  });
+}
+
+const LIVE_CSS = `
+.live{display:flex;flex-wrap:wrap;align-items:center;gap:10px 18px;background:var(--panel);border:1px solid var(--line);border-radius:10px;padding:12px 18px;margin-bottom:18px}
+.live .status{font-weight:650}
+.live .status.running{color:var(--accent)}.live .status.paused{color:#a05a00}.live .status.done{color:var(--good)}.live .status.failed{color:var(--bad)}
+.live progress{flex:1 1 240px;height:12px}
+.live button{font:inherit;font-size:13px;padding:4px 14px;border-radius:6px;border:1px solid #adb5bd;background:#f8f9fa;cursor:pointer}
+.live button:disabled{opacity:.45;cursor:default}
+.live a{color:#364fc7}
+`;
 
 /** The guests running at the end of a run and the RAM they hold (the last sample). */
 function atEnd(result: RunResult): { guests: number; ramPages: number } {

@@ -76,6 +76,8 @@ export class Simulation {
   private nextDomid = 1;
   private nowNs = 0;
   private eventCount = 0;
+  private nextProgressNs = 0;
+  private finished = false;
   private minFreePages: number;
   private maxOutstandingPages = 0;
   private ephemeralMax = 0;
@@ -109,10 +111,21 @@ export class Simulation {
   }
 
   run(): RunResult {
+    this.advance(this.scenario.durationNs);
+    return this.result();
+  }
+
+  /**
+   * Runs the events up to simulated time `untilNs` (the run's duration at
+   * most) and returns whether the run is over. Running in slices gives the
+   * same run as run(): the events are the same, in the same order (a live
+   * view runs a slice, draws, and runs the next).
+   */
+  advance(untilNs: number): boolean {
+    if (this.finished) return true;
     const { durationNs, maxEvents } = this.scenario;
-    let nextProgressNs = 0;
-    const progressStepNs = Math.max(1, Math.floor(durationNs / 200));
-    while (this.queue.size > 0 && this.queue.peekTime() <= durationNs) {
+    const limit = Math.min(untilNs, durationNs);
+    while (this.queue.size > 0 && this.queue.peekTime() <= limit) {
       if (this.eventCount >= maxEvents) {
         throw new EventBoundError(`the run reached its bound of ${maxEvents} events at ${this.queue.peekTime() / 1e9} s of simulated time; raise max_events or shorten duration`);
       }
@@ -122,16 +135,38 @@ export class Simulation {
       this.dispatch(event);
       this.observe();
       if (this.options.verify === true) this.verify(event.kind);
-      if (this.options.onProgress !== undefined && this.nowNs >= nextProgressNs) {
+      if (this.options.onProgress !== undefined && this.nowNs >= this.nextProgressNs) {
         this.options.onProgress(this.nowNs, durationNs);
-        nextProgressNs = this.nowNs + progressStepNs;
+        this.nextProgressNs = this.nowNs + Math.max(1, Math.floor(durationNs / 200));
       }
     }
+    // Not over while an event is due within the duration.
+    if (this.queue.size > 0 && this.queue.peekTime() <= durationNs) return false;
+    this.finished = true;
     this.nowNs = durationNs;
     // The end of the run is always in the time series, also when the duration is not a multiple of the sampling interval.
     const last = this.samples[this.samples.length - 1];
     if (last === undefined || last.timeNs < durationNs) this.sample();
     this.options.onProgress?.(durationNs, durationNs);
+    return true;
+  }
+
+  /** Whether the run has reached its duration (or run out of events). */
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** Simulated time reached so far. */
+  get simulatedNs(): number {
+    return this.nowNs;
+  }
+
+  /**
+   * The run's results so far: the summary as of now (sim_time_ns is the time
+   * reached), the samples and events logged. After the end, the run's result.
+   * The arrays are the simulation's own: read them, do not change them.
+   */
+  result(): RunResult {
     return { summary: this.summary(), samples: this.samples, events: this.log, violations: this.violations };
   }
 

@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { load } from '../../src/cli/run.ts';
+import { startDashboard } from '../../src/cli/serve.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -31,8 +33,8 @@ interface PageCheck {
   title: string;
 }
 
-async function openReport(browser: Browser, file: string, screenshot: string): Promise<PageCheck> {
-  const url = pathToFileURL(file).href;
+/** A new page whose console errors, page errors and requests are collected. */
+async function watchedPage(browser: Browser): Promise<{ page: Page; errors: string[]; requests: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors: string[] = [];
   const requests: string[] = [];
@@ -41,6 +43,12 @@ async function openReport(browser: Browser, file: string, screenshot: string): P
   });
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('request', (r) => requests.push(r.url()));
+  return { page, errors, requests };
+}
+
+async function openReport(browser: Browser, file: string, screenshot: string): Promise<PageCheck> {
+  const url = pathToFileURL(file).href;
+  const { page, errors, requests } = await watchedPage(browser);
   try {
     await page.goto(url, { waitUntil: 'load' });
     const charts: PageCheck['charts'] = [];
@@ -68,6 +76,11 @@ function assertRendered(check: PageCheck, file: string): void {
     assert.ok(c.seriesPaths >= 1, `chart ${c.id}: series drawn (found ${c.seriesPaths} series paths)`);
     assert.ok(c.width > 600 && c.height > 150, `chart ${c.id}: laid out at a readable size (${c.width}×${c.height})`);
   }
+}
+
+/** Waits until the dashboard script has set body[data-status] to `want` (the page's CSP allows no string evaluation). */
+async function statusIs(page: Page, want: string, timeout = 30_000): Promise<void> {
+  await page.waitForFunction((w) => (globalThis as unknown as { document: { body: { dataset: Record<string, string> } } }).document.body.dataset.status === w, want, { timeout });
 }
 
 describe('HTML reports in Chromium', () => {
@@ -114,6 +127,50 @@ describe('HTML reports in Chromium', () => {
     // host, tmem, hit rate, disk: both variants have drawn series.
     for (const c of check.charts.filter((x) => x.id !== 'guests')) assert.ok(c.seriesPaths >= 2, `chart ${c.id}: both variants drawn`);
     assert.ok(existsSync(shot));
+  });
+
+  test('hypermem serve: the live page redraws as the run goes, pauses and resumes, and ends with every chart drawn', async (t) => {
+    // 4 simulated seconds per wall second: the 40 s run takes about 10 s once resumed (redraws every 0.5 s, the default).
+    const dash = await startDashboard(load(scenario, []), { host: '127.0.0.1', port: 0, speed: 4, verify: false });
+    const { page, errors, requests } = await watchedPage(browser);
+    try {
+      // Paused before the page opens, so that the run cannot end before the clicks.
+      const paused = await fetch(`${dash.url}api/pause`, { method: 'POST', headers: { 'X-Hypermem': '1' } });
+      assert.equal(paused.status, 200);
+      await page.goto(dash.url, { waitUntil: 'load' });
+      await statusIs(page, 'paused');
+      await page.click('#resume');
+      await statusIs(page, 'running');
+      const status = page.locator('#status');
+      await page.click('#pause');
+      await statusIs(page, 'paused');
+      assert.match((await status.textContent()) ?? '', /^paused: /);
+      assert.equal(await page.locator('#pause').isDisabled(), true);
+      const held = await page.locator('#progress').evaluate((p) => (p as unknown as { value: number }).value);
+      await page.waitForTimeout(400);
+      assert.equal(await page.locator('#progress').evaluate((p) => (p as unknown as { value: number }).value), held, 'the progress bar holds while paused');
+      await page.click('#resume');
+      await statusIs(page, 'done', 60_000);
+      assert.match((await status.textContent()) ?? '', /^done: 40\.0s simulated, \d+ events$/);
+      assert.deepEqual(await page.locator('#links a').evaluateAll((as) => as.map((a) => a.getAttribute('href'))), ['/report.html', '/summary.json']);
+      for (const id of CHARTS) {
+        const paths = await page.locator(`section#${id} figure svg path`).evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? ''));
+        assert.ok(paths.filter((d) => (d.match(/[LC]/g) ?? []).length >= 10).length >= 1, `chart ${id}: series drawn`);
+      }
+      const shot = join(dir, 'live.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      t.diagnostic(`screenshot: ${shot}`);
+      assert.deepEqual(errors, [], 'no console errors');
+      const origin = new URL(dash.url).origin;
+      assert.deepEqual(
+        requests.filter((u) => !u.startsWith(origin)),
+        [],
+        'nothing requested from anywhere but the server',
+      );
+    } finally {
+      await page.close();
+      await dash.close();
+    }
   });
 
   test('printed on A4, every chart is shrunk to the page width, none cut off', async (t) => {

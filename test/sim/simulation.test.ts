@@ -57,6 +57,24 @@ describe('simulation', () => {
     assert.equal(JSON.parse(a).seed, 5);
   });
 
+  test('a run in slices (advance) is the same run as run(): summary, samples and events, byte for byte', () => {
+    const whole = JSON.stringify(run(raceSmall, []));
+    const scenario = load(raceSmall, []);
+    const sim = new Simulation(scenario);
+    // Uneven slices, some shorter than an event's spacing, some ending exactly on an event.
+    const cuts = [0, 1, 999_999_999, 1e9, 1_234_567_891, 3e9, 3e9, 7_500_000_000];
+    for (const t of cuts) assert.equal(sim.advance(t), false, `over at ${t} ns`);
+    const midway = sim.result();
+    assert.equal(midway.summary.sim_time_ns, sim.simulatedNs, 'the summary so far says the time reached');
+    assert.ok(sim.simulatedNs > 6e9 && sim.simulatedNs <= 7.5e9, `time reached ${sim.simulatedNs}`);
+    assert.ok(midway.samples.length > 0 && midway.samples[midway.samples.length - 1].timeNs <= 7_500_000_000);
+    let t = 7_500_000_000;
+    while (!sim.advance(t)) t += 2_345_678_901;
+    assert.equal(sim.done, true);
+    assert.equal(sim.advance(t + 1e9), true, 'advancing after the end does nothing');
+    assert.equal(JSON.stringify(sim.result()), whole);
+  });
+
   test('claim-race under claim: every launch fails fast or completes, whatever the seed', () => {
     for (const seed of [1, 42, 1000]) {
       const outcomes = run(claimRace, [...shortRace, 'toolstack.policy=claim'], seed).summary.launches.map((l) => l.outcome);
