@@ -2,7 +2,7 @@
 // and events.jsonl (one event per line).
 
 import type { Scenario } from '../scenario/types.ts';
-import type { LoggedEvent, Sample } from '../sim/metrics.ts';
+import type { GuestSample, LoggedEvent, Sample } from '../sim/metrics.ts';
 
 /** Every guest that appears in any sample, in order of first appearance. */
 export function guestNames(samples: Sample[]): string[] {
@@ -15,10 +15,28 @@ function csvField(text: string): string {
   return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
+/**
+ * A guest's columns: its memory now (pages), then its counters since it
+ * started (cumulative: the difference of two rows is what happened between
+ * them).
+ */
+const GUEST_COLUMNS: [string, keyof GuestSample][] = [
+  ['ram', 'ramPages'],
+  ['balloon_target', 'targetPages'],
+  ['committed_as', 'committedPages'],
+  ['max_pages', 'maxPages'],
+  ['page_cache', 'pageCachePages'],
+  ['cleancache_gets', 'cleancacheGets'],
+  ['cleancache_hits', 'cleancacheHits'],
+  ['file_reads', 'fileReads'],
+  ['swap_reads', 'swapReads'],
+  ['swap_writes', 'swapWrites'],
+];
+
 export function timeseriesCsv(samples: Sample[], _scenario: Scenario): string {
   const names = guestNames(samples);
   const header = ['time_s', 'free', 'freeable', 'owned', 'outstanding_claims', 'tmem_ephemeral', 'tmem_persistent'];
-  for (const n of names) header.push(`${n}.ram`, `${n}.balloon_target`, `${n}.committed_as`);
+  for (const n of names) header.push(...GUEST_COLUMNS.map(([c]) => `${n}.${c}`));
   const rows = [header.map(csvField).join(',')];
   for (const s of samples) {
     const row: (string | number)[] = [
@@ -32,8 +50,7 @@ export function timeseriesCsv(samples: Sample[], _scenario: Scenario): string {
     ];
     for (const n of names) {
       const g = s.guests[n];
-      if (g === undefined) row.push('', '', '');
-      else row.push(g.ramPages, g.targetPages, g.committedPages);
+      for (const [, field] of GUEST_COLUMNS) row.push(g === undefined ? '' : g[field]);
     }
     rows.push(row.join(','));
   }
