@@ -21,16 +21,28 @@ export interface DomainAccount {
   pagesTot: number;
   /** max_pages: the toolstack's limit ("maxmem"). */
   pagesMax: number;
-  /** outstanding_pages: the domain's claim. */
+  /** outstanding_pages: the domain's whole claim (its global part plus its node claims). */
   pagesOutstanding: number;
+  /** Of pagesOutstanding, the part claimed on each NUMA node (a claim set's node entries); zeros without one. */
+  readonly claimByNode: number[];
   /** Owned pages per NUMA node; sums to pagesTot. */
   readonly pagesByNode: number[];
+  /** The node the domain's pages are taken from first (after nodes it holds a claim on). */
+  readonly homeNode: number;
+}
+
+/** One entry of a claim set (XEN_DOMCTL_claim_memory): pages claimed on a node, or host-wide (`node` null). */
+export interface ClaimEntry {
+  node: number | null;
+  pages: number;
 }
 
 export interface NodeSnapshot {
   pagesFree: number;
   pagesFreeable: number;
   pagesOwned: number;
+  /** Node claims outstanding on this node (claim sets' node entries). */
+  pagesOutstanding: number;
 }
 
 /** One consistent read of the host counters (XEN_SYSCTL_physinfo plus tmem's freeable). */
@@ -44,7 +56,22 @@ export interface HostSnapshot {
 }
 
 export function newDomainAccount(domid: number, pagesMax: number, nodeCount: number): DomainAccount {
-  return { domid, pagesTot: 0, pagesMax, pagesOutstanding: 0, pagesByNode: new Array<number>(nodeCount).fill(0) };
+  return {
+    domid,
+    pagesTot: 0,
+    pagesMax,
+    pagesOutstanding: 0,
+    claimByNode: new Array<number>(nodeCount).fill(0),
+    pagesByNode: new Array<number>(nodeCount).fill(0),
+    homeNode: domid % nodeCount,
+  };
+}
+
+/** The part of a domain's claim not tied to a node. */
+function globalClaim(d: DomainAccount): number {
+  let nodes = 0;
+  for (const c of d.claimByNode) nodes += c;
+  return d.pagesOutstanding - nodes;
 }
 
 export class Accounting {
@@ -57,6 +84,9 @@ export class Accounting {
   private pagesFreeableSum = 0;
   private pagesOwnedSum = 0;
   private pagesOutstandingSum = 0;
+  /** Node claims outstanding per node (part of pagesOutstandingSum). */
+  private readonly nodeOutstanding: number[];
+  private nodeClaimsTotal = 0;
   /** Pages owned by the hypervisor itself (Xen heap), not by any domain. */
   private pagesXen = 0;
 
@@ -69,6 +99,7 @@ export class Accounting {
     this.free = new Array<number>(nodeCount);
     this.freeable = new Array<number>(nodeCount).fill(0);
     this.owned = new Array<number>(nodeCount).fill(0);
+    this.nodeOutstanding = new Array<number>(nodeCount).fill(0);
     const base = Math.floor(pagesTotal / nodeCount);
     const extra = pagesTotal % nodeCount;
     for (let node = 0; node < nodeCount; node++) this.free[node] = base + (node < extra ? 1 : 0);
@@ -94,7 +125,7 @@ export class Accounting {
   snapshot(): HostSnapshot {
     const nodes: NodeSnapshot[] = [];
     for (let node = 0; node < this.nodeCount; node++) {
-      nodes.push({ pagesFree: this.free[node], pagesFreeable: this.freeable[node], pagesOwned: this.owned[node] });
+      nodes.push({ pagesFree: this.free[node], pagesFreeable: this.freeable[node], pagesOwned: this.owned[node], pagesOutstanding: this.nodeOutstanding[node] });
     }
     return {
       pagesTotal: this.pagesTotal,
@@ -117,18 +148,43 @@ export class Accounting {
   }
 
   /**
-   * How many of `pagesWanted` single-page allocations in a row the claim rule
-   * lets `requester` (null: the hypervisor itself) have. Xen refuses a page when
-   * outstanding + 1 > free + freeable unless the requester's own claim covers it;
-   * a page taken against the claim leaves the unclaimed slack unchanged, any
-   * other page that leaves free + freeable shrinks it by one. So the bulk
+   * How many of `pagesWanted` single-page allocations in a row the claim rules
+   * let `requester` (null: the hypervisor itself) have, counting free and
+   * freeable pages (tmem gives frames back on demand). Host rule: Xen refuses
+   * a page when outstanding + 1 > free + freeable unless the requester's own
+   * claim covers it; a page taken against the claim leaves the unclaimed
+   * slack unchanged, any other page shrinks it by one. Node rule (claim
+   * sets): on node k a requester may not take the pages other domains claimed
+   * there, and a page on node k is covered by the requester's claim on k,
+   * else by its global claim, else it needs slack. Without node claims the
    * answer is min(n, claim + slack). (A page that stays freeable does not
-   * shrink it: see pagesMovableToFreeable.)
+   * shrink the slack: see pagesMovableToFreeable.)
    */
   pagesAllocatable(requester: DomainAccount | null, pagesWanted: number): number {
     assertCount(pagesWanted, 'pagesWanted');
-    const own = requester === null ? 0 : requester.pagesOutstanding;
-    return Math.min(pagesWanted, own + this.pagesUnclaimed);
+    if (this.nodeOutstandingSum() === 0) {
+      const own = requester === null ? 0 : requester.pagesOutstanding;
+      return Math.min(pagesWanted, own + this.pagesUnclaimed);
+    }
+    return this.walkNodes(requester, pagesWanted, true, null);
+  }
+
+  /** Pages of `d`'s node claims that their nodes' free pages do not cover (tmem holds them as freeable frames). */
+  nodeClaimShortfall(d: DomainAccount): number {
+    let n = 0;
+    for (let node = 0; node < this.nodeCount; node++) n += Math.max(0, d.claimByNode[node] - this.free[node]);
+    return n;
+  }
+
+  /**
+   * How many of `pagesWanted` pages `requester` can be given now from the
+   * free lists (not counting tmem's freeable frames): with node claims, the
+   * pages the claim rules let it take on each node (see walkNodes).
+   */
+  pagesAssignable(requester: DomainAccount | null, pagesWanted: number): number {
+    assertCount(pagesWanted, 'pagesWanted');
+    if (this.nodeOutstandingSum() === 0) return Math.min(pagesWanted, this.pagesFreeSum);
+    return this.walkNodes(requester, pagesWanted, false, null);
   }
 
   /**
@@ -140,14 +196,32 @@ export class Accounting {
     assertCount(pages, 'pages');
     assert(pages <= this.pagesFreeSum, 'assignToDomain: not enough free pages');
     assert(pages === 0 || (d.pagesTot <= d.pagesMax && pages <= d.pagesMax - d.pagesTot), 'assignToDomain: beyond max_pages');
-    const ownClaimUsed = Math.min(pages, d.pagesOutstanding);
-    assert(pages - ownClaimUsed <= this.pagesUnclaimed, 'assignToDomain: would take claimed capacity');
-    this.takeFree(pages, preferredNode, d.pagesByNode);
-    d.pagesTot += pages;
-    this.pagesOwnedSum += pages;
-    // Related counters change together: the claim falls by what was taken from it.
-    d.pagesOutstanding -= ownClaimUsed;
-    this.pagesOutstandingSum -= ownClaimUsed;
+    if (this.nodeOutstandingSum() === 0) {
+      const ownClaimUsed = Math.min(pages, d.pagesOutstanding);
+      assert(pages - ownClaimUsed <= this.pagesUnclaimed, 'assignToDomain: would take claimed capacity');
+      this.takeFree(pages, preferredNode, d.pagesByNode);
+      d.pagesTot += pages;
+      this.pagesOwnedSum += pages;
+      // Related counters change together: the claim falls by what was taken from it.
+      d.pagesOutstanding -= ownClaimUsed;
+      this.pagesOutstandingSum -= ownClaimUsed;
+      return;
+    }
+    // Claim sets: page by page (in runs), a page redeems the domain's claim on its node first, then its global claim.
+    const got = this.walkNodes(d, pages, false, (node, n, byNode, byGlobal) => {
+      this.free[node] -= n;
+      this.owned[node] += n;
+      d.pagesByNode[node] += n;
+      this.pagesFreeSum -= n;
+      d.claimByNode[node] -= byNode;
+      this.nodeOutstanding[node] -= byNode;
+      this.nodeClaimsTotal -= byNode;
+      d.pagesOutstanding -= byNode + byGlobal;
+      this.pagesOutstandingSum -= byNode + byGlobal;
+      d.pagesTot += n;
+      this.pagesOwnedSum += n;
+    });
+    assert(got === pages, 'assignToDomain: the claim rules allow fewer pages than asked (check pagesAssignable first)');
   }
 
   /**
@@ -175,8 +249,16 @@ export class Accounting {
   /** The hypervisor takes pages for itself (Xen heap); subject to claims like any requester. */
   assignToXen(pages: number): boolean {
     assertCount(pages, 'pages');
-    if (this.pagesAllocatable(null, pages) < pages || pages > this.pagesFreeSum) return false;
-    this.takeFree(pages, 0, null);
+    if (this.pagesAllocatable(null, pages) < pages || this.pagesAssignable(null, pages) < pages) return false;
+    if (this.nodeOutstandingSum() === 0) {
+      this.takeFree(pages, 0, null);
+    } else {
+      this.walkNodes(null, pages, false, (node, n) => {
+        this.free[node] -= n;
+        this.owned[node] += n;
+        this.pagesFreeSum -= n;
+      });
+    }
     this.pagesXen += pages;
     this.pagesOwnedSum += pages;
     return true;
@@ -215,6 +297,13 @@ export class Accounting {
     assertCount(pages, 'pages');
     assert(pages <= this.pagesFreeableSum, 'freeableToFree: more than freeable');
     let left = pages;
+    // Frames are fungible in the model: those given back go first to nodes whose free pages are short of their node claims.
+    for (let node = 0; node < this.nodeCount && left > 0 && this.nodeOutstandingSum() > 0; node++) {
+      const n = Math.min(left, this.freeable[node], Math.max(0, this.nodeOutstanding[node] - this.free[node]));
+      this.freeable[node] -= n;
+      this.free[node] += n;
+      left -= n;
+    }
     for (let node = this.nodeCount - 1; node >= 0 && left > 0; node--) {
       const n = Math.min(left, this.freeable[node]);
       this.freeable[node] -= n;
@@ -246,10 +335,67 @@ export class Accounting {
     return OK;
   }
 
+  /**
+   * XEN_DOMCTL_claim_memory's claim set for `d` (SEMANTICS §3, the 2025-2026
+   * design): per-node claims plus a global one, staked atomically, replacing
+   * whatever `d` held. Each entry's pages are pages claimed (outstanding);
+   * one global entry of p pages is XENMEM_claim_pages with target tot_pages
+   * + p. All zero cancels. EINVAL: no entry, a node out of range or named
+   * twice, tot_pages + the set's total above max_pages. ENOMEM: the set's
+   * total above free + freeable − other domains' claims, or a node entry
+   * above its node's free + freeable − other domains' claims on that node
+   * (freeable counts as available, as in the host rule). A refused set
+   * changes nothing.
+   */
+  setClaimSet(d: DomainAccount, entries: readonly ClaimEntry[]): Result {
+    if (entries.length === 0 || entries.length > this.nodeCount + 1) return fail('EINVAL');
+    const byNode = new Array<number>(this.nodeCount).fill(0);
+    const named = new Set<number | null>();
+    let global = 0;
+    for (const e of entries) {
+      assertCount(e.pages, 'claim pages');
+      if (named.has(e.node)) return fail('EINVAL');
+      named.add(e.node);
+      if (e.node === null) {
+        global = e.pages;
+      } else {
+        if (!Number.isInteger(e.node) || e.node < 0 || e.node >= this.nodeCount) return fail('EINVAL');
+        byNode[e.node] = e.pages;
+      }
+    }
+    const total = byNode.reduce((a, b) => a + b, 0) + global;
+    if (total === 0) {
+      this.cancelClaim(d);
+      return OK;
+    }
+    if (d.pagesTot >= d.pagesMax || total > d.pagesMax - d.pagesTot) return fail('EINVAL');
+    // Availability as if the old set were released.
+    if (total > this.pagesUnclaimed + d.pagesOutstanding) return fail('ENOMEM');
+    for (let node = 0; node < this.nodeCount; node++) {
+      const others = this.nodeOutstanding[node] - d.claimByNode[node];
+      if (byNode[node] > this.free[node] + this.freeable[node] - others) return fail('ENOMEM');
+    }
+    this.cancelClaim(d);
+    for (let node = 0; node < this.nodeCount; node++) {
+      d.claimByNode[node] = byNode[node];
+      this.nodeOutstanding[node] += byNode[node];
+      this.nodeClaimsTotal += byNode[node];
+    }
+    d.pagesOutstanding = total;
+    this.pagesOutstandingSum += total;
+    return OK;
+  }
+
+  /** Releases all of `d`'s claim, its node claims too (a claim of 0, the builder's cancel, destruction). */
   cancelClaim(d: DomainAccount): void {
     assert(d.pagesOutstanding <= this.pagesOutstandingSum, 'claim larger than the host total');
     this.pagesOutstandingSum -= d.pagesOutstanding;
     d.pagesOutstanding = 0;
+    for (let node = 0; node < this.nodeCount; node++) {
+      this.nodeOutstanding[node] -= d.claimByNode[node];
+      this.nodeClaimsTotal -= d.claimByNode[node];
+      d.claimByNode[node] = 0;
+    }
   }
 
   /** Whole-structure check; returns the violated invariants (empty when all hold). */
@@ -272,8 +418,14 @@ export class Accounting {
     let claims = 0;
     let domainOwned = 0;
     const byNode = new Array<number>(this.nodeCount).fill(0);
+    const nodeClaims = new Array<number>(this.nodeCount).fill(0);
     for (const d of domains) {
       if (d.pagesOutstanding < 0) out.push(`domain ${d.domid}: negative outstanding_pages`);
+      if (globalClaim(d) < 0) out.push(`domain ${d.domid}: node claims ${d.pagesOutstanding - globalClaim(d)} exceed outstanding_pages ${d.pagesOutstanding}`);
+      for (let node = 0; node < this.nodeCount; node++) {
+        if (d.claimByNode[node] < 0) out.push(`domain ${d.domid}: negative claim on node ${node}`);
+        nodeClaims[node] += d.claimByNode[node];
+      }
       claims += d.pagesOutstanding;
       domainOwned += d.pagesTot;
       let nodeSum = 0;
@@ -289,10 +441,75 @@ export class Accounting {
     if (this.pagesOutstandingSum > this.pagesFreeSum + this.pagesFreeableSum) {
       out.push(`outstanding_claims ${this.pagesOutstandingSum} > free + freeable ${this.pagesFreeSum + this.pagesFreeableSum}`);
     }
+    if (nodeClaims.reduce((a, b) => a + b, 0) !== this.nodeClaimsTotal) out.push(`node claims total ${this.nodeClaimsTotal} != sum over nodes`);
+    for (let node = 0; node < this.nodeCount; node++) {
+      if (nodeClaims[node] !== this.nodeOutstanding[node]) out.push(`node ${node}: outstanding ${this.nodeOutstanding[node]} != sum of domain node claims ${nodeClaims[node]}`);
+      if (this.nodeOutstanding[node] > this.free[node] + this.freeable[node]) {
+        out.push(`node ${node}: claims ${this.nodeOutstanding[node]} > free + freeable ${this.free[node] + this.freeable[node]}`);
+      }
+    }
     if (domainOwned + this.pagesXen !== this.pagesOwnedSum) {
       out.push(`owned ${this.pagesOwnedSum} != domains ${domainOwned} + xen ${this.pagesXen}`);
     }
     return out;
+  }
+
+  /** Node claims outstanding on all nodes (0 without claim sets: every path then is the host-wide one). */
+  private nodeOutstandingSum(): number {
+    return this.nodeClaimsTotal;
+  }
+
+  /**
+   * Claim sets, page by page in runs: each page comes from the first node, in
+   * the requester's order (nodes it still holds a claim on, then from its
+   * home node round; node 0 first for Xen), that has a page it may take —
+   * one that other domains' claims on that node do not need (with
+   * `withFreeable`, tmem's freeable frames count, as they can be given
+   * back). The page redeems the requester's claim on its node, else its
+   * global claim, else needs unclaimed capacity; the first page that has
+   * none stops the walk (Xen's populate stops at the first refusal).
+   * `take` (if given) is called for each run: node, pages, and how many of
+   * them redeemed the node claim and the global claim. Returns the pages.
+   */
+  private walkNodes(
+    requester: DomainAccount | null,
+    pagesWanted: number,
+    withFreeable: boolean,
+    take: ((node: number, pages: number, byNode: number, byGlobal: number) => void) | null,
+  ): number {
+    const nodes = this.nodeCount;
+    const claimLeft = requester === null ? new Array<number>(nodes).fill(0) : [...requester.claimByNode];
+    const room: number[] = [];
+    for (let node = 0; node < nodes; node++) {
+      const others = this.nodeOutstanding[node] - claimLeft[node];
+      const spare = this.free[node] + this.freeable[node] - others;
+      room.push(Math.max(0, withFreeable ? spare : Math.min(this.free[node], spare)));
+    }
+    const home = requester === null ? 0 : requester.homeNode;
+    let global = requester === null ? 0 : globalClaim(requester);
+    let slack = this.pagesUnclaimed;
+    let left = pagesWanted;
+    // Bounded: each run empties a node's room or its claim, or ends the walk.
+    while (left > 0) {
+      let node = -1;
+      for (let k = 0; k < nodes && node < 0; k++) if (claimLeft[k] > 0 && room[k] > 0) node = k;
+      for (let i = 0; i < nodes && node < 0; i++) if (room[(home + i) % nodes] > 0) node = (home + i) % nodes;
+      if (node < 0) break;
+      let n = Math.min(left, room[node]);
+      if (claimLeft[node] > 0) n = Math.min(n, claimLeft[node]);
+      const byNode = Math.min(n, claimLeft[node]);
+      const byGlobal = Math.min(n - byNode, global);
+      const bySlack = Math.min(n - byNode - byGlobal, slack);
+      const got = byNode + byGlobal + bySlack;
+      if (got > 0) take?.(node, got, byNode, byGlobal);
+      claimLeft[node] -= byNode;
+      global -= byGlobal;
+      slack -= bySlack;
+      room[node] -= got;
+      left -= got;
+      if (got < n) break;
+    }
+    return pagesWanted - left;
   }
 
   /** Takes pages from the free lists, preferred node first, recording them on `byNode` and `owned`. */

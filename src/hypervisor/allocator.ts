@@ -61,6 +61,13 @@ export class Allocator {
   allocToDomain(d: Domain, pagesWanted: number): number {
     assertCount(pagesWanted, 'pagesWanted');
     const pages = this.acct.pagesAllocatable(d, Math.min(pagesWanted, pagesRoom(d)));
+    // Node claims (claim sets) whose node's free pages are short: tmem gives those frames back first
+    // (freeableToFree serves nodes short of their claims first), so the pages come from the claimed node.
+    const short = Math.min(pages, this.acct.nodeClaimShortfall(d));
+    if (short > 0 && this.acct.pagesFreeable > 0) {
+      const freed = this.reclaimer(short);
+      assert(freed >= 0, 'reclaimer returned a negative count');
+    }
     let got = Math.min(pages, Math.max(0, this.acct.pagesFree - this.midsize));
     let rest = pages - got;
     if (rest > 0 && this.acct.pagesFreeable > 0) {
@@ -74,6 +81,8 @@ export class Allocator {
     }
     // tmem holds nothing (or is absent): the rest of the free list.
     if (rest > 0) got += Math.min(rest, this.acct.pagesFree - got);
+    // With node claims (claim sets), only the free pages the domain may take on each node.
+    got = this.acct.pagesAssignable(d, got);
     this.acct.assignToDomain(d, got, d.homeNode);
     return got;
   }

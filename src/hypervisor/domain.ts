@@ -11,13 +11,11 @@ export const DOMID_TOOLSTACK = 0;
 export interface Domain extends DomainAccount {
   /** Of pagesTot, the frames holding tmem persistent data (frontswap). */
   pagesTmemFrames: number;
-  /** The node the domain's pages are taken from first. */
-  readonly homeNode: number;
   dying: boolean;
 }
 
 export function newDomain(domid: number, pagesMax: number, nodeCount: number): Domain {
-  return { ...newDomainAccount(domid, pagesMax, nodeCount), pagesTmemFrames: 0, homeNode: domid % nodeCount, dying: false };
+  return { ...newDomainAccount(domid, pagesMax, nodeCount), pagesTmemFrames: 0, dying: false };
 }
 
 /** Pages of RAM the domain owns: what populate gave it and decrease_reservation can take back. */

@@ -9,7 +9,7 @@
 
 import { assert, assertCount } from '../lib/assert.ts';
 import { fail, OK, type Fail, type Ok, type Result } from '../lib/result.ts';
-import { Accounting, type HostSnapshot } from './accounting.ts';
+import { Accounting, type ClaimEntry, type HostSnapshot } from './accounting.ts';
 import { Allocator, MIDSIZE_ALLOC_FRAC } from './allocator.ts';
 import { DOMID_TOOLSTACK, isValidDomid, newDomain, pagesRam, type Domain } from './domain.ts';
 
@@ -38,6 +38,8 @@ export interface DomainInfo {
   tot_pages: number;
   max_pages: number;
   outstanding_pages: number;
+  /** Of outstanding_pages, the part claimed on each NUMA node (claim sets). */
+  claim_by_node: number[];
   tmem_pages: number;
   dying: boolean;
 }
@@ -125,6 +127,20 @@ export class Hypervisor {
   }
 
   /**
+   * XEN_DOMCTL_claim_memory: a claim set (per-node claims plus a global one)
+   * for `domid`, replacing any claim it holds (Accounting.setClaimSet). As
+   * a domctl: an unknown domain is ESRCH, an unprivileged caller EPERM, a
+   * dying domain EINVAL.
+   */
+  claimMemory(domid: number, entries: readonly ClaimEntry[], caller = DOMID_TOOLSTACK): Result {
+    const d = this.domain(domid);
+    if (d === undefined) return fail('ESRCH');
+    if (!this.isPrivileged(caller)) return fail('EPERM');
+    if (d.dying) return fail('EINVAL');
+    return this.acct.setClaimSet(d, entries);
+  }
+
+  /**
    * XENMEM_populate_physmap with order-0 extents. Stops at the first page it
    * cannot get and keeps what it got: `{ok:false, errno:'ENOMEM', done}`.
    */
@@ -171,6 +187,7 @@ export class Hypervisor {
       tot_pages: d.pagesTot,
       max_pages: d.pagesMax,
       outstanding_pages: d.pagesOutstanding,
+      claim_by_node: [...d.claimByNode],
       tmem_pages: d.pagesTmemFrames,
       dying: d.dying,
     };

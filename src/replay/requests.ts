@@ -33,6 +33,13 @@ export const engineSchemas = {
   domain_create: z.strictObject({ op: z.literal('domain_create'), domid, max_pages: count, ...caller }),
   max_mem: z.strictObject({ op: z.literal('max_mem'), domid, max_pages: count, ...caller }),
   claim_pages: z.strictObject({ op: z.literal('claim_pages'), domid, pages: count, ...caller }),
+  claim_memory: z.strictObject({
+    op: z.literal('claim_memory'),
+    domid,
+    // Entries are checked by the engine (EINVAL for a node out of range or named twice), as Xen checks them.
+    claims: z.array(z.strictObject({ node: z.union([boundedCount(MAX_NODES * 4, 'a node number'), z.literal('global')]), pages: count })).max(MAX_NODES + 1),
+    ...caller,
+  }),
   populate_physmap: z.strictObject({ op: z.literal('populate_physmap'), domid, pages: count, ...caller }),
   decrease_reservation: z.strictObject({ op: z.literal('decrease_reservation'), domid, pages: count, ...caller }),
   domain_destroy: z.strictObject({ op: z.literal('domain_destroy'), domid, ...caller }),

@@ -81,6 +81,12 @@ export class ReplaySession {
         return hv.setMaxMem(r.domid, r.max_pages, r.caller);
       case 'claim_pages':
         return hv.claimPages(r.domid, r.pages, r.caller);
+      case 'claim_memory':
+        return hv.claimMemory(
+          r.domid,
+          r.claims.map((c) => ({ node: c.node === 'global' ? null : c.node, pages: c.pages })),
+          r.caller,
+        );
       case 'populate_physmap':
         return hv.populatePhysmap(r.domid, r.pages, r.caller);
       case 'decrease_reservation':
@@ -91,7 +97,14 @@ export class ReplaySession {
         if (!hv.isPrivileged(r.caller ?? 0) && r.caller !== r.domid) return { ok: false, errno: 'EPERM' };
         const info = hv.domainInfo(r.domid);
         if (!info.ok) return info;
-        return { ok: true, tot_pages: info.tot_pages, max_pages: info.max_pages, outstanding_pages: info.outstanding_pages, tmem_pages: info.tmem_pages };
+        return {
+          ok: true,
+          tot_pages: info.tot_pages,
+          max_pages: info.max_pages,
+          outstanding_pages: info.outstanding_pages,
+          claim_by_node: info.claim_by_node,
+          tmem_pages: info.tmem_pages,
+        };
       }
       case 'physinfo': {
         if (!hv.isPrivileged(r.caller ?? 0)) return { ok: false, errno: 'EPERM' };
@@ -105,7 +118,9 @@ export class ReplaySession {
           freeable_pages: s.pagesFreeable,
           owned_pages: s.pagesOwned,
           outstanding_pages: s.pagesOutstanding,
-          nodes: s.nodes.map((n) => ({ free_pages: n.pagesFree, freeable_pages: n.pagesFreeable, owned_pages: n.pagesOwned })),
+          // xl info's free_memory: free pages not promised to claims.
+          free_memory_pages: s.pagesFree - s.pagesOutstanding,
+          nodes: s.nodes.map((n) => ({ free_pages: n.pagesFree, freeable_pages: n.pagesFreeable, owned_pages: n.pagesOwned, outstanding_pages: n.pagesOutstanding })),
           ...extra,
         };
       }

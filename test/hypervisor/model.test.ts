@@ -82,7 +82,7 @@ class Model {
         return { ok: true };
       case 'domain_info':
         if (!d) return { ok: false, errno: 'ESRCH' };
-        return { ok: true, tot_pages: d.tot, max_pages: d.max, outstanding_pages: d.claim, tmem_pages: 0 };
+        return { ok: true, tot_pages: d.tot, max_pages: d.max, outstanding_pages: d.claim, claim_by_node: [0], tmem_pages: 0 };
       case 'physinfo':
         return {
           ok: true,
@@ -91,6 +91,7 @@ class Model {
           freeable_pages: 0,
           owned_pages: this.total - this.free,
           outstanding_pages: this.claims,
+          free_memory_pages: this.free - this.claims,
         };
     }
     throw new Error(`model: unknown op ${r.op}`);

@@ -402,7 +402,8 @@ function step(model: Model, r: Req, res: Res, before: Observed): void {
     case 'domain_info':
       if (!priv && caller !== d) return is({ ok: false, errno: 'EPERM' });
       if (!md) return is({ ok: false, errno: 'ESRCH' });
-      return is({ ok: true, tot_pages: md.ram + md.frames, max_pages: md.max, outstanding_pages: md.claim, tmem_pages: md.frames });
+      // No claim sets in this model: every node claim is 0.
+      return is({ ok: true, tot_pages: md.ram + md.frames, max_pages: md.max, outstanding_pages: md.claim, claim_by_node: Array.isArray(res.claim_by_node) ? res.claim_by_node.map(() => 0) : [], tmem_pages: md.frames });
     case 'physinfo': {
       if (!priv) return is({ ok: false, errno: 'EPERM' });
       check(res.ok === true && res.total_pages === model.total && res.outstanding_pages === model.claims, 'physinfo: total and outstanding');

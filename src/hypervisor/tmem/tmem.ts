@@ -743,7 +743,8 @@ export class Tmem implements TmemOps, TmemBackend {
     const owner = pool.owner;
     const d = owner.domain;
     if (d.pagesTot >= d.pagesMax || frames > d.pagesMax - d.pagesTot) return false;
-    if (acct.pagesAllocatable(d, frames) < frames) return false;
+    // The claim rules, and (with node claims) the free pages it may take now.
+    if (acct.pagesAllocatable(d, frames) < frames || acct.pagesAssignable(d, frames) < frames) return false;
     acct.assignToDomain(d, frames, d.homeNode);
     d.pagesTmemFrames += frames;
     owner.persistentFrames += frames;
