@@ -242,6 +242,51 @@ test('weight fairness: a share of pages equal to the weight share is not over qu
   assertClean(hv);
 });
 
+test('weight fairness: integer percentages decide, as Xen; a share a little over the weight share is not over quota', () => {
+  // Domain 1 holds 2 of 17 pages (11.76%) with 1 of 9 weight (11.11%):
+  // over its share in real numbers, but 11 > 11 is false in Xen's integer
+  // percentages, so the oldest page of the global LRU goes.
+  const { tmem, hv } = host(64, { lowMemPages: 4 }, [[1, 64], [2, 64], [3, 64]]);
+  tmem.newPool(1, { persistent: false, shared: false });
+  tmem.newPool(2, { persistent: false, shared: false });
+  tmem.put(2, 0, O, 0, noise(1)); // the oldest page
+  tmem.put(1, 0, O, 0, noise(2)); // domain 1's oldest page
+  tmem.put(1, 0, O, 1, noise(3));
+  for (let i = 1; i < 15; i++) tmem.put(2, 0, O, i, noise(10 + i));
+  tmem.control.setWeight(1, 1);
+  tmem.control.setWeight(2, 8);
+  hv.populatePhysmap(3, hv.acct.pagesFree - 3); // below the mark
+  tmem.put(1, 0, O, 2, noise(4));
+  assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: true, rc: 0 }, 'the oldest page, domain 2\'s, went');
+  assert.deepEqual(tmem.get(1, 0, O, 0, out()), { ok: true, rc: 1 }, 'domain 1 kept its own oldest page');
+  assertClean(hv);
+});
+
+test('weight fairness with overQuotaAsCoded: Xen\'s inverted inequality takes a client\'s own pages when it holds less than its share', () => {
+  // Xen's client_over_quota as coded: global*100/mine > total*100/weight.
+  // Domain 1 holds 1 of 3 pages with half the weight: 300 > 200, "over", so
+  // its own page goes; the intended rule (33% > 50% false) takes domain 2's,
+  // the oldest.
+  const run = (overQuotaAsCoded: boolean): { mine: number; oldest: number } => {
+    const { tmem, hv } = host(64, { lowMemPages: 4, overQuotaAsCoded }, [[1, 64], [2, 64], [3, 64]]);
+    tmem.newPool(1, { persistent: false, shared: false });
+    tmem.newPool(2, { persistent: false, shared: false });
+    tmem.put(2, 0, O, 0, noise(1)); // the oldest page
+    tmem.put(2, 0, O, 1, noise(2));
+    tmem.put(1, 0, O, 0, noise(3));
+    tmem.control.setWeight(1, 1);
+    tmem.control.setWeight(2, 1);
+    hv.populatePhysmap(3, hv.acct.pagesFree - 3); // below the mark
+    tmem.put(1, 0, O, 1, noise(4));
+    const mine = tmem.get(1, 0, O, 0, out());
+    const oldest = tmem.get(2, 0, O, 0, out());
+    assertClean(hv);
+    return { mine: mine.ok ? mine.rc : -1, oldest: oldest.ok ? oldest.rc : -1 };
+  };
+  assert.deepEqual(run(true), { mine: 0, oldest: 1 }, 'as coded: domain 1\'s own page went');
+  assert.deepEqual(run(false), { mine: 1, oldest: 0 }, 'as intended: the global LRU\'s oldest went');
+});
+
 test('weight 0 (the default): plain global LRU, whoever owns the oldest page', () => {
   const { tmem } = host(64, { lowMemPages: 4 }, [[1, 64], [2, 64]]);
   tmem.newPool(1, { persistent: false, shared: false });
