@@ -119,6 +119,40 @@ test('shared pools: an unauthorised client gets a private pool when authorisatio
   assert.deepEqual(tmem.get(2, 1, O, 0, out()), { ok: true, rc: 1 });
 });
 
+test('shared pools: a shared request with no UUID or the all-ones UUID gets a private pool', () => {
+  // Xen do_tmem_new_pool: uuid -1:-1 is "invalid uuid, create non shared pool instead".
+  for (const uuid of [undefined, 'f'.repeat(32), 'F'.repeat(32)]) {
+    const { tmem, hv } = host(2000, { lowMemPages: 0 }, [[1, 100], [2, 100]]);
+    assert.deepEqual(tmem.newPool(1, { persistent: false, shared: true, uuid }), { ok: true, rc: 0 });
+    assert.deepEqual(tmem.newPool(2, { persistent: false, shared: true, uuid }), { ok: true, rc: 0 });
+    assert.equal(tmem.stats().sharedPools, 0, `uuid ${uuid}: no shared pool`);
+    tmem.put(1, 0, O, 0, fill(1));
+    assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: false, errno: 'EEMPTY' }, `uuid ${uuid}: not joined`);
+    assert.deepEqual(tmem.get(1, 0, O, 0, out()), { ok: true, rc: 1 });
+    assert.deepEqual(tmem.get(1, 0, O, 0, out()), { ok: false, errno: 'EEMPTY' }, `uuid ${uuid}: private, so the get was exclusive`);
+    assertClean(hv);
+  }
+});
+
+test('shared pools: 16 host-wide; a 17th UUID is refused with EPERM, joining an existing one still works', () => {
+  const { tmem, hv } = host(2000, { lowMemPages: 0 }, [[1, 100], [2, 100]]);
+  const uuidOf = (i: number): string => i.toString(16).padStart(32, '0');
+  for (let i = 0; i < 16; i++) assert.deepEqual(tmem.newPool(1, { persistent: false, shared: true, uuid: uuidOf(i) }), { ok: true, rc: i });
+  assert.equal(tmem.stats().sharedPools, 16);
+  assert.deepEqual(tmem.newPool(2, { persistent: false, shared: true, uuid: uuidOf(16) }), { ok: false, errno: 'EPERM' });
+  assert.equal(tmem.stats().sharedPools, 16);
+  // The refused request took no pool slot: domain 2's next pool is still 0.
+  assert.deepEqual(tmem.newPool(2, { persistent: false, shared: true, uuid: uuidOf(5) }), { ok: true, rc: 0 });
+  tmem.put(1, 5, O, 0, fill(1));
+  assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: true, rc: 1 }, 'joined the existing shared pool');
+  // A freed shared slot can be named again.
+  hv.domainDestroy(1);
+  assert.equal(tmem.stats().sharedPools, 1);
+  assert.deepEqual(tmem.newPool(2, { persistent: false, shared: true, uuid: uuidOf(16) }), { ok: true, rc: 1 });
+  assert.equal(tmem.stats().sharedPools, 2);
+  assertClean(hv);
+});
+
 test('a shared pool outlives the client that created it; its pages move to the next sharer', () => {
   const { tmem, hv } = host(2000, { lowMemPages: 0 }, [[1, 100], [2, 100]]);
   tmem.newPool(1, { persistent: false, shared: true, uuid: UUID });
