@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { DOMID_FIRST_RESERVED, DOMID_TOOLSTACK } from '../hypervisor/domain.ts';
 import type { Hypervisor } from '../hypervisor/hypervisor.ts';
-import { TMEM_PAGE_BYTES, type Oid, type PageContent, type SyntheticPage, type TmemControlSubop } from '../hypervisor/tmem/api.ts';
+import { poolFlagsOfWord, TMEM_PAGE_BYTES, type Oid, type PageContent, type SyntheticPage, type TmemControlSubop } from '../hypervisor/tmem/api.ts';
 import { defaultCodec } from '../hypervisor/tmem/codec.ts';
 import { fingerprintOf } from '../hypervisor/tmem/fingerprint.ts';
 import { Tmem } from '../hypervisor/tmem/tmem.ts';
@@ -50,19 +50,30 @@ const fp = z.unknown().superRefine((value, ctx) => {
 
 const handle = { domid, pool, oid, index, caller };
 
+/** What tmem_new_pool's `flags` word (Xen's TMEM_POOL_* layout) replaces. */
+const FLAG_FIELDS = ['persistent', 'shared', 'page_size', 'spec_version'] as const;
+
 const SUBOPS = ['freeze', 'thaw', 'flush', 'query_freeable_mb', 'set_weight', 'set_cap', 'set_compress', 'list', 'shared_auth', 'save_begin', 'save_end', 'enumerate'] as const;
 
 export const tmemSchemas = {
-  tmem_new_pool: z.strictObject({
-    op: z.literal('tmem_new_pool'),
-    domid,
-    persistent: bool.optional(),
-    shared: bool.optional(),
-    uuid: uuid.optional(),
-    page_size: count.optional(),
-    spec_version: count.optional(),
-    caller,
-  }),
+  tmem_new_pool: z
+    .strictObject({
+      op: z.literal('tmem_new_pool'),
+      domid,
+      persistent: bool.optional(),
+      shared: bool.optional(),
+      uuid: uuid.optional(),
+      page_size: count.optional(),
+      spec_version: count.optional(),
+      flags: boundedCount(0xffffffff, 'a flags word').optional(),
+      caller,
+    })
+    .superRefine((r, ctx) => {
+      const fields = FLAG_FIELDS.filter((f) => r[f] !== undefined);
+      if (r.flags !== undefined && fields.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `"flags" carries ${FLAG_FIELDS.join(', ')}; give it or them, found "flags" and ${fields.map((f) => `"${f}"`).join(', ')}` });
+      }
+    }),
   tmem_put: z
     .strictObject({
       op: z.literal('tmem_put'),
@@ -135,6 +146,7 @@ export function tmemReplayExtension(): ReplayExtension {
     if (!allowed.ok) return allowed;
     switch (r.op) {
       case 'tmem_new_pool':
+        if (r.flags !== undefined) return t.newPool(r.domid, poolFlagsOfWord(r.flags, r.uuid));
         return t.newPool(r.domid, {
           persistent: r.persistent ?? false,
           shared: r.shared ?? false,

@@ -62,6 +62,29 @@ test('replay: line errors name the line and the field; status 2', async () => {
   assert.match(String(out[8].error), /^line 9: field "data": expected base64/);
 });
 
+test('replay: tmem_new_pool "flags" is Xen\'s flags word; it replaces the flag fields', async () => {
+  const { out, status } = await replay([
+    { op: 'host', pages: 1000, tmem: {} },
+    { op: 'domain_create', domid: 1, max_pages: 100 },
+    { op: 'tmem_new_pool', domid: 1, flags: 0x01000001 },
+    { op: 'tmem_put', domid: 1, pool: 0, oid: [1, 2, 3], index: 0, fill: 1 },
+    { op: 'physinfo' },
+    { op: 'tmem_new_pool', domid: 1, flags: 0x01000004 },
+    { op: 'tmem_new_pool', domid: 1, flags: 0x01000100 },
+    { op: 'tmem_new_pool', domid: 1, flags: 0x01000002, uuid: '0123456789abcdef0123456789abcdef' },
+    { op: 'tmem_new_pool', domid: 1, flags: 0x01000000, persistent: true },
+    { op: 'tmem_new_pool', domid: 1, flags: 2 ** 32 },
+  ]);
+  assert.equal(status, 2);
+  assert.deepEqual(out[2], { ok: true, rc: 0 });
+  assert.equal((out[4].tmem as Record<string, unknown>).persistent_pages, 1, 'bit 0: persistent');
+  assert.deepEqual(out[5], { ok: false, errno: 'EPERM' }, 'precompressed');
+  assert.deepEqual(out[6], { ok: false, errno: 'EPERM' }, 'reserved bit');
+  assert.deepEqual(out[7], { ok: true, rc: 1 }, 'shared');
+  assert.match(String(out[8].error), /^line 9: "flags" carries persistent, shared, page_size, spec_version; give it or them, found "flags" and "persistent"/);
+  assert.match(String(out[9].error), /^line 10: field "flags": expected a flags word \(an integer from 0 to 4294967295\)/);
+});
+
 test('replay: tmem off -> ENODEV; caller rules; control list and flush', async () => {
   const off = await replay([
     { op: 'host', pages: 1000 },

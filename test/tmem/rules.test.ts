@@ -6,8 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { host, fill, noise, text, assertClean, synth, PAGE } from './helpers.ts';
-import type { Oid } from '../../src/hypervisor/tmem/api.ts';
-import type { Tmem } from '../../src/hypervisor/tmem/tmem.ts';
+import { poolFlagsOfWord, type Oid } from '../../src/hypervisor/tmem/api.ts';
+import { poolFlagsRefusal, type Tmem } from '../../src/hypervisor/tmem/tmem.ts';
+import { AssertionError } from '../../src/lib/assert.ts';
 import { defaultCodec } from '../../src/hypervisor/tmem/codec.ts';
 import { SUBPAGE_LIMIT_BYTES } from '../../src/hypervisor/tmem/subpage.ts';
 
@@ -29,6 +30,60 @@ test('pools: ids from 0, lowest free slot reused, 16 at most, bad flags EPERM', 
   assert.deepEqual(t2.newPool(1, { persistent: true, shared: true, uuid: UUID }), { ok: false, errno: 'EPERM' });
   assert.deepEqual(t2.destroyPool(1, 9), { ok: true, rc: 0 });
   assert.deepEqual(t2.destroyPool(1, 99), { ok: true, rc: 0 });
+});
+
+test('new_pool flags word (Xen\'s TMEM_POOL_* layout): version, shared+persistent, page size, precompressed, reserved bits each EPERM', () => {
+  const V1 = 0x01000000; // spec version 1 in bits 24-31
+  const { tmem, hv } = host(2000, { lowMemPages: 0 });
+  assert.deepEqual(tmem.newPool(1, poolFlagsOfWord(V1)), { ok: true, rc: 0 }, 'ephemeral private');
+  assert.deepEqual(tmem.newPool(1, poolFlagsOfWord(V1 | 0x1)), { ok: true, rc: 1 }, 'persistent');
+  tmem.put(1, 1, O, 0, fill(1));
+  assert.equal(tmem.stats().persistentPages, 1, 'bit 0 made pool 1 persistent');
+  assert.deepEqual(tmem.newPool(1, poolFlagsOfWord(V1 | 0x2, UUID)), { ok: true, rc: 2 }, 'shared');
+  assert.equal(tmem.stats().sharedPools, 1, 'bit 1 made pool 2 shared');
+  assert.deepEqual(tmem.newPool(1, poolFlagsOfWord(V1 | 0x8)), { ok: true, rc: 3 }, 'bit 3 is neither used nor reserved');
+  const refused: [number, string][] = [
+    [0x00000000, 'version 0'],
+    [0x02000000, 'version 2'],
+    [0x81000000, 'version 0x81'],
+    [V1 | 0x3, 'shared and persistent'],
+    [V1 | (1 << 4), 'page size 8 KiB'],
+    [V1 | (0xf << 4), 'page size field 15'],
+    [V1 | 0x4, 'precompressed'],
+    [V1 | 0x100, 'reserved bit 8'],
+    [V1 | 0x800000, 'reserved bit 23'],
+  ];
+  for (const [word, what] of refused) {
+    assert.deepEqual(tmem.newPool(1, poolFlagsOfWord(word, UUID)), { ok: false, errno: 'EPERM' }, what);
+  }
+  assert.equal(tmem.stats().pools, 4, 'no refused request made a pool');
+  // The flags are checked before the UUID is even read: bad flags with a bad UUID are EPERM, not EINVAL.
+  assert.deepEqual(tmem.newPool(1, poolFlagsOfWord(V1 | 0x4, 'not a uuid')), { ok: false, errno: 'EPERM' });
+  assert.deepEqual(tmem.newPool(1, poolFlagsOfWord(V1 | 0x2, 'not a uuid')), { ok: false, errno: 'EINVAL' });
+  // The word replaces the fields; they may not contradict it.
+  assert.throws(() => tmem.newPool(1, { persistent: false, shared: false, rawFlags: V1 | 0x1 }), AssertionError);
+  assert.throws(() => tmem.newPool(1, { persistent: false, shared: false, rawFlags: V1, specVersion: 1 }), AssertionError);
+  assert.throws(() => tmem.newPool(1, { persistent: false, shared: false, rawFlags: 2 ** 32 }), AssertionError);
+  assertClean(hv);
+});
+
+test('new_pool flags: the first refusal in do_tmem_new_pool\'s order decides (version, shared+persistent, page size, precompressed, reserved)', () => {
+  const all = 0x02000000 | 0x3 | (1 << 4) | 0x4 | 0x100;
+  const order: [number, string | null][] = [
+    [all, 'spec_version'],
+    [(all & 0x00ffffff) | 0x01000000, 'shared_persistent'],
+    [0x01000000 | (1 << 4) | 0x4 | 0x100 | 0x1, 'page_size'],
+    [0x01000000 | 0x4 | 0x100 | 0x2, 'precompressed'],
+    [0x01000000 | 0x100 | 0x1, 'reserved_bits'],
+    [0x01000000 | 0x1, null],
+  ];
+  for (const [word, first] of order) assert.equal(poolFlagsRefusal(poolFlagsOfWord(word)), first, `0x${word.toString(16)}`);
+  // The fields go through the same checks, in the same order.
+  assert.equal(poolFlagsRefusal({ persistent: true, shared: true, pageBytes: 8192, specVersion: 2 }), 'spec_version');
+  assert.equal(poolFlagsRefusal({ persistent: false, shared: false, specVersion: 257 }), 'spec_version', 'not 1 once masked to 8 bits');
+  assert.equal(poolFlagsRefusal({ persistent: true, shared: true, pageBytes: 8192 }), 'shared_persistent');
+  assert.equal(poolFlagsRefusal({ persistent: false, shared: false, pageBytes: 3000 }), 'page_size');
+  assert.equal(poolFlagsRefusal({ persistent: true, shared: false, pageBytes: 4096, specVersion: 1 }), null);
 });
 
 test('bad pool id and unknown or dying domain: ENODEV', () => {

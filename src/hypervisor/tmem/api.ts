@@ -29,6 +29,20 @@ export type Oid = readonly [number, number, number];
 
 export type TmemRc = { ok: true; rc: number } | { ok: false; errno: Errno };
 
+/** Xen's TMEM_NEW_POOL flags word (xen/include/public/tmem.h, 4.12). */
+export const TMEM_SPEC_VERSION = 1;
+export const TMEM_POOL_PERSIST = 0x1;
+export const TMEM_POOL_SHARED = 0x2;
+export const TMEM_POOL_PRECOMPRESSED = 0x4;
+/** Page size as log2(bytes) − 12 (0 = 4 KiB) in bits 4–7. */
+export const TMEM_POOL_PAGESIZE_SHIFT = 4;
+export const TMEM_POOL_PAGESIZE_MASK = 0xf;
+/** Spec version in bits 24–31. */
+export const TMEM_POOL_VERSION_SHIFT = 24;
+export const TMEM_POOL_VERSION_MASK = 0xff;
+/** Bits 8–23 (bit 3 is neither used nor reserved: Xen ignores it). */
+export const TMEM_POOL_RESERVED_BITS = 0x00ffff00;
+
 export interface NewPoolFlags {
   persistent: boolean;
   shared: boolean;
@@ -38,6 +52,19 @@ export interface NewPoolFlags {
   pageBytes?: number;
   /** Spec version; must be 1 (EPERM otherwise). Default 1. */
   specVersion?: number;
+  /**
+   * The flags as the guest passes them to Xen: one u32 in the TMEM_POOL_*
+   * layout, which also carries what the fields cannot (the precompressed
+   * flag, reserved bits: EPERM) and is checked as Xen checks it. When given,
+   * `persistent` and `shared` must be its bits 0 and 1 and `pageBytes` and
+   * `specVersion` absent (`poolFlagsOfWord` builds such flags).
+   */
+  rawFlags?: number;
+}
+
+/** The flags of a new_pool request from Xen's flags word. */
+export function poolFlagsOfWord(rawFlags: number, uuid?: string): NewPoolFlags {
+  return { persistent: (rawFlags & TMEM_POOL_PERSIST) !== 0, shared: (rawFlags & TMEM_POOL_SHARED) !== 0, uuid, rawFlags };
 }
 
 export interface TmemHostOptions {

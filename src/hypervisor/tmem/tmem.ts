@@ -27,6 +27,15 @@ import type { Hypervisor, TmemBackend } from '../hypervisor.ts';
 import {
   TMEM_MAX_POOLS_PER_CLIENT,
   TMEM_PAGE_BYTES,
+  TMEM_POOL_PAGESIZE_MASK,
+  TMEM_POOL_PAGESIZE_SHIFT,
+  TMEM_POOL_PERSIST,
+  TMEM_POOL_PRECOMPRESSED,
+  TMEM_POOL_RESERVED_BITS,
+  TMEM_POOL_SHARED,
+  TMEM_POOL_VERSION_MASK,
+  TMEM_POOL_VERSION_SHIFT,
+  TMEM_SPEC_VERSION,
   type NewPoolFlags,
   type Oid,
   type PageContent,
@@ -116,6 +125,43 @@ function isOid(oid: Oid): boolean {
 
 function isIndex(index: number): boolean {
   return index >>> 0 === index || (Number.isInteger(index) && index >= 0 && index <= 0xffffffff);
+}
+
+/** Which of do_tmem_new_pool's flag checks refuses a request (all EPERM). */
+export type PoolFlagsRefusal = 'spec_version' | 'shared_persistent' | 'page_size' | 'precompressed' | 'reserved_bits';
+
+/**
+ * Xen's flags word of a new_pool request: `rawFlags` as given, or built from
+ * the fields. A field the word cannot hold (version 256, a 3000-byte page)
+ * becomes a value just as wrong, so one set of checks serves both.
+ */
+function poolFlagsWord(flags: NewPoolFlags): number {
+  const raw = flags.rawFlags;
+  if (raw !== undefined) {
+    assert(raw >>> 0 === raw, 'tmem new_pool: rawFlags must be a u32');
+    assert(
+      flags.persistent === ((raw & TMEM_POOL_PERSIST) !== 0) && flags.shared === ((raw & TMEM_POOL_SHARED) !== 0),
+      'tmem new_pool: persistent and shared must be bits 0 and 1 of rawFlags',
+    );
+    assert(flags.pageBytes === undefined && flags.specVersion === undefined, 'tmem new_pool: rawFlags carries the page size and version');
+    return raw;
+  }
+  const version = (flags.specVersion ?? TMEM_SPEC_VERSION) === TMEM_SPEC_VERSION ? TMEM_SPEC_VERSION : 0;
+  const pageBits = (flags.pageBytes ?? TMEM_PAGE_BYTES) === TMEM_PAGE_BYTES ? 0 : TMEM_POOL_PAGESIZE_MASK;
+  const bits = (flags.persistent ? TMEM_POOL_PERSIST : 0) | (flags.shared ? TMEM_POOL_SHARED : 0);
+  return ((version << TMEM_POOL_VERSION_SHIFT) | (pageBits << TMEM_POOL_PAGESIZE_SHIFT) | bits) >>> 0;
+}
+
+/** The first of do_tmem_new_pool's flag checks that refuses the request, in Xen's order, or null. */
+export function poolFlagsRefusal(flags: NewPoolFlags): PoolFlagsRefusal | null {
+  const word = poolFlagsWord(flags);
+  if (((word >>> TMEM_POOL_VERSION_SHIFT) & TMEM_POOL_VERSION_MASK) !== TMEM_SPEC_VERSION) return 'spec_version';
+  if ((word & TMEM_POOL_SHARED) !== 0 && (word & TMEM_POOL_PERSIST) !== 0) return 'shared_persistent';
+  // The field is log2(page size) − 12; only 4 KiB pages (0) are supported.
+  if (((word >>> TMEM_POOL_PAGESIZE_SHIFT) & TMEM_POOL_PAGESIZE_MASK) !== 0) return 'page_size';
+  if ((word & TMEM_POOL_PRECOMPRESSED) !== 0) return 'precompressed';
+  if ((word & TMEM_POOL_RESERVED_BITS) !== 0) return 'reserved_bits';
+  return null;
 }
 
 const UUID_RE = /^[0-9a-fA-F]{32}$/;
@@ -252,10 +298,8 @@ export class Tmem implements TmemOps, TmemBackend {
   newPool(caller: number, flags: NewPoolFlags): TmemRc {
     const c = this.clientFor(caller);
     if (c === null) return this.done(this.err('ENODEV'));
-    // Xen's order of checks (do_tmem_new_pool); every refusal is EPERM.
-    if ((flags.specVersion ?? 1) !== 1) return this.done(this.err('EPERM'));
-    if (flags.shared && flags.persistent) return this.done(this.err('EPERM'));
-    if ((flags.pageBytes ?? TMEM_PAGE_BYTES) !== TMEM_PAGE_BYTES) return this.done(this.err('EPERM'));
+    // Xen's order of checks (do_tmem_new_pool): the flags, then a free slot; every refusal is EPERM.
+    if (poolFlagsRefusal(flags) !== null) return this.done(this.err('EPERM'));
     const slot = c.pools.indexOf(null);
     if (slot < 0) return this.done(this.err('EPERM'));
     if (flags.uuid !== undefined && !UUID_RE.test(flags.uuid)) return this.done(this.err('EINVAL'));
