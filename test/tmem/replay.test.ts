@@ -51,6 +51,7 @@ test('replay: line errors name the line and the field; status 2', async () => {
     { op: 'tmem_put', domid: 1, pool: 0, oid: [1, 2, 3], index: 0, fill: 1, data: PAGE_B64 },
     { op: 'tmem_control', subop: 'explode' },
     { op: 'tmem_put', domid: 1, pool: 0, oid: [1, 2, 3], index: 0, data: '!!!!' },
+    { op: 'tmem_get', domid: 1, pool: 0, oid: [1, 2 ** 53, 3], index: 0 },
   ]);
   assert.equal(status, 2);
   assert.match(String(out[2].error), /^line 3: field "uuid": expected a UUID as 32 hex digits/);
@@ -60,6 +61,7 @@ test('replay: line errors name the line and the field; status 2', async () => {
   assert.match(String(out[6].error), /^line 7: give exactly one/);
   assert.match(String(out[7].error), /^line 8: field "subop"/);
   assert.match(String(out[8].error), /^line 9: field "data": expected base64/);
+  assert.match(String(out[9].error), /^line 10: field "oid": expected an array of three non-negative integers below 2\^53, found an array of 3 whose word 1 is 9007199254740992/);
 });
 
 test('replay: tmem_new_pool "flags" is Xen\'s flags word; it replaces the flag fields', async () => {

@@ -98,6 +98,20 @@ test('bad pool id and unknown or dying domain: ENODEV', () => {
   assertClean(hv);
 });
 
+test('oid words are integers in [0, 2^53): the largest works, one past it is a caller\'s bug', () => {
+  const { tmem, hv } = host(2000);
+  tmem.newPool(1, { persistent: true, shared: false });
+  const top = 2 ** 53 - 1;
+  assert.deepEqual(tmem.put(1, 0, [top, top, top], 0, fill(1)), { ok: true, rc: 1 });
+  assert.deepEqual(tmem.get(1, 0, [top, top, top - 1], 0, out()), { ok: true, rc: 0 }, 'a different object');
+  assert.deepEqual(tmem.get(1, 0, [top, top, top], 0, out()), { ok: true, rc: 1 });
+  for (const bad of [[2 ** 53, 0, 0], [0, -1, 0], [0, 0, 1.5]] as const) {
+    assert.throws(() => tmem.put(1, 0, bad, 0, fill(1)), AssertionError, `put ${bad.join(',')}`);
+    assert.throws(() => tmem.flushObject(1, 0, bad), AssertionError, `flush_object ${bad.join(',')}`);
+  }
+  assertClean(hv);
+});
+
 test('a guest may not touch another domain\'s pools; the toolstack may', () => {
   const { tmem } = host(2000, {}, [[1, 100], [2, 100]]);
   assert.deepEqual(tmem.checkCaller(2, 1), { ok: false, errno: 'EPERM' });
