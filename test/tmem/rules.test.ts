@@ -9,6 +9,7 @@ import { host, fill, noise, text, assertClean, synth, PAGE } from './helpers.ts'
 import { poolFlagsOfWord, type Oid } from '../../src/hypervisor/tmem/api.ts';
 import { poolFlagsRefusal, type Tmem } from '../../src/hypervisor/tmem/tmem.ts';
 import { AssertionError } from '../../src/lib/assert.ts';
+import type { Hypervisor } from '../../src/hypervisor/hypervisor.ts';
 import { defaultCodec } from '../../src/hypervisor/tmem/codec.ts';
 import { SUBPAGE_LIMIT_BYTES } from '../../src/hypervisor/tmem/subpage.ts';
 
@@ -345,6 +346,17 @@ test('weight fairness: a share of pages equal to the weight share is not over qu
   assertClean(hv);
 });
 
+/**
+ * Gives domains 1 and 2 these weights, then has domain 3 take free memory
+ * down to just below the low-memory mark (4 pages): the next put evicts one
+ * page, chosen by the fairness rule for the putter.
+ */
+function squeezeWithWeights(tmem: Tmem, hv: Hypervisor, [weight1, weight2]: [number, number]): void {
+  tmem.control.setWeight(1, weight1);
+  tmem.control.setWeight(2, weight2);
+  hv.populatePhysmap(3, hv.acct.pagesFree - 3);
+}
+
 test('weight fairness: integer percentages decide, as Xen; a share a little over the weight share is not over quota', () => {
   // Domain 1 holds 2 of 17 pages (11.76%) with 1 of 9 weight (11.11%):
   // over its share in real numbers, but 11 > 11 is false in Xen's integer
@@ -356,9 +368,7 @@ test('weight fairness: integer percentages decide, as Xen; a share a little over
   tmem.put(1, 0, O, 0, noise(2)); // domain 1's oldest page
   tmem.put(1, 0, O, 1, noise(3));
   for (let i = 1; i < 15; i++) tmem.put(2, 0, O, i, noise(10 + i));
-  tmem.control.setWeight(1, 1);
-  tmem.control.setWeight(2, 8);
-  hv.populatePhysmap(3, hv.acct.pagesFree - 3); // below the mark
+  squeezeWithWeights(tmem, hv, [1, 8]);
   tmem.put(1, 0, O, 2, noise(4));
   assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: true, rc: 0 }, 'the oldest page, domain 2\'s, went');
   assert.deepEqual(tmem.get(1, 0, O, 0, out()), { ok: true, rc: 1 }, 'domain 1 kept its own oldest page');
@@ -377,9 +387,7 @@ test('weight fairness with overQuotaAsCoded: Xen\'s inverted inequality takes a 
     tmem.put(2, 0, O, 0, noise(1)); // the oldest page
     tmem.put(2, 0, O, 1, noise(2));
     tmem.put(1, 0, O, 0, noise(3));
-    tmem.control.setWeight(1, 1);
-    tmem.control.setWeight(2, 1);
-    hv.populatePhysmap(3, hv.acct.pagesFree - 3); // below the mark
+    squeezeWithWeights(tmem, hv, [1, 1]);
     tmem.put(1, 0, O, 1, noise(4));
     const mine = tmem.get(1, 0, O, 0, out());
     const oldest = tmem.get(2, 0, O, 0, out());
