@@ -323,6 +323,8 @@ export class Simulation {
         const slot = this.liveSlot(a.guest, event);
         if (slot === null) return;
         slot.guest.setBalloonTarget(a.targetPages);
+        // The toolstack wrote the target: its ledger holds it as a promise.
+        this.builder.noteMemSet(slot.domid, a.guest, a.targetPages);
         this.logEvent('mem_set', { guest: a.guest, target_pages: a.targetPages });
         this.scheduleBalloon(slot);
         return;
@@ -343,7 +345,7 @@ export class Simulation {
         slot.alive = false;
         this.slots.delete(a.guest);
         const info = this.hv.domainInfo(slot.domid);
-        this.hv.domainDestroy(slot.domid);
+        this.destroyDomain(slot.domid);
         if (a.kind === 'crash') this.faults.crashes++;
         this.logEvent(a.kind, {
           guest: a.guest,
@@ -412,10 +414,16 @@ export class Simulation {
       this.logEvent(kind, { guest: name, domid: launch.domid, freed_pages: 0, persistent_frames: 0, claim_released: 0, note: 'the launch was queued: no domain yet' });
       return true;
     }
-    this.hv.domainDestroy(launch.domid);
+    this.destroyDomain(launch.domid);
     if (kind === 'crash') this.faults.crashes++;
     this.logEvent(kind, { guest: name, domid: launch.domid, freed_pages: info.tot_pages, persistent_frames: info.tmem_pages, claim_released: info.outstanding_pages });
     return true;
+  }
+
+  /** The toolstack destroys a domain (destroy, or the remains of a crash): it leaves the ledger too. */
+  private destroyDomain(domid: number): void {
+    this.hv.domainDestroy(domid);
+    this.builder.forget(domid);
   }
 
   /** The guests running now, with their metrics and their own invariants (tests: nothing lost, no mismatch). */

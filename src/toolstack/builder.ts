@@ -7,8 +7,16 @@
 //   none:        check free + freeable >= size at the start, then populate;
 //                may run out half-way (pages given back, build time wasted).
 //   claim:       XENMEM_claim_pages first: fails at once or completes.
-//   reservation: a toolstack-only ledger; launches are serialised, but the
-//                ledger cannot see guest ballooning or persistent tmem puts,
+//   reservation: launches are serialised, and each is admitted against the
+//                toolstack's own ledger: free + freeable minus what the
+//                toolstack promised and has not yet seen taken must cover
+//                the size. It promised what it knows of, as xapi's squeezed
+//                or xl can: the pages still to populate of a launch it
+//                builds, and for each balloon target it set (mem-set,
+//                noteMemSet) max(0, min(target, max_pages) - tot_pages), read
+//                from domain info, until a later mem-set replaces it or the
+//                domain is destroyed (forget). It cannot see targets the
+//                guest sets itself (self-ballooning) or persistent tmem puts,
 //                so a launch can still run out half-way.
 // The builder only calls the hypercall API; time comes from the simulator.
 
@@ -44,12 +52,21 @@ export interface BuilderConfig {
   buildBatchPages: number;
 }
 
+/** One promise in the toolstack's ledger: memory it expects to be taken, not yet taken. */
+export interface LedgerEntry {
+  /** What the memory was promised to, for failure reasons: "mem-set of web-1", "launch of big-1". */
+  what: string;
+  pages: number;
+}
+
 const NS_PER_S = 1_000_000_000;
 
 export class DomainBuilder {
   /** Launches waiting for the one in progress (reservation policy only). */
   private readonly queue: Launch[] = [];
   private building: Launch | null = null;
+  /** Balloon targets the toolstack set (mem-set), by domid, with the guest's name. */
+  private readonly targets = new Map<number, { name: string; targetPages: number }>();
 
   constructor(
     private readonly hv: Hypervisor,
@@ -61,6 +78,37 @@ export class DomainBuilder {
   /** Nanoseconds one batch of `pages` takes at the build rate (at least 1 ns). */
   batchNs(pages: number): number {
     return Math.max(1, Math.round((pages * NS_PER_S) / this.config.buildPagesPerS));
+  }
+
+  /**
+   * The toolstack set domain `domid`'s balloon target (mem-set): the guest
+   * will take up to target - tot_pages as it deflates. Replaces an earlier one.
+   */
+  noteMemSet(domid: number, name: string, targetPages: number): void {
+    this.targets.set(domid, { name, targetPages });
+  }
+
+  /** The toolstack destroyed domain `domid`: its promises leave the ledger. */
+  forget(domid: number): void {
+    this.targets.delete(domid);
+  }
+
+  /**
+   * The ledger: what the toolstack promised and has not seen taken yet, as it
+   * can read it now (domain info). Other than `except`, the launch asking.
+   * Promises of no pages are left out.
+   */
+  ledger(except: Launch | null = null): LedgerEntry[] {
+    const out: LedgerEntry[] = [];
+    if (this.building !== null && this.building !== except) {
+      out.push({ what: `launch of ${this.building.name}`, pages: this.building.requestedPages - this.building.donePages });
+    }
+    for (const [domid, t] of this.targets) {
+      const info = this.hv.domainInfo(domid);
+      assert(info.ok, `the ledger holds a mem-set of ${t.name} (domain ${domid}), which no longer exists: forget() it on destroy`);
+      out.push({ what: `mem-set of ${t.name}`, pages: Math.max(0, Math.min(t.targetPages, info.max_pages) - info.tot_pages) });
+    }
+    return out.filter((p) => p.pages > 0);
   }
 
   /**
@@ -99,9 +147,16 @@ export class DomainBuilder {
     launch.outcome = 'building';
     if (this.config.policy === 'reservation') this.building = launch;
     const s = this.hv.physinfo();
-    if (this.config.policy !== 'claim' && s.pagesFree + s.pagesFreeable < launch.requestedPages) {
-      const have = s.pagesFree + s.pagesFreeable;
-      return this.finish(nowNs, launch, 'failed_fast', `only ${formatPages(have)} free + freeable (${have} pages), ${formatPages(launch.requestedPages)} (${launch.requestedPages} pages) needed`);
+    const have = s.pagesFree + s.pagesFreeable;
+    if (this.config.policy !== 'claim') {
+      // reservation: less what the toolstack's ledger says is promised elsewhere.
+      const promises = this.config.policy === 'reservation' ? this.ledger(launch) : [];
+      const promised = promises.reduce((sum, p) => sum + p.pages, 0);
+      if (have - promised < launch.requestedPages) {
+        const whose = promises.map((p) => `${p.what}: ${formatPages(p.pages)}`).join(', ');
+        const ofWhich = promised === 0 ? ',' : `, of which ${pagesText(promised)} promised by the toolstack (${whose});`;
+        return this.finish(nowNs, launch, 'failed_fast', `only ${formatPages(have)} free + freeable (${have} pages)${ofWhich} ${pagesText(launch.requestedPages)} needed`);
+      }
     }
     const created = this.hv.domainCreate(launch.domid, launch.maxmemPages);
     assert(created.ok, `domain ${launch.domid} could not be created`);
@@ -109,7 +164,7 @@ export class DomainBuilder {
       const claim = this.hv.claimPages(launch.domid, launch.requestedPages);
       if (!claim.ok) {
         this.hv.domainDestroy(launch.domid);
-        return this.finish(nowNs, launch, 'failed_fast', `claim of ${formatPages(launch.requestedPages)} (${launch.requestedPages} pages) refused: ${claim.errno}${claim.errno === 'ENOMEM' ? ', more than free + freeable memory not yet claimed' : ''}`);
+        return this.finish(nowNs, launch, 'failed_fast', `claim of ${pagesText(launch.requestedPages)} refused: ${claim.errno}${claim.errno === 'ENOMEM' ? ', more than free + freeable memory not yet claimed' : ''}`);
       }
     }
     return true;
@@ -141,7 +196,7 @@ export class DomainBuilder {
       const claimLeft = info.ok ? info.outstanding_pages : 0;
       const breach =
         claimLeft > 0
-          ? ` although ${formatPages(claimLeft)} (${claimLeft} pages) were still claimed: tmem could not free frames fast enough (compressed or deduplicated data shares frames; Xen gives up after 10 evictions per frame)`
+          ? ` although ${pagesText(claimLeft)} were still claimed: tmem could not free frames fast enough (compressed or deduplicated data shares frames; Xen gives up after 10 evictions per frame)`
           : '';
       // Roll back: the half-built domain is destroyed and its pages return.
       this.hv.domainDestroy(launch.domid);
@@ -173,4 +228,9 @@ export class DomainBuilder {
     if (this.building === launch) this.building = null;
     return outcome === 'ok';
   }
+}
+
+/** A size for people and its pages, to tell 1000 from 1001: "3.91 MiB (1000 pages)". */
+function pagesText(pages: number): string {
+  return `${formatPages(pages)} (${pages} pages)`;
 }

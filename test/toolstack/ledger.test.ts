@@ -1,0 +1,123 @@
+// The reservation policy's ledger (SEMANTICS.md §6): the toolstack admits a
+// launch against free + freeable less what it promised itself (the rest of
+// the launch it builds, the balloon targets it set with mem-set), and cannot
+// see what guests decide on their own (self-ballooning), so it still races.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Hypervisor } from '../../src/hypervisor/hypervisor.ts';
+import { DomainBuilder } from '../../src/toolstack/builder.ts';
+import { parseScenario } from '../../src/scenario/load.ts';
+import { Simulation } from '../../src/sim/simulation.ts';
+import type { Policy } from '../../src/scenario/types.ts';
+
+const MiB = 256;
+
+/**
+ * 2 GiB host, 1888 MiB for guests: web (256 MiB, maxmem 1 GiB) and db
+ * (1536 MiB) leave 96 MiB free. db is destroyed at 1.5 s, and a 1 GiB
+ * launch asked for at 1.6 s. tmem is on only when `guests` wants it.
+ */
+function run(policy: Policy, web: string, timeline: string[], tmem = false) {
+  const text = `name: ledger
+seed: 1
+duration: 8s
+sample_interval: 1s
+host: {memory: 2GiB, hypervisor_reserve: 32MiB, tmem: {enabled: ${tmem}}}
+dom0: {memory: 128MiB}
+toolstack: {policy: ${policy}, build_rate: 256MiB/s, build_batch: 16MiB}
+guests:
+  - ${web}
+  - {name: db, memory: 1536MiB, maxmem: 1536MiB, swap: 64MiB}
+timeline:
+${timeline.map((e) => `  - ${e}`).join('\n')}
+`;
+  const r = new Simulation(parseScenario(text, 'ledger.yaml'), {}).run();
+  // Each launch as summarised, with the outcome's event: its reason and the pages built.
+  const launches = new Map(
+    r.summary.launches.map((l) => {
+      const ended = r.events.find((e) => e.kind === `launch_${l.outcome}` && e.guest === l.name);
+      return [l.name, { ...l, reason: String(ended?.reason), done_pages: Number(ended?.done_pages) }];
+    }),
+  );
+  return { launches, events: r.events };
+}
+
+const plainWeb = '{name: web, memory: 256MiB, maxmem: 1GiB, swap: 64MiB}';
+/** web is told to grow to 1 GiB while the host is full: it takes the 96 MiB free and backs off (retry at 3 s). */
+const memSetRace = ['{at: 1s, mem_set: {guest: web, target: 1GiB}}', '{at: 1500ms, destroy: {guest: db}}', '{at: 1600ms, launch: {name: big, memory: 1GiB}}'];
+
+describe('reservation ledger', () => {
+  test('the ledger as the toolstack reads it: mem-set targets less tot_pages (up to max_pages), the launch building, forget on destroy', () => {
+    const hv = new Hypervisor({ pages: 2000 });
+    hv.domainCreate(9, 1000);
+    hv.populatePhysmap(9, 300);
+    const b = new DomainBuilder(hv, { policy: 'reservation', buildPagesPerS: 1000, buildBatchPages: 100 });
+    assert.deepEqual(b.ledger(), []);
+    b.noteMemSet(9, 'web', 800);
+    assert.deepEqual(b.ledger(), [{ what: 'mem-set of web', pages: 500 }]);
+    hv.populatePhysmap(9, 100);
+    assert.deepEqual(b.ledger(), [{ what: 'mem-set of web', pages: 400 }], 'shrinks as the guest deflates');
+    hv.setMaxMem(9, 600);
+    assert.deepEqual(b.ledger(), [{ what: 'mem-set of web', pages: 200 }], 'the guest cannot grow past max_pages');
+    const launch = b.request(0, 'big', 1, 300, 300);
+    assert.deepEqual(b.ledger(launch), [{ what: 'mem-set of web', pages: 200 }], 'the launch itself is not its own promise');
+    b.step(0, launch);
+    assert.deepEqual(b.ledger(), [
+      { what: 'launch of big', pages: 200 },
+      { what: 'mem-set of web', pages: 200 },
+    ]);
+    b.noteMemSet(9, 'web', 300);
+    assert.deepEqual(b.ledger(launch), [], 'a later mem-set replaces the promise; one below tot_pages promises nothing');
+    b.noteMemSet(9, 'web', 900);
+    hv.domainDestroy(9);
+    assert.throws(() => b.ledger(), /mem-set of web \(domain 9\), which no longer exists/);
+    b.forget(9);
+    assert.deepEqual(b.ledger(launch), []);
+  });
+
+  test('a launch that free + freeable would admit is refused fast for memory promised by a mem-set (none admits it and runs out mid-way)', () => {
+    const res = run('reservation', plainWeb, memSetRace).launches.get('big');
+    assert.equal(res?.outcome, 'failed_fast');
+    // 1536 MiB free; web took 96 of its 768 MiB: 672 still promised.
+    assert.equal(
+      res.reason,
+      'only 1.5 GiB free + freeable (393216 pages), of which 672 MiB (172032 pages) promised by the toolstack (mem-set of web: 672 MiB); 1 GiB (262144 pages) needed',
+    );
+    const none = run('none', plainWeb, memSetRace).launches.get('big');
+    assert.equal(none?.outcome, 'failed_midway', 'admitted, then web deflates to its target at its retry (3 s)');
+    assert.equal(none.start_ns, 1_600_000_000);
+    assert.equal(none.done_pages, 864 * MiB);
+  });
+
+  test('the promise shrinks as the guest deflates: once web has its 1 GiB, a launch that fits what is left is admitted', () => {
+    const { launches } = run('reservation', plainWeb, [...memSetRace, '{at: 4s, launch: {name: small, memory: 512MiB}}']);
+    // 1536 - 768 = 768 MiB free at 4 s, none of it promised any more.
+    assert.equal(launches.get('small')?.outcome, 'ok', launches.get('small')?.reason);
+  });
+
+  test('a destroyed guest\'s promise leaves the ledger', () => {
+    const { launches } = run('reservation', plainWeb, [...memSetRace, '{at: 1550ms, destroy: {guest: web}}']);
+    assert.equal(launches.get('big')?.outcome, 'ok', launches.get('big')?.reason);
+  });
+
+  test('blind to self-ballooning: a launch admitted while a self-ballooning guest waits to grow fails mid-way when it does', () => {
+    // web's demand steps up at 1 s; at 2 s self-ballooning raises its own
+    // target to its maxmem, but the host is full and the driver backs off.
+    // The toolstack never set that target: it admits big, and web's retry at
+    // 4 s takes the memory big is populating.
+    const selfballooning = `name: web
+    memory: 256MiB
+    maxmem: 1GiB
+    swap: 1GiB
+    selfballoon: {enabled: true, interval: 1s}
+    workload:
+      anon: {profile: step, level: 10%, rate: 300/s, step: {at: 1s, level: 90%}}
+      files: {working_set: 16MiB, rate: 100/s}`;
+    const { launches, events } = run('reservation', selfballooning, ['{at: 2500ms, destroy: {guest: db}}', '{at: 2600ms, launch: {name: big, memory: 1GiB}}'], true);
+    const big = launches.get('big');
+    assert.equal(big?.outcome, 'failed_midway', big?.reason);
+    assert.equal(big.start_ns, 2_600_000_000, 'admitted at once');
+    assert.match(big.reason, /^memory ran out after /);
+    assert.ok(!events.some((e) => e.kind === 'mem_set'));
+  });
+});
