@@ -12,7 +12,8 @@
 //                toolstack promised and has not yet seen taken must cover
 //                the size. It promised what it knows of, as xapi's squeezed
 //                or xl can: the pages still to populate of a launch it
-//                builds, and for each balloon target it set (mem-set,
+//                builds (serialised, so never another at admission; ledger()
+//                shows it mid-build), and for each balloon target it set (mem-set,
 //                noteMemSet) max(0, min(target, max_pages) - tot_pages), read
 //                from domain info, until a later mem-set replaces it or the
 //                domain is destroyed (forget). It cannot see targets the
