@@ -44,7 +44,7 @@ function program(): Command {
   const cli = new Command('hypermem')
     .description('A hypervisor memory manager (claims, tmem) and the simulator around it.')
     .version('0.1.0')
-    .showHelpAfterError()
+    .showHelpAfterError('(hypermem --help lists the commands; hypermem COMMAND --help, its options)')
     .exitOverride()
     .addHelpText(
       'after',
@@ -161,7 +161,14 @@ export async function main(argv: string[]): Promise<number> {
   guardStreams(argv[0] !== 'replay');
   process.exitCode = 0;
   try {
-    await program().parseAsync(argv, { from: 'user' });
+    const cli = program();
+    // An unknown command is an error even with --help (commander would print the main help and exit 0), and after `help`.
+    const known = new Set(cli.commands.flatMap((c) => [c.name(), ...c.aliases()]));
+    const named = argv[0] === 'help' ? argv[1] : argv[0];
+    if (named !== undefined && !named.startsWith('-') && !known.has(named) && named !== 'help') {
+      throw new UserError(`unknown command '${named}' (hypermem --help lists the commands)`);
+    }
+    await cli.parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? 0);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;

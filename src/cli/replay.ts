@@ -109,6 +109,12 @@ export async function replayStream(
         await writer.flush();
       } else {
         if (line.text.trim() === '') continue;
+        // Binary bytes (a NUL, or bytes that are not UTF-8, decoded as U+FFFD): a line error that does not echo them.
+        if (line.text.includes('\0') || line.text.includes('\uFFFD')) {
+          status = 2;
+          writer.push(JSON.stringify({ ok: false, error: `line ${lineNo}: not text (a NUL byte or bytes that are not UTF-8); is this a JSONL file of requests?` }) + '\n');
+          continue;
+        }
         const { result, lineError } = session.runLine(line.text, lineNo);
         if (lineError) status = 2;
         writer.push(JSON.stringify(result) + '\n');

@@ -13,9 +13,9 @@ import { compareTable, runTable } from '../report/text.ts';
 import type { CompareVariant } from '../report/html.ts';
 import { UserError } from './errors.ts';
 import { checkOutDir, writeOut } from './outdir.ts';
-import { canonicalPath, flagPath } from '../sweep/grid.ts';
+import { canonicalPath, flagPath, splitTopLevel } from '../sweep/grid.ts';
 
-export { writeOut };
+export { writeOut, splitTopLevel };
 
 export interface RunOptions {
   seed?: string;
@@ -123,35 +123,6 @@ export function runCommand(file: string, options: RunOptions, extraFiles?: (r: R
     if (options.out !== undefined) process.stdout.write(`\nwrote ${options.out}/ (summary.json, timeseries.csv, events.jsonl${extraFiles ? ', report.html' : ''})\n`);
   }
   return result.summary.invariant_violations > 0 ? 3 : 0;
-}
-
-/**
- * Splits a value at its top-level commas: commas inside [...], {...} or
- * quotes belong to one YAML value (`{high: 40%, low: 60%}` is one value).
- */
-export function splitTopLevel(value: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let quote = '';
-  let from = 0;
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i];
-    if (quote !== '') {
-      if (c === quote) quote = '';
-    } else if ((c === '"' || c === "'") && value.slice(from, i).trim() === '') {
-      // A quote opens a quoted scalar only at the start of a value (o'brien is plain text).
-      quote = c;
-    } else if (c === '[' || c === '{') {
-      depth++;
-    } else if ((c === ']' || c === '}') && depth > 0) {
-      depth--;
-    } else if (c === ',' && depth === 0) {
-      parts.push(value.slice(from, i));
-      from = i + 1;
-    }
-  }
-  parts.push(value.slice(from));
-  return parts;
 }
 
 /** The value part of `path=value` ('' when there is no '='). */

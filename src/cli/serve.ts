@@ -209,7 +209,8 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
       send(res, 403, 'text/plain; charset=utf-8', 'hypermem: unknown Host header\n');
       return;
     }
-    const path = new URL(req.url ?? '/', origin).pathname;
+    // Appended, not resolved: '//api/state' is a path here, not a URL naming the host 'api'.
+    const path = new URL(`${origin}${req.url ?? '/'}`).pathname;
     const get = (): boolean => {
       if (req.method === 'GET' || req.method === 'HEAD') return true;
       res.setHeader('Allow', 'GET, HEAD');

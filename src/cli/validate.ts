@@ -5,6 +5,8 @@
 import { formatPages } from '../lib/units.ts';
 import { loadScenario, ScenarioError } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/types.ts';
+import { UserError } from './errors.ts';
+import { refuseClashes } from './run.ts';
 
 interface Sink {
   write(text: string): unknown;
@@ -33,10 +35,12 @@ export function validateCommand(
   err: Sink = process.stderr,
 ): number {
   try {
+    // The same flags as run: a field set twice is refused, not "the last one wins".
+    refuseClashes(sets, undefined);
     out.write(`${describeScenario(loadScenario(file, sets))}\n`);
     return 0;
   } catch (e) {
-    if (!(e instanceof ScenarioError)) throw e;
+    if (!(e instanceof ScenarioError) && !(e instanceof UserError)) throw e;
     err.write(`hypermem validate: ${e.message}\n`);
     return 2;
   }

@@ -492,7 +492,7 @@ function compareOutcomes(variants: CompareVariant[]): string {
     { head: 'their RAM', cell: (r) => endRam(r.end.ramPages) },
     { head: 'lowest free', cell: (r) => lowest(r.s.host.min_free_pages) },
     { head: 'most claimed', cell: (r) => claimed(r.s.host.max_outstanding_pages) },
-    { head: 'cleancache hits', cell: (r) => hitRate(r.t.hits, r.t.gets) },
+    { head: 'cleancache hit rate', cell: (r) => hitRate(r.t.hits, r.t.gets) },
     { head: 'file reads (pages)', cell: (r) => fmtCount(r.t.fileReads) },
     { head: 'swap I/O (pages)', cell: (r) => fmtCount(r.t.swapIo) },
   ];

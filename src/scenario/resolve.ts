@@ -134,7 +134,8 @@ function pagesOf(value: SizeOrPercent, wholePages: number, path: YamlPath, of: s
 }
 
 function atLeastOnePage(pages: number, path: YamlPath): number {
-  if (pages < 1) throw new Problem(path, `expected at least one page (4KiB), found ${formatPages(pages)}`);
+  // Sizes are whole pages by now: a value under 4 KiB came out as 0 pages.
+  if (pages < 1) throw new Problem(path, `expected at least one page (4 KiB), found less than one page`);
   return pages;
 }
 
@@ -630,7 +631,7 @@ function fitHost(scenario: Scenario): void {
     // Written so the comparison cannot overflow: free space against the need.
     if (guest.memoryPages > hostPages - usedPages) {
       const needPages = scenario.guests.reduce((sum, g) => sum + g.memoryPages, 0);
-      throw new Problem(['guests', index], `guests larger than the host: ${scenario.guests.length} guests need ${formatPages(needPages)} besides ${fixed}, the host has ${formatPages(hostPages)}`);
+      throw new Problem(['guests', index], `guests larger than the host: ${scenario.guests.length} guest${scenario.guests.length === 1 ? '' : 's'} ${scenario.guests.length === 1 ? 'needs' : 'need'} ${formatPages(needPages)} besides ${fixed}, the host has ${formatPages(hostPages)}`);
     }
     usedPages += guest.memoryPages;
   }

@@ -32,7 +32,36 @@ export interface Run {
   seed: number;
 }
 
-/** Parses one `--grid path=a,b,c`. */
+/**
+ * Splits a value at its top-level commas: commas inside [...], {...} or
+ * quotes belong to one YAML value (`{high: 40%, low: 60%}` is one value).
+ */
+export function splitTopLevel(value: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quote = '';
+  let from = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (quote !== '') {
+      if (c === quote) quote = '';
+    } else if ((c === '"' || c === "'") && value.slice(from, i).trim() === '') {
+      // A quote opens a quoted scalar only at the start of a value (o'brien is plain text).
+      quote = c;
+    } else if (c === '[' || c === '{') {
+      depth++;
+    } else if ((c === ']' || c === '}') && depth > 0) {
+      depth--;
+    } else if (c === ',' && depth === 0) {
+      parts.push(value.slice(from, i));
+      from = i + 1;
+    }
+  }
+  parts.push(value.slice(from));
+  return parts;
+}
+
+/** Parses one `--grid path=a,b,c` (commas inside a YAML flow value or quotes do not split it, as for compare's --set). */
 export function parseGrid(text: string): Grid {
   const eq = text.indexOf('=');
   if (eq <= 0) throw new UserError(`--grid ${text}: expected path=a,b,c, such as toolstack.policy=none,claim`);
@@ -42,7 +71,7 @@ export function parseGrid(text: string): Grid {
   }
   const rest = text.slice(eq + 1);
   if (rest.trim() === '') throw new UserError(`--grid ${text}: no values after =`);
-  const values = rest.split(',').map((v) => v.trim());
+  const values = splitTopLevel(rest).map((v) => v.trim());
   if (values.some((v) => v === '')) throw new UserError(`--grid ${text}: an empty value in the list`);
   const seen = new Set<string>();
   for (const v of values) {

@@ -219,6 +219,16 @@ describe('hypermem replay: the output goes away or fills up, the input breaks of
     assert.equal(err, 'hypermem: cannot write to standard output: ENOSPC\n');
   });
 
+  test('binary bytes (a NUL, bytes that are not UTF-8): a line error that does not echo them; the other lines run; exit 2', async () => {
+    for (const bad of [Buffer.from([0x7b, 0x00, 0x7d]), Buffer.from([0xff, 0xfe, 0x41, 0xc3])]) {
+      const r = await replayChunks([Buffer.from('{"op":"host","pages":10}\n'), bad, Buffer.from('\n{"op":"physinfo"}\n')]);
+      assert.equal(r.status, 2);
+      assert.equal(r.out.length, 3);
+      assert.equal(r.out[1], '{"ok":false,"error":"line 2: not text (a NUL byte or bytes that are not UTF-8); is this a JSONL file of requests?"}');
+      assert.match(r.out[2], PHYSINFO_OK);
+    }
+  });
+
   test('the input breaking off (a read error): the results so far are printed, then a clear error', async () => {
     const input = new Readable({ read() {} });
     input.push('{"op":"host","pages":10}\n{"op":"physinfo"}\n{"op":"phys');

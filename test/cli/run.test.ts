@@ -167,6 +167,19 @@ describe('hypermem run / compare / validate / examples', () => {
     assert.deepEqual(csv.slice(1).map((l) => l.split(',')[0]), ['0.000', '1.000', '2.000', '2.500']);
   });
 
+  test('an unknown command is an error, also with --help or after help; a usage error is one line and a hint', () => {
+    for (const args of [['report', '--help'], ['help', 'bogus'], ['bogus']]) {
+      const r = hypermem(args);
+      assert.equal(r.status, 2, args.join(' '));
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /^hypermem: unknown command '(report|bogus)' \(hypermem --help lists the commands\)\n$/);
+    }
+    const usage = hypermem(['run', race, '--bogus']);
+    assert.equal(usage.status, 2);
+    assert.equal(usage.stderr, "error: unknown option '--bogus'\n(hypermem --help lists the commands; hypermem COMMAND --help, its options)\n");
+    assert.equal(hypermem(['help', 'run']).status, 0);
+  });
+
   test('examples lists every bundled scenario with its description', () => {
     const r = hypermem(['examples']);
     assert.equal(r.status, 0, r.stderr);

@@ -103,7 +103,7 @@ const cases: Case[] = [
   ['a string', '"physinfo"', E('expected a JSON object .* found the string "physinfo"'), 2],
   ['not JSON', '{op: physinfo}', E('not valid JSON'), 2],
   ['a truncated line', '{"op":"physinfo"', E('not valid JSON'), 2],
-  ['binary garbage', '\u0000\u0001\u00ff\ufffd', E('not valid JSON'), 2],
+  ['binary garbage', '\u0000\u0001\u00ff\ufffd', E('not text \\(a NUL byte or bytes that are not UTF-8\\)'), 2],
   ['JSON nested 100000 deep', '['.repeat(100_000) + ']'.repeat(100_000), /^line 7: (not valid JSON|expected a JSON object)/, 2],
   ['a second host line', HOST, E('the host was already described on line 1'), 2],
 ];
@@ -216,7 +216,7 @@ describe('the CLI on hostile files', () => {
     const b = spawnSync(process.execPath, [bin, 'replay', binary], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(b.status, 2);
     assert.doesNotMatch(b.stderr, / {4}at /);
-    for (const l of b.stdout.trim().split('\n')) assert.match(JSON.parse(l).error, /^line \d+: (not valid JSON|expected a JSON object)/);
+    for (const l of b.stdout.trim().split('\n')) assert.match(JSON.parse(l).error, /^line \d+: (not valid JSON|expected a JSON object|not text \(a NUL byte or bytes that are not UTF-8\))/);
     const d = spawnSync(process.execPath, [bin, 'replay', dir], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(d.status, 2);
     assert.equal(d.stderr.trim(), `hypermem: cannot read ${dir}: it is a directory`);

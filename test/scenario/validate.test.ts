@@ -26,6 +26,13 @@ describe('hypermem validate', () => {
     assert.equal(r.out, 'ok: claim-race — 2 guests, 3 timeline events, host 64 GiB, policy none\n');
   });
 
+  test('a field set twice by --set is refused, as run refuses it (not "the last one wins")', () => {
+    const r = run(`${root}examples/claim-race.yaml`, ['toolstack.policy=none', 'toolstack.policy=reservation']);
+    assert.equal(r.status, 2);
+    assert.equal(r.out, '');
+    assert.equal(r.err, 'hypermem validate: --set toolstack.policy=reservation: toolstack.policy is already set by --set toolstack.policy=none; give each field once\n');
+  });
+
   test('an invalid scenario: the located error on stderr, exit 2', () => {
     const file = `${root}test/scenario/broken/size-bad-unit.yaml`;
     const r = run(file);

@@ -40,6 +40,14 @@ describe('--grid parsing', () => {
     assert.deepEqual(parseGrid('guests[0].memory=4GiB').values, ['4GiB']);
   });
 
+  test('commas inside a YAML flow value or quotes do not split the list (as compare --set)', () => {
+    assert.deepEqual(parseGrid('guests[0].workload.contents.compressibility={high: 40%, medium: 40%, low: 20%},{high: 20%, medium: 40%, low: 40%}').values, [
+      '{high: 40%, medium: 40%, low: 20%}',
+      '{high: 20%, medium: 40%, low: 40%}',
+    ]);
+    assert.deepEqual(parseGrid("name='a,b',c").values, ["'a,b'", 'c']);
+  });
+
   test('malformed flags are clear errors naming the --grid', () => {
     userError(() => parseGrid('toolstack.policy'), /^--grid toolstack\.policy: expected path=a,b,c/);
     userError(() => parseGrid('=a,b'), /^--grid =a,b: expected path=a,b,c/);
