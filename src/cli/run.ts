@@ -13,7 +13,7 @@ import { compareTable, runTable } from '../report/text.ts';
 import type { CompareVariant } from '../report/html.ts';
 import { UserError } from './errors.ts';
 import { checkOutDir, writeOut } from './outdir.ts';
-import { canonicalPath, flagPath, splitTopLevel } from '../sweep/grid.ts';
+import { canonicalPath, flagPath, refuseRepeats, splitTopLevel } from '../sweep/grid.ts';
 
 export { writeOut, splitTopLevel };
 
@@ -137,11 +137,7 @@ export function parseCompareSet(text: string): { path: string; values: string[] 
   if (eq <= 0 || eq === text.length - 1) throw new UserError(`--set ${text}: expected path=a,b,c`);
   const values = splitTopLevel(text.slice(eq + 1));
   if (values.some((v) => v.trim() === '')) throw new UserError(`--set ${text}: an empty value in the list`);
-  const seen = new Set<string>();
-  for (const v of values) {
-    if (seen.has(v.trim())) throw new UserError(`--set ${text}: the value ${JSON.stringify(v.trim())} is listed twice`);
-    seen.add(v.trim());
-  }
+  refuseRepeats(`--set ${text}`, values);
   return { path: text.slice(0, eq), values };
 }
 

@@ -502,7 +502,7 @@ export function guestChart(runs: RunData[]): ChartOut & { caption: string } {
   const merged = runs.flatMap((r) => r.samples);
   const { shown, rest } = pickGuests(merged, 8, runs.flatMap((r) => r.events));
   const rows: { label: string; names: string[] }[] = shown.map((n) => ({ label: n, names: [n] }));
-  if (rest.length > 0) rows.push({ label: `the other ${rest.length} guests (average)`, names: rest });
+  if (rest.length > 0) rows.push({ label: `${rest.length} others, averaged`, names: rest });
   // No guest ever ran: one empty panel per run that says so.
   const none = rows.length === 0;
   if (none) rows.push({ label: '', names: [] });
@@ -530,7 +530,7 @@ export function guestChart(runs: RunData[]): ChartOut & { caption: string } {
   const cols = runs.length === 1 ? Math.min(4, Math.max(panels.length, 1)) : Math.min(runs.length, 3);
   const caption =
     rest.length > 0
-      ? `${shown.length} guests shown one by one (those with OOM events first, then the most swap I/O, then the highest peak); the other ${rest.length} averaged in the last panel.`
+      ? `${shown.length} guests shown one by one, in the scenario's order, chosen as those with OOM events first, then the most swap I/O, then the highest peak; the other ${rest.length} averaged in the last panel over those running at each sample (a step there is one of them starting or ending).`
       : '';
   return {
     // The axis takes maxmem in when it is not far above the levels (a mem_max raised past the host would flatten them).

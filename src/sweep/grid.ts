@@ -4,6 +4,7 @@
 
 import { parsePath } from '../scenario/overrides.ts';
 import { formatPath } from '../scenario/errors.ts';
+import { parse as parseYaml } from 'yaml';
 import { UserError } from '../cli/errors.ts';
 
 /** Bound on the runs of one sweep (points × seeds). */
@@ -61,6 +62,29 @@ export function splitTopLevel(value: string): string[] {
   return parts;
 }
 
+/**
+ * Refuses a value listed twice in a list, also when spelt two ways that
+ * mean the same YAML value (`1` and `01`, `on`-less booleans, `{a: 1}` and
+ * `{ a: 1 }`). `flag` names the list in the message.
+ */
+export function refuseRepeats(flag: string, values: readonly string[]): void {
+  const seen = new Map<string, string>();
+  for (const raw of values) {
+    const v = raw.trim();
+    let key = v;
+    try {
+      key = JSON.stringify(parseYaml(v)) ?? v;
+    } catch {
+      // Not YAML on its own: compared as written (loading the scenario will say what is wrong with it).
+    }
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw new UserError(first === v ? `${flag}: the value ${JSON.stringify(v)} is listed twice` : `${flag}: the values ${JSON.stringify(first)} and ${JSON.stringify(v)} are the same value`);
+    }
+    seen.set(key, v);
+  }
+}
+
 /** Parses one `--grid path=a,b,c` (commas inside a YAML flow value or quotes do not split it, as for compare's --set). */
 export function parseGrid(text: string): Grid {
   const eq = text.indexOf('=');
@@ -73,11 +97,7 @@ export function parseGrid(text: string): Grid {
   if (rest.trim() === '') throw new UserError(`--grid ${text}: no values after =`);
   const values = splitTopLevel(rest).map((v) => v.trim());
   if (values.some((v) => v === '')) throw new UserError(`--grid ${text}: an empty value in the list`);
-  const seen = new Set<string>();
-  for (const v of values) {
-    if (seen.has(v)) throw new UserError(`--grid ${text}: the value ${JSON.stringify(v)} is listed twice`);
-    seen.add(v);
-  }
+  refuseRepeats(`--grid ${text}`, values);
   return { text, path, values };
 }
 

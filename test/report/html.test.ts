@@ -323,7 +323,7 @@ describe('runReportHtml', () => {
     // The highest peaks are the last guests (RAM grows with the index).
     assert.deepEqual(picked.shown, many.slice(57));
     const s = section(runReportHtml(r, sc), 'guests');
-    assert.match(s, /the other 57 guests \(average\)/);
+    assert.match(s, /57 others, averaged/);
     assert.equal((s.match(/>web-\d+</g) ?? []).length, 7);
   });
 
@@ -714,7 +714,7 @@ describe('compareReportHtml', () => {
     const out = compareReportHtml(labels.map((label) => ({ label, scenario: claim, result: fakeRun(claim, many) })));
     const svg = section(out, 'guests');
     const width = Number(/<svg width="(\d+)"/.exec(svg)?.[1]);
-    const titles = svgTexts(svg).filter((t) => t.text.startsWith('the other 5 guests'));
+    const titles = svgTexts(svg).filter((t) => t.text.startsWith('5 others, averaged'));
     assert.equal(titles.length, 3);
     for (const t of titles) {
       const x = Number(/transform="translate\(([\d.]+) /.exec(t.attrs)?.[1]);

@@ -40,6 +40,12 @@ describe('--grid parsing', () => {
     assert.deepEqual(parseGrid('guests[0].memory=4GiB').values, ['4GiB']);
   });
 
+  test('a value listed twice in two spellings of one YAML value is refused (1 and 01, {a: 1} and { a: 1 })', () => {
+    userError(() => parseGrid('guests[0].count=1,2,01'), /^--grid guests\[0\]\.count=1,2,01: the values "1" and "01" are the same value$/);
+    userError(() => parseGrid('x.y={a: 1},{ a: 1 }'), /the values "\{a: 1\}" and "\{ a: 1 \}" are the same value$/);
+    assert.deepEqual(parseGrid('x.y=1,1.5,"1.5x"').values, ['1', '1.5', '"1.5x"']);
+  });
+
   test('commas inside a YAML flow value or quotes do not split the list (as compare --set)', () => {
     assert.deepEqual(parseGrid('guests[0].workload.contents.compressibility={high: 40%, medium: 40%, low: 20%},{high: 20%, medium: 40%, low: 40%}').values, [
       '{high: 40%, medium: 40%, low: 20%}',
