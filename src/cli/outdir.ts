@@ -137,6 +137,8 @@ export function checkOutDir(dir: string): string {
   } catch {
     throw problem(dir, `cannot write in ${at} (permission denied)`);
   }
+  // A folder with no write bit at all is kept as its owner wants, for root too (as for DIR itself).
+  if (at !== '/' && (statSync(at).mode & 0o222) === 0) throw problem(dir, `${at} is read-only (no write bit); choose another place or make it writable`);
   // Permission bits do not tell everything (/proc, a read-only mount, a full
   // inode table): make a folder there and remove it.
   try {

@@ -75,8 +75,8 @@ describe('--out folders', () => {
     assert.equal(readFileSync(join(real, 'notes.txt'), 'utf8'), 'mine');
   });
   test('a place where no folder can be made is refused before the run, and leaves nothing behind', () => {
-    // Permission bits allow it, mkdir does not: /proc.
-    refused(() => checkOutDir('/proc/hypermem-no-such/x'), /cannot create a folder in \/proc/);
+    // /proc: its mode has no write bit (root could otherwise try; mkdir would fail there too).
+    refused(() => checkOutDir('/proc/hypermem-no-such/x'), /\/proc is read-only \(no write bit\)/);
     const dir = join(root, 'probe');
     mkdirSync(dir);
     checkOutDir(join(dir, 'a', 'b'));
@@ -89,6 +89,9 @@ describe('--out folders', () => {
     chmodSync(dir, 0o555);
     refused(() => checkOutDir(dir), /read-only/);
     assert.equal(statSync(dir).mode & 0o777, 0o555, 'the folder is left as it was');
+    // One level deeper: the folder would be made inside the read-only one; refused the same way.
+    refused(() => checkOutDir(join(dir, 'sub', 'deeper')), /ro is read-only \(no write bit\)/);
+    assert.deepEqual(readdirSync(dir), [], 'nothing was made in it');
   });
 
   test('a signal during the write waits for it: the folder is written in full, then the process stops', () => {
