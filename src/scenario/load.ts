@@ -155,7 +155,11 @@ class Locator {
       return new ScenarioError(this.file, formatPath(problem.at), `${problem.problem} (set by --set ${shownFlag(override.text)})`);
     }
     const where = locate(this.doc, this.lineCounter, problem.at, problem.atKey);
-    return new ScenarioError(this.file, formatPath(problem.at), problem.problem, where?.line, where?.column);
+    // The file's value may be wrong only with the overrides (maxmem below a memory --set raised): say which were applied.
+    const shown = this.overrides.slice(0, 3).map((o) => `--set ${shownFlag(o.text)}`);
+    if (this.overrides.length > 3) shown.push(`${this.overrides.length - 3} more`);
+    const withSets = shown.length > 0 ? ` (with ${shown.join(', ')})` : '';
+    return new ScenarioError(this.file, formatPath(problem.at), `${problem.problem}${withSets}`, where?.line, where?.column);
   }
 
   /** Sort key: overrides first, then file order. */

@@ -26,6 +26,12 @@ describe('hypermem validate', () => {
     assert.equal(r.out, 'ok: claim-race — 2 guests, 3 timeline events, host 64 GiB, policy none\n');
   });
 
+  test('a file value wrong only with a --set says which --set were applied', () => {
+    const r = run(`${root}examples/claim-race.yaml`, ['guests[0].memory=70GiB']);
+    assert.equal(r.status, 2);
+    assert.match(r.err, /claim-race\.yaml:\d+:\d+: guests\[0\]\.maxmem: expected at least memory \(70 GiB\), found 8 GiB \(with --set guests\[0\]\.memory=70GiB\)\n$/);
+  });
+
   test('a field set twice by --set is refused, as run refuses it (not "the last one wins")', () => {
     const r = run(`${root}examples/claim-race.yaml`, ['toolstack.policy=none', 'toolstack.policy=reservation']);
     assert.equal(r.status, 2);

@@ -89,7 +89,8 @@ describe('hypermem sweep', () => {
   test('a value bad only in combination names the point and its grids', () => {
     const r = hypermem(['sweep', scenario, '--grid', 'guests[0].memory=512MiB,1GiB', '--out', `${tmp}/bad2`]);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /^hypermem: sweep: the point guests\[0\]\.memory=1GiB does not load \(from --grid guests\[0\]\.memory=512MiB,1GiB\): test\/sweep\/tiny\.yaml:\d+:\d+: guests\[0\]\.maxmem: expected at least memory/);
+    // The file's maxmem is wrong only with the point's memory: the message says which --grid was applied.
+    assert.match(r.stderr, /^hypermem: sweep: the point guests\[0\]\.memory=1GiB does not load: test\/sweep\/tiny\.yaml:\d+:\d+: guests\[0\]\.maxmem: expected at least memory \(1 GiB\), found 768 MiB \(with --grid guests\[0\]\.memory=512MiB,1GiB\)\n$/);
   });
 
   test('usage errors: too many runs, a clashing --set, an --out that is not ours', () => {
