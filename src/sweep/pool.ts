@@ -1,14 +1,13 @@
 // The worker pool: piscina worker threads, each running src/sweep/worker-task.ts.
 // Workers do not inherit the tsx loader the CLI registered in-process, so each
-// is started with `--import <tsx's loader>` (an absolute URL: it resolves from
-// any working directory).
+// starts from worker-entry.mjs, which registers it as bin/hypermem.js does.
 
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Summary } from '../sim/metrics.ts';
 import type { SweepTask, TaskResult } from './worker-task.ts';
 
-const taskFile = fileURLToPath(new URL('./worker-task.ts', import.meta.url));
+const taskFile = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
 
 /** The run that failed, and why (the worker's error as `cause`). */
 export class RunFailed extends Error {
@@ -35,7 +34,6 @@ export async function runPool(tasks: readonly SweepTask[], jobs: number, onDone?
     maxThreads: threads,
     // Idle workers stay until the pool is destroyed: the sweep ends then anyway.
     idleTimeout: 60_000,
-    execArgv: ['--import', import.meta.resolve('tsx')],
   });
   const results: Summary[] = new Array<Summary>(tasks.length);
   let failure: RunFailed | null = null;
