@@ -7,6 +7,7 @@
 
 // The engine: host accounting, domains, claims, the allocator (SEMANTICS.md §2-3).
 export { Hypervisor, type HostConfig, type DomainInfo, type PopulateResult, type TmemBackend } from './hypervisor/hypervisor.ts';
+export type { ClaimEntry, HostSnapshot, NodeSnapshot } from './hypervisor/accounting.ts';
 export { OK, type Errno, type Ok, type Fail, type Result } from './lib/result.ts';
 // Transcendent memory (§4).
 export * from './hypervisor/tmem/index.ts';

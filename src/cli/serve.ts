@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import type { Scenario } from '../scenario/types.ts';
 import { EventBoundError, Simulation, type RunResult } from '../sim/simulation.ts';
 import { dashboardPage, esc, reportParts, runReportHtml } from '../report/html.ts';
@@ -153,8 +154,14 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
           }
           until = Math.min(until, allowed);
         }
+        const before = sim.simulatedNs;
         if (sim.advance(until)) {
           status = 'done';
+          break;
+        }
+        // Paced, and the next event lies beyond the pace: wait instead of spinning.
+        if (options.speed !== null && sim.simulatedNs === before && until < before + sampleNs) {
+          caughtUp = true;
           break;
         }
       }
@@ -292,9 +299,20 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
     server.listen(options.port, options.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const hostPart = options.host.includes(':') ? `[${options.host}]` : options.host;
-  origin = `http://${hostPart}:${port}`;
-  for (const h of [hostPart, 'localhost', '127.0.0.1', '[::1]']) allowedHosts.add(`${h}:${port}`.toLowerCase());
+  const bracket = (h: string): string => (h.includes(':') ? `[${h}]` : h);
+  // Bound to every address (0.0.0.0, ::): the page is reached by this machine's names and addresses.
+  const wildcard = options.host === '0.0.0.0' || options.host === '::';
+  const names = [bracket(options.host), 'localhost', '127.0.0.1', '[::1]'];
+  if (wildcard) {
+    names.push(hostname());
+    for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) names.push(bracket(a.address));
+  }
+  for (const h of names) {
+    allowedHosts.add(`${h}:${port}`.toLowerCase());
+    // A browser leaves the port out of Host when it is the default one.
+    if (port === 80) allowedHosts.add(h.toLowerCase());
+  }
+  origin = `http://${wildcard ? '127.0.0.1' : bracket(options.host)}:${port}`;
   schedule(0);
 
   return {

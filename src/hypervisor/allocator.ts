@@ -81,8 +81,17 @@ export class Allocator {
     }
     // tmem holds nothing (or is absent): the rest of the free list.
     if (rest > 0) got += Math.min(rest, this.acct.pagesFree - got);
-    // With node claims (claim sets), only the free pages the domain may take on each node.
-    got = this.acct.pagesAssignable(d, got);
+    // With node claims (claim sets), only the free pages the domain may take on each node; free pages
+    // that other domains' node claims keep are made up by tmem giving frames back, as page by page.
+    let assignable = this.acct.pagesAssignable(d, got);
+    // Bounded: each round frees at least one frame or stops.
+    while (assignable < got && this.acct.pagesFreeable > 0) {
+      const freed = this.reclaimer(got - assignable);
+      assert(freed >= 0, 'reclaimer returned a negative count');
+      if (freed === 0) break;
+      assignable = this.acct.pagesAssignable(d, got);
+    }
+    got = assignable;
     this.acct.assignToDomain(d, got, d.homeNode);
     return got;
   }

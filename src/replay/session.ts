@@ -118,8 +118,8 @@ export class ReplaySession {
           freeable_pages: s.pagesFreeable,
           owned_pages: s.pagesOwned,
           outstanding_pages: s.pagesOutstanding,
-          // xl info's free_memory: free pages not promised to claims.
-          free_memory_pages: s.pagesFree - s.pagesOutstanding,
+          // xl info's free_memory: free pages not promised to claims (0 when claims are backed by tmem's freeable frames).
+          free_memory_pages: Math.max(0, s.pagesFree - s.pagesOutstanding),
           nodes: s.nodes.map((n) => ({ free_pages: n.pagesFree, freeable_pages: n.pagesFreeable, owned_pages: n.pagesOwned, outstanding_pages: n.pagesOutstanding })),
           ...extra,
         };

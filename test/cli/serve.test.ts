@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { request } from 'node:http';
+import { hostname } from 'node:os';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { load } from '../../src/cli/run.ts';
@@ -190,6 +191,36 @@ describe('hypermem serve', () => {
       assert.deepEqual(states.map((s) => s.status), ['failed']);
       assert.equal((await fetch(`${dash.url}summary.json`)).status, 409);
       assert.equal((await post(`${dash.url}api/resume`)).status, 409);
+    } finally {
+      await dash.close();
+    }
+  });
+
+  test('paced, it waits for the wall clock instead of spinning: well under a core while keeping pace', async () => {
+    // 1 simulated second per wall second: the run would take 40 s, the test looks at one second of it.
+    const dash = await startDashboard(load(small, []), { host: '127.0.0.1', port: 0, speed: 1, verify: false });
+    try {
+      await sleep(500);
+      const cpu0 = process.cpuUsage();
+      const t0 = (await getState(dash.url)).sim_time_ns;
+      await sleep(1000);
+      const used = process.cpuUsage(cpu0);
+      const t1 = (await getState(dash.url)).sim_time_ns;
+      const cpuMs = (used.user + used.system) / 1000;
+      assert.ok(cpuMs < 600, `${cpuMs.toFixed(0)} ms of CPU in 1 s of wall time (spinning takes about 1000)`);
+      assert.ok(t1 > t0, 'simulated time went on');
+    } finally {
+      await dash.close();
+    }
+  });
+
+  test('bound to every address (0.0.0.0), the machine\'s own names are accepted, others still refused', async () => {
+    const dash = await startDashboard(load(small, []), { host: '0.0.0.0', port: 0, speed: 1, verify: false });
+    try {
+      assert.match(dash.url, /^http:\/\/127\.0\.0\.1:\d+\/$/, 'a URL that works from this machine');
+      const port = new URL(dash.url).port;
+      assert.equal(await getWithHost(dash.url, `${hostname()}:${port}`), 200);
+      assert.equal(await getWithHost(dash.url, `evil.example:${port}`), 403);
     } finally {
       await dash.close();
     }

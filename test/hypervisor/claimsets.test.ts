@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { Hypervisor } from '../../src/hypervisor/hypervisor.ts';
 import { createHostWithTmem } from '../../src/hypervisor/tmem/index.ts';
 import { ReplaySession } from '../../src/replay/session.ts';
+import { replayExtensions } from '../../src/replay/extensions.ts';
 
 /** Two nodes of 500 pages (no Xen pages), domains 1 (home node 1) and 2 (home node 0). */
 function twoNodes(): Hypervisor {
@@ -165,6 +166,64 @@ describe('claim sets (XEN_DOMCTL_claim_memory)', () => {
     assert.ok(info.ok && info.outstanding_pages === 0);
     assert.equal(hv.physinfo().nodes[0].pagesOwned, n0.pagesOwned + 1500, 'all of them on node 0');
     assert.deepEqual(hv.violations(), []);
+  });
+});
+
+describe('claim sets with tmem frames elsewhere (regressions from a review)', () => {
+  /**
+   * A 4000-page host of 2 nodes with tmem: node 0 filled by domain 2, 1200
+   * ephemeral tmem pages of domain 3 on node 1, domain 5 taking node 1's free
+   * pages down to the mid-size zone, then domain 2 giving 500 back on node 0
+   * and domain 4 claiming them there. Node 0's free pages are all claimed;
+   * what anyone else gets beyond node 1's last 31 must come from tmem's frames.
+   */
+  function squeezed(): ReplaySession {
+    const session = new ReplaySession(replayExtensions());
+    const lines: object[] = [
+      { op: 'host', pages: 4000, nodes: 2, tmem: {} },
+      ...[2, 3, 4, 5].map((domid) => ({ op: 'domain_create', domid, max_pages: 4000 })),
+      { op: 'populate_physmap', domid: 2, pages: 2000 },
+      { op: 'tmem_new_pool', domid: 3 },
+      ...Array.from({ length: 1200 }, (_, i) => ({ op: 'tmem_put', domid: 3, pool: 0, oid: [1, 0, 0], index: i, fill: (i % 250) + 1 })),
+      { op: 'populate_physmap', domid: 5, pages: 769 },
+      { op: 'decrease_reservation', domid: 2, pages: 500 },
+      { op: 'claim_memory', domid: 4, claims: [{ node: 0, pages: 500 }] },
+    ];
+    lines.forEach((l, i) => {
+      const { lineError, result } = session.runLine(JSON.stringify(l), i + 1);
+      assert.equal(lineError, false, JSON.stringify(result));
+    });
+    const host = session.runLine('{"op":"physinfo"}', 0).result as { free_pages: number; outstanding_pages: number; freeable_pages: number };
+    // 31 unclaimed free pages are left (node 1's mid-size zone, 4000 / 128): fewer than the 100 asked below.
+    assert.equal(host.free_pages - host.outstanding_pages, 31);
+    assert.ok(host.freeable_pages > 1000);
+    return session;
+  }
+
+  test('a claim elsewhere is honoured from tmem frames: populate takes them, not the claimed node', () => {
+    const session = squeezed();
+    const run = (l: object) => session.runLine(JSON.stringify(l), 0).result;
+    assert.deepEqual(run({ op: 'claim_pages', domid: 3, pages: 100 }), { ok: true });
+    assert.deepEqual(run({ op: 'populate_physmap', domid: 3, pages: 100 }), { ok: true, done: 100 });
+    assert.deepEqual(run({ op: 'populate_physmap', domid: 3, pages: 1 }), { ok: true, done: 1 }, 'unclaimed pages too, while tmem holds frames');
+    assert.deepEqual(session.hypervisor!.violations(), []);
+    // Domain 4's claim on node 0 is untouched, and it gets its pages.
+    assert.deepEqual(run({ op: 'populate_physmap', domid: 4, pages: 500 }), { ok: true, done: 500 });
+  });
+
+  test('a persistent tmem put is served from ephemeral frames, not refused, when the free pages are claimed elsewhere', () => {
+    const session = squeezed();
+    const run = (l: object) => session.runLine(JSON.stringify(l), 0).result;
+    // Node 1's last 31 free pages go first: every free page left is claimed on node 0.
+    assert.deepEqual(run({ op: 'populate_physmap', domid: 5, pages: 31 }), { ok: true, done: 31 });
+    assert.deepEqual(run({ op: 'tmem_new_pool', domid: 3, persistent: true }), { ok: true, rc: 1 });
+    assert.deepEqual(run({ op: 'tmem_put', domid: 3, pool: 1, oid: [9, 0, 0], index: 0, fill: 7 }), { ok: true, rc: 1 });
+    assert.deepEqual(session.hypervisor!.violations(), []);
+    // A claim backed by freeable frames: outstanding above free; xl info's free_memory stays at 0.
+    assert.deepEqual(run({ op: 'claim_pages', domid: 3, pages: 101 }), { ok: true });
+    const host = run({ op: 'physinfo' }) as { free_pages: number; outstanding_pages: number; free_memory_pages: number };
+    assert.ok(host.outstanding_pages > host.free_pages, `${host.outstanding_pages} claimed, ${host.free_pages} free`);
+    assert.equal(host.free_memory_pages, 0, 'free less outstanding, never below 0');
   });
 });
 

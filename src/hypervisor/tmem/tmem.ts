@@ -788,7 +788,12 @@ export class Tmem implements TmemOps, TmemBackend {
     const d = owner.domain;
     if (d.pagesTot >= d.pagesMax || frames > d.pagesMax - d.pagesTot) return false;
     // The claim rules, and (with node claims) the free pages it may take now.
-    if (acct.pagesAllocatable(d, frames) < frames || acct.pagesAssignable(d, frames) < frames) return false;
+    if (acct.pagesAllocatable(d, frames) < frames) return false;
+    // Free pages other domains' node claims keep (claim sets): ephemeral frames are given back instead, as for any allocation.
+    for (let short = frames - acct.pagesAssignable(d, frames); short > 0 && acct.pagesFreeable > 0; short = frames - acct.pagesAssignable(d, frames)) {
+      if (this.evictFrames(short) === 0) break;
+    }
+    if (acct.pagesAssignable(d, frames) < frames) return false;
     acct.assignToDomain(d, frames, d.homeNode);
     d.pagesTmemFrames += frames;
     owner.persistentFrames += frames;
