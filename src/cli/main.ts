@@ -82,6 +82,7 @@ function program(): Command {
     .argument('<scenario>', 'a scenario YAML file')
     .option('--grid <path=a,b,c>', 'a field and its values; the runs are every combination of the --grid values (repeatable)', collect, [])
     .option('--seeds <n>', 'runs per point, with the scenario seed, seed+1, … (default 1, at most 10000 runs in all)', once('--seeds'))
+    .option('--seed <n>', 'override the scenario seed (the first of --seeds)', once('--seed'))
     .option('--jobs <k>', 'worker threads (default: the number of cores)', once('--jobs'))
     .requiredOption('--out <dir>', 'required: write results.csv, results.json, index.html and summary.json to DIR', once('--out'))
     .option('--set <path=value>', 'override a scenario field in every run (repeatable)', collect, [])

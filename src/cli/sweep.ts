@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { UserError } from './errors.ts';
-import { load, refuseClashes } from './run.ts';
+import { load, parseSeed, refuseClashes } from './run.ts';
 import { checkOutDir, writeOut } from './outdir.ts';
 import type { Scenario } from '../scenario/types.ts';
 import {
@@ -34,6 +34,7 @@ export interface SweepOptions {
   set?: string[];
   seeds?: string;
   jobs?: string;
+  seed?: string;
   out?: string;
   quiet?: boolean;
 }
@@ -67,9 +68,13 @@ function loadPoint(file: string, sets: readonly string[], grids: readonly Grid[]
 export async function sweepCommand(file: string, options: SweepOptions): Promise<number> {
   const started = Date.now();
   if (options.out === undefined) throw new UserError('sweep: --out DIR is required (where results.csv, results.json and index.html go)');
-  const sets = options.set ?? [];
-  refuseClashes(sets, undefined);
-  const grids = parseGrids(options.grid ?? [], sets);
+  refuseClashes(options.set ?? [], options.seed);
+  // --seed S is --set seed=S (the first seed of every point; --seeds counts up from it), as for run and compare.
+  const seed = parseSeed(options.seed);
+  const grids = parseGrids(options.grid ?? [], options.set ?? []);
+  const swept = grids.find((g) => canonicalPath(g.path) === 'seed');
+  if (seed !== undefined && swept !== undefined) throw new UserError(`--seed ${seed}: the seed is swept by ${gridLabel(swept)}; drop one of them`);
+  const sets = [...(options.set ?? []), ...(seed === undefined ? [] : [`seed=${seed}`])];
   const seeds = parseCount('--seeds', options.seeds, 1, MAX_RUNS);
   const seedGrid = grids.find((g) => canonicalPath(g.path) === 'seed');
   if (seedGrid !== undefined && seeds > 1) {

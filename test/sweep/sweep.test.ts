@@ -93,12 +93,29 @@ describe('hypermem sweep', () => {
     assert.match(r.stderr, /^hypermem: sweep: the point guests\[0\]\.memory=1GiB does not load: test\/sweep\/tiny\.yaml:\d+:\d+: guests\[0\]\.maxmem: expected at least memory \(1 GiB\), found 768 MiB \(with --grid guests\[0\]\.memory=512MiB,1GiB\)\n$/);
   });
 
+  test('--seed sets the first seed of every point, as --set seed= does (same rows)', () => {
+    const a = hypermem(['sweep', scenario, '--grid', 'toolstack.policy=none,claim', '--seed', '9', '--seeds', '2', '--quiet', '--out', `${tmp}/seed-a`]);
+    assert.equal(a.status, 0, a.stderr);
+    const b = hypermem(['sweep', scenario, '--grid', 'toolstack.policy=none,claim', '--set', 'seed=9', '--seeds', '2', '--quiet', '--out', `${tmp}/seed-b`]);
+    assert.equal(b.status, 0, b.stderr);
+    const rows = readFileSync(`${tmp}/seed-a/results.csv`, 'utf8');
+    assert.equal(rows, readFileSync(`${tmp}/seed-b/results.csv`, 'utf8'));
+    const header = rows.split('\n')[0].split(',');
+    assert.deepEqual(rows.trim().split('\n').slice(1).map((l) => l.split(',')[header.indexOf('seed')]), ['9', '10', '9', '10']);
+  });
+
   test('usage errors: too many runs, a clashing --set, an --out that is not ours', () => {
     let r = hypermem(['sweep', scenario, '--grid', 'toolstack.policy=none,claim', '--seeds', '6000', '--out', `${tmp}/x`]);
     assert.equal(r.status, 2);
     assert.equal(r.stderr, 'hypermem: sweep: 12000 runs (2 values × 6000 seeds) is more than the bound of 10000; sweep fewer values or seeds\n');
     r = hypermem(['sweep', scenario, '--grid', 'seed=1,2', '--set', 'seed=3', '--out', `${tmp}/x`]);
     assert.equal(r.stderr, 'hypermem: --set seed=3: seed is swept by --grid seed=1,2; drop one of them\n');
+    r = hypermem(['sweep', scenario, '--grid', 'seed=1,2', '--seed', '3', '--out', `${tmp}/x`]);
+    assert.equal(r.stderr, 'hypermem: --seed 3: the seed is swept by --grid seed=1,2; drop one of them\n');
+    r = hypermem(['sweep', scenario, '--grid', 'toolstack.policy=none', '--set', 'seed=3', '--seed', '4', '--out', `${tmp}/x`]);
+    assert.equal(r.stderr, 'hypermem: --set seed=3 and --seed 4 both set the seed; give one of them\n');
+    r = hypermem(['sweep', scenario, '--grid', 'toolstack.policy=none', '--seed', '0x10', '--out', `${tmp}/x`]);
+    assert.equal(r.stderr, 'hypermem: --seed: expected an integer, found "0x10"\n');
     r = hypermem(['sweep', scenario, '--grid', 'seed=1,2', '--out', root]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /the folder exists and is not a hypermem output folder/);
