@@ -44,6 +44,8 @@ export interface DashboardState {
   speed: number | null;
   /** Why the run stopped, when it failed. */
   message: string;
+  /** The status line the page shows ("running: 12.0s of 70.0s simulated"). */
+  status_text: string;
   summary: RunResult['summary'];
 }
 
@@ -104,17 +106,8 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
 
   const state = (): DashboardState => {
     const r = finalResult ?? sim.result();
-    return {
-      status,
-      scenario: scenario.name,
-      seed: scenario.seed,
-      sim_time_ns: sim.simulatedNs,
-      duration_ns: scenario.durationNs,
-      events: r.summary.events,
-      speed: options.speed,
-      message,
-      summary: r.summary,
-    };
+    const s = { status, sim_time_ns: sim.simulatedNs, duration_ns: scenario.durationNs, events: r.summary.events, message };
+    return { ...s, scenario: scenario.name, seed: scenario.seed, speed: options.speed, status_text: statusWords(s), summary: r.summary };
   };
   const html = (): Record<string, string> => {
     const p = reportParts(finalResult ?? sim.result(), scenario);
@@ -281,7 +274,7 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
   function page(): string {
     const p = html();
     const bar = `<section class="live" id="live" aria-live="polite">
-<span class="status ${status}" id="status">${esc(statusWords(state()))}</span>
+<span class="status ${status}" id="status">${esc(state().status_text)}</span>
 <progress id="progress" max="${scenario.durationNs}" value="${sim.simulatedNs}"></progress>
 <button type="button" id="pause">Pause</button><button type="button" id="resume" disabled>Resume</button>
 <span id="links"></span>
@@ -334,8 +327,8 @@ function send(res: ServerResponse, code: number, type: string, body: string): vo
   res.end(body);
 }
 
-/** "running: 12.0 s of 70.0 s simulated" and the like. */
-export function statusWords(s: DashboardState): string {
+/** "running: 12.0s of 70.0s simulated" and the like (the page shows it as the server words it). */
+export function statusWords(s: Pick<DashboardState, 'status' | 'sim_time_ns' | 'duration_ns' | 'events' | 'message'>): string {
   const at = `${fmtDuration(s.sim_time_ns)} of ${fmtDuration(s.duration_ns)} simulated`;
   switch (s.status) {
     case 'running':

@@ -13,24 +13,9 @@
   const partsEl = document.getElementById('parts');
   let last = null;
 
-  function seconds(ns) {
-    const s = ns / 1e9;
-    if (s < 120) return s.toFixed(1) + 's';
-    if (s < 7200) return (s / 60).toFixed(1) + 'min';
-    return (s / 3600).toFixed(1) + 'h';
-  }
-
-  function words(st) {
-    const at = seconds(st.sim_time_ns) + ' of ' + seconds(st.duration_ns) + ' simulated';
-    if (st.status === 'running') return 'running: ' + at;
-    if (st.status === 'paused') return 'paused: ' + at;
-    if (st.status === 'done') return 'done: ' + seconds(st.duration_ns) + ' simulated, ' + st.events + ' events';
-    return 'stopped: ' + st.message;
-  }
-
   function show(st) {
     last = st;
-    statusEl.textContent = words(st);
+    statusEl.textContent = st.status_text;
     statusEl.className = 'status ' + st.status;
     progressEl.max = st.duration_ns;
     progressEl.value = st.sim_time_ns;

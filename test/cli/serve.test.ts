@@ -96,6 +96,7 @@ describe('hypermem serve', () => {
       const last = states[states.length - 1];
       assert.equal(last.status, 'done');
       assert.equal(last.sim_time_ns, scenario.durationNs);
+      assert.match(last.status_text, /^done: 40 s simulated, \d+ events$/, 'the status line the page shows, worded by the server');
       const running = states.filter((s) => s.status === 'running');
       assert.ok(new Set(running.map((s) => s.sim_time_ns)).size >= 3, `several states while running (got ${running.length})`);
       for (let i = 1; i < states.length; i++) assert.ok(states[i].sim_time_ns >= states[i - 1].sim_time_ns, 'simulated time never goes back');
