@@ -9,8 +9,10 @@ import { UserError } from './errors.ts';
 import { compareCommand, load, runCommand } from './run.ts';
 import { validateCommand } from './validate.ts';
 import { sweepCommand } from './sweep.ts';
+import { mergeCommand } from './merge.ts';
 import { serveCommand } from './serve.ts';
 import { table } from '../report/text.ts';
+import { HYPERMEM_VERSION } from '../version.ts';
 import { compareReportHtml, runReportHtml } from '../report/html.ts';
 
 const examplesDir = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -43,7 +45,7 @@ function examplesCommand(): number {
 function program(): Command {
   const cli = new Command('hypermem')
     .description('A hypervisor memory manager (claims, tmem) and the simulator around it.')
-    .version('0.1.0')
+    .version(HYPERMEM_VERSION)
     .showHelpAfterError('(hypermem --help lists the commands; hypermem COMMAND --help, its options)')
     .exitOverride()
     .addHelpText(
@@ -84,11 +86,22 @@ function program(): Command {
     .option('--seeds <n>', 'runs per point, with the scenario seed, seed+1, … (default 1, at most 10000 runs in all)', once('--seeds'))
     .option('--seed <n>', 'override the scenario seed (the first of --seeds)', once('--seed'))
     .option('--jobs <k>', 'worker threads (default: the number of cores)', once('--jobs'))
+    .option('--shard <K/N>', 'run only shard K of N (runs K, K+N, K+2N, …), e.g. on one machine of N; put the shards together with `hypermem merge`', once('--shard'))
     .requiredOption('--out <dir>', 'required: write results.csv, results.json, index.html and summary.json to DIR', once('--out'))
     .option('--set <path=value>', 'override a scenario field in every run (repeatable)', collect, [])
     .option('--quiet', 'print nothing but errors')
     .action(async (file: string, options) => {
       process.exitCode = await sweepCommand(file, options);
+    });
+  cli
+    .command('merge')
+    .description('put the shards of a sweep (sweep --shard K/N, run on several machines) back together into the whole sweep\'s folder')
+    .argument('<shard-dirs...>', 'the --out folders of every shard, in any order')
+    .requiredOption('--out <dir>', 'required: write the merged results.csv, results.json, index.html and summary.json to DIR', once('--out'))
+    .option('--quiet', 'print nothing but errors')
+    .addHelpText('after', '\nThe shards must be every shard of one sweep, each once (same scenario, grid, --set, seeds and hypermem version);\nthe merged folder is byte for byte what `hypermem sweep` without --shard writes. Exit 3 if a run found an invariant violation.')
+    .action((dirs: string[], options) => {
+      process.exitCode = mergeCommand(dirs, options);
     });
   cli
     .command('serve')

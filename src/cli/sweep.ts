@@ -24,9 +24,11 @@ import {
   type Grid,
   type Point,
 } from '../sweep/grid.ts';
-import { sweepHtml, type SweepInfo } from '../sweep/html.ts';
+import type { SweepInfo } from '../sweep/html.ts';
+import { scenarioDigest, sweepFiles, type SweepMeta } from '../sweep/output.ts';
 import { RunFailed, runPool } from '../sweep/pool.ts';
-import { makeRows, resultsCsv, resultsJson } from '../sweep/rows.ts';
+import { makeRows } from '../sweep/rows.ts';
+import { inShard, parseShard, shardMeta, shardRuns } from '../sweep/shard.ts';
 import type { SweepTask } from '../sweep/worker-task.ts';
 
 export interface SweepOptions {
@@ -35,6 +37,7 @@ export interface SweepOptions {
   seeds?: string;
   jobs?: string;
   seed?: string;
+  shard?: string;
   out?: string;
   quiet?: boolean;
 }
@@ -81,7 +84,11 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
     throw new UserError(`${gridLabel(seedGrid)} with --seeds ${seeds}: both choose the seeds (--seeds runs seed, seed+1, …); give one of them`);
   }
   const jobs = parseCount('--jobs', options.jobs, Math.max(1, availableParallelism()), MAX_JOBS);
-  checkRunCount(grids, seeds);
+  const total = checkRunCount(grids, seeds);
+  const shard = options.shard === undefined ? null : parseShard(options.shard);
+  if (shard !== null && shard.count > total) {
+    throw new UserError(`--shard ${options.shard}: the sweep has ${total} run${total === 1 ? '' : 's'}, fewer than ${shard.count} shards; use at most ${total}`);
+  }
   checkOutDir(options.out);
 
   // The file and the fixed --set first (their errors are not the grid's), then every point.
@@ -93,7 +100,8 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
       throw new UserError(`--seeds ${seeds}: the point ${describePoint(grids, points[i])} has seed ${s.seed}; seed+${seeds - 1} is not a safe integer`);
     }
   }
-  const runs = enumerateRuns(points, seeds, (p) => scenarios[p.index].seed);
+  const all = enumerateRuns(points, seeds, (p) => scenarios[p.index].seed);
+  const runs = shard === null ? all : all.filter((r) => inShard(r.run, shard));
   const tasks: SweepTask[] = runs.map((r) => ({ file, sets: [...sets, ...pointSets(grids, r.point)], seed: r.seed }));
 
   const showBar = options.quiet !== true && process.stderr.isTTY === true;
@@ -121,31 +129,38 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
   }
 
   const rows = makeRows(grids, runs, summaries);
-  const info: SweepInfo = { scenario: base.name, description: base.description, file, grids, sets, seeds };
-  const meta = {
-    sweep: {
-      scenario: base.name,
-      file,
-      grid: grids.map((g) => ({ path: g.path, values: g.values })),
-      set: sets,
-      seeds,
-      points: points.length,
-      runs: rows.length,
-    },
+  const meta: SweepMeta = {
+    scenario: base.name,
+    file,
+    grid: grids.map((g) => ({ path: g.path, values: g.values })),
+    set: sets,
+    seeds,
+    points: points.length,
+    runs: all.length,
+    scenario_digest: scenarioDigest(base),
   };
-  writeOut(options.out, {
-    // summary.json marks the folder as hypermem's (writeOut replaces only such folders).
-    'summary.json': JSON.stringify(meta, null, 2) + '\n',
-    'results.json': resultsJson(rows),
-    'results.csv': resultsCsv(grids, rows),
-    'index.html': sweepHtml(info, rows),
-  });
+  const info: SweepInfo = {
+    scenario: base.name,
+    description: base.description,
+    file,
+    grids,
+    sets,
+    seeds,
+    ...(shard === null ? {} : { shard: { ...shard, runs: all.length } }),
+  };
+  const shardBlock = shard === null ? null : shardMeta(shard, shardRuns(all.length, shard), base.description, grids);
+  writeOut(options.out, sweepFiles(meta, shardBlock, info, grids, rows));
   if (options.quiet !== true) {
     const secs = ((Date.now() - started) / 1000).toFixed(1);
     const threads = Math.min(jobs, tasks.length);
+    const what =
+      shard === null
+        ? `${rows.length} runs (${points.length} points × ${seeds} seed${seeds === 1 ? '' : 's'})`
+        : `shard ${shard.index} of ${shard.count}: ${rows.length} of ${all.length} runs`;
     process.stdout.write(
-      `${rows.length} runs (${points.length} points × ${seeds} seed${seeds === 1 ? '' : 's'}) in ${secs}s on ${threads} worker${threads === 1 ? '' : 's'}\n` +
-        `wrote ${options.out}/ (results.csv, results.json, index.html, summary.json)\n`,
+      `${what} in ${secs}s on ${threads} worker${threads === 1 ? '' : 's'}\n` +
+        `wrote ${options.out}/ (results.csv, results.json, index.html, summary.json)\n` +
+        (shard === null ? '' : `when every shard is done: hypermem merge SHARD_FOLDERS… --out DIR\n`),
     );
   }
   return rows.some((r) => r.summary.invariant_violations > 0) ? 3 : 0;

@@ -7,6 +7,7 @@
 import { basename } from 'node:path';
 import type { Scenario } from '../scenario/types.ts';
 import type { RunResult } from '../sim/simulation.ts';
+import { HYPERMEM_VERSION } from '../version.ts';
 import type { Sample, Summary } from '../sim/metrics.ts';
 import { diskChart, guestChart, hitRateChart, hostChart, tmemChart, type ChartOut, type RunData } from './charts.ts';
 import { ranked, RANKING_NOTE, verdictLead } from './verdict.ts';
@@ -31,8 +32,6 @@ export interface CompareVariant {
   scenario: Scenario;
   result: RunResult;
 }
-
-const VERSION = '0.1.0';
 
 /** Escapes text for HTML element content and attribute values. */
 export function esc(text: unknown): string {
@@ -309,7 +308,7 @@ function htmlPage(o: { title: string; csp?: string; head?: string; body: string;
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="hypermem ${VERSION}">
+<meta name="generator" content="hypermem ${HYPERMEM_VERSION}">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:${o.csp ?? ''}">
 <title>${esc(o.title)}</title>
 <style>${CSS}</style>${o.head ?? ''}
@@ -328,7 +327,7 @@ function page(title: string, body: string): string {
   return htmlPage({
     title,
     body,
-    footer: `Made by hypermem ${VERSION}. Self-contained: no scripts, nothing loaded from the network. The same scenario and seed give the same report.`,
+    footer: `Made by hypermem ${HYPERMEM_VERSION}. Self-contained: no scripts, nothing loaded from the network. The same scenario and seed give the same report.`,
   });
 }
 
@@ -417,7 +416,7 @@ export function dashboardPage(scenario: Scenario, body: string, script: string):
     csp: "; script-src 'self'; connect-src 'self'",
     head: `\n<style>${LIVE_CSS}</style>\n<script src="${esc(script)}" defer></script>`,
     body: `${header('live simulation', scenario, factsList(scenarioFacts(scenario)))}\n${body}`,
-    footer: `hypermem ${VERSION}, serving this run from your machine. The same scenario and seed give the same run as <code>hypermem run</code>.`,
+    footer: `hypermem ${HYPERMEM_VERSION}, serving this run from your machine. The same scenario and seed give the same run as <code>hypermem run</code>.`,
   });
 }
 

@@ -13,6 +13,8 @@ export interface SweepInfo {
   grids: readonly Grid[];
   sets: readonly string[];
   seeds: number;
+  /** Set for one shard of a sweep (`sweep --shard K/N`): its place, and the runs of the whole sweep. */
+  shard?: { index: number; count: number; runs: number };
 }
 
 export function escapeHtml(text: string): string {
@@ -120,6 +122,12 @@ ${tableHtml(head, body)}
 <h2>Every run</h2>`;
 }
 
+/** "runs 2, 6, 10, …": the runs of shard K of N. */
+export function shardRunList(shard: { index: number; count: number; runs: number }): string {
+  const list = [0, 1, 2].map((i) => shard.index + i * shard.count).filter((r) => r <= shard.runs);
+  return `run${list.length === 1 ? '' : 's'} ${list.join(', ')}${shard.index + 3 * shard.count <= shard.runs ? ', …' : ''}`;
+}
+
 export function sweepHtml(info: SweepInfo, rows: readonly Row[]): string {
   const head = [
     '<th>run</th>',
@@ -143,6 +151,10 @@ export function sweepHtml(info: SweepInfo, rows: readonly Row[]): string {
     })
     .join('\n');
   const points = rows.length / info.seeds;
+  const counts =
+    info.shard === undefined
+      ? `${rows.length} runs = ${points} points × ${info.seeds} seed${info.seeds === 1 ? '' : 's'}`
+      : `shard ${info.shard.index} of ${info.shard.count}: ${rows.length} of the sweep's ${info.shard.runs} runs (${shardRunList(info.shard)}; <code>hypermem merge</code> puts the shards together)`;
   const grids = info.grids.map((g) => `<code>--grid ${escapeHtml(g.text)}</code>`).join(' ');
   const sets = info.sets.length === 0 ? '' : `<p class="meta">fixed: ${info.sets.map((s) => `<code>--set ${escapeHtml(s)}</code>`).join(' ')}</p>`;
   return `<!doctype html>
@@ -155,7 +167,7 @@ export function sweepHtml(info: SweepInfo, rows: readonly Row[]): string {
 <body>
 <h1>Sweep of ${escapeHtml(info.scenario)}</h1>
 ${info.description === '' ? '' : `<p class="meta">${escapeHtml(info.description)}</p>`}
-<p class="meta">${escapeHtml(info.file)}: ${rows.length} runs = ${points} points × ${info.seeds} seed${info.seeds === 1 ? '' : 's'}</p>
+<p class="meta">${escapeHtml(info.file)}: ${counts}</p>
 <p class="meta">${grids}</p>
 ${sets}
 <p class="meta">Click a column to sort. Full summaries: <a href="results.json">results.json</a>; table: <a href="results.csv">results.csv</a>.</p>

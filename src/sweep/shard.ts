@@ -1,0 +1,296 @@
+// Sweeps across machines (DESIGN.md, "Beyond one machine"): `sweep --shard K/N`
+// runs every Nth run of the sweep, from run K, and writes a folder of its own;
+// any job engine can start the N shards (a Slurm job array, GNU parallel over
+// ssh, a Kubernetes Indexed Job: docs/sweep.md); `hypermem merge` then checks
+// that the folders are the N shards of one sweep and writes the folder the
+// whole sweep would have written, byte for byte. Shards take runs in turn
+// (run r is in shard (r - 1) mod N + 1), so the seeds of a point and the
+// neighbouring points spread over the machines.
+
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { UserError } from '../cli/errors.ts';
+import { enumeratePoints, MAX_RUNS, pointCount, type Grid } from './grid.ts';
+import { shardRunList, type SweepInfo } from './html.ts';
+import type { ShardMeta, SweepMeta } from './output.ts';
+import type { Row } from './rows.ts';
+import type { Summary } from '../sim/metrics.ts';
+import { HYPERMEM_VERSION } from '../version.ts';
+
+export interface Shard {
+  /** K, from 1. */
+  index: number;
+  /** N. */
+  count: number;
+}
+
+/** Parses `--shard K/N` (1 <= K <= N). */
+export function parseShard(text: string): Shard {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  if (m === null) throw new UserError(`--shard ${text}: expected K/N, such as 2/4 (the second of four parts of the sweep)`);
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (!Number.isSafeInteger(count) || count < 1 || count > MAX_RUNS) throw new UserError(`--shard ${text}: N must be from 1 to ${MAX_RUNS}`);
+  if (!Number.isSafeInteger(index) || index < 1 || index > count) throw new UserError(`--shard ${text}: K must be from 1 to N (${count})`);
+  return { index, count };
+}
+
+/** Whether run `run` (numbered from 1) belongs to `shard`. */
+export function inShard(run: number, shard: Shard): boolean {
+  return (run - 1) % shard.count === shard.index - 1;
+}
+
+/** How many of `runs` runs shard K of N holds. */
+export function shardRuns(runs: number, shard: Shard): number {
+  return runs >= shard.index ? Math.floor((runs - shard.index) / shard.count) + 1 : 0;
+}
+
+// ------------------------------------------------------------------ merge
+
+const count = z.number().int().nonnegative();
+
+const sweepShape = z.object({
+  scenario: z.string(),
+  file: z.string(),
+  grid: z.array(z.object({ path: z.string().min(1), values: z.array(z.string()).min(1) })).min(1),
+  set: z.array(z.string()),
+  seeds: count.min(1),
+  points: count.min(1),
+  runs: count.min(1).max(MAX_RUNS),
+  scenario_digest: z.string(),
+});
+
+const shardShape = z.object({
+  index: count.min(1),
+  count: count.min(1).max(MAX_RUNS),
+  runs: count,
+  hypermem: z.string(),
+  description: z.string(),
+  grid_text: z.array(z.string()),
+});
+
+/** What the sweep's tables read of a run's summary (the rest is kept as written). */
+const summaryShape = z.object({
+  events: count,
+  invariant_violations: count,
+  host: z.object({ min_free_pages: count }),
+  launches: z.array(z.object({ outcome: z.string(), wasted_build_ns: count })),
+  guests: z.array(
+    z.object({
+      oom_events: count,
+      cleancache: z.object({ hits: count }),
+      frontswap: z.object({ stores: count }),
+      disk: z.object({ file_reads: count, swap_reads: count, swap_writes: count }),
+    }),
+  ),
+});
+
+const rowShape = z.object({
+  run: count.min(1),
+  point: z.record(z.string(), z.string()),
+  seed: z.number().int().refine((n) => Number.isSafeInteger(n), 'a safe integer'),
+  summary: summaryShape,
+});
+
+/** "path: problem" of zod's first issue. */
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  return `${path === '' ? '' : `${path}: `}${issue.message}`;
+}
+
+/** Files larger than this are not a sweep's (10,000 runs of a few KiB each are far below it). */
+const MAX_FILE_BYTES = 1024 * 1024 * 1024;
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) throw new UserError(`${file}: not a file`);
+    if (st.size > MAX_FILE_BYTES) throw new UserError(`${file}: larger than 1 GiB, not a sweep's file`);
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`${file}: ${code === 'ENOENT' ? 'missing (not a sweep shard\'s folder, or not written in full)' : `cannot read it: ${code ?? (e as Error).message}`}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    // V8 says "... at position N": turned into a line and column.
+    const at = /position (\d+)/.exec((e as Error).message);
+    if (at === null) throw new UserError(`${file}: not valid JSON: ${(e as Error).message}`);
+    const before = text.slice(0, Number(at[1])).split('\n');
+    throw new UserError(`${file}:${before.length}:${before[before.length - 1].length + 1}: not valid JSON`);
+  }
+}
+
+/** One shard's folder, read and checked on its own. */
+interface ShardFolder {
+  dir: string;
+  sweep: SweepMeta;
+  shard: ShardMeta;
+}
+
+function readShardFolder(dir: string): ShardFolder {
+  const file = `${dir}/summary.json`;
+  const data = readJson(file);
+  if (typeof data !== 'object' || data === null || !('sweep' in data)) {
+    throw new UserError(`${file}: not a sweep's summary (this folder holds a run or a comparison, not a sweep shard)`);
+  }
+  if (!('shard' in data)) throw new UserError(`${file}: a whole sweep, not a shard (made without --shard; nothing to merge)`);
+  const sweep = sweepShape.safeParse((data as { sweep: unknown }).sweep);
+  if (!sweep.success) throw new UserError(`${file}: sweep.${firstIssue(sweep.error)}`);
+  const shard = shardShape.safeParse((data as { shard: unknown }).shard);
+  if (!shard.success) throw new UserError(`${file}: shard.${firstIssue(shard.error)}`);
+  const s = shard.data;
+  const w = sweep.data;
+  if (s.index > s.count) throw new UserError(`${file}: shard.index ${s.index} is more than shard.count ${s.count}`);
+  const grids = w.grid.map((g) => g.values.length);
+  if (pointCount(w.grid.map((g) => ({ text: '', path: g.path, values: g.values }))) !== w.points || w.points * w.seeds !== w.runs) {
+    throw new UserError(`${file}: sweep.points ${w.points} and sweep.runs ${w.runs} do not agree with the grid (${grids.join(' × ')} values) and ${w.seeds} seeds`);
+  }
+  if (s.grid_text.length !== w.grid.length) throw new UserError(`${file}: shard.grid_text has ${s.grid_text.length} entries for ${w.grid.length} grids`);
+  if (s.runs !== shardRuns(w.runs, s)) throw new UserError(`${file}: shard.runs ${s.runs}: shard ${s.index} of ${s.count} of ${w.runs} runs has ${shardRuns(w.runs, s)}`);
+  return { dir, sweep: w, shard: s };
+}
+
+/** The first field in which two shards' sweeps differ, said with both values; null when they are shards of one sweep. */
+function difference(a: ShardFolder, b: ShardFolder): string | null {
+  const fields: [string, unknown, unknown][] = [
+    ['the hypermem version', a.shard.hypermem, b.shard.hypermem],
+    ['the number of shards', a.shard.count, b.shard.count],
+    ['the scenario', a.sweep.scenario, b.sweep.scenario],
+    ['the grid', a.sweep.grid, b.sweep.grid],
+    ['the --grid flags', a.shard.grid_text, b.shard.grid_text],
+    ['the fixed --set flags', a.sweep.set, b.sweep.set],
+    ['the seeds per point', a.sweep.seeds, b.sweep.seeds],
+    ['the description', a.shard.description, b.shard.description],
+    // Last: with everything above equal, a different digest means the file's values or a trace it reads changed.
+    ['the scenario as loaded (its file or a trace it reads changed; scenario_digest)', a.sweep.scenario_digest, b.sweep.scenario_digest],
+  ];
+  for (const [name, x, y] of fields) {
+    if (JSON.stringify(x) !== JSON.stringify(y)) return `${name}: ${JSON.stringify(x)} in ${a.dir}, ${JSON.stringify(y)} in ${b.dir}`;
+  }
+  return null;
+}
+
+function sameFolder(a: string, b: string): boolean {
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  return real(a) === real(b);
+}
+
+/** A merged sweep: what `sweepFiles` needs to write the whole sweep's folder. */
+export interface MergedSweep {
+  meta: SweepMeta;
+  info: SweepInfo;
+  grids: Grid[];
+  rows: Row[];
+  shards: number;
+}
+
+/** Checks a shard's rows: exactly its runs, in order, each at the point and seed the sweep gives it. */
+function readRows(f: ShardFolder, grids: readonly Grid[], baseSeeds: Map<number, { seed: number; dir: string }>): Row[] {
+  const file = `${f.dir}/results.json`;
+  const data = readJson(file);
+  if (!Array.isArray(data)) throw new UserError(`${file}: expected a JSON array of runs`);
+  const { sweep, shard } = f;
+  const points = enumeratePoints(grids);
+  if (data.length !== shard.runs) throw new UserError(`${file}: ${data.length} runs, shard ${shard.index} of ${shard.count} has ${shard.runs}`);
+  return data.map((raw: unknown, i) => {
+    // Rows are one per line after the opening bracket.
+    const where = `${file}:${i + 2}`;
+    const parsed = rowShape.safeParse(raw);
+    if (!parsed.success) throw new UserError(`${where}: ${firstIssue(parsed.error)}`);
+    const row = parsed.data;
+    const run = shard.index + i * shard.count;
+    if (row.run !== run) {
+      throw new UserError(`${where}: run ${row.run}, expected run ${run} (shard ${shard.index} of ${shard.count} holds ${shardRunList({ ...shard, runs: sweep.runs })})`);
+    }
+    const point = points[Math.floor((run - 1) / sweep.seeds)];
+    const want = Object.fromEntries(grids.map((g, k) => [g.path, point.values[k]]));
+    if (JSON.stringify(row.point) !== JSON.stringify(want)) {
+      throw new UserError(`${where}: run ${run} is at ${JSON.stringify(row.point)}, the sweep puts it at ${JSON.stringify(want)}`);
+    }
+    // The seeds of a point are base, base+1, …: every run of the point must agree on its base.
+    const base = row.seed - ((run - 1) % sweep.seeds);
+    const seen = baseSeeds.get(point.index);
+    if (seen === undefined) baseSeeds.set(point.index, { seed: base, dir: f.dir });
+    else if (seen.seed !== base) {
+      throw new UserError(`${where}: run ${run} has seed ${row.seed}, but ${seen.dir} ran this point's seeds from ${seen.seed} (expected seed ${seen.seed + ((run - 1) % sweep.seeds)})`);
+    }
+    // The row as written (not zod's copy), so the merged results.json has the shard's bytes.
+    return raw as Row & { summary: Summary };
+  });
+}
+
+/**
+ * Reads the shard folders, checks they are every shard of one sweep, once
+ * each, and returns the whole sweep's rows in run order. Every problem is a
+ * UserError naming the folder or file (and line) and what is wrong.
+ */
+export function mergeShards(dirs: readonly string[], out: string): MergedSweep {
+  if (dirs.length === 0) throw new UserError('merge: give the folders of the shards (written by hypermem sweep --shard K/N --out DIR)');
+  for (const d of dirs) {
+    if (sameFolder(d, out)) throw new UserError(`merge: --out ${out} is one of the shards' folders; write the merged sweep to another folder`);
+  }
+  const folders = dirs.map(readShardFolder);
+  const first = folders[0];
+  const byIndex = new Map<number, ShardFolder>();
+  for (const f of folders) {
+    const diff = difference(first, f);
+    if (diff !== null) throw new UserError(`merge: ${f.dir} is not a shard of the same sweep as ${first.dir}: ${diff}`);
+    const twin = byIndex.get(f.shard.index);
+    if (twin !== undefined) {
+      throw new UserError(`merge: shard ${f.shard.index} of ${f.shard.count} is given twice: ${twin.dir} and ${f.dir}`);
+    }
+    byIndex.set(f.shard.index, f);
+  }
+  const n = first.shard.count;
+  const missing: number[] = [];
+  for (let k = 1; k <= n; k++) if (!byIndex.has(k)) missing.push(k);
+  if (missing.length > 0) {
+    const list = missing.length > 10 ? `${missing.slice(0, 10).join(', ')}, … (${missing.length} in all)` : missing.join(', ');
+    throw new UserError(`merge: shard${missing.length === 1 ? '' : 's'} ${list} of ${n} ${missing.length === 1 ? 'is' : 'are'} missing; give every shard's folder`);
+  }
+  const grids: Grid[] = first.sweep.grid.map((g, k) => ({ text: first.shard.grid_text[k], path: g.path, values: g.values }));
+  const baseSeeds = new Map<number, { seed: number; dir: string }>();
+  const rows: Row[] = new Array<Row>(first.sweep.runs);
+  for (let k = 1; k <= n; k++) {
+    const f = byIndex.get(k) as ShardFolder;
+    for (const row of readRows(f, grids, baseSeeds)) rows[row.run - 1] = row;
+  }
+  const w = first.sweep;
+  // Written field by field, in the order `hypermem sweep` writes them.
+  const meta: SweepMeta = {
+    scenario: w.scenario,
+    file: w.file,
+    grid: w.grid.map((g) => ({ path: g.path, values: g.values })),
+    set: w.set,
+    seeds: w.seeds,
+    points: w.points,
+    runs: w.runs,
+    scenario_digest: w.scenario_digest,
+  };
+  const info: SweepInfo = {
+    scenario: meta.scenario,
+    description: first.shard.description,
+    file: meta.file,
+    grids,
+    sets: meta.set,
+    seeds: meta.seeds,
+  };
+  return { meta, info, grids, rows, shards: n };
+}
+
+/** The `shard` block of a shard's summary.json. */
+export function shardMeta(shard: Shard, runs: number, description: string, grids: readonly Grid[]): ShardMeta {
+  return { index: shard.index, count: shard.count, runs, hypermem: HYPERMEM_VERSION, description, grid_text: grids.map((g) => g.text) };
+}

@@ -1,0 +1,219 @@
+// Sweeps across machines: `sweep --shard K/N` runs every Nth run from run K;
+// `hypermem merge` checks the shard folders are every shard of one sweep and
+// writes, byte for byte, the folder the whole sweep writes. Bad or mixed-up
+// shards are refused with the folder, file and line named, and nothing written.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { UserError } from '../../src/cli/errors.ts';
+import { load } from '../../src/cli/run.ts';
+import { scenarioDigest } from '../../src/sweep/output.ts';
+import { inShard, parseShard, shardRuns } from '../../src/sweep/shard.ts';
+import { HYPERMEM_VERSION } from '../../src/version.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = `${root}bin/hypermem.js`;
+const scenario = 'test/sweep/tiny.yaml';
+const tmp = mkdtempSync(`${tmpdir()}/hypermem-shard-test-`);
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function hypermem(args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// 2 points × 2 seeds = 4 runs in 3 shards: runs 1 and 4, run 2, run 3.
+const SWEEP = [scenario, '--grid', 'toolstack.policy=none,reservation', '--set', 'duration=10s', '--seeds', '2', '--quiet'];
+const FILES = ['summary.json', 'results.json', 'results.csv', 'index.html'];
+
+describe('sweep --shard and merge', () => {
+  before(() => {
+    const whole = hypermem(['sweep', ...SWEEP, '--jobs', '2', '--out', `${tmp}/whole`]);
+    assert.equal(whole.status, 0, whole.stderr);
+    for (const k of [1, 2, 3]) {
+      const r = hypermem(['sweep', ...SWEEP, '--jobs', '1', '--shard', `${k}/3`, '--out', `${tmp}/s${k}`]);
+      assert.equal(r.status, 0, r.stderr);
+    }
+  });
+
+  test('each shard holds its runs, byte for byte the whole sweep\'s rows', () => {
+    const lines = (dir: string) => readFileSync(`${dir}/results.json`, 'utf8').trim().split('\n').slice(1, -1).map((l) => l.replace(/,$/, ''));
+    const whole = lines(`${tmp}/whole`);
+    assert.equal(whole.length, 4);
+    assert.deepEqual(lines(`${tmp}/s1`), [whole[0], whole[3]]);
+    assert.deepEqual(lines(`${tmp}/s2`), [whole[1]]);
+    assert.deepEqual(lines(`${tmp}/s3`), [whole[2]]);
+    const meta = JSON.parse(readFileSync(`${tmp}/s1/summary.json`, 'utf8'));
+    assert.deepEqual(meta.shard, {
+      index: 1,
+      count: 3,
+      runs: 2,
+      hypermem: HYPERMEM_VERSION,
+      description: 'two small guests and two launches on a 3 GiB host, for the sweep tests',
+      grid_text: ['toolstack.policy=none,reservation'],
+    });
+    assert.deepEqual(meta.sweep, JSON.parse(readFileSync(`${tmp}/whole/summary.json`, 'utf8')).sweep);
+    const html = readFileSync(`${tmp}/s1/index.html`, 'utf8');
+    assert.match(html, /shard 1 of 3: 2 of the sweep's 4 runs \(runs 1, 4; <code>hypermem merge<\/code>/);
+  });
+
+  test('merge, shards in any order, writes exactly the whole sweep\'s folder', () => {
+    const r = hypermem(['merge', `${tmp}/s3`, `${tmp}/s1`, `${tmp}/s2`, '--out', `${tmp}/merged`]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `merged 3 shards: 4 runs (2 points × 2 seeds)\nwrote ${tmp}/merged/ (results.csv, results.json, index.html, summary.json)\n`);
+    for (const f of FILES) assert.equal(readFileSync(`${tmp}/merged/${f}`, 'utf8'), readFileSync(`${tmp}/whole/${f}`, 'utf8'), f);
+  });
+
+  test('--shard is checked before anything runs', () => {
+    const cases: [string, string][] = [
+      ['0/3', '--shard 0/3: K must be from 1 to N (3)'],
+      ['4/3', '--shard 4/3: K must be from 1 to N (3)'],
+      ['2', '--shard 2: expected K/N, such as 2/4 (the second of four parts of the sweep)'],
+      ['1/0', '--shard 1/0: N must be from 1 to 10000'],
+      ['1/5', '--shard 1/5: the sweep has 4 runs, fewer than 5 shards; use at most 4'],
+    ];
+    for (const [value, message] of cases) {
+      const r = hypermem(['sweep', ...SWEEP, '--shard', value, '--out', `${tmp}/never`]);
+      assert.equal(r.status, 2, value);
+      assert.equal(r.stderr, `hypermem: ${message}\n`);
+    }
+    assert.equal(existsSync(`${tmp}/never`), false);
+  });
+
+  /** A copy of shard K's folder to spoil. */
+  function copyShard(k: number, name: string): string {
+    const dir = `${tmp}/${name}`;
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(`${tmp}/s${k}`, dir, { recursive: true });
+    return dir;
+  }
+
+  function edit(file: string, from: string | RegExp, to: string): void {
+    const text = readFileSync(file, 'utf8');
+    const next = text.replace(from, to);
+    assert.notEqual(next, text, `the edit of ${file} changed nothing`);
+    writeFileSync(file, next);
+  }
+
+  function refused(dirs: string[], message: string | RegExp): void {
+    const out = `${tmp}/refused`;
+    const r = hypermem(['merge', ...dirs, '--out', out]);
+    assert.equal(r.status, 2, r.stderr);
+    if (typeof message === 'string') assert.equal(r.stderr, `hypermem: ${message}\n`);
+    else assert.match(r.stderr, message);
+    assert.equal(r.stdout, '');
+    assert.equal(existsSync(out), false, 'nothing written');
+  }
+
+  test('missing, repeated or foreign shards are refused, naming them', () => {
+    const [s1, s2, s3] = [1, 2, 3].map((k) => `${tmp}/s${k}`);
+    refused([s1, s3], 'merge: shard 2 of 3 is missing; give every shard\'s folder');
+    refused([s1], 'merge: shards 2, 3 of 3 are missing; give every shard\'s folder');
+    const again = copyShard(2, 'again');
+    refused([s1, s2, again, s3], `merge: shard 2 of 3 is given twice: ${s2} and ${again}`);
+    refused([s1, s2, s3, `${tmp}/whole`], `${tmp}/whole/summary.json: a whole sweep, not a shard (made without --shard; nothing to merge)`);
+    refused([s1, s2, `${tmp}/nowhere`], `${tmp}/nowhere/summary.json: missing (not a sweep shard's folder, or not written in full)`);
+    // A shard of another sweep: a different fixed --set, said as such.
+    const other = hypermem(['sweep', ...SWEEP, '--set', 'dom0.memory=320MiB', '--jobs', '1', '--shard', '3/3', '--out', `${tmp}/other`]);
+    assert.equal(other.status, 0, other.stderr);
+    refused(
+      [s1, s2, `${tmp}/other`],
+      `merge: ${tmp}/other is not a shard of the same sweep as ${s1}: the fixed --set flags: ["duration=10s"] in ${s1}, ["duration=10s","dom0.memory=320MiB"] in ${tmp}/other`,
+    );
+    // The same flags, but the scenario's values differ: only the digest tells.
+    const changed = copyShard(3, 'changed');
+    edit(`${changed}/summary.json`, /"scenario_digest": "sha256:[0-9a-f]{8}/, '"scenario_digest": "sha256:00000000');
+    refused([s1, s2, changed], /the scenario as loaded \(its file or a trace it reads changed; scenario_digest\): "sha256:/);
+    const version = copyShard(3, 'version');
+    edit(`${version}/summary.json`, `"hypermem": "${HYPERMEM_VERSION}"`, '"hypermem": "0.0.1"');
+    refused([s1, s2, version], `merge: ${version} is not a shard of the same sweep as ${s1}: the hypermem version: "${HYPERMEM_VERSION}" in ${s1}, "0.0.1" in ${version}`);
+    // --out may not be an input: the merge would replace a shard.
+    const r = hypermem(['merge', s1, s2, s3, '--out', s2]);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, `hypermem: merge: --out ${s2} is one of the shards' folders; write the merged sweep to another folder\n`);
+    assert.ok(existsSync(`${s2}/results.json`));
+  });
+
+  test('spoiled rows are refused with the file and line', () => {
+    const [s1, s3] = [`${tmp}/s1`, `${tmp}/s3`];
+    let d = copyShard(2, 'seed');
+    edit(`${d}/results.json`, '"seed":8,', '"seed":9,');
+    refused([s1, d, s3], `${d}/results.json:2: run 2 has seed 9, but ${s1} ran this point's seeds from 7 (expected seed 8)`);
+    d = copyShard(2, 'point');
+    edit(`${d}/results.json`, '"toolstack.policy":"none"', '"toolstack.policy":"claim"');
+    refused([s1, d, s3], `${d}/results.json:2: run 2 is at {"toolstack.policy":"claim"}, the sweep puts it at {"toolstack.policy":"none"}`);
+    d = copyShard(2, 'run');
+    edit(`${d}/results.json`, '{"run":2,', '{"run":3,');
+    refused([s1, d, s3], `${d}/results.json:2: run 3, expected run 2 (shard 2 of 3 holds run 2)`);
+    d = copyShard(2, 'field');
+    edit(`${d}/results.json`, /"events":\d+/, '"events":"many"');
+    refused([s1, d, s3], `${d}/results.json:2: summary.events: Invalid input: expected number, received string`);
+    d = copyShard(2, 'json');
+    edit(`${d}/results.json`, /}\n\]/, '\n]');
+    refused([s1, d, s3], `${d}/results.json:3:1: not valid JSON`);
+    d = copyShard(1, 'short');
+    edit(`${d}/results.json`, /,\n\{"run":4,.*\n/, '\n');
+    refused([d, `${tmp}/s2`, s3], `${d}/results.json: 1 runs, shard 1 of 3 has 2`);
+  });
+
+  test('a merge that finds an invariant violation exits 3, as the sweep would', () => {
+    const d = copyShard(2, 'violation');
+    edit(`${d}/results.json`, '"invariant_violations":0', '"invariant_violations":1');
+    const r = hypermem(['merge', `${tmp}/s1`, d, `${tmp}/s3`, '--out', `${tmp}/violation-merged`, '--quiet']);
+    assert.equal(r.status, 3, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(readFileSync(`${tmp}/violation-merged/results.csv`, 'utf8'), /\n2,none,8,.*,1,\d+\n/);
+  });
+});
+
+describe('shards: which runs, and the scenario digest', () => {
+  test('every run is in exactly one shard, and shardRuns counts them', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 300 }), (runs, n) => {
+        fc.pre(n <= runs);
+        let total = 0;
+        for (let k = 1; k <= n; k++) {
+          const shard = { index: k, count: n };
+          let mine = 0;
+          for (let r = 1; r <= runs; r++) if (inShard(r, shard)) mine++;
+          assert.equal(shardRuns(runs, shard), mine);
+          assert.ok(mine >= 1);
+          total += mine;
+        }
+        assert.equal(total, runs);
+        for (let r = 1; r <= runs; r++) {
+          let owners = 0;
+          for (let k = 1; k <= n; k++) if (inShard(r, { index: k, count: n })) owners++;
+          assert.equal(owners, 1);
+        }
+      }),
+    );
+  });
+
+  test('the version shards carry is package.json\'s', () => {
+    assert.equal(HYPERMEM_VERSION, JSON.parse(readFileSync(`${root}package.json`, 'utf8')).version);
+  });
+
+  test('parseShard takes K/N with spaces, refuses the rest', () => {
+    assert.deepEqual(parseShard(' 2 / 4 '), { index: 2, count: 4 });
+    assert.deepEqual(parseShard('1/1'), { index: 1, count: 1 });
+    for (const bad of ['', '1', '1/', '/2', '-1/2', '1.5/2', '1/2/3', '3/2', '0/0', '1/10001']) {
+      assert.throws(() => parseShard(bad), UserError, bad);
+    }
+  });
+
+  test('the digest follows the scenario\'s values, not where its file is', () => {
+    const copy = `${tmp}/elsewhere.yaml`;
+    cpSync(`${root}${scenario}`, copy);
+    const here = scenarioDigest(load(`${root}${scenario}`, []));
+    assert.match(here, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(scenarioDigest(load(copy, [])), here);
+    assert.notEqual(scenarioDigest(load(copy, ['duration=11s'])), here);
+    writeFileSync(copy, readFileSync(copy, 'utf8').replace('zipf: 0.8', 'zipf: 0.81'));
+    assert.notEqual(scenarioDigest(load(copy, [])), here);
+  });
+});
