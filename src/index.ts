@@ -25,5 +25,6 @@ export { ReplaySession, type ReplayExtension, type ReplayResult } from './replay
 export { replayExtensions } from './replay/extensions.ts';
 // What `hypermem run --out` writes.
 export { runReportHtml, compareReportHtml, type CompareVariant } from './report/html.ts';
-export { runTable, compareTable } from './report/text.ts';
+export { runTable, compareTable, compareSeedsTable } from './report/text.ts';
+export type { SeedsVariant } from './report/seeds.ts';
 export { timeseriesCsv, eventsJsonl } from './report/files.ts';

@@ -9,16 +9,19 @@ import type { Scenario } from '../scenario/types.ts';
 import { EventBoundError, Simulation, type RunResult } from '../sim/simulation.ts';
 import type { Summary } from '../sim/metrics.ts';
 import { eventsJsonl, timeseriesCsv } from '../report/files.ts';
-import { compareTable, runTable } from '../report/text.ts';
+import { compareSeedsTable, compareTable, runTable } from '../report/text.ts';
+import type { SeedsVariant } from '../report/seeds.ts';
 import type { CompareVariant } from '../report/html.ts';
 import { UserError } from './errors.ts';
 import { checkOutDir, writeOut } from './outdir.ts';
-import { canonicalPath, flagPath, refuseRepeats, splitTopLevel } from '../sweep/grid.ts';
+import { canonicalPath, flagPath, parseCount, refuseRepeats, splitTopLevel } from '../sweep/grid.ts';
 
 export { writeOut, splitTopLevel };
 
 export interface RunOptions {
   seed?: string;
+  /** compare only: runs per variant, seed, seed+1, …. */
+  seeds?: string;
   set?: string[];
   json?: boolean;
   out?: string;
@@ -153,10 +156,13 @@ function simulateVariant(scenario: Scenario, options: { quiet: boolean; verify: 
   }
 }
 
+/** Most runs of one variant (`compare --seeds`): a comparison runs one after another in this process; larger studies are sweeps. */
+export const MAX_COMPARE_SEEDS = 1000;
+
 export function compareCommand(
   file: string,
   options: RunOptions,
-  extraFiles?: (variants: CompareVariant[]) => Record<string, string>,
+  extraFiles?: (variants: CompareVariant[], overSeeds: SeedsVariant[] | null) => Record<string, string>,
 ): number {
   const sets = options.set ?? [];
   const listed = sets.filter((s) => splitTopLevel(setValue(s)).length > 1);
@@ -164,34 +170,56 @@ export function compareCommand(
   const { path, values } = parseCompareSet(listed[0]);
   const fixed = sets.filter((s) => s !== listed[0]);
   const seed = parseSeed(options.seed);
-  if (seed !== undefined && canonicalPath(path.trim()) === 'seed') {
+  const comparesSeed = canonicalPath(path.trim()) === 'seed';
+  if (seed !== undefined && comparesSeed) {
     throw new UserError(`--seed ${options.seed}: the seed is what --set ${listed[0]} compares; drop one of them`);
   }
+  const seeds = parseCount('--seeds', options.seeds, 1, MAX_COMPARE_SEEDS);
+  if (seeds > 1 && comparesSeed) throw new UserError(`--seeds ${seeds}: the seed is what --set ${listed[0]} compares; drop one of them`);
   refuseClashes(fixed, options.seed);
   for (const s of fixed) {
     if (canonicalPath(flagPath(s)) === canonicalPath(path.trim())) {
       throw new UserError(`--set ${s}: ${path.trim()} is what --set ${listed[0]} compares; drop one of them`);
     }
   }
-  // Load every variant first, so a bad value fails before any run.
-  const scenarios = values.map((v) => ({ label: `${path}=${v}`, scenario: load(file, [...fixed, `${path}=${v}`], seed) }));
+  // Load every variant first, so a bad value fails before any run; with --seeds, each at seed, seed+1, ….
+  const scenarios = values.map((v) => {
+    const label = `${path}=${v}`;
+    const first = load(file, [...fixed, `${path}=${v}`], seed);
+    if (!Number.isSafeInteger(first.seed + (seeds - 1))) {
+      throw new UserError(`--seeds ${seeds}: variant ${label} has seed ${first.seed}; seed+${seeds - 1} is not a safe integer`);
+    }
+    const runs = [first];
+    for (let k = 1; k < seeds; k++) runs.push(load(file, [...fixed, `${path}=${v}`], first.seed + k));
+    return { label, runs };
+  });
   if (options.out !== undefined) checkOutDir(options.out);
-  const variants: CompareVariant[] = scenarios.map(({ label, scenario }) => ({
-    label,
-    scenario,
-    result: simulateVariant(scenario, { quiet: options.quiet === true || options.json === true, verify: options.verify === true, label }),
-  }));
-  const summaries: (Summary & { variant: string })[] = variants.map((v) => ({ variant: v.label, ...v.result.summary }));
+  const quiet = options.quiet === true || options.json === true;
+  const runs: CompareVariant[][] = scenarios.map(({ label, runs: list }) =>
+    list.map((scenario) => ({
+      label,
+      scenario,
+      result: simulateVariant(scenario, { quiet, verify: options.verify === true, label: seeds > 1 ? `${label} seed ${scenario.seed}` : label }),
+    })),
+  );
+  // The first seed's runs: the charts and the tables of a single comparison.
+  const variants = runs.map((list) => list[0]);
+  const overSeeds: SeedsVariant[] | null = seeds > 1 ? runs.map((list) => ({ label: list[0].label, runs: list.map((v) => v.result.summary) })) : null;
+  // Every run, variant by variant, seeds in order.
+  const all = runs.flat();
+  const summaries: (Summary & { variant: string })[] = all.map((v) => ({ variant: v.label, ...v.result.summary }));
   if (options.out !== undefined) {
     const files: Record<string, string> = { 'summary.json': JSON.stringify(summaries, null, 2) + '\n' };
-    variants.forEach((v, i) => {
+    all.forEach((v, i) => {
       for (const [name, content] of Object.entries(runFiles(v.result, v.scenario))) {
         if (name !== 'summary.json') files[`${i + 1}-${name}`] = content;
       }
     });
-    writeOut(options.out, { ...files, ...(extraFiles?.(variants) ?? {}) });
+    writeOut(options.out, { ...files, ...(extraFiles?.(variants, overSeeds) ?? {}) });
   }
   if (options.json === true) process.stdout.write(JSON.stringify(summaries) + '\n');
-  else if (options.quiet !== true) process.stdout.write(compareTable(variants.map((v) => ({ label: v.label, summary: v.result.summary }))));
+  else if (options.quiet !== true) {
+    process.stdout.write(overSeeds === null ? compareTable(variants.map((v) => ({ label: v.label, summary: v.result.summary }))) : compareSeedsTable(overSeeds));
+  }
   return summaries.some((s) => s.invariant_violations > 0) ? 3 : 0;
 }

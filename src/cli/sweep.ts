@@ -96,7 +96,7 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
   const points = enumeratePoints(grids);
   const scenarios = points.map((p) => loadPoint(file, sets, grids, p));
   for (const [i, s] of scenarios.entries()) {
-    if (!Number.isSafeInteger(s.seed + seeds - 1)) {
+    if (!Number.isSafeInteger(s.seed + (seeds - 1))) {
       throw new UserError(`--seeds ${seeds}: the point ${describePoint(grids, points[i])} has seed ${s.seed}; seed+${seeds - 1} is not a safe integer`);
     }
   }

@@ -10,7 +10,8 @@ import type { RunResult } from '../sim/simulation.ts';
 import { HYPERMEM_VERSION } from '../version.ts';
 import type { Sample, Summary } from '../sim/metrics.ts';
 import { diskChart, guestChart, hitRateChart, hostChart, tmemChart, type ChartOut, type RunData } from './charts.ts';
-import { ranked, RANKING_NOTE, verdictLead } from './verdict.ts';
+import { seedRange, seedsTable, type SeedsVariant } from './seeds.ts';
+import { ranked, RANKING_NOTE, SEEDS_NOTE, seedsVerdictLead, verdictLead } from './verdict.ts';
 import {
   durationColumn,
   fmtCount,
@@ -562,8 +563,28 @@ function compareGuests(variants: CompareVariant[]): string {
   return `<div class="table-wrap"><table><thead>${head}</thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
 }
 
-/** The report of a comparison: the variants side by side on the same axes, and a table of outcomes. */
-export function compareReportHtml(variants: CompareVariant[]): string {
+/** A comparison over seeds: the verdict over the seeds, then per variant the means over its runs and the seeds on which it does best. */
+function overSeedsSection(overSeeds: readonly SeedsVariant[]): string {
+  const t = seedsTable(overSeeds);
+  const runs = overSeeds[0].runs;
+  const lead = seedsVerdictLead(
+    overSeeds.map((v) => v.label),
+    overSeeds.map((v) => v.runs),
+  );
+  const right = t.head.map((_, i) => i).filter((i) => i > 0);
+  const rows = t.rows.map((cells) => cells.map((c, i) => (i === 0 ? `<b>${esc(c)}</b>` : esc(c))));
+  return `<section class="block" id="seeds"><h2>Over ${runs.length} seeds (${esc(seedRange(runs))})</h2>
+<div class="verdict">${lead !== '' ? `<p><b>Verdict over the seeds.</b> ${esc(lead)}</p>` : ''}<p class="caption">${esc(SEEDS_NOTE)}</p></div>
+<p class="caption">One row per variant: the seeds on which it does best, then the mean of each outcome over its ${runs.length} runs (lowest free: the lowest of any run). Every run is in summary.json; the sections below show seed ${runs[0].seed}.</p>
+${table(t.head, rows, right)}</section>`;
+}
+
+/**
+ * The report of a comparison: the variants side by side on the same axes, and
+ * a table of outcomes. With `overSeeds` (`compare --seeds N`), first the
+ * verdict and the means over every seed; the rest shows the first seed's runs.
+ */
+export function compareReportHtml(variants: CompareVariant[], overSeeds: readonly SeedsVariant[] | null = null): string {
   if (variants.length === 0) throw new Error('compareReportHtml: no variants');
   const first = variants[0].scenario;
   // The facts every variant shares; the ones that differ say "varies".
@@ -571,15 +592,18 @@ export function compareReportHtml(variants: CompareVariant[]): string {
     const all = variants.map((x) => scenarioFacts(x.scenario)[i][1]);
     return [k, all.every((x) => x === v) ? v : 'varies'];
   });
-  const compared = `<p class="caption">Compared: ${variants.map((v) => `<b>${esc(v.label)}</b>`).join(' vs ')}. Every chart shows the variants side by side on the same axes.</p>`;
+  const seeds = overSeeds !== null && overSeeds.length > 0 && overSeeds[0].runs.length > 1 ? overSeeds : null;
+  const atSeed = seeds === null ? '' : ` at seed ${first.seed} (the first of ${seeds[0].runs.length}; the table "Over ${seeds[0].runs.length} seeds" covers them all)`;
+  const compared = `<p class="caption">Compared: ${variants.map((v) => `<b>${esc(v.label)}</b>`).join(' vs ')}. Every chart shows the variants side by side on the same axes${esc(atSeed)}.</p>`;
+  const outcomesCaption = `${seeds === null ? '' : `Seed ${first.seed} only. `}One row per variant. Green marks the best value of a ranked column when the variants differ; counts of file reads and swap I/O are 4 KiB pages.`;
   const body = [
     header(`comparison of ${variants.length} variants`, first, compared + factsList(facts)),
-    contents([['outcomes', 'Outcomes'], ...TOC, ['launches', 'Launches'], ['guest-table', 'Guests']]),
-    `<section class="block" id="outcomes"><h2>Outcomes</h2><p class="caption">One row per variant. Green marks the best value of a ranked column when the variants differ; counts of file reads and swap I/O are 4 KiB pages.</p>${compareOutcomes(variants)}</section>`,
+    contents([...(seeds === null ? [] : [['seeds', 'Over the seeds'] as [string, string]]), ['outcomes', 'Outcomes'], ...TOC, ['launches', 'Launches'], ['guest-table', 'Guests']]),
+    ...(seeds === null ? [] : [overSeedsSection(seeds)]),
+    `<section class="block" id="outcomes"><h2>Outcomes</h2><p class="caption">${esc(outcomesCaption)}</p>${compareOutcomes(variants)}</section>`,
     charts(variants.map((v) => runData(v.label, v.scenario, v.result))),
     `<section class="block" id="launches"><h2>Launches</h2>${legendOfOutcomes()}${compareLaunches(variants)}</section>`,
     `<section class="block" id="guest-table"><h2>Guests</h2><p class="caption">Per variant: mean RAM while the guest ran, cleancache hit rate, disk I/O in pages (file reads, swap-ins and swap-outs) and OOM events.</p>${compareGuests(variants)}</section>`,
   ];
   return page(`${first.name} — hypermem comparison`, body.join('\n'));
 }
-

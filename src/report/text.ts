@@ -4,7 +4,8 @@
 import type { Scenario } from '../scenario/types.ts';
 import type { Summary } from '../sim/metrics.ts';
 import { fmtSize, sizeColumn } from './series.ts';
-import { RANKING_NOTE, verdictLead } from './verdict.ts';
+import { seedRange, seedsTable, type SeedsVariant } from './seeds.ts';
+import { RANKING_NOTE, SEEDS_NOTE, seedsVerdictLead, verdictLead } from './verdict.ts';
 
 function fmtSeconds(ns: number): string {
   return ns < 0 ? '-' : `${(ns / 1e9).toFixed(1)}s`;
@@ -106,5 +107,20 @@ export function compareTable(variants: { label: string; summary: Summary }[]): s
   return (
     table(['variant', 'ok', 'failed fast', 'failed mid-way', 'wasted build', 'cleancache hits', 'file reads', 'swap I/O', 'frontswap stores', 'OOM', 'lowest free'], rows) +
     (lead === '' ? '' : `\nVerdict: ${lead}\n(${RANKING_NOTE})\n`)
+  );
+}
+
+/** A comparison over seeds (`compare --seeds N`): per variant the means over its runs and the seeds on which it does best, then the verdict over the seeds. */
+export function compareSeedsTable(variants: SeedsVariant[]): string {
+  const t = seedsTable(variants);
+  const runs = variants[0].runs;
+  const lead = seedsVerdictLead(
+    variants.map((v) => v.label),
+    variants.map((v) => v.runs),
+  );
+  return (
+    `Over ${runs.length} seeds (${seedRange(runs)}): means per run (lowest free: the lowest of any run)\n` +
+    table(t.head, t.rows) +
+    (lead === '' ? '' : `\nVerdict: ${lead}\n(${SEEDS_NOTE})\n`)
   );
 }

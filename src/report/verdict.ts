@@ -62,3 +62,61 @@ export function verdictLead(variants: readonly Ranked[]): string {
 
 export const RANKING_NOTE =
   'Ranked by launches finished, then launches failed mid-way, build time wasted, OOM events and invariant violations. The I/O columns are not ranked: they depend on how many guests run, which the launches decide.';
+
+// ------------------------------------------------------------ over seeds
+
+/** One variant over the seeds of a comparison (`compare --seeds N`): on how many it ranks best. */
+export interface SeedRecord {
+  label: string;
+  /** Seeds on which it ranks best and no other variant does. */
+  alone: number;
+  /** Seeds on which it ranks best together with some (not all) of the others. */
+  tied: number;
+}
+
+/**
+ * Per variant, the seeds on which it does best (alone, or tied with some of
+ * the others), and the seeds on which every variant ties. `runs[v][k]` is
+ * variant v's run at the k-th seed; every variant has the same seeds.
+ */
+export function seedRecords(labels: readonly string[], runs: readonly (readonly Summary[])[]): { records: SeedRecord[]; allTied: number } {
+  const seeds = runs.length === 0 ? 0 : runs[0].length;
+  const records = labels.map((label) => ({ label, alone: 0, tied: 0 }));
+  let allTied = 0;
+  for (let k = 0; k < seeds; k++) {
+    const best = runs.reduce((b, r, v) => (rankCompare(r[k], runs[b][k]) < 0 ? v : b), 0);
+    const tops = runs.map((r, v) => v).filter((v) => rankCompare(runs[v][k], runs[best][k]) === 0);
+    if (tops.length === labels.length) allTied++;
+    else if (tops.length === 1) records[tops[0]].alone++;
+    else for (const v of tops) records[v].tied++;
+  }
+  return { records, allTied };
+}
+
+/**
+ * One or two sentences over the seeds: the variant that does best on the most
+ * seeds (or that several share the most, or that none does better on any),
+ * then each variant's count, and the seeds on which all tie.
+ */
+export function seedsVerdictLead(labels: readonly string[], runs: readonly (readonly Summary[])[]): string {
+  if (labels.length < 2) return '';
+  const seeds = runs[0].length;
+  const { records, allTied } = seedRecords(labels, runs);
+  const plural = (n: number) => `${n} seed${n === 1 ? '' : 's'}`;
+  if (allTied === seeds) return `No variant does better than the others on any of the ${plural(seeds)} (launches, OOM events, invariant violations); the differences are in the I/O columns.`;
+  const wins = (r: SeedRecord) => r.alone + r.tied;
+  const most = Math.max(...records.map(wins));
+  const leaders = records.filter((r) => wins(r) === most);
+  const lead =
+    leaders.length === 1
+      ? `${leaders[0].label} does best on ${most === seeds ? `every seed (${seeds})` : `${most} of ${plural(seeds)}`}, more than any other variant.`
+      : `${leaders.map((r) => r.label).join(' and ')} each do best on ${most} of ${plural(seeds)}; no variant does best on more.`;
+  const counts = [...records]
+    .sort((a, b) => wins(b) - wins(a))
+    .map((r) => `${r.label} ${wins(r)}${r.tied > 0 ? ` (${r.tied} tied)` : ''}`)
+    .join(', ');
+  return `${lead} Seeds on which each does best: ${counts}${allTied > 0 ? `; all variants tie on ${plural(allTied)}` : ''}.`;
+}
+
+export const SEEDS_NOTE =
+  'Each seed\'s runs are ranked as in a single comparison (launches finished, then launches failed mid-way, build time wasted, OOM events and invariant violations); a variant does best on a seed when no other ranks above it, tied when others rank the same.';

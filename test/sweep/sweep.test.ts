@@ -116,6 +116,9 @@ describe('hypermem sweep', () => {
     assert.equal(r.stderr, 'hypermem: --set seed=3 and --seed 4 both set the seed; give one of them\n');
     r = hypermem(['sweep', scenario, '--grid', 'toolstack.policy=none', '--seed', '0x10', '--out', `${tmp}/x`]);
     assert.equal(r.stderr, 'hypermem: --seed: expected an integer, found "0x10"\n');
+    // The last seed is checked exactly: MAX_SAFE_INTEGER + 1 in floating point must not round back to a safe integer.
+    r = hypermem(['sweep', scenario, '--grid', 'toolstack.policy=none', '--seeds', '2', '--seed', String(Number.MAX_SAFE_INTEGER), '--out', `${tmp}/x`]);
+    assert.equal(r.stderr, 'hypermem: --seeds 2: the point toolstack.policy=none has seed 9007199254740991; seed+1 is not a safe integer\n');
     r = hypermem(['sweep', scenario, '--grid', 'seed=1,2', '--out', root]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /the folder exists and is not a hypermem output folder/);

@@ -1,0 +1,78 @@
+// A comparison over several seeds (`compare --seeds N`): per variant the mean
+// of each outcome over its runs, the lowest free memory of any run, and on how
+// many seeds it ranks best (src/report/verdict.ts) — the same table for the
+// terminal and the HTML report.
+
+import type { Summary } from '../sim/metrics.ts';
+import { countColumn, durationColumn, sizeColumn } from './series.ts';
+import { seedRecords } from './verdict.ts';
+
+/** One variant of a comparison over seeds: its runs, in seed order (the same seeds for every variant). */
+export interface SeedsVariant {
+  label: string;
+  runs: Summary[];
+}
+
+interface Column {
+  head: string;
+  /** What the column holds, for the HTML header's tooltip. */
+  title: string;
+  value: (s: Summary) => number;
+  /** How the column's values are put together over the seeds. */
+  over: 'mean' | 'min';
+  /** A column's formatter, made from its values (one unit, one number of decimals). */
+  format: (values: number[]) => (n: number) => string;
+}
+
+const sum = (s: Summary, pick: (g: Summary['guests'][number]) => number): number => s.guests.reduce((a, g) => a + pick(g), 0);
+const launches = (s: Summary, outcome: string): number => s.launches.filter((l) => l.outcome === outcome).length;
+const wastedColumn = (values: number[]) => {
+  const f = durationColumn(values.filter((v) => v > 0));
+  return (ns: number) => (ns > 0 ? f(ns) : '-');
+};
+
+const COLUMNS: Column[] = [
+  { head: 'ok', title: 'launches finished (mean per run)', value: (s) => launches(s, 'ok'), over: 'mean', format: countColumn },
+  { head: 'failed fast', title: 'launches refused at once (mean per run)', value: (s) => launches(s, 'failed_fast'), over: 'mean', format: countColumn },
+  { head: 'failed mid-way', title: 'launches that failed part-way through the build (mean per run)', value: (s) => launches(s, 'failed_midway'), over: 'mean', format: countColumn },
+  { head: 'wasted build', title: 'build time thrown away by failed launches (mean per run)', value: (s) => s.launches.reduce((a, l) => a + l.wasted_build_ns, 0), over: 'mean', format: wastedColumn },
+  { head: 'OOM', title: 'OOM events, all guests (mean per run)', value: (s) => sum(s, (g) => g.oom_events), over: 'mean', format: countColumn },
+  { head: 'violations', title: 'invariant violations (mean per run)', value: (s) => s.invariant_violations, over: 'mean', format: countColumn },
+  { head: 'cleancache hits', title: 'cleancache gets that hit, all guests (mean per run)', value: (s) => sum(s, (g) => g.cleancache.hits), over: 'mean', format: countColumn },
+  { head: 'file reads', title: 'file pages read from disk, all guests (mean per run)', value: (s) => sum(s, (g) => g.disk.file_reads), over: 'mean', format: countColumn },
+  { head: 'swap I/O', title: 'pages read from and written to swap devices, all guests (mean per run)', value: (s) => sum(s, (g) => g.disk.swap_reads + g.disk.swap_writes), over: 'mean', format: countColumn },
+  { head: 'frontswap stores', title: 'pages stored in frontswap, all guests (mean per run)', value: (s) => sum(s, (g) => g.frontswap.stores), over: 'mean', format: countColumn },
+  { head: 'lowest free', title: 'the lowest free host memory of any run', value: (s) => s.host.min_free_pages, over: 'min', format: sizeColumn },
+];
+
+/** Means are kept to three decimals, so that the same runs give the same bytes on every machine. */
+const mean = (values: number[]): number => Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 1000) / 1000;
+
+/** The table over seeds: a header and per variant its cells (label, "best on", then COLUMNS), the numbers as exact values too. */
+export function seedsTable(variants: readonly SeedsVariant[]): { head: string[]; titles: string[]; rows: string[][]; values: number[][] } {
+  const seeds = variants[0]?.runs.length ?? 0;
+  const { records } = seedRecords(
+    variants.map((v) => v.label),
+    variants.map((v) => v.runs),
+  );
+  const values = variants.map((v) => COLUMNS.map((c) => (c.over === 'mean' ? mean(v.runs.map(c.value)) : Math.min(...v.runs.map(c.value)))));
+  const formats = COLUMNS.map((c, k) => c.format(values.map((row) => row[k])));
+  const rows = variants.map((v, i) => {
+    const r = records[i];
+    const best = `${r.alone + r.tied} of ${seeds}${r.tied > 0 ? ` (${r.tied} tied)` : ''}`;
+    return [v.label, best, ...values[i].map((n, k) => formats[k](n))];
+  });
+  return {
+    head: ['variant', 'best on', ...COLUMNS.map((c) => c.head)],
+    titles: ['', 'the seeds on which this variant ranks best (tied: together with some of the others)', ...COLUMNS.map((c) => c.title)],
+    rows,
+    values,
+  };
+}
+
+/** "42 to 46" (or "7 and 8"): the seeds of a comparison over seeds. */
+export function seedRange(runs: readonly Summary[]): string {
+  const first = runs[0].seed;
+  const last = runs[runs.length - 1].seed;
+  return runs.length === 2 ? `${first} and ${last}` : `${first} to ${last}`;
+}

@@ -1,0 +1,193 @@
+// Comparisons over seeds (`compare --seeds N`): which variant does best on how
+// many seeds, the means table, and the command end to end (JSON, the report's
+// section, refusals).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import type { Summary } from '../../src/sim/metrics.ts';
+import { seedsTable } from '../../src/report/seeds.ts';
+import { compareSeedsTable } from '../../src/report/text.ts';
+import { rankCompare, seedRecords, seedsVerdictLead } from '../../src/report/verdict.ts';
+import { assertOneForm } from './columns.ts';
+
+/** A run with `ok` launches finished of 2, the rest failed mid-way with `wastedS` seconds wasted in all, and `oom` OOM events. */
+function run(seed: number, ok: number, wastedS = 0, oom = 0, minFree = 1000): Summary {
+  const launch = (i: number): Summary['launches'][number] => ({
+    name: `l${i}`,
+    policy: 'x',
+    outcome: i < ok ? 'ok' : 'failed_midway',
+    requested_pages: 10,
+    request_ns: 0,
+    start_ns: 0,
+    end_ns: 1,
+    wasted_build_ns: i === ok ? wastedS * 1e9 : 0,
+  });
+  return {
+    scenario: 's',
+    seed,
+    sim_time_ns: 1e9,
+    events: 1,
+    invariant_violations: 0,
+    host: { total_pages: 4096, min_free_pages: minFree, max_outstanding_pages: 0 },
+    launches: [launch(0), launch(1)],
+    guests: [
+      {
+        name: 'g',
+        domid: 1,
+        oom_events: oom,
+        cleancache: { puts: 0, gets: 10, hits: 3 },
+        frontswap: { stores: 7, loads: 0, rejects: 0 },
+        disk: { file_reads: 100 + seed, file_writes: 0, swap_reads: 1, swap_writes: 2 },
+      },
+    ] as unknown as Summary['guests'],
+    tmem: { ephemeral_pages_max: 0, persistent_pages_max: 0, evictions: 0, dedup_ratio: 1, compression_ratio: 1 },
+    faults: { crashes: 0, toolstack_deaths: 0, tmem_flushes: 0, launch_bursts: 0 },
+  };
+}
+
+describe('the verdict over seeds', () => {
+  // Seeds 1..4: a wins alone on 1 and 2, a and b tie best on 3 (c worse), all tie on 4.
+  const a = [run(1, 2), run(2, 2), run(3, 1, 5), run(4, 1)];
+  const b = [run(1, 1, 3), run(2, 0, 9), run(3, 1, 5), run(4, 1)];
+  const c = [run(1, 0, 9), run(2, 1, 1), run(3, 0, 9), run(4, 1)];
+  const labels = ['p=a', 'p=b', 'p=c'];
+
+  test('counts the seeds each variant does best on, alone or tied, and those where all tie', () => {
+    assert.deepEqual(seedRecords(labels, [a, b, c]), {
+      records: [
+        { label: 'p=a', alone: 2, tied: 1 },
+        { label: 'p=b', alone: 0, tied: 1 },
+        { label: 'p=c', alone: 0, tied: 0 },
+      ],
+      allTied: 1,
+    });
+    assert.equal(
+      seedsVerdictLead(labels, [a, b, c]),
+      'p=a does best on 3 of 4 seeds, more than any other variant. Seeds on which each does best: p=a 3 (1 tied), p=b 1 (1 tied), p=c 0; all variants tie on 1 seed.',
+    );
+  });
+
+  test('shared leads, a clean sweep, and no difference at all', () => {
+    assert.equal(
+      seedsVerdictLead(['x', 'y'], [[run(1, 2), run(2, 0)], [run(1, 0), run(2, 2)]]),
+      'x and y each do best on 1 of 2 seeds; no variant does best on more. Seeds on which each does best: x 1, y 1.',
+    );
+    assert.equal(
+      seedsVerdictLead(['x', 'y'], [[run(1, 2), run(2, 2)], [run(1, 1), run(2, 1)]]),
+      'x does best on every seed (2), more than any other variant. Seeds on which each does best: x 2, y 0.',
+    );
+    assert.match(seedsVerdictLead(['x', 'y'], [[run(1, 1)], [run(1, 1)]]), /^No variant does better than the others on any of the 1 seed /);
+    assert.equal(seedsVerdictLead(['x'], [[run(1, 1), run(2, 2)]]), '');
+  });
+
+  test('model: per seed, exactly the variants no other ranks above are counted, once', () => {
+    const summaryArb = fc.record({ ok: fc.integer({ min: 0, max: 2 }), wasted: fc.integer({ min: 0, max: 3 }), oom: fc.integer({ min: 0, max: 2 }) });
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 1, max: 5 }), fc.array(summaryArb, { minLength: 20, maxLength: 20 }), (nv, ns, pool) => {
+        const runs = Array.from({ length: nv }, (_, v) => Array.from({ length: ns }, (_, k) => {
+          const p = pool[(v * ns + k) % pool.length];
+          return run(k + 1, p.ok, p.ok < 2 ? p.wasted : 0, p.oom);
+        }));
+        const labels2 = runs.map((_, v) => `v${v}`);
+        const { records, allTied } = seedRecords(labels2, runs);
+        let alone = 0;
+        let tied = 0;
+        let all = 0;
+        for (let k = 0; k < ns; k++) {
+          const tops = runs.map((_, v) => v).filter((v) => runs.every((o) => rankCompare(o[k], runs[v][k]) >= 0));
+          if (tops.length === nv) all++;
+          else if (tops.length === 1) alone++;
+          else tied += tops.length;
+        }
+        assert.equal(allTied, all);
+        assert.equal(records.reduce((n, r) => n + r.alone, 0), alone);
+        assert.equal(records.reduce((n, r) => n + r.tied, 0), tied);
+      }),
+    );
+  });
+
+  test('the means table: means over the runs, the lowest free of any run, one form per column', () => {
+    const t = seedsTable([
+      { label: 'p=a', runs: [run(1, 2, 0, 0, 2048), run(2, 1, 3, 1, 512)] },
+      { label: 'p=b', runs: [run(1, 0, 4, 2, 4096), run(2, 0, 4, 0, 4096)] },
+    ]);
+    assert.deepEqual(t.head.slice(0, 6), ['variant', 'best on', 'ok', 'failed fast', 'failed mid-way', 'wasted build']);
+    const col = (name: string) => t.rows.map((r) => r[t.head.indexOf(name)]);
+    assert.deepEqual(col('best on'), ['2 of 2', '0 of 2']);
+    assert.deepEqual(col('ok'), ['1.5', '0.0']);
+    assert.deepEqual(col('failed mid-way'), ['0.5', '2.0']);
+    assert.deepEqual(col('OOM'), ['0.5', '1.0']);
+    assert.deepEqual(col('wasted build'), ['1.5 s', '4.0 s']);
+    assert.deepEqual(col('lowest free'), ['2 MiB', '16 MiB']);
+    const text = compareSeedsTable([
+      { label: 'p=a', runs: [run(1, 2), run(2, 1, 3)] },
+      { label: 'p=b', runs: [run(1, 0, 4), run(2, 0, 4)] },
+    ]);
+    assert.match(text, /^Over 2 seeds \(1 and 2\): means per run \(lowest free: the lowest of any run\)\n/);
+    assert.match(text, /\nVerdict: p=a does best on every seed \(2\), more than any other variant\./);
+    for (const name of ['ok', 'wasted build', 'file reads']) assertOneForm(col(name).filter((c) => c !== '-'), name);
+  });
+});
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = `${root}bin/hypermem.js`;
+const tmp = mkdtempSync(`${tmpdir()}/hypermem-seeds-test-`);
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function hypermem(args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('hypermem compare --seeds', () => {
+  const base = ['compare', 'test/sweep/tiny.yaml', '--set', 'toolstack.policy=none,claim', '--set', 'duration=8s'];
+
+  test('every variant at every seed, each run what `run --json` gives; the report leads with the seeds', () => {
+    const r = hypermem([...base, '--seeds', '3', '--seed', '20', '--json', '--out', `${tmp}/cmp`]);
+    assert.equal(r.status, 0, r.stderr);
+    const all = JSON.parse(r.stdout) as (Summary & { variant: string })[];
+    assert.deepEqual(all.map((s) => [s.variant, s.seed]), [
+      ['toolstack.policy=none', 20], ['toolstack.policy=none', 21], ['toolstack.policy=none', 22],
+      ['toolstack.policy=claim', 20], ['toolstack.policy=claim', 21], ['toolstack.policy=claim', 22],
+    ]);
+    const single = hypermem(['run', 'test/sweep/tiny.yaml', '--set', 'toolstack.policy=claim', '--set', 'duration=8s', '--seed', '21', '--json']);
+    const { variant: _, ...fifth } = all[4];
+    assert.equal(JSON.stringify(fifth) + '\n', single.stdout);
+    assert.deepEqual(JSON.parse(readFileSync(`${tmp}/cmp/summary.json`, 'utf8')), all);
+    // One time series per run, numbered in summary.json's order.
+    for (let i = 1; i <= 6; i++) assert.ok(existsSync(`${tmp}/cmp/${i}-timeseries.csv`), `${i}-timeseries.csv`);
+    assert.equal(existsSync(`${tmp}/cmp/7-timeseries.csv`), false);
+    const html = readFileSync(`${tmp}/cmp/report.html`, 'utf8');
+    assert.match(html, /<h2>Over 3 seeds \(20 to 22\)<\/h2>/);
+    assert.match(html, /<b>Verdict over the seeds\.<\/b>/);
+    assert.ok(html.indexOf('id="seeds"') < html.indexOf('id="outcomes"'));
+    assert.match(html, /Seed 20 only\. One row per variant\./);
+  });
+
+  test('the terminal shows the means and the verdict over the seeds; --seeds 1 is a plain comparison', () => {
+    const r = hypermem([...base, '--seeds', '2']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^Over 2 seeds \(7 and 8\): means per run/);
+    assert.match(r.stdout, /\ntoolstack\.policy=none {2,}\d+ of 2/);
+    assert.match(r.stdout, /\nVerdict: /);
+    const one = hypermem([...base, '--seeds', '1']);
+    assert.equal(one.stdout, hypermem(base).stdout);
+  });
+
+  test('refusals', () => {
+    let r = hypermem(['compare', 'test/sweep/tiny.yaml', '--set', 'seed=1,2', '--seeds', '3']);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, 'hypermem: --seeds 3: the seed is what --set seed=1,2 compares; drop one of them\n');
+    r = hypermem([...base, '--seeds', '0']);
+    assert.equal(r.stderr, 'hypermem: --seeds: expected a positive integer, found "0"\n');
+    r = hypermem([...base, '--seeds', '1001']);
+    assert.equal(r.stderr, 'hypermem: --seeds 1001: at most 1000\n');
+    r = hypermem([...base, '--seeds', '2', '--seed', String(Number.MAX_SAFE_INTEGER)]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^hypermem: --seeds 2: variant toolstack\.policy=none has seed 9007199254740991; seed\+1 is not a safe integer\n$/);
+  });
+});
