@@ -72,12 +72,13 @@ function program(): Command {
     .option('--set <path=a,b,c>', 'the field and the values to compare (one), plus any path=value overrides', collect, [])
     .option('--seed <n>', 'override the scenario seed', once('--seed'))
     .option('--seeds <n>', 'runs per value, with the scenario seed, seed+1, … (default 1): the verdict counts the seeds each value does best on', once('--seeds'))
+    .option('--jobs <k>', 'worker threads for the runs (default: the number of cores; 1: one run after another in this process)', once('--jobs'))
     .option('--json', 'print an array of summaries, one per value (per value and seed with --seeds)')
     .option('--out <dir>', 'write the summaries, time series and a side-by-side report to DIR', once('--out'))
     .option('--quiet', 'print nothing but errors (and --json)')
     .option('--verify', 're-check every invariant after every event (slow)')
-    .action((file: string, options) => {
-      process.exitCode = compareCommand(file, options, (variants, overSeeds) => ({ 'report.html': compareReportHtml(variants, overSeeds) }));
+    .action(async (file: string, options) => {
+      process.exitCode = await compareCommand(file, options, (variants, overSeeds) => ({ 'report.html': compareReportHtml(variants, overSeeds) }));
     });
   cli
     .command('sweep')

@@ -3,6 +3,7 @@
 // to --out DIR (written to a temporary folder first and renamed into place, so
 // a failed run leaves no half-written DIR).
 
+import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { loadScenario, ScenarioError } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/types.ts';
@@ -15,6 +16,7 @@ import type { CompareVariant } from '../report/html.ts';
 import { UserError } from './errors.ts';
 import { checkOutDir, writeOut } from './outdir.ts';
 import { canonicalPath, flagPath, parseCount, refuseRepeats, splitTopLevel } from '../sweep/grid.ts';
+import { RunFailed, runPoolFull } from '../sweep/pool.ts';
 
 export { writeOut, splitTopLevel };
 
@@ -22,6 +24,8 @@ export interface RunOptions {
   seed?: string;
   /** compare only: runs per variant, seed, seed+1, …. */
   seeds?: string;
+  /** compare only: worker threads (1: every run in this process, one after another). */
+  jobs?: string;
   set?: string[];
   json?: boolean;
   out?: string;
@@ -159,11 +163,52 @@ function simulateVariant(scenario: Scenario, options: { quiet: boolean; verify: 
 /** Most runs of one variant (`compare --seeds`): a comparison runs one after another in this process; larger studies are sweeps. */
 export const MAX_COMPARE_SEEDS = 1000;
 
-export function compareCommand(
+/** Most worker threads of one comparison (as for a sweep). */
+const MAX_COMPARE_JOBS = 256;
+
+/**
+ * Runs a comparison's scenarios: in this process one after another (one
+ * job, or one run), each with its progress bar; else on a pool of worker
+ * threads (the same runs, the same bytes), with a bar counting finished runs.
+ */
+async function runAll(
+  file: string,
+  runs: { label: string; sets: string[]; scenario: Scenario }[],
+  options: { quiet: boolean; verify: boolean; jobs: number },
+): Promise<RunResult[]> {
+  if (options.jobs === 1 || runs.length === 1) {
+    return runs.map((r) => simulateVariant(r.scenario, { quiet: options.quiet, verify: options.verify, label: r.label }));
+  }
+  const showBar = !options.quiet && process.stderr.isTTY === true;
+  const bar = showBar
+    ? new cliProgress.SingleBar(
+        { format: `compare ${runs[0].scenario.name} [{bar}] {value}/{total} runs | {eta_formatted} left`, stream: process.stderr, hideCursor: false, etaBuffer: 20 },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  bar?.start(runs.length, 0);
+  try {
+    return await runPoolFull(
+      runs.map((r) => ({ file, sets: r.sets, seed: r.scenario.seed, verify: options.verify })),
+      options.jobs,
+      () => bar?.increment(),
+    );
+  } catch (e) {
+    if (!(e instanceof RunFailed)) throw e;
+    const message = `variant ${runs[e.index].label}: ${e.message}`;
+    // Bad input (a bound of the scenario) is the user's: one line, exit 2; anything else is a fault of hypermem.
+    if (e.userError) throw new UserError(message);
+    throw new Error(message, { cause: e.cause });
+  } finally {
+    bar?.stop();
+  }
+}
+
+export async function compareCommand(
   file: string,
   options: RunOptions,
   extraFiles?: (variants: CompareVariant[], overSeeds: SeedsVariant[] | null) => Record<string, string>,
-): number {
+): Promise<number> {
   const sets = options.set ?? [];
   const listed = sets.filter((s) => splitTopLevel(setValue(s)).length > 1);
   if (listed.length !== 1) throw new UserError('compare: give exactly one --set path=a,b,c with the values to compare (other --set path=value are applied to every run)');
@@ -176,6 +221,7 @@ export function compareCommand(
   }
   const seeds = parseCount('--seeds', options.seeds, 1, MAX_COMPARE_SEEDS);
   if (seeds > 1 && comparesSeed) throw new UserError(`--seeds ${seeds}: the seed is what --set ${listed[0]} compares; drop one of them`);
+  const jobs = parseCount('--jobs', options.jobs, Math.max(1, availableParallelism()), MAX_COMPARE_JOBS);
   refuseClashes(fixed, options.seed);
   for (const s of fixed) {
     if (canonicalPath(flagPath(s)) === canonicalPath(path.trim())) {
@@ -183,30 +229,30 @@ export function compareCommand(
     }
   }
   // Load every variant first, so a bad value fails before any run; with --seeds, each at seed, seed+1, ….
-  const scenarios = values.map((v) => {
+  const planned = values.flatMap((v) => {
     const label = `${path}=${v}`;
-    const first = load(file, [...fixed, `${path}=${v}`], seed);
+    const sets = [...fixed, `${path}=${v}`];
+    const first = load(file, sets, seed);
     if (!Number.isSafeInteger(first.seed + (seeds - 1))) {
       throw new UserError(`--seeds ${seeds}: variant ${label} has seed ${first.seed}; seed+${seeds - 1} is not a safe integer`);
     }
-    const runs = [first];
-    for (let k = 1; k < seeds; k++) runs.push(load(file, [...fixed, `${path}=${v}`], first.seed + k));
-    return { label, runs };
+    const list = [first];
+    for (let k = 1; k < seeds; k++) list.push(load(file, sets, first.seed + k));
+    return list.map((scenario) => ({ label, sets, scenario, runLabel: seeds > 1 ? `${label} seed ${scenario.seed}` : label }));
   });
   if (options.out !== undefined) checkOutDir(options.out);
   const quiet = options.quiet === true || options.json === true;
-  const runs: CompareVariant[][] = scenarios.map(({ label, runs: list }) =>
-    list.map((scenario) => ({
-      label,
-      scenario,
-      result: simulateVariant(scenario, { quiet, verify: options.verify === true, label: seeds > 1 ? `${label} seed ${scenario.seed}` : label }),
-    })),
+  const results = await runAll(
+    file,
+    planned.map((p) => ({ label: p.runLabel, sets: p.sets, scenario: p.scenario })),
+    { quiet, verify: options.verify === true, jobs },
   );
+  // Every run, variant by variant, seeds in order; then grouped by variant.
+  const all: CompareVariant[] = planned.map((p, i) => ({ label: p.label, scenario: p.scenario, result: results[i] }));
+  const runs: CompareVariant[][] = values.map((_, v) => all.slice(v * seeds, (v + 1) * seeds));
   // The first seed's runs: the charts and the tables of a single comparison.
   const variants = runs.map((list) => list[0]);
   const overSeeds: SeedsVariant[] | null = seeds > 1 ? runs.map((list) => ({ label: list[0].label, runs: list.map((v) => v.result.summary) })) : null;
-  // Every run, variant by variant, seeds in order.
-  const all = runs.flat();
   const summaries: (Summary & { variant: string })[] = all.map((v) => ({ variant: v.label, ...v.result.summary }));
   if (options.out !== undefined) {
     const files: Record<string, string> = { 'summary.json': JSON.stringify(summaries, null, 2) + '\n' };

@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Summary } from '../sim/metrics.ts';
+import type { RunResult } from '../sim/simulation.ts';
 import type { SweepTask, TaskResult } from './worker-task.ts';
 
 const taskFile = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
@@ -22,11 +23,12 @@ export class RunFailed extends Error {
 }
 
 /**
- * Runs every task on `jobs` worker threads; returns the summaries in task
- * order. `onDone` is called as each finishes (in completion order). On the
- * first failure the pool is torn down and a RunFailed is thrown.
+ * Runs every task on `jobs` worker threads; returns what each gave (picked
+ * by `pick`) in task order. `onDone` is called as each finishes (in
+ * completion order). On the first failure the pool is torn down and a
+ * RunFailed is thrown.
  */
-export async function runPool(tasks: readonly SweepTask[], jobs: number, onDone?: (index: number) => void): Promise<Summary[]> {
+async function runTasks<R>(tasks: readonly SweepTask[], jobs: number, pick: (r: TaskResult) => R, onDone?: (index: number) => void): Promise<R[]> {
   const threads = Math.max(1, Math.min(jobs, tasks.length));
   const pool = new Piscina<SweepTask, TaskResult>({
     filename: taskFile,
@@ -35,7 +37,7 @@ export async function runPool(tasks: readonly SweepTask[], jobs: number, onDone?
     // Idle workers stay until the pool is destroyed: the sweep ends then anyway.
     idleTimeout: 60_000,
   });
-  const results: Summary[] = new Array<Summary>(tasks.length);
+  const results: R[] = new Array<R>(tasks.length);
   let failure: RunFailed | null = null;
   try {
     await Promise.all(
@@ -43,7 +45,7 @@ export async function runPool(tasks: readonly SweepTask[], jobs: number, onDone?
         try {
           const r = await pool.run(task);
           if ('userError' in r) throw new RunFailed(index, r.userError, true);
-          results[index] = r.summary;
+          results[index] = pick(r);
           onDone?.(index);
         } catch (e) {
           if (failure === null) {
@@ -59,4 +61,14 @@ export async function runPool(tasks: readonly SweepTask[], jobs: number, onDone?
   }
   if (failure !== null) throw failure;
   return results;
+}
+
+/** A sweep's runs: their summaries, in task order. */
+export function runPool(tasks: readonly SweepTask[], jobs: number, onDone?: (index: number) => void): Promise<Summary[]> {
+  return runTasks(tasks.map((t) => ({ ...t, full: false })), jobs, (r) => ('summary' in r ? r.summary : (r as { result: RunResult }).result.summary), onDone);
+}
+
+/** Whole runs (summary, samples, events), in task order: compare's runs. */
+export function runPoolFull(tasks: readonly SweepTask[], jobs: number, onDone?: (index: number) => void): Promise<RunResult[]> {
+  return runTasks(tasks.map((t) => ({ ...t, full: true })), jobs, (r) => (r as { result: RunResult }).result, onDone);
 }

@@ -1,25 +1,32 @@
-// One sweep run, in a worker thread: load the scenario at the point, run it
-// exactly as `hypermem run --json` does, and hand back the summary (plain
-// data, safe to structured-clone across threads).
+// One run in a worker thread (a sweep's point, or one run of `compare`): load
+// the scenario, run it exactly as `hypermem run` does, and hand back the
+// summary — or, for compare, the whole result (summary, samples, events:
+// plain data, safe to structured-clone across threads).
 
 import { UserError } from '../cli/errors.ts';
 import { load, simulate } from '../cli/run.ts';
 import type { Summary } from '../sim/metrics.ts';
+import type { RunResult } from '../sim/simulation.ts';
 
 export interface SweepTask {
   file: string;
   /** Every --set flag for the run: the fixed ones, then the point's. */
   sets: string[];
   seed: number;
+  /** Hand back the whole RunResult, not only the summary (compare's report draws the runs). */
+  full?: boolean;
+  /** Re-check every invariant after every event (run --verify). */
+  verify?: boolean;
 }
 
 /** A run's summary, or the message of the user-input error that stopped it (error classes do not survive the thread boundary). */
-export type TaskResult = { summary: Summary } | { userError: string };
+export type TaskResult = { summary: Summary } | { result: RunResult } | { userError: string };
 
 export function runTask(task: SweepTask): TaskResult {
   try {
     const scenario = load(task.file, task.sets, task.seed);
-    return { summary: simulate(scenario, { quiet: true, verify: false }).summary };
+    const result = simulate(scenario, { quiet: true, verify: task.verify === true });
+    return task.full === true ? { result } : { summary: result.summary };
   } catch (e) {
     if (e instanceof UserError) return { userError: e.message };
     throw e;

@@ -178,12 +178,30 @@ describe('hypermem compare --seeds', () => {
     assert.equal(one.stdout, hypermem(base).stdout);
   });
 
+  test('on worker threads (--jobs 2) the same bytes as one run after another (--jobs 1)', () => {
+    for (const jobs of ['1', '2']) {
+      const r = hypermem([...base, '--seeds', '2', '--jobs', jobs, '--quiet', '--out', `${tmp}/jobs-${jobs}`]);
+      assert.equal(r.status, 0, r.stderr);
+    }
+    const names = ['summary.json', 'report.html', '1-timeseries.csv', '4-events.jsonl'];
+    for (const f of names) assert.equal(readFileSync(`${tmp}/jobs-2/${f}`, 'utf8'), readFileSync(`${tmp}/jobs-1/${f}`, 'utf8'), f);
+  });
+
   test('refusals', () => {
     let r = hypermem(['compare', 'test/sweep/tiny.yaml', '--set', 'seed=1,2', '--seeds', '3']);
     assert.equal(r.status, 2);
     assert.equal(r.stderr, 'hypermem: --seeds 3: the seed is what --set seed=1,2 compares; drop one of them\n');
     r = hypermem([...base, '--seeds', '0']);
     assert.equal(r.stderr, 'hypermem: --seeds: expected a positive integer, found "0"\n');
+    // A run stopped by a bound of the scenario: the same line on worker threads as in this process.
+    for (const jobs of ['1', '2']) {
+      r = hypermem(['compare', 'test/sweep/tiny.yaml', '--set', 'max_events=10,100000', '--jobs', jobs, '--out', `${tmp}/bound`]);
+      assert.equal(r.status, 2);
+      assert.equal(r.stderr, 'hypermem: variant max_events=10: test/sweep/tiny.yaml: the run reached its bound of 10 events at 0.5 s of simulated time; raise max_events or shorten duration\n');
+      assert.equal(existsSync(`${tmp}/bound`), false);
+    }
+    r = hypermem([...base, '--jobs', 'many']);
+    assert.equal(r.stderr, 'hypermem: --jobs: expected a positive integer, found "many"\n');
     r = hypermem([...base, '--seeds', '1001']);
     assert.equal(r.stderr, 'hypermem: --seeds 1001: at most 1000\n');
     r = hypermem([...base, '--seeds', '2', '--seed', String(Number.MAX_SAFE_INTEGER)]);
