@@ -167,6 +167,8 @@ function makeParents(dir: string, target: string): string[] {
       mkdirSync(p);
       made.push(p);
     } catch (e) {
+      // Another process made it meanwhile (shards of a sweep writing into one shared folder): it is there, not ours.
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && kindOf(p) === 'dir') continue;
       removeMade(made);
       throw problem(dir, `cannot create ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }

@@ -28,7 +28,7 @@ import type { SweepInfo } from '../sweep/html.ts';
 import { scenarioDigest, sweepFiles, type SweepMeta } from '../sweep/output.ts';
 import { RunFailed, runPool } from '../sweep/pool.ts';
 import { makeRows } from '../sweep/rows.ts';
-import { inShard, parseShard, shardMeta, shardRuns } from '../sweep/shard.ts';
+import { inShard, parseShard, shardMeta } from '../sweep/shard.ts';
 import type { SweepTask } from '../sweep/worker-task.ts';
 
 export interface SweepOptions {
@@ -146,9 +146,9 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
     grids,
     sets,
     seeds,
-    ...(shard === null ? {} : { shard: { ...shard, runs: all.length } }),
+    ...(shard === null ? {} : { shard: { ...shard, sweepRuns: all.length } }),
   };
-  const shardBlock = shard === null ? null : shardMeta(shard, shardRuns(all.length, shard), base.description, grids);
+  const shardBlock = shard === null ? null : shardMeta(shard, runs.length, base.description, grids);
   writeOut(options.out, sweepFiles(meta, shardBlock, info, grids, rows));
   if (options.quiet !== true) {
     const secs = ((Date.now() - started) / 1000).toFixed(1);

@@ -14,7 +14,7 @@ export interface SweepInfo {
   sets: readonly string[];
   seeds: number;
   /** Set for one shard of a sweep (`sweep --shard K/N`): its place, and the runs of the whole sweep. */
-  shard?: { index: number; count: number; runs: number };
+  shard?: { index: number; count: number; sweepRuns: number };
 }
 
 export function escapeHtml(text: string): string {
@@ -93,7 +93,8 @@ function outcomeCells(values: number[][]): string[][] {
 
 /** With several seeds: one row per grid point, each outcome the mean over its seeds (in run order of first appearance). */
 function pointsTable(info: SweepInfo, rows: readonly Row[]): string {
-  if (info.seeds < 2 || info.grids.length === 0) return '';
+  // A shard holds only some of each point's seeds: its means would not be the sweep's (the merge has them).
+  if (info.seeds < 2 || info.grids.length === 0 || info.shard !== undefined) return '';
   const groups = new Map<string, Row[]>();
   for (const r of rows) {
     const key = JSON.stringify(info.grids.map((g) => r.point[g.path]));
@@ -123,9 +124,9 @@ ${tableHtml(head, body)}
 }
 
 /** "runs 2, 6, 10, …": the runs of shard K of N. */
-export function shardRunList(shard: { index: number; count: number; runs: number }): string {
-  const list = [0, 1, 2].map((i) => shard.index + i * shard.count).filter((r) => r <= shard.runs);
-  return `run${list.length === 1 ? '' : 's'} ${list.join(', ')}${shard.index + 3 * shard.count <= shard.runs ? ', …' : ''}`;
+export function shardRunList(shard: { index: number; count: number; sweepRuns: number }): string {
+  const list = [0, 1, 2].map((i) => shard.index + i * shard.count).filter((r) => r <= shard.sweepRuns);
+  return `run${list.length === 1 ? '' : 's'} ${list.join(', ')}${shard.index + 3 * shard.count <= shard.sweepRuns ? ', …' : ''}`;
 }
 
 export function sweepHtml(info: SweepInfo, rows: readonly Row[]): string {
@@ -154,7 +155,7 @@ export function sweepHtml(info: SweepInfo, rows: readonly Row[]): string {
   const counts =
     info.shard === undefined
       ? `${rows.length} runs = ${points} points × ${info.seeds} seed${info.seeds === 1 ? '' : 's'}`
-      : `shard ${info.shard.index} of ${info.shard.count}: ${rows.length} of the sweep's ${info.shard.runs} runs (${shardRunList(info.shard)}; <code>hypermem merge</code> puts the shards together)`;
+      : `shard ${info.shard.index} of ${info.shard.count}: ${rows.length} of the sweep's ${info.shard.sweepRuns} runs (${shardRunList(info.shard)}; <code>hypermem merge</code> puts the shards together)`;
   const grids = info.grids.map((g) => `<code>--grid ${escapeHtml(g.text)}</code>`).join(' ');
   const sets = info.sets.length === 0 ? '' : `<p class="meta">fixed: ${info.sets.map((s) => `<code>--set ${escapeHtml(s)}</code>`).join(' ')}</p>`;
   return `<!doctype html>

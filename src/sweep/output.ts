@@ -30,8 +30,9 @@ export interface ShardMeta {
   count: number;
   /** Runs in this shard. */
   runs: number;
-  /** The hypermem version that ran it. */
+  /** The hypermem version that ran it, and the digest of its code (src/version.ts codeDigest). */
   hypermem: string;
+  code: string;
   /** What the merge needs to write the whole sweep's index.html: the scenario's description and each --grid as given. */
   description: string;
   grid_text: string[];

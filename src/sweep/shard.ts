@@ -1,4 +1,4 @@
-// Sweeps across machines (DESIGN.md, "Beyond one machine"): `sweep --shard K/N`
+// Sweeps across machines (shared/docs/DESIGN.md, "Beyond one machine"): `sweep --shard K/N`
 // runs every Nth run of the sweep, from run K, and writes a folder of its own;
 // any job engine can start the N shards (a Slurm job array, GNU parallel over
 // ssh, a Kubernetes Indexed Job: docs/sweep.md); `hypermem merge` then checks
@@ -8,15 +8,15 @@
 // neighbouring points spread over the machines.
 
 import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../cli/errors.ts';
-import { enumeratePoints, MAX_RUNS, pointCount, type Grid } from './grid.ts';
+import { canonicalPath, enumeratePoints, MAX_RUNS, type Grid } from './grid.ts';
 import { shardRunList, type SweepInfo } from './html.ts';
 import type { ShardMeta, SweepMeta } from './output.ts';
 import type { Row } from './rows.ts';
 import type { Summary } from '../sim/metrics.ts';
-import { HYPERMEM_VERSION } from '../version.ts';
+import { codeDigest, HYPERMEM_VERSION } from '../version.ts';
 
 export interface Shard {
   /** K, from 1. */
@@ -50,7 +50,7 @@ export function shardRuns(runs: number, shard: Shard): number {
 
 const count = z.number().int().nonnegative();
 
-const sweepShape = z.object({
+const sweepShape: z.ZodType<SweepMeta> = z.object({
   scenario: z.string(),
   file: z.string(),
   grid: z.array(z.object({ path: z.string().min(1), values: z.array(z.string()).min(1) })).min(1),
@@ -61,11 +61,12 @@ const sweepShape = z.object({
   scenario_digest: z.string(),
 });
 
-const shardShape = z.object({
+const shardShape: z.ZodType<ShardMeta> = z.object({
   index: count.min(1),
   count: count.min(1).max(MAX_RUNS),
   runs: count,
   hypermem: z.string(),
+  code: z.string(),
   description: z.string(),
   grid_text: z.array(z.string()),
 });
@@ -93,36 +94,44 @@ const rowShape = z.object({
   summary: summaryShape,
 });
 
-/** "path: problem" of zod's first issue. */
-function firstIssue(error: z.ZodError): string {
+/** "prefix.path: problem" of zod's first issue (`prefix` names the block checked). */
+function firstIssue(error: z.ZodError, prefix: string): string {
   const issue = error.issues[0];
-  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-  return `${path === '' ? '' : `${path}: `}${issue.message}`;
+  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+  const where = `${prefix}${path}`.replace(/^\./, '');
+  return `${where === '' ? '' : `${where}: `}${issue.message}`;
 }
 
-/** Files larger than this are not a sweep's (10,000 runs of a few KiB each are far below it). */
+/** Files larger than this are not a sweep's (10,000 runs of summaries of a few hundred guests stay far below it). */
 const MAX_FILE_BYTES = 1024 * 1024 * 1024;
 
-function readJson(file: string): unknown {
-  let text: string;
+/** The bytes of a shard's file, or a one-line refusal naming it. */
+function readBytes(file: string): Buffer {
   try {
     const st = statSync(file);
     if (!st.isFile()) throw new UserError(`${file}: not a file`);
     if (st.size > MAX_FILE_BYTES) throw new UserError(`${file}: larger than 1 GiB, not a sweep's file`);
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file);
   } catch (e) {
     if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(`${file}: ${code === 'ENOENT' ? 'missing (not a sweep shard\'s folder, or not written in full)' : `cannot read it: ${code ?? (e as Error).message}`}`);
   }
+}
+
+/** JSON.parse with a one-line refusal at file:line (the line of the text `lineOffset` lines into the file). */
+function parseJson(text: string, file: string, line: number | null): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    // V8 says "... at position N": turned into a line and column.
+    // V8 gives a position for some errors ("… at position N"): turned into a line and column.
     const at = /position (\d+)/.exec((e as Error).message);
-    if (at === null) throw new UserError(`${file}: not valid JSON: ${(e as Error).message}`);
-    const before = text.slice(0, Number(at[1])).split('\n');
-    throw new UserError(`${file}:${before.length}:${before[before.length - 1].length + 1}: not valid JSON`);
+    if (at !== null) {
+      const before = text.slice(0, Number(at[1])).split('\n');
+      const l = (line ?? 1) + before.length - 1;
+      throw new UserError(`${file}:${l}:${before[before.length - 1].length + 1}: not valid JSON`);
+    }
+    throw new UserError(`${file}${line === null ? '' : `:${line}`}: not valid JSON`);
   }
 }
 
@@ -134,22 +143,29 @@ interface ShardFolder {
 }
 
 function readShardFolder(dir: string): ShardFolder {
+  try {
+    if (!statSync(dir).isDirectory()) throw new UserError(`${dir}: not a folder (give the --out folder of each shard)`);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`${dir}: ${code === 'ENOENT' ? 'no such folder' : `cannot read it: ${code ?? (e as Error).message}`}`);
+  }
   const file = `${dir}/summary.json`;
-  const data = readJson(file);
+  const data = parseJson(readBytes(file).toString('utf8'), file, 1);
   if (typeof data !== 'object' || data === null || !('sweep' in data)) {
     throw new UserError(`${file}: not a sweep's summary (this folder holds a run or a comparison, not a sweep shard)`);
   }
   if (!('shard' in data)) throw new UserError(`${file}: a whole sweep, not a shard (made without --shard; nothing to merge)`);
   const sweep = sweepShape.safeParse((data as { sweep: unknown }).sweep);
-  if (!sweep.success) throw new UserError(`${file}: sweep.${firstIssue(sweep.error)}`);
+  if (!sweep.success) throw new UserError(`${file}: ${firstIssue(sweep.error, 'sweep')}`);
   const shard = shardShape.safeParse((data as { shard: unknown }).shard);
-  if (!shard.success) throw new UserError(`${file}: shard.${firstIssue(shard.error)}`);
+  if (!shard.success) throw new UserError(`${file}: ${firstIssue(shard.error, 'shard')}`);
   const s = shard.data;
   const w = sweep.data;
   if (s.index > s.count) throw new UserError(`${file}: shard.index ${s.index} is more than shard.count ${s.count}`);
-  const grids = w.grid.map((g) => g.values.length);
-  if (pointCount(w.grid.map((g) => ({ text: '', path: g.path, values: g.values }))) !== w.points || w.points * w.seeds !== w.runs) {
-    throw new UserError(`${file}: sweep.points ${w.points} and sweep.runs ${w.runs} do not agree with the grid (${grids.join(' × ')} values) and ${w.seeds} seeds`);
+  const sizes = w.grid.map((g) => g.values.length);
+  if (sizes.reduce((n, k) => n * k, 1) !== w.points || w.points * w.seeds !== w.runs) {
+    throw new UserError(`${file}: sweep.points ${w.points} and sweep.runs ${w.runs} do not agree with the grid (${sizes.join(' × ')} values) and ${w.seeds} seeds`);
   }
   if (s.grid_text.length !== w.grid.length) throw new UserError(`${file}: shard.grid_text has ${s.grid_text.length} entries for ${w.grid.length} grids`);
   if (s.runs !== shardRuns(w.runs, s)) throw new UserError(`${file}: shard.runs ${s.runs}: shard ${s.index} of ${s.count} of ${w.runs} runs has ${shardRuns(w.runs, s)}`);
@@ -160,6 +176,7 @@ function readShardFolder(dir: string): ShardFolder {
 function difference(a: ShardFolder, b: ShardFolder): string | null {
   const fields: [string, unknown, unknown][] = [
     ['the hypermem version', a.shard.hypermem, b.shard.hypermem],
+    ['the hypermem code (its sources differ: shards must run the same checkout)', a.shard.code, b.shard.code],
     ['the number of shards', a.shard.count, b.shard.count],
     ['the scenario', a.sweep.scenario, b.sweep.scenario],
     ['the grid', a.sweep.grid, b.sweep.grid],
@@ -176,15 +193,25 @@ function difference(a: ShardFolder, b: ShardFolder): string | null {
   return null;
 }
 
+/** The real path of `p`, or of its nearest existing parent with the rest appended (for an --out not made yet). */
+function real(p: string): string {
+  const abs = resolve(p);
+  try {
+    return realpathSync(abs);
+  } catch {
+    const parent = dirname(abs);
+    return parent === abs ? abs : join(real(parent), basename(abs));
+  }
+}
+
 function sameFolder(a: string, b: string): boolean {
-  const real = (p: string): string => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return resolve(p);
-    }
-  };
   return real(a) === real(b);
+}
+
+/** Whether `inner` is below `outer` (not the same folder). */
+function within(inner: string, outer: string): boolean {
+  const r = relative(real(outer), real(inner));
+  return r !== '' && !r.startsWith('..') && !isAbsolute(r);
 }
 
 /** A merged sweep: what `sweepFiles` needs to write the whole sweep's folder. */
@@ -196,38 +223,79 @@ export interface MergedSweep {
   shards: number;
 }
 
-/** Checks a shard's rows: exactly its runs, in order, each at the point and seed the sweep gives it. */
-function readRows(f: ShardFolder, grids: readonly Grid[], baseSeeds: Map<number, { seed: number; dir: string }>): Row[] {
+/** The lines of a file's bytes (LF or CRLF), each decoded on its own (a file may be larger than the longest string). */
+function lines(bytes: Buffer): string[] {
+  const out: string[] = [];
+  let from = 0;
+  // Bounded: each step moves past one line feed, or ends at the end of the bytes.
+  while (from <= bytes.length) {
+    let to = bytes.indexOf(10, from);
+    if (to < 0) to = bytes.length;
+    const end = to > from && bytes[to - 1] === 13 ? to - 1 : to;
+    out.push(bytes.subarray(from, end).toString('utf8'));
+    from = to + 1;
+  }
+  if (out.length > 0 && out[out.length - 1] === '') out.pop();
+  return out;
+}
+
+/** The keys of a row, in the order `hypermem sweep` writes them. */
+const ROW_KEYS = JSON.stringify(['run', 'point', 'seed', 'summary']);
+
+/**
+ * Checks a shard's rows, one per line as `hypermem sweep` writes them:
+ * exactly its runs, in order, each at the point the grid gives it, with the
+ * seed its point's other runs imply (the seeds of a point are base, base+1,
+ * …; every point has the same base unless the seed itself is swept), and a
+ * summary of that scenario and seed. Returns the rows as written.
+ */
+function readRows(f: ShardFolder, grids: readonly Grid[], bases: Map<string, { seed: number; dir: string }>): Row[] {
   const file = `${f.dir}/results.json`;
-  const data = readJson(file);
-  if (!Array.isArray(data)) throw new UserError(`${file}: expected a JSON array of runs`);
+  const text = lines(readBytes(file));
   const { sweep, shard } = f;
+  // The count first, so a file of the wrong shape is refused before anything is parsed.
+  if (text.length !== shard.runs + 2 || text[0].trim() !== '[' || text[text.length - 1].trim() !== ']') {
+    throw new UserError(
+      `${file}: expected "[", then one run per line (${shard.runs} for shard ${shard.index} of ${shard.count}), then "]"; found ${text.length} line${text.length === 1 ? '' : 's'}`,
+    );
+  }
   const points = enumeratePoints(grids);
-  if (data.length !== shard.runs) throw new UserError(`${file}: ${data.length} runs, shard ${shard.index} of ${shard.count} has ${shard.runs}`);
-  return data.map((raw: unknown, i) => {
-    // Rows are one per line after the opening bracket.
-    const where = `${file}:${i + 2}`;
+  const seedGrid = grids.findIndex((g) => canonicalPath(g.path) === 'seed');
+  return text.slice(1, -1).map((source, i) => {
+    const line = i + 2;
+    const where = `${file}:${line}`;
+    const last = i === shard.runs - 1;
+    const body = source.trimEnd();
+    if (!last && !body.endsWith(',')) throw new UserError(`${where}: expected a comma after the run (one run per line)`);
+    const raw = parseJson(last ? body : body.slice(0, -1), file, line);
     const parsed = rowShape.safeParse(raw);
-    if (!parsed.success) throw new UserError(`${where}: ${firstIssue(parsed.error)}`);
+    if (!parsed.success) throw new UserError(`${where}: ${firstIssue(parsed.error, '')}`);
+    if (JSON.stringify(Object.keys(raw as object)) !== ROW_KEYS) {
+      throw new UserError(`${where}: the keys of a run are run, point, seed, summary (in that order); found ${Object.keys(raw as object).join(', ')}`);
+    }
     const row = parsed.data;
     const run = shard.index + i * shard.count;
     if (row.run !== run) {
-      throw new UserError(`${where}: run ${row.run}, expected run ${run} (shard ${shard.index} of ${shard.count} holds ${shardRunList({ ...shard, runs: sweep.runs })})`);
+      throw new UserError(`${where}: run ${row.run}, expected run ${run} (shard ${shard.index} of ${shard.count} holds ${shardRunList({ ...shard, sweepRuns: sweep.runs })})`);
     }
     const point = points[Math.floor((run - 1) / sweep.seeds)];
     const want = Object.fromEntries(grids.map((g, k) => [g.path, point.values[k]]));
     if (JSON.stringify(row.point) !== JSON.stringify(want)) {
       throw new UserError(`${where}: run ${run} is at ${JSON.stringify(row.point)}, the sweep puts it at ${JSON.stringify(want)}`);
     }
-    // The seeds of a point are base, base+1, …: every run of the point must agree on its base.
+    const summary = (raw as { summary: Summary }).summary;
+    if (summary.seed !== row.seed) throw new UserError(`${where}: run ${run} has seed ${row.seed}, but its summary is of seed ${summary.seed}`);
+    if (summary.scenario !== sweep.scenario) throw new UserError(`${where}: run ${run}'s summary is of scenario ${JSON.stringify(summary.scenario)}, the sweep's is ${JSON.stringify(sweep.scenario)}`);
     const base = row.seed - ((run - 1) % sweep.seeds);
-    const seen = baseSeeds.get(point.index);
-    if (seen === undefined) baseSeeds.set(point.index, { seed: base, dir: f.dir });
+    const key = seedGrid < 0 ? '' : point.values[seedGrid];
+    const seen = bases.get(key);
+    if (seen === undefined) bases.set(key, { seed: base, dir: f.dir });
     else if (seen.seed !== base) {
-      throw new UserError(`${where}: run ${run} has seed ${row.seed}, but ${seen.dir} ran this point's seeds from ${seen.seed} (expected seed ${seen.seed + ((run - 1) % sweep.seeds)})`);
+      const whose = seedGrid < 0 ? 'the sweep\'s seeds' : `the seeds of ${grids[seedGrid].path}=${key}`;
+      throw new UserError(`${where}: run ${run} has seed ${row.seed}, but ${seen.dir} ran ${whose} from ${seen.seed} (expected seed ${seen.seed + ((run - 1) % sweep.seeds)})`);
     }
     // The row as written (not zod's copy), so the merged results.json has the shard's bytes.
-    return raw as Row & { summary: Summary };
+    return raw as Row;
   });
 }
 
@@ -240,6 +308,7 @@ export function mergeShards(dirs: readonly string[], out: string): MergedSweep {
   if (dirs.length === 0) throw new UserError('merge: give the folders of the shards (written by hypermem sweep --shard K/N --out DIR)');
   for (const d of dirs) {
     if (sameFolder(d, out)) throw new UserError(`merge: --out ${out} is one of the shards' folders; write the merged sweep to another folder`);
+    if (within(out, d)) throw new UserError(`merge: --out ${out} is inside the shard folder ${d}; write the merged sweep outside the shards' folders`);
   }
   const folders = dirs.map(readShardFolder);
   const first = folders[0];
@@ -260,14 +329,16 @@ export function mergeShards(dirs: readonly string[], out: string): MergedSweep {
     const list = missing.length > 10 ? `${missing.slice(0, 10).join(', ')}, … (${missing.length} in all)` : missing.join(', ');
     throw new UserError(`merge: shard${missing.length === 1 ? '' : 's'} ${list} of ${n} ${missing.length === 1 ? 'is' : 'are'} missing; give every shard's folder`);
   }
-  const grids: Grid[] = first.sweep.grid.map((g, k) => ({ text: first.shard.grid_text[k], path: g.path, values: g.values }));
-  const baseSeeds = new Map<number, { seed: number; dir: string }>();
-  const rows: Row[] = new Array<Row>(first.sweep.runs);
+  // Shard 1 speaks for the sweep (the scenario file as it spelled it), whatever the order of the folders.
+  const one = byIndex.get(1) as ShardFolder;
+  const grids: Grid[] = one.sweep.grid.map((g, k) => ({ text: one.shard.grid_text[k], path: g.path, values: g.values }));
+  const baseSeeds = new Map<string, { seed: number; dir: string }>();
+  const rows: Row[] = new Array<Row>(one.sweep.runs);
   for (let k = 1; k <= n; k++) {
     const f = byIndex.get(k) as ShardFolder;
     for (const row of readRows(f, grids, baseSeeds)) rows[row.run - 1] = row;
   }
-  const w = first.sweep;
+  const w = one.sweep;
   // Written field by field, in the order `hypermem sweep` writes them.
   const meta: SweepMeta = {
     scenario: w.scenario,
@@ -281,7 +352,7 @@ export function mergeShards(dirs: readonly string[], out: string): MergedSweep {
   };
   const info: SweepInfo = {
     scenario: meta.scenario,
-    description: first.shard.description,
+    description: one.shard.description,
     file: meta.file,
     grids,
     sets: meta.set,
@@ -292,5 +363,5 @@ export function mergeShards(dirs: readonly string[], out: string): MergedSweep {
 
 /** The `shard` block of a shard's summary.json. */
 export function shardMeta(shard: Shard, runs: number, description: string, grids: readonly Grid[]): ShardMeta {
-  return { index: shard.index, count: shard.count, runs, hypermem: HYPERMEM_VERSION, description, grid_text: grids.map((g) => g.text) };
+  return { index: shard.index, count: shard.count, runs, hypermem: HYPERMEM_VERSION, code: codeDigest(), description, grid_text: grids.map((g) => g.text) };
 }

@@ -13,7 +13,7 @@ import { UserError } from '../../src/cli/errors.ts';
 import { load } from '../../src/cli/run.ts';
 import { scenarioDigest } from '../../src/sweep/output.ts';
 import { inShard, parseShard, shardRuns } from '../../src/sweep/shard.ts';
-import { HYPERMEM_VERSION } from '../../src/version.ts';
+import { codeDigest, HYPERMEM_VERSION } from '../../src/version.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = `${root}bin/hypermem.js`;
@@ -53,6 +53,7 @@ describe('sweep --shard and merge', () => {
       count: 3,
       runs: 2,
       hypermem: HYPERMEM_VERSION,
+      code: codeDigest(),
       description: 'two small guests and two launches on a 3 GiB host, for the sweep tests',
       grid_text: ['toolstack.policy=none,reservation'],
     });
@@ -116,7 +117,10 @@ describe('sweep --shard and merge', () => {
     const again = copyShard(2, 'again');
     refused([s1, s2, again, s3], `merge: shard 2 of 3 is given twice: ${s2} and ${again}`);
     refused([s1, s2, s3, `${tmp}/whole`], `${tmp}/whole/summary.json: a whole sweep, not a shard (made without --shard; nothing to merge)`);
-    refused([s1, s2, `${tmp}/nowhere`], `${tmp}/nowhere/summary.json: missing (not a sweep shard's folder, or not written in full)`);
+    refused([s1, s2, `${tmp}/nowhere`], `${tmp}/nowhere: no such folder`);
+    const empty = copyShard(3, 'empty');
+    rmSync(`${empty}/summary.json`);
+    refused([s1, s2, empty], `${empty}/summary.json: missing (not a sweep shard's folder, or not written in full)`);
     // A shard of another sweep: a different fixed --set, said as such.
     const other = hypermem(['sweep', ...SWEEP, '--set', 'dom0.memory=320MiB', '--jobs', '1', '--shard', '3/3', '--out', `${tmp}/other`]);
     assert.equal(other.status, 0, other.stderr);
@@ -131,18 +135,37 @@ describe('sweep --shard and merge', () => {
     const version = copyShard(3, 'version');
     edit(`${version}/summary.json`, `"hypermem": "${HYPERMEM_VERSION}"`, '"hypermem": "0.0.1"');
     refused([s1, s2, version], `merge: ${version} is not a shard of the same sweep as ${s1}: the hypermem version: "${HYPERMEM_VERSION}" in ${s1}, "0.0.1" in ${version}`);
+    // The same version from another checkout whose sources differ.
+    const code = copyShard(3, 'code');
+    edit(`${code}/summary.json`, /"code": "sha256:[0-9a-f]{8}/, '"code": "sha256:00000000');
+    refused([s1, s2, code], /the hypermem code \(its sources differ: shards must run the same checkout\): "sha256:/);
+    refused([s1, s2, `${s3}/results.json`], `${s3}/results.json: not a folder (give the --out folder of each shard)`);
     // --out may not be an input: the merge would replace a shard.
     const r = hypermem(['merge', s1, s2, s3, '--out', s2]);
     assert.equal(r.status, 2);
     assert.equal(r.stderr, `hypermem: merge: --out ${s2} is one of the shards' folders; write the merged sweep to another folder\n`);
     assert.ok(existsSync(`${s2}/results.json`));
+    const inside = hypermem(['merge', s1, s2, s3, '--out', `${s1}/merged`]);
+    assert.equal(inside.stderr, `hypermem: merge: --out ${s1}/merged is inside the shard folder ${s1}; write the merged sweep outside the shards' folders\n`);
+  });
+
+  test('the merge takes the sweep\'s description from shard 1, whatever the order of the folders', () => {
+    const two = hypermem(['sweep', './' + SWEEP[0], ...SWEEP.slice(1), '--jobs', '1', '--shard', '2/3', '--out', `${tmp}/dot2`]);
+    assert.equal(two.status, 0, two.stderr);
+    for (const order of [[`${tmp}/s1`, `${tmp}/dot2`, `${tmp}/s3`], [`${tmp}/dot2`, `${tmp}/s3`, `${tmp}/s1`]]) {
+      const out = `${tmp}/order-${order[0] === `${tmp}/s1` ? 'a' : 'b'}`;
+      const r = hypermem(['merge', ...order, '--out', out, '--quiet']);
+      assert.equal(r.status, 0, r.stderr);
+      for (const f of FILES) assert.equal(readFileSync(`${out}/${f}`, 'utf8'), readFileSync(`${tmp}/whole/${f}`, 'utf8'), f);
+    }
   });
 
   test('spoiled rows are refused with the file and line', () => {
     const [s1, s3] = [`${tmp}/s1`, `${tmp}/s3`];
     let d = copyShard(2, 'seed');
-    edit(`${d}/results.json`, '"seed":8,', '"seed":9,');
-    refused([s1, d, s3], `${d}/results.json:2: run 2 has seed 9, but ${s1} ran this point's seeds from 7 (expected seed 8)`);
+    // The row's seed and its summary's, edited together: the sweep's seeds start from one seed.
+    edit(`${d}/results.json`, '"seed":8,"summary":{"scenario":"tiny","seed":8,', '"seed":9,"summary":{"scenario":"tiny","seed":9,');
+    refused([s1, d, s3], `${d}/results.json:2: run 2 has seed 9, but ${s1} ran the sweep's seeds from 7 (expected seed 8)`);
     d = copyShard(2, 'point');
     edit(`${d}/results.json`, '"toolstack.policy":"none"', '"toolstack.policy":"claim"');
     refused([s1, d, s3], `${d}/results.json:2: run 2 is at {"toolstack.policy":"claim"}, the sweep puts it at {"toolstack.policy":"none"}`);
@@ -153,11 +176,27 @@ describe('sweep --shard and merge', () => {
     edit(`${d}/results.json`, /"events":\d+/, '"events":"many"');
     refused([s1, d, s3], `${d}/results.json:2: summary.events: Invalid input: expected number, received string`);
     d = copyShard(2, 'json');
-    edit(`${d}/results.json`, /}\n\]/, '\n]');
-    refused([s1, d, s3], `${d}/results.json:3:1: not valid JSON`);
+    edit(`${d}/results.json`, /"events":\d+/, '"events":nul');
+    refused([s1, d, s3], `${d}/results.json:2: not valid JSON`);
+    d = copyShard(1, 'comma');
+    edit(`${d}/results.json`, /}\n\]/, '},\n]');
+    refused([d, `${tmp}/s2`, s3], /^hypermem: [^\n]*\/comma\/results\.json:3(:\d+)?: not valid JSON\n$/);
     d = copyShard(1, 'short');
     edit(`${d}/results.json`, /,\n\{"run":4,.*\n/, '\n');
-    refused([d, `${tmp}/s2`, s3], `${d}/results.json: 1 runs, shard 1 of 3 has 2`);
+    refused([d, `${tmp}/s2`, s3], `${d}/results.json: expected "[", then one run per line (2 for shard 1 of 3), then "]"; found 3 lines`);
+    // Many rows on one line (or a huge file of them): refused by its shape before anything is parsed.
+    d = copyShard(2, 'oneline');
+    writeFileSync(`${d}/results.json`, `[${'{},'.repeat(100_000)}{}]\n`);
+    refused([s1, d, s3], `${d}/results.json: expected "[", then one run per line (1 for shard 2 of 3), then "]"; found 1 line`);
+    // A seed edited where each point has its own seeds, and summaries swapped between rows.
+    d = copyShard(1, 'swap');
+    const [head, r1, r4, tail] = readFileSync(`${d}/results.json`, 'utf8').split('\n');
+    const summaryOf = (line: string) => line.slice(line.indexOf(',"summary":'));
+    writeFileSync(`${d}/results.json`, [head, r1.replace(summaryOf(r1), summaryOf(r4).replace(/}$/, '},')), r4.replace(summaryOf(r4), summaryOf(r1).replace(/},$/, '}')), tail, ''].join('\n'));
+    refused([d, `${tmp}/s2`, s3], `${d}/results.json:2: run 1 has seed 7, but its summary is of seed 8`);
+    d = copyShard(2, 'keys');
+    edit(`${d}/results.json`, /^\{"run":2,"point":(\{[^}]*\}),"seed":8,/m, '{"run":2,"seed":8,"point":$1,');
+    refused([s1, d, s3], `${d}/results.json:2: the keys of a run are run, point, seed, summary (in that order); found run, seed, point, summary`);
   });
 
   test('a merge that finds an invariant violation exits 3, as the sweep would', () => {
