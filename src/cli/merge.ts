@@ -7,6 +7,7 @@ import { UserError } from './errors.ts';
 import { checkOutDir, writeOut } from './outdir.ts';
 import { sweepFiles } from '../sweep/output.ts';
 import { mergeShards } from '../sweep/shard.ts';
+import { verdictLines } from './sweep.ts';
 
 export interface MergeOptions {
   out?: string;
@@ -22,7 +23,8 @@ export function mergeCommand(dirs: readonly string[], options: MergeOptions): nu
     const { meta } = merged;
     process.stdout.write(
       `merged ${merged.shards} shard${merged.shards === 1 ? '' : 's'}: ${meta.runs} runs (${meta.points} points × ${meta.seeds} seed${meta.seeds === 1 ? '' : 's'})\n` +
-        `wrote ${options.out}/ (results.csv, results.json, index.html, summary.json)\n`,
+        `wrote ${options.out}/ (results.csv, results.json, index.html, summary.json)\n` +
+        verdictLines(merged.grids, meta.seeds, merged.rows),
     );
   }
   return merged.rows.some((r) => r.summary.invariant_violations > 0) ? 3 : 0;

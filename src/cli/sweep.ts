@@ -29,6 +29,7 @@ import { scenarioDigest, sweepFiles, type SweepMeta } from '../sweep/output.ts';
 import { RunFailed, runPool } from '../sweep/pool.ts';
 import { makeRows } from '../sweep/rows.ts';
 import { inShard, parseShard, shardMeta } from '../sweep/shard.ts';
+import { sweepVerdicts } from '../sweep/verdict.ts';
 import type { SweepTask } from '../sweep/worker-task.ts';
 
 export interface SweepOptions {
@@ -66,6 +67,18 @@ function loadPoint(file: string, sets: readonly string[], grids: readonly Grid[]
     const where = named ? '' : ` (from ${grids.map(gridLabel).join(' ')})`;
     throw new UserError(`sweep: the point ${describePoint(grids, point)} does not load${where}: ${message}`);
   }
+}
+
+/** Verdict lines a terminal can take: which value of the first grid does best, at each value of the others (the rest in index.html). */
+const MAX_VERDICT_LINES = 12;
+
+export function verdictLines(grids: readonly Grid[], seeds: number, rows: Parameters<typeof sweepVerdicts>[2]): string {
+  const verdicts = sweepVerdicts(grids, seeds, rows);
+  if (verdicts.length === 0) return '';
+  const shown = verdicts.slice(0, MAX_VERDICT_LINES).map((v) => (v.where === '' ? `Verdict: ${v.lead}` : `  ${v.where}: ${v.lead}`));
+  const more = verdicts.length > MAX_VERDICT_LINES ? [`  … ${verdicts.length - MAX_VERDICT_LINES} more in index.html`] : [];
+  const head = verdicts[0].where === '' ? [] : [`Which ${grids[0].path} does best, at each ${grids.slice(1).map((g) => g.path).join(' × ')}:`];
+  return `\n${[...head, ...shown, ...more].join('\n')}\n`;
 }
 
 export async function sweepCommand(file: string, options: SweepOptions): Promise<number> {
@@ -160,7 +173,7 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
     process.stdout.write(
       `${what} in ${secs}s on ${threads} worker${threads === 1 ? '' : 's'}\n` +
         `wrote ${options.out}/ (results.csv, results.json, index.html, summary.json)\n` +
-        (shard === null ? '' : `when every shard is done: hypermem merge SHARD_FOLDERS… --out DIR\n`),
+        (shard === null ? verdictLines(grids, seeds, rows) : `when every shard is done: hypermem merge SHARD_FOLDERS… --out DIR\n`),
     );
   }
   return rows.some((r) => r.summary.invariant_violations > 0) ? 3 : 0;

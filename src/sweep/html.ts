@@ -4,7 +4,9 @@
 
 import { countColumn } from '../report/series.ts';
 import type { Grid } from './grid.ts';
+import { RANKING_NOTE, SEEDS_NOTE } from '../report/verdict.ts';
 import { OUTCOMES, type Row } from './rows.ts';
+import { sweepVerdicts } from './verdict.ts';
 
 export interface SweepInfo {
   scenario: string;
@@ -123,6 +125,23 @@ ${tableHtml(head, body)}
 <h2>Every run</h2>`;
 }
 
+/** Which value of the first grid does best at each combination of the others (not in a shard: it holds only some runs). */
+function verdictSection(info: SweepInfo, rows: readonly Row[]): string {
+  if (info.shard !== undefined) return '';
+  const verdicts = sweepVerdicts(info.grids, info.seeds, rows);
+  if (verdicts.length === 0) return '';
+  const first = info.grids[0].path;
+  const items =
+    verdicts.length === 1 && verdicts[0].where === ''
+      ? `<p>${escapeHtml(verdicts[0].lead)}</p>`
+      : `<ul>${verdicts.map((v) => `<li><b>${escapeHtml(v.where)}</b>: ${escapeHtml(v.lead)}</li>`).join('\n')}</ul>`;
+  const how = info.seeds === 1 ? RANKING_NOTE : SEEDS_NOTE;
+  const others = info.grids.length > 1 ? `, at each value of ${info.grids.slice(1).map((g) => `<code>${escapeHtml(g.path)}</code>`).join(' × ')}` : '';
+  return `<h2>Which ${escapeHtml(first)} does best${others}</h2>
+${items}
+<p class="meta">${escapeHtml(how)}</p>`;
+}
+
 /** "runs 2, 6, 10, …": the runs of shard K of N. */
 export function shardRunList(shard: { index: number; count: number; sweepRuns: number }): string {
   const list = [0, 1, 2].map((i) => shard.index + i * shard.count).filter((r) => r <= shard.sweepRuns);
@@ -172,6 +191,7 @@ ${info.description === '' ? '' : `<p class="meta">${escapeHtml(info.description)
 <p class="meta">${grids}</p>
 ${sets}
 <p class="meta">Click a column to sort. Full summaries: <a href="results.json">results.json</a>; table: <a href="results.csv">results.csv</a>.</p>
+${verdictSection(info, rows)}
 ${pointsTable(info, rows)}
 ${tableHtml(head, body)}
 <script>${SCRIPT}</script>

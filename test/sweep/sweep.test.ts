@@ -35,6 +35,8 @@ describe('hypermem sweep', () => {
     ]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^8 runs \(4 points × 2 seeds\) in [\d.]+s on 2 workers\n/);
+    // Which policy does best, at each guest count (over the two seeds).
+    assert.match(r.stdout, /\nWhich toolstack\.policy does best, at each guests\[0\]\.count:\n {2}guests\[0\]\.count=1: .*\n {2}guests\[0\]\.count=2: .*\n$/);
     const raw = readFileSync(`${out}/results.json`, 'utf8');
     const rows = JSON.parse(raw) as Row[];
     assert.deepEqual(

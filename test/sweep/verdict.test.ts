@@ -1,0 +1,62 @@
+// The sweep's verdict: which value of the first --grid does best at each
+// combination of the other grids' values, over one seed or several.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Summary } from '../../src/sim/metrics.ts';
+import { enumeratePoints, enumerateRuns, type Grid } from '../../src/sweep/grid.ts';
+import { sweepHtml } from '../../src/sweep/html.ts';
+import { makeRows } from '../../src/sweep/rows.ts';
+import { sweepVerdicts } from '../../src/sweep/verdict.ts';
+
+/** A run in which `ok` of two launches finished (the rest failed fast). */
+function summary(seed: number, ok: number): Summary {
+  return {
+    scenario: 's',
+    seed,
+    sim_time_ns: 1e9,
+    events: 1,
+    invariant_violations: 0,
+    host: { total_pages: 1000, min_free_pages: 0, max_outstanding_pages: 0 },
+    launches: [0, 1].map((i) => ({ name: `l${i}`, policy: 'x', outcome: i < ok ? 'ok' : 'failed_fast', requested_pages: 1, request_ns: 0, start_ns: 0, end_ns: 1, wasted_build_ns: 0 })),
+    guests: [],
+    tmem: { ephemeral_pages_max: 0, persistent_pages_max: 0, evictions: 0, dedup_ratio: 1, compression_ratio: 1 },
+    faults: { crashes: 0, toolstack_deaths: 0, tmem_flushes: 0, launch_bursts: 0 },
+  };
+}
+
+const grids: Grid[] = [
+  { text: 'p=a,b', path: 'p', values: ['a', 'b'] },
+  { text: 'n=1,2,3', path: 'n', values: ['1', '2', '3'] },
+];
+
+/** The sweep's rows with `ok(policy, n, seed)` launches finished in each run. */
+function rows(seeds: number, ok: (p: string, n: string, seed: number) => number) {
+  const runs = enumerateRuns(enumeratePoints(grids), seeds, () => 10);
+  return makeRows(grids, runs, runs.map((r) => summary(r.seed, ok(r.point.values[0], r.point.values[1], r.seed))));
+}
+
+test('one verdict per value of the other grids, each comparing the first grid\'s values there', () => {
+  // b wins at n=1 on both seeds, a at n=3 on one seed of two (tied on the other), all tie at n=2.
+  const r = rows(2, (p, n, seed) => (n === '1' ? (p === 'b' ? 2 : 1) : n === '3' ? (p === 'a' && seed === 10 ? 2 : 1) : 1));
+  assert.deepEqual(sweepVerdicts(grids, 2, r), [
+    { where: 'n=1', lead: 'p=b does best on every seed (2), more than any other variant. Seeds on which each does best: p=b 2, p=a 0.' },
+    { where: 'n=2', lead: 'No variant does better than the others on any of the 2 seeds (launches, OOM events, invariant violations); the differences are in the I/O columns.' },
+    { where: 'n=3', lead: 'p=a does best on 1 of 2 seeds, more than any other variant. Seeds on which each does best: p=a 1, p=b 0; all variants tie on 1 seed.' },
+  ]);
+  const html = sweepHtml({ scenario: 's', description: '', file: 's.yaml', grids, sets: [], seeds: 2 }, r);
+  assert.match(html, /<h2>Which p does best, at each value of <code>n<\/code><\/h2>\n<ul><li><b>n=1<\/b>: p=b does best on every seed \(2\)/);
+  // A shard holds only some runs: no verdict there.
+  const shard = sweepHtml({ scenario: 's', description: '', file: 's.yaml', grids, sets: [], seeds: 2, shard: { index: 1, count: 2, sweepRuns: 12 } }, r.filter((x) => x.run % 2 === 1));
+  assert.doesNotMatch(shard, /does best/);
+});
+
+test('over one seed, the verdict of a single comparison; none when the first grid has one value', () => {
+  const r = rows(1, (p, n) => (p === 'a' && n !== '2' ? 2 : 1));
+  const v = sweepVerdicts(grids, 1, r);
+  assert.equal(v.length, 3);
+  assert.equal(v[0].lead, 'p=a does best: most launches finished, 2 of 2 against 1 of 2 for p=b.');
+  assert.match(v[1].lead, /^No variant does better than the others/);
+  const one: Grid[] = [{ text: 'p=a', path: 'p', values: ['a'] }];
+  const runs = enumerateRuns(enumeratePoints(one), 1, () => 1);
+  assert.deepEqual(sweepVerdicts(one, 1, makeRows(one, runs, [summary(1, 1)])), []);
+});
