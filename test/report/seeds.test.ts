@@ -13,6 +13,7 @@ import { seedsTable } from '../../src/report/seeds.ts';
 import { compareSeedsTable } from '../../src/report/text.ts';
 import { rankCompare, seedRecords, seedsVerdictLead } from '../../src/report/verdict.ts';
 import { assertOneForm } from './columns.ts';
+import { fakeSummary } from './fake-summary.ts';
 
 /** A run with `ok` launches finished of 2, the rest failed mid-way with `wastedS` seconds wasted in all, and `oom` OOM events. */
 function run(seed: number, ok: number, wastedS = 0, oom = 0, minFree = 1000): Summary {
@@ -26,27 +27,17 @@ function run(seed: number, ok: number, wastedS = 0, oom = 0, minFree = 1000): Su
     end_ns: 1,
     wasted_build_ns: i === ok ? wastedS * 1e9 : 0,
   });
-  return {
-    scenario: 's',
-    seed,
-    sim_time_ns: 1e9,
-    events: 1,
-    invariant_violations: 0,
-    host: { total_pages: 4096, min_free_pages: minFree, max_outstanding_pages: 0 },
-    launches: [launch(0), launch(1)],
-    guests: [
-      {
-        name: 'g',
-        domid: 1,
-        oom_events: oom,
-        cleancache: { puts: 0, gets: 10, hits: 3 },
-        frontswap: { stores: 7, loads: 0, rejects: 0 },
-        disk: { file_reads: 100 + seed, file_writes: 0, swap_reads: 1, swap_writes: 2 },
-      },
-    ] as unknown as Summary['guests'],
-    tmem: { ephemeral_pages_max: 0, persistent_pages_max: 0, evictions: 0, dedup_ratio: 1, compression_ratio: 1 },
-    faults: { crashes: 0, toolstack_deaths: 0, tmem_flushes: 0, launch_bursts: 0 },
-  };
+  const guests = [
+    {
+      name: 'g',
+      domid: 1,
+      oom_events: oom,
+      cleancache: { puts: 0, gets: 10, hits: 3 },
+      frontswap: { stores: 7, loads: 0, rejects: 0 },
+      disk: { file_reads: 100 + seed, file_writes: 0, swap_reads: 1, swap_writes: 2 },
+    },
+  ] as unknown as Summary['guests'];
+  return fakeSummary(seed, [launch(0), launch(1)], guests, minFree);
 }
 
 describe('the verdict over seeds', () => {

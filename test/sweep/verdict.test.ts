@@ -7,21 +7,14 @@ import { enumeratePoints, enumerateRuns, type Grid } from '../../src/sweep/grid.
 import { sweepHtml } from '../../src/sweep/html.ts';
 import { makeRows } from '../../src/sweep/rows.ts';
 import { sweepVerdicts } from '../../src/sweep/verdict.ts';
+import { fakeSummary } from '../report/fake-summary.ts';
 
 /** A run in which `ok` of two launches finished (the rest failed fast). */
 function summary(seed: number, ok: number): Summary {
-  return {
-    scenario: 's',
+  return fakeSummary(
     seed,
-    sim_time_ns: 1e9,
-    events: 1,
-    invariant_violations: 0,
-    host: { total_pages: 1000, min_free_pages: 0, max_outstanding_pages: 0 },
-    launches: [0, 1].map((i) => ({ name: `l${i}`, policy: 'x', outcome: i < ok ? 'ok' : 'failed_fast', requested_pages: 1, request_ns: 0, start_ns: 0, end_ns: 1, wasted_build_ns: 0 })),
-    guests: [],
-    tmem: { ephemeral_pages_max: 0, persistent_pages_max: 0, evictions: 0, dedup_ratio: 1, compression_ratio: 1 },
-    faults: { crashes: 0, toolstack_deaths: 0, tmem_flushes: 0, launch_bursts: 0 },
-  };
+    [0, 1].map((i) => ({ name: `l${i}`, policy: 'x', outcome: i < ok ? 'ok' : 'failed_fast', requested_pages: 1, request_ns: 0, start_ns: 0, end_ns: 1, wasted_build_ns: 0 })),
+  );
 }
 
 const grids: Grid[] = [
