@@ -29,7 +29,7 @@ import {
 } from './series.ts';
 
 let loaded: typeof Echarts | null = null;
-function echarts(): typeof Echarts {
+export function echarts(): typeof Echarts {
   loaded ??= createRequire(import.meta.url)('echarts') as typeof Echarts;
   return loaded;
 }

@@ -7,6 +7,7 @@ import type { Grid } from './grid.ts';
 import { RANKING_NOTE, SEEDS_NOTE } from '../report/verdict.ts';
 import { OUTCOMES, type Row } from './rows.ts';
 import { sweepVerdicts } from './verdict.ts';
+import { MAX_CHART_GROUPS, sweepChart } from './chart.ts';
 
 export interface SweepInfo {
   scenario: string;
@@ -39,6 +40,8 @@ th[aria-sort="descending"]::after { content: " \\25BC"; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.bad { color: #b00020; font-weight: 600; }
 tbody tr:hover td { background: #eef4ff; }
+figure.chart { margin: 1em 0 0; }
+figure.chart svg { max-width: 100%; height: auto; }
 `;
 
 const SCRIPT = `
@@ -136,10 +139,19 @@ function verdictSection(info: SweepInfo, rows: readonly Row[]): string {
       ? `<p>${escapeHtml(verdicts[0].lead)}</p>`
       : `<ul>${verdicts.map((v) => `<li><b>${escapeHtml(v.where)}</b>: ${escapeHtml(v.lead)}</li>`).join('\n')}</ul>`;
   const how = info.seeds === 1 ? RANKING_NOTE : SEEDS_NOTE;
+  const svg = sweepChart('sweep-chart', info.grids, info.seeds, rows);
+  const combos = verdicts.length;
+  const chart =
+    svg !== ''
+      ? `<figure class="chart">${svg}<figcaption class="meta">Each bar: the mean over ${info.seeds === 1 ? 'the run' : `the ${info.seeds} seeds`} of one value of <code>${escapeHtml(first)}</code>${info.grids.length > 1 ? ', grouped by the values of the other grids' : ''}. Exact values in the tables below.</figcaption></figure>`
+      : combos > MAX_CHART_GROUPS
+        ? `<p class="meta">${combos} combinations of the other grids: too many to draw as bars (at most ${MAX_CHART_GROUPS}); the tables below have them all.</p>`
+        : '';
   const others = info.grids.length > 1 ? `, at each value of ${info.grids.slice(1).map((g) => `<code>${escapeHtml(g.path)}</code>`).join(' × ')}` : '';
   return `<h2>Which ${escapeHtml(first)} does best${others}</h2>
 ${items}
-<p class="meta">${escapeHtml(how)}</p>`;
+<p class="meta">${escapeHtml(how)}</p>
+${chart}`;
 }
 
 /** "runs 2, 6, 10, …": the runs of shard K of N. */

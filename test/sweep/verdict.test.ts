@@ -53,3 +53,32 @@ test('over one seed, the verdict of a single comparison; none when the first gri
   const runs = enumerateRuns(enumeratePoints(one), 1, () => 1);
   assert.deepEqual(sweepVerdicts(one, 1, makeRows(one, runs, [summary(1, 1)])), []);
 });
+
+test('the charts: a bar per value of the first grid in each group, the same bytes every time; none where nothing is compared', () => {
+  const r = rows(2, (p, n) => (p === 'a' ? Number(n) % 3 : 1));
+  const info = { scenario: 's', description: '', file: 's.yaml', grids, sets: [], seeds: 2 };
+  const html = sweepHtml(info, r);
+  const svg = html.slice(html.indexOf('<svg'), html.indexOf('</svg>'));
+  assert.ok(svg.length > 0, 'a chart');
+  for (const title of ['Launches finished, mean per run', 'Build time wasted (s), mean per run', 'OOM events, mean per run', 'Disk I/O (pages: file reads and swap), mean per run']) {
+    assert.ok(svg.includes(title), title);
+  }
+  // Three groups (n=1, 2, 3) on each x axis; the OOM panel says why it is empty.
+  assert.equal((svg.match(/>n=1</g) ?? []).length, 4);
+  assert.ok(svg.includes('0 in every run'));
+  assert.equal(sweepHtml(info, r), html, 'deterministic');
+  // A single value of the first grid: nothing to compare, no chart.
+  const one: Grid[] = [{ text: 'n=1,2', path: 'n', values: ['1', '2'] }, { text: 'p=a', path: 'p', values: ['a'] }];
+  const runs = enumerateRuns(enumeratePoints(one), 1, () => 1);
+  const rowsOne = makeRows(one, runs, runs.map((x) => summary(x.seed, 1)));
+  assert.ok(sweepHtml({ ...info, grids: one, seeds: 1 }, rowsOne).includes('<svg'));
+  const single: Grid[] = [{ text: 'p=a', path: 'p', values: ['a'] }];
+  const runs1 = enumerateRuns(enumeratePoints(single), 1, () => 1);
+  assert.ok(!sweepHtml({ ...info, grids: single, seeds: 1 }, makeRows(single, runs1, [summary(1, 1)])).includes('<svg'));
+  // Too many groups to draw: said, not drawn.
+  const wide: Grid[] = [{ text: 'p=a,b', path: 'p', values: ['a', 'b'] }, { text: 'n=…', path: 'n', values: Array.from({ length: 30 }, (_, i) => String(i)) }];
+  const runsW = enumerateRuns(enumeratePoints(wide), 1, () => 1);
+  const w = sweepHtml({ ...info, grids: wide, seeds: 1 }, makeRows(wide, runsW, runsW.map((x) => summary(x.seed, 1))));
+  assert.ok(!w.includes('<svg'));
+  assert.match(w, /30 combinations of the other grids: too many to draw as bars \(at most 24\)/);
+});
