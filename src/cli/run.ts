@@ -160,7 +160,7 @@ function simulateVariant(scenario: Scenario, options: { quiet: boolean; verify: 
   }
 }
 
-/** Most runs of one variant (`compare --seeds`): a comparison runs one after another in this process; larger studies are sweeps. */
+/** Most runs of one variant (`compare --seeds`): a comparison keeps every run's samples and events for its report; larger studies are sweeps. */
 export const MAX_COMPARE_SEEDS = 1000;
 
 /** Most worker threads of one comparison (as for a sweep). */

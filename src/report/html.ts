@@ -90,9 +90,10 @@ function outcomeBadge(outcome: string): string {
 // ---- Page pieces ----------------------------------------------------------
 
 /** A table; `right` lists the columns aligned right (numbers). Cells are HTML (escape them first). */
-function table(head: string[], rows: string[][], right: number[], cls = ''): string {
+function table(head: string[], rows: string[][], right: number[], cls = '', titles: string[] = []): string {
   const a = (i: number) => (right.includes(i) ? ' class="num"' : '');
-  const th = head.map((h, i) => `<th${a(i)}>${esc(h)}</th>`).join('');
+  const title = (i: number) => (titles[i] ? ` title="${esc(titles[i])}"` : '');
+  const th = head.map((h, i) => `<th${a(i)}${title(i)}>${esc(h)}</th>`).join('');
   const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${a(i)}>${c}</td>`).join('')}</tr>`).join('\n');
   return `<div class="table-wrap"><table${cls ? ` class="${cls}"` : ''}><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
@@ -461,17 +462,17 @@ function outcomeWords(r: OutcomeRow): string {
 }
 
 /** One sentence on which variant does best (or that none does), then one line per variant, best first. */
-function compareVerdict(rows: OutcomeRow[]): string {
+function compareVerdict(rows: OutcomeRow[], atSeed: number | null): string {
   const byLabel = rows.map((r) => ({ label: r.v.label, summary: r.s, row: r }));
   const lead = verdictLead(byLabel);
   const lines = ranked(byLabel)
     .map(({ row }) => `<li><b>${esc(row.v.label)}</b>: ${esc(outcomeWords(row))}.</li>`)
     .join('');
-  return `<div class="verdict">${lead !== '' ? `<p><b>Verdict.</b> ${esc(lead)}</p>` : ''}<ul>${lines}</ul>
+  return `<div class="verdict">${lead !== '' ? `<p><b>${atSeed === null ? 'Verdict.' : `Verdict at seed ${atSeed} alone.`}</b> ${esc(lead)}</p>` : ''}<ul>${lines}</ul>
 <p class="caption">${esc(RANKING_NOTE)}</p></div>`;
 }
 
-function compareOutcomes(variants: CompareVariant[]): string {
+function compareOutcomes(variants: CompareVariant[], atSeed: number | null = null): string {
   const rows: OutcomeRow[] = variants.map((v) => ({ v, s: v.result.summary, t: totals(v.result.summary), end: atEnd(v.result) }));
   // Each column one unit and one number of decimals, from its values, so that they line up.
   // The wasted times written ('-' for none, as in the launches tables and the terminal).
@@ -507,7 +508,7 @@ function compareOutcomes(variants: CompareVariant[]): string {
       return !all && c.key(r) === best ? `<span class="best">${text}</span>` : text;
     }),
   ]);
-  return compareVerdict(rows) + table(['variant', ...cols.map((c) => c.head)], body, cols.map((_, i) => i + 1));
+  return compareVerdict(rows, atSeed) + table(['variant', ...cols.map((c) => c.head)], body, cols.map((_, i) => i + 1));
 }
 
 function compareLaunches(variants: CompareVariant[]): string {
@@ -576,7 +577,7 @@ function overSeedsSection(overSeeds: readonly SeedsVariant[]): string {
   return `<section class="block" id="seeds"><h2>Over ${runs.length} seeds (${esc(seedRange(runs))})</h2>
 <div class="verdict">${lead !== '' ? `<p><b>Verdict over the seeds.</b> ${esc(lead)}</p>` : ''}<p class="caption">${esc(SEEDS_NOTE)}</p></div>
 <p class="caption">One row per variant: the seeds on which it does best, then the mean of each outcome over its ${runs.length} runs (lowest free: the lowest of any run). Every run is in summary.json; the sections below show seed ${runs[0].seed}.</p>
-${table(t.head, rows, right)}</section>`;
+${table(t.head, rows, right, '', t.titles)}</section>`;
 }
 
 /**
@@ -587,12 +588,14 @@ ${table(t.head, rows, right)}</section>`;
 export function compareReportHtml(variants: CompareVariant[], overSeeds: readonly SeedsVariant[] | null = null): string {
   if (variants.length === 0) throw new Error('compareReportHtml: no variants');
   const first = variants[0].scenario;
-  // The facts every variant shares; the ones that differ say "varies".
+  const seeds = overSeeds !== null && overSeeds.length > 0 && overSeeds[0].runs.length > 1 ? overSeeds : null;
+  // The facts every variant shares; the ones that differ say "varies"; over seeds, the seed is their range.
   const facts = scenarioFacts(first).map(([k, v], i): [string, string] => {
+    if (k === 'seed' && seeds !== null) return ['seeds', seedRange(seeds[0].runs)];
     const all = variants.map((x) => scenarioFacts(x.scenario)[i][1]);
     return [k, all.every((x) => x === v) ? v : 'varies'];
   });
-  const seeds = overSeeds !== null && overSeeds.length > 0 && overSeeds[0].runs.length > 1 ? overSeeds : null;
+
   const atSeed = seeds === null ? '' : ` at seed ${first.seed} (the first of ${seeds[0].runs.length}; the table "Over ${seeds[0].runs.length} seeds" covers them all)`;
   const compared = `<p class="caption">Compared: ${variants.map((v) => `<b>${esc(v.label)}</b>`).join(' vs ')}. Every chart shows the variants side by side on the same axes${esc(atSeed)}.</p>`;
   const outcomesCaption = `${seeds === null ? '' : `Seed ${first.seed} only. `}One row per variant. Green marks the best value of a ranked column when the variants differ; counts of file reads and swap I/O are 4 KiB pages.`;
@@ -600,7 +603,7 @@ export function compareReportHtml(variants: CompareVariant[], overSeeds: readonl
     header(`comparison of ${variants.length} variants`, first, compared + factsList(facts)),
     contents([...(seeds === null ? [] : [['seeds', 'Over the seeds'] as [string, string]]), ['outcomes', 'Outcomes'], ...TOC, ['launches', 'Launches'], ['guest-table', 'Guests']]),
     ...(seeds === null ? [] : [overSeedsSection(seeds)]),
-    `<section class="block" id="outcomes"><h2>Outcomes</h2><p class="caption">${esc(outcomesCaption)}</p>${compareOutcomes(variants)}</section>`,
+    `<section class="block" id="outcomes"><h2>Outcomes</h2><p class="caption">${esc(outcomesCaption)}</p>${compareOutcomes(variants, seeds === null ? null : first.seed)}</section>`,
     charts(variants.map((v) => runData(v.label, v.scenario, v.result))),
     `<section class="block" id="launches"><h2>Launches</h2>${legendOfOutcomes()}${compareLaunches(variants)}</section>`,
     `<section class="block" id="guest-table"><h2>Guests</h2><p class="caption">Per variant: mean RAM while the guest ran, cleancache hit rate, disk I/O in pages (file reads, swap-ins and swap-outs) and OOM events.</p>${compareGuests(variants)}</section>`,

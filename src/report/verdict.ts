@@ -45,13 +45,21 @@ export function ranked<T extends Ranked>(variants: readonly T[]): T[] {
   return [...variants].sort((a, b) => rankCompare(a.summary, b.summary));
 }
 
+/** What "tie" means: equal on every ranked outcome (anything else is not ranked). */
+const ALL_EQUAL = 'they are equal on launches finished, launches failed mid-way, build time wasted, OOM events and invariant violations (any other difference is in the unranked columns and the charts)';
+
+/** "a", "a and b", "a, b and c". */
+function listOf(items: readonly string[]): string {
+  return items.length <= 2 ? items.join(' and ') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
 /** One sentence: which variant does best, which tie for best, or that none does better ('' for a single variant). */
 export function verdictLead(variants: readonly Ranked[]): string {
   if (variants.length < 2) return '';
   const order = ranked(variants);
   const tied = order.filter((v) => rankCompare(v.summary, order[0].summary) === 0);
-  if (tied.length === variants.length) return 'No variant does better than the others on launches, OOM events or invariant violations; the differences are in the I/O columns and the charts.';
-  if (tied.length > 1) return `${tied.map((v) => v.label).join(' and ')} do best, equally.`;
+  if (tied.length === variants.length) return `No variant does better than the others: ${ALL_EQUAL}.`;
+  if (tied.length > 1) return `${listOf(tied.map((v) => v.label))} do best, equally.`;
   // Why: the first ranked quantity on which it beats the next best, with both values.
   const [best, next] = order;
   const x = score(best.summary);
@@ -65,19 +73,20 @@ export const RANKING_NOTE =
 
 // ------------------------------------------------------------ over seeds
 
-/** One variant over the seeds of a comparison (`compare --seeds N`): on how many it ranks best. */
+/** One variant over the seeds of a comparison (`compare --seeds N`): on how many it does best. */
 export interface SeedRecord {
   label: string;
-  /** Seeds on which it ranks best and no other variant does. */
+  /** Seeds on which it ranks above every other variant. */
   alone: number;
-  /** Seeds on which it ranks best together with some (not all) of the others. */
+  /** Seeds on which no variant ranks above it but some rank the same (all of them, on an all-tied seed). */
   tied: number;
 }
 
 /**
- * Per variant, the seeds on which it does best (alone, or tied with some of
- * the others), and the seeds on which every variant ties. `runs[v][k]` is
- * variant v's run at the k-th seed; every variant has the same seeds.
+ * Per variant, the seeds on which it does best — no other variant ranks
+ * above it — alone or tied, and the seeds on which every variant ties.
+ * `runs[v][k]` is variant v's run at the k-th seed; every variant has the
+ * same seeds.
  */
 export function seedRecords(labels: readonly string[], runs: readonly (readonly Summary[])[]): { records: SeedRecord[]; allTied: number } {
   const seeds = runs.length === 0 ? 0 : runs[0].length;
@@ -85,32 +94,33 @@ export function seedRecords(labels: readonly string[], runs: readonly (readonly 
   let allTied = 0;
   for (let k = 0; k < seeds; k++) {
     const best = runs.reduce((b, r, v) => (rankCompare(r[k], runs[b][k]) < 0 ? v : b), 0);
-    const tops = runs.map((r, v) => v).filter((v) => rankCompare(runs[v][k], runs[best][k]) === 0);
+    const tops = runs.map((_, v) => v).filter((v) => rankCompare(runs[v][k], runs[best][k]) === 0);
     if (tops.length === labels.length) allTied++;
-    else if (tops.length === 1) records[tops[0]].alone++;
+    if (tops.length === 1) records[tops[0]].alone++;
     else for (const v of tops) records[v].tied++;
   }
   return { records, allTied };
 }
 
 /**
- * One or two sentences over the seeds: the variant that does best on the most
- * seeds (or that several share the most, or that none does better on any),
- * then each variant's count, and the seeds on which all tie.
+ * The verdict over the seeds: which variant does best on the most seeds (or
+ * which share the most, or that all tie on every seed), then each variant's
+ * count, and the seeds on which all tie.
  */
 export function seedsVerdictLead(labels: readonly string[], runs: readonly (readonly Summary[])[]): string {
   if (labels.length < 2) return '';
   const seeds = runs[0].length;
   const { records, allTied } = seedRecords(labels, runs);
   const plural = (n: number) => `${n} seed${n === 1 ? '' : 's'}`;
-  if (allTied === seeds) return `No variant does better than the others on any of the ${plural(seeds)} (launches, OOM events, invariant violations); the differences are in the I/O columns.`;
+  if (allTied === seeds) return `No variant does better than the others on any of the ${plural(seeds)}: on each, ${ALL_EQUAL}.`;
   const wins = (r: SeedRecord) => r.alone + r.tied;
   const most = Math.max(...records.map(wins));
   const leaders = records.filter((r) => wins(r) === most);
+  const of = most === seeds ? `every seed (${seeds})` : `${most} of ${plural(seeds)}`;
   const lead =
     leaders.length === 1
-      ? `${leaders[0].label} does best on ${most === seeds ? `every seed (${seeds})` : `${most} of ${plural(seeds)}`}, more than any other variant.`
-      : `${leaders.map((r) => r.label).join(' and ')} each do best on ${most} of ${plural(seeds)}; no variant does best on more.`;
+      ? `${leaders[0].label} does best on ${of}${leaders[0].tied === 0 ? '' : leaders[0].alone === 0 ? ', tied on each' : `, alone on ${leaders[0].alone}`}, more than any other variant.`
+      : `${listOf(leaders.map((r) => r.label))} each do best on ${of}; no variant does best on more.`;
   const counts = [...records]
     .sort((a, b) => wins(b) - wins(a))
     .map((r) => `${r.label} ${wins(r)}${r.tied > 0 ? ` (${r.tied} tied)` : ''}`)
@@ -119,4 +129,4 @@ export function seedsVerdictLead(labels: readonly string[], runs: readonly (read
 }
 
 export const SEEDS_NOTE =
-  'Each seed\'s runs are ranked as in a single comparison (launches finished, then launches failed mid-way, build time wasted, OOM events and invariant violations); a variant does best on a seed when no other ranks above it, tied when others rank the same.';
+  'Each seed\'s runs are ranked as in a single comparison (launches finished, then launches failed mid-way, build time wasted, OOM events and invariant violations); a variant does best on a seed when no other ranks above it — tied when others rank the same, as on a seed where all tie.';

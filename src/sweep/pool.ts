@@ -25,8 +25,10 @@ export class RunFailed extends Error {
 /**
  * Runs every task on `jobs` worker threads; returns what each gave (picked
  * by `pick`) in task order. `onDone` is called as each finishes (in
- * completion order). On the first failure the pool is torn down and a
- * RunFailed is thrown.
+ * completion order). A failure stops the tasks after it (aborted, running or
+ * not) while those before it finish, so the failure reported is the first
+ * in task order — the one running them one by one would meet — whatever
+ * order the workers finish in; then a RunFailed is thrown.
  */
 async function runTasks<R>(tasks: readonly SweepTask[], jobs: number, pick: (r: TaskResult) => R, onDone?: (index: number) => void): Promise<R[]> {
   const threads = Math.max(1, Math.min(jobs, tasks.length));
@@ -38,20 +40,22 @@ async function runTasks<R>(tasks: readonly SweepTask[], jobs: number, pick: (r: 
     idleTimeout: 60_000,
   });
   const results: R[] = new Array<R>(tasks.length);
+  const aborts = tasks.map(() => new AbortController());
   let failure: RunFailed | null = null;
   try {
     await Promise.all(
       tasks.map(async (task, index) => {
         try {
-          const r = await pool.run(task);
+          const r = await pool.run(task, { signal: aborts[index].signal });
           if ('userError' in r) throw new RunFailed(index, r.userError, true);
           results[index] = pick(r);
           onDone?.(index);
         } catch (e) {
-          if (failure === null) {
+          // Stopped because an earlier task failed: not a failure of its own.
+          if (aborts[index].signal.aborted) return;
+          if (failure === null || index < failure.index) {
             failure = e instanceof RunFailed ? e : new RunFailed(index, e);
-            // Stop every other run now; their rejections are ignored below.
-            void pool.destroy().catch(() => undefined);
+            for (let later = index + 1; later < tasks.length; later++) aborts[later].abort();
           }
         }
       }),

@@ -89,7 +89,7 @@ describe('hypermem run / compare / validate / examples', () => {
     r = hypermem(['compare', race, '--set', 'toolstack.policy=none,claim', '--set', 'duration=3s', '--quiet']);
     assert.equal(r.stdout, '');
     r = hypermem(['compare', race, '--set', 'toolstack.policy=none,claim', '--set', 'duration=3s']);
-    assert.match(r.stdout, /\nVerdict: No variant does better than the others on launches, OOM events or invariant violations/);
+    assert.match(r.stdout, /\nVerdict: No variant does better than the others: they are equal on launches finished, launches failed mid-way, build time wasted, OOM events and invariant violations/);
     r = hypermem(['compare', race, '--set', 'seed=1,2', '--seed', '5', '--set', 'duration=3s', '--json']);
     assert.equal(r.status, 2);
     assert.equal(r.stderr, 'hypermem: --seed 5: the seed is what --set seed=1,2 compares; drop one of them\n');

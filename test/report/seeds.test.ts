@@ -48,17 +48,18 @@ describe('the verdict over seeds', () => {
   const labels = ['p=a', 'p=b', 'p=c'];
 
   test('counts the seeds each variant does best on, alone or tied, and those where all tie', () => {
+    // On the all-tied seed no variant ranks above another: each does best there, tied.
     assert.deepEqual(seedRecords(labels, [a, b, c]), {
       records: [
-        { label: 'p=a', alone: 2, tied: 1 },
-        { label: 'p=b', alone: 0, tied: 1 },
-        { label: 'p=c', alone: 0, tied: 0 },
+        { label: 'p=a', alone: 2, tied: 2 },
+        { label: 'p=b', alone: 0, tied: 2 },
+        { label: 'p=c', alone: 0, tied: 1 },
       ],
       allTied: 1,
     });
     assert.equal(
       seedsVerdictLead(labels, [a, b, c]),
-      'p=a does best on 3 of 4 seeds, more than any other variant. Seeds on which each does best: p=a 3 (1 tied), p=b 1 (1 tied), p=c 0; all variants tie on 1 seed.',
+      'p=a does best on every seed (4), alone on 2, more than any other variant. Seeds on which each does best: p=a 4 (2 tied), p=b 2 (2 tied), p=c 1 (1 tied); all variants tie on 1 seed.',
     );
   });
 
@@ -67,11 +68,26 @@ describe('the verdict over seeds', () => {
       seedsVerdictLead(['x', 'y'], [[run(1, 2), run(2, 0)], [run(1, 0), run(2, 2)]]),
       'x and y each do best on 1 of 2 seeds; no variant does best on more. Seeds on which each does best: x 1, y 1.',
     );
+    assert.match(
+      seedsVerdictLead(['x', 'y', 'z'], [[run(1, 2), run(2, 0)], [run(1, 0), run(2, 2)], [run(1, 2), run(2, 2)]]),
+      /^z does best on every seed \(2\), tied on each, more than any other variant\./,
+    );
+    assert.match(
+      seedsVerdictLead(['x', 'y', 'z'], [[run(1, 2)], [run(1, 2)], [run(1, 1)]]),
+      /^x and y each do best on every seed \(1\); no variant does best on more\./,
+    );
+    assert.match(
+      seedsVerdictLead(['x', 'y', 'z', 'w'], [[run(1, 2)], [run(1, 2)], [run(1, 2)], [run(1, 1)]]),
+      /^x, y and z each do best/,
+    );
     assert.equal(
       seedsVerdictLead(['x', 'y'], [[run(1, 2), run(2, 2)], [run(1, 1), run(2, 1)]]),
       'x does best on every seed (2), more than any other variant. Seeds on which each does best: x 2, y 0.',
     );
-    assert.match(seedsVerdictLead(['x', 'y'], [[run(1, 1)], [run(1, 1)]]), /^No variant does better than the others on any of the 1 seed /);
+    assert.equal(
+      seedsVerdictLead(['x', 'y'], [[run(1, 1)], [run(1, 1)]]),
+      'No variant does better than the others on any of the 1 seed: on each, they are equal on launches finished, launches failed mid-way, build time wasted, OOM events and invariant violations (any other difference is in the unranked columns and the charts).',
+    );
     assert.equal(seedsVerdictLead(['x'], [[run(1, 1), run(2, 2)]]), '');
   });
 
@@ -91,7 +107,7 @@ describe('the verdict over seeds', () => {
         for (let k = 0; k < ns; k++) {
           const tops = runs.map((_, v) => v).filter((v) => runs.every((o) => rankCompare(o[k], runs[v][k]) >= 0));
           if (tops.length === nv) all++;
-          else if (tops.length === 1) alone++;
+          if (tops.length === 1) alone++;
           else tied += tops.length;
         }
         assert.equal(allTied, all);
@@ -120,7 +136,7 @@ describe('the verdict over seeds', () => {
     ]);
     assert.match(text, /^Over 2 seeds \(1 and 2\): means per run \(lowest free: the lowest of any run\)\n/);
     assert.match(text, /\nVerdict: p=a does best on every seed \(2\), more than any other variant\./);
-    for (const name of ['ok', 'wasted build', 'file reads']) assertOneForm(col(name).filter((c) => c !== '-'), name);
+    for (const name of ['ok', 'wasted build', 'file reads (pages)']) assertOneForm(col(name).filter((c) => c !== '-'), name);
   });
 });
 
@@ -157,6 +173,8 @@ describe('hypermem compare --seeds', () => {
     assert.match(html, /<b>Verdict over the seeds\.<\/b>/);
     assert.ok(html.indexOf('id="seeds"') < html.indexOf('id="outcomes"'));
     assert.match(html, /Seed 20 only\. One row per variant\./);
+    assert.match(html, /<b>Verdict at seed 20 alone\.<\/b>/);
+    assert.match(html, /<div><dt>seeds<\/dt><dd>20 to 22<\/dd><\/div>/);
   });
 
   test('the terminal shows the means and the verdict over the seeds; --seeds 1 is a plain comparison', () => {
@@ -184,6 +202,13 @@ describe('hypermem compare --seeds', () => {
     assert.equal(r.stderr, 'hypermem: --seeds 3: the seed is what --set seed=1,2 compares; drop one of them\n');
     r = hypermem([...base, '--seeds', '0']);
     assert.equal(r.stderr, 'hypermem: --seeds: expected a positive integer, found "0"\n');
+    // Two runs stopped by bounds: the first in the order given is reported, on worker threads as in this process
+    // (the run at max_events=10 stops first in time).
+    for (const jobs of ['1', '2']) {
+      r = hypermem(['compare', 'test/sweep/tiny.yaml', '--set', 'max_events=150,10', '--set', 'duration=8s', '--jobs', jobs]);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /^hypermem: variant max_events=150: .* bound of 150 events /, `--jobs ${jobs}`);
+    }
     // A run stopped by a bound of the scenario: the same line on worker threads as in this process.
     for (const jobs of ['1', '2']) {
       r = hypermem(['compare', 'test/sweep/tiny.yaml', '--set', 'max_events=10,100000', '--jobs', jobs, '--out', `${tmp}/bound`]);

@@ -33,8 +33,11 @@ test('one verdict per value of the other grids, each comparing the first grid\'s
   const r = rows(2, (p, n, seed) => (n === '1' ? (p === 'b' ? 2 : 1) : n === '3' ? (p === 'a' && seed === 10 ? 2 : 1) : 1));
   assert.deepEqual(sweepVerdicts(grids, 2, r), [
     { where: 'n=1', lead: 'p=b does best on every seed (2), more than any other variant. Seeds on which each does best: p=b 2, p=a 0.' },
-    { where: 'n=2', lead: 'No variant does better than the others on any of the 2 seeds (launches, OOM events, invariant violations); the differences are in the I/O columns.' },
-    { where: 'n=3', lead: 'p=a does best on 1 of 2 seeds, more than any other variant. Seeds on which each does best: p=a 1, p=b 0; all variants tie on 1 seed.' },
+    {
+      where: 'n=2',
+      lead: 'No variant does better than the others on any of the 2 seeds: on each, they are equal on launches finished, launches failed mid-way, build time wasted, OOM events and invariant violations (any other difference is in the unranked columns and the charts).',
+    },
+    { where: 'n=3', lead: 'p=a does best on every seed (2), alone on 1, more than any other variant. Seeds on which each does best: p=a 2 (1 tied), p=b 1 (1 tied); all variants tie on 1 seed.' },
   ]);
   const html = sweepHtml({ scenario: 's', description: '', file: 's.yaml', grids, sets: [], seeds: 2 }, r);
   assert.match(html, /<h2>Which p does best, at each value of <code>n<\/code><\/h2>\n<ul><li><b>n=1<\/b>: p=b does best on every seed \(2\)/);
