@@ -129,6 +129,38 @@ describe('HTML reports in Chromium', () => {
     assert.ok(existsSync(shot));
   });
 
+  test('hypermem sweep --out: index.html draws its bar charts and sorts its tables, offline, without errors', async (t) => {
+    const out = join(dir, 'sweep');
+    hypermem(['sweep', scenario, '--grid', 'toolstack.policy=none,claim', '--set', 'duration=10s', '--seeds', '2', '--jobs', '1', '--quiet', '--out', out]);
+    const file = join(out, 'index.html');
+    const { page, errors, requests } = await watchedPage(browser);
+    try {
+      await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+      const svg = page.locator('figure.chart svg');
+      assert.equal(await svg.count(), 1, 'one chart');
+      const box = await svg.first().boundingBox();
+      assert.ok(box !== null && box.width > 600 && box.height > 300, `laid out at a readable size (${box?.width}×${box?.height})`);
+      // Bars are closed four-sided paths (ECharts' relative form: across, up by the height, back); disk I/O is
+      // non-zero for both policies, so at least two have a height.
+      const paths = await svg.first().locator('path').evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? ''));
+      const bars = paths.filter((d) => /^M[\d. -]+l[\d. -]+l0 -[\d.]*[1-9][\d.]*l[\d. -]+Z$/.test(d.trim()));
+      assert.ok(bars.length >= 2, `bars with a height drawn (found ${bars.length} of ${paths.length} paths)`);
+      // Sorting: a click on the seed header of the runs' table orders it by seed.
+      const table = page.locator('table').last();
+      await table.locator('th', { hasText: /^seed$/ }).click();
+      assert.equal(await table.locator('th', { hasText: /^seed$/ }).getAttribute('aria-sort'), 'ascending');
+      const seeds = await table.locator('tbody tr td:nth-child(3)').allTextContents();
+      assert.deepEqual(seeds, [...seeds].sort((a, b) => Number(a) - Number(b)));
+      const shot = join(dir, 'sweep-index.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      t.diagnostic(`screenshot: ${shot}`);
+    } finally {
+      await page.close();
+    }
+    assert.deepEqual(errors, [], 'no console errors');
+    assert.deepEqual(requests, [pathToFileURL(file).href], 'no request but the page itself');
+  });
+
   test('hypermem serve: the live page redraws as the run goes, pauses and resumes, and ends with every chart drawn', async (t) => {
     // 4 simulated seconds per wall second: the 40 s run takes about 10 s once resumed (redraws every 0.5 s, the default).
     const dash = await startDashboard(load(scenario, []), { host: '127.0.0.1', port: 0, speed: 4, verify: false });
