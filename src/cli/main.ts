@@ -67,7 +67,7 @@ function program(): Command {
     });
   cli
     .command('compare')
-    .description('run a scenario once per value of one field and show the results side by side')
+    .description('run a scenario once per value of one field (or per value and seed, --seeds) and show the results side by side')
     .argument('<scenario>', 'a scenario YAML file')
     .option('--set <path=a,b,c>', 'the field and the values to compare (one), plus any path=value overrides', collect, [])
     .option('--seed <n>', 'override the scenario seed', once('--seed'))
@@ -101,7 +101,7 @@ function program(): Command {
     .argument('<shard-dirs...>', 'the --out folders of every shard, in any order')
     .requiredOption('--out <dir>', 'required: write the merged results.csv, results.json, index.html and summary.json to DIR', once('--out'))
     .option('--quiet', 'print nothing but errors')
-    .addHelpText('after', '\nThe shards must be every shard of one sweep, each once (same scenario, grid, --set, seeds and hypermem version);\nthe merged folder is byte for byte what `hypermem sweep` without --shard writes. Exit 3 if a run found an invariant violation.')
+    .addHelpText('after', '\nThe shards must be every shard of one sweep, each once (same scenario, grid, --set, seeds, hypermem version and code);\nthe merged folder is byte for byte what `hypermem sweep` without --shard writes. Exit 3 if a run found an invariant violation.')
     .action((dirs: string[], options) => {
       process.exitCode = mergeCommand(dirs, options);
     });
