@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { DOMID_FIRST_RESERVED, DOMID_TOOLSTACK } from '../hypervisor/domain.ts';
 import type { Hypervisor } from '../hypervisor/hypervisor.ts';
-import { poolFlagsOfWord, TMEM_PAGE_BYTES, type Oid, type PageContent, type SyntheticPage, type TmemControlSubop } from '../hypervisor/tmem/api.ts';
+import { poolFlagsOfWord, TMEM_PAGE_BYTES, type Oid, type PageContent, type SyntheticPage, type TmemControlSubop, type TmemHandle } from '../hypervisor/tmem/api.ts';
 import { defaultCodec } from '../hypervisor/tmem/codec.ts';
 import { fingerprintOf } from '../hypervisor/tmem/fingerprint.ts';
 import { Tmem } from '../hypervisor/tmem/tmem.ts';
@@ -53,7 +53,21 @@ const handle = { domid, pool, oid, index, caller };
 /** What tmem_new_pool's `flags` word (Xen's TMEM_POOL_* layout) replaces. */
 const FLAG_FIELDS = ['persistent', 'shared', 'page_size', 'spec_version'] as const;
 
-const SUBOPS = ['freeze', 'thaw', 'flush', 'query_freeable_mb', 'set_weight', 'set_cap', 'set_compress', 'list', 'shared_auth', 'save_begin', 'save_end', 'enumerate'] as const;
+const SUBOPS = ['freeze', 'thaw', 'flush', 'query_freeable_mb', 'set_weight', 'set_cap', 'set_compress', 'list', 'shared_auth', 'save_begin', 'save_end', 'enumerate', 'restore_begin'] as const;
+
+/** A page's contents in a request: exactly one of data (base64), fill (a byte) or fp (synthetic store). */
+const contentFields = {
+  data: page64.optional(),
+  fill: boundedCount(255, 'a byte value').optional(),
+  fp: fp.optional(),
+  compressed_bytes: boundedCount(TMEM_PAGE_BYTES, 'a size in bytes', 1).optional(),
+};
+
+function checkContent(r: { data?: string; fill?: number; fp?: string; compressed_bytes?: number }, ctx: z.RefinementCtx): void {
+  const given = (r.data !== undefined ? 1 : 0) + (r.fill !== undefined ? 1 : 0) + (r.fp !== undefined ? 1 : 0);
+  if (given !== 1) ctx.addIssue({ code: 'custom', message: `give exactly one of "data", "fill" or "fp", found ${given}` });
+  if (r.compressed_bytes !== undefined && r.fp === undefined) ctx.addIssue({ code: 'custom', message: '"compressed_bytes" goes with "fp" only' });
+}
 
 export const tmemSchemas = {
   tmem_new_pool: z
@@ -74,24 +88,27 @@ export const tmemSchemas = {
         ctx.addIssue({ code: 'custom', message: `"flags" carries ${FLAG_FIELDS.join(', ')}; give it or them, found "flags" and ${fields.map((f) => `"${f}"`).join(', ')}` });
       }
     }),
-  tmem_put: z
-    .strictObject({
-      op: z.literal('tmem_put'),
-      ...handle,
-      data: page64.optional(),
-      fill: boundedCount(255, 'a byte value').optional(),
-      fp: fp.optional(),
-      compressed_bytes: boundedCount(TMEM_PAGE_BYTES, 'a size in bytes', 1).optional(),
-    })
-    .superRefine((r, ctx) => {
-      const given = (r.data !== undefined ? 1 : 0) + (r.fill !== undefined ? 1 : 0) + (r.fp !== undefined ? 1 : 0);
-      if (given !== 1) ctx.addIssue({ code: 'custom', message: `give exactly one of "data", "fill" or "fp", found ${given}` });
-      if (r.compressed_bytes !== undefined && r.fp === undefined) ctx.addIssue({ code: 'custom', message: '"compressed_bytes" goes with "fp" only' });
-    }),
+  tmem_put: z.strictObject({ op: z.literal('tmem_put'), ...handle, ...contentFields }).superRefine(checkContent),
   tmem_get: z.strictObject({ op: z.literal('tmem_get'), ...handle }),
   tmem_flush_page: z.strictObject({ op: z.literal('tmem_flush_page'), ...handle }),
   tmem_flush_object: z.strictObject({ op: z.literal('tmem_flush_object'), domid, pool, oid, caller }),
   tmem_destroy_pool: z.strictObject({ op: z.literal('tmem_destroy_pool'), domid, pool, caller }),
+  tmem_set_pools: z.strictObject({
+    op: z.literal('tmem_set_pools'),
+    domid,
+    pools: z.array(
+      z.strictObject({
+        id: pool,
+        flags: boundedCount(0xffffffff, 'a flags word'),
+        uuid: uuid.optional(),
+        n_pages: count.optional(),
+      }),
+      { error: 'expected an array of pools ({"id", "flags", "uuid"?, "n_pages"?})' },
+    ).max(64, { error: 'at most 64 pools (Xen takes 16 and answers E2BIG beyond)' }),
+    caller,
+  }),
+  tmem_restore_put_page: z.strictObject({ op: z.literal('tmem_restore_put_page'), ...handle, ...contentFields }).superRefine(checkContent),
+  tmem_restore_flush_page: z.strictObject({ op: z.literal('tmem_restore_flush_page'), ...handle }),
   tmem_control: z.strictObject({
     op: z.literal('tmem_control'),
     subop: z.enum(SUBOPS, { error: `expected one of ${SUBOPS.join(', ')}` }),
@@ -132,6 +149,14 @@ export function tmemReplayExtension(): ReplayExtension {
     return t.store.kind === 'bytes' ? bytes : fingerprintOf(bytes, codec, scratch);
   };
 
+  /** A saved page's contents as a request gives them: base64 data (bytes store) or fingerprint and size (synthetic). */
+  const savedContent = (t: Tmem, d: number, h: TmemHandle): ReplayResult => {
+    const out: PageContent = t.store.kind === 'bytes' ? page : synthetic;
+    if (!t.control.savedPage(d, h, out)) return {};
+    if (t.store.kind === 'bytes') return { data: Buffer.from(page).toString('base64') };
+    return { fp: fpHex(synthetic), compressed_bytes: synthetic.compressedBytes };
+  };
+
   const execute = (r: TmemRequest): ReplayResult => {
     const who = r.caller ?? DOMID_TOOLSTACK;
     if (tmem === null || hv === null) return { ok: false, errno: 'ENODEV' };
@@ -140,8 +165,23 @@ export function tmemReplayExtension(): ReplayExtension {
       const res = t.control.run(r.subop as TmemControlSubop, r.domid ?? null, r.arg ?? 0, r.uuid, who);
       if (!res.ok) return res;
       if ('global' in res) return { ok: true, rc: res.rc, global: snake(res.global), clients: res.clients.map(snake) };
+      if ('pages' in res && r.domid !== undefined) {
+        // Each page with its contents, as SAVE_GET_NEXT_PAGE hands them out: what a restore puts back.
+        const d = r.domid;
+        return { ok: true, rc: res.rc, pages: res.pages.map((h) => ({ ...h, ...savedContent(t, d, h) })) };
+      }
       return res;
     }
+    // The restore subops are the toolstack's (a sysctl): the domain itself may not call them.
+    if (r.op === 'tmem_set_pools') {
+      return t.control.setPools(r.domid, r.pools.map((p) => ({ id: p.id, flags: poolFlagsOfWord(p.flags, p.uuid), nPages: p.n_pages })), who);
+    }
+    if (r.op === 'tmem_restore_put_page') {
+      const content = contentOf(t, r);
+      if (typeof content === 'string') return { ok: false, error: content };
+      return t.control.restorePutPage(r.domid, r.pool, r.oid as Oid, r.index, content, who);
+    }
+    if (r.op === 'tmem_restore_flush_page') return t.control.restoreFlushPage(r.domid, r.pool, r.oid as Oid, r.index, who);
     const allowed = t.checkCaller(who, r.domid);
     if (!allowed.ok) return allowed;
     switch (r.op) {

@@ -2,6 +2,8 @@
 // and their synthetic twins.
 
 import { createHostWithTmem } from '../../src/hypervisor/tmem/index.ts';
+import { PassThrough, Readable } from 'node:stream';
+import { replayStream } from '../../src/cli/replay.ts';
 import type { Hypervisor } from '../../src/hypervisor/hypervisor.ts';
 import type { Tmem, TmemOptions } from '../../src/hypervisor/tmem/tmem.ts';
 import { defaultCodec } from '../../src/hypervisor/tmem/codec.ts';
@@ -62,4 +64,13 @@ export function synth(page: Uint8Array): SyntheticPage {
 export function assertClean(hv: Hypervisor, where = ''): void {
   const v = hv.violations();
   if (v.length > 0) throw new Error(`invariants violated ${where}:\n  ${v.join('\n  ')}`);
+}
+
+/** Runs replay lines (with --check) and returns each output line parsed, and the exit status. */
+export async function replay(lines: object[]): Promise<{ out: Record<string, unknown>[]; status: number }> {
+  const output = new PassThrough();
+  let text = '';
+  output.on('data', (d: Buffer) => (text += d.toString()));
+  const status = await replayStream(Readable.from(lines.map((l) => JSON.stringify(l)).join('\n')), output, new PassThrough(), { check: true });
+  return { out: text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>), status };
 }

@@ -3,16 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough, Readable } from 'node:stream';
-import { replayStream } from '../../src/cli/replay.ts';
-
-async function replay(lines: object[]): Promise<{ out: Record<string, unknown>[]; status: number }> {
-  const output = new PassThrough();
-  let text = '';
-  output.on('data', (d: Buffer) => (text += d.toString()));
-  const status = await replayStream(Readable.from(lines.map((l) => JSON.stringify(l)).join('\n')), output, new PassThrough(), { check: true });
-  return { out: text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>), status };
-}
+import { replay } from './helpers.ts';
 
 const PAGE_B64 = Buffer.alloc(4096, 0x5a).toString('base64');
 

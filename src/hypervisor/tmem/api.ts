@@ -97,6 +97,7 @@ export interface TmemHandle {
 }
 
 export type TmemControlSubop =
+  | 'restore_begin'
   | 'freeze'
   | 'thaw'
   | 'flush'

@@ -1,15 +1,18 @@
 // tmem control (SEMANTICS §4.5), privileged: freeze / thaw, flush(KB),
 // query_freeable_mb, set_weight, set_cap, set_compress, list, shared-pool
-// authorisation and the save side of migration (begin, enumerate the
-// persistent pages, end). Follows xen/common/tmem_control.c (4.12:
-// tmemc_freeze_pools, tmemc_flush_mem, tmemc_list, tmemc_save_subop) and the
-// 4.3 TMEMC_SET_WEIGHT / SET_CAP / SET_COMPRESS subops of xen/common/tmem.c.
+// authorisation and migration: the save side (begin, enumerate the persistent
+// pages with their contents, end) and the restore side on the target host
+// (begin, pools at their saved ids, pages put and flushed on the client's
+// behalf). Follows xen/common/tmem_control.c and tmem.c (4.12:
+// tmemc_freeze_pools, tmemc_flush_mem, tmemc_list, tmemc_save_subop,
+// tmemc_set_pools, tmemc_restore_put_page / _flush_page) and the 4.3
+// TMEMC_SET_WEIGHT / SET_CAP / SET_COMPRESS subops of xen/common/tmem.c.
 // A client id of null means every client (Xen's TMEM_CLI_ID_NULL). As in
 // hypervisor.ts, the calling domain comes last and defaults to the toolstack.
 
 import type { Errno } from '../../lib/result.ts';
 import { DOMID_TOOLSTACK } from '../domain.ts';
-import type { TmemControlSubop, TmemHandle, TmemRc } from './api.ts';
+import type { NewPoolFlags, Oid, PageContent, TmemControlSubop, TmemHandle, TmemRc } from './api.ts';
 import type { Client, ClientStats } from './client.ts';
 import type { Tmem, TmemGlobalStats } from './tmem.ts';
 
@@ -29,6 +32,16 @@ export type TmemListResult = { ok: true; rc: number; global: TmemGlobalStats; cl
 export type TmemEnumerateResult = { ok: true; rc: number; pages: TmemHandle[] } | { ok: false; errno: Errno };
 
 const UUID_RE = /^[0-9a-fA-F]{32}$/;
+
+/** Most pools one SET_POOLS may carry (MAX_POOLS_PER_DOMAIN). */
+const MAX_POOLS = 16;
+
+/** One pool of a restore (xen_tmem_pool_info_t): its saved id and flags; `nPages` must be 0. */
+export interface RestorePool {
+  id: number;
+  flags: NewPoolFlags;
+  nPages?: number;
+}
 
 export class TmemControl {
   constructor(private readonly t: Tmem) {}
@@ -143,6 +156,68 @@ export class TmemControl {
     return { ok: true, rc: pages.length, pages };
   }
 
+  /**
+   * The page at a saved handle, copied into `out` (SAVE_GET_NEXT_PAGE hands
+   * each page out with its handle); false when it holds nothing now.
+   */
+  savedPage(domid: number, handle: TmemHandle, out: PageContent): boolean {
+    const pool = this.t.existingClient(domid)?.pools[handle.pool] ?? null;
+    if (pool === null || !pool.persistent) return false;
+    return this.t.readPersistent(pool, handle.oid as Oid, handle.index, out);
+  }
+
+  /**
+   * Restore begins on the target host (RESTORE_BEGIN): the domain gets a tmem
+   * client; EEXIST if it has one, ENOMEM if the domain does not exist (Xen's
+   * client_create fails).
+   */
+  restoreBegin(domid: number, caller = DOMID_TOOLSTACK): TmemRc {
+    if (!this.t.hv.isPrivileged(caller)) return this.fail('EPERM');
+    if (this.t.existingClient(domid) !== undefined) return this.fail('EEXIST');
+    return this.t.clientOf(domid) === null ? this.fail('ENOMEM') : this.t.done({ ok: true, rc: 0 });
+  }
+
+  /**
+   * The saved pools recreated at their ids (SET_POOLS, tmemc_set_pools), in
+   * order, with new_pool's checks and its handling of shared pools; a client
+   * is made if the domain has none. Stops at the first refusal (the pools
+   * before it stay). rc as Xen computes it, `rc ? : i`: the last pool's id
+   * when it is not 0, else the number of pools.
+   */
+  setPools(domid: number, pools: readonly RestorePool[], caller = DOMID_TOOLSTACK): TmemRc {
+    if (!this.t.hv.isPrivileged(caller)) return this.fail('EPERM');
+    if (pools.length > MAX_POOLS) return this.fail('E2BIG');
+    const c = this.t.existingClient(domid) ?? this.t.clientOf(domid);
+    if (c === null) return this.fail('ENOMEM');
+    let rc = 0;
+    for (const p of pools) {
+      if ((p.nPages ?? 0) !== 0) return this.fail('EINVAL');
+      const r = this.t.newPoolIn(c, p.id, p.flags);
+      if (!r.ok) return r;
+      rc = r.rc;
+    }
+    return this.t.done({ ok: true, rc: rc !== 0 ? rc : pools.length });
+  }
+
+  /** A saved page put back on the client's behalf (RESTORE_PUT_PAGE: do_tmem_put); EPERM without such a client and pool. */
+  restorePutPage(domid: number, poolId: number, oid: Oid, index: number, content: PageContent, caller = DOMID_TOOLSTACK): TmemRc {
+    if (!this.t.hv.isPrivileged(caller)) return this.fail('EPERM');
+    if (!this.hasPool(domid, poolId)) return this.fail('EPERM');
+    return this.t.put(domid, poolId, oid, index, content);
+  }
+
+  /** A page flushed on the client's behalf (RESTORE_FLUSH_PAGE: do_tmem_flush_page); EPERM without such a client and pool. */
+  restoreFlushPage(domid: number, poolId: number, oid: Oid, index: number, caller = DOMID_TOOLSTACK): TmemRc {
+    if (!this.t.hv.isPrivileged(caller)) return this.fail('EPERM');
+    if (!this.hasPool(domid, poolId)) return this.fail('EPERM');
+    return this.t.flushPage(domid, poolId, oid, index);
+  }
+
+  private hasPool(domid: number, poolId: number): boolean {
+    const c = this.t.existingClient(domid);
+    return c !== undefined && Number.isInteger(poolId) && poolId >= 0 && poolId < c.pools.length && c.pools[poolId] !== null;
+  }
+
   /** One subop by name (the replay command's entry point). */
   run(subop: TmemControlSubop, domid: number | null, arg: number, uuid: string | undefined, caller = DOMID_TOOLSTACK): TmemRc | TmemListResult | TmemEnumerateResult {
     // TMEM_CONTROL is a privileged sysctl: an unprivileged caller is refused before its arguments are looked at.
@@ -172,6 +247,8 @@ export class TmemControl {
         return domid === null ? this.fail('EINVAL') : this.saveEnd(domid, caller);
       case 'enumerate':
         return domid === null ? this.fail('EINVAL') : this.enumerate(domid, caller);
+      case 'restore_begin':
+        return domid === null ? this.fail('EINVAL') : this.restoreBegin(domid, caller);
     }
   }
 

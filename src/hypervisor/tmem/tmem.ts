@@ -298,9 +298,18 @@ export class Tmem implements TmemOps, TmemBackend {
   newPool(caller: number, flags: NewPoolFlags): TmemRc {
     const c = this.clientFor(caller);
     if (c === null) return this.done(this.err('ENODEV'));
-    // Xen's order of checks (do_tmem_new_pool): the flags, then a free slot; every refusal is EPERM.
+    return this.newPoolIn(c, null, flags);
+  }
+
+  /**
+   * A pool for client `c` at slot `at` (the toolstack's restore, SET_POOLS),
+   * or at the lowest free slot (null: the guest's new_pool). Xen's order of
+   * checks (do_tmem_new_pool): the flags, then the slot — out of range or
+   * taken for a restore, none free for a guest; every refusal is EPERM.
+   */
+  newPoolIn(c: Client, at: number | null, flags: NewPoolFlags): TmemRc {
     if (poolFlagsRefusal(flags) !== null) return this.done(this.err('EPERM'));
-    const slot = c.pools.indexOf(null);
+    const slot = at === null ? c.pools.indexOf(null) : at < c.pools.length && c.pools[at] === null ? at : -1;
     if (slot < 0) return this.done(this.err('EPERM'));
     if (flags.uuid !== undefined && !UUID_RE.test(flags.uuid)) return this.done(this.err('EINVAL'));
     const uuid = flags.uuid?.toLowerCase() ?? UUID_NONE;
@@ -527,6 +536,26 @@ export class Tmem implements TmemOps, TmemBackend {
   /** @internal The client of `domid`, if it has used tmem. */
   existingClient(domid: number): Client | undefined {
     return this.clients.get(domid);
+  }
+
+  /** @internal The client of a live domain, created if it has none (RESTORE_BEGIN, SET_POOLS); null for an unknown domain. */
+  clientOf(domid: number): Client | null {
+    return this.clientFor(domid);
+  }
+
+  /**
+   * @internal Copies a persistent page of `pool` into `out`, counting no get
+   * (SAVE_GET_NEXT_PAGE copies each page out with its handle); false when
+   * the handle holds nothing.
+   */
+  readPersistent(pool: Pool, oid: Oid, index: number, out: PageContent): boolean {
+    assert(pool.persistent, 'tmem: reading a saved page of an ephemeral pool');
+    const obj = this.findObject(pool.gid, oid);
+    const page = obj === NONE ? NONE : this.findPage(obj, index);
+    if (page === NONE) return false;
+    const cd = this.cdOf(page);
+    this.store.read(cd, this.contents.lkOf(cd), this.contents.locOf(cd), this.subFor(pool), out);
+    return true;
   }
 
   /** @internal Ephemeral pages on a client's LRU. */
