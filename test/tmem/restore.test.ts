@@ -76,6 +76,45 @@ test('restore_put_page and restore_flush_page act for the client; EPERM without 
 });
 
 
+test('a restore put skips the guest\'s low-memory check (do_tmem_put, not do_tmem_op): under the mark it is stored, nothing evicted', () => {
+  const { tmem, hv } = host(1024, { lowMemPages: 8 }, [[1, 1024], [2, 1024]]);
+  tmem.newPool(1, { persistent: true, shared: false });
+  tmem.put(1, 0, O, 0, fill(1));
+  // 3 pages above the mid-size zone, under the mark of 8: a guest put is refused, and drops the old copy.
+  hv.populatePhysmap(2, hv.acct.pagesFree - 11);
+  assert.deepEqual(tmem.put(1, 0, O, 1, fill(2)), { ok: false, errno: 'ENOMEM' });
+  // The toolstack's restore put to the same pool is stored, and replaces a page in place.
+  assert.deepEqual(tmem.control.restorePutPage(1, 0, O, 1, fill(2)), { ok: true, rc: 1 });
+  assert.deepEqual(tmem.control.restorePutPage(1, 0, O, 0, fill(3)), { ok: true, rc: 1 });
+  const page = out();
+  assert.deepEqual(tmem.get(1, 0, O, 0, page), { ok: true, rc: 1 });
+  assert.deepEqual(page, fill(3));
+  assertClean(hv);
+});
+
+test('saving a page out counts a get, as do_tmem_get does; set_pools is one operation', () => {
+  const { tmem, hv } = host(4096, {}, [[1, 1000], [2, 1000]]);
+  tmem.newPool(1, { persistent: true, shared: false });
+  tmem.put(1, 0, O, 0, fill(1));
+  tmem.put(1, 0, O, 1, fill(2));
+  const c = tmem.control;
+  const e = c.enumerate(1);
+  assert.ok(e.ok);
+  const page = out();
+  for (const h of e.pages) assert.ok(c.savedPage(1, h, page));
+  assert.deepEqual(page, fill(2));
+  const listing = c.list(1);
+  assert.ok(listing.ok);
+  assert.equal(listing.clients[0].persistentGets, 2);
+  const before = tmem.stats().totalOps;
+  c.setPools(2, [{ id: 0, flags: poolFlagsOfWord(V) }, { id: 1, flags: poolFlagsOfWord(PERSIST) }, { id: 2, flags: poolFlagsOfWord(V) }]);
+  assert.equal(tmem.stats().totalOps - before, 1);
+  c.setPools(2, [{ id: 2, flags: poolFlagsOfWord(V) }]);
+  assert.equal(tmem.stats().totalOps - before, 2, 'a refused one too');
+  assert.deepEqual(c.run('restore_begin', null, 0, undefined), { ok: false, errno: 'ENOMEM' }, 'no client id: client_create fails');
+  assertClean(hv);
+});
+
 test('replay: save on one domain, restore on another, every page back with its contents', async () => {
   const a = Buffer.alloc(4096, 0x11).toString('base64');
   const b = Buffer.alloc(4096, 0x22).toString('base64');

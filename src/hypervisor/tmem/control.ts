@@ -193,7 +193,7 @@ export class TmemControl {
     for (const p of pools) {
       if ((p.nPages ?? 0) !== 0) return this.fail('EINVAL');
       const r = this.t.newPoolIn(c, p.id, p.flags);
-      if (!r.ok) return r;
+      if (!r.ok) return this.t.done(r);
       rc = r.rc;
     }
     return this.t.done({ ok: true, rc: rc !== 0 ? rc : pools.length });
@@ -203,7 +203,7 @@ export class TmemControl {
   restorePutPage(domid: number, poolId: number, oid: Oid, index: number, content: PageContent, caller = DOMID_TOOLSTACK): TmemRc {
     if (!this.t.hv.isPrivileged(caller)) return this.fail('EPERM');
     if (!this.hasPool(domid, poolId)) return this.fail('EPERM');
-    return this.t.put(domid, poolId, oid, index, content);
+    return this.t.restorePut(domid, poolId, oid, index, content);
   }
 
   /** A page flushed on the client's behalf (RESTORE_FLUSH_PAGE: do_tmem_flush_page); EPERM without such a client and pool. */
@@ -248,7 +248,8 @@ export class TmemControl {
       case 'enumerate':
         return domid === null ? this.fail('EINVAL') : this.enumerate(domid, caller);
       case 'restore_begin':
-        return domid === null ? this.fail('EINVAL') : this.restoreBegin(domid, caller);
+        // No client id: Xen's client_create fails for it.
+        return domid === null ? this.fail('ENOMEM') : this.restoreBegin(domid, caller);
     }
   }
 

@@ -298,7 +298,7 @@ export class Tmem implements TmemOps, TmemBackend {
   newPool(caller: number, flags: NewPoolFlags): TmemRc {
     const c = this.clientFor(caller);
     if (c === null) return this.done(this.err('ENODEV'));
-    return this.newPoolIn(c, null, flags);
+    return this.done(this.newPoolIn(c, null, flags));
   }
 
   /**
@@ -308,10 +308,10 @@ export class Tmem implements TmemOps, TmemBackend {
    * taken for a restore, none free for a guest; every refusal is EPERM.
    */
   newPoolIn(c: Client, at: number | null, flags: NewPoolFlags): TmemRc {
-    if (poolFlagsRefusal(flags) !== null) return this.done(this.err('EPERM'));
+    if (poolFlagsRefusal(flags) !== null) return this.err('EPERM');
     const slot = at === null ? c.pools.indexOf(null) : at < c.pools.length && c.pools[at] === null ? at : -1;
-    if (slot < 0) return this.done(this.err('EPERM'));
-    if (flags.uuid !== undefined && !UUID_RE.test(flags.uuid)) return this.done(this.err('EINVAL'));
+    if (slot < 0) return this.err('EPERM');
+    if (flags.uuid !== undefined && !UUID_RE.test(flags.uuid)) return this.err('EINVAL');
     const uuid = flags.uuid?.toLowerCase() ?? UUID_NONE;
     // A shared request without a usable UUID, or not authorised, silently gets a private pool.
     let shared = flags.shared && uuid !== UUID_NONE;
@@ -321,21 +321,35 @@ export class Tmem implements TmemOps, TmemBackend {
       if (existing !== undefined && existing !== null) {
         c.pools[slot] = existing;
         existing.sharers.push(c);
-        return this.done({ ok: true, rc: slot });
+        return { ok: true, rc: slot };
       }
       const sharedSlot = this.sharedPools.indexOf(null);
-      if (sharedSlot < 0) return this.done(this.err('EPERM'));
+      if (sharedSlot < 0) return this.err('EPERM');
       const pool = this.createPool(c, false, true, uuid, sharedSlot);
       pool.sharers.push(c);
       this.sharedPools[sharedSlot] = pool;
       c.pools[slot] = pool;
-      return this.done({ ok: true, rc: slot });
+      return { ok: true, rc: slot };
     }
     c.pools[slot] = this.createPool(c, flags.persistent, false, null, NONE);
-    return this.done({ ok: true, rc: slot });
+    return { ok: true, rc: slot };
   }
 
   put(caller: number, poolId: number, oid: Oid, index: number, content: PageContent): TmemRc {
+    return this.putAs(caller, poolId, oid, index, content, true);
+  }
+
+  /**
+   * @internal The toolstack's RESTORE_PUT_PAGE: do_tmem_put for the client,
+   * without the guest path's low-memory check (tmem_ensure_avail_pages is
+   * do_tmem_op's, not do_tmem_put's).
+   */
+  restorePut(domid: number, poolId: number, oid: Oid, index: number, content: PageContent): TmemRc {
+    return this.putAs(domid, poolId, oid, index, content, false);
+  }
+
+  /** A put; `guest`: through the guest's hypercall, which first makes room above the low-memory mark. */
+  private putAs(caller: number, poolId: number, oid: Oid, index: number, content: PageContent, guest: boolean): TmemRc {
     this.assertHandle(oid, index);
     const rejected = this.store.reject(content);
     if (rejected !== null) throw new AssertionError(`tmem put: ${rejected}`);
@@ -343,7 +357,7 @@ export class Tmem implements TmemOps, TmemBackend {
     if (c === null) return this.done(this.err('ENODEV'));
     const pool = this.poolOf(c, poolId);
     if (pool === null) return this.done(this.err('ENODEV'));
-    const avail = this.ensureAvailPages(c);
+    const avail = !guest || this.ensureAvailPages(c);
     const obj = this.findObject(pool.gid, oid);
     const page = obj === NONE ? NONE : this.findPage(obj, index);
     if (!avail) {
@@ -544,15 +558,19 @@ export class Tmem implements TmemOps, TmemBackend {
   }
 
   /**
-   * @internal Copies a persistent page of `pool` into `out`, counting no get
-   * (SAVE_GET_NEXT_PAGE copies each page out with its handle); false when
-   * the handle holds nothing.
+   * @internal Copies a persistent page of `pool` into `out` for the save
+   * (SAVE_GET_NEXT_PAGE copies each page out through do_tmem_get, which
+   * counts a found get of the pool and a persistent get of its client);
+   * false when the handle holds nothing.
    */
   readPersistent(pool: Pool, oid: Oid, index: number, out: PageContent): boolean {
     assert(pool.persistent, 'tmem: reading a saved page of an ephemeral pool');
     const obj = this.findObject(pool.gid, oid);
     const page = obj === NONE ? NONE : this.findPage(obj, index);
     if (page === NONE) return false;
+    pool.stats.gets++;
+    pool.stats.foundGets++;
+    pool.owner.stats.persistentGets++;
     const cd = this.cdOf(page);
     this.store.read(cd, this.contents.lkOf(cd), this.contents.locOf(cd), this.subFor(pool), out);
     return true;
