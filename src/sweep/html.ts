@@ -137,7 +137,7 @@ function verdictSection(info: SweepInfo, rows: readonly Row[]): string {
   const items =
     verdicts.length === 1 && verdicts[0].where === ''
       ? `<p>${escapeHtml(verdicts[0].lead)}</p>`
-      : `<ul>${verdicts.map((v) => `<li><b>${escapeHtml(v.where)}</b>: ${escapeHtml(v.lead)}</li>`).join('\n')}</ul>`;
+      : `<ul>${verdicts.map((v) => `<li><strong>${escapeHtml(v.where)}</strong>: ${escapeHtml(v.lead)}</li>`).join('\n')}</ul>`;
   const how = info.seeds === 1 ? RANKING_NOTE : SEEDS_NOTE;
   const svg = sweepChart('sweep-chart', info.grids, info.seeds, rows);
   const combos = verdicts.length;

@@ -40,7 +40,7 @@ test('one verdict per value of the other grids, each comparing the first grid\'s
     { where: 'n=3', lead: 'p=a does best on every seed (2), alone on 1, more than any other variant. Seeds on which each does best: p=a 2 (1 tied), p=b 1 (1 tied); all variants tie on 1 seed.' },
   ]);
   const html = sweepHtml({ scenario: 's', description: '', file: 's.yaml', grids, sets: [], seeds: 2 }, r);
-  assert.match(html, /<h2>Which p does best, at each value of <code>n<\/code><\/h2>\n<ul><li><b>n=1<\/b>: p=b does best on every seed \(2\)/);
+  assert.match(html, /<h2>Which p does best, at each value of <code>n<\/code><\/h2>\n<ul><li><strong>n=1<\/strong>: p=b does best on every seed \(2\)/);
   // A shard holds only some runs: no verdict there.
   const shard = sweepHtml({ scenario: 's', description: '', file: 's.yaml', grids, sets: [], seeds: 2, shard: { index: 1, count: 2, sweepRuns: 12 } }, r.filter((x) => x.run % 2 === 1));
   assert.doesNotMatch(shard, /does best/);
