@@ -2,11 +2,10 @@
 // many seeds, the means table, and the command end to end (JSON, the report's
 // section, refusals).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { hypermem } from '../cli/spawn.ts';
 import fc from 'fast-check';
 import type { Summary } from '../../src/sim/metrics.ts';
 import { seedsTable } from '../../src/report/seeds.ts';
@@ -140,15 +139,9 @@ describe('the verdict over seeds', () => {
   });
 });
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = `${root}bin/hypermem.js`;
 const tmp = mkdtempSync(`${tmpdir()}/hypermem-seeds-test-`);
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function hypermem(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('hypermem compare --seeds', () => {
   const base = ['compare', 'test/sweep/tiny.yaml', '--set', 'toolstack.policy=none,claim', '--set', 'duration=8s'];

@@ -3,11 +3,10 @@
 // writes, byte for byte, the folder the whole sweep writes. Bad or mixed-up
 // shards are refused with the folder, file and line named, and nothing written.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { hypermem, root } from '../cli/spawn.ts';
 import fc from 'fast-check';
 import { UserError } from '../../src/cli/errors.ts';
 import { load } from '../../src/cli/run.ts';
@@ -15,16 +14,10 @@ import { scenarioDigest } from '../../src/sweep/output.ts';
 import { inShard, parseShard, shardRuns } from '../../src/sweep/shard.ts';
 import { codeDigest, HYPERMEM_VERSION } from '../../src/version.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = `${root}bin/hypermem.js`;
 const scenario = 'test/sweep/tiny.yaml';
 const tmp = mkdtempSync(`${tmpdir()}/hypermem-shard-test-`);
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function hypermem(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 // 2 points × 2 seeds = 4 runs in 3 shards: runs 1 and 4, run 2, run 3.
 const SWEEP = [scenario, '--grid', 'toolstack.policy=none,reservation', '--set', 'duration=10s', '--seeds', '2', '--quiet'];

@@ -2,24 +2,17 @@
 // row's summary is byte-identical to `hypermem run --json` at that point;
 // bad values fail before any run and write nothing.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { hypermem, root } from '../cli/spawn.ts';
 import type { Row } from '../../src/sweep/rows.ts';
 import { assertColumnsLineUp } from './columns.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = `${root}bin/hypermem.js`;
 const scenario = 'test/sweep/tiny.yaml';
 const tmp = mkdtempSync(`${tmpdir()}/hypermem-sweep-test-`);
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function hypermem(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('hypermem sweep', () => {
   test('one row per run, in grid order; each summary is byte-identical to hypermem run --json', () => {
