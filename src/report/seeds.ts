@@ -48,8 +48,8 @@ const COLUMNS: Column[] = [
 /** Means are kept to three decimals, so that the same runs give the same bytes on every machine. */
 const mean = (values: number[]): number => Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 1000) / 1000;
 
-/** The table over seeds: a header and per variant its cells (label, "best on", then COLUMNS), the numbers as exact values too. */
-export function seedsTable(variants: readonly SeedsVariant[]): { head: string[]; titles: string[]; rows: string[][]; values: number[][] } {
+/** The table over seeds: a header, its columns' tooltips, and per variant its cells (label, "best on", then COLUMNS). */
+export function seedsTable(variants: readonly SeedsVariant[]): { head: string[]; titles: string[]; rows: string[][] } {
   const seeds = variants[0]?.runs.length ?? 0;
   const { records } = seedRecords(
     variants.map((v) => v.label),
@@ -66,7 +66,6 @@ export function seedsTable(variants: readonly SeedsVariant[]): { head: string[];
     head: ['variant', 'best on', ...COLUMNS.map((c) => c.head)],
     titles: ['', 'the seeds on which this variant ranks best (tied: together with some of the others)', ...COLUMNS.map((c) => c.title)],
     rows,
-    values,
   };
 }
 
