@@ -195,10 +195,7 @@ async function runAll(
     );
   } catch (e) {
     if (!(e instanceof RunFailed)) throw e;
-    const message = `variant ${runs[e.index].label}: ${e.message}`;
-    // Bad input (a bound of the scenario) is the user's: one line, exit 2; anything else is a fault of hypermem.
-    if (e.userError) throw new UserError(message);
-    throw new Error(message, { cause: e.cause });
+    throw e.toError(`variant ${runs[e.index].label}: ${e.message}`);
   } finally {
     bar?.stop();
   }

@@ -131,10 +131,7 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
   } catch (e) {
     if (e instanceof RunFailed) {
       const r = runs[e.index];
-      const message = `sweep: run ${r.run} (${describePoint(grids, r.point)}, seed ${r.seed}) failed: ${e.message}; nothing written`;
-      // Bad input (a bound of the scenario) is the user's to fix: one line, exit 2. Anything else is a fault of hypermem: keep the cause.
-      if (e.userError) throw new UserError(message);
-      throw new Error(message, { cause: e.cause });
+      throw e.toError(`sweep: run ${r.run} (${describePoint(grids, r.point)}, seed ${r.seed}) failed: ${e.message}; nothing written`);
     }
     throw e;
   } finally {

@@ -4,6 +4,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { UserError } from '../cli/errors.ts';
 import type { Summary } from '../sim/metrics.ts';
 import type { RunResult } from '../sim/simulation.ts';
 import type { SweepTask, TaskResult } from './worker-task.ts';
@@ -19,6 +20,15 @@ export class RunFailed extends Error {
     readonly userError = false,
   ) {
     super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+
+  /**
+   * The error to stop the command with, saying `message`: bad input (a bound
+   * of the scenario) is the user's to fix, one line and exit 2; anything else
+   * is a fault of hypermem, its cause kept.
+   */
+  toError(message: string): Error {
+    return this.userError ? new UserError(message) : new Error(message, { cause: this.cause });
   }
 }
 
