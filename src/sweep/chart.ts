@@ -8,6 +8,7 @@ import { fmtCount, fmtNumber, niceAxis } from '../report/series.ts';
 import type { Summary } from '../sim/metrics.ts';
 import type { Grid } from './grid.ts';
 import type { Row } from './rows.ts';
+import { comparisons } from './verdict.ts';
 
 interface Measure {
   title: string;
@@ -38,19 +39,13 @@ const LEGEND_H = 34;
  * run order (first grid slowest, seeds innermost).
  */
 export function sweepChart(id: string, grids: readonly Grid[], seeds: number, rows: readonly Row[]): string {
-  if (grids.length === 0 || grids[0].values.length < 2) return '';
+  const groups = comparisons(grids, seeds, rows);
+  if (groups === null || groups.runs.length > MAX_CHART_GROUPS) return '';
   const first = grids[0];
-  const others = grids.slice(1);
-  const combos = others.reduce((n, g) => n * g.values.length, 1);
-  if (combos > MAX_CHART_GROUPS || rows.length !== first.values.length * combos * seeds) return '';
-  const groupNames: string[] = [];
-  for (let c = 0; c < combos; c++) {
-    const point = rows[c * seeds].point;
-    groupNames.push(others.length === 0 ? 'all runs' : others.map((g) => `${g.path}=${point[g.path]}`).join(', '));
-  }
+  const groupNames = groups.where.map((w) => (w === '' ? 'all runs' : w));
   /** The mean of a measure over the seeds of first-grid value v at combination c. */
   const mean = (m: Measure, v: number, c: number): number => {
-    const runs = rows.slice((v * combos + c) * seeds, (v * combos + c + 1) * seeds);
+    const runs = groups.runs[c][v];
     return runs.reduce((a, r) => a + m.value(r.summary), 0) / runs.length;
   };
   const cols = 2;

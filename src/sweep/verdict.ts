@@ -15,31 +15,53 @@ export interface SweepVerdict {
   lead: string;
 }
 
+/** A sweep seen as comparisons of its first grid's values: one per combination of the other grids' values. */
+export interface Comparisons {
+  /** Per combination: the other grids' values, "path=value, …" ('' with one grid). */
+  where: string[];
+  /** runs[c][v]: the runs of the first grid's v-th value at combination c, seeds in order. */
+  runs: Row[][][];
+}
+
 /**
- * One verdict per combination of the other grids' values, in the sweep's
- * order; none when the first grid has a single value. `rows` are the whole
- * sweep's runs in run order (the first grid varies slowest, seeds innermost).
+ * The sweep's runs grouped for comparing the first grid's values, or null
+ * when there is nothing to compare (no grid, one value) or `rows` are not
+ * the whole sweep's runs in run order (first grid slowest, seeds innermost).
  */
-export function sweepVerdicts(grids: readonly Grid[], seeds: number, rows: readonly Row[]): SweepVerdict[] {
-  if (grids.length === 0 || grids[0].values.length < 2) return [];
+export function comparisons(grids: readonly Grid[], seeds: number, rows: readonly Row[]): Comparisons | null {
+  if (grids.length === 0 || grids[0].values.length < 2) return null;
   const first = grids[0];
   const others = grids.slice(1);
   const combos = others.reduce((n, g) => n * g.values.length, 1);
-  if (rows.length !== first.values.length * combos * seeds) return [];
-  const out: SweepVerdict[] = [];
+  if (rows.length !== first.values.length * combos * seeds) return null;
+  const where: string[] = [];
+  const runs: Row[][][] = [];
   for (let c = 0; c < combos; c++) {
-    // The runs of first-grid value v at combination c: point v * combos + c, its seeds in order.
-    const runs = first.values.map((_, v) => rows.slice((v * combos + c) * seeds, (v * combos + c + 1) * seeds));
-    const labels = first.values.map((value) => `${first.path}=${value}`);
-    const lead =
+    // Point v * combos + c holds value v of the first grid at combination c.
+    runs.push(first.values.map((_, v) => rows.slice((v * combos + c) * seeds, (v * combos + c + 1) * seeds)));
+    const point = rows[c * seeds].point;
+    where.push(others.map((g) => `${g.path}=${point[g.path]}`).join(', '));
+  }
+  return { where, runs };
+}
+
+/**
+ * One verdict per combination of the other grids' values, in the sweep's
+ * order; none when there is nothing to compare (see comparisons).
+ */
+export function sweepVerdicts(grids: readonly Grid[], seeds: number, rows: readonly Row[]): SweepVerdict[] {
+  const groups = comparisons(grids, seeds, rows);
+  if (groups === null) return [];
+  const first = grids[0];
+  const labels = first.values.map((value) => `${first.path}=${value}`);
+  return groups.runs.map((runs, c) => ({
+    where: groups.where[c],
+    lead:
       seeds === 1
         ? verdictLead(runs.map((r, v) => ({ label: labels[v], summary: r[0].summary })))
         : seedsVerdictLead(
             labels,
             runs.map((r) => r.map((row) => row.summary)),
-          );
-    const point = runs[0][0].point;
-    out.push({ where: others.map((g) => `${g.path}=${point[g.path]}`).join(', '), lead });
-  }
-  return out;
+          ),
+  }));
 }
