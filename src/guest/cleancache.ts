@@ -85,7 +85,7 @@ export class Cleancache {
     return false;
   }
 
-  /** A page leaves the page cache without being clean and mapped (dirty drop, truncated page). */
+  /** A page leaves the page cache without being up to date and mapped to disk (one a write miss brought in, a truncated page). */
   invalidatePage(fs: number, inode: number, index: number): void {
     const pool = this.poolIds[fs];
     if (this.tmem === null || pool < 0) return;

@@ -498,7 +498,8 @@ export class Guest {
         this.counters.workingsetActivations++;
       }
     }
-    pc.insert(inode, index, fs, write, active, !write);
+    // A read brings the page in through readpage (PG_mappedtodisk set); a write miss through write_begin (not set).
+    pc.insert(inode, index, fs, write, active, !write, !write);
     this.noteReclaimStat(true, active); // __pagevec_lru_add_fn
   }
 
@@ -732,7 +733,12 @@ export class Guest {
       }
       const file = this.fileOfInode(inode);
       assert(file >= 0, 'page cache holds a page of a file that no longer exists');
-      if (this.cleancache.enabled(fs)) {
+      // __delete_from_page_cache: an up-to-date page that came in through a
+      // read (PG_mappedtodisk) is put; any other page (here: one a write miss
+      // brought in) has its cleancache copy invalidated instead.
+      if (!pc.isMapped(s)) {
+        this.cleancache.invalidatePage(fs, inode, index);
+      } else if (this.cleancache.enabled(fs)) {
         this.expectFilePage(file, index);
         this.cleancache.put(fs, inode, index, this.expected);
       }

@@ -28,13 +28,15 @@ import { LinkedLists, NONE } from '../lib/lists.ts';
 export const LIST_INACTIVE = 0;
 export const LIST_ACTIVE = 1;
 
-// flags: bit 0 in use, bit 1 active list, bit 2 dirty, bit 3 PG_referenced, bits 4..7 filesystem.
+// flags: bit 0 in use, bit 1 active list, bit 2 dirty, bit 3 PG_referenced,
+// bit 4 PG_mappedtodisk, bits 5..7 filesystem.
 const F_USED = 1;
 const F_ACTIVE = 2;
 const F_DIRTY = 4;
 const F_REFERENCED = 8;
-const FS_SHIFT = 4;
-export const MAX_FILESYSTEMS = 16;
+const F_MAPPED = 16;
+const FS_SHIFT = 5;
+export const MAX_FILESYSTEMS = 8;
 /** Words per slot record: inode, index, then the LRU links. */
 const REC = 4;
 const REC_LINKS = 2;
@@ -134,9 +136,11 @@ export class PageCache {
    * Adds a page that is not cached: at the head of the inactive list, or of
    * the active list when `active` (a refault within the working set:
    * workingset_refault's SetPageActive); referenced when `referenced` (a read
-   * marks the page accessed; a buffered write does not).
+   * marks the page accessed; a buffered write does not); mapped to disk when
+   * `mapped` (PG_mappedtodisk: set by the read paths, do_mpage_readpage and
+   * block_read_full_page, never by ext4's write path).
    */
-  insert(inode: number, index: number, fs: number, dirty: boolean, active = false, referenced = true): number {
+  insert(inode: number, index: number, fs: number, dirty: boolean, active = false, referenced = true, mapped = true): number {
     assert(fs >= 0 && fs < MAX_FILESYSTEMS, 'filesystem number out of range');
     if (this.freeHead === NONE) this.grow();
     const s = this.freeHead;
@@ -145,7 +149,7 @@ export class PageCache {
     this.freeCount--;
     this.rec[REC * s] = inode;
     this.rec[REC * s + 1] = index;
-    this.flags[s] = F_USED | (referenced ? F_REFERENCED : 0) | (active ? F_ACTIVE : 0) | (dirty ? F_DIRTY : 0) | (fs << FS_SHIFT);
+    this.flags[s] = F_USED | (referenced ? F_REFERENCED : 0) | (active ? F_ACTIVE : 0) | (dirty ? F_DIRTY : 0) | (mapped ? F_MAPPED : 0) | (fs << FS_SHIFT);
     if (dirty) this.dirtyPages++;
     let b = hashKey(inode, index) & this.tableMask;
     while (this.table[b] !== NONE) {
@@ -209,6 +213,11 @@ export class PageCache {
 
   isDirty(s: number): boolean {
     return (this.flags[s] & F_DIRTY) !== 0;
+  }
+
+  /** PG_mappedtodisk of slot `s`: the page came in through a read (readpage), so eviction may put it to cleancache. */
+  isMapped(s: number): boolean {
+    return (this.flags[s] & F_MAPPED) !== 0;
   }
 
   fsOf(s: number): number {

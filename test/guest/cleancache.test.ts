@@ -71,7 +71,7 @@ test('exclusive gets as the guest sees them: a hit saves the disk read and the t
   assertClean(g);
 });
 
-test('a write miss does not ask cleancache (ext4 write_begin): one disk read, the tmem copy stays until the next put', () => {
+test('a write miss does not ask cleancache (ext4 write_begin): one disk read; the page is not mapped to disk, so its eviction invalidates', () => {
   const hv = newHost(10000);
   const tmem = new FakeTmem();
   const g = bootGuest(hv, tmem, fileGuest());
@@ -84,24 +84,36 @@ test('a write miss does not ask cleancache (ext4 write_begin): one disk read, th
   g.balloonWork(0);
   const before = g.metrics();
   g.accessFilePage(0, 7, true); // a write to the page: not in the page cache
-  const m = g.metrics();
+  let m = g.metrics();
   assert.equal(m.cleancache.gets, before.cleancache.gets, 'no get');
   assert.equal(m.disk.fileReads, before.disk.fileReads + 1, 'the rest of the block from the disk');
   assert.ok(tmem.holds(pool0, [FIRST_INODE, 0, 0], 7), 'the old copy is still in tmem');
-  // Evicted again (dirty: written back first), the put replaces that copy.
+  g.accessFilePage(0, 7, false); // a read hit does not make the page mapped to disk
+  // Evicted again: written back, then dropped without PG_mappedtodisk, so
+  // __delete_from_page_cache invalidates the old copy instead of a put.
   g.setBalloonTarget(0);
   g.balloonWork(0);
+  m = g.metrics();
+  assert.equal(m.disk.fileWrites, 1);
+  assert.equal(m.cleancache.puts, before.cleancache.puts, 'no put');
+  assert.equal(m.cleancache.invalidates, before.cleancache.invalidates + 1);
+  assert.ok(!tmem.holds(pool0, [FIRST_INODE, 0, 0], 7), 'the stale copy is gone');
+  // So the next read misses in tmem and goes to the disk.
+  g.setBalloonTarget(2000);
+  g.balloonWork(0);
+  g.accessFilePage(0, 7, false);
   const after = g.metrics();
-  assert.equal(after.disk.fileWrites, 1);
-  assert.equal(after.cleancache.puts, before.cleancache.puts + 1);
+  assert.equal(after.cleancache.hits, m.cleancache.hits);
+  assert.equal(after.disk.fileReads, m.disk.fileReads + 1);
   assertClean(g);
 });
 
-test('dirty pages are written back before the put', () => {
+test('dirty pages that came in through a read are written back before the put', () => {
   const hv = newHost(10000);
   const tmem = new FakeTmem();
   const g = bootGuest(hv, tmem, fileGuest());
-  g.accessFilePage(2, 1, true);
+  g.accessFilePage(2, 1, false); // read miss: readpage, mapped to disk
+  g.accessFilePage(2, 1, true); // write hit: dirty
   g.setBalloonTarget(0);
   g.balloonWork(0);
   const m = g.metrics();
