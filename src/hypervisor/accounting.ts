@@ -3,8 +3,12 @@
 // Every page of the host is free, freeable (tmem ephemeral data) or owned (a
 // domain's RAM, its tmem persistent frames, or the hypervisor's own pages):
 // SEMANTICS.md §1, the seed's first paragraph. Capacity claims (§3) live here
-// too, because Xen changes outstanding_claims under the same heap lock as the
-// free count (xen/common/page_alloc.c: domain_adjust_tot_pages,
+// too: a claim is consumed in the same step as the free count falls, which
+// DESIGN.md asks for and Xen 4.22 does in one heap-locked region; earlier
+// releases (the tmem era included) lower the free count in alloc_heap_pages
+// and the claim right after in a second locked section
+// (domain_adjust_tot_pages), which in a sequential simulator is the same
+// outcome (xen/common/page_alloc.c: domain_adjust_tot_pages,
 // domain_set_outstanding_pages, alloc_heap_pages).
 //
 // NUMA is modelled as per-node counts: a page is never placed individually,
@@ -190,7 +194,7 @@ export class Accounting {
   /**
    * Moves `pages` free pages to domain `d` (populate, persistent tmem frame,
    * donation). The claim is consumed in this same step as the free count falls
-   * (Xen: domain_adjust_tot_pages under the heap lock).
+   * (Xen: domain_adjust_tot_pages, in its own heap-locked section before 4.22).
    */
   assignToDomain(d: DomainAccount, pages: number, preferredNode: number): void {
     assertCount(pages, 'pages');
