@@ -13,9 +13,16 @@ import { UserError } from './errors.ts';
 const OUTPUT_FILE = /^(summary\.json|timeseries\.csv|events\.jsonl|report\.html|results\.csv|results\.json|index\.html|\d+-timeseries\.csv|\d+-events\.jsonl)$/;
 
 function problem(dir: string, what: string): UserError {
+  // A very long path is cut to its last 60 characters (the end names the folder).
+  const shown = dir.length > 60 ? `…${dir.slice(-59)}` : dir;
   // Quoted only when it would not read as a path (empty, or with blanks).
-  return new UserError(`--out ${dir.trim() === '' || /\s/.test(dir) ? JSON.stringify(dir) : dir}: ${what}`);
+  return new UserError(`--out ${shown.trim() === '' || /\s/.test(shown) ? JSON.stringify(shown) : shown}: ${what}`);
 }
+
+/** Bytes a file name may have (NAME_MAX on Linux and the BSDs). */
+const NAME_MAX = 255;
+/** The temporary folder beside the target is named `.NAME.tmp-XXXXXX`: 12 bytes more than NAME. */
+const TMP_EXTRA = 12;
 
 type Kind = 'dir' | 'link' | 'other' | 'none' | { error: string };
 
@@ -89,6 +96,14 @@ export function checkOutDir(dir: string): string {
   if (dir.trim() === '') throw problem(dir, 'an empty path; give the folder to write');
   const target = resolve(dir);
   if (target === dirname(target)) throw problem(dir, 'the root folder cannot be an output folder');
+  // Checked before the run: the write would fail only at its end.
+  for (const part of target.split('/')) {
+    if (Buffer.byteLength(part) > NAME_MAX) throw problem(dir, `a name in the path is ${Buffer.byteLength(part)} bytes long; at most ${NAME_MAX}`);
+  }
+  const nameBytes = Buffer.byteLength(basename(target));
+  if (nameBytes + TMP_EXTRA > NAME_MAX) {
+    throw problem(dir, `the folder's name is ${nameBytes} bytes long; at most ${NAME_MAX - TMP_EXTRA} (the output is written beside it under a name ${TMP_EXTRA} bytes longer, then moved in place)`);
+  }
   const kind = kindOf(target);
   if (typeof kind === 'object') throw problem(dir, `cannot be examined (${kind.error})`);
   if (kind === 'link') throw problem(dir, 'is a symbolic link; give the folder itself');

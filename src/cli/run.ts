@@ -15,7 +15,7 @@ import type { SeedsVariant } from '../report/seeds.ts';
 import type { CompareVariant } from '../report/html.ts';
 import { UserError } from './errors.ts';
 import { checkOutDir, writeOut } from './outdir.ts';
-import { canonicalPath, flagPath, parseCount, refuseRepeats, splitTopLevel } from '../sweep/grid.ts';
+import { canonicalPath, flagPath, parseCount, pathsOverlap, refuseRepeats, splitTopLevel } from '../sweep/grid.ts';
 import { RunFailed, runPoolFull } from '../sweep/pool.ts';
 
 export { writeOut, splitTopLevel };
@@ -38,14 +38,14 @@ export interface RunOptions {
  * field in two --set (the last would silently win).
  */
 export function refuseClashes(sets: readonly string[], seed: string | undefined): void {
-  const seen = new Map<string, string>();
-  for (const s of sets) {
+  for (const [i, s] of sets.entries()) {
     const key = canonicalPath(flagPath(s));
     if (key === '') continue;
     if (key === 'seed' && seed !== undefined) throw new UserError(`--set ${s} and --seed ${seed} both set the seed; give one of them`);
-    const other = seen.get(key);
-    if (other !== undefined) throw new UserError(`--set ${s}: ${flagPath(s)} is already set by --set ${other}; give each field once`);
-    seen.set(key, s);
+    const other = sets.slice(0, i).find((o) => pathsOverlap(flagPath(o), flagPath(s)));
+    if (other === undefined) continue;
+    if (canonicalPath(flagPath(other)) === key) throw new UserError(`--set ${s}: ${flagPath(s)} is already set by --set ${other}; give each field once`);
+    throw new UserError(`--set ${s}: ${flagPath(s)} overlaps ${flagPath(other)}, set by --set ${other} (one is part of the other); give each field once`);
   }
 }
 
@@ -223,6 +223,9 @@ export async function compareCommand(
   for (const s of fixed) {
     if (canonicalPath(flagPath(s)) === canonicalPath(path.trim())) {
       throw new UserError(`--set ${s}: ${path.trim()} is what --set ${listed[0]} compares; drop one of them`);
+    }
+    if (pathsOverlap(flagPath(s), path)) {
+      throw new UserError(`--set ${s}: ${flagPath(s)} overlaps ${path.trim()}, what --set ${listed[0]} compares (one is part of the other); drop one of them`);
     }
   }
   // Load every variant first, so a bad value fails before any run; with --seeds, each at seed, seed+1, ….

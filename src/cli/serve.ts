@@ -286,7 +286,9 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
     server.once('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EADDRINUSE') reject(new UserError(`--port ${options.port}: ${options.host}:${options.port} is in use; pick another port, or --port 0 for any free one`));
       else if (e.code === 'EACCES') reject(new UserError(`--port ${options.port}: not allowed to listen on ${options.host}:${options.port}; pick a port above 1023`));
-      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') reject(new UserError(`--host ${options.host}: no such address on this machine`));
+      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') reject(new UserError(`--host ${shortHost(options.host)}: no such address on this machine`));
+      // Anything else the system says of the address (EINVAL for a link-local or multicast one, a name too long to look up, …).
+      else if (typeof e.code === 'string') reject(new UserError(`--host ${shortHost(options.host)}: cannot listen there (${e.code})`));
       else reject(e);
     });
     server.listen(options.port, options.host, () => resolve());
@@ -342,12 +344,18 @@ export function statusWords(s: Pick<DashboardState, 'status' | 'sim_time_ns' | '
   }
 }
 
+/** An address as the user gave it, cut to 60 characters for a message. */
+function shortHost(host: string): string {
+  return host.length > 60 ? `${host.slice(0, 57)}...` : host;
+}
+
 /** The command: serves until Ctrl-C (SIGINT) or SIGTERM. */
 export async function serveCommand(file: string, options: ServeOptions): Promise<number> {
   refuseClashes(options.set ?? [], options.seed);
   const port = parsePort(options.port);
   const speed = parseSpeed(options.speed);
   const host = options.host ?? '127.0.0.1';
+  if (host.trim() === '') throw new UserError('--host: an empty address; give one, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every address)');
   const scenario = load(file, options.set ?? [], parseSeed(options.seed));
   const say = (line: string): void => {
     if (options.quiet !== true) process.stderr.write(`hypermem: ${line}\n`);

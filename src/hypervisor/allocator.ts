@@ -10,10 +10,12 @@ import { pagesRoom, type Domain } from './domain.ts';
 
 /**
  * Asked to turn up to `pagesWanted` freeable frames back into free pages,
- * oldest ephemeral data first; returns how many frames it freed. It must not
+ * oldest ephemeral data first, on behalf of domain `requester` (the
+ * hypercall's caller: Xen's `current`, whose tmem client decides the
+ * eviction's fairness); returns how many frames it freed. It must not
  * allocate.
  */
-export type Reclaimer = (pagesWanted: number) => number;
+export type Reclaimer = (pagesWanted: number, requester: number) => number;
 
 const noReclaim: Reclaimer = () => 0;
 
@@ -58,20 +60,20 @@ export class Allocator {
    * the zone cannot give, and stops, as page-by-page calls would, when it
    * gives up or runs out.
    */
-  allocToDomain(d: Domain, pagesWanted: number): number {
+  allocToDomain(d: Domain, pagesWanted: number, requester: number): number {
     assertCount(pagesWanted, 'pagesWanted');
     const pages = this.acct.pagesAllocatable(d, Math.min(pagesWanted, pagesRoom(d)));
     // Node claims (claim sets) whose node's free pages are short: tmem gives those frames back first
     // (freeableToFree serves nodes short of their claims first), so the pages come from the claimed node.
     const short = Math.min(pages, this.acct.nodeClaimShortfall(d));
     if (short > 0 && this.acct.pagesFreeable > 0) {
-      const freed = this.reclaimer(short);
+      const freed = this.reclaimer(short, requester);
       assert(freed >= 0, 'reclaimer returned a negative count');
     }
     let got = Math.min(pages, Math.max(0, this.acct.pagesFree - this.midsize));
     let rest = pages - got;
     if (rest > 0 && this.acct.pagesFreeable > 0) {
-      const freed = this.reclaimer(rest);
+      const freed = this.reclaimer(rest, requester);
       assert(freed >= 0, 'reclaimer returned a negative count');
       const used = Math.min(freed, rest);
       got += used;
@@ -86,7 +88,7 @@ export class Allocator {
     let assignable = this.acct.pagesAssignable(d, got);
     // Bounded: each round frees at least one frame or stops.
     while (assignable < got && this.acct.pagesFreeable > 0) {
-      const freed = this.reclaimer(got - assignable);
+      const freed = this.reclaimer(got - assignable, requester);
       assert(freed >= 0, 'reclaimer returned a negative count');
       if (freed === 0) break;
       assignable = this.acct.pagesAssignable(d, got);

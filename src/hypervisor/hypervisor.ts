@@ -28,7 +28,8 @@ export interface HostConfig {
  * and the invariant checker asks it to check itself.
  */
 export interface TmemBackend {
-  relinquish(pagesWanted: number): number;
+  /** `requester`: the domain whose hypercall needs the pages (its tmem client's share decides the evictions). */
+  relinquish(pagesWanted: number, requester?: number): number;
   destroyClient(domid: number): void;
   violations(): string[];
 }
@@ -76,7 +77,7 @@ export class Hypervisor {
   attachTmem(backend: TmemBackend): void {
     assert(this.tmemBackend === null, 'tmem attached twice');
     this.tmemBackend = backend;
-    this.alloc.setReclaimer((pages) => backend.relinquish(pages));
+    this.alloc.setReclaimer((pages, requester) => backend.relinquish(pages, requester));
     this.alloc.setMidsizePages(Math.floor(this.bootFreePages / MIDSIZE_ALLOC_FRAC));
   }
 
@@ -149,7 +150,7 @@ export class Hypervisor {
     if (!this.isPrivileged(caller) && caller !== domid) return { ok: false, errno: 'EPERM', done: 0 };
     const d = this.domain(domid);
     if (d === undefined) return { ok: false, errno: 'ESRCH', done: 0 };
-    const done = this.alloc.allocToDomain(d, pages);
+    const done = this.alloc.allocToDomain(d, pages, caller);
     return done === pages ? { ok: true, done } : { ok: false, errno: 'ENOMEM', done };
   }
 

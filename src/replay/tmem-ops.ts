@@ -113,7 +113,7 @@ export const tmemSchemas = {
     op: z.literal('tmem_control'),
     subop: z.enum(SUBOPS, { error: `expected one of ${SUBOPS.join(', ')}` }),
     domid: domid.optional(),
-    arg: count.optional(),
+    arg: boundedCount(0xffffffff, 'an argument (a u32 in Xen: weight, cap, KB to flush, …)').optional(),
     uuid: uuid.optional(),
     caller,
   }),

@@ -119,20 +119,35 @@ export function canonicalPath(path: string): string {
   return parsed === null ? path : formatPath(parsed);
 }
 
+/**
+ * Whether two flag paths set the same field, or one a part of the other
+ * ("host" and "host.memory", "guests[0]" and "guests[0].count"): either
+ * way one flag's value would silently replace the other's.
+ */
+export function pathsOverlap(a: string, b: string): boolean {
+  const x = canonicalPath(a);
+  const y = canonicalPath(b);
+  if (x === '' || y === '') return false;
+  if (x === y) return true;
+  const [short, long] = x.length < y.length ? [x, y] : [y, x];
+  return long.startsWith(short) && (long[short.length] === '.' || long[short.length] === '[');
+}
+
 /** Parses every --grid and checks they do not clash with each other or with --set. */
 export function parseGrids(texts: readonly string[], sets: readonly string[] = []): Grid[] {
   if (texts.length === 0) throw new UserError('sweep: give at least one --grid path=a,b,c');
   const grids = texts.map(parseGrid);
-  const byPath = new Map<string, Grid>();
-  for (const g of grids) {
-    const key = canonicalPath(g.path);
-    const other = byPath.get(key);
-    if (other !== undefined) throw new UserError(`${gridLabel(g)}: ${g.path} is already swept by ${gridLabel(other)}; give one --grid per field`);
-    byPath.set(key, g);
+  for (const [i, g] of grids.entries()) {
+    const other = grids.slice(0, i).find((o) => pathsOverlap(o.path, g.path));
+    if (other === undefined) continue;
+    if (canonicalPath(other.path) === canonicalPath(g.path)) throw new UserError(`${gridLabel(g)}: ${g.path} is already swept by ${gridLabel(other)}; give one --grid per field`);
+    throw new UserError(`${gridLabel(g)}: ${g.path} overlaps ${other.path}, swept by ${gridLabel(other)} (one is part of the other); give one --grid per field`);
   }
   for (const s of sets) {
-    const g = byPath.get(canonicalPath(flagPath(s)));
-    if (g !== undefined) throw new UserError(`--set ${s}: ${g.path} is swept by ${gridLabel(g)}; drop one of them`);
+    const g = grids.find((o) => pathsOverlap(o.path, flagPath(s)));
+    if (g === undefined) continue;
+    if (canonicalPath(g.path) === canonicalPath(flagPath(s))) throw new UserError(`--set ${s}: ${g.path} is swept by ${gridLabel(g)}; drop one of them`);
+    throw new UserError(`--set ${s}: ${flagPath(s)} overlaps ${g.path}, swept by ${gridLabel(g)} (one is part of the other); drop one of them`);
   }
   return grids;
 }

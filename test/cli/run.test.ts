@@ -216,6 +216,10 @@ describe('hypermem run / compare / validate / examples', () => {
       [['compare', race, '--set', 'toolstack.policy=none,none'], /the value "none" is listed twice/],
       [['sweep', race, '--grid', 'seed=1,2', '--seeds', '2', '--out', x], /both choose the seeds/],
       [['sweep', race, '--grid', 'toolstack.policy=none,claim', '--set', 'seed=1', '--set', 'seed=2', '--out', x], /seed is already set by --set seed=1/],
+      // A field and a part of it: one would replace the other.
+      [['run', race, '--set', 'host.memory=8GiB', '--set', 'host={memory: 4GiB}'], /--set host=\{memory: 4GiB\}: host overlaps host\.memory, set by --set host\.memory=8GiB/],
+      [['compare', race, '--set', 'host={memory: 2GiB},{memory: 4GiB}', '--set', 'host.memory=8GiB'], /host\.memory overlaps host, what --set host=\{memory: 2GiB\},\{memory: 4GiB\} compares/],
+      [['sweep', race, '--grid', 'host.memory=2GiB,4GiB', '--grid', 'host={memory: 8GiB}', '--out', x], /host overlaps host\.memory, swept by --grid host\.memory=2GiB,4GiB/],
     ];
     for (const [args, message] of cases) {
       const r = hypermem(args);

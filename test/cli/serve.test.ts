@@ -248,6 +248,23 @@ describe('hypermem serve', () => {
     }
   });
 
+  test('an address the system will not listen on, or an empty one, is one line and exit 2, not a stack trace', async () => {
+    // fe80::1 (link-local without a zone): EINVAL from listen, a code no other rule names.
+    await assert.rejects(
+      startDashboard(load(small, []), { host: 'fe80::1', port: 0, speed: null, verify: false }),
+      (e: unknown) => e instanceof UserError && /^--host fe80::1: cannot listen there \(E[A-Z]+\)$/.test(e.message),
+    );
+    for (const host of ['', 'a'.repeat(300)]) {
+      const child = spawn(process.execPath, [`${root}bin/hypermem.js`, 'serve', small, '--port', '0', '--host', host], { cwd: root });
+      let err = '';
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      const code = await new Promise<number | null>((r) => child.on('close', r));
+      assert.equal(code, 2, err);
+      assert.equal(err.trim().split('\n').length, 1, err);
+      assert.match(err, host === '' ? /--host: an empty address/ : /--host a{57}\.\.\.: /);
+    }
+  });
+
   test('the command prints its URL, serves until SIGINT and exits 0; a bad scenario exits 2 without serving', async () => {
     const child = spawn(process.execPath, [`${root}bin/hypermem.js`, 'serve', small, '--port', '0', '--quiet'], { cwd: root });
     let out = '';

@@ -66,6 +66,8 @@ const cases: Case[] = [
   ['pages = 2^53 - 1 is well formed (and refused by the hypervisor)', '{"op":"populate_physmap","domid":1,"pages":9007199254740991}', { ok: false, errno: 'ENOMEM', done: 500 }, 0],
   ['an oid word of 2^53', '{"op":"tmem_get","domid":1,"pool":0,"oid":[9007199254740992,0,0],"index":0}', E('field "oid"'), 2],
   ['an index of 2^32', '{"op":"tmem_get","domid":1,"pool":0,"oid":[1,0,0],"index":4294967296}', E('field "index": expected a page index \\(an integer from 0 to 4294967295\\)'), 2],
+  ['a control arg of 2^32 (Xen\'s arg, and a weight, are u32)', '{"op":"tmem_control","subop":"set_weight","domid":1,"arg":4294967296}', E('field "arg": expected an argument .*\\(an integer from 0 to 4294967295\\), found 4294967296'), 2],
+  ['a weight of 2^32 - 1 is taken', '{"op":"tmem_control","subop":"set_weight","domid":1,"arg":4294967295}', { ok: true, rc: 0 }, 0],
   ['a pool id of 2^31', '{"op":"tmem_get","domid":1,"pool":2147483648,"oid":[1,0,0],"index":0}', E('field "pool": expected a pool id'), 2],
   ['a domid at DOMID_FIRST_RESERVED', '{"op":"domain_create","domid":32752,"max_pages":1}', E('field "domid": expected a domain id \\(an integer from 0 to 32751\\)'), 2],
   // missing fields

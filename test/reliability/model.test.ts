@@ -446,6 +446,8 @@ function step(model: Model, r: Req, res: Res, before: Observed): void {
   if (p === null) return is({ ok: false, errno: 'ENODEV' });
   const oidv = r.oid as number[];
   const where = `${r.op} on a ${p.kind} pool: `;
+  // A shared pool answers to its client, the owner (the first sharer still in it), whoever calls.
+  const frozen = p.kind === 'shared' ? model.doms.get(model.sharers.get(p.uuid!)![0])!.client!.frozen : c.frozen;
   switch (r.op) {
     case 'tmem_put': {
       const k = model.key(d, poolId, p, oidv, r.index as number);
@@ -458,12 +460,12 @@ function step(model: Model, r: Req, res: Res, before: Observed): void {
         if (p.kind === 'persistent' && !had && model.exactFrames(c)) {
           check(md!.ram + md!.frames < md!.max, `${where}a new persistent page stored at or above max_pages`);
         }
-        if (c.frozen) check(had, `${where}a new handle was stored while the client is frozen`);
+        if (frozen) check(had, `${where}a new handle was stored while the pool's client is frozen`);
         model.data.set(k, payload);
         return;
       }
       check(['ENOMEM', 'ENOSPC', 'EFROZEN'].includes(errno!), `${where}unexpected errno ${errno}`);
-      if (errno === 'EFROZEN') check(c.frozen, `${where}EFROZEN while not frozen`);
+      if (errno === 'EFROZEN') check(frozen, `${where}EFROZEN while the pool's client is not frozen`);
       // A failed put never leaves the old data readable (SEMANTICS §4.1).
       if (errno === 'ENOSPC' || errno === 'ENOMEM') model.data.delete(k);
       if (errno === 'EFROZEN' || errno === 'ENOMEM') check(!(p.kind === 'persistent' && had && errno === 'EFROZEN'), `${where}a put to an existing persistent handle refused as frozen`);
@@ -491,11 +493,11 @@ function step(model: Model, r: Req, res: Res, before: Observed): void {
     }
     case 'tmem_flush_page':
       model.data.delete(model.key(d, poolId, p, oidv, r.index as number));
-      return is(c.frozen ? { ok: false, errno: 'EFROZEN' } : { ok: true, rc: 1 }, where);
+      return is(frozen ? { ok: false, errno: 'EFROZEN' } : { ok: true, rc: 1 }, where);
     case 'tmem_flush_object': {
       const prefix = model.key(d, poolId, p, oidv, 0).replace(/\/0$/, '/');
       for (const k of [...model.data.keys()]) if (k.startsWith(prefix)) model.data.delete(k);
-      return is(c.frozen ? { ok: false, errno: 'EFROZEN' } : { ok: true, rc: 1 }, where);
+      return is(frozen ? { ok: false, errno: 'EFROZEN' } : { ok: true, rc: 1 }, where);
     }
   }
   throw new Error(`model: unknown op ${r.op}`);

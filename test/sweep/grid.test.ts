@@ -71,6 +71,13 @@ describe('--grid parsing', () => {
     // One field spelled two ways is still one field.
     userError(() => parseGrids(['guests[0].count=1,2', 'guests[00].count=3,4']), /^--grid guests\[00\]\.count=3,4: guests\[00\]\.count is already swept by --grid guests\[0\]\.count=1,2/);
     userError(() => parseGrids(['guests[0].count=1,2'], ['guests[000].count=3']), /^--set guests\[000\]\.count=3: guests\[0\]\.count is swept by/);
+    // A field and a part of it: the whole would replace the part (or the other way round) without a word.
+    userError(() => parseGrids(['host.memory=2GiB,4GiB', 'host={memory: 8GiB}']), /^--grid host=\{memory: 8GiB\}: host overlaps host\.memory, swept by --grid host\.memory=2GiB,4GiB/);
+    userError(() => parseGrids(['guests[0]={name: a},{name: b}'], ['guests[0].count=2']), /^--set guests\[0\]\.count=2: guests\[0\]\.count overlaps guests\[0\]/);
+    userError(() => parseGrids(['guests[0].count=1,2'], ['guests=[]']), /^--set guests=\[\]: guests overlaps guests\[0\]\.count/);
+    // Paths that only share a prefix of letters are different fields.
+    assert.equal(parseGrids(['host.memory=1GiB,2GiB', 'host.memory_x=1,2']).length, 2);
+    assert.equal(parseGrids(['guests[1].count=1,2'], ['guests[10].count=3']).length, 1);
   });
 
   test('messages shorten a long list of values', () => {

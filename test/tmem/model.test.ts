@@ -64,15 +64,26 @@ function cmdArb(contents: number[]): fc.Arbitrary<Cmd> {
 /** The reference: handle -> content index; shared handles are keyed by the shared pool, not the domain. */
 class Reference {
   readonly data = new Map<string, number>();
-  /** Shared objects: the domain that put or got last (a leaving domain takes these objects with it). */
+  /**
+   * Shared objects: their last client — the pool's owner after a put (Xen's
+   * do_tmem_put records pool->client), the caller after a get; a leaving
+   * domain takes its objects with it.
+   */
   readonly sharedLast = new Map<number, number>();
-  sharers = 0;
+  /** The shared pool's sharers in the order they joined; the first is its owner (the pool's client). */
+  readonly sharers: number[] = [];
+  get sharedOwner(): number {
+    return this.sharers[0];
+  }
+  joinShared(dom: number): void {
+    this.sharers.push(dom);
+  }
   leaveShared(dom: number): void {
-    this.sharers--;
+    this.sharers.splice(this.sharers.indexOf(dom), 1);
     for (const k of [...this.data.keys()]) {
       if (!k.startsWith('s/')) continue;
       const obj = Number(k.split('/')[1]);
-      if (this.sharers === 0 || this.sharedLast.get(obj) === dom) this.data.delete(k);
+      if (this.sharers.length === 0 || this.sharedLast.get(obj) === dom) this.data.delete(k);
     }
   }
   key(dom: number, slot: number, obj: number, idx: number): string {
@@ -107,7 +118,7 @@ function run(options: TmemOptions, cmds: Cmd[], checkEveryStep: boolean): Run {
       const r = tmem.newPool(d, { persistent: kind === 'persistent', shared: kind === 'shared', uuid: UUID });
       assert.equal(r.ok, true);
     }
-    ref.sharers++;
+    ref.joinShared(d);
   };
   for (const d of DOMS) start(d);
   const outBytes = new Uint8Array(PAGE);
@@ -116,6 +127,8 @@ function run(options: TmemOptions, cmds: Cmd[], checkEveryStep: boolean): Run {
   const matches = (c: number): boolean =>
     bytes ? Buffer.from(outBytes).equals(Buffer.from(CONTENTS[c])) : outSynth.fpHi === SYNTH[c].fpHi && outSynth.fpLo === SYNTH[c].fpLo && outSynth.compressedBytes === SYNTH[c].compressedBytes;
   const shared = (slot: number): boolean => KINDS[slot] === 'shared';
+  /** The client whose frozen flag a put or flush answers to: the pool's (a shared pool's owner). */
+  const poolClient = (dom: number, slot: number): number => (shared(slot) ? ref.sharedOwner : dom);
 
   for (const [step, cmd] of cmds.entries()) {
     const where = `step ${step} ${JSON.stringify(cmd)}`;
@@ -127,16 +140,17 @@ function run(options: TmemOptions, cmds: Cmd[], checkEveryStep: boolean): Run {
       case 'put': {
         const k = ref.key(cmd.dom, cmd.slot, cmd.obj, cmd.idx);
         const had = ref.data.has(k);
+        const owner = poolClient(cmd.dom, cmd.slot);
         const r = tmem.put(cmd.dom, cmd.slot, [cmd.obj, 0, 0], cmd.idx, content(cmd.c));
         results.push(r.ok ? `put ${r.rc}` : `put ${r.errno}`);
         if (r.ok) {
           assert.equal(r.rc, 1, where);
           ref.data.set(k, cmd.c);
-          if (shared(cmd.slot)) ref.sharedLast.set(cmd.obj, cmd.dom);
+          if (shared(cmd.slot)) ref.sharedLast.set(cmd.obj, owner);
         } else if (r.errno === 'ENOSPC') {
           ref.data.delete(k);
         } else if (r.errno === 'EFROZEN') {
-          assert.ok(frozen.has(cmd.dom), `${where}: EFROZEN while not frozen`);
+          assert.ok(frozen.has(owner), `${where}: EFROZEN while the pool's client is not frozen`);
         } else {
           assert.equal(r.errno, 'ENOMEM', where);
           // 4.12: ENOMEM before looking at the handle: an existing ephemeral handle may have been evicted meanwhile.
@@ -167,7 +181,8 @@ function run(options: TmemOptions, cmds: Cmd[], checkEveryStep: boolean): Run {
       }
       case 'flush': {
         const r = tmem.flushPage(cmd.dom, cmd.slot, [cmd.obj, 0, 0], cmd.idx);
-        assert.ok(r.ok ? r.rc === 1 : r.errno === 'EFROZEN' && frozen.has(cmd.dom), where);
+        const frozenPool = frozen.has(poolClient(cmd.dom, cmd.slot));
+        assert.ok(r.ok ? r.rc === 1 && !frozenPool : r.errno === 'EFROZEN' && frozenPool, where);
         ref.data.delete(ref.key(cmd.dom, cmd.slot, cmd.obj, cmd.idx));
         break;
       }
@@ -183,7 +198,7 @@ function run(options: TmemOptions, cmds: Cmd[], checkEveryStep: boolean): Run {
         const kind = KINDS[cmd.slot];
         const r = tmem.newPool(cmd.dom, { persistent: kind === 'persistent', shared: kind === 'shared', uuid: UUID });
         assert.deepEqual(r, { ok: true, rc: cmd.slot }, where);
-        if (shared(cmd.slot)) ref.sharers++;
+        if (shared(cmd.slot)) ref.joinShared(cmd.dom);
         break;
       }
       case 'populate':

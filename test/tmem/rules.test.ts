@@ -223,18 +223,57 @@ test('shared pools: 16 host-wide; a 17th UUID is refused with EPERM, joining an 
   assertClean(hv);
 });
 
-test('a shared pool outlives the client that created it; its pages move to the next sharer', () => {
+test('a shared pool outlives the client that created it: objects whose last client was the leaver go (a put records the pool\'s owner, a get the caller)', () => {
   const { tmem, hv } = host(2000, { lowMemPages: 0 }, [[1, 100], [2, 100]]);
   tmem.newPool(1, { persistent: false, shared: true, uuid: UUID });
   tmem.newPool(2, { persistent: false, shared: true, uuid: UUID });
   tmem.put(2, 0, O, 0, fill(1));
+  assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: true, rc: 1 }); // got last by 2
+  tmem.put(2, 0, [7, 7, 7], 0, fill(3)); // put by 2: do_tmem_put records the pool's client, 1
   tmem.put(1, 0, [9, 9, 9], 0, fill(2));
   hv.domainDestroy(1);
   assertClean(hv);
-  assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: true, rc: 1 }, 'put last by 2: kept');
+  assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: true, rc: 1 }, 'got last by 2: kept');
+  assert.deepEqual(tmem.get(2, 0, [7, 7, 7], 0, out()), { ok: true, rc: 0 }, 'put by 2 into 1\'s pool: last client 1, gone with it');
   assert.deepEqual(tmem.get(2, 0, [9, 9, 9], 0, out()), { ok: true, rc: 0 }, 'put last by 1: gone with it');
   hv.domainDestroy(2);
   assert.equal(tmem.stats().sharedPools, 0);
+  assertClean(hv);
+});
+
+test('a shared pool answers to its client, the owner: frozen puts and flushes by any sharer follow the owner\'s flag', () => {
+  const { tmem, hv } = host(2000, { lowMemPages: 0 }, [[1, 100], [2, 100]]);
+  tmem.newPool(1, { persistent: false, shared: true, uuid: UUID });
+  tmem.newPool(2, { persistent: false, shared: true, uuid: UUID });
+  tmem.control.freeze(1);
+  assert.deepEqual(tmem.put(2, 0, O, 0, fill(1)), { ok: false, errno: 'EFROZEN' }, 'the owner is frozen: a sharer\'s put too');
+  assert.deepEqual(tmem.flushPage(2, 0, O, 0), { ok: false, errno: 'EFROZEN' });
+  tmem.control.thaw(1);
+  tmem.control.freeze(2);
+  assert.deepEqual(tmem.put(2, 0, O, 0, fill(1)), { ok: true, rc: 1 }, 'a frozen sharer still puts into a thawed owner\'s pool');
+  assert.deepEqual(tmem.flushPage(2, 0, O, 0), { ok: true, rc: 1 });
+  assertClean(hv);
+});
+
+test('after a sharer leaves, a shared pool is dying: its pages are never evicted (pool_destroy_objs sets is_dying on the selective flush)', () => {
+  const { tmem, hv } = host(32, { lowMemPages: 4 }, [[1, 32], [2, 32], [3, 32]]);
+  tmem.newPool(1, { persistent: false, shared: true, uuid: UUID });
+  tmem.newPool(2, { persistent: false, shared: true, uuid: UUID });
+  tmem.newPool(3, { persistent: false, shared: true, uuid: UUID });
+  for (let i = 0; i < 3; i++) {
+    tmem.put(2, 0, O, i, noise(10 + i));
+    assert.deepEqual(tmem.get(2, 0, O, i, out()), { ok: true, rc: 1 }); // last client 2: survives 3 leaving
+  }
+  assert.deepEqual(tmem.control.flush(12), { ok: true, rc: 12 });
+  assert.equal(tmem.stats().ephemeralPages, 0, 'a live shared pool is evictable');
+  for (let i = 0; i < 3; i++) {
+    tmem.put(2, 0, O, i, noise(10 + i));
+    tmem.get(2, 0, O, i, out());
+  }
+  hv.domainDestroy(3); // a sharer leaves; 1 and 2 stay
+  assert.deepEqual(tmem.control.flush(12), { ok: true, rc: 0 }, 'nothing could be evicted');
+  assert.equal(tmem.stats().ephemeralPages, 3);
+  assert.equal(tmem.relinquish(1), 0);
   assertClean(hv);
 });
 
@@ -487,6 +526,46 @@ test('TZE (with dedup): trailing zeros not stored, an all-zero page stores nothi
   assertClean(hv);
   const { tmem: off } = host(2000, { dedup: true, tze: true, compress: true });
   assert.equal(off.tzeEnabled, false, 'TZE is off when dedup and compression are both on');
+});
+
+test('dedup with TZE follows 4.3\'s pcd_associate: trimmed and all-zero pages are never deduplicated, whole pages are', () => {
+  const { tmem, hv } = host(2000, { dedup: true, tze: true });
+  tmem.newPool(1, { persistent: false, shared: false });
+  tmem.put(1, 0, O, 0, noise(5, 400));
+  tmem.put(1, 0, O, 1, noise(5, 400)); // the same 400-byte prefix
+  tmem.put(1, 0, O, 2, fill(0));
+  tmem.put(1, 0, O, 3, fill(0));
+  let st = tmem.stats();
+  assert.equal(st.dedupHits, 0, 'no match for trimmed or zero pages');
+  assert.equal(st.uniqueContents, 4);
+  tmem.put(1, 0, O, 4, noise(6));
+  tmem.put(1, 0, O, 5, noise(6)); // whole pages: matched
+  st = tmem.stats();
+  assert.equal(st.dedupHits, 1);
+  assert.equal(st.uniqueContents, 5);
+  const o = out();
+  tmem.get(1, 0, O, 1, o);
+  assert.deepEqual(o, noise(5, 400));
+  assertClean(hv);
+});
+
+test('dedup: an uncompressed put takes a frame before looking for a match (4.3 do_tmem_put), so a duplicate needs room too', () => {
+  const { tmem, hv } = host(4096, { dedup: true }, [[1, 1024], [2, 8192]]);
+  tmem.newPool(1, { persistent: false, shared: false });
+  assert.deepEqual(tmem.put(1, 0, O, 0, fill(90)), { ok: true, rc: 1 });
+  const p = hv.physinfo();
+  assert.deepEqual(hv.claimPages(2, p.pagesFree + p.pagesFreeable), { ok: true });
+  assert.deepEqual(tmem.put(1, 0, O, 1, fill(90)), { ok: false, errno: 'ENOMEM' }, 'the copy\'s frame is refused by the claim rule');
+  assert.equal(tmem.stats().dedupHits, 0);
+  assertClean(hv);
+  // With room, the match gives the frame back: one frame for both handles.
+  const h = host(4096, { dedup: true }, [[1, 1024]]);
+  h.tmem.newPool(1, { persistent: false, shared: false });
+  h.tmem.put(1, 0, O, 0, fill(90));
+  h.tmem.put(1, 0, O, 1, fill(90));
+  assert.equal(h.tmem.stats().framesUsed, 1);
+  assert.equal(h.tmem.stats().dedupHits, 1);
+  assertClean(h.hv);
 });
 
 test('compression: really compressed, packed into sub-page slots, poor pages stored whole', () => {
@@ -750,23 +829,60 @@ test('put-put-get: a put refused for low memory still removes the old copy', () 
   assertClean(hv);
 });
 
-test('a shared pool changing owner puts its pages at the oldest end of the new owner\'s LRU', () => {
+test('a shared pool changing owner: its surviving pages join the new owner\'s LRU and count for its share, but are never evicted', () => {
   const { tmem, hv } = host(32, { lowMemPages: 4 }, [[1, 32], [2, 32], [3, 32]]);
   tmem.newPool(3, { persistent: false, shared: false });
   tmem.put(3, 0, O, 0, noise(1));
   tmem.newPool(1, { persistent: false, shared: true, uuid: UUID });
   tmem.newPool(2, { persistent: false, shared: true, uuid: UUID }); // pool 0 of domain 2
   tmem.newPool(2, { persistent: false, shared: false }); // pool 1
-  for (let i = 0; i < 3; i++) tmem.put(2, 0, O, i, noise(10 + i)); // on owner 1's LRU, put last by 2
+  for (let i = 0; i < 3; i++) {
+    tmem.put(2, 0, O, i, noise(10 + i)); // on owner 1's LRU
+    tmem.get(2, 0, O, i, out()); // got last by 2: survives 1 leaving
+  }
   for (let i = 0; i < 3; i++) tmem.put(2, 1, O, i, noise(20 + i));
-  hv.domainDestroy(1); // the shared pool passes to domain 2 (shared_pool_reassign)
+  hv.domainDestroy(1); // the shared pool passes to domain 2 (shared_pool_reassign), dying
   tmem.control.setWeight(2, 1);
   tmem.control.setWeight(3, 1);
   hv.populatePhysmap(3, hv.acct.pagesFree - 3); // below the mark
-  // Domain 2 holds 6 of 7 pages with half the weight: its own oldest page goes.
+  // Domain 2 holds 6 of 7 pages with half the weight: its own LRU is walked,
+  // the shared pool's pages (now at its oldest end) are passed over.
   tmem.put(2, 1, O, 3, noise(30));
-  assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: true, rc: 0 }, 'the shared pool\'s oldest page went first');
-  assert.deepEqual(tmem.get(2, 1, O, 0, out()), { ok: true, rc: 1 }, 'the private page, put later, stayed');
+  assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: true, rc: 1 }, 'the dying shared pool\'s oldest page stayed');
+  assert.deepEqual(tmem.get(2, 1, O, 0, out()), { ok: true, rc: 0 }, 'the oldest private page went');
+  assert.deepEqual(tmem.get(3, 0, O, 0, out()), { ok: true, rc: 1 }, 'the other client\'s page stayed');
+  assertClean(hv);
+});
+
+test('a destroyed client\'s weight stays in the total (client_weight_total changes only in set_weight)', () => {
+  const { tmem, hv } = host(4096, { lowMemPages: 4062 }, [[1, 1024], [2, 1024], [3, 1024]]);
+  for (const d of [1, 2, 3]) tmem.newPool(d, { persistent: false, shared: false });
+  tmem.control.setWeight(1, 1);
+  tmem.control.setWeight(2, 1);
+  tmem.put(3, 0, O, 0, noise(3));
+  tmem.put(1, 0, O, 0, noise(1));
+  tmem.put(1, 0, O, 1, noise(2));
+  hv.domainDestroy(2);
+  // The total is still 2: domain 1, with 2 of 3 pages (66 %) against half the weight, is over its share.
+  tmem.put(1, 0, O, 2, noise(4));
+  assert.deepEqual(tmem.get(3, 0, O, 0, out()), { ok: true, rc: 1 }, 'the other client\'s page stayed');
+  assert.deepEqual(tmem.get(1, 0, O, 0, out()), { ok: true, rc: 0 }, 'domain 1 lost its own oldest page');
+  assertClean(hv);
+});
+
+test('a put that needs a frame inside the mid-size zone evicts for the putter: its own LRU when it is over its share', () => {
+  const { tmem, hv } = host(4096, { lowMemPages: 0 }, [[1, 1024], [2, 1024], [3, 8192]]);
+  tmem.newPool(1, { persistent: false, shared: false });
+  tmem.newPool(2, { persistent: false, shared: false });
+  tmem.control.setWeight(1, 1);
+  tmem.control.setWeight(2, 1);
+  tmem.put(2, 0, O, 0, noise(2));
+  for (let i = 0; i < 3; i++) tmem.put(1, 0, O, i, noise(10 + i));
+  const zone = hv.alloc.midsizePages;
+  hv.populatePhysmap(3, hv.acct.pagesFree - zone); // free = the zone: the next frame comes from tmem
+  assert.deepEqual(tmem.put(1, 0, [2, 0, 0], 0, noise(5)), { ok: true, rc: 1 });
+  assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: true, rc: 1 }, 'the other client\'s older page stayed');
+  assert.deepEqual(tmem.get(1, 0, O, 0, out()), { ok: true, rc: 0 }, 'domain 1, over its share, lost its own oldest page');
   assertClean(hv);
 });
 

@@ -44,6 +44,12 @@ export class Pool {
   /** Clients that joined (a client joining twice is listed twice, as in Xen). */
   readonly sharers: Client[] = [];
   readonly stats = newPoolStats();
+  /**
+   * Set when a sharer left this shared pool (pool_destroy_objs sets
+   * is_dying on the selective flush too, and nothing clears it): eviction
+   * passes its pages over from then on (tmem_try_to_evict_pgp).
+   */
+  dying = false;
 
   constructor(
     /** Host-wide pool id (index of tmem's pool table; also its object-list id). */

@@ -51,7 +51,7 @@ import { DedupIndex } from './dedup.ts';
 import { PageDirectory } from './directory.ts';
 import { LinkedLists } from '../../lib/lists.ts';
 import { Pool } from './pool.ts';
-import { KIND_COMPRESSED, KIND_WHOLE, kindOf, lenOf, needsSlot, type ContentStore } from './store.ts';
+import { KIND_COMPRESSED, KIND_TZE, KIND_WHOLE, kindOf, lenOf, needsSlot, type ContentStore } from './store.ts';
 import { BytesStore } from './store-bytes.ts';
 import { SyntheticStore } from './store-synthetic.ts';
 import { SubpageAllocator } from './subpage.ts';
@@ -186,6 +186,10 @@ export class Tmem implements TmemOps, TmemBackend {
   private readonly poolFreeGids: number[] = [];
   readonly sharedPools: (Pool | null)[] = new Array<Pool | null>(TMEM_MAX_SHARED_POOLS).fill(null);
   private weightTotal = 0;
+  /** Weights of destroyed clients, still in weightTotal (as Xen's client_weight_total keeps them). */
+  private departedWeight = 0;
+  /** The client of the domain whose put is running (Xen's `current`): relinquish during the put's frame allocation evicts for it. */
+  private putter: Client | null = null;
 
   // Pages: one record of REC words per page id: the key (object, index),
   // then the page's links on the global LRU and on its client's LRU or its
@@ -336,7 +340,11 @@ export class Tmem implements TmemOps, TmemBackend {
   }
 
   put(caller: number, poolId: number, oid: Oid, index: number, content: PageContent): TmemRc {
-    return this.putAs(caller, poolId, oid, index, content, true);
+    try {
+      return this.putAs(caller, poolId, oid, index, content, true);
+    } finally {
+      this.putter = null;
+    }
   }
 
   /**
@@ -357,6 +365,8 @@ export class Tmem implements TmemOps, TmemBackend {
     if (c === null) return this.done(this.err('ENODEV'));
     const pool = this.poolOf(c, poolId);
     if (pool === null) return this.done(this.err('ENODEV'));
+    // The guest's own hypercall: evictions for this put are the caller's (the toolstack's restore has no client).
+    if (guest) this.putter = c;
     const avail = !guest || this.ensureAvailPages(c);
     const obj = this.findObject(pool.gid, oid);
     const page = obj === NONE ? NONE : this.findPage(obj, index);
@@ -371,23 +381,27 @@ export class Tmem implements TmemOps, TmemBackend {
       return this.done(this.err('ENOMEM'));
     }
     pool.stats.puts++;
-    if (page !== NONE) return this.done(this.dupPut(c, pool, obj, page, content));
-    if (c.frozen) {
+    // do_tmem_put works for the pool's client (pool->client: the owner of a
+    // shared pool, whoever calls): its frozen and compress flags, its
+    // counters, and the object's last client.
+    const owner = pool.owner;
+    if (page !== NONE) return this.done(this.dupPut(owner, pool, obj, page, content));
+    if (owner.frozen) {
       if (obj !== NONE) pool.stats.noMemPuts++;
       return this.done(this.err('EFROZEN'));
     }
     const fresh = this.allocPageId();
-    const cd = this.storeContent(c, pool, content, fresh, obj);
+    const cd = this.storeContent(owner, pool, content, fresh, obj);
     if (cd === NONE) {
       this.freePageId(fresh);
       pool.stats.noMemPuts++;
       return this.done(this.err('ENOMEM'));
     }
     const o = obj === NONE ? this.createObject(pool, oid) : obj;
-    if (pool.shared) this.objLastClient[o] = caller;
+    if (pool.shared) this.objLastClient[o] = owner.domid;
     this.linkPage(pool, o, index, fresh, cd);
     pool.stats.goodPuts++;
-    if (pool.persistent) c.stats.persistentPuts++;
+    if (pool.persistent) owner.stats.persistentPuts++;
     return this.done(RC_OK_1);
   }
 
@@ -405,17 +419,19 @@ export class Tmem implements TmemOps, TmemBackend {
     const cd = this.cdOf(page);
     this.store.read(cd, this.contents.lkOf(cd), this.contents.locOf(cd), this.subFor(pool), out);
     pool.stats.foundGets++;
+    // Counted for the pool's client (do_tmem_get's pool->client); the last client is the caller.
+    const owner = pool.owner;
     if (pool.persistent) {
-      c.stats.persistentGets++;
+      owner.stats.persistentGets++;
     } else if (pool.shared) {
       // Shared ephemeral: the page stays and becomes the most recently used.
-      c.stats.ephemeralGets++;
+      owner.stats.ephemeralGets++;
       this.eph.moveToTail(GLOBAL_LRU, page);
       this.own.moveToTail(pool.owner.ephemeralList, page);
       this.objLastClient[obj] = caller;
     } else {
       // Private ephemeral: exclusive get, the page leaves tmem.
-      c.stats.ephemeralGets++;
+      owner.stats.ephemeralGets++;
       this.removePage(pool, page, true);
     }
     return this.done(RC_OK_1);
@@ -434,8 +450,8 @@ export class Tmem implements TmemOps, TmemBackend {
       this.removePage(pool, page, true);
       pool.stats.flushesFound++;
     }
-    // The flush is done even when frozen; the answer says frozen.
-    return this.done(c.frozen ? this.err('EFROZEN') : RC_OK_1);
+    // The flush is done even when frozen; the answer says whether the pool's client is frozen.
+    return this.done(pool.owner.frozen ? this.err('EFROZEN') : RC_OK_1);
   }
 
   flushObject(caller: number, poolId: number, oid: Oid): TmemRc {
@@ -450,7 +466,7 @@ export class Tmem implements TmemOps, TmemBackend {
       this.destroyObject(pool, obj);
       pool.stats.objectFlushesFound++;
     }
-    return this.done(c.frozen ? this.err('EFROZEN') : RC_OK_1);
+    return this.done(pool.owner.frozen ? this.err('EFROZEN') : RC_OK_1);
   }
 
   /** 1 when a pool was destroyed, 0 for an id out of range or an empty slot (Xen). */
@@ -469,18 +485,23 @@ export class Tmem implements TmemOps, TmemBackend {
 
   /**
    * The allocator needs `pagesWanted` free pages: evict ephemeral pages,
-   * oldest first on the global LRU, until that many frames are free, trying
-   * at most TMEM_MAX_EVICTS evictions per frame (tmem_relinquish_pages).
+   * oldest first, until that many frames are free, trying at most
+   * TMEM_MAX_EVICTS evictions per frame (tmem_relinquish_pages). Each
+   * eviction is tmem_evict's for the requesting domain (Xen's `current`):
+   * from its own LRU when its client is over its weighted share, else from
+   * the global LRU; a domain without a tmem client (the toolstack building
+   * a guest) always takes the global LRU.
    */
-  relinquish(pagesWanted: number): number {
+  relinquish(pagesWanted: number, requester?: number): number {
     if (this.framesEph === 0 || pagesWanted === 0) return 0;
+    const c = requester === undefined ? null : (this.clients.get(requester) ?? null);
     this.relinquishAttempts++;
     const before = this.framesEph;
     while (before - this.framesEph < pagesWanted && this.framesEph > 0) {
       let progress = false;
       for (let tries = 0; tries < TMEM_MAX_EVICTS; tries++) {
         const frames = this.framesEph;
-        if (!this.evictOne(null)) break;
+        if (!this.evictOne(c)) break;
         if (this.framesEph < frames) {
           progress = true;
           break;
@@ -506,8 +527,9 @@ export class Tmem implements TmemOps, TmemBackend {
     assert(this.own.count(c.ephemeralList) === 0, 'tmem: a destroyed client still has ephemeral pages');
     assert(c.persistentFrames === 0 && c.persistentPages === 0, 'tmem: a destroyed client still has persistent pages');
     assert(c.domain.pagesTmemFrames === 0, 'tmem: domain still charged for tmem frames');
-    assert(c.weight <= this.weightTotal, 'tmem: weight total underflow');
-    this.weightTotal -= c.weight;
+    // Its weight stays in the total: Xen changes client_weight_total only in
+    // set_weight, never when a client is freed (client_free, client_flush).
+    this.departedWeight += c.weight;
     this.freeOwnList(c.ephemeralList);
     this.clients.delete(domid);
     if (this.lastClient === c) this.lastClient = null;
@@ -740,11 +762,20 @@ export class Tmem implements TmemOps, TmemBackend {
     // Poor and out-of-memory compressions are counted for new puts only (do_tmem_put).
     if (!dup && compress && this.store.lastPoor) c.stats.compressPoor++;
     const sub = this.subFor(pool);
+    const kind = kindOf(lk);
+    // With dedup, 4.3's do_tmem_put copies an uncompressed page into a frame
+    // of its own before pcd_associate looks for a match (a match, or the TZE
+    // copy, gives that frame back); compressed data is matched first.
+    const tempFrame = dedupOn && kind !== KIND_COMPRESSED;
+    if (tempFrame && !this.takeFramesFor(pool, obj, 1)) return NONE;
     let h = 0;
-    if (dedupOn) {
+    // pcd_associate never matches trimmed (TZE) contents: its tree walk sends
+    // an uncompressed page to the right of every entry shorter than a page.
+    if (dedupOn && kind !== KIND_TZE) {
       h = this.store.hashLast();
       const match = (this.dedup as DedupIndex).find(h, (cd) => this.contents.lkOf(cd) === lk && this.store.sameAsLast(cd, lk, this.contents.locOf(cd), sub));
       if (match !== NONE) {
+        if (tempFrame) this.giveFrames(pool, 1);
         const ref = this.contents.ref as Uint32Array;
         ref[match]++;
         this.dedupHits++;
@@ -754,15 +785,14 @@ export class Tmem implements TmemOps, TmemBackend {
     }
     const len = lenOf(lk);
     const slotted = needsSlot(lk);
-    const frames = kindOf(lk) === KIND_WHOLE ? 1 : slotted ? sub.framesNeeded(len) : 0;
-    // The object being written is locked in Xen: evictions for its frames pass its pages over.
-    this.lockedObject = obj;
-    const took = frames === 0 || this.takeFrames(pool, frames);
-    this.lockedObject = NONE;
-    if (!took) {
-      if (!dup && kindOf(lk) === KIND_COMPRESSED) c.stats.compressNomem++;
+    // A whole page keeps the frame it was copied into.
+    const frames = kind === KIND_WHOLE ? (tempFrame ? 0 : 1) : slotted ? sub.framesNeeded(len) : 0;
+    if (frames > 0 && !this.takeFramesFor(pool, obj, frames)) {
+      if (tempFrame) this.giveFrames(pool, 1);
+      if (!dup && kind === KIND_COMPRESSED) c.stats.compressNomem++;
       return NONE;
     }
+    if (tempFrame && kind !== KIND_WHOLE) this.giveFrames(pool, 1);
     const slot = slotted ? sub.alloc(len) : NONE;
     let cd = page;
     if (this.contents.ownIds) {
@@ -777,6 +807,14 @@ export class Tmem implements TmemOps, TmemBackend {
     if (dedupOn) (this.dedup as DedupIndex).insert(cd);
     this.countStored(c, lk, false);
     return cd;
+  }
+
+  /** takeFrames while the object being written is locked (in Xen, evictions for its frames pass its pages over). */
+  private takeFramesFor(pool: Pool, obj: number, frames: number): boolean {
+    this.lockedObject = obj;
+    const took = this.takeFrames(pool, frames);
+    this.lockedObject = NONE;
+    return took;
   }
 
   private countStored(c: Client, lk: number, deduped: boolean): void {
@@ -863,7 +901,7 @@ export class Tmem implements TmemOps, TmemBackend {
     const free = acct.pagesFree;
     if (free - frames >= zone || acct.pagesFreeable === 0) return true;
     const need = frames - Math.max(0, free - zone);
-    if (this.relinquish(need) >= need) return true;
+    if (this.relinquish(need, this.putter === null ? undefined : this.putter.domid) >= need) return true;
     return acct.pagesFreeable === 0;
   }
 
@@ -1010,6 +1048,11 @@ export class Tmem implements TmemOps, TmemBackend {
         continue;
       }
       const pool = this.poolOfPage(page);
+      if (pool.dying) {
+        // A sharer left the pool: tmem_try_to_evict_pgp refuses its pages from then on.
+        page = next;
+        continue;
+      }
       if (this.pageEvictTried !== null && this.pageEvictTried[page] === 0) {
         const ref = this.contents.ref as Uint32Array;
         if (ref[this.cdOf(page)] > 1) {
@@ -1162,6 +1205,8 @@ export class Tmem implements TmemOps, TmemBackend {
       const at = pool.sharers.indexOf(c);
       assert(at >= 0, 'tmem: leaving a shared pool one did not join');
       pool.sharers.splice(at, 1);
+      // pool_destroy_objs marks the pool dying even on this selective flush.
+      pool.dying = true;
       if (pool.sharers.length > 0) {
         if (pool.owner === c) this.reassignOwner(pool, pool.sharers[0]);
         return;
@@ -1228,7 +1273,9 @@ export class Tmem implements TmemOps, TmemBackend {
     if (ephSum !== this.eph.count(GLOBAL_LRU)) out.push(`client LRUs hold ${ephSum} pages, global LRU ${this.eph.count(GLOBAL_LRU)}`);
     let weights = 0;
     for (const c of this.clients.values()) weights += c.weight;
-    if (weights !== this.weightTotal) out.push(`weight total ${this.weightTotal} != sum ${weights}`);
+    if (weights + this.departedWeight !== this.weightTotal) {
+      out.push(`weight total ${this.weightTotal} != sum ${weights} + destroyed clients' ${this.departedWeight}`);
+    }
     const persByClient = new Map<Client, number>();
     let objSum = 0;
     for (const pool of this.pools) {
