@@ -21,8 +21,12 @@ function problem(dir: string, what: string): UserError {
 
 /** Bytes a file name may have (NAME_MAX on Linux and the BSDs). */
 const NAME_MAX = 255;
-/** The temporary folder beside the target is named `.NAME.tmp-XXXXXX`: 12 bytes more than NAME. */
-const TMP_EXTRA = 12;
+/**
+ * Names the write uses beside the target: `.NAME.tmp-XXXXXX` (12 bytes more
+ * than NAME) for the new folder, `.NAME.old-PID-I` (at most 17 more: a pid
+ * below 2^22 has 7 digits, I at most 3) for an old output moved aside.
+ */
+const BESIDE_EXTRA = 17;
 
 type Kind = 'dir' | 'link' | 'other' | 'none' | { error: string };
 
@@ -101,8 +105,8 @@ export function checkOutDir(dir: string): string {
     if (Buffer.byteLength(part) > NAME_MAX) throw problem(dir, `a name in the path is ${Buffer.byteLength(part)} bytes long; at most ${NAME_MAX}`);
   }
   const nameBytes = Buffer.byteLength(basename(target));
-  if (nameBytes + TMP_EXTRA > NAME_MAX) {
-    throw problem(dir, `the folder's name is ${nameBytes} bytes long; at most ${NAME_MAX - TMP_EXTRA} (the output is written beside it under a name ${TMP_EXTRA} bytes longer, then moved in place)`);
+  if (nameBytes + BESIDE_EXTRA > NAME_MAX) {
+    throw problem(dir, `the folder's name is ${nameBytes} bytes long; at most ${NAME_MAX - BESIDE_EXTRA} (the output is written beside it under a name up to ${BESIDE_EXTRA} bytes longer, then moved in place)`);
   }
   const kind = kindOf(target);
   if (typeof kind === 'object') throw problem(dir, `cannot be examined (${kind.error})`);
@@ -231,7 +235,10 @@ function besideName(target: string, what: string): string {
   // Bounded: one of the first 1000 names is free unless 1000 runs race for the same folder.
   for (let i = 0; i < 1000; i++) {
     const name = `${dirname(target)}/.${basename(target)}.${what}-${process.pid}-${i}`;
-    if (kindOf(name) === 'none') return name;
+    const kind = kindOf(name);
+    if (kind === 'none') return name;
+    // A name the system refuses (too long, …): the next ones would be refused too.
+    if (typeof kind === 'object') throw new Error(`writeOut: no name beside ${target}: ${kind.error}`);
   }
   throw new Error(`writeOut: no free name beside ${target}`);
 }

@@ -224,7 +224,7 @@ export async function compareCommand(
     if (canonicalPath(flagPath(s)) === canonicalPath(path.trim())) {
       throw new UserError(`--set ${s}: ${path.trim()} is what --set ${listed[0]} compares; drop one of them`);
     }
-    if (pathsOverlap(flagPath(s), path)) {
+    if (pathsOverlap(flagPath(s), path.trim())) {
       throw new UserError(`--set ${s}: ${flagPath(s)} overlaps ${path.trim()}, what --set ${listed[0]} compares (one is part of the other); drop one of them`);
     }
   }

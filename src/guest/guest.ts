@@ -591,28 +591,21 @@ export class Guest {
   }
 
   /**
-   * truncate_inode_pages_range: the inode is invalidated in cleancache first;
-   * when the file has neither cached pages nor shadow entries that is all
-   * (nrpages and nrexceptional are 0). Otherwise each cached page is dropped
-   * and invalidated (not put: truncation clears PG_mappedtodisk), and the
-   * inode is invalidated again at the end.
+   * truncate_inode_pages_range (v4.10 on, v5.2 included): each cached page is
+   * dropped and invalidated (not put: truncation clears PG_mappedtodisk),
+   * then the inode is invalidated once, at the end, also when the file had
+   * no pages.
    */
   private dropFilePages(file: number): void {
     const inode = this.fileInode[file];
     const fs = file % this.filesystems;
     const pc = this.pageCache;
-    this.cleancache.invalidateInode(fs, inode);
-    const first = file * this.pagesPerFile;
-    let entries = false;
     for (let idx = 0; idx < this.pagesPerFile; idx++) {
-      if (this.shadow[first + idx] !== 0) entries = true;
       const s = pc.lookup(inode, idx);
       if (s === NONE) continue;
-      entries = true;
       pc.remove(s);
       this.cleancache.invalidatePage(fs, inode, idx);
     }
-    if (!entries) return;
     this.cleancache.invalidateInode(fs, inode);
     this.clearShadows(file);
   }

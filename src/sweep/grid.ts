@@ -125,10 +125,12 @@ export function canonicalPath(path: string): string {
  * way one flag's value would silently replace the other's.
  */
 export function pathsOverlap(a: string, b: string): boolean {
-  const x = canonicalPath(a);
-  const y = canonicalPath(b);
+  const x = canonicalPath(a.trim());
+  const y = canonicalPath(b.trim());
   if (x === '' || y === '') return false;
   if (x === y) return true;
+  // A path that does not parse gets the loader's own message, not a claim of overlap.
+  if (parsePath(a.trim()) === null || parsePath(b.trim()) === null) return false;
   const [short, long] = x.length < y.length ? [x, y] : [y, x];
   return long.startsWith(short) && (long[short.length] === '.' || long[short.length] === '[');
 }

@@ -8,6 +8,7 @@ import {
   describePoint,
   enumeratePoints,
   enumerateRuns,
+  pathsOverlap,
   MAX_RUNS,
   gridLabel,
   parseCount,
@@ -78,6 +79,9 @@ describe('--grid parsing', () => {
     // Paths that only share a prefix of letters are different fields.
     assert.equal(parseGrids(['host.memory=1GiB,2GiB', 'host.memory_x=1,2']).length, 2);
     assert.equal(parseGrids(['guests[1].count=1,2'], ['guests[10].count=3']).length, 1);
+    // A malformed path is left to the loader's message; spaces around a path do not hide an overlap.
+    assert.equal(pathsOverlap('host', 'host.'), false);
+    assert.equal(pathsOverlap(' host.tmem ', 'host.tmem.dedup'), true);
   });
 
   test('messages shorten a long list of values', () => {

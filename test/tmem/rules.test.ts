@@ -568,6 +568,34 @@ test('dedup: an uncompressed put takes a frame before looking for a match (4.3 d
   assertClean(h.hv);
 });
 
+test('dedup with TZE: a trimmed page that gets no room for its short copy stays whole in the frame it was copied into (4.3 pcd_associate)', () => {
+  const { tmem, hv } = host(4096, { dedup: true, tze: true, lowMemPages: 0 }, [[1, 1024], [2, 8192]]);
+  tmem.newPool(1, { persistent: false, shared: false });
+  // One free page above the zone, and tmem holds nothing to relinquish: the copy's frame, and no more.
+  assert.equal(hv.populatePhysmap(2, hv.acct.pagesFree - hv.alloc.midsizePages - 1).ok, true);
+  assert.deepEqual(tmem.put(1, 0, O, 0, noise(5, 400)), { ok: true, rc: 1 });
+  assert.equal(tmem.stats().framesUsed, 1, 'stored whole: one frame');
+  const o = out();
+  tmem.get(1, 0, O, 0, o);
+  assert.deepEqual(o, noise(5, 400));
+  assertClean(hv);
+});
+
+test('a repeat put into a shared pool is the owner\'s: refused (ENOSPC, the old copy gone) while the owner migrates, whoever puts', () => {
+  const { tmem, hv } = host(2000, { lowMemPages: 0 }, [[1, 100], [2, 100]]);
+  tmem.newPool(1, { persistent: false, shared: true, uuid: UUID });
+  tmem.newPool(2, { persistent: false, shared: true, uuid: UUID });
+  assert.deepEqual(tmem.put(2, 0, O, 0, fill(1)), { ok: true, rc: 1 });
+  tmem.control.saveBegin(2, undefined, 1); // the sharer migrates (and is frozen): its flag does not govern the owner's pool
+  assert.deepEqual(tmem.put(2, 0, O, 0, fill(2)), { ok: true, rc: 1 });
+  tmem.control.saveEnd(2);
+  tmem.control.saveBegin(1, undefined, 1); // the owner migrates
+  assert.deepEqual(tmem.put(2, 0, O, 0, fill(3)), { ok: false, errno: 'ENOSPC' });
+  tmem.control.saveEnd(1);
+  assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: false, errno: 'EEMPTY' }, 'the old copy went with the refused put');
+  assertClean(hv);
+});
+
 test('compression: really compressed, packed into sub-page slots, poor pages stored whole', () => {
   const { tmem, hv } = host(2000, { compress: true, lowMemPages: 0 });
   tmem.newPool(1, { persistent: false, shared: false });

@@ -51,7 +51,7 @@ import { DedupIndex } from './dedup.ts';
 import { PageDirectory } from './directory.ts';
 import { LinkedLists } from '../../lib/lists.ts';
 import { Pool } from './pool.ts';
-import { KIND_COMPRESSED, KIND_TZE, KIND_WHOLE, kindOf, lenOf, needsSlot, type ContentStore } from './store.ts';
+import { KIND_COMPRESSED, KIND_TZE, KIND_WHOLE, kindOf, lenKind, lenOf, needsSlot, type ContentStore } from './store.ts';
 import { BytesStore } from './store-bytes.ts';
 import { SyntheticStore } from './store-synthetic.ts';
 import { SubpageAllocator } from './subpage.ts';
@@ -758,7 +758,7 @@ export class Tmem implements TmemOps, TmemBackend {
    */
   private storeContent(c: Client, pool: Pool, content: PageContent, page: number, obj: number, dup = false, compress = c.compress): number {
     const dedupOn = this.dedup !== null && !pool.persistent;
-    const lk = this.store.encode(content, compress, this.tzeEnabled && dedupOn);
+    let lk = this.store.encode(content, compress, this.tzeEnabled && dedupOn);
     // Poor and out-of-memory compressions are counted for new puts only (do_tmem_put).
     if (!dup && compress && this.store.lastPoor) c.stats.compressPoor++;
     const sub = this.subFor(pool);
@@ -783,16 +783,25 @@ export class Tmem implements TmemOps, TmemBackend {
         return match;
       }
     }
-    const len = lenOf(lk);
-    const slotted = needsSlot(lk);
+    let len = lenOf(lk);
+    let slotted = needsSlot(lk);
     // A whole page keeps the frame it was copied into.
     const frames = kind === KIND_WHOLE ? (tempFrame ? 0 : 1) : slotted ? sub.framesNeeded(len) : 0;
+    let keepTemp = kind === KIND_WHOLE;
     if (frames > 0 && !this.takeFramesFor(pool, obj, frames)) {
-      if (tempFrame) this.giveFrames(pool, 1);
-      if (!dup && kind === KIND_COMPRESSED) c.stats.compressNomem++;
-      return NONE;
+      if (tempFrame && kind === KIND_TZE) {
+        // pcd_associate: no room for the trimmed copy, so the page stays whole in the frame it was copied into.
+        lk = lenKind(KIND_WHOLE, TMEM_PAGE_BYTES);
+        len = TMEM_PAGE_BYTES;
+        slotted = false;
+        keepTemp = true;
+      } else {
+        if (tempFrame) this.giveFrames(pool, 1);
+        if (!dup && kind === KIND_COMPRESSED) c.stats.compressNomem++;
+        return NONE;
+      }
     }
-    if (tempFrame && kind !== KIND_WHOLE) this.giveFrames(pool, 1);
+    if (tempFrame && !keepTemp) this.giveFrames(pool, 1);
     const slot = slotted ? sub.alloc(len) : NONE;
     let cd = page;
     if (this.contents.ownIds) {
