@@ -241,6 +241,13 @@ describe('YAML tags beyond the core schema are named', () => {
   test('the core tags are fine', () => {
     assert.equal(parseScenario(text.replace('64GiB', '!!str 64GiB'), 'r.yaml').host.pages, 64 * 262144);
     assert.equal(parseScenario(`${text}seed: !!int 5\n`, 'r.yaml').seed, 5);
+    // The core schema's !!float takes integer literals too (the yaml library alone would not).
+    assert.equal(parseScenario(`${text}seed: !!float 7\n`, 'r.yaml').seed, 7);
+  });
+
+  test('a value its numeric tag does not fit is named with its field, not "invalid YAML"', () => {
+    assert.equal(problem(`${text}seed: !!int 5.5\n`).message, 'r.yaml:4:13: seed: the value tagged !!int is not a whole number: "5.5"');
+    assert.equal(problem(`${text}seed: !!float abc\n`).message, 'r.yaml:4:15: seed: the value tagged !!float is not a number: "abc"');
   });
 });
 
