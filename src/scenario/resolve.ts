@@ -8,7 +8,7 @@
 // Every failure is a Problem at a YAML path; load.ts turns it into a located
 // ScenarioError.
 
-import { existsSync, statSync, type Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadGcdTrace, MAX_TRACE_MEM_PERCENT, TraceFormatError } from '../guest/workload/trace.ts';
@@ -157,12 +157,15 @@ function traceFile(file: string, scenarioFile: string, path: YamlPath): string {
     ? [file]
     : [resolvePath(scenarioFile === '' ? '.' : dirname(scenarioFile), file), resolvePath(REPO_ROOT, file)];
   for (const candidate of candidates) {
-    if (!existsSync(candidate)) continue;
     let stats: Stats;
     try {
       stats = statSync(candidate);
     } catch (e) {
-      throw new Problem(path, `cannot read the trace file ${candidate}: ${(e as Error).message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      // Not there (or a link to nothing): try the next place.
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+      const why = code === 'ELOOP' ? 'a loop of symbolic links (ELOOP)' : code === 'EACCES' ? 'permission denied (EACCES)' : (code ?? (e as Error).message);
+      throw new Problem(path, `cannot read the trace file ${candidate}: ${why}`);
     }
     if (stats.isDirectory()) throw new Problem(path, `expected a trace file, found a directory: ${candidate}`);
     // A FIFO would block the loader, a device such as /dev/zero never ends.

@@ -4,7 +4,7 @@
 // finish. Each refusal names the field; values at a bound are accepted.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -95,6 +95,16 @@ describe('trace files are read and checked when the scenario is loaded', () => {
       const z = scenarioError(() => loadScenario(traceScenario('zero', '/dev/zero')));
       assert.equal(z.problem, 'expected a trace file, found a character device, not a regular file: /dev/zero');
     }
+  });
+
+  test('a loop of symbolic links is named as one, not as a missing file; a link to nothing is missing', () => {
+    const a = join(dir, 'traces', 'loop-a');
+    symlinkSync(join(dir, 'traces', 'loop-b'), a);
+    symlinkSync(a, join(dir, 'traces', 'loop-b'));
+    const e = scenarioError(() => loadScenario(traceScenario('loop', 'traces/loop-a')));
+    assert.equal(e.problem, `cannot read the trace file ${a}: a loop of symbolic links (ELOOP)`);
+    symlinkSync(join(dir, 'traces', 'nowhere'), join(dir, 'traces', 'dangling'));
+    assert.match(scenarioError(() => loadScenario(traceScenario('dangling', 'traces/dangling'))).problem, /^no such trace file "traces\/dangling"/);
   });
 
   test('scale: the trace peak times the scale is at most 400% of maxmem', () => {
