@@ -162,8 +162,8 @@ function traceFile(file: string, scenarioFile: string, path: YamlPath): string {
       stats = statSync(candidate);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      // Not there (or a link to nothing): try the next place.
-      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+      // Not there (or a link to nothing, or a name no file can have): try the next place.
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') continue;
       const why = code === 'ELOOP' ? 'a loop of symbolic links (ELOOP)' : code === 'EACCES' ? 'permission denied (EACCES)' : (code ?? (e as Error).message);
       throw new Problem(path, `cannot read the trace file ${candidate}: ${why}`);
     }
