@@ -15,7 +15,7 @@ import type { SeedsVariant } from '../report/seeds.ts';
 import type { CompareVariant } from '../report/html.ts';
 import { UserError } from './errors.ts';
 import { checkOutDir, writeOut } from './outdir.ts';
-import { canonicalPath, flagPath, parseCount, pathsOverlap, refuseRepeats, splitTopLevel } from '../sweep/grid.ts';
+import { canonicalPath, flagPath, parseCount, pathRelation, refuseRepeats, splitTopLevel } from '../sweep/grid.ts';
 import { RunFailed, runPoolFull } from '../sweep/pool.ts';
 
 export { writeOut, splitTopLevel };
@@ -42,9 +42,9 @@ export function refuseClashes(sets: readonly string[], seed: string | undefined)
     const key = canonicalPath(flagPath(s));
     if (key === '') continue;
     if (key === 'seed' && seed !== undefined) throw new UserError(`--set ${s} and --seed ${seed} both set the seed; give one of them`);
-    const other = sets.slice(0, i).find((o) => pathsOverlap(flagPath(o), flagPath(s)));
+    const other = sets.slice(0, i).find((o) => pathRelation(flagPath(o), flagPath(s)) !== null);
     if (other === undefined) continue;
-    if (canonicalPath(flagPath(other)) === key) throw new UserError(`--set ${s}: ${flagPath(s)} is already set by --set ${other}; give each field once`);
+    if (pathRelation(flagPath(other), flagPath(s)) === 'same') throw new UserError(`--set ${s}: ${flagPath(s)} is already set by --set ${other}; give each field once`);
     throw new UserError(`--set ${s}: ${flagPath(s)} overlaps ${flagPath(other)}, set by --set ${other} (one is part of the other); give each field once`);
   }
 }
@@ -221,10 +221,9 @@ export async function compareCommand(
   const jobs = parseCount('--jobs', options.jobs, Math.max(1, availableParallelism()), MAX_COMPARE_JOBS);
   refuseClashes(fixed, options.seed);
   for (const s of fixed) {
-    if (canonicalPath(flagPath(s)) === canonicalPath(path.trim())) {
-      throw new UserError(`--set ${s}: ${path.trim()} is what --set ${listed[0]} compares; drop one of them`);
-    }
-    if (pathsOverlap(flagPath(s), path.trim())) {
+    const relation = pathRelation(flagPath(s), path);
+    if (relation === 'same') throw new UserError(`--set ${s}: ${path.trim()} is what --set ${listed[0]} compares; drop one of them`);
+    if (relation === 'part') {
       throw new UserError(`--set ${s}: ${flagPath(s)} overlaps ${path.trim()}, what --set ${listed[0]} compares (one is part of the other); drop one of them`);
     }
   }

@@ -18,6 +18,7 @@ import { EventBoundError, Simulation, type RunResult } from '../sim/simulation.t
 import { dashboardPage, esc, reportParts, runReportHtml } from '../report/html.ts';
 import { fmtDuration } from '../report/series.ts';
 import { UserError } from './errors.ts';
+import { shorten } from '../scenario/errors.ts';
 import { load, parseSeed, refuseClashes } from './run.ts';
 
 export interface ServeOptions {
@@ -286,9 +287,9 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
     server.once('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EADDRINUSE') reject(new UserError(`--port ${options.port}: ${options.host}:${options.port} is in use; pick another port, or --port 0 for any free one`));
       else if (e.code === 'EACCES') reject(new UserError(`--port ${options.port}: not allowed to listen on ${options.host}:${options.port}; pick a port above 1023`));
-      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') reject(new UserError(`--host ${shortHost(options.host)}: no such address on this machine`));
+      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') reject(new UserError(`--host ${shorten(options.host)}: no such address on this machine`));
       // Anything else the system says of the address (EINVAL for a link-local or multicast one, a name too long to look up, …).
-      else if (typeof e.code === 'string') reject(new UserError(`--host ${shortHost(options.host)}: cannot listen there (${e.code})`));
+      else if (typeof e.code === 'string') reject(new UserError(`--host ${shorten(options.host)}: cannot listen there (${e.code})`));
       else reject(e);
     });
     server.listen(options.port, options.host, () => resolve());
@@ -342,11 +343,6 @@ export function statusWords(s: Pick<DashboardState, 'status' | 'sim_time_ns' | '
     case 'failed':
       return `stopped: ${s.message}`;
   }
-}
-
-/** An address as the user gave it, cut to 60 characters for a message. */
-function shortHost(host: string): string {
-  return host.length > 60 ? `${host.slice(0, 57)}...` : host;
 }
 
 /** The command: serves until Ctrl-C (SIGINT) or SIGTERM. */

@@ -222,7 +222,7 @@ function numericTags(doc: Document, lineCounter: LineCounter, file: string): voi
       } else {
         const pos = lineCounter.linePos(at);
         const what = node.tag === INT_TAG ? 'a whole number' : 'a number';
-        throw new ScenarioError(file, formatPath(yamlPathOf(ancestors, node)), `the value tagged ${node.tag === INT_TAG ? '!!int' : '!!float'} is not ${what}: ${JSON.stringify(text.length > 40 ? `${text.slice(0, 37)}...` : text)}`, pos.line, pos.col);
+        throw new ScenarioError(file, formatPath(yamlPathOf(ancestors, node)), `the value tagged ${node.tag === INT_TAG ? '!!int' : '!!float'} is not ${what}: ${quote(text)}`, pos.line, pos.col);
       }
     },
   });

@@ -120,19 +120,19 @@ export function canonicalPath(path: string): string {
 }
 
 /**
- * Whether two flag paths set the same field, or one a part of the other
- * ("host" and "host.memory", "guests[0]" and "guests[0].count"): either
- * way one flag's value would silently replace the other's.
+ * How two flag paths relate: 'same' field, one a 'part' of the other
+ * ("host" and "host.memory", "guests[0]" and "guests[0].count") — either
+ * way one flag's value would silently replace the other's — or null.
  */
-export function pathsOverlap(a: string, b: string): boolean {
+export function pathRelation(a: string, b: string): 'same' | 'part' | null {
   const x = canonicalPath(a.trim());
   const y = canonicalPath(b.trim());
-  if (x === '' || y === '') return false;
-  if (x === y) return true;
+  if (x === '' || y === '') return null;
+  if (x === y) return 'same';
   // A path that does not parse gets the loader's own message, not a claim of overlap.
-  if (parsePath(a.trim()) === null || parsePath(b.trim()) === null) return false;
+  if (parsePath(a.trim()) === null || parsePath(b.trim()) === null) return null;
   const [short, long] = x.length < y.length ? [x, y] : [y, x];
-  return long.startsWith(short) && (long[short.length] === '.' || long[short.length] === '[');
+  return long.startsWith(short) && (long[short.length] === '.' || long[short.length] === '[') ? 'part' : null;
 }
 
 /** Parses every --grid and checks they do not clash with each other or with --set. */
@@ -140,15 +140,15 @@ export function parseGrids(texts: readonly string[], sets: readonly string[] = [
   if (texts.length === 0) throw new UserError('sweep: give at least one --grid path=a,b,c');
   const grids = texts.map(parseGrid);
   for (const [i, g] of grids.entries()) {
-    const other = grids.slice(0, i).find((o) => pathsOverlap(o.path, g.path));
+    const other = grids.slice(0, i).find((o) => pathRelation(o.path, g.path) !== null);
     if (other === undefined) continue;
-    if (canonicalPath(other.path) === canonicalPath(g.path)) throw new UserError(`${gridLabel(g)}: ${g.path} is already swept by ${gridLabel(other)}; give one --grid per field`);
+    if (pathRelation(other.path, g.path) === 'same') throw new UserError(`${gridLabel(g)}: ${g.path} is already swept by ${gridLabel(other)}; give one --grid per field`);
     throw new UserError(`${gridLabel(g)}: ${g.path} overlaps ${other.path}, swept by ${gridLabel(other)} (one is part of the other); give one --grid per field`);
   }
   for (const s of sets) {
-    const g = grids.find((o) => pathsOverlap(o.path, flagPath(s)));
+    const g = grids.find((o) => pathRelation(o.path, flagPath(s)) !== null);
     if (g === undefined) continue;
-    if (canonicalPath(g.path) === canonicalPath(flagPath(s))) throw new UserError(`--set ${s}: ${g.path} is swept by ${gridLabel(g)}; drop one of them`);
+    if (pathRelation(g.path, flagPath(s)) === 'same') throw new UserError(`--set ${s}: ${g.path} is swept by ${gridLabel(g)}; drop one of them`);
     throw new UserError(`--set ${s}: ${flagPath(s)} overlaps ${g.path}, swept by ${gridLabel(g)} (one is part of the other); drop one of them`);
   }
   return grids;

@@ -8,7 +8,7 @@ import {
   describePoint,
   enumeratePoints,
   enumerateRuns,
-  pathsOverlap,
+  pathRelation,
   MAX_RUNS,
   gridLabel,
   parseCount,
@@ -80,8 +80,9 @@ describe('--grid parsing', () => {
     assert.equal(parseGrids(['host.memory=1GiB,2GiB', 'host.memory_x=1,2']).length, 2);
     assert.equal(parseGrids(['guests[1].count=1,2'], ['guests[10].count=3']).length, 1);
     // A malformed path is left to the loader's message; spaces around a path do not hide an overlap.
-    assert.equal(pathsOverlap('host', 'host.'), false);
-    assert.equal(pathsOverlap(' host.tmem ', 'host.tmem.dedup'), true);
+    assert.equal(pathRelation('host', 'host.'), null);
+    assert.equal(pathRelation(' host.tmem ', 'host.tmem.dedup'), 'part');
+    assert.equal(pathRelation('guests[00].count', 'guests[0].count'), 'same');
   });
 
   test('messages shorten a long list of values', () => {
