@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { replayCommand } from './replay.ts';
 import { UserError } from './errors.ts';
+import { DEFAULT_MEMORY_PERCENT } from './memory.ts';
 import { compareCommand, load, runCommand } from './run.ts';
 import { validateCommand } from './validate.ts';
 import { sweepCommand } from './sweep.ts';
@@ -62,6 +63,7 @@ function program(): Command {
     .option('--out <dir>', 'write summary.json, timeseries.csv, events.jsonl and report.html to DIR', once('--out'))
     .option('--quiet', 'print nothing but errors (and --json)')
     .option('--verify', 're-check every invariant after every event (slow); exit 3 on a violation')
+    .option('--max-memory <size>', `stop with an error when hypermem holds more memory than this: a size such as 8GiB, or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
     .action((file: string, options) => {
       process.exitCode = runCommand(file, options, (result, scenario) => ({ 'report.html': runReportHtml(result, scenario) }));
     });
@@ -77,6 +79,7 @@ function program(): Command {
     .option('--out <dir>', 'write the summaries, time series and a side-by-side report to DIR', once('--out'))
     .option('--quiet', 'print nothing but errors (and --json)')
     .option('--verify', 're-check every invariant after every event (slow)')
+    .option('--max-memory <size>', `stop with an error when hypermem holds more memory than this: a size such as 8GiB, or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
     .action(async (file: string, options) => {
       process.exitCode = await compareCommand(file, options, (variants, overSeeds) => ({ 'report.html': compareReportHtml(variants, overSeeds) }));
     });
@@ -92,6 +95,7 @@ function program(): Command {
     .requiredOption('--out <dir>', 'required: write results.csv, results.json, index.html and summary.json to DIR', once('--out'))
     .option('--set <path=value>', 'override a scenario field in every run (repeatable)', collect, [])
     .option('--quiet', 'print nothing but errors')
+    .option('--max-memory <size>', `stop with an error when hypermem holds more memory than this, all runs together: a size such as 8GiB, or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
     .action(async (file: string, options) => {
       process.exitCode = await sweepCommand(file, options);
     });
@@ -116,6 +120,7 @@ function program(): Command {
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
     .option('--verify', 're-check every invariant after every event (slow)')
     .option('--quiet', 'print only the URL (and errors)')
+    .option('--max-memory <size>', `stop the run (the server stays) when hypermem holds more memory than this: a size such as 8GiB, or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
     .addHelpText('after', '\nPrints the page\'s URL on standard output, then serves until Ctrl-C. When the run is done the page\nlinks /report.html and /summary.json: the files `hypermem run --out` writes for the same scenario and seed.')
     .action(async (file: string, options) => {
       process.exitCode = await serveCommand(file, options);

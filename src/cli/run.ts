@@ -14,6 +14,7 @@ import { compareSeedsTable, compareTable, runTable } from '../report/text.ts';
 import type { SeedsVariant } from '../report/seeds.ts';
 import type { CompareVariant } from '../report/html.ts';
 import { UserError } from './errors.ts';
+import { MemoryGuard, parseMaxMemory, scenarioSize, type MemoryLimit } from './memory.ts';
 import { checkOutDir, writeOut } from './outdir.ts';
 import { canonicalPath, flagPath, parseCount, pathRelation, refuseRepeats, splitTopLevel } from '../sweep/grid.ts';
 import { RunFailed, runPoolFull } from '../sweep/pool.ts';
@@ -31,6 +32,8 @@ export interface RunOptions {
   out?: string;
   quiet?: boolean;
   verify?: boolean;
+  /** The memory limit (--max-memory: a size or a percent of the machine's memory). */
+  maxMemory?: string;
 }
 
 /**
@@ -69,33 +72,65 @@ export function load(file: string, sets: string[], seed?: number): Scenario {
   }
 }
 
-/** Runs one scenario with a progress bar on a TTY (unless quiet or json). */
-export function simulate(scenario: Scenario, options: { quiet: boolean; verify: boolean; label?: string }): RunResult {
+export interface SimulateOptions {
+  quiet: boolean;
+  verify: boolean;
+  label?: string;
+  /** The run stops with a UserError when the process holds more (default: parseMaxMemory's). */
+  memory?: MemoryLimit;
+}
+
+/** Runs one scenario with a progress bar on a TTY (unless quiet or json), under a memory limit. */
+export function simulate(scenario: Scenario, options: SimulateOptions): RunResult {
+  const guard = new MemoryGuard(options.memory ?? parseMaxMemory(undefined), scenarioSize(scenario));
   const showBar = !options.quiet && process.stderr.isTTY === true;
   const startedMs = Date.now();
   let bar: cliProgress.SingleBar | null = null;
-  const sim = new Simulation(scenario, {
-    verify: options.verify,
-    onProgress: (simNs, durationNs) => {
-      if (!showBar) return;
-      if (bar === null && Date.now() - startedMs > 300) {
-        bar = new cliProgress.SingleBar(
-          // The cursor stays visible: the simulation runs synchronously, so after a
-          // Ctrl-C no handler could show a hidden cursor again.
-          { format: `${options.label ?? scenario.name} [{bar}] {percentage}% | simulated {sim} of {total_sim} | {eta}s left`, stream: process.stderr, hideCursor: false },
-          cliProgress.Presets.shades_classic,
-        );
-        bar.start(1000, 0, { sim: fmtDuration(simNs), total_sim: fmtDuration(durationNs) });
-      }
-      bar?.update(Math.floor((simNs / durationNs) * 1000), { sim: fmtDuration(simNs), total_sim: fmtDuration(durationNs) });
-    },
-  });
+  let bootBar: cliProgress.SingleBar | null = null;
   try {
+    // Construction boots the initial guests, under the memory guard too.
+    const sim = new Simulation(scenario, {
+      verify: options.verify,
+      onCheckpoint: (at) => {
+        guard.check(at);
+        // A bar for the boot of many initial guests (it can take minutes); gone when they are up.
+        if (!showBar) return;
+        if (at.booted < at.guests) {
+          if (bootBar === null && Date.now() - startedMs > 300) {
+            bootBar = new cliProgress.SingleBar(
+              { format: `${options.label ?? scenario.name} booting [{bar}] {value}/{total} guests | {eta}s left`, stream: process.stderr, hideCursor: false },
+              cliProgress.Presets.shades_classic,
+            );
+            bootBar.start(at.guests, at.booted);
+          }
+          bootBar?.update(at.booted);
+        } else if (bootBar !== null) {
+          bootBar.update(at.booted);
+          bootBar.stop();
+          bootBar = null;
+        }
+      },
+      onProgress: (simNs, durationNs) => {
+        if (!showBar) return;
+        if (bar === null && Date.now() - startedMs > 300) {
+          bar = new cliProgress.SingleBar(
+            // The cursor stays visible: the simulation runs synchronously, so after a
+            // Ctrl-C no handler could show a hidden cursor again.
+            { format: `${options.label ?? scenario.name} [{bar}] {percentage}% | simulated {sim} of {total_sim} | {eta}s left`, stream: process.stderr, hideCursor: false },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(1000, 0, { sim: fmtDuration(simNs), total_sim: fmtDuration(durationNs) });
+        }
+        bar?.update(Math.floor((simNs / durationNs) * 1000), { sim: fmtDuration(simNs), total_sim: fmtDuration(durationNs) });
+      },
+    });
     return sim.run();
   } catch (e) {
-    if (e instanceof EventBoundError) throw new UserError(`${scenario.file || scenario.name}: ${e.message}`);
+    // Stops of the run itself (its event bound, the memory guard) name the scenario.
+    if (e instanceof EventBoundError || e instanceof UserError) throw new UserError(`${scenario.file || scenario.name}: ${e.message}`);
     throw e;
   } finally {
+    (bootBar as cliProgress.SingleBar | null)?.stop();
     (bar as cliProgress.SingleBar | null)?.stop();
   }
 }
@@ -117,9 +152,10 @@ export function runFiles(result: RunResult, scenario: Scenario): Record<string, 
 
 export function runCommand(file: string, options: RunOptions, extraFiles?: (r: RunResult, s: Scenario) => Record<string, string>): number {
   refuseClashes(options.set ?? [], options.seed);
+  const memory = parseMaxMemory(options.maxMemory);
   const scenario = load(file, options.set ?? [], parseSeed(options.seed));
   if (options.out !== undefined) checkOutDir(options.out);
-  const result = simulate(scenario, { quiet: options.quiet === true || options.json === true, verify: options.verify === true });
+  const result = simulate(scenario, { quiet: options.quiet === true || options.json === true, verify: options.verify === true, memory });
   if (options.out !== undefined) {
     writeOut(options.out, { ...runFiles(result, scenario), ...(extraFiles?.(result, scenario) ?? {}) });
   }
@@ -151,7 +187,7 @@ export function parseCompareSet(text: string): { path: string; values: string[] 
 export type { CompareVariant };
 
 /** One variant of a comparison: a failure names the variant, as a sweep names its run. */
-function simulateVariant(scenario: Scenario, options: { quiet: boolean; verify: boolean; label: string }): RunResult {
+function simulateVariant(scenario: Scenario, options: SimulateOptions & { label: string }): RunResult {
   try {
     return simulate(scenario, options);
   } catch (e) {
@@ -174,10 +210,11 @@ const MAX_COMPARE_JOBS = 256;
 async function runAll(
   file: string,
   runs: { label: string; sets: string[]; scenario: Scenario }[],
-  options: { quiet: boolean; verify: boolean; jobs: number },
+  options: { quiet: boolean; verify: boolean; jobs: number; maxMemory: string | undefined },
 ): Promise<RunResult[]> {
   if (options.jobs === 1 || runs.length === 1) {
-    return runs.map((r) => simulateVariant(r.scenario, { quiet: options.quiet, verify: options.verify, label: r.label }));
+    const memory = parseMaxMemory(options.maxMemory);
+    return runs.map((r) => simulateVariant(r.scenario, { quiet: options.quiet, verify: options.verify, label: r.label, memory }));
   }
   const showBar = !options.quiet && process.stderr.isTTY === true;
   const bar = showBar
@@ -189,7 +226,7 @@ async function runAll(
   bar?.start(runs.length, 0);
   try {
     return await runPoolFull(
-      runs.map((r) => ({ file, sets: r.sets, seed: r.scenario.seed, verify: options.verify })),
+      runs.map((r) => ({ file, sets: r.sets, seed: r.scenario.seed, verify: options.verify, maxMemory: options.maxMemory })),
       options.jobs,
       () => bar?.increment(),
     );
@@ -219,6 +256,7 @@ export async function compareCommand(
   const seeds = parseCount('--seeds', options.seeds, 1, MAX_COMPARE_SEEDS);
   if (seeds > 1 && comparesSeed) throw new UserError(`--seeds ${seeds}: the seed is what --set ${listed[0]} compares; drop one of them`);
   const jobs = parseCount('--jobs', options.jobs, Math.max(1, availableParallelism()), MAX_COMPARE_JOBS);
+  parseMaxMemory(options.maxMemory);
   refuseClashes(fixed, options.seed);
   for (const s of fixed) {
     const relation = pathRelation(flagPath(s), path);
@@ -244,7 +282,7 @@ export async function compareCommand(
   const results = await runAll(
     file,
     planned.map((p) => ({ label: p.runLabel, sets: p.sets, scenario: p.scenario })),
-    { quiet, verify: options.verify === true, jobs },
+    { quiet, verify: options.verify === true, jobs, maxMemory: options.maxMemory },
   );
   // Every run, variant by variant, seeds in order; then grouped by variant.
   const all: CompareVariant[] = planned.map((p, i) => ({ label: p.label, scenario: p.scenario, result: results[i] }));

@@ -18,6 +18,7 @@ import { EventBoundError, Simulation, type RunResult } from '../sim/simulation.t
 import { dashboardPage, esc, reportParts, runReportHtml } from '../report/html.ts';
 import { fmtDuration } from '../report/series.ts';
 import { UserError } from './errors.ts';
+import { MemoryGuard, parseMaxMemory, scenarioSize, type MemoryLimit } from './memory.ts';
 import { shorten } from '../scenario/errors.ts';
 import { load, parseSeed, refuseClashes } from './run.ts';
 
@@ -29,6 +30,7 @@ export interface ServeOptions {
   speed?: string;
   verify?: boolean;
   quiet?: boolean;
+  maxMemory?: string;
 }
 
 export type RunStatus = 'running' | 'paused' | 'done' | 'failed';
@@ -63,6 +65,8 @@ export interface DashboardOptions {
   port: number;
   speed: number | null;
   verify: boolean;
+  /** The memory guard's limit (default: parseMaxMemory's); a run above it stops as a failed run. */
+  memory?: MemoryLimit;
   /** Redraws pushed to the page at most this often (ms). */
   pushEveryMs?: number;
 }
@@ -90,7 +94,15 @@ export function parseSpeed(text: string | undefined): number | null {
 
 /** Starts the run and the server; resolves once the server listens. */
 export async function startDashboard(scenario: Scenario, options: DashboardOptions): Promise<Dashboard> {
-  const sim = new Simulation(scenario, { verify: options.verify });
+  const guard = new MemoryGuard(options.memory ?? parseMaxMemory(undefined), scenarioSize(scenario));
+  let sim: Simulation;
+  try {
+    sim = new Simulation(scenario, { verify: options.verify, onCheckpoint: (at) => guard.check(at) });
+  } catch (e) {
+    // Booting the initial guests went over the memory limit: nothing to serve.
+    if (e instanceof UserError) throw new UserError(`${scenario.file || scenario.name}: ${e.message}`);
+    throw e;
+  }
   const pushEveryMs = options.pushEveryMs ?? 500;
   let status: RunStatus = 'running';
   let message = '';
@@ -160,7 +172,8 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
         }
       }
     } catch (e) {
-      if (!(e instanceof EventBoundError)) throw e;
+      // The run's event bound, or the memory guard: the run stops, the server stays.
+      if (!(e instanceof EventBoundError || e instanceof UserError)) throw e;
       status = 'failed';
       message = `${scenario.file || scenario.name}: ${e.message}`;
     }
@@ -350,13 +363,14 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
   refuseClashes(options.set ?? [], options.seed);
   const port = parsePort(options.port);
   const speed = parseSpeed(options.speed);
+  const memory = parseMaxMemory(options.maxMemory);
   const host = options.host ?? '127.0.0.1';
   if (host.trim() === '') throw new UserError('--host: an empty address; give one, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every address)');
   const scenario = load(file, options.set ?? [], parseSeed(options.seed));
   const say = (line: string): void => {
     if (options.quiet !== true) process.stderr.write(`hypermem: ${line}\n`);
   };
-  const dash = await startDashboard(scenario, { host, port, speed, verify: options.verify === true });
+  const dash = await startDashboard(scenario, { host, port, speed, verify: options.verify === true, memory });
   // The URL goes to standard output (a script can read it); the rest is commentary.
   process.stdout.write(`${dash.url}\n`);
   say(`serving ${scenario.name} at ${dash.url} (${speed === null ? 'as fast as it runs' : `${speed} simulated s per second`}); Ctrl-C to stop`);

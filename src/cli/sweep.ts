@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { UserError } from './errors.ts';
+import { parseMaxMemory } from './memory.ts';
 import { load, parseSeed, refuseClashes } from './run.ts';
 import { checkOutDir, writeOut } from './outdir.ts';
 import type { Scenario } from '../scenario/types.ts';
@@ -41,6 +42,8 @@ export interface SweepOptions {
   shard?: string;
   out?: string;
   quiet?: boolean;
+  /** The memory limit of the whole sweep's process (--max-memory). */
+  maxMemory?: string;
 }
 
 /** Most worker threads one sweep starts. */
@@ -97,6 +100,7 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
     throw new UserError(`${gridLabel(seedGrid)} with --seeds ${seeds}: both choose the seeds (--seeds runs seed, seed+1, …); give one of them`);
   }
   const jobs = parseCount('--jobs', options.jobs, Math.max(1, availableParallelism()), MAX_JOBS);
+  parseMaxMemory(options.maxMemory);
   const total = checkRunCount(grids, seeds);
   const shard = options.shard === undefined ? null : parseShard(options.shard);
   if (shard !== null && shard.count > total) {
@@ -115,7 +119,7 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
   }
   const all = enumerateRuns(points, seeds, (p) => scenarios[p.index].seed);
   const runs = shard === null ? all : all.filter((r) => inShard(r.run, shard));
-  const tasks: SweepTask[] = runs.map((r) => ({ file, sets: [...sets, ...pointSets(grids, r.point)], seed: r.seed }));
+  const tasks: SweepTask[] = runs.map((r) => ({ file, sets: [...sets, ...pointSets(grids, r.point)], seed: r.seed, maxMemory: options.maxMemory }));
 
   const showBar = options.quiet !== true && process.stderr.isTTY === true;
   const bar = showBar

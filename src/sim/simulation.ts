@@ -48,6 +48,12 @@ export interface RunOptions {
   verify?: boolean;
   /** Called now and then with the simulated time reached. */
   onProgress?: (simNs: number, durationNs: number) => void;
+  /**
+   * Called after each initial guest's boot and after each event, with how far
+   * the run is (the CLI's memory guard reads the process's memory there and
+   * may throw to stop the run). It must not change the simulation.
+   */
+  onCheckpoint?: (at: { booted: number; guests: number; simNs: number }) => void;
 }
 
 export interface RunResult {
@@ -104,7 +110,13 @@ export class Simulation {
     this.builder = new DomainBuilder(this.hv, scenario.toolstack);
     this.minFreePages = this.hv.physinfo().pagesFree;
     this.bootDom0();
-    for (const spec of scenario.guests) this.bootInitialGuest(spec);
+    const guests = scenario.guests.length;
+    const checkpoint = options.onCheckpoint;
+    checkpoint?.({ booted: 0, guests, simNs: 0 });
+    for (const [i, spec] of scenario.guests.entries()) {
+      this.bootInitialGuest(spec);
+      checkpoint?.({ booted: i + 1, guests, simNs: 0 });
+    }
     for (const event of scenario.timeline) this.queue.push(event.atNs, { kind: 'timeline', event });
     this.queue.push(0, { kind: 'sample' }, true);
     this.countBursts();
@@ -135,6 +147,7 @@ export class Simulation {
       this.dispatch(event);
       this.observe();
       if (this.options.verify === true) this.verify(event.kind);
+      this.options.onCheckpoint?.({ booted: this.scenario.guests.length, guests: this.scenario.guests.length, simNs: this.nowNs });
       if (this.options.onProgress !== undefined && this.nowNs >= this.nextProgressNs) {
         this.options.onProgress(this.nowNs, durationNs);
         this.nextProgressNs = this.nowNs + Math.max(1, Math.floor(durationNs / 200));

@@ -5,6 +5,7 @@
 
 import { UserError } from '../cli/errors.ts';
 import { load, simulate } from '../cli/run.ts';
+import { parseMaxMemory } from '../cli/memory.ts';
 import type { Summary } from '../sim/metrics.ts';
 import type { RunResult } from '../sim/simulation.ts';
 
@@ -17,6 +18,8 @@ export interface SweepTask {
   full?: boolean;
   /** Re-check every invariant after every event (run --verify). */
   verify?: boolean;
+  /** --max-memory as given (checked by the command before any run; undefined: the default). */
+  maxMemory?: string;
 }
 
 /** A run's summary, or the message of the user-input error that stopped it (error classes do not survive the thread boundary). */
@@ -25,7 +28,7 @@ export type TaskResult = { summary: Summary } | { result: RunResult } | { userEr
 export function runTask(task: SweepTask): TaskResult {
   try {
     const scenario = load(task.file, task.sets, task.seed);
-    const result = simulate(scenario, { quiet: true, verify: task.verify === true });
+    const result = simulate(scenario, { quiet: true, verify: task.verify === true, memory: { ...parseMaxMemory(task.maxMemory), shared: true } });
     return task.full === true ? { result } : { summary: result.summary };
   } catch (e) {
     if (e instanceof UserError) return { userError: e.message };

@@ -197,6 +197,22 @@ describe('hypermem serve', () => {
     }
   });
 
+  test('over the memory limit: at boot nothing is served (one message); the command exits 2', async () => {
+    await assert.rejects(
+      startDashboard(load(small, []), { host: '127.0.0.1', port: 0, speed: null, verify: false, memory: { bytes: 16 * 1024 * 1024, source: '--max-memory 16MiB' } }),
+      (e: unknown) => e instanceof UserError && /small\.yaml: out of memory: hypermem holds .* while booting guest 1 of \d+, above its limit of 16 MiB \(--max-memory 16MiB\)\. /.test(e.message),
+    );
+    const child = spawn(process.execPath, [`${root}bin/hypermem.js`, 'serve', small, '--port', '0', '--max-memory', '16MiB'], { cwd: root });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    assert.equal(code, 2, err);
+    assert.equal(out, '', 'no URL: nothing is served');
+    assert.match(err, /^hypermem: .*small\.yaml: out of memory: .*\n$/);
+  });
+
   test('paced, it waits for the wall clock instead of spinning: well under a core while keeping pace', async () => {
     // 1 simulated second per wall second: the run would take 40 s, the test looks at one second of it.
     const dash = await startDashboard(load(small, []), { host: '127.0.0.1', port: 0, speed: 1, verify: false });

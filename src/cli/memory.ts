@@ -1,0 +1,118 @@
+// The memory limit of a run (--max-memory): a scenario simulates its guests
+// page by page, so its metadata grows with the guest memory it simulates
+// (about 5 bytes of this machine's RAM per guest page on the bundled 1 TiB
+// host). A scenario too large for the machine would otherwise end with the
+// kernel's OOM killer (no message at all) or a V8 abort with a native stack
+// trace. The guard reads the process's resident set now and then (at most
+// every CHECK_EVERY_MS of wall time, between events and between guest boots)
+// and stops the run with one clear message instead. It only decides whether
+// a run fails: a run that stays under the limit is the same run, byte for
+// byte, as without it.
+
+import { totalmem } from 'node:os';
+import { UserError } from './errors.ts';
+import { formatBytes, PAGE_BYTES, parsePercent, parseSizeBytes, UnitError } from '../lib/units.ts';
+import type { Scenario } from '../scenario/types.ts';
+
+/** The default limit: this share of the machine's memory (or of the cgroup's, when lower). */
+export const DEFAULT_MEMORY_PERCENT = 90;
+
+/** Wall-clock milliseconds between two reads of the resident set. */
+export const CHECK_EVERY_MS = 200;
+
+/** The smallest limit accepted: below it not even the runtime fits. */
+const MIN_LIMIT_BYTES = 16 * 1024 * 1024;
+
+export interface MemoryLimit {
+  bytes: number;
+  /** Where the limit comes from, for the message: "--max-memory 8GiB", or the default's rule. */
+  source: string;
+  /** Runs on other worker threads share the process (a sweep's or a comparison's pool). */
+  shared?: boolean;
+}
+
+/** The memory this process may use: the machine's, or the cgroup's limit when that is lower. */
+export function machineMemoryBytes(): number {
+  const total = totalmem();
+  const constrained = typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : 0;
+  return constrained !== undefined && constrained > 0 && constrained < total ? constrained : total;
+}
+
+/**
+ * The limit a `--max-memory` flag gives (undefined: the default). A size such
+ * as 8GiB, or a percent of the machine's memory such as 50%.
+ */
+export function parseMaxMemory(text: string | undefined, machineBytes = machineMemoryBytes()): MemoryLimit {
+  const machine = formatBytes(machineBytes);
+  if (text === undefined) {
+    return { bytes: Math.floor((machineBytes * DEFAULT_MEMORY_PERCENT) / 100), source: `the default, ${DEFAULT_MEMORY_PERCENT}% of this machine's ${machine}; raise it with --max-memory` };
+  }
+  let bytes: number;
+  try {
+    if (text.trim().endsWith('%')) {
+      const percent = parsePercent(text, '8GiB or 50%');
+      if (percent <= 0 || percent > 100) throw new UserError(`--max-memory ${text}: a percent of this machine's memory from above 0 to 100`);
+      bytes = Math.floor((machineBytes * percent) / 100);
+    } else {
+      bytes = parseSizeBytes(text, '8GiB or 50%');
+    }
+  } catch (e) {
+    if (e instanceof UnitError) throw new UserError(`--max-memory: ${e.message}`);
+    throw e;
+  }
+  if (bytes < MIN_LIMIT_BYTES) throw new UserError(`--max-memory ${text}: at least ${formatBytes(MIN_LIMIT_BYTES)}`);
+  return { bytes, source: `--max-memory ${text.trim()}` };
+}
+
+/** Where a run is when the guard looks, for the message. */
+export interface RunPoint {
+  /** Initial guests booted so far, and how many there are (boot is done when equal). */
+  booted: number;
+  guests: number;
+  simNs: number;
+}
+
+/** What a scenario asks to simulate, for the message: its guests and their memory. */
+export interface ScenarioSize {
+  guests: number;
+  /** Of them, the guests running from the start (the rest are launched). */
+  initial: number;
+  guestBytes: number;
+}
+
+/** Every guest a scenario runs (initial and launched) and their memory (the larger of memory and maxmem). */
+export function scenarioSize(scenario: Scenario): ScenarioSize {
+  const specs = [...scenario.guests, ...scenario.timeline.flatMap((e) => (e.action.kind === 'launch' ? [e.action.guest] : []))];
+  return { guests: specs.length, initial: scenario.guests.length, guestBytes: specs.reduce((sum, g) => sum + Math.max(g.memoryPages, g.maxmemPages) * PAGE_BYTES, 0) };
+}
+
+/**
+ * Reads the resident set at most every CHECK_EVERY_MS and throws a UserError
+ * (exit 2) when it is above the limit. `now` and `rss` are injectable for tests.
+ */
+export class MemoryGuard {
+  private nextCheckMs = -Infinity;
+
+  constructor(
+    readonly limit: MemoryLimit,
+    private readonly size: ScenarioSize,
+    private readonly now: () => number = Date.now,
+    private readonly rss: () => number = () => process.memoryUsage.rss(),
+  ) {}
+
+  check(at: RunPoint): void {
+    const t = this.now();
+    if (t < this.nextCheckMs) return;
+    this.nextCheckMs = t + CHECK_EVERY_MS;
+    const used = this.rss();
+    if (used <= this.limit.bytes) return;
+    const where = at.booted < at.guests ? `while booting guest ${at.booted + 1} of ${at.guests}` : `at ${Number((at.simNs / 1e9).toFixed(3))} s of simulated time`;
+    const shared = this.limit.shared === true ? '; the runs on the other worker threads share it, so fewer --jobs use less' : '';
+    const { guests, initial, guestBytes } = this.size;
+    const launched = guests > initial ? ` (${initial} from the start, ${guests - initial} launched)` : '';
+    throw new UserError(
+      `out of memory: hypermem holds ${formatBytes(used)} ${where}, above its limit of ${formatBytes(this.limit.bytes)} (${this.limit.source}${shared}). ` +
+        `The scenario simulates ${guests} guest${guests === 1 ? '' : 's'}${launched} with ${formatBytes(guestBytes)} of memory page by page; fewer or smaller guests need less`,
+    );
+  }
+}
