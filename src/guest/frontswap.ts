@@ -125,7 +125,7 @@ export class Frontswap {
     this.pagesHeld = 0;
   }
 
-  /** The lowest slot offset >= `from` whose bit is set, or -1 (find_next_to_unuse with the frontswap flag). */
+  /** The lowest slot offset >= `from` whose bit is set, or -1 (the invariant checks walk the slots with it). */
   nextSet(from: number): number {
     for (let w = from >>> 5; w < this.bitmap.length; w++) {
       let bits = this.bitmap[w];

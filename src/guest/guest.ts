@@ -31,6 +31,7 @@ import { ContentModel, newSyntheticPage, samePage } from './content.ts';
 import { Disk } from './disk.ts';
 import { Frontswap } from './frontswap.ts';
 import { LinkedLists, NONE } from '../lib/lists.ts';
+import { OrderedBitset } from '../lib/bitset.ts';
 import { PageCache } from './pagecache.ts';
 import { defaultReservedPages, FrontswapSelfshrink, selfballoonGoal, selfballoonTarget, type SelfballoonParams } from './selfballoon.ts';
 import { SwapDevice } from './swap.ts';
@@ -167,6 +168,8 @@ export class Guest {
    */
   private anonRec: Uint32Array;
   private readonly anonLru: LinkedLists;
+  /** Anonymous pages whose swap slot is in frontswap, by page id: frontswapShrink walks it in address order. */
+  private readonly inFrontswap: OrderedBitset;
   private demandPages = 0;
 
   readonly pageCache = new PageCache(1024);
@@ -266,6 +269,7 @@ export class Guest {
     this.reservePages = config.kernelReservePages;
     this.anonRec = newAnonRecords(1024, null);
     this.anonLru = new LinkedLists(1024, 1, ANON_REC, ANON_LINKS, this.anonRec);
+    this.inFrontswap = new OrderedBitset(1024);
 
     const file = config.workload.file;
     const files = file?.files ?? 0;
@@ -776,7 +780,8 @@ export class Guest {
     const off = this.swap.alloc(victim);
     if (off === NONE) return false;
     this.content.anonPage(victim, this.anonRec[ANON_REC * victim + ANON_GEN], this.expected);
-    if (!this.frontswap.store(off, this.expected)) this.disk.swapWrite();
+    if (this.frontswap.store(off, this.expected)) this.inFrontswap.add(victim);
+    else this.disk.swapWrite();
     this.anonLru.remove(ANON_LIST, victim);
     this.anonRec[ANON_REC * victim] = off;
     this.anonResident--;
@@ -804,6 +809,7 @@ export class Guest {
       this.disk.swapRead();
     }
     this.frontswap.invalidatePage(off);
+    this.inFrontswap.delete(page);
     this.swap.release(off);
     this.anonRec[ANON_REC * page] = young ? RESIDENT_YOUNG : RESIDENT_OLD;
     this.anonLru.pushHead(ANON_LIST, page);
@@ -822,6 +828,7 @@ export class Guest {
     } else {
       // swap_entry_free -> frontswap_invalidate_page.
       this.frontswap.invalidatePage(off);
+      this.inFrontswap.delete(page);
       this.swap.release(off);
     }
     this.anonRec[ANON_REC * page] = RESIDENT_OLD;
@@ -836,6 +843,15 @@ export class Guest {
     while (cap < pages) cap *= 2;
     this.anonRec = newAnonRecords(cap, this.anonRec);
     this.anonLru.attach(this.anonRec);
+    this.inFrontswap.grow(cap);
+  }
+
+  /** Where anonymous page `page` is: in RAM, in frontswap (tmem), or on the swap disk. */
+  anonPageWhere(page: number): 'ram' | 'frontswap' | 'disk' {
+    assert(page >= 0 && page < this.anonPages, 'anonymous page out of range');
+    const off = this.anonRec[ANON_REC * page];
+    if (off >= RESIDENT_YOUNG) return 'ram';
+    return this.frontswap.test(off) ? 'frontswap' : 'disk';
   }
 
   /** OOM events so far (cheap: the simulator reads it after every workload batch). */
@@ -933,36 +949,38 @@ export class Guest {
   }
 
   /**
-   * frontswap_shrink: a partial swapoff of frontswap pages (lowest slots
-   * first) until `targetPages` remain, bringing each page back into RAM. It
-   * only uses memory it can get by dropping page cache, never by swapping.
+   * frontswap_shrink: a partial swapoff of frontswap pages until
+   * `targetPages` remain, bringing each page back into RAM. v5.2's
+   * try_to_unuse (since v5.1) walks the process's page tables in address
+   * order (unuse_mm, unuse_pte_range), skipping entries not in frontswap, and
+   * stops when enough are back: here anonymous page ids stand for addresses,
+   * so the lowest-id pages in frontswap come back first. It only uses memory
+   * it can get by dropping page cache, never by swapping.
    */
   frontswapShrink(targetPages: number): void {
     let need = this.frontswap.pages - targetPages;
-    let off = 0;
-    while (need > 0) {
-      off = this.frontswap.nextSet(off);
-      if (off < 0) break;
+    // Bounded: each page found is swapped in (leaves the set) or ends the walk.
+    for (let page = this.inFrontswap.next(0); need > 0 && page >= 0; page = this.inFrontswap.next(page + 1)) {
       if (this.freePages() < 1 && !this.ensureFree(1, false)) break;
-      this.swapIn(this.swap.ownerOf(off), false);
+      this.swapIn(page, false);
       this.counters.selfShrunkPages++;
       need--;
     }
   }
 
   /**
-   * swapoff: every swapped page back into RAM (try_to_unuse), then
-   * frontswap_invalidate_area. False (nothing invalidated) when RAM cannot
-   * hold them, as swapoff fails with ENOMEM.
+   * swapoff: every swapped page back into RAM, in address order (try_to_unuse
+   * walks the page tables), then frontswap_invalidate_area. False (nothing
+   * invalidated) when RAM cannot hold them, as swapoff fails with ENOMEM.
    */
   swapoff(): boolean {
-    for (let off = 1; off <= this.swap.highest; off++) {
-      const page = this.swap.owner[off];
-      if (page === NONE) continue;
+    for (let page = 0; page < this.anonPages; page++) {
+      if (this.anonRec[ANON_REC * page] >= RESIDENT_YOUNG) continue;
       if (this.freePages() < 1 && !this.ensureFree(1, false)) return false;
       this.swapIn(page, false);
     }
     this.frontswap.invalidateArea();
+    this.inFrontswap.clear();
     return true;
   }
 
@@ -1056,7 +1074,10 @@ export class Guest {
     }
     for (let off = this.frontswap.nextSet(0); off >= 0; off = this.frontswap.nextSet(off + 1)) {
       if (off > this.swap.pages || this.swap.ownerOf(off) === NONE) out.push(`${name}: frontswap bit set on free slot ${off}`);
+      else if (!this.inFrontswap.has(this.swap.ownerOf(off))) out.push(`${name}: anon page ${this.swap.ownerOf(off)} in frontswap (slot ${off}) but not in the page-order set`);
     }
+    // The page-order set (frontswapShrink's walk) holds exactly the pages in frontswap.
+    if (this.inFrontswap.size !== this.frontswap.pages) out.push(`${name}: ${this.inFrontswap.size} pages in the page-order frontswap set, ${this.frontswap.pages} in frontswap`);
     // A cached page has no shadow (the page took its place).
     this.pageCache.forEachSlot((s) => {
       const file = this.fileOfInode(this.pageCache.inodeOf(s));

@@ -434,6 +434,7 @@ export class Accounting {
       domainOwned += d.pagesTot;
       let nodeSum = 0;
       for (let node = 0; node < this.nodeCount; node++) {
+        if (d.pagesByNode[node] < 0) out.push(`domain ${d.domid}: negative pages on node ${node}`);
         nodeSum += d.pagesByNode[node];
         byNode[node] += d.pagesByNode[node];
       }
@@ -451,6 +452,10 @@ export class Accounting {
       if (this.nodeOutstanding[node] > this.free[node] + this.freeable[node]) {
         out.push(`node ${node}: claims ${this.nodeOutstanding[node]} > free + freeable ${this.free[node] + this.freeable[node]}`);
       }
+    }
+    // Each node owns at least its domains' pages there (the rest are Xen's own).
+    for (let node = 0; node < this.nodeCount; node++) {
+      if (byNode[node] > this.owned[node]) out.push(`node ${node}: domains hold ${byNode[node]} pages there, the node owns ${this.owned[node]}`);
     }
     if (domainOwned + this.pagesXen !== this.pagesOwnedSum) {
       out.push(`owned ${this.pagesOwnedSum} != domains ${domainOwned} + xen ${this.pagesXen}`);

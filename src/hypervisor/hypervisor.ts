@@ -13,6 +13,13 @@ import { Accounting, type ClaimEntry, type HostSnapshot } from './accounting.ts'
 import { Allocator, MIDSIZE_ALLOC_FRAC } from './allocator.ts';
 import { DOMID_TOOLSTACK, isValidDomid, newDomain, pagesRam, type Domain } from './domain.ts';
 
+/**
+ * The most extents one XENMEM_{populate_physmap,increase,decrease}_reservation
+ * takes: do_memory_op refuses more than it can encode beside a continuation's
+ * start extent (UINT_MAX >> MEMOP_EXTENT_SHIFT, 6), doing nothing.
+ */
+export const MAX_MEMOP_EXTENTS = 0xffffffff >>> 6;
+
 export interface HostConfig {
   /** Pages of RAM in the host. */
   pages: number;
@@ -104,12 +111,16 @@ export class Hypervisor {
     return OK;
   }
 
-  /** XEN_DOMCTL_max_mem. May go below tot_pages: then every new allocation is refused. */
+  /**
+   * XEN_DOMCTL_max_mem. May go below tot_pages: then every new allocation is
+   * refused. As every domctl on a domain, do_domctl looks the domain up
+   * before asking XSM: an unknown domain is ESRCH for any caller.
+   */
   setMaxMem(domid: number, pagesMax: number, caller = DOMID_TOOLSTACK): Result {
-    if (!this.isPrivileged(caller)) return fail('EPERM');
     assertCount(pagesMax, 'max_pages');
     const d = this.domain(domid);
     if (d === undefined) return fail('ESRCH');
+    if (!this.isPrivileged(caller)) return fail('EPERM');
     d.pagesMax = pagesMax;
     return OK;
   }
@@ -147,6 +158,8 @@ export class Hypervisor {
    */
   populatePhysmap(domid: number, pages: number, caller = DOMID_TOOLSTACK): PopulateResult {
     assertCount(pages, 'pages');
+    // do_memory_op refuses more extents than fit beside its continuation's start (nothing done).
+    if (pages > MAX_MEMOP_EXTENTS) return { ok: false, errno: 'EINVAL', done: 0 };
     if (!this.isPrivileged(caller) && caller !== domid) return { ok: false, errno: 'EPERM', done: 0 };
     const d = this.domain(domid);
     if (d === undefined) return { ok: false, errno: 'ESRCH', done: 0 };
@@ -157,6 +170,7 @@ export class Hypervisor {
   /** XENMEM_decrease_reservation: frees at most the RAM the domain owns. */
   decreaseReservation(domid: number, pages: number, caller = DOMID_TOOLSTACK): Result<{ done: number }> {
     assertCount(pages, 'pages');
+    if (pages > MAX_MEMOP_EXTENTS) return fail('EINVAL');
     if (!this.isPrivileged(caller) && caller !== domid) return fail('EPERM');
     const d = this.domain(domid);
     if (d === undefined) return fail('ESRCH');
@@ -165,11 +179,17 @@ export class Hypervisor {
     return { ok: true, done };
   }
 
-  /** Frees everything the domain owns, destroys its tmem pools and releases its claim. */
+  /**
+   * XEN_DOMCTL_destroydomain: frees everything the domain owns, destroys its
+   * tmem pools and releases its claim. An unknown domain is ESRCH for any
+   * caller (the domctl lookup comes first); a domain cannot destroy itself
+   * (domain_kill: EINVAL), the privileged one included.
+   */
   domainDestroy(domid: number, caller = DOMID_TOOLSTACK): Result {
-    if (!this.isPrivileged(caller)) return fail('EPERM');
     const d = this.domain(domid);
     if (d === undefined) return fail('ESRCH');
+    if (!this.isPrivileged(caller)) return fail('EPERM');
+    if (caller === domid) return fail('EINVAL');
     d.dying = true;
     this.tmemBackend?.destroyClient(domid);
     assert(d.pagesTmemFrames === 0, 'tmem left persistent frames on a destroyed domain');

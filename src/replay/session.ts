@@ -94,7 +94,8 @@ export class ReplaySession {
       case 'domain_destroy':
         return hv.domainDestroy(r.domid, r.caller);
       case 'domain_info': {
-        if (!hv.isPrivileged(r.caller ?? 0) && r.caller !== r.domid) return { ok: false, errno: 'EPERM' };
+        // XEN_DOMCTL_getdomaininfo is XSM_XS_PRIV: the privileged (or xenstore) domain only, not a guest about itself.
+        if (!hv.isPrivileged(r.caller ?? 0)) return { ok: false, errno: 'EPERM' };
         const info = hv.domainInfo(r.domid);
         if (!info.ok) return info;
         return {

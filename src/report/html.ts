@@ -244,7 +244,7 @@ function summaryCards(s: Summary, samples: Sample[]): string {
     card('Cleancache hit rate', fmtPercent(t.hits, t.gets), `${fmtCount(t.hits)} hits of ${fmtCount(t.gets)} gets`),
     card('Disk I/O (pages)', fmtCount(t.fileReads + t.swapIo), `${fmtCount(t.fileReads)} file reads, ${fmtCount(t.swapIo)} swap reads + writes`),
     card('tmem peak', fmtSize(tmemPeak), `ephemeral max ${fmtSize(s.tmem.ephemeral_pages_max)}, persistent max ${fmtSize(s.tmem.persistent_pages_max)}`),
-    card('OOM events', String(t.oom), 'demand beyond RAM + swap, all guests', t.oom > 0 ? 'bad' : ''),
+    card('OOM events', String(t.oom), 'demand beyond RAM + swap, or no page free to read into; all guests', t.oom > 0 ? 'bad' : ''),
     card('Invariant violations', String(s.invariant_violations), s.invariant_violations > 0 ? 'the accounting broke: see below' : 'checked only with --verify', s.invariant_violations > 0 ? 'bad' : ''),
   ];
   return `<section class="cards">${cards.join('')}</section>`;

@@ -16,7 +16,7 @@ function fmtWasted(ns: number): string {
   return ns > 0 ? fmtSeconds(ns) : '-';
 }
 
-const OUTCOMES: Record<string, string> = { ok: 'ok', failed_fast: 'failed fast', failed_midway: 'failed mid-way', abandoned: 'abandoned' };
+const OUTCOMES: Record<string, string> = { ok: 'ok', failed_fast: 'failed fast', failed_midway: 'failed mid-way', abandoned: 'abandoned', building: 'still building' };
 
 /** A count with thousands separators: 1234567 → "1,234,567". */
 function grouped(n: number): string {

@@ -84,6 +84,8 @@ export class Simulation {
   private eventCount = 0;
   private nextProgressNs = 0;
   private finished = false;
+  /** The last row of the time series is a guest's end, not a sample (sample()). */
+  private lastRowIsEnd = false;
   private minFreePages: number;
   private maxOutstandingPages = 0;
   private ephemeralMax = 0;
@@ -159,7 +161,7 @@ export class Simulation {
     this.nowNs = durationNs;
     // The end of the run is always in the time series, also when the duration is not a multiple of the sampling interval.
     const last = this.samples[this.samples.length - 1];
-    if (last === undefined || last.timeNs < durationNs) this.sample();
+    if (last === undefined || last.timeNs < durationNs || this.lastRowIsEnd) this.sample();
     this.options.onProgress?.(durationNs, durationNs);
     return true;
   }
@@ -355,6 +357,8 @@ export class Simulation {
         if ((running === undefined || !running.alive) && this.destroyUnbooted(a.guest, a.kind)) return;
         const slot = this.liveSlot(a.guest, event);
         if (slot === null) return;
+        // The guest's last row: its final counters, also when it ends between samples.
+        this.sample(false);
         slot.alive = false;
         this.slots.delete(a.guest);
         const info = this.hv.domainInfo(slot.domid);
@@ -478,20 +482,36 @@ export class Simulation {
     }
   }
 
-  private sample(): void {
+  /**
+   * A row of the time series. `regular`: a sample (every sample_interval,
+   * and the end of the run), which the summary's means count; else the row
+   * of a guest's end (destroy, crash), which only the time series has. One
+   * row per instant: a row at the time of the last replaces it, keeping the
+   * last values of the guests that ended since.
+   */
+  private sample(regular = true): void {
+    const last = this.samples[this.samples.length - 1];
+    const carried: Sample['guests'] = {};
+    if (last !== undefined && last.timeNs === this.nowNs) {
+      this.samples.pop();
+      for (const [name, g] of Object.entries(last.guests)) if (!this.slots.has(name)) carried[name] = g;
+    }
+    this.lastRowIsEnd = !regular;
     const s = this.hv.physinfo();
     const t = this.tmem?.stats();
-    if (t !== undefined) {
+    if (regular && t !== undefined) {
       this.logicalPagesSum += t.ephemeralPages + t.persistentPages;
       this.uniqueContentsSum += t.uniqueContents;
       this.framesUsedSum += t.framesUsed;
     }
-    const guests: Sample['guests'] = {};
+    const guests: Sample['guests'] = carried;
     for (const slot of this.slots.values()) {
       const m = slot.guest.metrics();
       const info = this.hv.domainInfo(slot.domid);
-      slot.ramPagesSum += m.ramPages;
-      slot.ramSamples++;
+      if (regular) {
+        slot.ramPagesSum += m.ramPages;
+        slot.ramSamples++;
+      }
       guests[slot.spec.name] = {
         ramPages: m.ramPages,
         targetPages: m.balloonTargetPages,
@@ -556,7 +576,7 @@ export class Simulation {
         ephemeral_pages_max: this.ephemeralMax,
         persistent_pages_max: this.persistentMax,
         evictions: t?.evictions ?? 0,
-        // Averaged over the samples: logical pages per unique content, and per frame used.
+        // Over the samples: the sum of logical pages over the sum of unique contents, and of frames used (a ratio of sums).
         dedup_ratio: ratio(this.logicalPagesSum, this.uniqueContentsSum),
         compression_ratio: ratio(this.logicalPagesSum, this.framesUsedSum),
       },

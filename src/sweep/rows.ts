@@ -27,6 +27,8 @@ export interface Outcome {
    * src/report/series.ts); counts (countColumn) when not given.
    */
   column?: (values: number[]) => (n: number) => string;
+  /** Over several seeds (the per-point table): the mean (default), or the lowest of any run, as `compare --seeds` gives it. */
+  over?: 'mean' | 'min';
 }
 
 const sum = <T>(items: readonly T[], pick: (item: T) => number): number => items.reduce((n, item) => n + pick(item), 0);
@@ -58,6 +60,7 @@ export const OUTCOMES: readonly Outcome[] = [
     label: 'lowest free',
     title: 'lowest free host memory seen (the CSV has it in 4 KiB pages)',
     value: (s) => s.host.min_free_pages,
+    over: 'min',
     // One unit for the column (GiB, MiB or KiB, from its largest value); a nearly exhausted host is "<0.01 GiB", not "0 GiB".
     column: sizeColumn,
   },

@@ -151,3 +151,53 @@ test('swapoff brings every page back and invalidates the whole area (16 objects)
   assert.equal(tmem.persistentPages(1), 0);
   assertClean(g);
 });
+
+/**
+ * A guest whose frontswap pages are not in swap-slot order by page id: 1500
+ * anonymous pages on 2000 of RAM, a first squeeze that clears every PTE young
+ * bit, pages 100-599 touched again, then squeezes down to 300 pages of RAM —
+ * reclaim passes over 100-599 and swaps 600-1499 before them.
+ */
+function mixedSwapGuest(): { g: ReturnType<typeof bootGuest>; inFrontswap: number[] } {
+  const hv = newHost(20000);
+  const tmem = new Tmem(hv, { store: 'synthetic' });
+  hv.attachTmem(tmem);
+  const g = bootGuest(hv, tmem, { domid: 1, memoryPages: 2000, maxmemPages: 4000, kernelReservePages: 0, swapPages: 4000 });
+  const balloon = (target: number): void => {
+    g.setBalloonTarget(target);
+    for (let i = 0; i < 100 && g.balloonWork(0) !== null; i++);
+  };
+  g.setAnonPages(1500);
+  balloon(1450);
+  for (let p = 100; p < 600; p++) g.accessAnonPage(p);
+  balloon(1000);
+  balloon(300);
+  const inFrontswap = Array.from({ length: 1500 }, (_, p) => p).filter((p) => g.anonPageWhere(p) === 'frontswap');
+  // Swapped in the order 0-99, 600-1499, then 100-299.
+  assert.equal(inFrontswap.length, 1200);
+  assert.deepEqual([inFrontswap[99], inFrontswap[100], inFrontswap[299], inFrontswap[300]], [99, 100, 299, 600]);
+  assert.equal(g.metrics().swapIns, 0);
+  balloon(4000); // room to bring pages back
+  return { g, inFrontswap };
+}
+
+test('self-shrinking brings back the lowest-address frontswap pages first (v5.2 try_to_unuse walks the page tables), not the oldest slots', () => {
+  const { g, inFrontswap } = mixedSwapGuest();
+  g.frontswapShrink(inFrontswap.length - 250);
+  const back = inFrontswap.filter((p) => g.anonPageWhere(p) === 'ram');
+  // Slot order would have brought back 0-99 and 600-749.
+  assert.deepEqual(back, inFrontswap.slice(0, 250));
+  assert.equal(g.metrics().frontswap.pages, inFrontswap.length - 250);
+  assertClean(g);
+});
+
+test('swapoff brings pages back in address order', () => {
+  const { g, inFrontswap } = mixedSwapGuest();
+  // Only 250 pages can come back: the balloon takes the rest of RAM (swapoff never swaps to make room).
+  g.setBalloonTarget(300 + 250);
+  for (let i = 0; i < 100 && g.balloonWork(0) !== null; i++);
+  assert.equal(g.swapoff(), false, 'not enough RAM: ENOMEM');
+  const back = inFrontswap.filter((p) => g.anonPageWhere(p) === 'ram');
+  assert.deepEqual(back, inFrontswap.slice(0, 250));
+  assertClean(g);
+});

@@ -15,6 +15,47 @@ describe('domains', () => {
     assert.deepEqual(hv.domainDestroy(2), { ok: false, errno: 'ESRCH' });
   });
 
+  test('an unknown domain is ESRCH before the privilege check (do_domctl looks it up first); a domain cannot destroy itself', () => {
+    const hv = new Hypervisor({ pages: 100 });
+    hv.domainCreate(1, 10);
+    assert.deepEqual(hv.setMaxMem(7, 5, 1), { ok: false, errno: 'ESRCH' });
+    assert.deepEqual(hv.domainDestroy(7, 1), { ok: false, errno: 'ESRCH' });
+    assert.deepEqual(hv.setMaxMem(1, 5, 1), { ok: false, errno: 'EPERM' });
+    assert.deepEqual(hv.domainDestroy(1, 1), { ok: false, errno: 'EPERM' });
+    // domain_kill refuses current->domain: domain 0 destroying itself.
+    assert.deepEqual(hv.domainCreate(0, 20), { ok: true });
+    assert.deepEqual(hv.populatePhysmap(0, 20), { ok: true, done: 20 });
+    assert.deepEqual(hv.domainDestroy(0, 0), { ok: false, errno: 'EINVAL' });
+    const info = hv.domainInfo(0);
+    assert.ok(info.ok && info.tot_pages === 20, 'its pages stay');
+    assert.deepEqual(hv.domainDestroy(1, 0), { ok: true });
+  });
+
+  test('more extents than a continuation can encode (UINT_MAX >> 6) do nothing', () => {
+    const hv = new Hypervisor({ pages: 2 ** 27 });
+    hv.domainCreate(1, 2 ** 27);
+    assert.deepEqual(hv.populatePhysmap(1, 67_108_864), { ok: false, errno: 'EINVAL', done: 0 });
+    assert.deepEqual(hv.decreaseReservation(1, 67_108_864), { ok: false, errno: 'EINVAL' });
+    assert.equal(hv.physinfo().pagesFree, 2 ** 27);
+    assert.deepEqual(hv.populatePhysmap(1, 67_108_863), { ok: true, done: 67_108_863 });
+    assert.deepEqual(hv.decreaseReservation(1, 67_108_863), { ok: true, done: 67_108_863 });
+  });
+
+  test('the invariants check each node: no negative pages, and no more domain pages on a node than it owns', () => {
+    const hv = new Hypervisor({ pages: 200, nodes: 2 });
+    hv.domainCreate(1, 50);
+    hv.populatePhysmap(1, 10);
+    assert.deepEqual(hv.violations(), []);
+    const d = (hv as unknown as { domains: Map<number, { pagesByNode: number[] }> }).domains.get(1);
+    assert.ok(d !== undefined);
+    const node = d.pagesByNode[0] > 0 ? 0 : 1;
+    const other = 1 - node;
+    // The total stays right; only the split over the nodes is wrong.
+    d.pagesByNode[other] -= 1;
+    d.pagesByNode[node] += 1;
+    assert.ok(hv.violations().some((v) => v.includes(`negative pages on node ${other}`) || v.includes(`domains hold`)), hv.violations().join('; '));
+  });
+
   test('populate stops at max_pages and keeps what it got', () => {
     const hv = new Hypervisor({ pages: 100 });
     hv.domainCreate(1, 30);

@@ -324,8 +324,9 @@ function step(model: Model, r: Req, res: Res, before: Observed): void {
       model.doms.set(d, { ram: 0, max: r.max_pages as number, claim: 0, frames: 0, client: null });
       return is({ ok: true });
     case 'max_mem':
-      if (!priv) return is({ ok: false, errno: 'EPERM' });
+      // do_domctl looks the domain up before asking XSM.
       if (!md) return is({ ok: false, errno: 'ESRCH' });
+      if (!priv) return is({ ok: false, errno: 'EPERM' });
       md.max = r.max_pages as number;
       return is({ ok: true });
     case 'claim_pages': {
@@ -395,12 +396,15 @@ function step(model: Model, r: Req, res: Res, before: Observed): void {
       return is({ ok: true, done });
     }
     case 'domain_destroy':
-      if (!priv) return is({ ok: false, errno: 'EPERM' });
       if (!md) return is({ ok: false, errno: 'ESRCH' });
+      if (!priv) return is({ ok: false, errno: 'EPERM' });
+      // domain_kill: a domain cannot destroy itself.
+      if (caller === d) return is({ ok: false, errno: 'EINVAL' });
       model.destroyDomain(d);
       return is({ ok: true });
     case 'domain_info':
-      if (!priv && caller !== d) return is({ ok: false, errno: 'EPERM' });
+      // getdomaininfo is XSM_XS_PRIV: not even a guest about itself.
+      if (!priv) return is({ ok: false, errno: 'EPERM' });
       if (!md) return is({ ok: false, errno: 'ESRCH' });
       // No claim sets in this model: every node claim is 0.
       return is({ ok: true, tot_pages: md.ram + md.frames, max_pages: md.max, outstanding_pages: md.claim, claim_by_node: Array.isArray(res.claim_by_node) ? res.claim_by_node.map(() => 0) : [], tmem_pages: md.frames });

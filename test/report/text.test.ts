@@ -39,6 +39,12 @@ test('run table: tmem evictions with thousands separators, like every other coun
   assert.match(out, /\ntmem: .*, 297,639 evictions, /);
 });
 
+test('run table: a launch still building when the run ends says so, as the report does', () => {
+  const out = runTable(summary(0, 'building'), { toolstack: { policy: 'claim' } } as Scenario);
+  assert.match(out, /\nl +40 KiB +still building +/);
+  assert.doesNotMatch(out, / {2}building /, "not the raw outcome");
+});
+
 /** A terminal table's body cells by column (the spans of the dash line under the header), trimmed. */
 function columns(out: string, title: string): { head: string; cells: string[] }[] {
   const lines = out.slice(out.indexOf(title)).split('\n');

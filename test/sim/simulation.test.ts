@@ -45,6 +45,35 @@ function tiny(o: { name: string; duration: string; sample: string; tick?: string
 }
 
 describe('simulation', () => {
+  test('a guest that ends between samples has a last row with its final counters; the rows add up to the summary', () => {
+    const r = new Simulation(load(`${root}test/sim/ends.yaml`, [])).run();
+    const times = r.samples.map((x) => x.timeNs / 1e9);
+    // Every 5 s, the end of the run, and a row at each end (destroy at 6.5 s, crash at 7 s).
+    assert.deepEqual(times, [0, 5, 6.5, 7, 10, 15, 20, 22]);
+    for (const g of r.summary.guests) {
+      const rows = r.samples.filter((x) => x.guests[g.name] !== undefined);
+      assert.ok(rows.length > 0, `${g.name} has a row`);
+      const lastRow = rows[rows.length - 1].guests[g.name];
+      assert.deepEqual(
+        [lastRow.cleancacheGets, lastRow.cleancacheHits, lastRow.fileReads, lastRow.swapReads, lastRow.swapWrites],
+        [g.cleancache.gets, g.cleancache.hits, g.disk.file_reads, g.disk.swap_reads, g.disk.swap_writes],
+        `${g.name}: the last row is the summary`,
+      );
+    }
+    const big1 = r.samples.filter((x) => x.guests['big-1'] !== undefined).map((x) => x.timeNs / 1e9);
+    assert.deepEqual(big1, [6.5], 'big-1 lived between two samples: its end is its one row');
+    assert.equal(r.samples.filter((x) => x.guests['web-2'] !== undefined).at(-1)?.timeNs, 7e9);
+    // What the charts add up (each row's growth over the one before) is the summary's total.
+    let reads = 0;
+    for (let i = 0; i < r.samples.length; i++) {
+      for (const [name, g] of Object.entries(r.samples[i].guests)) {
+        const before = i === 0 ? undefined : r.samples[i - 1].guests[name];
+        reads += before === undefined ? g.fileReads : g.fileReads - before.fileReads;
+      }
+    }
+    assert.equal(reads, r.summary.guests.reduce((sum, g) => sum + g.disk.file_reads, 0));
+  });
+
   test('the same seed gives byte-identical --json output; another seed gives another', () => {
     const cli = (seed: string) => {
       const r = spawnSync(process.execPath, [`${root}bin/hypermem.js`, 'run', raceSmall, '--json', '--seed', seed], { encoding: 'utf8' });

@@ -190,7 +190,7 @@ describe('writers', () => {
     assert.equal(escapeHtml(`'"&`), '&#39;&quot;&amp;');
   });
 
-  test('index.html with several seeds: a row per grid point with the mean of its seeds', () => {
+  test('index.html with several seeds: a row per grid point with the mean of its seeds (the lowest free memory: the lowest)', () => {
     // Two points (the grid's two values), two seeds each: OOM events 1 and 4 -> mean 2.5; 2 and 2 -> 2.
     const mk = (run: number, value: string, seed: number, oom: number, minFree: number): Row => ({
       run,
@@ -206,8 +206,8 @@ describe('writers', () => {
     assert.equal(trs.length, 2);
     assert.match(trs[0], /data-v="1GiB"[\s\S]*<td class="num" data-v="2">2<\/td>/);
     assert.match(trs[0], /<td class="num bad" data-v="2.5">2.5<\/td>/);
-    // The column's values in one unit with one number of decimals: 0.5 GiB (not "512 MiB") above 2.0 GiB, 2.5 OOM events above 2.0.
-    assert.match(trs[0], /data-v="131072">0.5 GiB</);
+    // The lowest free memory of point 1 is its lowest run's (0, not the mean 0.5 GiB), written in the column's unit beside 2.0 GiB; 2.5 OOM events above 2.0.
+    assert.match(trs[0], /data-v="0">0 GiB</);
     assert.match(trs[1], /data-v="2GiB"[\s\S]*<td class="num bad" data-v="2">2.0<\/td>[\s\S]*data-v="524288">2.0 GiB</);
     // And every run below, four rows.
     assert.equal((html.slice(html.indexOf('Every run')).match(/<tr>/g) ?? []).length, 5);
@@ -247,7 +247,8 @@ describe('writers', () => {
     assert.deepEqual(column(html, 0, 'cleancache hits'), ['8,741.5', '6,609.0']);
     assert.deepEqual(column(html, 0, 'OOM events'), ['0.5', '2.0']);
     assert.deepEqual(column(html, 0, 'wasted build'), ['0.1 s', '6.8 s']);
-    assert.deepEqual(column(html, 0, 'lowest free'), ['0.9 GiB', '6.0 GiB']);
+    // ... but the lowest free memory is the lowest of any seed: 300 MiB and nothing.
+    assert.deepEqual(column(html, 0, 'lowest free'), ['300 MiB', '0 MiB']);
     // Whole counts keep no decimals; the exact value stays in data-v for sorting.
     assert.deepEqual(column(html, 0, 'launches ok'), ['0', '0']);
     assert.match(html, /data-v="0.125">0.1 s</);

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, describe, test } from 'node:test';
 import { hypermem, root } from '../cli/spawn.ts';
-import type { Row } from '../../src/sweep/rows.ts';
+import { OUTCOMES, type Row } from '../../src/sweep/rows.ts';
 import { assertColumnsLineUp } from './columns.ts';
 
 const scenario = 'test/sweep/tiny.yaml';
@@ -63,6 +63,17 @@ describe('hypermem sweep', () => {
     assert.ok(!/<(link|script) [^>]*src=/.test(html), 'self-contained');
     // Both tables: every column of numbers in one unit with one number of decimals (the means over seeds too).
     assert.ok(assertColumnsLineUp(html, 'index.html') >= 2 * 13, 'the outcome columns of both tables were checked');
+    // Per point, each outcome is the mean over its seeds, but the lowest free memory is the lowest of any seed (as compare --seeds).
+    const perPoint = html.slice(0, html.indexOf('Every run')).split('<tr>').slice(2);
+    const col = 3 + OUTCOMES.findIndex((o) => o.key === 'min_free_pages');
+    const okCol = 3 + OUTCOMES.findIndex((o) => o.key === 'launches_ok');
+    perPoint.forEach((tr, p) => {
+      const cells = [...tr.matchAll(/<td[^>]*data-v="([^"]*)"/g)].map((m) => m[1]);
+      const runs = rows.slice(2 * p, 2 * p + 2).map((row) => row.summary);
+      assert.equal(Number(cells[col]), Math.min(...runs.map((x) => x.host.min_free_pages)), `point ${p + 1}: lowest free`);
+      const ok = runs.map((x) => x.launches.filter((l) => l.outcome === 'ok').length);
+      assert.equal(Number(cells[okCol]), (ok[0] + ok[1]) / 2, `point ${p + 1}: launches ok, the mean`);
+    });
   });
 
   test('a bad grid value fails before any run, names the --grid, writes nothing', () => {
