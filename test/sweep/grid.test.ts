@@ -208,7 +208,7 @@ describe('writers', () => {
     assert.match(trs[0], /<td class="num bad" data-v="2.5">2.5<\/td>/);
     // The lowest free memory of point 1 is its lowest run's (0, not the mean 0.5 GiB), written in the column's unit beside 2.0 GiB; 2.5 OOM events above 2.0.
     assert.match(trs[0], /data-v="0">0 GiB</);
-    assert.match(trs[1], /data-v="2GiB"[\s\S]*<td class="num bad" data-v="2">2.0<\/td>[\s\S]*data-v="524288">2.0 GiB</);
+    assert.match(trs[1], /data-v="2GiB"[\s\S]*<td class="num bad" data-v="2">2.0<\/td>[\s\S]*data-v="524288">2 GiB</);
     // And every run below, four rows.
     assert.equal((html.slice(html.indexOf('Every run')).match(/<tr>/g) ?? []).length, 5);
   });
