@@ -78,11 +78,13 @@ export interface SimulateOptions {
   label?: string;
   /** The run stops with a UserError when the process holds more (default: parseMaxMemory's). */
   memory?: MemoryLimit;
+  /** The guard itself, in place of one made from `memory` (tests give one with their own clock and resident set). */
+  guard?: MemoryGuard;
 }
 
 /** Runs one scenario with a progress bar on a TTY (unless quiet or json), under a memory limit. */
 export function simulate(scenario: Scenario, options: SimulateOptions): RunResult {
-  const guard = new MemoryGuard(options.memory ?? parseMaxMemory(undefined), scenarioSize(scenario));
+  const guard = options.guard ?? new MemoryGuard(options.memory ?? parseMaxMemory(undefined), scenarioSize(scenario));
   const showBar = !options.quiet && process.stderr.isTTY === true;
   const startedMs = Date.now();
   let bar: cliProgress.SingleBar | null = null;

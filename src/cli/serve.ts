@@ -67,6 +67,8 @@ export interface DashboardOptions {
   verify: boolean;
   /** The memory guard's limit (default: parseMaxMemory's); a run above it stops as a failed run. */
   memory?: MemoryLimit;
+  /** The guard itself, in place of one made from `memory` (tests). */
+  guard?: MemoryGuard;
   /** Redraws pushed to the page at most this often (ms). */
   pushEveryMs?: number;
 }
@@ -94,7 +96,7 @@ export function parseSpeed(text: string | undefined): number | null {
 
 /** Starts the run and the server; resolves once the server listens. */
 export async function startDashboard(scenario: Scenario, options: DashboardOptions): Promise<Dashboard> {
-  const guard = new MemoryGuard(options.memory ?? parseMaxMemory(undefined), scenarioSize(scenario));
+  const guard = options.guard ?? new MemoryGuard(options.memory ?? parseMaxMemory(undefined), scenarioSize(scenario));
   let sim: Simulation;
   try {
     sim = new Simulation(scenario, { verify: options.verify, onCheckpoint: (at) => guard.check(at) });

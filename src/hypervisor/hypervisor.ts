@@ -20,6 +20,22 @@ import { DOMID_TOOLSTACK, isValidDomid, newDomain, pagesRam, type Domain } from 
  */
 export const MAX_MEMOP_EXTENTS = 0xffffffff >>> 6;
 
+/**
+ * A populate of any size as a toolstack makes it: calls of at most
+ * MAX_MEMOP_EXTENTS pages (libxc splits large requests), stopping at the
+ * first that comes up short; `done` counts every page given.
+ */
+export function populateInCalls(hv: Hypervisor, domid: number, pages: number, caller = DOMID_TOOLSTACK): PopulateResult {
+  let done = 0;
+  // Bounded: each round asks for at least one page and stops unless all were given.
+  while (done < pages) {
+    const r = hv.populatePhysmap(domid, Math.min(pages - done, MAX_MEMOP_EXTENTS), caller);
+    done += r.done;
+    if (!r.ok) return { ...r, done };
+  }
+  return { ok: true, done };
+}
+
 export interface HostConfig {
   /** Pages of RAM in the host. */
   pages: number;

@@ -20,7 +20,7 @@ function csvField(text: string): string {
  * started (cumulative: the difference of two rows is what happened between
  * them).
  */
-const GUEST_COLUMNS: [string, keyof GuestSample][] = [
+const GUEST_COLUMNS: [string, Exclude<keyof GuestSample, 'ended'>][] = [
   ['ram', 'ramPages'],
   ['balloon_target', 'targetPages'],
   ['committed_as', 'committedPages'],

@@ -432,11 +432,11 @@ const LIVE_CSS = `
 .live a{color:#364fc7}
 `;
 
-/** The guests running at the end of a run and the RAM they hold (the last sample). */
+/** The guests running at the end of a run and the RAM they hold (the last sample, without the guests that ended at that instant). */
 function atEnd(result: RunResult): { guests: number; ramPages: number } {
   const last = result.samples[result.samples.length - 1];
   if (last === undefined) return { guests: 0, ramPages: 0 };
-  const gs = Object.values(last.guests);
+  const gs = Object.values(last.guests).filter((g) => g.ended !== true);
   return { guests: gs.length, ramPages: gs.reduce((a, g) => a + g.ramPages, 0) };
 }
 

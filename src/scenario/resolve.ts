@@ -590,15 +590,20 @@ function sampleInterval(intervalNs: number, durationNs: number): number {
 
 /** The time series holds a sample of every guest, initial and launched, at every sample time. */
 function checkGuestSamples(scenario: Scenario): void {
-  const samples = Math.ceil(scenario.durationNs / scenario.sampleIntervalNs) + 1;
+  // Rows: every sample, and one at each guest's end (destroy, crash) that is not a sample time (at most one per entry).
+  const ends = scenario.timeline.filter((e) => e.action.kind === 'destroy' || e.action.kind === 'crash').length;
+  const samples = Math.ceil(scenario.durationNs / scenario.sampleIntervalNs) + 1 + ends;
   const launched = scenario.timeline.filter((e) => e.action.kind === 'launch').length;
   const guests = scenario.guests.length + launched;
   if (guests > 0 && samples * guests > MAX_GUEST_SAMPLES) {
-    throw new Problem(
-      ['sample_interval'],
-      `${samples} samples of ${guests} guests (initial and launched) is ${samples * guests} guest samples, at most ${MAX_GUEST_SAMPLES}: ` +
-        `expected a sample_interval of at least ${formatNs(wholeMs(scenario.durationNs / Math.max(1, Math.floor(MAX_GUEST_SAMPLES / guests) - 1)))} (or a shorter duration)`,
-    );
+    const rows = ends === 0 ? `${samples} samples` : `${samples} rows (${samples - ends} samples, a row at each of ${ends} destroy and crash entries)`;
+    // Intervals the samples may span: what the bound leaves after the first sample and the rows of the ends.
+    const spans = Math.floor(MAX_GUEST_SAMPLES / guests) - 1 - ends;
+    const fix =
+      spans >= 1
+        ? `expected a sample_interval of at least ${formatNs(wholeMs(scenario.durationNs / spans))} (or a shorter duration)`
+        : `the destroy and crash entries alone exceed it: fewer of them, or fewer guests`;
+    throw new Problem(['sample_interval'], `${rows} of ${guests} guests (initial and launched) is ${samples * guests} guest samples, at most ${MAX_GUEST_SAMPLES}: ${fix}`);
   }
 }
 

@@ -15,6 +15,12 @@ export interface GuestSample {
   swapWrites: number;
   /** The domain's max_pages (maxmem, or what mem_max set): RAM and the guest's frontswap frames in tmem count against it. */
   maxPages: number;
+  /**
+   * Set in a row that keeps the last values of a guest that ended (destroy,
+   * crash) at that instant but is no longer running when the row is taken:
+   * its counters are final, it holds no memory any more.
+   */
+  ended?: true;
 }
 
 export interface Sample {

@@ -6,7 +6,7 @@
 
 import { assert } from '../lib/assert.ts';
 import { Prng } from '../lib/prng.ts';
-import { Hypervisor } from '../hypervisor/hypervisor.ts';
+import { Hypervisor, populateInCalls } from '../hypervisor/hypervisor.ts';
 import { Tmem } from '../hypervisor/tmem/tmem.ts';
 import { Guest } from '../guest/guest.ts';
 import type { GuestConfig } from '../guest/config.ts';
@@ -239,16 +239,14 @@ export class Simulation {
     const pages = this.scenario.dom0.memoryPages;
     const created = this.hv.domainCreate(DOM0, pages);
     assert(created.ok, 'dom0 could not be created');
-    const r = this.hv.populatePhysmap(DOM0, pages);
-    assert(r.ok, 'dom0 does not fit in the host (the scenario loader should have said so)');
+    assert(populateInCalls(this.hv, DOM0, pages).ok, 'dom0 does not fit in the host (the scenario loader should have said so)');
   }
 
   private bootInitialGuest(spec: GuestSpec): void {
     const domid = this.nextDomid++;
     const created = this.hv.domainCreate(domid, spec.maxmemPages);
     assert(created.ok, `guest ${spec.name} could not be created`);
-    const r = this.hv.populatePhysmap(domid, spec.memoryPages);
-    assert(r.ok, `guest ${spec.name} does not fit in the host (the scenario loader should have said so)`);
+    assert(populateInCalls(this.hv, domid, spec.memoryPages).ok, `guest ${spec.name} does not fit in the host (the scenario loader should have said so)`);
     this.startGuest(spec, domid);
   }
 
@@ -494,7 +492,7 @@ export class Simulation {
     const carried: Sample['guests'] = {};
     if (last !== undefined && last.timeNs === this.nowNs) {
       this.samples.pop();
-      for (const [name, g] of Object.entries(last.guests)) if (!this.slots.has(name)) carried[name] = g;
+      for (const [name, g] of Object.entries(last.guests)) if (!this.slots.has(name)) carried[name] = { ...g, ended: true };
     }
     this.lastRowIsEnd = !regular;
     const s = this.hv.physinfo();

@@ -23,7 +23,7 @@
 
 import { assert } from '../lib/assert.ts';
 import { formatPages } from '../lib/units.ts';
-import type { Hypervisor } from '../hypervisor/hypervisor.ts';
+import { populateInCalls, type Hypervisor } from '../hypervisor/hypervisor.ts';
 import type { Policy } from '../scenario/types.ts';
 
 export type LaunchOutcome = 'queued' | 'building' | 'ok' | 'failed_fast' | 'failed_midway' | 'abandoned';
@@ -186,8 +186,9 @@ export class DomainBuilder {
       this.finish(nowNs, launch, 'ok', '');
       return null;
     }
+    // A batch larger than one memory op takes (MAX_MEMOP_EXTENTS) is populated in several calls, as libxc does.
     const pages = Math.min(this.config.buildBatchPages, launch.requestedPages - launch.donePages);
-    const r = this.hv.populatePhysmap(launch.domid, pages);
+    const r = populateInCalls(this.hv, launch.domid, pages);
     launch.donePages += r.done;
     if (!r.ok) {
       // A claim still outstanding here was not honoured: Xen counts every

@@ -12,6 +12,8 @@ import { UserError } from '../../src/cli/errors.ts';
 import { loadScenario } from '../../src/scenario/load.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
 import { hypermem, root } from './spawn.ts';
+import { simulate } from '../../src/cli/run.ts';
+import { startDashboard } from '../../src/cli/serve.ts';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -105,6 +107,39 @@ describe('the memory guard', () => {
     );
     assert.equal(seen.length, 3 + plain.summary.events, 'one call per boot (and before the first), one per event');
     assert.ok(seen.slice(3).every((a, i, all) => a.booted === 2 && a.guests === 2 && (i === 0 || a.simNs >= all[i - 1].simNs)));
+  });
+});
+
+describe('the guard in a run', () => {
+  /** A guard whose clock moves a second a check and whose resident set goes over the limit at the check numbered `overAt`. */
+  const failingAt = (overAt: number): { guard: MemoryGuard; checks: () => number } => {
+    let checks = 0;
+    let now = 0;
+    const guard = new MemoryGuard({ bytes: 100 * MiB, source: '--max-memory 100MiB' }, scenarioSize(loadScenario(TINY, [])), () => (now += 1000), () => (++checks >= overAt ? 200 * MiB : 50 * MiB));
+    return { guard, checks: () => checks };
+  };
+
+  test('over the limit part-way through: simulate stops with the simulated time in the message', () => {
+    const { guard } = failingAt(40);
+    assert.throws(() => simulate(loadScenario(TINY, []), { quiet: true, verify: false, guard }), (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.match(e.message, /tiny\.yaml: out of memory: hypermem holds 200 MiB at [\d.]+ s of simulated time, above its limit of 100 MiB \(--max-memory 100MiB\)\. The scenario simulates 4 guests/);
+      assert.doesNotMatch(e.message, /at 0 s of/);
+      return true;
+    });
+  });
+
+  test('serve: over the limit after the boot, the run stops as failed and says why; the server stays', async () => {
+    const { guard } = failingAt(40);
+    const dash = await startDashboard(loadScenario(TINY, []), { host: '127.0.0.1', port: 0, speed: null, verify: false, guard });
+    try {
+      assert.equal(await dash.finished, 'failed');
+      const st = dash.state();
+      assert.match(st.message, /tiny\.yaml: out of memory: hypermem holds 200 MiB at [\d.]+ s of simulated time/);
+      assert.equal((await fetch(`${dash.url}api/state`)).status, 200);
+    } finally {
+      await dash.close();
+    }
   });
 });
 

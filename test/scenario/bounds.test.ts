@@ -223,6 +223,15 @@ describe('work a run can finish', () => {
     const many = scenarioError(() => parseScenario(BASE, 'b.yaml', ['guests[0].count=100', 'guests[0].memory=256MiB', 'sample_interval=5ms']));
     assert.match(many.problem, new RegExp(`^120001 samples of 100 guests \\(initial and launched\\) is 12000100 guest samples, at most ${MAX_GUEST_SAMPLES}: expected a sample_interval of at least 7ms`));
     assert.equal(parseScenario(BASE, 'b.yaml', ['guests[0].count=100', 'guests[0].memory=256MiB', 'sample_interval=7ms']).guests.length, 100);
+    // Each destroy or crash adds a row (a guest's end): 99,950 samples of 100 guests fit, with 100 crashes they do not.
+    const sets = ['guests[0].count=100', 'guests[0].memory=256MiB', 'sample_interval=6ms', 'duration=599694ms'];
+    assert.equal(parseScenario(BASE, 'b.yaml', sets).guests.length, 100);
+    const ends = `${BASE}timeline:\n${Array.from({ length: 100 }, (_, i) => `  - at: ${i + 1}s\n    crash: {guest: web-${i + 1}}\n`).join('')}`;
+    const withEnds = scenarioError(() => parseScenario(ends, 'b.yaml', sets));
+    assert.match(
+      withEnds.problem,
+      new RegExp(`^100050 rows \\(99950 samples, a row at each of 100 destroy and crash entries\\) of 100 guests \\(initial and launched\\) is 10005000 guest samples, at most ${MAX_GUEST_SAMPLES}: expected a sample_interval of at least 7ms`),
+    );
   });
 });
 

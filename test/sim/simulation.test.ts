@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { load } from '../../src/cli/run.ts';
 import { parseScenario } from '../../src/scenario/load.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
+import { compareReportHtml } from '../../src/report/html.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const claimRace = `${root}examples/claim-race.yaml`;
@@ -45,6 +46,51 @@ function tiny(o: { name: string; duration: string; sample: string; tick?: string
 }
 
 describe('simulation', () => {
+  test('a guest that ends at the run\'s last instant: its values are kept in the last row, marked ended, and a comparison does not count it as running', () => {
+    // duration a multiple of the interval (the crash row is replaced by the sample), and not (by the end of the run).
+    for (const duration of ['10s', '12s']) {
+      const sets = [`duration=${duration}`, `timeline[3].at=${duration}`];
+      const scenario = load(`${root}test/sim/ends.yaml`, sets);
+      const r = new Simulation(scenario).run();
+      const last = r.samples[r.samples.length - 1];
+      assert.equal(last.timeNs, scenario.durationNs, duration);
+      assert.equal(r.samples.filter((x) => x.timeNs === scenario.durationNs).length, 1, 'one row per instant');
+      const web2 = last.guests['web-2'];
+      const summary = r.summary.guests.find((g) => g.name === 'web-2');
+      assert.ok(web2 !== undefined && summary !== undefined);
+      assert.equal(web2.ended, true);
+      assert.equal(last.guests['web-1'].ended, undefined);
+      assert.deepEqual([web2.fileReads, web2.cleancacheGets], [summary.disk.file_reads, summary.cleancache.gets]);
+      const html = compareReportHtml([{ label: 'a', scenario, result: r }, { label: 'b', scenario, result: r }]);
+      const running = Object.values(last.guests).filter((g) => g.ended !== true).length;
+      assert.ok(html.includes(`${running} guests with `), `${duration}: ${running} guests running at the end`);
+      assert.ok(!html.includes(`${running + 1} guests with `));
+    }
+  });
+
+  test('dom0, a guest and a launch larger than one memory op (256 GiB of extents) are populated in several calls', () => {
+    const text = [
+      'duration: 1s',
+      'host: {memory: 1TiB}',
+      'dom0: {memory: 300GiB}',
+      'toolstack: {build_rate: 1TiB/s, build_batch: 300GiB}',
+      'guests:',
+      '  - name: g',
+      '    memory: 300GiB',
+      '    workload: {anon: {profile: constant, level: 1%}, files: {working_set: 1GiB, rate: 1000/s}}',
+      'timeline:',
+      '  - at: 0s',
+      '    launch: {name: big, memory: 300GiB}',
+    ].join('\n');
+    const r = new Simulation(parseScenario(text, 'big.yaml'), { verify: false }).run();
+    assert.deepEqual(
+      r.summary.launches.map((l) => [l.name, l.outcome]),
+      [['big', 'ok']],
+    );
+    assert.equal(r.summary.guests[0].ram_pages_mean, 300 * 262144);
+    assert.equal(r.summary.invariant_violations, 0);
+  });
+
   test('a guest that ends between samples has a last row with its final counters; the rows add up to the summary', () => {
     const r = new Simulation(load(`${root}test/sim/ends.yaml`, [])).run();
     const times = r.samples.map((x) => x.timeNs / 1e9);
