@@ -116,6 +116,41 @@ describe('claim_pages', () => {
     assert.deepEqual(hv.violations(), []);
   });
 
+  test('a populate past max_pages in the mid-size zone still costs tmem one page (Xen 4.12: allocated, then refused by assign_pages, then freed)', () => {
+    const hv = host(1280); // mid-size zone: 1280 / 128 = 10 pages
+    let freeable = 0;
+    let evicted = 0;
+    hv.attachTmem({
+      relinquish(wanted) {
+        const n = Math.min(wanted, freeable);
+        freeable -= n;
+        evicted += n;
+        hv.acct.freeableToFree(n);
+        return n;
+      },
+      destroyClient() {},
+      violations: () => [],
+    });
+    hv.domainCreate(1, 5);
+    assert.deepEqual(hv.populatePhysmap(1, 5), { ok: true, done: 5 });
+    // Above the zone the extra page comes from the free list and goes back: nothing changes.
+    assert.deepEqual(hv.populatePhysmap(1, 3), { ok: false, errno: 'ENOMEM', done: 0 });
+    assert.equal(evicted, 0);
+    hv.acct.freeToFreeable(1270);
+    freeable = 1270;
+    assert.equal(hv.physinfo().pagesFree, 5);
+    // In the zone it comes from tmem: one eviction, its frame ends up free.
+    assert.deepEqual(hv.populatePhysmap(1, 1), { ok: false, errno: 'ENOMEM', done: 0 });
+    assert.equal(evicted, 1);
+    assert.equal(hv.physinfo().pagesFree, 6);
+    assert.equal(hv.physinfo().pagesFreeable, 1269);
+    // A populate that stops for another reason than max_pages, or asks no more than the room, evicts nothing more.
+    hv.setMaxMem(1, 10);
+    assert.deepEqual(hv.populatePhysmap(1, 2), { ok: true, done: 2 });
+    assert.equal(evicted, 3, 'the two pages themselves came from tmem (zone), no extra one');
+    assert.deepEqual(hv.violations(), []);
+  });
+
   test('the claim is consumed as pages are populated and does not grow back when pages are freed', () => {
     const hv = host();
     hv.domainCreate(1, 500);
