@@ -97,8 +97,8 @@ export class Cleancache {
   invalidateInode(fs: number, inode: number): void {
     const pool = this.poolIds[fs];
     if (this.tmem === null || pool < 0) return;
+    // __cleancache_invalidate_inode counts nothing (cleancache_invalidates counts pages).
     this.tmem.flushObject(this.domid, pool, this.oidOf(inode));
-    this.stats.invalidates++;
   }
 
   /** cleancacheOid(inode) in the reused array. */

@@ -75,7 +75,13 @@ export class Frontswap {
 
   /** __frontswap_store for a fresh slot; true when tmem took the page. */
   store(offset: number, content: SyntheticPage): boolean {
-    if (this.tmem === null || this.poolId < 0) return false;
+    if (this.tmem === null) return false;
+    if (this.poolId < 0) {
+      // frontswap_store still asks the backend, which refuses without a pool: a failed store.
+      this.stats.rejects++;
+      this.lastErrno = 'no pool';
+      return false;
+    }
     assert(!this.test(offset), 'frontswap store to a slot already in tmem (slots are fresh in this model)');
     const r = this.tmem.put(this.domid, this.poolId, this.oidOf(offset), frontswapIndex(offset), content);
     if (r.ok && r.rc === 1) {

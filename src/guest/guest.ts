@@ -981,6 +981,8 @@ export class Guest {
     }
     this.frontswap.invalidateArea();
     this.inFrontswap.clear();
+    // The device is off: reclaim swaps no more (no swapon again in this model).
+    this.swap.turnOff();
     return true;
   }
 

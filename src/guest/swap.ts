@@ -3,7 +3,9 @@
 // and no swap cache: a slot is freed as soon as its page is swapped back in).
 // Slot 0 is the swap header in Linux and never used; we keep that so offsets
 // match what a real device would give the frontswap swizzle. Slots are handed
-// out lowest first: the last one freed, else the lowest never used. The slot
+// out last freed first, else the lowest never used (upstream allocates next-fit
+// in clusters and per-CPU batches: only which tmem object and index a page
+// lands in differs). After swapoff the device is off: no slot is free. The slot
 // tables grow with the slots used (doubling), not with the device's size, so
 // ten thousand guests with a large swap device each cost little until they
 // swap (frontswap's shadow bitmap, one bit a slot, is still made at swapon).
@@ -22,6 +24,8 @@ export class SwapDevice {
   private high = 0;
   /** Linux swap type (index in swap_info[]); one device here. */
   readonly type = 0;
+  /** Swapped on (boot) until swapoff; no swapon again in this model. */
+  private on = true;
 
   /** `pages` usable slots (the device has one more: the header). */
   constructor(readonly pages: number) {
@@ -39,8 +43,19 @@ export class SwapDevice {
     return this.high - this.freeTop;
   }
 
+  /** Slots that can take a page: none once the device is off. */
   get free(): number {
-    return this.pages - this.used;
+    return this.on ? this.pages - this.used : 0;
+  }
+
+  get active(): boolean {
+    return this.on;
+  }
+
+  /** swapoff: the device leaves the active list (every slot must be free). */
+  turnOff(): void {
+    assert(this.used === 0, 'swapoff with slots in use');
+    this.on = false;
   }
 
   /** The page in slot `off`, NONE when free. */
@@ -50,6 +65,7 @@ export class SwapDevice {
 
   /** A free slot offset for `anonPage`, or NONE when the device is full. */
   alloc(anonPage: number): number {
+    if (!this.on) return NONE;
     let off: number;
     if (this.freeTop > 0) {
       off = this.freeStack[--this.freeTop];

@@ -131,11 +131,14 @@ test('truncate as v5.2\'s truncate_inode_pages_range: each cached page invalidat
   let before = calls();
   g.truncateFile(1);
   assert.deepEqual(calls(), [before[0] + 1, before[1]]);
+  // cleancache_invalidates counts pages only (__cleancache_invalidate_inode counts nothing).
+  assert.equal(g.metrics().cleancache.invalidates, 0);
   // Three cached pages: the three pages, then the inode.
   for (let i = 0; i < 3; i++) g.accessFilePage(0, i, false);
   before = calls();
   g.truncateFile(0);
   assert.deepEqual(calls(), [before[0] + 1, before[1] + 3]);
+  assert.equal(g.metrics().cleancache.invalidates, 3);
   assert.equal(g.metrics().pageCachePages, 0);
   assertClean(g);
 });

@@ -201,3 +201,41 @@ test('swapoff brings pages back in address order', () => {
   assert.deepEqual(back, inFrontswap.slice(0, 250));
   assertClean(g);
 });
+
+test('after a successful swapoff the device is off: reclaim swaps no more (no frontswap store, no swap write)', () => {
+  const hv = newHost(100000);
+  const tmem = new FakeTmem();
+  const g = bootGuest(hv, tmem, { domid: 1, memoryPages: 5000, kernelReservePages: 0, swapPages: 5000 });
+  g.setAnonPages(4000);
+  assert.equal(g.swapoff(), true);
+  const before = g.metrics();
+  g.setBalloonTarget(3000);
+  g.balloonWork(0);
+  const m = g.metrics();
+  assert.equal(m.swapOuts, before.swapOuts);
+  assert.equal(m.frontswap.stores, before.frontswap.stores);
+  assert.equal(m.disk.swapWrites, before.disk.swapWrites);
+  assert.ok(m.ramPages > 3000, 'the balloon could take only free pages: nothing could be swapped out');
+  assertClean(g);
+});
+
+/** A tmem that refuses persistent pools: frontswap gets no pool at swapon. */
+class NoPersistentPools extends FakeTmem {
+  override newPool(caller: number, flags: Parameters<FakeTmem['newPool']>[1]): ReturnType<FakeTmem['newPool']> {
+    return flags.persistent ? { ok: false, errno: 'EPERM' } : super.newPool(caller, flags);
+  }
+}
+
+test('without a frontswap pool every swap-out is a failed store (tmem_frontswap_store refuses: failed_stores), then goes to the disk', () => {
+  const hv = newHost(100000);
+  const g = bootGuest(hv, new NoPersistentPools(), { domid: 1, memoryPages: 5000, kernelReservePages: 0, swapPages: 5000 });
+  g.setAnonPages(4000);
+  g.setBalloonTarget(3000);
+  g.balloonWork(0);
+  const m = g.metrics();
+  assert.ok(m.swapOuts >= 1000);
+  assert.equal(m.frontswap.rejects, m.swapOuts);
+  assert.equal(m.frontswap.stores, 0);
+  assert.equal(m.disk.swapWrites, m.swapOuts);
+  assertClean(g);
+});
