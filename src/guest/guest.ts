@@ -846,11 +846,12 @@ export class Guest {
     this.inFrontswap.grow(cap);
   }
 
-  /** Where anonymous page `page` is: in RAM, in frontswap (tmem), or on the swap disk. */
-  anonPageWhere(page: number): 'ram' | 'frontswap' | 'disk' {
+  /** Where anonymous page `page` is: in RAM (young: its PTE accessed bit set, or old), in frontswap (tmem), or on the swap disk. */
+  anonPageWhere(page: number): 'ram-young' | 'ram-old' | 'frontswap' | 'disk' {
     assert(page >= 0 && page < this.anonPages, 'anonymous page out of range');
     const off = this.anonRec[ANON_REC * page];
-    if (off >= RESIDENT_YOUNG) return 'ram';
+    if (off === RESIDENT_YOUNG) return 'ram-young';
+    if (off > RESIDENT_YOUNG) return 'ram-old';
     return this.frontswap.test(off) ? 'frontswap' : 'disk';
   }
 

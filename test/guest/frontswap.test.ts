@@ -184,7 +184,7 @@ function mixedSwapGuest(): { g: ReturnType<typeof bootGuest>; inFrontswap: numbe
 test('self-shrinking brings back the lowest-address frontswap pages first (v5.2 try_to_unuse walks the page tables), not the oldest slots', () => {
   const { g, inFrontswap } = mixedSwapGuest();
   g.frontswapShrink(inFrontswap.length - 250);
-  const back = inFrontswap.filter((p) => g.anonPageWhere(p) === 'ram');
+  const back = inFrontswap.filter((p) => g.anonPageWhere(p).startsWith('ram'));
   // Slot order would have brought back 0-99 and 600-749.
   assert.deepEqual(back, inFrontswap.slice(0, 250));
   assert.equal(g.metrics().frontswap.pages, inFrontswap.length - 250);
@@ -197,7 +197,7 @@ test('swapoff brings pages back in address order', () => {
   g.setBalloonTarget(300 + 250);
   for (let i = 0; i < 100 && g.balloonWork(0) !== null; i++);
   assert.equal(g.swapoff(), false, 'not enough RAM: ENOMEM');
-  const back = inFrontswap.filter((p) => g.anonPageWhere(p) === 'ram');
+  const back = inFrontswap.filter((p) => g.anonPageWhere(p).startsWith('ram'));
   assert.deepEqual(back, inFrontswap.slice(0, 250));
   assertClean(g);
 });

@@ -337,7 +337,7 @@ test('a refault that is not activated does not count as refaulting (WORKINGSET_A
   assertClean(g);
 });
 
-test('swapoff brings pages back old (unuse_pte): the next reclaim takes them before pages touched since', () => {
+test('swapoff brings pages back old (unuse_pte), and leaves the device off', () => {
   // One page at a time, no page cache.
   const hv = newHost(4000);
   const g = bootGuest(hv, null, { domid: 1, memoryPages: 1000, kernelReservePages: 100, swapPages: 1000, reclaimBatchPages: 1 });
@@ -345,11 +345,15 @@ test('swapoff brings pages back old (unuse_pte): the next reclaim takes them bef
   g.setAnonPages(901); // all 900 young pages passed over, page 0 swapped out
   g.setAnonPages(900); // page 900 freed: one free page
   for (let i = 1; i < 900; i++) g.accessAnonPage(i); // every resident page young again
+  assert.equal(g.anonPageWhere(0), 'disk');
   assert.ok(g.swapoff());
   assert.equal(g.metrics().swapIns, 1);
-  g.setAnonPages(901); // the young pages get their second chance; page 0, old, goes
-  g.accessAnonPage(0);
-  assert.equal(g.metrics().swapIns, 2, 'page 0 was the one swapped out');
+  assert.equal(g.anonPageWhere(0), 'ram-old', 'installed without the accessed bit');
+  assert.equal(g.anonPageWhere(1), 'ram-young');
+  // The device is off: more demand than RAM is an OOM, not a swap-out.
+  g.setAnonPages(901);
+  assert.equal(g.metrics().swapOuts, 1);
+  assert.equal(g.metrics().oomEvents, 1);
   assertClean(g);
 });
 
