@@ -13,6 +13,7 @@ import { totalmem } from 'node:os';
 import { UserError } from './errors.ts';
 import { formatBytes, PAGE_BYTES, parsePercent, parseSizeBytes, UnitError } from '../lib/units.ts';
 import type { Scenario } from '../scenario/types.ts';
+import type { RunPoint } from '../sim/simulation.ts';
 
 /** The default limit: this share of the machine's memory (or of the cgroup's, when lower). */
 export const DEFAULT_MEMORY_PERCENT = 90;
@@ -62,14 +63,6 @@ export function parseMaxMemory(text: string | undefined, machineBytes = machineM
   }
   if (bytes < MIN_LIMIT_BYTES) throw new UserError(`--max-memory ${text}: at least ${formatBytes(MIN_LIMIT_BYTES)}`);
   return { bytes, source: `--max-memory ${text.trim()}` };
-}
-
-/** Where a run is when the guard looks, for the message. */
-export interface RunPoint {
-  /** Initial guests booted so far, and how many there are (boot is done when equal). */
-  booted: number;
-  guests: number;
-  simNs: number;
 }
 
 /** What a scenario asks to simulate, for the message: its guests and their memory. */

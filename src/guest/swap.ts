@@ -34,11 +34,6 @@ export class SwapDevice {
     this.freeStack = new Uint32Array(initial);
   }
 
-  /** The highest slot ever used (loops over the slots stop there). */
-  get highest(): number {
-    return this.high;
-  }
-
   get used(): number {
     return this.high - this.freeTop;
   }
@@ -46,10 +41,6 @@ export class SwapDevice {
   /** Slots that can take a page: none once the device is off. */
   get free(): number {
     return this.on ? this.pages - this.used : 0;
-  }
-
-  get active(): boolean {
-    return this.on;
   }
 
   /** swapoff: the device leaves the active list (every slot must be free). */

@@ -53,7 +53,14 @@ export interface RunOptions {
    * the run is (the CLI's memory guard reads the process's memory there and
    * may throw to stop the run). It must not change the simulation.
    */
-  onCheckpoint?: (at: { booted: number; guests: number; simNs: number }) => void;
+  onCheckpoint?: (at: RunPoint) => void;
+}
+
+/** How far a run is: initial guests booted of all of them (boot is done when equal), and the simulated time. */
+export interface RunPoint {
+  booted: number;
+  guests: number;
+  simNs: number;
 }
 
 export interface RunResult {
