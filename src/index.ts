@@ -9,6 +9,8 @@
 export { Hypervisor, type HostConfig, type DomainInfo, type PopulateResult, type TmemBackend } from './hypervisor/hypervisor.ts';
 export type { ClaimEntry, HostSnapshot, NodeSnapshot } from './hypervisor/accounting.ts';
 export { OK, type Errno, type Ok, type Fail, type Result } from './lib/result.ts';
+// The seeded random streams the guest model and the simulator draw from (a Guest takes one).
+export { Prng } from './lib/prng.ts';
 // Transcendent memory (§4).
 export * from './hypervisor/tmem/index.ts';
 // The Linux guest (§5).

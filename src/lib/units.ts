@@ -198,6 +198,20 @@ export function formatPages(pages: number): string {
   return pages === 0 ? '0 MiB' : formatBytes(pages * PAGE_BYTES);
 }
 
+/**
+ * formatPages(pages), made exact when rounding would show it equal to
+ * formatPages(other) (a limit it is compared with): "1025 GiB" rather than
+ * "1 TiB" beside a limit of 1 TiB, in the largest unit that divides it.
+ */
+export function formatPagesBeside(pages: number, other: number): string {
+  const shown = formatPages(pages);
+  if (pages === other || shown !== formatPages(other)) return shown;
+  const bytes = BigInt(pages) * BigInt(PAGE_BYTES);
+  // A page is 4 KiB, so KiB always divides.
+  const name = ['TiB', 'GiB', 'MiB'].find((n) => bytes % SIZE_UNITS_BYTES[n] === 0n) ?? 'KiB';
+  return `${bytes / SIZE_UNITS_BYTES[name]} ${name}`;
+}
+
 /** A duration for people, in the largest unit that divides it exactly: "5m", "30s", "250ms", "1500ns". */
 export function formatNs(durationNs: number): string {
   const big = BigInt(durationNs);

@@ -20,7 +20,7 @@ const small = `${root}test/report/small.yaml`;
 
 const CONSUMER = `
 import { readFileSync } from 'node:fs';
-import { Hypervisor, createHostWithTmem, parseScenario, Simulation, ReplaySession, replayExtensions, runReportHtml } from 'hypermem';
+import { Hypervisor, createHostWithTmem, parseScenario, Simulation, ReplaySession, replayExtensions, runReportHtml, Guest, guestConfig, Prng } from 'hypermem';
 
 const hv = new Hypervisor({ pages: 262144, xenPages: 4096, nodes: 2 });
 const engine = [hv.domainCreate(1, 131072), hv.claimPages(1, 131072), hv.domainCreate(2, 262144), hv.populatePhysmap(2, 200000), hv.populatePhysmap(1, 65536)];
@@ -34,6 +34,16 @@ const out = new Uint8Array(4096);
 const put = tmem.put(1, 0, [5, 0, 0], 3, page);
 const get = tmem.get(1, 0, [5, 0, 0], 3, out);
 
+// A guest model of its own, on a host with tmem (docs/guest.md's API): 64 MiB, a workload of file reads.
+const g2 = createHostWithTmem({ pages: 65536 });
+g2.hv.domainCreate(3, 16384);
+g2.hv.populatePhysmap(3, 16384);
+const guest = new Guest(g2.hv, g2.tmem, guestConfig({ domid: 3, name: 'g', memoryPages: 16384, maxmemPages: 16384, swapPages: 4096 }), new Prng(1, 'g'));
+guest.boot(0);
+guest.setAnonPages(1000);
+for (let i = 0; i < 100; i++) guest.accessAnonPage(i);
+const gm = guest.metrics();
+
 const scenario = parseScenario(readFileSync(process.argv[2], 'utf8'), 'small.yaml');
 const run = new Simulation(scenario).run();
 const report = runReportHtml(run, scenario);
@@ -41,17 +51,21 @@ const report = runReportHtml(run, scenario);
 const session = new ReplaySession(replayExtensions());
 console.log(JSON.stringify({
   engine, outstanding: info.pagesOutstanding, pool, put, get, same: out.every((b) => b === 7),
+  guest: { anonAccesses: gm.anonAccesses, anonFaults: gm.anonFaults, violations: guest.violations() },
   summary: run.summary, reportStarts: report.slice(0, 15), replayMethods: typeof session,
 }));
 `;
 
 const TYPED_OK = `
-import { Hypervisor, type Summary, type Errno } from 'hypermem';
+import { Hypervisor, type Summary, type Errno, createHostWithTmem, Guest, guestConfig, Prng } from 'hypermem';
 const hv = new Hypervisor({ pages: 1024 });
 const r = hv.claimPages(1, 10);
 const errno: Errno | null = r.ok ? null : r.errno;
 const pages: number = hv.physinfo().pagesFree;
 export const used: [Errno | null, number, Summary | null] = [errno, pages, null];
+// A guest from the exports alone: its random stream is an exported Prng.
+const host = createHostWithTmem({ pages: 65536 });
+export const guest = new Guest(host.hv, host.tmem, guestConfig({ domid: 3, name: 'g', memoryPages: 16384 }), new Prng(1, 'g'));
 `;
 
 const TYPED_WRONG = `
@@ -86,6 +100,7 @@ describe('hypermem as a library (plain Node.js, compiled dist/)', () => {
     assert.deepEqual(got.put, { ok: true, rc: 1 });
     assert.deepEqual(got.get, { ok: true, rc: 1 });
     assert.equal(got.same, true);
+    assert.deepEqual(got.guest, { anonAccesses: 100, anonFaults: 1000, violations: [] });
     assert.equal(got.reportStarts, '<!doctype html>');
     const sources = new Simulation(parseScenario(readFileSync(small, 'utf8'), 'small.yaml')).run().summary;
     assert.deepEqual(got.summary, JSON.parse(JSON.stringify(sources)), 'dist/ gives the same run as src/: rebuild with npm run build');

@@ -179,6 +179,11 @@ describe('sizes the model can hold', () => {
     const e = scenarioError(() => parseScenario(BASE, 'b.yaml', ['guests[0].workload.files.working_set=2TiB']));
     assert.equal(e.path, 'guests[0].workload.files.working_set');
     assert.match(e.problem, /^expected at most 1 TiB, found 2 TiB/);
+    // Just past the bound: the value is shown exactly, not rounded to the bound's own figure.
+    assert.match(scenarioError(() => parseScenario(BASE, 'b.yaml', ['guests[0].workload.files.working_set=1025GiB'])).problem, /^expected at most 1 TiB, found 1025 GiB \(set by/);
+    assert.match(scenarioError(() => parseScenario(BASE, 'b.yaml', ['guests[0].workload.files.working_set=1099511631872B'])).problem, /^expected at most 1 TiB, found 1073741828 KiB \(set by/);
+    const swap = BASE.replace('memory: 4GiB', 'memory: 256MiB');
+    assert.match(scenarioError(() => parseScenario(swap, 'b.yaml', ['guests[0].swap=262145MiB'])).problem, /found 262145 MiB \(set by/);
   });
 
   test('NUMA nodes of at least 1 MiB each', () => {
