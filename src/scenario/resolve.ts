@@ -409,9 +409,16 @@ function resolveGroup(raw: RawGuestGroup, path: YamlPath, ctx: GroupContext): Gu
   };
   const count = raw.count ?? 1;
   const members: GuestSpec[] = [];
+  // A copy each, so that no member's spec is an alias of another's; but the
+  // trace's samples, which nothing writes, are shared: a copy per member of
+  // a large trace would take its size again for every member.
+  const anon = shared.workload.anon;
+  const samples = anon.profile === 'trace' ? anon.memPercent : null;
+  if (anon.profile === 'trace') anon.memPercent = new Float64Array(0);
   for (let i = 1; i <= count; i++) {
-    // A copy each, so that no member's spec is an alias of another's.
-    members.push({ name: count === 1 ? raw.name : `${raw.name}-${i}`, ...structuredClone(shared) });
+    const member: GuestSpec = { name: count === 1 ? raw.name : `${raw.name}-${i}`, ...structuredClone(shared) };
+    if (samples !== null && member.workload.anon.profile === 'trace') member.workload.anon.memPercent = samples;
+    members.push(member);
   }
   return members;
 }

@@ -37,11 +37,22 @@ function anonProfile(spec: GuestSpec, rng: Prng): AnonProfile {
         offsetNs: a.jitterNs > 0 ? Math.floor(rng.nextFloat() * a.jitterNs) : 0,
       };
     case 'trace': {
-      // Read and checked when the scenario loaded (src/scenario/resolve.ts).
-      const scaled = a.memPercent.map((p) => (p * a.scalePercent) / 100);
-      return { kind: 'trace', memPercent: scaled, offsetNs: a.offsetNs, loop: true };
+      // Read and checked when the scenario loaded (src/scenario/resolve.ts);
+      // scaled once per trace and scale, for all the guests that replay it.
+      return { kind: 'trace', memPercent: scaledTrace(a.memPercent, a.scalePercent), offsetNs: a.offsetNs, loop: true };
     }
   }
+}
+
+/** A trace's samples times scale%, shared by the guests that replay them (the workload only reads them). */
+const scaledTraces = new WeakMap<Float64Array, Map<number, Float64Array>>();
+
+function scaledTrace(memPercent: Float64Array, scalePercent: number): Float64Array {
+  let byScale = scaledTraces.get(memPercent);
+  if (byScale === undefined) scaledTraces.set(memPercent, (byScale = new Map()));
+  let scaled = byScale.get(scalePercent);
+  if (scaled === undefined) byScale.set(scalePercent, (scaled = memPercent.map((p) => (p * scalePercent) / 100)));
+  return scaled;
 }
 
 function filePattern(spec: GuestSpec): { files: number; pattern: FilePattern } {

@@ -239,6 +239,22 @@ function lines(bytes: Buffer): string[] {
   return out;
 }
 
+/** Nesting a run's row never reaches (its summary nests a few levels); deeper is refused before anything walks it recursively. */
+const MAX_ROW_DEPTH = 32;
+
+/** Whether a parsed JSON value nests arrays and objects more than `limit` deep (walked without recursion). */
+function nestedDeeper(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  // Bounded: each value of the parsed tree is pushed once.
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** The keys of a row, in the order `hypermem sweep` writes them. */
 const ROW_KEYS = JSON.stringify(['run', 'point', 'seed', 'summary']);
 
@@ -268,6 +284,7 @@ function readRows(f: ShardFolder, grids: readonly Grid[], bases: Map<string, { s
     const body = source.trimEnd();
     if (!last && !body.endsWith(',')) throw new UserError(`${where}: expected a comma after the run (one run per line)`);
     const raw = parseJson(last ? body : body.slice(0, -1), file, line);
+    if (nestedDeeper(raw, MAX_ROW_DEPTH)) throw new UserError(`${where}: nested more than ${MAX_ROW_DEPTH} levels deep: not a run hypermem wrote`);
     const parsed = rowShape.safeParse(raw);
     if (!parsed.success) throw new UserError(`${where}: ${firstIssue(parsed.error, '')}`);
     if (JSON.stringify(Object.keys(raw as object)) !== ROW_KEYS) {
@@ -280,8 +297,10 @@ function readRows(f: ShardFolder, grids: readonly Grid[], bases: Map<string, { s
     }
     const point = points[Math.floor((run - 1) / sweep.seeds)];
     const want = Object.fromEntries(grids.map((g, k) => [g.path, point.values[k]]));
-    if (JSON.stringify(row.point) !== JSON.stringify(want)) {
-      throw new UserError(`${where}: run ${run} is at ${JSON.stringify(row.point)}, the sweep puts it at ${JSON.stringify(want)}`);
+    // The point as written: zod's copy drops a "__proto__" key that the row keeps.
+    const written = JSON.stringify((raw as { point: unknown }).point);
+    if (written !== JSON.stringify(want)) {
+      throw new UserError(`${where}: run ${run} is at ${written}, the sweep puts it at ${JSON.stringify(want)}`);
     }
     const summary = (raw as { summary: Summary }).summary;
     if (summary.seed !== row.seed) throw new UserError(`${where}: run ${run} has seed ${row.seed}, but its summary is of seed ${summary.seed}`);

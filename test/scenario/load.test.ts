@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { applyOverrides, loadScenario, parseScenario } from '../../src/scenario/load.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
+import { guestConfig as simGuestConfig } from '../../src/sim/guest-config.ts';
 import { scenarioError } from './helpers.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -254,6 +255,20 @@ describe('trace files', () => {
     writeFileSync(join(dir, 'r.yaml'), guest(`data/gcd/${trace}`));
     const anon = loadScenario(join(dir, 'r.yaml')).guests[0].workload.anon;
     assert.equal(anon.profile === 'trace' && anon.file, join(root, 'data/gcd', trace));
+  });
+
+  test("a group's members share the trace's samples, and so do their guests' scaled copies", () => {
+    writeFileSync(join(dir, 'g.yaml'), guest('traces/vm').replace('  - name: g\n', '  - name: g\n    count: 3\n'));
+    const scenario = loadScenario(join(dir, 'g.yaml'));
+    const samples = scenario.guests.map((g) => (g.workload.anon.profile === 'trace' ? g.workload.anon.memPercent : null));
+    assert.deepEqual(samples[0], new Float64Array([50]));
+    assert.ok(samples[1] === samples[0] && samples[2] === samples[0], 'one array for the three members');
+    // The rest of each member's spec is its own copy.
+    assert.notEqual(scenario.guests[1].workload, scenario.guests[0].workload);
+    const configs = scenario.guests.map((g, i) => simGuestConfig(g, i + 1, scenario));
+    const scaled = configs.map((c) => (c.workload.anon.kind === 'trace' ? c.workload.anon.memPercent : null));
+    assert.deepEqual(scaled[0], new Float64Array([50]));
+    assert.ok(scaled[1] === scaled[0] && scaled[2] === scaled[0], 'one scaled array for the three guests');
   });
 
   test('a directory is not a trace file', () => {

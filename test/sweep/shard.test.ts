@@ -195,6 +195,14 @@ describe('sweep --shard and merge', () => {
     d = copyShard(2, 'keys');
     edit(`${d}/results.json`, /^\{"run":2,"point":(\{[^}]*\}),"seed":8,/m, '{"run":2,"seed":8,"point":$1,');
     refused([s1, d, s3], `${d}/results.json:2: the keys of a run are run, point, seed, summary (in that order); found run, seed, point, summary`);
+    // A point with a key zod's copy drops ("__proto__"): compared as written.
+    d = copyShard(2, 'proto');
+    edit(`${d}/results.json`, '"point":{"toolstack.policy":"none"}', '"point":{"__proto__":"x","toolstack.policy":"none"}');
+    refused([s1, d, s3], `${d}/results.json:2: run 2 is at {"__proto__":"x","toolstack.policy":"none"}, the sweep puts it at {"toolstack.policy":"none"}`);
+    // A summary nested far deeper than any run's (kept as written, it would overflow the stack when written out).
+    d = copyShard(2, 'deep');
+    edit(`${d}/results.json`, '"summary":{', `"summary":{"zz":${'['.repeat(100_000)}${']'.repeat(100_000)},`);
+    refused([s1, d, s3], `${d}/results.json:2: nested more than 32 levels deep: not a run hypermem wrote`);
   });
 
   test('a merge that finds an invariant violation exits 3, as the sweep would', () => {

@@ -14,7 +14,7 @@ export type AnonProfile =
   | { kind: 'spikes'; basePages: number; spikePages: number; everyNs: number; durationNs: number; offsetNs?: number }
   | {
       kind: 'trace';
-      /** Memory % samples, or a file in the GCD format to read them from. */
+      /** Memory % samples (a Float64Array is kept, not copied: leave it unchanged), or a file in the GCD format to read them from. */
       memPercent?: number[] | Float64Array;
       file?: string;
       /** Time between samples. Default 5 minutes. */
@@ -64,7 +64,8 @@ export function compileAnonProfile(p: AnonProfile, maxmemPages: number): AnonDem
     }
     case 'trace': {
       let samples: Float64Array;
-      if (p.memPercent !== undefined) samples = Float64Array.from(p.memPercent);
+      // A Float64Array is used as it is, not copied (guests replaying one trace share it): it must not change afterwards.
+      if (p.memPercent !== undefined) samples = p.memPercent instanceof Float64Array ? p.memPercent : Float64Array.from(p.memPercent);
       else if (p.file !== undefined) samples = loadGcdTrace(p.file).memPercent;
       else throw new Error('trace profile needs memPercent or file');
       assert(samples.length > 0, 'trace profile has no samples');
