@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { replayCommand } from './replay.ts';
 import { UserError } from './errors.ts';
+import { escapeControls } from '../scenario/errors.ts';
 import { DEFAULT_MEMORY_PERCENT } from './memory.ts';
 import { compareCommand, load, runCommand } from './run.ts';
 import { validateCommand } from './validate.ts';
@@ -43,11 +44,25 @@ function examplesCommand(): number {
   return 0;
 }
 
+const USAGE_HINT = '(hypermem --help lists the commands; hypermem COMMAND --help, its options)';
+
+/** Commander's error text as one line: "unknown option '--seed'; did you mean --set?" (control characters escaped). */
+export function usageLine(text: string): string {
+  const lines = text
+    .replace(/^error: /, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const tail = lines.slice(1).map((l) => l.replace(/^\((.*)\)$/, '$1').replace(/^Did you/, 'did you'));
+  return escapeControls([lines[0] ?? 'usage error', ...tail].join('; '));
+}
+
 function program(): Command {
   const cli = new Command('hypermem')
     .description('A hypervisor memory manager (claims, tmem) and the simulator around it.')
     .version(HYPERMEM_VERSION)
-    .showHelpAfterError('(hypermem --help lists the commands; hypermem COMMAND --help, its options)')
+    // A usage error is one line, as every other error: commander's "error: …" and its "(Did you mean …?)" on one line, then the hint.
+    .configureOutput({ outputError: (text, write) => write(`hypermem: ${usageLine(text)} ${USAGE_HINT}\n`) })
     .exitOverride()
     .addHelpText(
       'after',
@@ -194,7 +209,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (e instanceof UserError) {
-      process.stderr.write(`hypermem: ${e.message}\n`);
+      // One line whatever the input held: a key, a path or a flag may carry newlines or escape sequences.
+      process.stderr.write(`hypermem: ${escapeControls(e.message)}\n`);
       return e.exitCode;
     }
     throw e;

@@ -4,6 +4,7 @@
 
 import { formatPages } from '../lib/units.ts';
 import { loadScenario, ScenarioError } from '../scenario/load.ts';
+import { escapeControls } from '../scenario/errors.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { UserError } from './errors.ts';
 import { refuseClashes } from './run.ts';
@@ -41,7 +42,7 @@ export function validateCommand(
     return 0;
   } catch (e) {
     if (!(e instanceof ScenarioError) && !(e instanceof UserError)) throw e;
-    err.write(`hypermem validate: ${e.message}\n`);
+    err.write(`hypermem validate: ${escapeControls(e.message)}\n`);
     return 2;
   }
 }

@@ -153,6 +153,9 @@ function specialKind(stats: Stats): string {
 }
 
 function traceFile(file: string, scenarioFile: string, path: YamlPath): string {
+  // "" would resolve to the scenario's own folder, and no file name holds a NUL.
+  if (file === '') throw new Problem(path, 'expected a trace file name, found an empty one');
+  if (file.includes('\0')) throw new Problem(path, 'a file name cannot hold a NUL character');
   const candidates = isAbsolute(file)
     ? [file]
     : [resolvePath(scenarioFile === '' ? '.' : dirname(scenarioFile), file), resolvePath(REPO_ROOT, file)];

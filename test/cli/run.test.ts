@@ -174,10 +174,41 @@ describe('hypermem run / compare / validate / examples', () => {
       assert.equal(r.stdout, '');
       assert.match(r.stderr, /^hypermem: unknown command '(report|bogus)' \(hypermem --help lists the commands\)\n$/);
     }
+    const hint = '(hypermem --help lists the commands; hypermem COMMAND --help, its options)';
     const usage = hypermem(['run', race, '--bogus']);
     assert.equal(usage.status, 2);
-    assert.equal(usage.stderr, "error: unknown option '--bogus'\n(hypermem --help lists the commands; hypermem COMMAND --help, its options)\n");
+    assert.equal(usage.stderr, `hypermem: unknown option '--bogus' ${hint}\n`);
+    // Commander's suggestion joins the line, as do its other usage errors.
+    assert.equal(hypermem(['validate', race, '--seed', '3']).stderr, `hypermem: unknown option '--seed'; did you mean --set? ${hint}\n`);
+    assert.equal(hypermem(['run', race, '--seed', '1', '--seed', '2']).stderr, `hypermem: option '--seed <n>' argument '2' is invalid. --seed is given twice (1 and 2); give it once ${hint}\n`);
+    assert.equal(hypermem(['run']).stderr, `hypermem: missing required argument 'scenario' ${hint}\n`);
     assert.equal(hypermem(['help', 'run']).status, 0);
+  });
+
+  test('an error stays one line whatever the input holds: control characters in keys, paths and flags are escaped', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hypermem-controls-'));
+    const base = 'name: c\nduration: 1s\nhost: {memory: 8GiB}\nguests:\n  - name: a\n    memory: 1GiB\n';
+    const file = join(dir, 'key.yaml');
+    writeFileSync(file, `${base}"bad\\nkey\\e[31mRED": 1\n`);
+    for (const [args, message] of [
+      [['validate', file], `hypermem validate: ${file}:7:1: bad\\nkey\\u001b[31mRED: unknown key`],
+      [['run', file], `hypermem: ${file}:7:1: bad\\nkey\\u001b[31mRED: unknown key`],
+      [['validate', race, '--set', 'host={"a\\nb": 1, memory: 1GiB}'], `hypermem validate: ${race}: host.a\\nb: unknown key`],
+      [['replay', join(dir, 'no\nsuch')], `hypermem: cannot read ${join(dir, 'no\\nsuch')}: no such file`],
+      [['run', race, '--out', join(dir, 'key.yaml', '\u001b[31mx')], `hypermem: --out ${join(dir, 'key.yaml', '\\u001b[31mx')}: ${file} is a file, not a folder`],
+    ] as const) {
+      const r = hypermem([...args]);
+      assert.equal(r.status, 2, args.join(' '));
+      assert.ok(r.stderr.startsWith(message), `${JSON.stringify(r.stderr)} starts with ${JSON.stringify(message)}`);
+      assert.equal(r.stderr.indexOf('\n'), r.stderr.length - 1, `one line: ${JSON.stringify(r.stderr)}`);
+      assert.doesNotMatch(r.stderr.slice(0, -1), /[\u0000-\u001f]/);
+    }
+    // A trace named "" or with a NUL: said so, not "a directory" or a Node.js error code.
+    const trace = (name: string) => `${base}    workload:\n      anon: {profile: trace, trace: {file: ${name}}}\n`;
+    writeFileSync(join(dir, 'empty.yaml'), trace('""'));
+    assert.match(hypermem(['validate', join(dir, 'empty.yaml')]).stderr, /trace\.file: expected a trace file name, found an empty one\n$/);
+    writeFileSync(join(dir, 'nul.yaml'), trace('"a\\0b"'));
+    assert.match(hypermem(['validate', join(dir, 'nul.yaml')]).stderr, /trace\.file: a file name cannot hold a NUL character\n$/);
   });
 
   test('examples lists every bundled scenario with its description', () => {
