@@ -201,6 +201,7 @@ describe('hypermem run / compare / validate / examples', () => {
       assert.equal(r.status, 2, args.join(' '));
       assert.ok(r.stderr.startsWith(message), `${JSON.stringify(r.stderr)} starts with ${JSON.stringify(message)}`);
       assert.equal(r.stderr.indexOf('\n'), r.stderr.length - 1, `one line: ${JSON.stringify(r.stderr)}`);
+      // eslint-disable-next-line no-control-regex -- finding control characters is the point
       assert.doesNotMatch(r.stderr.slice(0, -1), /[\u0000-\u001f]/);
     }
     // A trace named "" or with a NUL: said so, not "a directory" or a Node.js error code.
