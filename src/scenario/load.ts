@@ -6,13 +6,14 @@
 
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type YAMLError } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { describeFound, formatBytes } from '../lib/units.ts';
 import { formatPath, Problem, quote, ScenarioError, shorten, shownFlag, type YamlPath } from './errors.ts';
 import { locate } from './locate.ts';
-import { foreignTag, inexactIntegers, MAX_DEPTH, yamlPathOf } from './nodes.ts';
+import { inexactIntegers, MAX_DEPTH } from './nodes.ts';
 import { applyOverrides, scenarioShape, shapeAt, type Override } from './overrides.ts';
+import { answeredByNumericTags, checkYamlDocument, numericTags } from './yaml-checks.ts';
 import { resolveScenario } from './resolve.ts';
 import { NAME_PATTERN, NAME_RULE, scenarioSchema } from './schema.ts';
 import type { Scenario } from './types.ts';
@@ -170,113 +171,18 @@ class Locator {
   }
 }
 
-/**
- * A key that is not a plain name: a list or mapping (YAML's complex keys, which
- * a JS object can only hold as their text), an alias (which also slips past the
- * duplicate-key check), or nothing at all (`null:`, `~:`, `: x`, `""`). No key
- * of the format is any of these, and each would otherwise be reported as an
- * unknown key named "" or "[ a, b ]" that cannot be located.
- */
-function badKey(doc: Document, lineCounter: LineCounter, file: string): ScenarioError | null {
-  let found: ScenarioError | null = null;
-  visit(doc, {
-    Pair(_, pair, ancestors) {
-      const key = pair.key;
-      let problem: string | null = null;
-      if (isMap(key) || isSeq(key)) problem = `a key must be a name, found ${isMap(key) ? 'a mapping' : 'a list'} (a YAML complex key)`;
-      else if (isAlias(key)) problem = `a key must be a name, found the alias *${key.source}`;
-      else if (key === null || (isScalar(key) && (key.value === null || key.value === ''))) {
-        const source = isScalar(key) ? (key.source as unknown) : undefined;
-        problem =
-          typeof source === 'string' && source !== ''
-            ? `a key must be a name, found ${JSON.stringify(source)} (YAML for nothing: an empty key)`
-            : 'a key must be a name, found an empty key';
-      }
-      if (problem === null) return undefined;
-      const offset = (key as { range?: [number, number, number] } | null)?.range?.[0] ?? (pair.value as { range?: [number, number, number] } | null)?.range?.[0];
-      const pos = offset === undefined ? undefined : lineCounter.linePos(offset);
-      found = new ScenarioError(file, formatPath(yamlPathOf(ancestors, pair)), problem, pos?.line, pos?.col);
-      return visit.BREAK;
-    },
-  });
-  return found;
-}
-
-const FLOAT_TAG = 'tag:yaml.org,2002:float';
-const INT_TAG = 'tag:yaml.org,2002:int';
-
-/**
- * Resolves `!!float` on integer literals (the core schema's float includes
- * them) and refuses `!!int` or `!!float` on what is not a number of that
- * kind, naming the field: every scalar the library left unresolved under
- * those tags is dealt with here.
- */
-function numericTags(doc: Document, lineCounter: LineCounter, file: string): void {
-  visit(doc, {
-    Scalar(_, node, ancestors) {
-      if (typeof node.value !== 'string' || (node.tag !== FLOAT_TAG && node.tag !== INT_TAG)) return;
-      const text = node.value.trim();
-      const at = node.range?.[0] ?? 0;
-      if (node.tag === FLOAT_TAG && /^[-+]?[0-9]+$/.test(text)) {
-        node.value = Number(text);
-      } else {
-        const pos = lineCounter.linePos(at);
-        const what = node.tag === INT_TAG ? 'a whole number' : 'a number';
-        throw new ScenarioError(file, formatPath(yamlPathOf(ancestors, node)), `the value tagged ${node.tag === INT_TAG ? '!!int' : '!!float'} is not ${what}: ${quote(text)}`, pos.line, pos.col);
-      }
-    },
-  });
-}
-
 function parseYaml(text: string, file: string): { doc: Document; lineCounter: LineCounter } {
   if (text.includes('\0')) throw new ScenarioError(file, '', 'not a text file (a NUL character)');
   if (text.trim() === '') throw new ScenarioError(file, '', 'empty scenario');
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
-  // `!!float 1` is a float in YAML 1.2's core schema (an integer literal is a
-  // float value), but the yaml library resolves !!float only for literals with
-  // a point or an exponent; and `!!int 5.5` deserves a message naming the field.
   numericTags(doc, lineCounter, file);
-  const answered = (w: YAMLError): boolean => w.code === 'TAG_RESOLVE_FAILED' && (w.message.includes(FLOAT_TAG) || w.message.includes(INT_TAG));
-  const first = doc.errors[0] ?? doc.warnings.find((w) => !answered(w));
+  const first = doc.errors[0] ?? doc.warnings.find((w) => !answeredByNumericTags(w));
   if (first !== undefined) {
     const pos = first.linePos?.[0] ?? lineCounter.linePos(first.pos[0]);
     throw new ScenarioError(file, '', yamlErrorText(first, text), pos.line, pos.col);
   }
-  // `%YAML 1.1` switches the yaml library to YAML 1.1 scalars (yes/no/on/off
-  // booleans, 010 octal, 1:30 sexagesimal), which the format refuses
-  // (docs/scenario.md): scenario files are YAML 1.2.
-  const directive = doc.directives?.yaml;
-  if (directive?.explicit === true && directive.version !== '1.2') {
-    const at = /^%YAML\b/m.exec(text)?.index ?? 0;
-    const pos = lineCounter.linePos(at);
-    throw new ScenarioError(file, '', `%YAML ${directive.version}: scenario files are YAML 1.2 (remove the directive)`, pos.line, pos.col);
-  }
-  const keyError = badKey(doc, lineCounter, file);
-  if (keyError !== null) throw keyError;
-  let unresolved: Alias | undefined;
-  visit(doc, {
-    Alias(_, node) {
-      if (node.resolve(doc) !== undefined) return undefined;
-      unresolved = node;
-      return visit.BREAK;
-    },
-  });
-  if (unresolved !== undefined) {
-    const pos = lineCounter.linePos(unresolved.range?.[0] ?? 0);
-    throw new ScenarioError(file, '', `invalid YAML: the alias *${unresolved.source} has no anchor &${unresolved.source} before it`, pos.line, pos.col);
-  }
-  const tagged = foreignTag(doc);
-  if (tagged !== null) {
-    // At the tag when it is written just before the value, as usual; else at the value.
-    let offset = tagged.offset;
-    if (offset !== undefined) {
-      const at = text.lastIndexOf(tagged.tag, offset);
-      if (at >= 0 && text.slice(at + tagged.tag.length, offset).trim() === '') offset = at;
-    }
-    const pos = offset === undefined ? undefined : lineCounter.linePos(offset);
-    throw new ScenarioError(file, formatPath(tagged.path), tagged.problem, pos?.line, pos?.col);
-  }
+  checkYamlDocument(doc, text, lineCounter, file);
   const top = doc.contents;
   if (top === null || (isScalar(top) && top.value === null)) throw new ScenarioError(file, '', 'empty scenario');
   if (!isMap(top)) {

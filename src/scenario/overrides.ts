@@ -4,9 +4,10 @@
 // format does not have is an error even when the file has no such section,
 // and a key the format has is created when the file leaves it out.
 
-import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { formatPath, quote, ScenarioError, shorten, shownFlag, type YamlPath } from './errors.ts';
-import { foreignTag, inexactIntegers, MAX_DEPTH } from './nodes.ts';
+import { inexactIntegers, MAX_DEPTH } from './nodes.ts';
+import { answeredByNumericTags, checkYamlDocument, numericTags } from './yaml-checks.ts';
 import { scenarioSchema, shapeOf, type SchemaShape } from './schema.ts';
 
 export interface Override {
@@ -100,8 +101,11 @@ export function shapeAt(path: YamlPath): SchemaShape | string {
   return shape;
 }
 
-function setError(file: string, path: YamlPath | null, problem: string, flag: string): ScenarioError {
-  return new ScenarioError(file, path === null ? '' : formatPath(path), `${problem}, in --set ${shownFlag(flag)}`);
+/** `within`: a path inside the value (formatted, as a ScenarioError's), after the flag's own. */
+function setError(file: string, path: YamlPath | null, problem: string, flag: string, within = ''): ScenarioError {
+  const at = path === null ? '' : formatPath(path);
+  const inner = within === '' || at === '' || within.startsWith('[') ? within : `.${within}`;
+  return new ScenarioError(file, `${at}${inner}`, `${problem}, in --set ${shownFlag(flag)}`);
 }
 
 /** How deeply `value` (plain JS from YAML: objects, arrays, scalars) nests, counting up to `limit`. */
@@ -119,6 +123,17 @@ function depthOf(value: unknown, limit: number): number {
   return deepest;
 }
 
+/** The anchors some alias of the document refers to. */
+function aliasedAnchors(doc: Document): Set<string> {
+  const names = new Set<string>();
+  visit(doc, {
+    Alias(_, node) {
+      names.add(node.source);
+    },
+  });
+  return names;
+}
+
 /**
  * Readies the document to take `path`: lists must be indexed within their
  * length and no value may be in the way; a missing mapping is left for setIn
@@ -126,9 +141,16 @@ function depthOf(value: unknown, limit: number): number {
  * empty mapping. Returns why the path cannot be set, or null.
  */
 function preparePath(doc: Document, path: YamlPath): string | null {
+  const aliased = aliasedAnchors(doc);
   let node: unknown = doc.contents;
-  for (let i = 0; i < path.length; i++) {
+  for (let i = 0; i <= path.length; i++) {
     const here = formatPath(path.slice(0, i)) || 'the top level';
+    // A node an alias repeats elsewhere: changing it, or inside it, would change those places too.
+    const anchor = (node as { anchor?: string } | null | undefined)?.anchor;
+    if (anchor !== undefined && aliased.has(anchor)) {
+      return `${i === path.length ? 'the value in the file' : here} carries the YAML anchor &${anchor}, which *${anchor} repeats elsewhere; --set cannot change it (edit the file, or write the value out where the alias is)`;
+    }
+    if (i === path.length) break;
     const segment = path[i];
     if (node === undefined) return null;
     if (isAlias(node)) return `${here} is a YAML alias (*${node.source}); --set cannot change inside it`;
@@ -169,15 +191,26 @@ export function applyOverrides(doc: Document, sets: readonly string[], file = ''
     if (path === null) throw new ScenarioError(file, '', `--set ${quote(flag)}: ${pathProblem(pathText)}`);
     const shape = shapeAt(path);
     if (typeof shape === 'string') throw setError(file, path, shape, flag);
-    const valueDoc = parseDocument(flag.slice(eq + 1));
-    const yamlError = valueDoc.errors[0] ?? valueDoc.warnings[0];
+    const valueText = flag.slice(eq + 1);
+    const lineCounter = new LineCounter();
+    const valueDoc = parseDocument(valueText, { lineCounter, uniqueKeys: true });
+    // The checks a file gets (yaml-checks.ts), so a value means what it would in the file.
+    const inValue = (check: () => void): void => {
+      try {
+        check();
+      } catch (e) {
+        if (!(e instanceof ScenarioError)) throw e;
+        throw setError(file, path, e.problem, flag, e.path);
+      }
+    };
+    inValue(() => numericTags(valueDoc, lineCounter, file));
+    const yamlError = valueDoc.errors[0] ?? valueDoc.warnings.find((w) => !answeredByNumericTags(w));
     if (yamlError !== undefined) {
       if (yamlError.code === 'RESOURCE_EXHAUSTION') throw setError(file, path, `nested too deeply (at most ${MAX_DEPTH} levels)`, flag);
       const why = yamlError.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
       throw setError(file, path, `the value is not valid YAML (${shorten(why, 200)})`, flag);
     }
-    const tagged = foreignTag(valueDoc);
-    if (tagged !== null) throw setError(file, [...path, ...tagged.path], tagged.problem, flag);
+    inValue(() => checkYamlDocument(valueDoc, valueText, lineCounter, file));
     let value: unknown;
     try {
       value = valueDoc.toJS({ maxAliasCount: 0 });

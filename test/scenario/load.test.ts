@@ -209,6 +209,30 @@ describe('overrides', () => {
     });
   }
 
+  test('a --set value gets the checks a file gets: YAML 1.2, keys that are names, core numeric tags', () => {
+    const set = (flag: string) => parseScenario(text, 'o.yaml', [flag]);
+    const refused = (flag: string) => scenarioError(() => set(flag)).message;
+    assert.equal(refused('toolstack={[a]: 1}'), 'o.yaml: toolstack: a key must be a name, found a list (a YAML complex key), in --set toolstack={[a]: 1}');
+    assert.equal(refused('toolstack={~: 1}'), 'o.yaml: toolstack: a key must be a name, found "~" (YAML for nothing: an empty key), in --set toolstack={~: 1}');
+    // YAML 1.1 would read 010 as 8 and yes as true.
+    assert.equal(refused('guests[0].count=%YAML 1.1\n---\n010'), 'o.yaml: guests[0].count: %YAML 1.1: scenario files are YAML 1.2 (remove the directive), in --set guests[0].count=%YAML 1.1\\n---\\n010');
+    assert.equal(set('guests[0].count=!!float 2').guests.length, 2, '!!float on an integer literal is a float, as in a file');
+    assert.equal(refused('seed=!!int 1.5'), 'o.yaml: seed: the value tagged !!int is not a whole number: "1.5", in --set seed=!!int 1.5');
+    assert.equal(refused('guests[0]={name: *x}'), 'o.yaml: guests[0]: invalid YAML: the alias *x has no anchor &x before it, in --set guests[0]={name: *x}');
+  });
+
+  test('--set does not change a value the file repeats through an alias, nor inside it', () => {
+    const anchored = text.replace(/seed: .*/, 'seed: &s 3').replace('guests:', 'dom0: {memory: &m 1GiB}\nguests:') + 'timeline:\n  - at: 1s\n    launch: {name: big, memory: *m}\n';
+    assert.equal(parseScenario(anchored, 'o.yaml').dom0.memoryPages, 262144);
+    assert.equal(parseScenario(anchored, 'o.yaml', ['seed=4']).seed, 4, 'an anchor no alias uses is an ordinary value');
+    assert.equal(
+      scenarioError(() => parseScenario(anchored, 'o.yaml', ['dom0.memory=2GiB'])).message,
+      'o.yaml: dom0.memory: the value in the file carries the YAML anchor &m, which *m repeats elsewhere; --set cannot change it (edit the file, or write the value out where the alias is), in --set dom0.memory=2GiB',
+    );
+    // Inside an anchored mapping (z is refused later as an unknown key; --set refuses first).
+    assert.match(scenarioError(() => parseScenario(anchored.replace('dom0: {memory: &m 1GiB}', 'dom0: &d {memory: &m 1GiB}') + 'z: *d\n', 'o.yaml', ['dom0.memory=2GiB'])).problem, /^dom0 carries the YAML anchor &d, which \*d repeats elsewhere/);
+  });
+
   test('applyOverrides works on a parsed document and reports what it set', () => {
     const doc = parseDocument(text);
     const applied = applyOverrides(doc, ['seed=9', 'host.tmem.enabled=true']);
