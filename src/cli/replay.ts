@@ -109,8 +109,8 @@ export async function replayStream(
         await writer.flush();
       } else {
         if (line.text.trim() === '') continue;
-        // Binary bytes (a NUL, or bytes that are not UTF-8, decoded as U+FFFD): a line error that does not echo them.
-        if (line.text.includes('\0') || line.text.includes('\uFFFD')) {
+        // Binary bytes (a NUL, or bytes that are not UTF-8): a line error that does not echo them.
+        if (line.text.includes('\0') || line.binary) {
           status = 2;
           writer.push(JSON.stringify({ ok: false, error: `line ${lineNo}: not text (a NUL byte or bytes that are not UTF-8); is this a JSONL file of requests?` }) + '\n');
           continue;
@@ -146,6 +146,7 @@ export async function replayStream(
 
 export async function replayCommand(file: string | undefined, options: ReplayOptions): Promise<number> {
   let input: Readable;
+  if (file === '') throw new UserError('replay: the file name is empty (give a JSONL file of requests, or none or - to read standard input)');
   if (file === undefined || file === '-') {
     input = process.stdin;
   } else {

@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { loadScenario, ScenarioError } from '../scenario/load.ts';
+import { shownFlag } from '../scenario/errors.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { EventBoundError, Simulation, type RunResult } from '../sim/simulation.ts';
 import type { Summary } from '../sim/metrics.ts';
@@ -16,7 +17,7 @@ import type { CompareVariant } from '../report/html.ts';
 import { UserError } from './errors.ts';
 import { MemoryGuard, parseMaxMemory, scenarioSize, type MemoryLimit } from './memory.ts';
 import { checkOutDir, writeOut } from './outdir.ts';
-import { canonicalPath, flagPath, parseCount, pathRelation, refuseRepeats, splitTopLevel } from '../sweep/grid.ts';
+import { canonicalPath, flagPath, parseCount, pathRelation, openAtEnd, refuseRepeats, splitTopLevel } from '../sweep/grid.ts';
 import { RunFailed, runPoolFull } from '../sweep/pool.ts';
 
 export { writeOut, splitTopLevel };
@@ -247,7 +248,13 @@ export async function compareCommand(
 ): Promise<number> {
   const sets = options.set ?? [];
   const listed = sets.filter((s) => splitTopLevel(setValue(s)).length > 1);
-  if (listed.length !== 1) throw new UserError('compare: give exactly one --set path=a,b,c with the values to compare (other --set path=value are applied to every run)');
+  if (listed.length !== 1) {
+    // A list whose commas an unclosed [ { or quote swallowed reads as one value: say so.
+    const open = listed.length === 0 ? sets.find((s) => openAtEnd(setValue(s)) !== null) : undefined;
+    const rule = 'give exactly one --set path=a,b,c with the values to compare (other --set path=value are applied to every run)';
+    if (open !== undefined) throw new UserError(`compare: --set ${shownFlag(open)} lists no values: its ${openAtEnd(setValue(open))} is not closed, so its commas do not separate them (${rule})`);
+    throw new UserError(`compare: ${rule}`);
+  }
   const { path, values } = parseCompareSet(listed[0]);
   const fixed = sets.filter((s) => s !== listed[0]);
   const seed = parseSeed(options.seed);

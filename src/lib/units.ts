@@ -199,17 +199,21 @@ export function formatPages(pages: number): string {
 }
 
 /**
- * formatPages(pages), made exact when rounding would show it equal to
- * formatPages(other) (a limit it is compared with): "1025 GiB" rather than
+ * formatBytes(bytes), made exact when rounding would show it equal to
+ * formatBytes(other), a limit it is compared with: "1025 GiB" rather than
  * "1 TiB" beside a limit of 1 TiB, in the largest unit that divides it.
  */
+export function formatBytesBeside(bytes: number, other: number): string {
+  const shown = formatBytes(bytes);
+  if (bytes === other || shown !== formatBytes(other)) return shown;
+  const big = BigInt(bytes);
+  const name = ['TiB', 'GiB', 'MiB', 'KiB'].find((n) => big % SIZE_UNITS_BYTES[n] === 0n);
+  return name === undefined ? `${bytes} B` : `${big / SIZE_UNITS_BYTES[name]} ${name}`;
+}
+
+/** formatPages(pages), made exact beside `other` pages (formatBytesBeside). */
 export function formatPagesBeside(pages: number, other: number): string {
-  const shown = formatPages(pages);
-  if (pages === other || shown !== formatPages(other)) return shown;
-  const bytes = BigInt(pages) * BigInt(PAGE_BYTES);
-  // A page is 4 KiB, so KiB always divides.
-  const name = ['TiB', 'GiB', 'MiB'].find((n) => bytes % SIZE_UNITS_BYTES[n] === 0n) ?? 'KiB';
-  return `${bytes / SIZE_UNITS_BYTES[name]} ${name}`;
+  return pages === 0 ? formatPages(0) : formatBytesBeside(pages * PAGE_BYTES, other * PAGE_BYTES);
 }
 
 /** A duration for people, in the largest unit that divides it exactly: "5m", "30s", "250ms", "1500ns". */

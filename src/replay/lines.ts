@@ -11,7 +11,11 @@
 /** The longest line accepted, in bytes (a tmem_put with 4 KiB of base64 data is about 5.5 KB). */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
-export type InputLine = { tooLong: false; text: string } | { tooLong: true };
+/** `binary`: the bytes are not UTF-8 (the text then holds U+FFFD in their place; a valid U+FFFD is text). */
+export type InputLine = { tooLong: false; text: string; binary: boolean } | { tooLong: true };
+
+// ignoreBOM: a mark past the very start stays in the line (the start's is skipped by hand, below).
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -51,14 +55,19 @@ export async function* readLines(input: AsyncIterable<Buffer | string> | Iterabl
     size += bytes.length;
     return false;
   };
-  /** Ends the current line: its text, or null if it was dropped. */
-  const end = (): string | null => {
+  /** Ends the current line: it, or null if it was dropped. */
+  const end = (): InputLine | null => {
     const wasDropped = dropping;
-    const text = parts.length === 1 ? parts[0].toString('utf8') : Buffer.concat(parts, size).toString('utf8');
+    const bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
     parts = [];
     size = 0;
     dropping = false;
-    return wasDropped ? null : text;
+    if (wasDropped) return null;
+    try {
+      return { tooLong: false, text: UTF8.decode(bytes), binary: false };
+    } catch {
+      return { tooLong: false, text: bytes.toString('utf8'), binary: true };
+    }
   };
 
   for await (const raw of input) {
@@ -103,8 +112,8 @@ export async function* readLines(input: AsyncIterable<Buffer | string> | Iterabl
       const stop = Math.min(nextLF, nextCR);
       if (take(chunk.subarray(start, stop))) yield TOO_LONG;
       if (stop === chunk.length) break;
-      const text = end();
-      if (text !== null) yield { tooLong: false, text };
+      const line = end();
+      if (line !== null) yield line;
       start = stop + 1;
       if (chunk[stop] === CR) {
         if (start === chunk.length) afterCR = true;
@@ -114,8 +123,8 @@ export async function* readLines(input: AsyncIterable<Buffer | string> | Iterabl
   }
   if (bomMatched > 0) take(BOM.subarray(0, bomMatched));
   if (size > 0) {
-    const text = end();
-    if (text !== null) yield { tooLong: false, text };
+    const line = end();
+    if (line !== null) yield line;
   }
 }
 

@@ -431,9 +431,14 @@ class Names {
   private readonly where = new Map<string, string>();
   private swapPages = 0;
 
-  add(members: GuestSpec[], path: YamlPath): void {
+  /** `counted`: the entry has a count: key, which the error then points at. */
+  add(members: GuestSpec[], path: YamlPath, counted: boolean): void {
     if (this.where.size + members.length > MAX_GUESTS) {
-      throw new Problem([...path, 'count'], `too many guests: at most ${MAX_GUESTS} in all, initial and launched`);
+      const before = this.where.size;
+      throw new Problem(
+        counted ? [...path, 'count'] : path,
+        `too many guests: ${before} before this entry and ${members.length} in it; at most ${MAX_GUESTS} in all, initial and launched`,
+      );
     }
     const swap = members.reduce((sum, m) => sum + m.swapPages, 0);
     if (this.swapPages + swap > MAX_TOTAL_SWAP_PAGES) {
@@ -495,7 +500,7 @@ function resolveEntry(entry: RawTimelineEntry, path: YamlPath, ctx: GroupContext
   switch (key) {
     case 'launch': {
       const members = resolveGroup(entry.launch!, actionPath, ctx);
-      ctx.names.add(members, actionPath);
+      ctx.names.add(members, actionPath, entry.launch!.count !== undefined);
       return members.map((guest) => at({ kind: 'launch', guest }));
     }
     case 'mem_set':
@@ -711,7 +716,7 @@ export function resolveScenario(raw: RawScenario, file: string): Scenario {
   const names = new Names();
   (raw.guests ?? []).forEach((group, i) => {
     const members = resolveGroup(group, ['guests', i], { tmemEnabled, scenarioFile: file });
-    names.add(members, ['guests', i]);
+    names.add(members, ['guests', i], group.count !== undefined);
     scenario.guests.push(...members);
   });
   fitHost(scenario);

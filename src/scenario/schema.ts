@@ -278,7 +278,9 @@ export function notOneLine(text: string): string | null {
 export const text = (maxChars: number, options: { oneLine?: boolean } = {}) =>
   leaf((v) => {
     if (typeof v !== 'string') throw new UnitError(`expected text, found ${describeFound(v)}${quoteHint(v, 'text')}`);
-    if (v.length > maxChars) throw new UnitError(`expected text of at most ${maxChars} characters, found ${v.length}`);
+    // Characters are code points (an emoji is one), not UTF-16 units; a string has at least as many units as code points.
+    const chars = v.length > maxChars ? [...v].length : v.length;
+    if (chars > maxChars) throw new UnitError(`expected text of at most ${maxChars} characters, found ${chars}`);
     const bad = options.oneLine === true ? notOneLine(v) : null;
     if (bad !== null) throw new UnitError(`expected one line of text without control characters, found ${bad}`);
     return v;

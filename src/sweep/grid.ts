@@ -38,8 +38,17 @@ export interface Run {
  * quotes belong to one YAML value (`{high: 40%, low: 60%}` is one value).
  */
 export function splitTopLevel(value: string): string[] {
+  return scanTopLevel(value).parts;
+}
+
+/** What a value leaves open at its end (an unclosed quote, [ or {), which keeps its later commas from splitting it; null when nothing. */
+export function openAtEnd(value: string): string | null {
+  return scanTopLevel(value).open;
+}
+
+function scanTopLevel(value: string): { parts: string[]; open: string | null } {
   const parts: string[] = [];
-  let depth = 0;
+  const opened: string[] = [];
   let quote = '';
   let from = 0;
   for (let i = 0; i < value.length; i++) {
@@ -50,16 +59,16 @@ export function splitTopLevel(value: string): string[] {
       // A quote opens a quoted scalar only at the start of a value (o'brien is plain text).
       quote = c;
     } else if (c === '[' || c === '{') {
-      depth++;
-    } else if ((c === ']' || c === '}') && depth > 0) {
-      depth--;
-    } else if (c === ',' && depth === 0) {
+      opened.push(c);
+    } else if ((c === ']' || c === '}') && opened.length > 0) {
+      opened.pop();
+    } else if (c === ',' && opened.length === 0) {
       parts.push(value.slice(from, i));
       from = i + 1;
     }
   }
   parts.push(value.slice(from));
-  return parts;
+  return { parts, open: quote !== '' ? quote : (opened[opened.length - 1] ?? null) };
 }
 
 /**

@@ -303,7 +303,7 @@ function readRows(f: ShardFolder, grids: readonly Grid[], bases: Map<string, { s
       throw new UserError(`${where}: run ${run} is at ${written}, the sweep puts it at ${JSON.stringify(want)}`);
     }
     const summary = (raw as { summary: Summary }).summary;
-    if (summary.seed !== row.seed) throw new UserError(`${where}: run ${run} has seed ${row.seed}, but its summary is of seed ${summary.seed}`);
+    if (summary.seed !== row.seed) throw new UserError(`${where}: run ${run} has seed ${row.seed}, but its summary is of seed ${JSON.stringify(summary.seed)}`);
     if (summary.scenario !== sweep.scenario) throw new UserError(`${where}: run ${run}'s summary is of scenario ${JSON.stringify(summary.scenario)}, the sweep's is ${JSON.stringify(sweep.scenario)}`);
     const base = row.seed - ((run - 1) % sweep.seeds);
     const key = seedGrid < 0 ? '' : point.values[seedGrid];

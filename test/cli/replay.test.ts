@@ -202,11 +202,11 @@ describe('hypermem replay: the output goes away or fills up, the input breaks of
       for await (const l of readLines(chunks, 4)) out.push(l);
       return out;
     };
-    const want = [{ tooLong: false, text: 'abcd' }, { tooLong: false, text: 'abcd' }];
+    const want = [{ tooLong: false, text: 'abcd', binary: false }, { tooLong: false, text: 'abcd', binary: false }];
     assert.deepEqual(await lines([Buffer.from('\ufeffabcd\nabcd\n')]), want);
     assert.deepEqual(await lines([Buffer.from([0xef]), Buffer.from([0xbb]), Buffer.from([0xbf, 0x61, 0x62, 0x63, 0x64, 0x0a]), Buffer.from('abcd')]), want);
     // Bytes that only begin like a mark are the line's own.
-    assert.deepEqual(await lines([Buffer.from([0xef, 0x61, 0x0a])]), [{ tooLong: false, text: '\ufffda' }]);
+    assert.deepEqual(await lines([Buffer.from([0xef, 0x61, 0x0a])]), [{ tooLong: false, text: '\ufffda', binary: true }]);
   });
 
   test('ENOSPC: replayStream returns 2 with one line on the error stream', async () => {
@@ -227,6 +227,9 @@ describe('hypermem replay: the output goes away or fills up, the input breaks of
       assert.equal(r.out[1], '{"ok":false,"error":"line 2: not text (a NUL byte or bytes that are not UTF-8); is this a JSONL file of requests?"}');
       assert.match(r.out[2], PHYSINFO_OK);
     }
+    // U+FFFD written as UTF-8 is text: the line is read (here, an unknown op).
+    const r = await replayChunks([Buffer.from('{"op":"host\ufffd"}\n')]);
+    assert.match(r.out[0], /^\{"ok":false,"error":"line 1: unknown op \\"host\ufffd\\"/);
   });
 
   test('the input breaking off (a read error): the results so far are printed, then a clear error', async () => {

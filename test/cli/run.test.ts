@@ -103,6 +103,8 @@ describe('hypermem run / compare / validate / examples', () => {
       [['run', race, '--set', 'max_events=50', '--out', dir], /the run reached its bound of 50 events/],
       [['run', 'no/such.yaml', '--out', dir], /no such file/],
       [['compare', race, '--set', 'seed=3'], /give exactly one --set path=a,b,c/],
+      // The list's commas are inside an unclosed bracket: said so.
+      [['compare', race, '--set', 'guests[0].count=[1,2'], /^hypermem: compare: --set guests\[0\]\.count=\[1,2 lists no values: its \[ is not closed, so its commas do not separate them \(give exactly one/],
     ];
     for (const [args, message] of cases) {
       const r = hypermem(args);
@@ -204,6 +206,7 @@ describe('hypermem run / compare / validate / examples', () => {
       // eslint-disable-next-line no-control-regex -- finding control characters is the point
       assert.doesNotMatch(r.stderr.slice(0, -1), /[\u0000-\u001f]/);
     }
+    assert.equal(hypermem(['replay', '']).stderr, 'hypermem: replay: the file name is empty (give a JSONL file of requests, or none or - to read standard input)\n');
     // A trace named "" or with a NUL: said so, not "a directory" or a Node.js error code.
     const trace = (name: string) => `${base}    workload:\n      anon: {profile: trace, trace: {file: ${name}}}\n`;
     writeFileSync(join(dir, 'empty.yaml'), trace('""'));

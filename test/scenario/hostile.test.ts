@@ -51,7 +51,7 @@ describe('files that are not scenarios', () => {
 
   test('a file over the size bound', () => {
     const file = write('huge.yaml', `${VALID}# ${'x'.repeat(MAX_SCENARIO_BYTES)}\n`);
-    assert.equal(refusal(file), ': too large for a scenario file (4 MiB; at most 4 MiB)');
+    assert.equal(refusal(file), ': too large for a scenario file (4194395 B; at most 4 MiB)');
   });
 
   test('a UTF-8 BOM and CRLF line ends are fine', () => {
@@ -128,7 +128,10 @@ describe('hostile YAML', () => {
     const many = 'duration: 1m\nhost:\n  memory: 64TiB\nguests:\n  - name: g\n    count: 10000\n    memory: 1GiB\n    swap: 16MiB\n';
     assert.equal(parseScenario(many, 'm.yaml').guests.length, 10_000);
     const more = `${many}timeline:\n  - at: 1s\n    launch: {name: x, memory: 1GiB, swap: 16MiB}\n`;
-    assert.throws(() => parseScenario(more, 'm.yaml'), { message: 'm.yaml:11:13: timeline[0].launch.count: too many guests: at most 10000 in all, initial and launched' });
+    // The launch has no count: key, so the error points at the launch itself.
+    assert.throws(() => parseScenario(more, 'm.yaml'), { message: 'm.yaml:11:13: timeline[0].launch: too many guests: 10000 before this entry and 1 in it; at most 10000 in all, initial and launched' });
+    const counted = `${many}timeline:\n  - at: 1s\n    launch: {name: x, count: 2, memory: 1GiB, swap: 16MiB}\n`;
+    assert.throws(() => parseScenario(counted, 'm.yaml'), { message: 'm.yaml:11:30: timeline[0].launch.count: too many guests: 10000 before this entry and 2 in it; at most 10000 in all, initial and launched' });
   });
 });
 

@@ -367,6 +367,11 @@ describe('description: one line without control characters', () => {
     assert.equal(parseScenario(`${text}description: "a\\tb, é, 🙂"\n`, 'r.yaml').description, 'a\tb, é, 🙂');
     assert.equal(parseScenario(`${text}description: >-\n  folded\n  text\n`, 'r.yaml').description, 'folded text');
   });
+
+  test('its 1000 characters are counted as characters: an emoji is one', () => {
+    assert.equal([...parseScenario(`${text}description: "${'🙂'.repeat(1000)}"\n`, 'r.yaml').description].length, 1000);
+    assert.equal(problem(`${text}description: "${'🙂'.repeat(1001)}"\n`).problem, 'expected text of at most 1000 characters, found 1001');
+  });
 });
 
 describe('a number or a boolean where text goes: a hint to quote it', () => {

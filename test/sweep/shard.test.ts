@@ -195,6 +195,10 @@ describe('sweep --shard and merge', () => {
     d = copyShard(2, 'keys');
     edit(`${d}/results.json`, /^\{"run":2,"point":(\{[^}]*\}),"seed":8,/m, '{"run":2,"seed":8,"point":$1,');
     refused([s1, d, s3], `${d}/results.json:2: the keys of a run are run, point, seed, summary (in that order); found run, seed, point, summary`);
+    // A summary's seed written as text: shown as written, not as the same number.
+    d = copyShard(2, 'seedtext');
+    edit(`${d}/results.json`, '"summary":{"scenario":"tiny","seed":8,', '"summary":{"scenario":"tiny","seed":"8",');
+    refused([s1, d, s3], `${d}/results.json:2: run 2 has seed 8, but its summary is of seed "8"`);
     // A point with a key zod's copy drops ("__proto__"): compared as written.
     d = copyShard(2, 'proto');
     edit(`${d}/results.json`, '"point":{"toolstack.policy":"none"}', '"point":{"__proto__":"x","toolstack.policy":"none"}');
