@@ -210,20 +210,49 @@ export function above(value: number, limit: number): string {
 }
 
 /**
+ * The memory samples of all the trace files of one scenario, together: as
+ * many as the largest trace file can hold (16 MiB of "0 1" lines), 32 MiB as
+ * the simulator holds them. A day of GCD samples is 288.
+ */
+export const MAX_TOTAL_TRACE_SAMPLES = 4 * 1024 * 1024;
+
+/** The traces read while one scenario resolves, by file: each file is read once however many groups replay it. */
+let tracesRead: Map<string, { samples: Float64Array; peakPercent: number }> | null = null;
+let traceSamples = 0;
+
+function loadTrace(file: string, path: YamlPath): { samples: Float64Array; peakPercent: number } {
+  const known = tracesRead?.get(file);
+  if (known !== undefined) return known;
+  let samples: Float64Array;
+  try {
+    samples = loadGcdTrace(file).memPercent;
+  } catch (e) {
+    if (!(e instanceof TraceFormatError)) throw e;
+    throw new Problem([...path, 'file'], `not a usable trace: ${e.message}`);
+  }
+  traceSamples += samples.length;
+  if (traceSamples > MAX_TOTAL_TRACE_SAMPLES) {
+    throw new Problem(
+      [...path, 'file'],
+      `the scenario's trace files hold ${traceSamples} samples with this one: at most ${MAX_TOTAL_TRACE_SAMPLES} in all (each costs the simulator 8 bytes; a file replayed by several guests counts once)`,
+    );
+  }
+  let peakPercent = 0;
+  for (const p of samples) peakPercent = Math.max(peakPercent, p);
+  const loaded = { samples, peakPercent };
+  tracesRead?.set(file, loaded);
+  return loaded;
+}
+
+/**
  * Reads and checks the trace now, so that `validate` refuses what `run` would
  * fail on; the peak of the trace times its scale is the guest's largest
  * anonymous demand, bounded like the trace itself (MAX_DEMAND_PERCENT).
  */
 function checkTrace(file: string, scalePercent: number, maxmemPages: number, path: YamlPath): Float64Array {
-  let peakPercent = 0;
-  let memPercent: Float64Array;
-  try {
-    memPercent = loadGcdTrace(file).memPercent;
-    for (const p of memPercent) peakPercent = Math.max(peakPercent, p);
-  } catch (e) {
-    if (!(e instanceof TraceFormatError)) throw e;
-    throw new Problem([...path, 'file'], `not a usable trace: ${e.message}`);
-  }
+  const loaded = loadTrace(file, path);
+  const memPercent = loaded.samples;
+  const peakPercent = loaded.peakPercent;
   // As the simulator scales the samples (src/sim/guest-config.ts).
   const demandPercent = (peakPercent * scalePercent) / 100;
   if (demandPercent > MAX_DEMAND_PERCENT) {
@@ -678,6 +707,16 @@ function checkBuildBatch(batchPages: number, pagesPerS: number, batchSet: boolea
 
 /** The Scenario for a schema-checked file; throws Problem. */
 export function resolveScenario(raw: RawScenario, file: string): Scenario {
+  tracesRead = new Map();
+  traceSamples = 0;
+  try {
+    return resolveScenarioTraced(raw, file);
+  } finally {
+    tracesRead = null;
+  }
+}
+
+function resolveScenarioTraced(raw: RawScenario, file: string): Scenario {
   const hostPages = atLeastOnePage(raw.host.memory, ['host', 'memory']);
   const tmem = raw.host.tmem ?? {};
   const tmemEnabled = tmem.enabled ?? false;

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { applyOverrides, loadScenario, parseScenario } from '../../src/scenario/load.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
+import { MAX_TOTAL_TRACE_SAMPLES } from '../../src/scenario/resolve.ts';
 import { guestConfig as simGuestConfig } from '../../src/sim/guest-config.ts';
 import { scenarioError } from './helpers.ts';
 
@@ -293,6 +294,22 @@ describe('trace files', () => {
     const scaled = configs.map((c) => (c.workload.anon.kind === 'trace' ? c.workload.anon.memPercent : null));
     assert.deepEqual(scaled[0], new Float64Array([50]));
     assert.ok(scaled[1] === scaled[0] && scaled[2] === scaled[0], 'one scaled array for the three guests');
+  });
+
+  test('the trace files of a scenario hold at most MAX_TOTAL_TRACE_SAMPLES samples together; a file replayed twice counts once', () => {
+    // The largest trace file: 16 MiB of the shortest lines, exactly the bound.
+    writeFileSync(join(dir, 'traces', 'full'), '0 1\n'.repeat(MAX_TOTAL_TRACE_SAMPLES));
+    const two = (second: string) =>
+      `${MINIMAL}guests:\n` +
+      ['full', second].map((f, i) => `  - name: g${i}\n    memory: 1GiB\n    workload:\n      anon: {profile: trace, trace: {file: traces/${f}}}\n`).join('');
+    writeFileSync(join(dir, 'twice.yaml'), two('full'));
+    const twice = loadScenario(join(dir, 'twice.yaml')).guests.map((g) => (g.workload.anon.profile === 'trace' ? g.workload.anon.memPercent : null));
+    assert.equal(twice[0]?.length, MAX_TOTAL_TRACE_SAMPLES);
+    assert.ok(twice[1] === twice[0], 'read once, shared');
+    writeFileSync(join(dir, 'more.yaml'), two('vm'));
+    const e = scenarioError(() => loadScenario(join(dir, 'more.yaml')));
+    assert.equal(e.path, 'guests[1].workload.anon.trace.file');
+    assert.equal(e.problem, `the scenario's trace files hold ${MAX_TOTAL_TRACE_SAMPLES + 1} samples with this one: at most ${MAX_TOTAL_TRACE_SAMPLES} in all (each costs the simulator 8 bytes; a file replayed by several guests counts once)`);
   });
 
   test('a directory is not a trace file', () => {
