@@ -46,15 +46,18 @@ function examplesCommand(): number {
 
 const USAGE_HINT = '(hypermem --help lists the commands; hypermem COMMAND --help, its options)';
 
-/** Commander's error text as one line: "unknown option '--seed'; did you mean --set?" (control characters escaped). */
+/**
+ * Commander's error text as one line: "unknown option '--seed'; did you mean
+ * --set?". Only commander's own layout is taken apart (the "error: " prefix,
+ * the final line break, a last line of suggestion); a line break in the
+ * user's own text is escaped like any control character.
+ */
 export function usageLine(text: string): string {
-  const lines = text
-    .replace(/^error: /, '')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '');
-  const tail = lines.slice(1).map((l) => l.replace(/^\((.*)\)$/, '$1').replace(/^Did you/, 'did you'));
-  return escapeControls([lines[0] ?? 'usage error', ...tail].join('; '));
+  let body = text.replace(/^error: /, '').replace(/\n$/, '');
+  const suggestion = /\n\(Did you mean (.*)\?\)$/.exec(body);
+  if (suggestion !== null) body = body.slice(0, suggestion.index);
+  const line = escapeControls(body) || 'usage error';
+  return suggestion === null ? line : `${line}; did you mean ${escapeControls(suggestion[1])}?`;
 }
 
 function program(): Command {

@@ -8,6 +8,7 @@
 import { accessSync, chmodSync, constants, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { UserError } from './errors.ts';
+import { escapeControls } from '../scenario/errors.ts';
 
 /** The names of the files `run`, `compare` and `sweep` write. */
 const OUTPUT_FILE = /^(summary\.json|timeseries\.csv|events\.jsonl|report\.html|results\.csv|results\.json|index\.html|\d+-timeseries\.csv|\d+-events\.jsonl)$/;
@@ -224,7 +225,7 @@ function deferSignals(): void {
     process.on(signal, () => {
       const w = lastWrite;
       const what = w === null ? '' : w.ok ? `; --out ${w.dir} had been written in full` : `; nothing was written to --out ${w.dir}`;
-      process.stderr.write(`hypermem: stopped by ${signal}${what}\n`);
+      process.stderr.write(`hypermem: stopped by ${signal}${escapeControls(what)}\n`);
       process.exit(128 + n);
     });
   }

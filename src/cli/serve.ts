@@ -19,7 +19,7 @@ import { dashboardPage, esc, reportParts, runReportHtml } from '../report/html.t
 import { fmtDuration } from '../report/series.ts';
 import { UserError } from './errors.ts';
 import { MemoryGuard, parseMaxMemory, scenarioSize, type MemoryLimit } from './memory.ts';
-import { shorten } from '../scenario/errors.ts';
+import { escapeControls, shorten } from '../scenario/errors.ts';
 import { load, parseSeed, refuseClashes } from './run.ts';
 
 export interface ServeOptions {
@@ -370,7 +370,7 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
   if (host.trim() === '') throw new UserError('--host: an empty address; give one, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every address)');
   const scenario = load(file, options.set ?? [], parseSeed(options.seed));
   const say = (line: string): void => {
-    if (options.quiet !== true) process.stderr.write(`hypermem: ${line}\n`);
+    if (options.quiet !== true) process.stderr.write(`hypermem: ${escapeControls(line)}\n`);
   };
   const dash = await startDashboard(scenario, { host, port, speed, verify: options.verify === true, memory });
   // The URL goes to standard output (a script can read it); the rest is commentary.

@@ -199,21 +199,24 @@ export function formatPages(pages: number): string {
 }
 
 /**
- * formatBytes(bytes), made exact when rounding would show it equal to
- * formatBytes(other), a limit it is compared with: "1025 GiB" rather than
- * "1 TiB" beside a limit of 1 TiB, in the largest unit that divides it.
+ * A size and the limit it is compared with, for a message: formatBytes of
+ * each, unless rounding would show two different sizes alike ("found 2 GiB,
+ * at most 2 GiB"); then both exactly, in the largest unit that divides both
+ * ("2097156 KiB" and "2097152 KiB"), or in bytes.
  */
-export function formatBytesBeside(bytes: number, other: number): string {
-  const shown = formatBytes(bytes);
-  if (bytes === other || shown !== formatBytes(other)) return shown;
-  const big = BigInt(bytes);
-  const name = ['TiB', 'GiB', 'MiB', 'KiB'].find((n) => big % SIZE_UNITS_BYTES[n] === 0n);
-  return name === undefined ? `${bytes} B` : `${big / SIZE_UNITS_BYTES[name]} ${name}`;
+export function bytesBeside(bytes: number, limit: number): [string, string] {
+  const shown: [string, string] = [formatBytes(bytes), formatBytes(limit)];
+  if (bytes === limit || shown[0] !== shown[1]) return shown;
+  if (!Number.isInteger(bytes) || !Number.isInteger(limit)) return [`${bytes} B`, `${limit} B`];
+  const [a, b] = [BigInt(bytes), BigInt(limit)];
+  const name = ['TiB', 'GiB', 'MiB', 'KiB'].find((n) => a % SIZE_UNITS_BYTES[n] === 0n && b % SIZE_UNITS_BYTES[n] === 0n);
+  return name === undefined ? [`${bytes} B`, `${limit} B`] : [`${a / SIZE_UNITS_BYTES[name]} ${name}`, `${b / SIZE_UNITS_BYTES[name]} ${name}`];
 }
 
-/** formatPages(pages), made exact beside `other` pages (formatBytesBeside). */
-export function formatPagesBeside(pages: number, other: number): string {
-  return pages === 0 ? formatPages(0) : formatBytesBeside(pages * PAGE_BYTES, other * PAGE_BYTES);
+/** bytesBeside for page counts (no pages at all is "0 MiB", as formatPages writes it). */
+export function pagesBeside(pages: number, limit: number): [string, string] {
+  const [a, b] = bytesBeside(pages * PAGE_BYTES, limit * PAGE_BYTES);
+  return [pages === 0 ? formatPages(0) : a, limit === 0 ? formatPages(0) : b];
 }
 
 /** A duration for people, in the largest unit that divides it exactly: "5m", "30s", "250ms", "1500ns". */

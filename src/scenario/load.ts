@@ -8,7 +8,7 @@ import { readFileSync, statSync, type Stats } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import type { z } from 'zod';
-import { describeFound, formatBytes, formatBytesBeside } from '../lib/units.ts';
+import { bytesBeside, describeFound } from '../lib/units.ts';
 import { formatPath, Problem, quote, ScenarioError, shorten, shownFlag, type YamlPath } from './errors.ts';
 import { locate } from './locate.ts';
 import { inexactIntegers, MAX_DEPTH } from './nodes.ts';
@@ -56,7 +56,8 @@ function readScenarioText(file: string): string {
   if (stats.isDirectory()) throw new ScenarioError(file, '', 'is a directory, not a scenario file');
   if (!stats.isFile()) throw new ScenarioError(file, '', 'not a regular file');
   if (stats.size > MAX_SCENARIO_BYTES) {
-    throw new ScenarioError(file, '', `too large for a scenario file (${formatBytesBeside(stats.size, MAX_SCENARIO_BYTES)}; at most ${formatBytes(MAX_SCENARIO_BYTES)})`);
+    const [size, most] = bytesBeside(stats.size, MAX_SCENARIO_BYTES);
+    throw new ScenarioError(file, '', `too large for a scenario file (${size}; at most ${most})`);
   }
   let bytes: Buffer;
   try {

@@ -123,15 +123,40 @@ function depthOf(value: unknown, limit: number): number {
   return deepest;
 }
 
-/** The anchors some alias of the document refers to. */
-function aliasedAnchors(doc: Document): Set<string> {
-  const names = new Set<string>();
+/**
+ * The nodes the aliases of the document stand for, each with its aliases (by
+ * node, not by anchor name: YAML lets a name be anchored again, and only the
+ * node an alias follows is repeated). Taken from the file before any --set,
+ * so the flags' order does not matter.
+ */
+function aliasedNodes(doc: Document): Map<unknown, unknown[]> {
+  const nodes = new Map<unknown, unknown[]>();
   visit(doc, {
-    Alias(_, node) {
-      names.add(node.source);
+    Alias(_, alias) {
+      const target = alias.resolve(doc);
+      if (target === undefined) return;
+      const aliases = nodes.get(target);
+      if (aliases === undefined) nodes.set(target, [alias]);
+      else aliases.push(alias);
     },
   });
-  return names;
+  return nodes;
+}
+
+/**
+ * A node of `root`'s subtree (itself included) that an alias outside the
+ * subtree repeats, or undefined: replacing the subtree would change that
+ * alias's place (an alias inside goes with it).
+ */
+function aliasedFromOutside(root: unknown, aliased: Map<unknown, unknown[]>): { anchor?: string } | undefined {
+  if (aliased.size === 0 || root === undefined || root === null) return undefined;
+  const inside = new Set<unknown>([root]);
+  if (isMap(root) || isSeq(root)) visit(root, (_, node) => void inside.add(node));
+  for (const node of inside) {
+    const aliases = aliased.get(node);
+    if (aliases !== undefined && aliases.some((a) => !inside.has(a))) return node as { anchor?: string };
+  }
+  return undefined;
 }
 
 /**
@@ -140,15 +165,17 @@ function aliasedAnchors(doc: Document): Set<string> {
  * to create, and an empty section (`tmem:` with nothing after it) becomes an
  * empty mapping. Returns why the path cannot be set, or null.
  */
-function preparePath(doc: Document, path: YamlPath): string | null {
-  const aliased = aliasedAnchors(doc);
+function preparePath(doc: Document, path: YamlPath, aliased: Map<unknown, unknown[]>): string | null {
   let node: unknown = doc.contents;
   for (let i = 0; i <= path.length; i++) {
     const here = formatPath(path.slice(0, i)) || 'the top level';
-    // A node an alias repeats elsewhere: changing it, or inside it, would change those places too.
-    const anchor = (node as { anchor?: string } | null | undefined)?.anchor;
-    if (anchor !== undefined && aliased.has(anchor)) {
-      return `${i === path.length ? 'the value in the file' : here} carries the YAML anchor &${anchor}, which *${anchor} repeats elsewhere; --set cannot change it (edit the file, or write the value out where the alias is)`;
+    // A node an alias repeats elsewhere: changing it, inside it, or a value
+    // holding it would change the places the alias stands for too.
+    const repeated = i === path.length ? aliasedFromOutside(node, aliased) : aliased.has(node) ? (node as { anchor?: string }) : undefined;
+    if (repeated !== undefined) {
+      const anchor = repeated.anchor ?? '?';
+      const what = i < path.length ? `${here} carries` : repeated === node ? 'the value in the file carries' : 'the value in the file holds';
+      return `${what} the YAML anchor &${anchor}, which *${anchor} repeats elsewhere; --set cannot change it (edit the file, or write the value out where the alias is)`;
     }
     if (i === path.length) break;
     const segment = path[i];
@@ -181,6 +208,7 @@ function preparePath(doc: Document, path: YamlPath): string | null {
  */
 export function applyOverrides(doc: Document, sets: readonly string[], file = ''): Override[] {
   const applied: Override[] = [];
+  const aliased = sets.length === 0 ? new Map<unknown, unknown[]>() : aliasedNodes(doc);
   for (const flag of sets) {
     const eq = flag.indexOf('=');
     if (eq < 0) {
@@ -221,7 +249,7 @@ export function applyOverrides(doc: Document, sets: readonly string[], file = ''
     // How a number was written, where an integer goes: the value alone has lost it (1e-400 is 0).
     const inexact = inexactIntegers(valueDoc, valueDoc.contents, path, shape)[0];
     if (inexact !== undefined) throw setError(file, inexact.at, inexact.problem, flag);
-    const blocked = preparePath(doc, path);
+    const blocked = preparePath(doc, path, aliased);
     if (blocked !== null) throw setError(file, path, blocked, flag);
     doc.setIn(path, doc.createNode(value));
     applied.push({ text: flag, path });

@@ -12,7 +12,7 @@ import { statSync, type Stats } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadGcdTrace, MAX_TRACE_MEM_PERCENT, TraceFormatError } from '../guest/workload/trace.ts';
-import { DURATION_UNITS_NS, formatNs, formatPages, formatPagesBeside, PAGE_BYTES, type SizeOrPercent } from '../lib/units.ts';
+import { DURATION_UNITS_NS, formatNs, formatPages, PAGE_BYTES, pagesBeside, type SizeOrPercent } from '../lib/units.ts';
 import { formatPath, Problem, quote, type YamlPath } from './errors.ts';
 import { MAX_CLOCK_NS, TIMELINE_ACTIONS, type RawGuestGroup, type RawScenario, type RawTimelineEntry } from './schema.ts';
 import type { AnonAccess, AnonProfile, ContentsSpec, FilesSpec, GuestSpec, Scenario, SelfballoonSpec, TimelineAction, TimelineEvent } from './types.ts';
@@ -336,7 +336,8 @@ function resolveFiles(raw: RawGuestGroup, maxmemPages: number, path: YamlPath): 
   const workingSetPages =
     files.working_set === undefined ? d.workingSetPages : pagesOf(files.working_set, maxmemPages, [...path, 'working_set'], 'maxmem');
   if (workingSetPages > MAX_WORKING_SET_PAGES) {
-    throw new Problem([...path, 'working_set'], `expected at most ${formatPages(MAX_WORKING_SET_PAGES)}, found ${formatPagesBeside(workingSetPages, MAX_WORKING_SET_PAGES)}`);
+    const [found, most] = pagesBeside(workingSetPages, MAX_WORKING_SET_PAGES);
+    throw new Problem([...path, 'working_set'], `expected at most ${most}, found ${found}`);
   }
   const deleteEveryNs = files.delete_every ?? 0;
   if (deleteEveryNs > 0 && deleteEveryNs < MIN_DELETE_EVERY_NS) {
@@ -395,14 +396,16 @@ interface GroupContext {
 function checkMaxmem(raw: RawGuestGroup, maxmemPages: number, path: YamlPath): void {
   const at = [...path, raw.maxmem === undefined ? 'memory' : 'maxmem'];
   if (maxmemPages > MAX_MAXMEM_PAGES) {
-    throw new Problem(at, `expected at most ${formatPages(MAX_MAXMEM_PAGES)} (the largest guest the model holds), found ${formatPagesBeside(maxmemPages, MAX_MAXMEM_PAGES)}`);
+    const [found, most] = pagesBeside(maxmemPages, MAX_MAXMEM_PAGES);
+    throw new Problem(at, `expected at most ${most} (the largest guest the model holds), found ${found}`);
   }
 }
 
 function resolveSwap(raw: RawGuestGroup, path: YamlPath): number {
   const swapPages = raw.swap ?? DEFAULTS.swapPages;
   if (swapPages > MAX_SWAP_PAGES) {
-    throw new Problem([...path, 'swap'], `expected at most ${formatPages(MAX_SWAP_PAGES)} (a full device costs the simulator 8 bytes a slot), found ${formatPagesBeside(swapPages, MAX_SWAP_PAGES)}`);
+    const [found, most] = pagesBeside(swapPages, MAX_SWAP_PAGES);
+    throw new Problem([...path, 'swap'], `expected at most ${most} (a full device costs the simulator 8 bytes a slot), found ${found}`);
   }
   return swapPages;
 }
@@ -413,12 +416,14 @@ function resolveGroup(raw: RawGuestGroup, path: YamlPath, ctx: GroupContext): Gu
   const memoryPages = atLeastOnePage(raw.memory, [...path, 'memory']);
   const maxmemPages = raw.maxmem ?? memoryPages;
   if (maxmemPages < memoryPages) {
-    throw new Problem([...path, 'maxmem'], `expected at least memory (${formatPages(memoryPages)}), found ${formatPagesBeside(maxmemPages, memoryPages)}`);
+    const [found, memory] = pagesBeside(maxmemPages, memoryPages);
+    throw new Problem([...path, 'maxmem'], `expected at least memory (${memory}), found ${found}`);
   }
   checkMaxmem(raw, maxmemPages, path);
   const kernelReservePages = pagesOf(raw.kernel_reserve ?? { percent: DEFAULTS.kernelReservePercent }, memoryPages, [...path, 'kernel_reserve'], 'memory');
   if (kernelReservePages >= memoryPages) {
-    throw new Problem([...path, 'kernel_reserve'], `expected less than memory (${formatPages(memoryPages)}), found ${formatPagesBeside(kernelReservePages, memoryPages)}`);
+    const [found, memory] = pagesBeside(kernelReservePages, memoryPages);
+    throw new Problem([...path, 'kernel_reserve'], `expected less than memory (${memory}), found ${found}`);
   }
   const workloadPath = [...path, 'workload'];
   const shared = {
@@ -471,9 +476,10 @@ class Names {
     }
     const swap = members.reduce((sum, m) => sum + m.swapPages, 0);
     if (this.swapPages + swap > MAX_TOTAL_SWAP_PAGES) {
+      const [total, most] = pagesBeside(this.swapPages + swap, MAX_TOTAL_SWAP_PAGES);
       throw new Problem(
         [...path, 'swap'],
-        `the guests' swap devices come to ${formatPagesBeside(this.swapPages + swap, MAX_TOTAL_SWAP_PAGES)} in all, initial and launched: at most ${formatPages(MAX_TOTAL_SWAP_PAGES)} (each slot costs the simulator up to 24 bytes); give fewer or smaller swap devices`,
+        `the guests' swap devices come to ${total} in all, initial and launched: at most ${most} (each slot costs the simulator up to 24 bytes); give fewer or smaller swap devices`,
       );
     }
     this.swapPages += swap;
@@ -586,7 +592,8 @@ function checkReferences(initial: GuestSpec[], pending: Pending[]): void {
     switch (action.kind) {
       case 'mem_set':
         if (action.targetPages > state.maxmemPages) {
-          throw new Problem([...path, 'mem_set', 'target'], `expected at most ${action.guest}'s maxmem (${formatPages(state.maxmemPages)}), found ${formatPagesBeside(action.targetPages, state.maxmemPages)}`);
+          const [found, maxmem] = pagesBeside(action.targetPages, state.maxmemPages);
+          throw new Problem([...path, 'mem_set', 'target'], `expected at most ${action.guest}'s maxmem (${maxmem}), found ${found}`);
         }
         break;
       case 'mem_max':
@@ -670,7 +677,8 @@ function fitHost(scenario: Scenario): void {
   if (fixedPages > hostPages) {
     // Both are to blame; the error points at the larger, the likelier mistake (hypervisor_reserve: 100% is not dom0's fault).
     const blamed = scenario.host.hypervisorReservePages > scenario.dom0.memoryPages ? ['host', 'hypervisor_reserve'] : ['dom0', 'memory'];
-    throw new Problem(blamed, `${fixed} need ${formatPagesBeside(fixedPages, hostPages)}, larger than the host (${formatPages(hostPages)})`);
+    const [need, host] = pagesBeside(fixedPages, hostPages);
+    throw new Problem(blamed, `${fixed} need ${need}, larger than the host (${host})`);
   }
   let usedPages = fixedPages;
   let index = -1;
@@ -713,6 +721,7 @@ export function resolveScenario(raw: RawScenario, file: string): Scenario {
     return resolveScenarioTraced(raw, file);
   } finally {
     tracesRead = null;
+    traceSamples = 0;
   }
 }
 

@@ -23,7 +23,7 @@ export type AnonProfile =
   | { profile: 'step'; levelPercent: number; atNs: number; stepLevelPercent: number }
   | { profile: 'diurnal'; levelPercent: number; peakPercent: number; periodNs: number; phaseNs: number }
   | { profile: 'spikes'; levelPercent: number; peakPercent: number; everyNs: number; lengthNs: number; jitterNs: number }
-  /** `memPercent`: the trace's memory samples as read and checked when the scenario loaded (unscaled), so a run does not read the file again; shared by the members of a group (`count`), never written. */
+  /** `memPercent`: the trace's memory samples as read and checked when the scenario loaded (unscaled), so a run does not read the file again; shared by the members of a group (`count`) and by the guests replaying the file, never written (the simulator keeps one scaled copy per array: change a copy, not it). */
   | { profile: 'trace'; levelPercent: number; file: string; scalePercent: number; offsetNs: number; memPercent: Float64Array };
 
 /** How the workload touches its anonymous pages (a swapped-out page touched is swapped in). */

@@ -184,6 +184,9 @@ describe('hypermem run / compare / validate / examples', () => {
     assert.equal(hypermem(['validate', race, '--seed', '3']).stderr, `hypermem: unknown option '--seed'; did you mean --set? ${hint}\n`);
     assert.equal(hypermem(['run', race, '--seed', '1', '--seed', '2']).stderr, `hypermem: option '--seed <n>' argument '2' is invalid. --seed is given twice (1 and 2); give it once ${hint}\n`);
     assert.equal(hypermem(['run']).stderr, `hypermem: missing required argument 'scenario' ${hint}\n`);
+    // A line break in the user's own text is escaped, not taken for commander's layout.
+    assert.equal(hypermem(['run', race, '--out', 'a\nb', '--out', 'c']).stderr, `hypermem: option '--out <dir>' argument 'c' is invalid. --out is given twice (a\\nb and c); give it once ${hint}\n`);
+    assert.equal(hypermem(['run', race, '--a\r\n(Did you mean --out?)']).stderr, `hypermem: unknown option '--a\\r\\n(Did you mean --out?)' ${hint}\n`);
     assert.equal(hypermem(['help', 'run']).status, 0);
   });
 

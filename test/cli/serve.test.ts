@@ -6,9 +6,11 @@
 // on SIGINT with status 0.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { request } from 'node:http';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { load } from '../../src/cli/run.ts';
@@ -315,6 +317,23 @@ describe('hypermem serve', () => {
     assert.equal(badOut, '', 'no URL: nothing is served');
     assert.match(badErr, /^hypermem: .*no-such\.yaml/);
     assert.doesNotMatch(badErr, /\n\s+at /, 'no stack trace');
+  });
+
+  test('its commentary is one line a message, whatever the file name holds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hypermem-serve-'));
+    const file = join(dir, 'odd\nname.yaml');
+    writeFileSync(file, readFileSync(small, 'utf8'));
+    const child = spawn(process.execPath, [`${root}bin/hypermem.js`, 'serve', file, '--port', '0', '--set', 'name=odd', '--set', 'max_events=50'], { cwd: root });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    try {
+      for (let i = 0; i < 600 && !err.includes('run stopped'); i++) await sleep(50);
+      const stopped = err.split('\n').find((l) => l.includes('run stopped'));
+      assert.ok(stopped !== undefined, err);
+      assert.match(stopped, /^hypermem: run stopped: .*odd\\nname\.yaml: the run reached its bound of 50 events/);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
 

@@ -180,10 +180,10 @@ describe('sizes the model can hold', () => {
     assert.equal(e.path, 'guests[0].workload.files.working_set');
     assert.match(e.problem, /^expected at most 1 TiB, found 2 TiB/);
     // Just past the bound: the value is shown exactly, not rounded to the bound's own figure.
-    assert.match(scenarioError(() => parseScenario(BASE, 'b.yaml', ['guests[0].workload.files.working_set=1025GiB'])).problem, /^expected at most 1 TiB, found 1025 GiB \(set by/);
-    assert.match(scenarioError(() => parseScenario(BASE, 'b.yaml', ['guests[0].workload.files.working_set=1099511631872B'])).problem, /^expected at most 1 TiB, found 1073741828 KiB \(set by/);
+    assert.match(scenarioError(() => parseScenario(BASE, 'b.yaml', ['guests[0].workload.files.working_set=1025GiB'])).problem, /^expected at most 1024 GiB, found 1025 GiB \(set by/);
+    assert.match(scenarioError(() => parseScenario(BASE, 'b.yaml', ['guests[0].workload.files.working_set=1099511631872B'])).problem, /^expected at most 1073741824 KiB, found 1073741828 KiB \(set by/);
     const swap = BASE.replace('memory: 4GiB', 'memory: 256MiB');
-    assert.match(scenarioError(() => parseScenario(swap, 'b.yaml', ['guests[0].swap=262145MiB'])).problem, /found 262145 MiB \(set by/);
+    assert.match(scenarioError(() => parseScenario(swap, 'b.yaml', ['guests[0].swap=262145MiB'])).problem, /^expected at most 262144 MiB \(a full device costs the simulator 8 bytes a slot\), found 262145 MiB \(set by/);
   });
 
   test('NUMA nodes of at least 1 MiB each', () => {

@@ -51,7 +51,7 @@ describe('files that are not scenarios', () => {
 
   test('a file over the size bound', () => {
     const file = write('huge.yaml', `${VALID}# ${'x'.repeat(MAX_SCENARIO_BYTES)}\n`);
-    assert.equal(refusal(file), ': too large for a scenario file (4194395 B; at most 4 MiB)');
+    assert.equal(refusal(file), ': too large for a scenario file (4194395 B; at most 4194304 B)');
   });
 
   test('a UTF-8 BOM and CRLF line ends are fine', () => {

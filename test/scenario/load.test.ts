@@ -230,6 +230,16 @@ describe('overrides', () => {
       scenarioError(() => parseScenario(anchored, 'o.yaml', ['dom0.memory=2GiB'])).message,
       'o.yaml: dom0.memory: the value in the file carries the YAML anchor &m, which *m repeats elsewhere; --set cannot change it (edit the file, or write the value out where the alias is), in --set dom0.memory=2GiB',
     );
+    // A value that holds the anchored node, whichever order the flags come in.
+    assert.match(scenarioError(() => parseScenario(anchored, 'o.yaml', ['dom0={memory: 2GiB}'])).problem, /^the value in the file holds the YAML anchor &m, which \*m repeats elsewhere/);
+    for (const flags of [['timeline[0].launch.memory=2GiB', 'dom0.memory=2GiB'], ['dom0.memory=2GiB', 'timeline[0].launch.memory=2GiB']]) {
+      assert.match(scenarioError(() => parseScenario(anchored, 'o.yaml', flags)).problem, /carries the YAML anchor &m/, flags.join(' '));
+    }
+    // An anchor name used again: only the node the alias follows is repeated.
+    const reused = text.replace(/^guests:\n[\s\S]*$/m, 'guests:\n  - name: a\n    memory: &x 1GiB\n  - name: b\n    memory: *x\n    swap: &x 128MiB\n');
+    assert.equal(parseScenario(reused, 'o.yaml', ['guests[1].swap=32MiB']).guests[1].swapPages, 8192);
+    // Replacing a value that holds both the anchor and its aliases changes nothing elsewhere.
+    assert.equal(parseScenario(reused, 'o.yaml', ['guests=[{name: c, memory: 2GiB}]']).guests.length, 1);
     // Inside an anchored mapping (z is refused later as an unknown key; --set refuses first).
     assert.match(scenarioError(() => parseScenario(anchored.replace('dom0: {memory: &m 1GiB}', 'dom0: &d {memory: &m 1GiB}') + 'z: *d\n', 'o.yaml', ['dom0.memory=2GiB'])).problem, /^dom0 carries the YAML anchor &d, which \*d repeats elsewhere/);
   });

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  bytesBeside,
   bytesToPages,
   formatBytes,
   formatNs,
@@ -13,6 +14,7 @@ import {
   parseRate,
   parseSizeBytes,
   parseSizeOrPercent,
+  pagesBeside,
   parseSizePages,
   UnitError,
 } from '../../src/lib/units.ts';
@@ -159,4 +161,23 @@ describe('formatting', () => {
   for (const [n, text] of pages) test(`${n} pages is ${text}`, () => assert.equal(formatPages(n), text));
   const times: [number, string][] = [[0, '0s'], [300e9, '5m'], [250e6, '250ms'], [1500, '1500ns'], [3600e9, '1h']];
   for (const [ns, text] of times) test(`${ns} ns is ${text}`, () => assert.equal(formatNs(ns), text));
+
+  test('a size beside the limit it is compared with never reads like it unless equal', () => {
+    assert.deepEqual(bytesBeside(2 * GiB, GiB), ['2 GiB', '1 GiB'], 'rounded when they read differently');
+    assert.deepEqual(bytesBeside(GiB, GiB), ['1 GiB', '1 GiB'], 'equal sizes read alike');
+    // Both exact, in the largest unit dividing both.
+    assert.deepEqual(bytesBeside(1025 * GiB, 1024 * GiB), ['1025 GiB', '1024 GiB']);
+    assert.deepEqual(bytesBeside(2 * GiB + 4096, 2 * GiB), ['2097156 KiB', '2097152 KiB']);
+    assert.deepEqual(bytesBeside(4 * 2 ** 20 + 91, 4 * 2 ** 20), ['4194395 B', '4194304 B']);
+    assert.deepEqual(bytesBeside(1.5 * GiB + 0.5, 1.5 * GiB), ['1610612736.5 B', '1610612736 B'], 'not a whole number: no BigInt, no throw');
+    assert.deepEqual(pagesBeside(262145, 262144), ['1048580 KiB', '1048576 KiB']);
+    assert.deepEqual(pagesBeside(0, 1), ['0 MiB', '4 KiB']);
+    // Whatever the pair, the two texts differ when the sizes do.
+    for (let i = 0; i < 2000; i++) {
+      const limit = Math.floor((i * 7919 * 4096) / 3) + 1;
+      const value = limit + (i % 5) + 1;
+      const [a, b] = bytesBeside(value, limit);
+      assert.notEqual(a, b, `${value} beside ${limit}`);
+    }
+  });
 });

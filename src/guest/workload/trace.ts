@@ -7,7 +7,7 @@
 // loaded, so a bad trace is refused by `validate` as well as by `run`.
 
 import { readFileSync, statSync, type Stats } from 'node:fs';
-import { formatBytes, formatBytesBeside } from '../../lib/units.ts';
+import { bytesBeside } from '../../lib/units.ts';
 
 export const GCD_SAMPLE_INTERVAL_NS = 300_000_000_000;
 
@@ -101,7 +101,8 @@ export function loadGcdTrace(path: string): GcdTrace {
     if (stats.isDirectory()) throw new TraceFormatError(path, 0, 'is a directory, not a trace file');
     if (!stats.isFile()) throw new TraceFormatError(path, 0, 'not a regular file');
     if (stats.size > MAX_TRACE_BYTES) {
-      throw new TraceFormatError(path, 0, `too large for a trace file (${formatBytesBeside(stats.size, MAX_TRACE_BYTES)}; at most ${formatBytes(MAX_TRACE_BYTES)})`);
+      const [size, most] = bytesBeside(stats.size, MAX_TRACE_BYTES);
+      throw new TraceFormatError(path, 0, `too large for a trace file (${size}; at most ${most})`);
     }
     bytes = readFileSync(path);
   } catch (e) {
