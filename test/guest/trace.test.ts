@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -87,4 +88,75 @@ test('trace replay: memory % of maxmem as Committed_AS pages', () => {
   const t = loadGcdTrace(join(SHIPPED, 'vm_259235987_2'));
   assert.equal(f(0), Math.round((t.memPercent[0] * 262144) / 100));
   assert.equal(f(10 * GCD_SAMPLE_INTERVAL_NS), Math.round((t.memPercent[10] * 262144) / 100));
+});
+
+/** The parser as it was before its fast path (line by line through split and a regex per column): the model the fast path must agree with. */
+function referenceParse(text: string, file: string): { cpu: number[]; mem: number[] } {
+  const NUMBER = /^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+  const shown = (t: string): string => JSON.stringify(t.length > 60 ? `${t.slice(0, 57)}…` : t);
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  const cpu: number[] = [];
+  const mem: number[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const lineNo = i + 1;
+    const line = lines[i].replace(/\r$/, '');
+    if (line.trim() === '') throw new TraceFormatError(file, lineNo, 'empty line; expected "<cpu %> <memory %>"');
+    const cols = line.trim().split(/\s+/);
+    if (cols.length !== 2) throw new TraceFormatError(file, lineNo, `expected 2 columns "<cpu %> <memory %>", found ${cols.length}: ${shown(line)}`);
+    const names = ['cpu %', 'memory %'];
+    const values = cols.map((c, k) => {
+      if (!NUMBER.test(c)) {
+        const what = c.startsWith('+') ? 'a non-negative number without a sign' : 'a non-negative number';
+        throw new TraceFormatError(file, lineNo, `column ${k + 1} (${names[k]}): expected ${what}, found ${shown(c)}`);
+      }
+      const v = Number(c);
+      if (!Number.isFinite(v)) throw new TraceFormatError(file, lineNo, `column ${k + 1} (${names[k]}): not finite: ${shown(c)}`);
+      return v;
+    });
+    if (values[1] > 400) throw new TraceFormatError(file, lineNo, `column 2 (memory %): expected at most 400 (% of maxmem), found ${shown(cols[1])}`);
+    cpu.push(values[0]);
+    mem.push(values[1]);
+  }
+  if (mem.length === 0) throw new TraceFormatError(file, 1, 'no samples; expected lines of "<cpu %> <memory %>"');
+  return { cpu, mem };
+}
+
+test('the fast path gives what the line-by-line parser gives: the same samples, or the same error', () => {
+  const outcome = (f: () => { cpu: ArrayLike<number>; mem: ArrayLike<number> }): string => {
+    try {
+      const r = f();
+      return JSON.stringify([Array.from(r.cpu), Array.from(r.mem)]);
+    } catch (e) {
+      if (!(e instanceof TraceFormatError)) throw e;
+      return `error: ${e.message}`;
+    }
+  };
+  // Lines from pieces that sit on both sides of every rule: numbers plain, signed, with exponents, huge or
+  // above 400; separators of spaces, tabs and other white space; carriage returns; empty and extra columns.
+  const num = fc.oneof(
+    fc.constantFrom('0', '1', '5.103', '.5', '7.', '1e2', '4e2', '400', '400.0001', '401', '1e999', '+1', '-1', '1e-400', 'x', '1,5', '0x10', ''),
+    fc.double({ min: 0, max: 500, noNaN: true }).map((v) => String(v)),
+  );
+  const space = fc.constantFrom(' ', '  ', '\t', ' \t', '\u00a0', '\f', '\r', '');
+  const line = fc.tuple(space, num, space, num, space, fc.constantFrom('', '\r', ' 3', '\r\r')).map((parts) => parts.join(''));
+  const text = fc.tuple(fc.array(line, { maxLength: 6 }), fc.constantFrom('', '\n', '\n\n', '\r\n')).map(([ls, end]) => ls.join('\n') + end);
+  fc.assert(
+    fc.property(text, (t) => {
+      assert.equal(
+        outcome(() => {
+          const r = parseGcdTrace(t, 'f');
+          return { cpu: r.cpuPercent, mem: r.memPercent };
+        }),
+        outcome(() => referenceParse(t, 'f')),
+        JSON.stringify(t),
+      );
+    }),
+    { numRuns: 5000, seed: 20261127 },
+  );
+  // The largest file: 16 MiB of the shortest lines.
+  const big = '0 1\n'.repeat(4 * 1024 * 1024);
+  const r = parseGcdTrace(big, 'big');
+  assert.equal(r.memPercent.length, 4 * 1024 * 1024);
+  assert.equal(r.memPercent[r.memPercent.length - 1], 1);
 });

@@ -54,38 +54,71 @@ function shown(text: string): string {
 /** A non-negative number without a sign (the format has none). */
 const NUMBER = /^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
-/** Parses the text of a GCD trace; `file` names it in errors. */
-export function parseGcdTrace(text: string, file: string): GcdTrace {
-  const lines = text.split('\n');
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  const cpu: number[] = [];
-  const mem: number[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const lineNo = i + 1;
-    const line = lines[i].replace(/\r$/, '');
-    if (line.trim() === '') throw new TraceFormatError(file, lineNo, 'empty line; expected "<cpu %> <memory %>"');
-    const cols = line.trim().split(/\s+/);
-    if (cols.length !== 2) {
-      throw new TraceFormatError(file, lineNo, `expected 2 columns "<cpu %> <memory %>", found ${cols.length}: ${shown(line)}`);
-    }
-    const names = ['cpu %', 'memory %'];
-    const values = cols.map((c, k) => {
-      if (!NUMBER.test(c)) {
-        const what = c.startsWith('+') ? 'a non-negative number without a sign' : 'a non-negative number';
-        throw new TraceFormatError(file, lineNo, `column ${k + 1} (${names[k]}): expected ${what}, found ${shown(c)}`);
-      }
-      const v = Number(c);
-      if (!Number.isFinite(v)) throw new TraceFormatError(file, lineNo, `column ${k + 1} (${names[k]}): not finite: ${shown(c)}`);
-      return v;
-    });
-    if (values[1] > MAX_TRACE_MEM_PERCENT) {
-      throw new TraceFormatError(file, lineNo, `column 2 (memory %): expected at most ${MAX_TRACE_MEM_PERCENT} (% of maxmem), found ${shown(cols[1])}`);
-    }
-    cpu.push(values[0]);
-    mem.push(values[1]);
+/**
+ * One well-formed line, anchored where the scan stands: two unsigned numbers
+ * separated by spaces or tabs, then the line's end. Lines it does not match
+ * (other white space, a sign, a third column…) go to parseLine, which accepts
+ * what the format allows and names what it does not.
+ */
+const PLAIN_LINE = /[ \t]*((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)[ \t]+((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)[ \t]*\r?(?:\n|$)/y;
+
+/** Line `lineNo` of a trace, checked: its CPU % and memory %, or a TraceFormatError naming what is wrong. */
+function parseLine(raw: string, lineNo: number, file: string): [number, number] {
+  const line = raw.replace(/\r$/, '');
+  if (line.trim() === '') throw new TraceFormatError(file, lineNo, 'empty line; expected "<cpu %> <memory %>"');
+  const cols = line.trim().split(/\s+/);
+  if (cols.length !== 2) {
+    throw new TraceFormatError(file, lineNo, `expected 2 columns "<cpu %> <memory %>", found ${cols.length}: ${shown(line)}`);
   }
-  if (mem.length === 0) throw new TraceFormatError(file, 1, 'no samples; expected lines of "<cpu %> <memory %>"');
-  return { file, cpuPercent: Float64Array.from(cpu), memPercent: Float64Array.from(mem) };
+  const names = ['cpu %', 'memory %'];
+  const values = cols.map((c, k) => {
+    if (!NUMBER.test(c)) {
+      const what = c.startsWith('+') ? 'a non-negative number without a sign' : 'a non-negative number';
+      throw new TraceFormatError(file, lineNo, `column ${k + 1} (${names[k]}): expected ${what}, found ${shown(c)}`);
+    }
+    const v = Number(c);
+    if (!Number.isFinite(v)) throw new TraceFormatError(file, lineNo, `column ${k + 1} (${names[k]}): not finite: ${shown(c)}`);
+    return v;
+  });
+  if (values[1] > MAX_TRACE_MEM_PERCENT) {
+    throw new TraceFormatError(file, lineNo, `column 2 (memory %): expected at most ${MAX_TRACE_MEM_PERCENT} (% of maxmem), found ${shown(cols[1])}`);
+  }
+  return [values[0], values[1]];
+}
+
+/**
+ * Parses the text of a GCD trace; `file` names it in errors. Lines are
+ * separated by "\n" (a "\r" before it is dropped); a final line break ends
+ * the last line. Well-formed lines take a fast path (no string per line or
+ * column besides the numbers); the rest are checked one by one, with the same
+ * results.
+ */
+export function parseGcdTrace(text: string, file: string): GcdTrace {
+  let lines = text.length === 0 ? 0 : 1;
+  for (let at = text.indexOf('\n'); at >= 0 && at < text.length - 1; at = text.indexOf('\n', at + 1)) lines++;
+  const cpu = new Float64Array(lines);
+  const mem = new Float64Array(lines);
+  let pos = 0;
+  for (let n = 0; n < lines; n++) {
+    PLAIN_LINE.lastIndex = pos;
+    const m = PLAIN_LINE.exec(text);
+    if (m !== null) {
+      const c = Number(m[1]);
+      const v = Number(m[2]);
+      if (Number.isFinite(c) && Number.isFinite(v) && v <= MAX_TRACE_MEM_PERCENT) {
+        cpu[n] = c;
+        mem[n] = v;
+        pos = PLAIN_LINE.lastIndex;
+        continue;
+      }
+    }
+    const end = text.indexOf('\n', pos);
+    const stop = end < 0 ? text.length : end;
+    [cpu[n], mem[n]] = parseLine(text.slice(pos, stop), n + 1, file);
+    pos = stop + 1;
+  }
+  if (lines === 0) throw new TraceFormatError(file, 1, 'no samples; expected lines of "<cpu %> <memory %>"');
+  return { file, cpuPercent: cpu, memPercent: mem };
 }
 
 /**
