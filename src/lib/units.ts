@@ -29,7 +29,7 @@ export const DURATION_UNITS_NS: Readonly<Record<string, bigint>> = Object.freeze
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 // A number, optionally a space, then the unit; the sign is captured so that a
 // negative value gets its own message rather than "not a size".
-const QUANTITY = /^([+-]?)(\d+(?:\.\d+)?|\.\d+)\s?([A-Za-z%]*)$/;
+const QUANTITY = /^([+-]?)(\d+(?:\.\d+)?|\.\d+)[ \t]?([A-Za-z%]*)$/;
 
 /** How a found value is shown in a message: strings quoted, others as YAML would read them. */
 export function describeFound(value: unknown): string {

@@ -153,6 +153,15 @@ describe('rates', () => {
   });
 });
 
+describe('white space and signs in a quantity', () => {
+  test('one space or tab between number and unit, and a leading +, are accepted; other white space is not', () => {
+    assert.equal(parseSizeBytes('64 GiB'), 64 * GiB);
+    assert.equal(parseSizeBytes('2\tGiB'), 2 * GiB);
+    assert.equal(parseSizeBytes('+2GiB'), 2 * GiB);
+    for (const bad of ['2\u00a0GiB', '2\u2028GiB', '2  GiB', '2\nGiB']) assert.throws(() => parseSizeBytes(bad), UnitError, JSON.stringify(bad));
+  });
+});
+
 describe('formatting', () => {
   const sizes: [number, string][] = [[0, '0 B'], [1023, '1023 B'], [4096, '4 KiB'], [64 * GiB, '64 GiB'], [1.5 * GiB, '1.5 GiB']];
   for (const [bytes, text] of sizes) test(`${bytes} bytes is ${text}`, () => assert.equal(formatBytes(bytes), text));
