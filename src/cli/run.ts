@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { loadScenario, ScenarioError } from '../scenario/load.ts';
-import { shownFlag } from '../scenario/errors.ts';
+import { escapeControls, shownFlag } from '../scenario/errors.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { EventBoundError, Simulation, type RunResult } from '../sim/simulation.ts';
 import type { Summary } from '../sim/metrics.ts';
@@ -101,7 +101,7 @@ export function simulate(scenario: Scenario, options: SimulateOptions): RunResul
         if (at.booted < at.guests) {
           if (bootBar === null && Date.now() - startedMs > 300) {
             bootBar = new cliProgress.SingleBar(
-              { format: `${options.label ?? scenario.name} booting [{bar}] {value}/{total} guests | {eta}s left`, stream: process.stderr, hideCursor: false },
+              { format: `${escapeControls(options.label ?? scenario.name)} booting [{bar}] {value}/{total} guests | {eta}s left`, stream: process.stderr, hideCursor: false },
               cliProgress.Presets.shades_classic,
             );
             bootBar.start(at.guests, at.booted);
@@ -119,7 +119,7 @@ export function simulate(scenario: Scenario, options: SimulateOptions): RunResul
           bar = new cliProgress.SingleBar(
             // The cursor stays visible: the simulation runs synchronously, so after a
             // Ctrl-C no handler could show a hidden cursor again.
-            { format: `${options.label ?? scenario.name} [{bar}] {percentage}% | simulated {sim} of {total_sim} | {eta}s left`, stream: process.stderr, hideCursor: false },
+            { format: `${escapeControls(options.label ?? scenario.name)} [{bar}] {percentage}% | simulated {sim} of {total_sim} | {eta}s left`, stream: process.stderr, hideCursor: false },
             cliProgress.Presets.shades_classic,
           );
           bar.start(1000, 0, { sim: fmtDuration(simNs), total_sim: fmtDuration(durationNs) });
