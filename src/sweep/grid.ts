@@ -54,7 +54,10 @@ function scanTopLevel(value: string): { parts: string[]; open: string | null } {
   for (let i = 0; i < value.length; i++) {
     const c = value[i];
     if (quote !== '') {
-      if (c === quote) quote = '';
+      // YAML's escapes inside quotes: \" (and any \x) in double quotes, '' in single quotes.
+      if (quote === '"' && c === '\\') i++;
+      else if (quote === "'" && c === "'" && value[i + 1] === "'") i++;
+      else if (c === quote) quote = '';
     } else if ((c === '"' || c === "'") && value.slice(from, i).trim() === '') {
       // A quote opens a quoted scalar only at the start of a value (o'brien is plain text).
       quote = c;

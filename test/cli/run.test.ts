@@ -81,6 +81,10 @@ describe('hypermem run / compare / validate / examples', () => {
     assert.deepEqual(splitTopLevel('[1, 2],"a,b",\'c,d\',e'), ['[1, 2]', '"a,b"', "'c,d'", 'e']);
     assert.deepEqual(splitTopLevel('none'), ['none']);
     assert.deepEqual(splitTopLevel("o'brien,x"), ["o'brien", 'x']);
+    // YAML's escaped quotes do not end the quoted value.
+    assert.deepEqual(splitTopLevel('"a\\",b",c'), ['"a\\",b"', 'c']);
+    assert.deepEqual(splitTopLevel("'it''s,x',y"), ["'it''s,x'", 'y']);
+    assert.deepEqual(splitTopLevel('"a\\\\",b'), ['"a\\\\"', 'b'], 'an escaped backslash before the closing quote');
     assert.deepEqual(splitTopLevel(" 'a,b', c"), [" 'a,b'", ' c']);
     let r = hypermem(['compare', race, '--set', 'toolstack.policy=none,claim', '--set', 'guests[0].selfballoon={enabled: true, interval: 4s}', '--set', 'duration=3s', '--json']);
     assert.equal(r.status, 0, r.stderr);
