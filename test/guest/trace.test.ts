@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileAnonProfile } from '../../src/guest/workload/anon.ts';
-import { GCD_SAMPLE_INTERVAL_NS, loadGcdTrace, parseGcdTrace, traceMemPercentAt, TraceFormatError } from '../../src/guest/workload/trace.ts';
+import { GCD_SAMPLE_INTERVAL_NS, loadGcdTrace, parseGcdTrace, parseTraceLine, traceMemPercentAt, TraceFormatError } from '../../src/guest/workload/trace.ts';
 
 const SHIPPED = new URL('../../data/gcd/', import.meta.url).pathname;
 const SHARED = new URL('../../../shared/data/gcd-vm-usage/', import.meta.url).pathname;
@@ -90,36 +90,13 @@ test('trace replay: memory % of maxmem as Committed_AS pages', () => {
   assert.equal(f(10 * GCD_SAMPLE_INTERVAL_NS), Math.round((t.memPercent[10] * 262144) / 100));
 });
 
-/** The parser as it was before its fast path (line by line through split and a regex per column): the model the fast path must agree with. */
+/** The parser as it was before its fast path: split into lines, each checked on its own (parseTraceLine). */
 function referenceParse(text: string, file: string): { cpu: number[]; mem: number[] } {
-  const NUMBER = /^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-  const shown = (t: string): string => JSON.stringify(t.length > 60 ? `${t.slice(0, 57)}…` : t);
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  const cpu: number[] = [];
-  const mem: number[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const lineNo = i + 1;
-    const line = lines[i].replace(/\r$/, '');
-    if (line.trim() === '') throw new TraceFormatError(file, lineNo, 'empty line; expected "<cpu %> <memory %>"');
-    const cols = line.trim().split(/\s+/);
-    if (cols.length !== 2) throw new TraceFormatError(file, lineNo, `expected 2 columns "<cpu %> <memory %>", found ${cols.length}: ${shown(line)}`);
-    const names = ['cpu %', 'memory %'];
-    const values = cols.map((c, k) => {
-      if (!NUMBER.test(c)) {
-        const what = c.startsWith('+') ? 'a non-negative number without a sign' : 'a non-negative number';
-        throw new TraceFormatError(file, lineNo, `column ${k + 1} (${names[k]}): expected ${what}, found ${shown(c)}`);
-      }
-      const v = Number(c);
-      if (!Number.isFinite(v)) throw new TraceFormatError(file, lineNo, `column ${k + 1} (${names[k]}): not finite: ${shown(c)}`);
-      return v;
-    });
-    if (values[1] > 400) throw new TraceFormatError(file, lineNo, `column 2 (memory %): expected at most 400 (% of maxmem), found ${shown(cols[1])}`);
-    cpu.push(values[0]);
-    mem.push(values[1]);
-  }
-  if (mem.length === 0) throw new TraceFormatError(file, 1, 'no samples; expected lines of "<cpu %> <memory %>"');
-  return { cpu, mem };
+  if (lines.length === 0) throw new TraceFormatError(file, 1, 'no samples; expected lines of "<cpu %> <memory %>"');
+  const parsed = lines.map((line, i) => parseTraceLine(line, i + 1, file));
+  return { cpu: parsed.map((p) => p[0]), mem: parsed.map((p) => p[1]) };
 }
 
 test('the fast path gives what the line-by-line parser gives: the same samples, or the same error', () => {

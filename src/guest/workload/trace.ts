@@ -57,13 +57,13 @@ const NUMBER = /^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 /**
  * One well-formed line, anchored where the scan stands: two unsigned numbers
  * separated by spaces or tabs, then the line's end. Lines it does not match
- * (other white space, a sign, a third column…) go to parseLine, which accepts
+ * (other white space, a sign, a third column…) go to parseTraceLine, which accepts
  * what the format allows and names what it does not.
  */
 const PLAIN_LINE = /[ \t]*((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)[ \t]+((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)[ \t]*\r?(?:\n|$)/y;
 
-/** Line `lineNo` of a trace, checked: its CPU % and memory %, or a TraceFormatError naming what is wrong. */
-function parseLine(raw: string, lineNo: number, file: string): [number, number] {
+/** Line `lineNo` of a trace, checked: its CPU % and memory %, or a TraceFormatError naming what is wrong. @internal (the model of the fast path's test) */
+export function parseTraceLine(raw: string, lineNo: number, file: string): [number, number] {
   const line = raw.replace(/\r$/, '');
   if (line.trim() === '') throw new TraceFormatError(file, lineNo, 'empty line; expected "<cpu %> <memory %>"');
   const cols = line.trim().split(/\s+/);
@@ -114,7 +114,7 @@ export function parseGcdTrace(text: string, file: string): GcdTrace {
     }
     const end = text.indexOf('\n', pos);
     const stop = end < 0 ? text.length : end;
-    [cpu[n], mem[n]] = parseLine(text.slice(pos, stop), n + 1, file);
+    [cpu[n], mem[n]] = parseTraceLine(text.slice(pos, stop), n + 1, file);
     pos = stop + 1;
   }
   if (lines === 0) throw new TraceFormatError(file, 1, 'no samples; expected lines of "<cpu %> <memory %>"');
