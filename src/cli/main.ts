@@ -52,7 +52,7 @@ const USAGE_HINT = '(hypermem --help lists the commands; hypermem COMMAND --help
  * the final line break, a last line of suggestion); a line break in the
  * user's own text is escaped like any control character.
  */
-export function usageLine(text: string): string {
+function usageLine(text: string): string {
   let body = text.replace(/^error: /, '').replace(/\n$/, '');
   const suggestion = /\n\(Did you mean (.*)\?\)$/.exec(body);
   if (suggestion !== null) body = body.slice(0, suggestion.index);

@@ -250,9 +250,9 @@ export async function compareCommand(
   const listed = sets.filter((s) => splitTopLevel(setValue(s)).length > 1);
   if (listed.length !== 1) {
     // A list whose commas an unclosed [ { or quote swallowed reads as one value: say so.
-    const open = listed.length === 0 ? sets.find((s) => openAtEnd(setValue(s)) !== null) : undefined;
+    const open = listed.length === 0 ? sets.map((s) => ({ flag: s, open: openAtEnd(setValue(s)) })).find((s) => s.open !== null) : undefined;
     const rule = 'give exactly one --set path=a,b,c with the values to compare (other --set path=value are applied to every run)';
-    if (open !== undefined) throw new UserError(`compare: --set ${shownFlag(open)} lists no values: its ${openAtEnd(setValue(open))} is not closed, so its commas do not separate them (${rule})`);
+    if (open !== undefined) throw new UserError(`compare: --set ${shownFlag(open.flag)} lists no values: its ${open.open} is not closed, so its commas do not separate them (${rule})`);
     throw new UserError(`compare: ${rule}`);
   }
   const { path, values } = parseCompareSet(listed[0]);

@@ -6,6 +6,7 @@
 
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { formatPath, quote, ScenarioError, shorten, shownFlag, type YamlPath } from './errors.ts';
+import { depthOf } from '../lib/depth.ts';
 import { inexactIntegers, MAX_DEPTH } from './nodes.ts';
 import { answeredByNumericTags, checkYamlDocument, numericTags } from './yaml-checks.ts';
 import { scenarioSchema, shapeOf, type SchemaShape } from './schema.ts';
@@ -106,21 +107,6 @@ function setError(file: string, path: YamlPath | null, problem: string, flag: st
   const at = path === null ? '' : formatPath(path);
   const inner = within === '' || at === '' || within.startsWith('[') ? within : `.${within}`;
   return new ScenarioError(file, `${at}${inner}`, `${problem}, in --set ${shownFlag(flag)}`);
-}
-
-/** How deeply `value` (plain JS from YAML: objects, arrays, scalars) nests, counting up to `limit`. */
-function depthOf(value: unknown, limit: number): number {
-  let deepest = 0;
-  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
-  // Bounded: the value comes from a --set flag, and the walk stops below `limit`.
-  while (stack.length > 0) {
-    const { value: here, depth } = stack.pop()!;
-    if (here === null || typeof here !== 'object') continue;
-    deepest = Math.max(deepest, depth + 1);
-    if (deepest > limit) return deepest;
-    for (const child of Object.values(here)) stack.push({ value: child, depth: depth + 1 });
-  }
-  return deepest;
 }
 
 /**

@@ -187,13 +187,13 @@ function accessRate(ratePerS: number, path: YamlPath): number {
   return ratePerS;
 }
 
-function resolveAnon(raw: RawGuestGroup, path: YamlPath, scenarioFile: string, maxmemPages: number): AnonProfile & AnonAccess {
+function resolveAnon(raw: RawGuestGroup, path: YamlPath, ctx: GroupContext, maxmemPages: number): AnonProfile & AnonAccess {
   const anon = raw.workload?.anon ?? {};
   const access: AnonAccess = {
     ratePerS: accessRate(anon.rate ?? DEFAULTS.anonAccess.ratePerS, [...path, 'rate']),
     zipf: anon.zipf ?? DEFAULTS.anonAccess.zipf,
   };
-  return { ...resolveAnonProfile(raw, path, scenarioFile, maxmemPages), ...access };
+  return { ...resolveAnonProfile(raw, path, ctx, maxmemPages), ...access };
 }
 
 /**
@@ -216,12 +216,14 @@ export function above(value: number, limit: number): string {
  */
 export const MAX_TOTAL_TRACE_SAMPLES = 4 * 1024 * 1024;
 
-/** The traces read while one scenario resolves, by file: each file is read once however many groups replay it. */
-let tracesRead: Map<string, { samples: Float64Array; peakPercent: number }> | null = null;
-let traceSamples = 0;
+/** The traces one scenario has read, by file (each is read once however many groups replay it), and their samples in all. */
+interface TracesRead {
+  byFile: Map<string, { samples: Float64Array; peakPercent: number }>;
+  samples: number;
+}
 
-function loadTrace(file: string, path: YamlPath): { samples: Float64Array; peakPercent: number } {
-  const known = tracesRead?.get(file);
+function loadTrace(file: string, path: YamlPath, traces: TracesRead): { samples: Float64Array; peakPercent: number } {
+  const known = traces.byFile.get(file);
   if (known !== undefined) return known;
   let samples: Float64Array;
   try {
@@ -230,17 +232,17 @@ function loadTrace(file: string, path: YamlPath): { samples: Float64Array; peakP
     if (!(e instanceof TraceFormatError)) throw e;
     throw new Problem([...path, 'file'], `not a usable trace: ${e.message}`);
   }
-  traceSamples += samples.length;
-  if (traceSamples > MAX_TOTAL_TRACE_SAMPLES) {
+  traces.samples += samples.length;
+  if (traces.samples > MAX_TOTAL_TRACE_SAMPLES) {
     throw new Problem(
       [...path, 'file'],
-      `the scenario's trace files hold ${traceSamples} samples with this one: at most ${MAX_TOTAL_TRACE_SAMPLES} in all (each costs the simulator 8 bytes; a file replayed by several guests counts once)`,
+      `the scenario's trace files hold ${traces.samples} samples with this one: at most ${MAX_TOTAL_TRACE_SAMPLES} in all (each costs the simulator 8 bytes; a file replayed by several guests counts once)`,
     );
   }
   let peakPercent = 0;
   for (const p of samples) peakPercent = Math.max(peakPercent, p);
   const loaded = { samples, peakPercent };
-  tracesRead?.set(file, loaded);
+  traces.byFile.set(file, loaded);
   return loaded;
 }
 
@@ -249,8 +251,8 @@ function loadTrace(file: string, path: YamlPath): { samples: Float64Array; peakP
  * fail on; the peak of the trace times its scale is the guest's largest
  * anonymous demand, bounded like the trace itself (MAX_DEMAND_PERCENT).
  */
-function checkTrace(file: string, scalePercent: number, maxmemPages: number, path: YamlPath): Float64Array {
-  const loaded = loadTrace(file, path);
+function checkTrace(file: string, scalePercent: number, maxmemPages: number, path: YamlPath, traces: TracesRead): Float64Array {
+  const loaded = loadTrace(file, path, traces);
   const memPercent = loaded.samples;
   const peakPercent = loaded.peakPercent;
   // As the simulator scales the samples (src/sim/guest-config.ts).
@@ -274,7 +276,7 @@ function checkTrace(file: string, scalePercent: number, maxmemPages: number, pat
   return memPercent;
 }
 
-function resolveAnonProfile(raw: RawGuestGroup, path: YamlPath, scenarioFile: string, maxmemPages: number): AnonProfile {
+function resolveAnonProfile(raw: RawGuestGroup, path: YamlPath, ctx: GroupContext, maxmemPages: number): AnonProfile {
   const anon = raw.workload?.anon ?? {};
   const profile = anon.profile ?? 'constant';
   const levelPercent = share(anon.level ?? DEFAULTS.anonLevelPercent, [...path, 'level'], 'maxmem');
@@ -322,9 +324,9 @@ function resolveAnonProfile(raw: RawGuestGroup, path: YamlPath, scenarioFile: st
     }
     case 'trace': {
       const t = need(anon.trace);
-      const file = traceFile(t.file, scenarioFile, [...path, 'trace', 'file']);
+      const file = traceFile(t.file, ctx.scenarioFile, [...path, 'trace', 'file']);
       const scalePercent = t.scale ?? 100;
-      const memPercent = checkTrace(file, scalePercent, maxmemPages, [...path, 'trace']);
+      const memPercent = checkTrace(file, scalePercent, maxmemPages, [...path, 'trace'], ctx.traces);
       return { profile, levelPercent, file, scalePercent, offsetNs: t.offset ?? 0, memPercent };
     }
   }
@@ -390,6 +392,7 @@ function resolveSelfballoon(raw: RawGuestGroup, path: YamlPath): SelfballoonSpec
 interface GroupContext {
   tmemEnabled: boolean;
   scenarioFile: string;
+  traces: TracesRead;
 }
 
 /** maxmem (or memory, when maxmem is left to default to it) within the model's bound. */
@@ -412,7 +415,7 @@ function resolveSwap(raw: RawGuestGroup, path: YamlPath): number {
 
 /** One guest group (under guests: or a launch), expanded into its members. */
 function resolveGroup(raw: RawGuestGroup, path: YamlPath, ctx: GroupContext): GuestSpec[] {
-  const { tmemEnabled, scenarioFile } = ctx;
+  const { tmemEnabled } = ctx;
   const memoryPages = atLeastOnePage(raw.memory, [...path, 'memory']);
   const maxmemPages = raw.maxmem ?? memoryPages;
   if (maxmemPages < memoryPages) {
@@ -439,23 +442,21 @@ function resolveGroup(raw: RawGuestGroup, path: YamlPath, ctx: GroupContext): Gu
     diskLatencyNs: raw.disk_latency ?? DEFAULTS.diskLatencyNs,
     selfballoon: resolveSelfballoon(raw, [...path, 'selfballoon']),
     workload: {
-      anon: resolveAnon(raw, [...workloadPath, 'anon'], scenarioFile, maxmemPages),
+      anon: resolveAnon(raw, [...workloadPath, 'anon'], ctx, maxmemPages),
       files: resolveFiles(raw, maxmemPages, [...workloadPath, 'files']),
       contents: resolveContents(raw, [...workloadPath, 'contents']),
     },
   };
   const count = raw.count ?? 1;
   const members: GuestSpec[] = [];
-  // A copy each, so that no member's spec is an alias of another's; but the
-  // trace's samples, which nothing writes, are shared: a copy per member of
-  // a large trace would take its size again for every member.
-  const anon = shared.workload.anon;
-  const samples = anon.profile === 'trace' ? anon.memPercent : null;
-  if (anon.profile === 'trace') anon.memPercent = new Float64Array(0);
+  // A copy each, so that no member's spec is an alias of another's; anon's
+  // fields are single values but for a trace's samples, which nothing writes
+  // and the members share (a copy each would take a large trace's size again
+  // for every member).
+  const { anon, ...workload } = shared.workload;
   for (let i = 1; i <= count; i++) {
-    const member: GuestSpec = { name: count === 1 ? raw.name : `${raw.name}-${i}`, ...structuredClone(shared) };
-    if (samples !== null && member.workload.anon.profile === 'trace') member.workload.anon.memPercent = samples;
-    members.push(member);
+    const copy = structuredClone({ ...shared, workload });
+    members.push({ name: count === 1 ? raw.name : `${raw.name}-${i}`, ...copy, workload: { ...copy.workload, anon: { ...anon } } });
   }
   return members;
 }
@@ -715,17 +716,6 @@ function checkBuildBatch(batchPages: number, pagesPerS: number, batchSet: boolea
 
 /** The Scenario for a schema-checked file; throws Problem. */
 export function resolveScenario(raw: RawScenario, file: string): Scenario {
-  tracesRead = new Map();
-  traceSamples = 0;
-  try {
-    return resolveScenarioTraced(raw, file);
-  } finally {
-    tracesRead = null;
-    traceSamples = 0;
-  }
-}
-
-function resolveScenarioTraced(raw: RawScenario, file: string): Scenario {
   const hostPages = atLeastOnePage(raw.host.memory, ['host', 'memory']);
   const tmem = raw.host.tmem ?? {};
   const tmemEnabled = tmem.enabled ?? false;
@@ -762,8 +752,9 @@ function resolveScenarioTraced(raw: RawScenario, file: string): Scenario {
   };
   checkBuildBatch(scenario.toolstack.buildBatchPages, scenario.toolstack.buildPagesPerS, raw.toolstack?.build_batch !== undefined);
   const names = new Names();
+  const traces: TracesRead = { byFile: new Map(), samples: 0 };
   (raw.guests ?? []).forEach((group, i) => {
-    const members = resolveGroup(group, ['guests', i], { tmemEnabled, scenarioFile: file });
+    const members = resolveGroup(group, ['guests', i], { tmemEnabled, scenarioFile: file, traces });
     names.add(members, ['guests', i], group.count !== undefined);
     scenario.guests.push(...members);
   });
@@ -774,7 +765,7 @@ function resolveScenarioTraced(raw: RawScenario, file: string): Scenario {
     const path = ['timeline', i];
     // An event after the end is kept (checked like the others) but never runs:
     // shortening a scenario with --set duration=… must not make it invalid.
-    pending.push(...resolveEntry(entry, path, { tmemEnabled, scenarioFile: file, names }));
+    pending.push(...resolveEntry(entry, path, { tmemEnabled, scenarioFile: file, traces, names }));
   });
   // Array.prototype.sort is stable: events at the same time keep the file's order.
   pending.sort((a, b) => a.event.atNs - b.event.atNs);

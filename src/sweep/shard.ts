@@ -11,6 +11,7 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../cli/errors.ts';
+import { depthOf } from '../lib/depth.ts';
 import { canonicalPath, enumeratePoints, MAX_RUNS, type Grid } from './grid.ts';
 import { shardRunList, type SweepInfo } from './html.ts';
 import type { ShardMeta, SweepMeta } from './output.ts';
@@ -242,19 +243,6 @@ function lines(bytes: Buffer): string[] {
 /** Nesting a run's row never reaches (its summary nests a few levels); deeper is refused before anything walks it recursively. */
 const MAX_ROW_DEPTH = 32;
 
-/** Whether a parsed JSON value nests arrays and objects more than `limit` deep (walked without recursion). */
-function nestedDeeper(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  // Bounded: each value of the parsed tree is pushed once.
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    if (depth >= limit) return true;
-    for (const child of Object.values(v)) stack.push([child, depth + 1]);
-  }
-  return false;
-}
-
 /** The keys of a row, in the order `hypermem sweep` writes them. */
 const ROW_KEYS = JSON.stringify(['run', 'point', 'seed', 'summary']);
 
@@ -284,7 +272,7 @@ function readRows(f: ShardFolder, grids: readonly Grid[], bases: Map<string, { s
     const body = source.trimEnd();
     if (!last && !body.endsWith(',')) throw new UserError(`${where}: expected a comma after the run (one run per line)`);
     const raw = parseJson(last ? body : body.slice(0, -1), file, line);
-    if (nestedDeeper(raw, MAX_ROW_DEPTH)) throw new UserError(`${where}: nested more than ${MAX_ROW_DEPTH} levels deep: not a run hypermem wrote`);
+    if (depthOf(raw, MAX_ROW_DEPTH) > MAX_ROW_DEPTH) throw new UserError(`${where}: nested more than ${MAX_ROW_DEPTH} levels deep: not a run hypermem wrote`);
     const parsed = rowShape.safeParse(raw);
     if (!parsed.success) throw new UserError(`${where}: ${firstIssue(parsed.error, '')}`);
     if (JSON.stringify(Object.keys(raw as object)) !== ROW_KEYS) {
