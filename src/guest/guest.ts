@@ -234,6 +234,8 @@ export class Guest {
 
   /** In an OOM episode (see oom()). */
   private inOom = false;
+  /** The largest overflow of the current OOM episode, already counted in oomKilledPages. */
+  private oomShortfall = 0;
   private readonly counters = {
     fileAccesses: 0,
     fileHits: 0,
@@ -861,14 +863,22 @@ export class Guest {
   }
 
   /**
-   * Demand did not fit in RAM plus swap. One OOM event per episode: further
-   * failures count only their pages until demand fits again (setAnonPages
-   * completes), as the OOM killer fires once and the pressure persists.
+   * Demand did not fit in RAM plus swap. One OOM event per episode, until
+   * demand fits again (setAnonPages completes), as the OOM killer fires once
+   * and the pressure persists. The pages that did not fit count once per
+   * episode, at the episode's largest overflow (each workload step asks for
+   * the demand again: the same pages are not counted again).
    */
   private oom(killedPages: number): void {
-    if (!this.inOom) this.counters.oomEvents++;
+    if (!this.inOom) {
+      this.counters.oomEvents++;
+      this.oomShortfall = 0;
+    }
     this.inOom = true;
-    this.counters.oomKilledPages += killedPages;
+    if (killedPages > this.oomShortfall) {
+      this.counters.oomKilledPages += killedPages - this.oomShortfall;
+      this.oomShortfall = killedPages;
+    }
   }
 
   private expectFilePage(file: number, index: number): void {

@@ -79,7 +79,8 @@ export function guestConfig(spec: GuestSpec, domid: number, scenario: Scenario):
     memoryPages: spec.memoryPages,
     maxmemPages: spec.maxmemPages,
     kernelReservePages: spec.kernelReservePages,
-    swapPages: spec.swapPages,
+    // A scenario's swap is the device; mkswap's header takes its first page (SwapTotal is one page less).
+    swapPages: Math.max(0, spec.swapPages - 1),
     cleancache: tmemOn && spec.cleancache,
     cleancacheShared: spec.cleancacheShared,
     frontswap: tmemOn && spec.frontswap,

@@ -89,3 +89,28 @@ test('anonymous accesses do not reorder the LRU: of two pages touched since the 
   assert.equal(g.metrics().swapIns, m.swapIns + 1, '40 was swapped out first');
   assertClean(g);
 });
+
+test('an OOM episode counts its overflow once, at its largest, whatever the workload step; a new episode counts again', () => {
+  // RAM 4096 - reserve 96 = 4000 pages for anonymous memory, no swap.
+  for (const stepNs of [100_000_000, 10_000_000]) {
+    const hv = newHost(8000);
+    const g = bootGuest(hv, null, { domid: 1, memoryPages: 4096, kernelReservePages: 96, swapPages: 0, workload: { anon: { kind: 'constant', pages: 5000 }, stepNs } });
+    g.runWorkload(0, 10e9); // every step asks for the 5000 pages again
+    const m = g.metrics();
+    assert.equal(m.oomEvents, 1, `step ${stepNs}`);
+    assert.equal(m.oomKilledPages, 1000, `step ${stepNs}`);
+  }
+  const g = bootGuest(newHost(8000), null, { domid: 1, memoryPages: 4096, kernelReservePages: 96, swapPages: 0 });
+  g.setAnonPages(5000); // 1000 pages over
+  g.setAnonPages(4600); // less over: nothing more
+  g.setAnonPages(5300); // more over: 300 more
+  let m = g.metrics();
+  assert.equal(m.oomEvents, 1);
+  assert.equal(m.oomKilledPages, 1300);
+  g.setAnonPages(3000); // fits: the episode ends
+  g.setAnonPages(4500); // a new episode, 500 over
+  m = g.metrics();
+  assert.equal(m.oomEvents, 2);
+  assert.equal(m.oomKilledPages, 1800);
+  assertClean(g);
+});

@@ -513,7 +513,6 @@ function control(model: Model, r: Req, res: Res, before: Observed, priv: boolean
   const subop = r.subop as string;
   if (!priv) return is({ ok: false, errno: 'EPERM' });
   if (['save_begin', 'save_end', 'enumerate'].includes(subop) && d === undefined) return is({ ok: false, errno: 'EINVAL' });
-  if (subop === 'set_compress' && model.o.dedup) return is({ ok: false, errno: 'EPERM' });
   const existing = d === undefined ? null : (model.doms.get(d)?.client ?? null);
   const clients = [...model.doms.values()].map((m) => m.client).filter((c): c is MClient => c !== null);
   const each = (apply: (c: MClient) => void): void => {
@@ -521,7 +520,8 @@ function control(model: Model, r: Req, res: Res, before: Observed, priv: boolean
       clients.forEach(apply);
       return is({ ok: true, rc: 0 });
     }
-    if (existing === null) return is({ ok: false, errno: 'ENOENT' });
+    // Xen's -1 for a client id with no client.
+    if (existing === null) return is({ ok: false, errno: 'EPERM' });
     apply(existing);
     return is({ ok: true, rc: 0 });
   };
@@ -535,18 +535,20 @@ function control(model: Model, r: Req, res: Res, before: Observed, priv: boolean
     case 'set_cap':
       return each(() => undefined);
     case 'set_compress':
+      // With dedup on the flag stays as it is, and the answer is still 0.
       return each((c) => {
+        if (model.o.dedup) return;
         c.compress = arg !== 0;
         if (c.compress) c.everCompressed = true;
       });
     case 'flush':
-      if (d !== undefined) return is({ ok: false, errno: 'EOPNOTSUPP' });
+      if (d !== undefined) return is({ ok: false, errno: 'EPERM' });
       check(res.ok === true && Number.isInteger(res.rc) && (res.rc as number) % 4 === 0 && (res.rc as number) >= 0, 'flush: rc is KiB freed');
       return;
     case 'query_freeable_mb':
       return is({ ok: true, rc: Math.floor(before.freeable / 256) });
     case 'list': {
-      if (d !== undefined && existing === null) return is({ ok: false, errno: 'ENOENT' });
+      if (d !== undefined && existing === null) return is({ ok: false, errno: 'EPERM' });
       check(res.ok === true && Array.isArray(res.clients), 'list: ok with clients');
       for (const l of res.clients as Res[]) {
         const want = model.persistentHandles(l.domid as number).length;

@@ -329,3 +329,10 @@ describe('trace files', () => {
     assert.match(e.problem, /^expected a trace file, found a directory/);
   });
 });
+
+test('a guest\'s swap is the device: mkswap\'s header takes its first page, so the guest gets one slot less', () => {
+  const s = parseScenario(`${MINIMAL}guests:\n  - {name: a, memory: 1GiB, swap: 64MiB}\n  - {name: b, memory: 1GiB, swap: 0B}\n  - {name: c, memory: 1GiB}\n`, 'swap.yaml');
+  assert.equal(s.guests[0].swapPages, 16384, 'the scenario keeps the device size');
+  const slots = s.guests.map((g, i) => simGuestConfig(g, i + 1, s).swapPages);
+  assert.deepEqual(slots, [16383, 0, GiB_PAGES - 1]);
+});

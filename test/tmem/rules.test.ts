@@ -674,13 +674,36 @@ test('compression lets a domain hold more persistent pages than max_pages, frame
   assertClean(hv);
 });
 
-test('set_compress is refused while dedup is on; set_cap is stored only', () => {
+test('set_compress leaves the flag alone while dedup is on, yet answers 0 (4.3 tmemc_set_var drops the refusal); set_cap is stored only', () => {
   const { tmem } = host(2000, { dedup: true });
   tmem.newPool(1, { persistent: false, shared: false });
-  assert.deepEqual(tmem.control.setCompress(1, true), { ok: false, errno: 'EPERM' });
+  assert.deepEqual(tmem.control.setCompress(1, true), { ok: true, rc: 0 });
+  assert.deepEqual(tmem.control.setCompress(null, true), { ok: true, rc: 0 });
   assert.equal(tmem.control.setCap(1, 5).ok, true);
   const l = tmem.control.list(1);
   assert.ok(l.ok && l.clients[0].cap === 5);
+  assert.equal(l.clients[0].compress, false, 'the flag did not change');
+  assert.equal(l.global.erroredOps, 0, 'not an errored operation');
+  const { tmem: t2 } = host(2000);
+  t2.newPool(1, { persistent: false, shared: false });
+  assert.deepEqual(t2.control.setCompress(1, true), { ok: true, rc: 0 });
+  const l2 = t2.control.list(1);
+  assert.ok(l2.ok && l2.clients[0].compress, 'without dedup the flag changes');
+});
+
+test('control on a domain with no tmem client: -1 in Xen (EPERM) for freeze, thaw, list, set_weight, set_cap, set_compress and a client flush; save subops ENOENT', () => {
+  const { tmem } = host(2000, {}, [[1, 100], [2, 100]]);
+  tmem.newPool(1, { persistent: false, shared: false });
+  const EPERM = { ok: false, errno: 'EPERM' };
+  assert.deepEqual(tmem.control.freeze(2), EPERM);
+  assert.deepEqual(tmem.control.thaw(2), EPERM);
+  assert.deepEqual(tmem.control.list(2), EPERM);
+  assert.deepEqual(tmem.control.setWeight(2, 3), EPERM);
+  assert.deepEqual(tmem.control.setCap(2, 3), EPERM);
+  assert.deepEqual(tmem.control.setCompress(2, true), EPERM);
+  assert.deepEqual(tmem.control.flush(4, 1), EPERM, 'a client flush, even for a client that exists');
+  assert.deepEqual(tmem.control.saveBegin(2), { ok: false, errno: 'ENOENT' });
+  assert.deepEqual(tmem.control.freeze(null), { ok: true, rc: 0 });
 });
 
 test('control flush returns KB freed; query_freeable_mb floors to MiB', () => {
@@ -689,8 +712,12 @@ test('control flush returns KB freed; query_freeable_mb floors to MiB', () => {
   for (let i = 0; i < 600; i++) tmem.put(1, 0, O, i, noise(i));
   assert.deepEqual(tmem.control.queryFreeableMb(), { ok: true, rc: 2 });
   assert.deepEqual(tmem.control.flush(10), { ok: true, rc: 12 });
-  assert.deepEqual(tmem.control.flush(10, 1), { ok: false, errno: 'EOPNOTSUPP' });
-  assert.deepEqual(tmem.control.flush(1 << 20), { ok: true, rc: 597 * 4 });
+  assert.deepEqual(tmem.control.flush(10, 1), { ok: false, errno: 'EPERM' });
+  // tmemc_flush_mem rounds KiB up to pages in 32 bits: within 3 of 2^32 it wraps to 0 pages.
+  assert.deepEqual(tmem.control.flush(0xfffffffd), { ok: true, rc: 0 });
+  assert.deepEqual(tmem.control.flush(0xffffffff), { ok: true, rc: 0 });
+  assert.equal(tmem.stats().ephemeralPages, 597);
+  assert.deepEqual(tmem.control.flush(0xfffffffc), { ok: true, rc: 597 * 4 });
   assert.equal(hv.physinfo().pagesFreeable, 0);
 });
 
@@ -813,7 +840,7 @@ test('a repeat put compresses only if the old copy was compressed; poor compress
   assert.equal(client().compressPoor, 1);
   tmem.put(1, 0, O, 0, text(1)); // old copy whole: the new one is stored whole too
   assert.equal(tmem.stats().compressedPages, 0);
-  assert.equal(client().compressedPuts, 0);
+  assert.equal(client().compressedPages, 0);
   const o = out();
   tmem.get(1, 0, O, 0, o);
   assert.deepEqual(o, text(1));
@@ -821,10 +848,37 @@ test('a repeat put compresses only if the old copy was compressed; poor compress
   assert.equal(tmem.stats().compressedPages, 1);
   tmem.put(1, 0, O, 1, text(3)); // old copy compressed: compressed again
   assert.equal(tmem.stats().compressedPages, 1);
-  assert.equal(client().compressedPuts, 2);
+  assert.equal(client().compressedPages, 1, 'the client counts compressed pages held now (cp)');
   tmem.put(1, 0, O, 1, noise(8)); // tried, poor: stored whole, not counted as poor
   assert.equal(tmem.stats().compressedPages, 0);
+  assert.equal(client().compressedPages, 0);
+  assert.equal(client().compressedBytes, 0);
   assert.equal(client().compressPoor, 1);
+  assertClean(hv);
+});
+
+test('a client\'s compressed pages and bytes (cp, cb) are what it holds now, each dedup match counted at its size', () => {
+  const { tmem, hv } = host(4096, { compress: true, dedup: true }, [[1, 1024]]);
+  tmem.newPool(1, { persistent: false, shared: false });
+  const client = () => {
+    const l = tmem.control.list(1);
+    assert.ok(l.ok);
+    return l.clients[0];
+  };
+  for (let i = 0; i < 3; i++) assert.deepEqual(tmem.put(1, 0, O, i, text(5)), { ok: true, rc: 1 });
+  assert.equal(tmem.stats().dedupHits, 2);
+  const one = client().compressedBytes / 3;
+  assert.ok(Number.isInteger(one) && one > 0 && one < PAGE, `three handles of ${one} bytes`);
+  assert.equal(client().compressedPages, 3);
+  for (let i = 3; i < 6; i++) tmem.put(1, 0, O, i, text(10 + i));
+  const held = client().compressedBytes;
+  assert.equal(client().compressedPages, 6);
+  assert.deepEqual(tmem.flushPage(1, 0, O, 0), { ok: true, rc: 1 });
+  assert.equal(client().compressedPages, 5);
+  assert.equal(client().compressedBytes, held - one);
+  assert.deepEqual(tmem.flushObject(1, 0, O), { ok: true, rc: 1 });
+  assert.equal(client().compressedPages, 0);
+  assert.equal(client().compressedBytes, 0);
   assertClean(hv);
 });
 
@@ -945,6 +999,8 @@ test('the mid-size zone: below 1/128 of memory, single pages come from tmem whil
   assert.deepEqual(hv.populatePhysmap(1, 500), { ok: true, done: 500 });
   assert.equal(hv.acct.pagesFree, 10, 'the zone was left alone');
   assert.equal(hv.acct.pagesFreeable, 770, '230 pages came from tmem');
+  // One tmem_relinquish_pages call per page, each an attempt (Xen's Ra).
+  assert.equal(tmem.stats().relinquishAttempts, 230);
   assertClean(hv);
   // Compressed pages share frames: ten evictions free none, tmem gives up,
   // and the populate fails with the zone's pages still free.
@@ -984,5 +1040,30 @@ test('the mid-size zone: tmem puts keep clear of it; in it, tmem\'s own frames c
   // tmem holds nothing freeable any more: the free list gives.
   assert.deepEqual(tmem.put(1, 0, O, 2, fill(5)), { ok: true, rc: 1 });
   assert.equal(hv.acct.pagesFree, 2);
+  assertClean(hv);
+});
+
+test('the mid-size zone: a frame refused at max_pages or by a claim evicts nothing (Xen checks both before relinquishing)', () => {
+  // Dom 3 is at its max_pages; dom 5 will claim everything. The others fill
+  // the host into the zone while tmem holds nothing, then dom 2 puts one
+  // ephemeral page: the only page a relinquish could evict.
+  const { tmem, hv } = host(1280, {}, [[1, 1280], [2, 100], [3, 4], [5, 1280]]);
+  assert.equal(hv.populatePhysmap(3, 4).ok, true);
+  tmem.newPool(3, { persistent: true, shared: false });
+  tmem.newPool(2, { persistent: false, shared: false });
+  hv.populatePhysmap(1, hv.acct.pagesFree - 5);
+  assert.ok(hv.acct.pagesFree < hv.alloc.midsizePages, 'in the zone');
+  assert.deepEqual(tmem.put(2, 0, O, 0, fill(1)), { ok: true, rc: 1 });
+  assert.equal(hv.acct.pagesFreeable, 1);
+  // __tmem_alloc_page_thispool refuses at max_pages before any allocation.
+  assert.deepEqual(tmem.put(3, 0, O, 0, fill(2)), { ok: false, errno: 'ENOMEM' });
+  assert.equal(tmem.stats().evictions, 0, 'max_pages: nothing evicted');
+  // alloc_heap_pages applies the claim rule before its tmem branch.
+  assert.deepEqual(hv.claimPages(5, hv.acct.pagesFree + hv.acct.pagesFreeable), { ok: true });
+  assert.deepEqual(tmem.put(2, 0, [9, 9, 9], 0, fill(3)), { ok: false, errno: 'ENOMEM' });
+  assert.equal(tmem.stats().evictions, 0, 'claim: nothing evicted');
+  const got = out();
+  assert.deepEqual(tmem.get(2, 0, O, 0, got), { ok: true, rc: 1 }, 'the ephemeral page is still there');
+  assert.equal(got[0], 1);
   assertClean(hv);
 });

@@ -13,7 +13,9 @@ export interface ClientStats {
   ephemeralGets: number;
   persistentPuts: number;
   persistentGets: number;
-  compressedPuts: number;
+  /** Handles holding compressed data now (Xen's cp: compressed_pages), dedup matches included. */
+  compressedPages: number;
+  /** Their compressed sizes summed, each handle at its size (Xen's cb: compressed_sum_size). */
   compressedBytes: number;
   compressPoor: number;
   compressNomem: number;
@@ -44,7 +46,7 @@ export class Client {
     ephemeralGets: 0,
     persistentPuts: 0,
     persistentGets: 0,
-    compressedPuts: 0,
+    compressedPages: 0,
     compressedBytes: 0,
     compressPoor: 0,
     compressNomem: 0,

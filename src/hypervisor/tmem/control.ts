@@ -54,11 +54,16 @@ export class TmemControl {
     return this.eachClient(caller, domid, (c) => (c.frozen = false));
   }
 
-  /** Evicts ephemeral data until `kb` KiB are freed; rc = KiB freed. Host-wide only, as in Xen. */
+  /**
+   * Evicts ephemeral data until `kb` KiB are freed; rc = KiB freed.
+   * Host-wide only, as in Xen (a client's flush is -1 there: EPERM). KiB
+   * become pages rounded up in 32 bits, as tmemc_flush_mem computes them: a
+   * `kb` within 3 of 2^32 wraps to 0 pages.
+   */
   flush(kb: number, domid: number | null = null, caller = DOMID_TOOLSTACK): TmemRc {
     if (!this.t.hv.isPrivileged(caller)) return this.fail('EPERM');
-    if (domid !== null) return this.fail('EOPNOTSUPP');
-    const frames = Math.ceil(kb / 4);
+    if (domid !== null) return this.fail('EPERM');
+    const frames = (Math.ceil(kb) + 3) % 0x100000000 >>> 2;
     return this.t.done({ ok: true, rc: this.t.evictFrames(frames) * 4 });
   }
 
@@ -76,10 +81,16 @@ export class TmemControl {
     return this.eachClient(caller, domid, (c) => (c.cap = cap));
   }
 
-  /** Refused while dedup is on (Xen 4.3: "cannot be changed when tmem_dedup"). */
+  /**
+   * Left unchanged while dedup is on (Xen 4.3's tmemc_set_var_one: "cannot
+   * be changed when tmem_dedup"), yet answered 0: tmemc_set_var drops that
+   * refusal and fails only for an unknown client.
+   */
   setCompress(domid: number | null, on: boolean, caller = DOMID_TOOLSTACK): TmemRc {
-    if (this.t.hv.isPrivileged(caller) && this.t.dedupEnabled) return this.fail('EPERM');
-    return this.eachClient(caller, domid, (c) => (c.compress = on));
+    const dedup = this.t.dedupEnabled;
+    return this.eachClient(caller, domid, (c) => {
+      if (!dedup) c.compress = on;
+    });
   }
 
   list(domid: number | null = null, caller = DOMID_TOOLSTACK): TmemListResult {
@@ -88,7 +99,8 @@ export class TmemControl {
     if (domid === null) clients = this.t.allClients();
     else {
       const c = this.t.existingClient(domid);
-      if (c === undefined) return this.fail('ENOENT') as TmemListResult;
+      // tmemc_list: -1 for a client id with no client.
+      if (c === undefined) return this.fail('EPERM') as TmemListResult;
       clients = [c];
     }
     this.t.done({ ok: true, rc: 0 });
@@ -274,8 +286,9 @@ export class TmemControl {
       for (const c of this.t.allClients()) apply(c);
       return this.t.done({ ok: true, rc: 0 });
     }
+    // -1 for a client id with no client (tmemc_freeze_pools, 4.3's tmemc_set_var): EPERM to the toolstack.
     const c = this.t.existingClient(domid);
-    if (c === undefined) return this.fail('ENOENT');
+    if (c === undefined) return this.fail('EPERM');
     apply(c);
     return this.t.done({ ok: true, rc: 0 });
   }

@@ -495,9 +495,10 @@ export class Tmem implements TmemOps, TmemBackend {
   relinquish(pagesWanted: number, requester?: number): number {
     if (this.framesEph === 0 || pagesWanted === 0) return 0;
     const c = requester === undefined ? null : (this.clients.get(requester) ?? null);
-    this.relinquishAttempts++;
     const before = this.framesEph;
     while (before - this.framesEph < pagesWanted && this.framesEph > 0) {
+      // One tmem_relinquish_pages per page: each counts an attempt.
+      this.relinquishAttempts++;
       let progress = false;
       for (let tries = 0; tries < TMEM_MAX_EVICTS; tries++) {
         const frames = this.framesEph;
@@ -779,7 +780,7 @@ export class Tmem implements TmemOps, TmemBackend {
         const ref = this.contents.ref as Uint32Array;
         ref[match]++;
         this.dedupHits++;
-        this.countStored(c, lk, true);
+        this.countStored(c, lk);
         return match;
       }
     }
@@ -814,7 +815,7 @@ export class Tmem implements TmemOps, TmemBackend {
     this.contents.set(cd, lk, this.store.commit(cd, lk, slot, sub));
     this.contents.live++;
     if (dedupOn) (this.dedup as DedupIndex).insert(cd);
-    this.countStored(c, lk, false);
+    this.countStored(c, lk);
     return cd;
   }
 
@@ -826,11 +827,12 @@ export class Tmem implements TmemOps, TmemBackend {
     return took;
   }
 
-  private countStored(c: Client, lk: number, deduped: boolean): void {
+  /** A handle now holds compressed data (a new copy or a dedup match): Xen's per-client cp and cb count it at its size. */
+  private countStored(c: Client, lk: number): void {
     if (kindOf(lk) !== KIND_COMPRESSED) return;
     this.compressedPages++;
-    c.stats.compressedPuts++;
-    if (!deduped) c.stats.compressedBytes += lenOf(lk);
+    c.stats.compressedPages++;
+    c.stats.compressedBytes += lenOf(lk);
   }
 
   /** One handle lets go of content `cd`; the storage goes when no handle is left. */
@@ -839,6 +841,12 @@ export class Tmem implements TmemOps, TmemBackend {
     if (kindOf(lk) === KIND_COMPRESSED) {
       assert(this.compressedPages > 0, 'tmem: compressed page count underflow');
       this.compressedPages--;
+      // pgp_free_data takes the handle off its pool's client's counts (the
+      // owner now: a shared pool may have changed hands, where Xen's unsigned
+      // counters would wrap; here they stop at 0).
+      const st = pool.owner.stats;
+      st.compressedPages = Math.max(0, st.compressedPages - 1);
+      st.compressedBytes = Math.max(0, st.compressedBytes - lenOf(lk));
     }
     if (this.contents.ownIds) {
       const ref = this.contents.ref as Uint32Array;
@@ -865,15 +873,19 @@ export class Tmem implements TmemOps, TmemBackend {
    * Takes `frames` frames for a pool: ephemeral ones become freeable (no
    * domain is charged; the claim rule applies to the hypervisor as requester),
    * persistent ones are owned by the domain (refused at max_pages; its claim
-   * is consumed). At or below the allocator's mid-size zone the frames come
-   * from evicting older ephemeral pages first (roomInZone).
+   * is consumed). In Xen's order: a persistent frame is refused at max_pages
+   * first (__tmem_alloc_page_thispool), then every frame must pass the claim
+   * rule (alloc_heap_pages), and only then, at or below the allocator's
+   * mid-size zone, do older ephemeral pages make room (roomInZone) — so a
+   * frame refused for max_pages or a claim evicts nothing.
    */
   private takeFrames(pool: Pool, frames: number): boolean {
     const acct = this.hv.acct;
-    if (!this.roomInZone(frames)) return false;
-    if (frames > acct.pagesFree) return false;
     if (!pool.persistent) {
-      if (acct.pagesMovableToFreeable(frames) < frames) return false;
+      // Moving free pages to freeable leaves free + freeable unchanged: one unclaimed page lets them all pass.
+      if (acct.pagesUnclaimed < 1) return false;
+      if (!this.roomInZone(frames)) return false;
+      if (frames > acct.pagesFree || acct.pagesMovableToFreeable(frames) < frames) return false;
       acct.freeToFreeable(frames);
       this.framesEph += frames;
       return true;
@@ -883,6 +895,8 @@ export class Tmem implements TmemOps, TmemBackend {
     if (d.pagesTot >= d.pagesMax || frames > d.pagesMax - d.pagesTot) return false;
     // The claim rules, and (with node claims) the free pages it may take now.
     if (acct.pagesAllocatable(d, frames) < frames) return false;
+    if (!this.roomInZone(frames)) return false;
+    if (frames > acct.pagesFree) return false;
     // Free pages other domains' node claims keep (claim sets): ephemeral frames are given back instead, as for any allocation.
     for (let short = frames - acct.pagesAssignable(d, frames); short > 0 && acct.pagesFreeable > 0; short = frames - acct.pagesAssignable(d, frames)) {
       if (this.evictFrames(short) === 0) break;
