@@ -4,11 +4,14 @@
 // domain's RAM, its tmem persistent frames, or the hypervisor's own pages):
 // SEMANTICS.md §1, the seed's first paragraph. Capacity claims (§3) live here
 // too: a claim is consumed in the same step as the free count falls, which
-// DESIGN.md asks for and Xen 4.22 does in one heap-locked region; earlier
-// releases (the tmem era included) lower the free count in alloc_heap_pages
-// and the claim right after in a second locked section
-// (domain_adjust_tot_pages), which in a sequential simulator is the same
-// outcome (xen/common/page_alloc.c: domain_adjust_tot_pages,
+// DESIGN.md asks for, when the pages reach the domain (tot_pages grows, as
+// SEMANTICS.md §3 has it). Releases up to 4.19.4, 4.20.2 and 4.21.0 (the tmem
+// era included) lower the free count in alloc_heap_pages and the claim right
+// after in a second locked section (domain_adjust_tot_pages): in a sequential
+// simulator the same outcome. Xen 4.22 (and 4.19.5, 4.20.3, 4.21.1) takes the
+// claim in alloc_heap_pages itself, which differs in one case not followed
+// here: a page then refused over max_pages costs the domain one claimed page
+// (xen/common/page_alloc.c: domain_adjust_tot_pages,
 // domain_set_outstanding_pages, alloc_heap_pages).
 //
 // NUMA is modelled as per-node counts: a page is never placed individually,
