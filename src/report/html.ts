@@ -113,7 +113,9 @@ ${caption ? `<p class="caption">${esc(caption)}</p>\n` : ''}<figure role="img" a
 function scenarioFacts(scenario: Scenario): [string, string][] {
   const t = scenario.host.tmem;
   const tmemFeatures = [t.dedup ? 'dedup' : '', t.tze ? 'zero-page elimination' : '', t.compress ? 'compression' : ''].filter((x) => x !== '');
-  const launches = scenario.timeline.filter((e) => e.action.kind === 'launch').length;
+  const launchTimes = scenario.timeline.filter((e) => e.action.kind === 'launch').map((e) => e.atNs);
+  const late = launchTimes.filter((t) => t > scenario.durationNs).length;
+  const overrides = scenario.overrides ?? [];
   return [
     ['seed', String(scenario.seed)],
     ['launch policy', scenario.toolstack.policy],
@@ -122,11 +124,17 @@ function scenarioFacts(scenario: Scenario): [string, string][] {
     ['host memory', `${fmtSize(scenario.host.pages)}${scenario.host.nodes > 1 ? ` on ${scenario.host.nodes} NUMA nodes` : ''}`],
     ['dom0', fmtSize(scenario.dom0.memoryPages)],
     ['guests at start', String(scenario.guests.length)],
-    ['launches', String(launches)],
+    ['launches', late === 0 ? String(launchTimes.length) : `${launchTimes.length} (${late} after the end)`],
     ['build rate', `${fmtSize(scenario.toolstack.buildPagesPerS)}/s`],
     ['tmem', t.enabled ? (tmemFeatures.length > 0 ? `on (${tmemFeatures.join(', ')})` : 'on') : 'off'],
     ...(scenario.file !== '' ? [['scenario file', basename(scenario.file)] as [string, string]] : []),
+    ...(overrides.length > 0 ? [['overrides', setFlags(overrides)] as [string, string]] : []),
   ];
+}
+
+/** `--set a=1 --set b=2`: the flags as given. */
+function setFlags(overrides: readonly string[]): string {
+  return overrides.map((o) => `--set ${o}`).join(' ');
 }
 
 function factsList(facts: [string, string][]): string {
@@ -300,7 +308,8 @@ tr.first td{border-top:1px solid var(--line)}
 .empty{color:var(--muted)}
 footer{color:var(--muted);font-size:12px;text-align:center;margin-top:22px}
 @media (max-width:900px){.cards{grid-template-columns:repeat(2,minmax(0,1fr))}}
-@media print{html{background:#fff}section.chart,section.block,.top,.card{break-inside:avoid}figure{overflow:visible}figure svg{min-width:0}nav.toc{display:none}}
+@media (max-width:600px){main{padding:14px 10px 32px}.top,section.chart,section.block{padding:14px 12px 10px}figure svg{min-width:0}}
+@media print{html{background:#fff}section.chart,section.block,.top,.card{break-inside:avoid}figure{overflow:visible}figure svg{min-width:0}nav.toc{display:none}.table-wrap{overflow:visible}table{font-size:10px}th,td{padding:4px 5px}span.reason{display:inline-block;min-width:180px}}
 `;
 
 /** A page in the reports' style: `csp` adds to the policy (nothing but inline styles and data: images otherwise), `head` to the head. */
@@ -590,11 +599,15 @@ export function compareReportHtml(variants: CompareVariant[], overSeeds: readonl
   const first = variants[0].scenario;
   const seeds = overSeeds !== null && overSeeds.length > 0 && overSeeds[0].runs.length > 1 ? overSeeds : null;
   // The facts every variant shares; the ones that differ say "varies"; over seeds, the seed is their range.
-  const facts = scenarioFacts(first).map(([k, v], i): [string, string] => {
+  // Overrides: the ones every variant was run with (the compared values are in "Compared").
+  const common = (first.overrides ?? []).filter((o) => variants.every((x) => (x.scenario.overrides ?? []).includes(o)));
+  const shared = (sc: Scenario): [string, string][] => scenarioFacts(sc).filter(([k]) => k !== 'overrides');
+  const facts = shared(first).map(([k, v], i): [string, string] => {
     if (k === 'seed' && seeds !== null) return ['seeds', seedRange(seeds[0].runs)];
-    const all = variants.map((x) => scenarioFacts(x.scenario)[i][1]);
+    const all = variants.map((x) => shared(x.scenario)[i][1]);
     return [k, all.every((x) => x === v) ? v : 'varies'];
   });
+  if (common.length > 0) facts.push(['overrides', setFlags(common)]);
 
   const atSeed = seeds === null ? '' : ` at seed ${first.seed} (the first of ${seeds[0].runs.length}; the table "Over ${seeds[0].runs.length} seeds" covers them all)`;
   const compared = `<p class="caption">Compared: ${variants.map((v) => `<b>${esc(v.label)}</b>`).join(' vs ')}. Every chart shows the variants side by side on the same axes${esc(atSeed)}.</p>`;

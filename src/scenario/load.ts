@@ -271,7 +271,9 @@ export function parseScenario(text: string, file = '', overrides: readonly strin
   }
   if (parsed.data.name === undefined) checkFileName(file);
   try {
-    return resolveScenario(parsed.data, file);
+    const scenario = resolveScenario(parsed.data, file);
+    if (overrides.length > 0) scenario.overrides = [...overrides];
+    return scenario;
   } catch (e) {
     if (e instanceof Problem) throw locator.error(e);
     throw e;

@@ -91,6 +91,8 @@ export interface Scenario {
   description: string;
   /** The file it was loaded from ('' when built in memory). */
   file: string;
+  /** The `--set` flags applied to the file, as given, in order (absent: none). */
+  overrides?: string[];
   seed: number;
   durationNs: number;
   sampleIntervalNs: number;

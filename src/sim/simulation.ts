@@ -560,6 +560,7 @@ export class Simulation {
     return {
       scenario: this.scenario.name,
       seed: this.scenario.seed,
+      overrides: [...(this.scenario.overrides ?? [])],
       sim_time_ns: this.nowNs,
       events: this.eventCount,
       invariant_violations: this.violationCount,

@@ -3,6 +3,7 @@
 // values as columns and the key outcomes.
 
 import { countColumn } from '../report/series.ts';
+import { HYPERMEM_VERSION } from '../version.ts';
 import type { Grid } from './grid.ts';
 import { RANKING_NOTE, SEEDS_NOTE } from '../report/verdict.ts';
 import { OUTCOMES, type Row } from './rows.ts';
@@ -33,7 +34,7 @@ code { background: #f3f3f3; padding: 0 .25em; border-radius: 3px; }
 .wrap { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin-top: .6em; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: .25em .6em; }
-th { background: #f0f3f7; cursor: pointer; user-select: none; position: sticky; top: 0; white-space: nowrap; }
+th { background: #f0f3f7; cursor: pointer; user-select: none; position: sticky; top: 0; vertical-align: bottom; }
 th.grid, td.grid { background: #fbf8ee; }
 th[aria-sort="ascending"]::after { content: " \\25B2"; }
 th[aria-sort="descending"]::after { content: " \\25BC"; }
@@ -196,6 +197,8 @@ export function sweepHtml(info: SweepInfo, rows: readonly Row[]): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="hypermem ${HYPERMEM_VERSION}">
 <title>hypermem sweep: ${escapeHtml(info.scenario)}</title>
 <style>${STYLE}</style>
 </head>
@@ -209,6 +212,7 @@ ${sets}
 ${verdictSection(info, rows)}
 ${pointsTable(info, rows)}
 ${tableHtml(head, body)}
+<p class="meta">Made by hypermem ${HYPERMEM_VERSION}. The same scenario, grids and seeds give the same rows.</p>
 <script>${SCRIPT}</script>
 </body>
 </html>

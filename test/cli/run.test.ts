@@ -58,13 +58,28 @@ describe('hypermem run / compare / validate / examples', () => {
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 1);
     const s = JSON.parse(lines[0]);
-    assert.deepEqual(Object.keys(s), ['scenario', 'seed', 'sim_time_ns', 'events', 'invariant_violations', 'host', 'launches', 'guests', 'tmem', 'faults']);
+    assert.deepEqual(Object.keys(s), ['scenario', 'seed', 'overrides', 'sim_time_ns', 'events', 'invariant_violations', 'host', 'launches', 'guests', 'tmem', 'faults']);
+    assert.deepEqual(s.overrides, ['duration=12s'], 'the --set flags, as given');
     assert.deepEqual(Object.keys(s.host), ['total_pages', 'min_free_pages', 'max_outstanding_pages']);
     assert.deepEqual(Object.keys(s.launches[0]), ['name', 'policy', 'outcome', 'requested_pages', 'request_ns', 'start_ns', 'end_ns', 'wasted_build_ns']);
     assert.deepEqual(Object.keys(s.guests[0]), ['name', 'cleancache', 'frontswap', 'disk', 'workingset', 'oom_events', 'ram_pages_mean']);
     assert.deepEqual(Object.keys(s.guests[0].workingset), ['refaults', 'activations']);
     assert.deepEqual(Object.keys(s.tmem), ['ephemeral_pages_max', 'persistent_pages_max', 'evictions', 'dedup_ratio', 'compression_ratio']);
     assert.equal(s.sim_time_ns, 12e9);
+  });
+
+  test('the report names the --set flags, and launches the run ends before', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'hypermem-run-')), 'out');
+    const r = hypermem(['run', race, '--set', 'duration=10500ms', '--set', 'toolstack.policy=none', '--quiet', '--out', dir]);
+    assert.equal(r.status, 0, r.stderr);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    assert.match(html, /<dt>overrides<\/dt><dd>--set duration=10500ms --set toolstack.policy=none<\/dd>/);
+    assert.match(html, /<dt>launches<\/dt><dd>3 \(1 after the end\)<\/dd>/, 'big-3 comes at 11 s');
+    const plain = join(mkdtempSync(join(tmpdir(), 'hypermem-run-')), 'out');
+    assert.equal(hypermem(['run', race, '--quiet', '--out', plain]).status, 0);
+    const html2 = readFileSync(join(plain, 'report.html'), 'utf8');
+    assert.doesNotMatch(html2, /<dt>overrides/, 'no overrides, no fact');
+    assert.match(html2, /<dt>launches<\/dt><dd>3<\/dd>/);
   });
 
   test('compare runs once per value, side by side', () => {
@@ -74,6 +89,10 @@ describe('hypermem run / compare / validate / examples', () => {
     assert.equal(all.length, 2);
     assert.deepEqual(all.map((s: { variant: string }) => s.variant), ['toolstack.policy=none', 'toolstack.policy=claim']);
     assert.deepEqual(all.map((s: { launches: { policy: string }[] }) => s.launches[0].policy), ['none', 'claim']);
+    assert.deepEqual(all.map((s: { overrides: string[] }) => s.overrides), [
+      ['duration=14s', 'toolstack.policy=none'],
+      ['duration=14s', 'toolstack.policy=claim'],
+    ]);
   });
 
   test('compare: commas inside a YAML flow value do not make a list; the compared seed and --seed clash', () => {

@@ -6,6 +6,7 @@ export function fakeSummary(seed: number, launches: Summary['launches'], guests:
   return {
     scenario: 's',
     seed,
+    overrides: [],
     sim_time_ns: 1e9,
     events: 1,
     invariant_violations: 0,

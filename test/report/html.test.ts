@@ -78,6 +78,7 @@ function fakeRun(sc: Scenario, guests: string[], names: { launch?: string } = {}
   const summary: Summary = {
     scenario: sc.name,
     seed: sc.seed,
+    overrides: [],
     sim_time_ns: 40e9,
     events: 1234,
     invariant_violations: 0,

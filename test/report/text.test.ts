@@ -10,6 +10,7 @@ function summary(wastedNs: number, outcome: string): Summary {
   return {
     scenario: 's',
     seed: 1,
+    overrides: [],
     sim_time_ns: 1e9,
     events: 1,
     invariant_violations: 0,

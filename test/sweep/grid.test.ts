@@ -139,6 +139,7 @@ describe('writers', () => {
   const summary = (seed: number, outcome: string): Summary => ({
     scenario: 's',
     seed,
+    overrides: [],
     sim_time_ns: 1e9,
     events: 10,
     invariant_violations: 0,
