@@ -198,6 +198,11 @@ export function formatPages(pages: number): string {
   return pages === 0 ? '0 MiB' : formatBytes(pages * PAGE_BYTES);
 }
 
+/** An integer with its digits grouped in threes, as the reports' tables write counts: 1234567 → "1,234,567". */
+export function groupDigits(n: number): string {
+  return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 /**
  * A size and the limit it is compared with, for a message: formatBytes of
  * each, unless rounding would show two different sizes alike ("found 2 GiB,

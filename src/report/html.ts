@@ -157,7 +157,7 @@ function contents(items: [string, string][]): string {
 function legendOfOutcomes(): string {
   const rows: [MarkerKind, string][] = [
     ['ok', 'the domain was built and booted'],
-    ['failed_fast', 'refused at once (claim or check failed), nothing was built'],
+    ['failed_fast', 'refused before any page was built (the claim or the check failed; under reservation, perhaps after waiting in the queue)'],
     ['failed_midway', 'memory ran out during the build; the pages built were given back and the build time wasted'],
     ['abandoned', 'the build stopped: the toolstack died, or the domain was destroyed or crashed (the why column says which)'],
   ];
@@ -194,14 +194,22 @@ function launchesTable(s: Summary, reasons: Map<string, string>, unit: Unit): st
       esc(l.policy),
       outcomeBadge(l.outcome),
       esc(f.time(l.request_ns)),
-      esc(f.time(l.start_ns)),
+      // Nothing was built: no start to show (start_ns is the refusal).
+      esc(l.outcome === 'failed_fast' ? '-' : f.time(l.start_ns)),
       esc(f.time(l.end_ns)),
       wastedCell(l.wasted_build_ns, f.wasted),
-      `<span class="reason">${esc(reasons.get(l.name) ?? '')}</span>`,
+      `<span class="reason">${esc(launchWhy(l, reasons.get(l.name) ?? ''))}</span>`,
     ]),
     [1, 4, 5, 6, 7],
     'launches',
   );
+}
+
+/** A launch's reason, after how long it waited in the toolstack's queue when it waited at all. */
+function launchWhy(l: Summary['launches'][number], reason: string): string {
+  if (l.start_ns < 0 || l.start_ns <= l.request_ns) return reason;
+  const waited = `waited ${fmtDuration(l.start_ns - l.request_ns)} in the queue`;
+  return reason === '' ? waited : `${waited}; ${reason}`;
 }
 
 function guestsTable(s: Summary): string {
@@ -245,7 +253,7 @@ function summaryCards(s: Summary, samples: Sample[]): string {
   const launchSub = t.launches === 0 ? 'no launches' : `of ${t.launches} launch${t.launches === 1 ? '' : 'es'}`;
   const cards = [
     card('Launches ok', String(t.ok), launchSub, t.launches > 0 && t.ok === t.launches ? 'good' : ''),
-    card('Failed fast', String(t.failedFast), 'refused at once, nothing wasted', t.failedFast > 0 ? 'warn' : ''),
+    card('Failed fast', String(t.failedFast), 'refused before building, nothing wasted', t.failedFast > 0 ? 'warn' : ''),
     card('Failed mid-way', String(t.failedMidway), `${fmtDuration(t.wastedNs)} of build time wasted`, t.failedMidway > 0 ? 'bad' : ''),
     card('Lowest free memory', fmtSize(s.host.min_free_pages), `of ${fmtSize(s.host.total_pages)} on the host`, s.host.min_free_pages === 0 ? 'bad' : ''),
     card('Most claimed at once', fmtSize(s.host.max_outstanding_pages), 'outstanding claims'),
@@ -542,8 +550,8 @@ function compareLaunches(variants: CompareVariant[]): string {
       const wasted = wastedCell(l.wasted_build_ns, f.wasted);
       rows.push(
         `<tr${first}><td>${guest}</td><td class="num">${esc(f.size(l.requested_pages))}</td><td>${esc(v.label)}</td><td>${outcomeBadge(l.outcome)}</td>` +
-          `<td class="num">${esc(f.time(l.request_ns))}</td><td class="num">${esc(f.time(l.start_ns))}</td><td class="num">${esc(f.time(l.end_ns))}</td>` +
-          `<td class="num">${wasted}</td><td><span class="reason">${esc(reasons[i].get(l.name) ?? '')}</span></td></tr>`,
+          `<td class="num">${esc(f.time(l.request_ns))}</td><td class="num">${esc(l.outcome === 'failed_fast' ? '-' : f.time(l.start_ns))}</td><td class="num">${esc(f.time(l.end_ns))}</td>` +
+          `<td class="num">${wasted}</td><td><span class="reason">${esc(launchWhy(l, reasons[i].get(l.name) ?? ''))}</span></td></tr>`,
       );
     });
   }

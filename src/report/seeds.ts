@@ -33,7 +33,7 @@ const wastedColumn = (values: number[]) => {
 
 const COLUMNS: Column[] = [
   { head: 'ok', title: 'launches finished (mean per run)', value: (s) => launches(s, 'ok'), over: 'mean', format: countColumn },
-  { head: 'failed fast', title: 'launches refused at once (mean per run)', value: (s) => launches(s, 'failed_fast'), over: 'mean', format: countColumn },
+  { head: 'failed fast', title: 'launches refused before building (mean per run)', value: (s) => launches(s, 'failed_fast'), over: 'mean', format: countColumn },
   { head: 'failed mid-way', title: 'launches that failed part-way through the build (mean per run)', value: (s) => launches(s, 'failed_midway'), over: 'mean', format: countColumn },
   { head: 'wasted build', title: 'build time thrown away by failed launches (mean per run)', value: (s) => s.launches.reduce((a, l) => a + l.wasted_build_ns, 0), over: 'mean', format: wastedColumn },
   { head: 'OOM', title: 'OOM events, all guests (mean per run)', value: (s) => sum(s, (g) => g.oom_events), over: 'mean', format: countColumn },

@@ -6,6 +6,7 @@
 
 import type { LoggedEvent, Sample } from '../sim/metrics.ts';
 import type { GuestSpec, Scenario } from '../scenario/types.ts';
+import { groupDigits } from '../lib/units.ts';
 
 export const PAGE_BYTES = 4096;
 
@@ -145,7 +146,7 @@ export function fmtPercent(num: number, den: number, digits = 1): string {
 
 /** A count with thin grouping: 1234567 → "1,234,567". */
 export function fmtCount(n: number): string {
-  return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return groupDigits(n);
 }
 
 /**

@@ -36,7 +36,7 @@ const launches = (s: Summary, outcome: string): number => s.launches.filter((l) 
 
 export const OUTCOMES: readonly Outcome[] = [
   { key: 'launches_ok', label: 'launches ok', title: 'launches that completed', value: (s) => launches(s, 'ok') },
-  { key: 'launches_failed_fast', label: 'failed fast', title: 'launches refused at once (no build time spent)', value: (s) => launches(s, 'failed_fast') },
+  { key: 'launches_failed_fast', label: 'failed fast', title: 'launches refused before building (no build time spent)', value: (s) => launches(s, 'failed_fast') },
   { key: 'launches_failed_midway', label: 'failed midway', title: 'launches that ran out of memory part-way through the build', value: (s) => launches(s, 'failed_midway') },
   {
     key: 'wasted_build_s',

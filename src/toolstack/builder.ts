@@ -22,7 +22,7 @@
 // The builder only calls the hypercall API; time comes from the simulator.
 
 import { assert } from '../lib/assert.ts';
-import { formatPages } from '../lib/units.ts';
+import { formatPages, groupDigits } from '../lib/units.ts';
 import { populateInCalls, type Hypervisor } from '../hypervisor/hypervisor.ts';
 import type { Policy } from '../scenario/types.ts';
 
@@ -156,7 +156,7 @@ export class DomainBuilder {
       if (have - promised < launch.requestedPages) {
         const whose = promises.map((p) => `${p.what}: ${formatPages(p.pages)}`).join(', ');
         const ofWhich = promised === 0 ? ',' : `, of which ${pagesText(promised)} promised by the toolstack (${whose});`;
-        return this.finish(nowNs, launch, 'failed_fast', `only ${formatPages(have)} free + freeable (${have} pages)${ofWhich} ${pagesText(launch.requestedPages)} needed`);
+        return this.finish(nowNs, launch, 'failed_fast', `only ${pagesText(have)} free + freeable${ofWhich} ${pagesText(launch.requestedPages)} needed`);
       }
     }
     const created = this.hv.domainCreate(launch.domid, launch.maxmemPages);
@@ -165,7 +165,10 @@ export class DomainBuilder {
       const claim = this.hv.claimPages(launch.domid, launch.requestedPages);
       if (!claim.ok) {
         this.hv.domainDestroy(launch.domid);
-        return this.finish(nowNs, launch, 'failed_fast', `claim of ${pagesText(launch.requestedPages)} refused: ${claim.errno}${claim.errno === 'ENOMEM' ? ', more than free + freeable memory not yet claimed' : ''}`);
+        // The free + freeable memory no claim holds, as the refused claim saw it (a refusal changes nothing).
+        const h = this.hv.physinfo();
+        const unclaimed = ', more than the ' + pagesText(Math.max(0, h.pagesFree + h.pagesFreeable - h.pagesOutstanding)) + ' of free + freeable memory not yet claimed';
+        return this.finish(nowNs, launch, 'failed_fast', `claim of ${pagesText(launch.requestedPages)} refused: ${claim.errno}${claim.errno === 'ENOMEM' ? unclaimed : ''}`);
       }
     }
     return true;
@@ -203,7 +206,7 @@ export class DomainBuilder {
       // Roll back: the half-built domain is destroyed and its pages return.
       this.hv.domainDestroy(launch.domid);
       launch.wastedBuildNs = nowNs - launch.startNs;
-      this.finish(nowNs, launch, 'failed_midway', `memory ran out after ${formatPages(launch.donePages)} of ${formatPages(launch.requestedPages)} (${launch.donePages} of ${launch.requestedPages} pages)${breach}; what was built is given back`);
+      this.finish(nowNs, launch, 'failed_midway', `memory ran out after ${formatPages(launch.donePages)} of ${formatPages(launch.requestedPages)} (${groupDigits(launch.donePages)} of ${groupDigits(launch.requestedPages)} pages)${breach}; what was built is given back`);
       return null;
     }
     return nowNs + this.batchNs(pages);
@@ -234,5 +237,5 @@ export class DomainBuilder {
 
 /** A size for people and its pages, to tell 1000 from 1001: "3.91 MiB (1000 pages)". */
 function pagesText(pages: number): string {
-  return `${formatPages(pages)} (${pages} pages)`;
+  return `${formatPages(pages)} (${groupDigits(pages)} pages)`;
 }

@@ -285,6 +285,20 @@ describe('runReportHtml', () => {
     assert.match(html, /id="guest-table"[\s\S]*web-3[\s\S]*30%/);
   });
 
+  test('a launch refused before building shows no start; a launch that waited says how long', () => {
+    const row = (name: string): string => {
+      const at = html.indexOf(`<b>${name}</b>`, html.indexOf('id="launches"'));
+      return html.slice(at, html.indexOf('</tr>', at));
+    };
+    const cells = (name: string): string[] => [...row(name).matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((m) => m[1]);
+    // After the guest's cell: size, policy, outcome, requested, started, ended, wasted, why.
+    assert.deepEqual(cells('big-2').slice(3, 6), ['15 s', '-', '16 s'], 'refused at 16 s: nothing started');
+    assert.match(cells('big-2')[7], /waited 1 s in the queue; claim_pages &#60;ENOMEM&#62;/);
+    assert.equal(cells('big-3')[4], '17 s', 'built from 17 s');
+    assert.match(cells('big-3')[7], /^<span class="reason">waited 2 s in the queue; populate ran out/);
+    assert.doesNotMatch(row('big-1'), /waited/, 'taken up when asked');
+  });
+
   test('the outcomes legend says what "abandoned" covers: a dead toolstack, or a domain destroyed or crashed during its build', () => {
     assert.match(html, /abandoned<\/span> the build stopped: the toolstack died, or the domain was destroyed or crashed/);
   });

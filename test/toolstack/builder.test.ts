@@ -54,7 +54,7 @@ describe('domain builder', () => {
     const b = new DomainBuilder(hv, { policy: 'claim', buildPagesPerS: 1000, buildBatchPages: 100 });
     const launch = b.request(0, 'huge', 1, 1200, 1200);
     assert.equal(launch.outcome, 'failed_fast');
-    assert.equal(launch.reason, 'claim of 4.69 MiB (1200 pages) refused: ENOMEM, more than free + freeable memory not yet claimed');
+    assert.equal(launch.reason, 'claim of 4.69 MiB (1,200 pages) refused: ENOMEM, more than the 3.91 MiB (1,000 pages) of free + freeable memory not yet claimed');
     assert.equal(launch.donePages, 0);
     assert.deepEqual(hv.domainInfo(1), { ok: false, errno: 'ESRCH' });
   });
@@ -65,7 +65,7 @@ describe('domain builder', () => {
     const launch = b.request(0, 'huge', 1, 1001, 1001);
     assert.equal(launch.outcome, 'failed_fast');
     // Sizes for people, pages to tell 1000 from 1001.
-    assert.equal(launch.reason, 'only 3.91 MiB free + freeable (1000 pages), 3.91 MiB (1001 pages) needed');
+    assert.equal(launch.reason, 'only 3.91 MiB (1,000 pages) free + freeable, 3.91 MiB (1,001 pages) needed');
   });
 
   test('a failure with nothing free says "0 MiB", as the reports write a zero size (not "0 B")', () => {
@@ -74,7 +74,7 @@ describe('domain builder', () => {
     hv.populatePhysmap(9, 1000);
     const none = new DomainBuilder(hv, { policy: 'none', buildPagesPerS: 1000, buildBatchPages: 100 }).request(0, 'late', 1, 100, 100);
     assert.equal(none.outcome, 'failed_fast');
-    assert.equal(none.reason, 'only 0 MiB free + freeable (0 pages), 400 KiB (100 pages) needed');
+    assert.equal(none.reason, 'only 0 MiB (0 pages) free + freeable, 400 KiB (100 pages) needed');
     // Mid-way before the first page is in: "after 0 MiB of …".
     const hv2 = new Hypervisor({ pages: 1000 });
     const b = new DomainBuilder(hv2, { policy: 'none', buildPagesPerS: 1000, buildBatchPages: 100 });

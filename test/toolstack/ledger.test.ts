@@ -81,7 +81,7 @@ describe('reservation ledger', () => {
     // 1536 MiB free; web took 96 of its 768 MiB: 672 still promised.
     assert.equal(
       res.reason,
-      'only 1.5 GiB free + freeable (393216 pages), of which 672 MiB (172032 pages) promised by the toolstack (mem-set of web: 672 MiB); 1 GiB (262144 pages) needed',
+      'only 1.5 GiB (393,216 pages) free + freeable, of which 672 MiB (172,032 pages) promised by the toolstack (mem-set of web: 672 MiB); 1 GiB (262,144 pages) needed',
     );
     const none = run('none', plainWeb, memSetRace).launches.get('big');
     assert.equal(none?.outcome, 'failed_midway', 'admitted, then web deflates to its target at its retry (3 s)');
