@@ -5,7 +5,7 @@
 // depend on how many guests run, which the launches decide.
 
 import type { Summary } from '../sim/metrics.ts';
-import { fmtDuration } from './series.ts';
+import { fmtCount, fmtDuration, fmtSize } from './series.ts';
 
 export interface Ranked {
   label: string;
@@ -46,7 +46,42 @@ export function ranked<T extends Ranked>(variants: readonly T[]): T[] {
 }
 
 /** What "tie" means: equal on every ranked outcome (anything else is not ranked). */
-const ALL_EQUAL = 'they are equal on launches finished, launches failed mid-way, build time wasted, OOM events and invariant violations (any other difference is in the unranked columns and the charts)';
+const ALL_EQUAL = 'they are equal on launches finished, launches failed mid-way, build time wasted, OOM events and invariant violations';
+
+const guestSum = (s: Summary, pick: (g: Summary['guests'][number]) => number): number => s.guests.reduce((a, g) => a + pick(g), 0);
+
+/** What is not ranked, for naming where tied variants differ: each value as shown. */
+const UNRANKED: { name: string; value: (s: Summary) => number; shown: (x: number) => string }[] = [
+  { name: 'swap I/O on the disk', value: (s) => guestSum(s, (g) => g.disk.swap_reads + g.disk.swap_writes), shown: (x) => `${fmtCount(x)} pages` },
+  { name: 'file reads from the disk', value: (s) => guestSum(s, (g) => g.disk.file_reads), shown: (x) => `${fmtCount(x)} pages` },
+  { name: 'cleancache hits', value: (s) => guestSum(s, (g) => g.cleancache.hits), shown: (x) => fmtCount(x) },
+  { name: 'frontswap stores', value: (s) => guestSum(s, (g) => g.frontswap.stores), shown: (x) => fmtCount(x) },
+  { name: 'the lowest free memory', value: (s) => s.host.min_free_pages, shown: (x) => fmtSize(x) },
+];
+
+/**
+ * Where variants that tie on every ranked outcome differ: the (at most two)
+ * unranked measures whose values differ the most — by a tenth of the larger
+ * at least — each with its lowest and highest variant (means over the runs
+ * given per variant); '' when none does. Not a ranking: whether less I/O is
+ * better depends on what was compared.
+ */
+export function unrankedDifferences(labels: readonly string[], runs: readonly (readonly Summary[])[]): string {
+  const mean = (m: (typeof UNRANKED)[number], v: number): number => runs[v].reduce((a, s) => a + m.value(s), 0) / runs[v].length;
+  const found = UNRANKED.map((m) => {
+    const values = labels.map((_, v) => mean(m, v));
+    const lo = values.indexOf(Math.min(...values));
+    const hi = values.indexOf(Math.max(...values));
+    const spread = values[hi] === 0 ? 0 : (values[hi] - values[lo]) / values[hi];
+    return { m, values, lo, hi, spread };
+  })
+    .filter((d) => d.spread >= 0.1)
+    .sort((a, b) => b.spread - a.spread)
+    .slice(0, 2);
+  if (found.length === 0) return '';
+  const each = runs.some((r) => r.length > 1) ? ' (means over the seeds)' : '';
+  return ` Where they differ${each}: ${found.map((d) => `${d.m.name}, ${d.m.shown(d.values[d.lo])} for ${labels[d.lo]} against ${d.m.shown(d.values[d.hi])} for ${labels[d.hi]}`).join('; ')}.`;
+}
 
 /** "a", "a and b", "a, b and c". */
 function listOf(items: readonly string[]): string {
@@ -58,7 +93,9 @@ export function verdictLead(variants: readonly Ranked[]): string {
   if (variants.length < 2) return '';
   const order = ranked(variants);
   const tied = order.filter((v) => rankCompare(v.summary, order[0].summary) === 0);
-  if (tied.length === variants.length) return `No variant does better than the others: ${ALL_EQUAL}.`;
+  if (tied.length === variants.length) {
+    return `No variant does better than the others: ${ALL_EQUAL}.${unrankedDifferences(variants.map((v) => v.label), variants.map((v) => [v.summary]))}`;
+  }
   if (tied.length > 1) return `${listOf(tied.map((v) => v.label))} do best, equally.`;
   // Why: the first ranked quantity on which it beats the next best, with both values.
   const [best, next] = order;
@@ -112,7 +149,7 @@ export function seedsVerdictLead(labels: readonly string[], runs: readonly (read
   const seeds = runs[0].length;
   const { records, allTied } = seedRecords(labels, runs);
   const plural = (n: number) => `${n} seed${n === 1 ? '' : 's'}`;
-  if (allTied === seeds) return `No variant does better than the others on any of the ${plural(seeds)}: on each, ${ALL_EQUAL}.`;
+  if (allTied === seeds) return `No variant does better than the others on any of the ${plural(seeds)}: on each, ${ALL_EQUAL}.${unrankedDifferences(labels, runs)}`;
   const wins = (r: SeedRecord) => r.alone + r.tied;
   const most = Math.max(...records.map(wins));
   const leaders = records.filter((r) => wins(r) === most);

@@ -272,7 +272,8 @@ export function parseScenario(text: string, file = '', overrides: readonly strin
   if (parsed.data.name === undefined) checkFileName(file);
   try {
     const scenario = resolveScenario(parsed.data, file);
-    if (overrides.length > 0) scenario.overrides = [...overrides];
+    // Sorted: two flags never set one field, so their order changes nothing, and the same run reads the same whatever order they came in.
+    if (overrides.length > 0) scenario.overrides = [...overrides].sort();
     return scenario;
   } catch (e) {
     if (e instanceof Problem) throw locator.error(e);

@@ -91,7 +91,7 @@ export interface Scenario {
   description: string;
   /** The file it was loaded from ('' when built in memory). */
   file: string;
-  /** The `--set` flags applied to the file, as given, in order (absent: none). */
+  /** The `--set` flags applied to the file, as given, sorted (absent: none). */
   overrides?: string[];
   seed: number;
   durationNs: number;

@@ -55,7 +55,7 @@ export interface GuestSummary {
 export interface Summary {
   scenario: string;
   seed: number;
-  /** The `--set` flags the run's scenario was loaded with, as given, in order ([] for the file as it is). */
+  /** The `--set` flags the run's scenario was loaded with, as given, sorted ([] for the file as it is). */
   overrides: string[];
   sim_time_ns: number;
   events: number;

@@ -22,7 +22,8 @@ const MEASURES: Measure[] = [
   { title: 'Launches finished', value: (s) => s.launches.filter((l) => l.outcome === 'ok').length },
   { title: 'Build time wasted (s)', value: (s) => s.launches.reduce((a, l) => a + l.wasted_build_ns, 0) / 1e9 },
   { title: 'OOM events', value: (s) => guests(s, (g) => g.oom_events) },
-  { title: 'Disk I/O (pages: file reads and swap)', value: (s) => guests(s, (g) => g.disk.file_reads + g.disk.swap_reads + g.disk.swap_writes) },
+  { title: 'Swap I/O on the disk (pages)', value: (s) => guests(s, (g) => g.disk.swap_reads + g.disk.swap_writes) },
+  { title: 'File reads from the disk (pages)', value: (s) => guests(s, (g) => g.disk.file_reads) },
 ];
 
 /** Groups along the x axis at most: more would make bars too thin to read (the tables have them all). */
@@ -34,13 +35,15 @@ const ROW_H = PANEL_H + 70;
 const LEGEND_H = 34;
 
 /**
- * The charts' SVG, or '' when there is nothing to compare (the first grid has
- * one value) or too many groups to draw. `rows` are the whole sweep's runs in
- * run order (first grid slowest, seeds innermost).
+ * The charts' SVG, one panel per measure that is not 0 in every run, and
+ * the titles of those that are (named under the chart instead of drawn
+ * empty); svg '' when there is nothing to compare (the first grid has one
+ * value), too many groups to draw, or nothing but zeros. `rows` are the
+ * whole sweep's runs in run order (first grid slowest, seeds innermost).
  */
-export function sweepChart(id: string, grids: readonly Grid[], seeds: number, rows: readonly Row[]): string {
+export function sweepChart(id: string, grids: readonly Grid[], seeds: number, rows: readonly Row[]): { svg: string; zero: string[] } {
   const groups = comparisons(grids, seeds, rows);
-  if (groups === null || groups.runs.length > MAX_CHART_GROUPS) return '';
+  if (groups === null || groups.runs.length > MAX_CHART_GROUPS) return { svg: '', zero: [] };
   const first = grids[0];
   const groupNames = groups.where.map((w) => (w === '' ? 'all runs' : w));
   /** The mean of a measure over the seeds of first-grid value v at combination c. */
@@ -48,6 +51,10 @@ export function sweepChart(id: string, grids: readonly Grid[], seeds: number, ro
     const runs = groups.runs[c][v];
     return runs.reduce((a, r) => a + m.value(r.summary), 0) / runs.length;
   };
+  const nonZero = (m: Measure): boolean => groups.runs.some((c) => c.some((runs) => runs.some((r) => m.value(r.summary) !== 0)));
+  const drawn = MEASURES.filter(nonZero);
+  const zero = MEASURES.filter((m) => !nonZero(m)).map((m) => m.title);
+  if (drawn.length === 0) return { svg: '', zero };
   const cols = 2;
   const colW = WIDTH / cols;
   const grid: object[] = [];
@@ -55,17 +62,12 @@ export function sweepChart(id: string, grids: readonly Grid[], seeds: number, ro
   const yAxis: object[] = [];
   const title: object[] = [];
   const series: object[] = [];
-  const graphic: object[] = [];
-  MEASURES.forEach((m, i) => {
+  drawn.forEach((m, i) => {
     const top = LEGEND_H + Math.floor(i / cols) * ROW_H + 26;
     const left = (i % cols) * colW + 64;
     const values = first.values.map((_, v) => groupNames.map((_, c) => mean(m, v, c)));
     const axis = niceAxis(Math.max(...values.flat()));
     grid.push({ left, top, width: colW - 64 - 24, height: PANEL_H });
-    if (values.every((row) => row.every((x) => x === 0))) {
-      const note = '0 in every run';
-      graphic.push({ type: 'text', left: left + (colW - 88) / 2 - note.length * 3.3, top: top + PANEL_H / 2 - 8, silent: true, style: { text: note, fill: COLORS.label, fontSize: 12, fontFamily: FONT } });
-    }
     title.push({ text: `${m.title}, mean per run`, left: left - 56, top: top - 24, textStyle: { fontSize: 13, fontWeight: 600, color: COLORS.text, fontFamily: FONT } });
     xAxis.push({
       gridIndex: i,
@@ -100,7 +102,7 @@ export function sweepChart(id: string, grids: readonly Grid[], seeds: number, ro
       });
     });
   });
-  const height = LEGEND_H + Math.ceil(MEASURES.length / cols) * ROW_H;
+  const height = LEGEND_H + Math.ceil(drawn.length / cols) * ROW_H;
   const chart = echarts().init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height });
   try {
     chart.setOption({
@@ -112,9 +114,8 @@ export function sweepChart(id: string, grids: readonly Grid[], seeds: number, ro
       xAxis,
       yAxis,
       series,
-      graphic,
     });
-    return renameIds(chart.renderToSVGString(), id);
+    return { svg: renameIds(chart.renderToSVGString(), id), zero };
   } finally {
     chart.dispose();
   }

@@ -143,14 +143,19 @@ function verdictSection(info: SweepInfo, rows: readonly Row[]): string {
       ? `<p>${escapeHtml(verdicts[0].lead)}</p>`
       : `<ul>${verdicts.map((v) => `<li><strong>${escapeHtml(v.where)}</strong>: ${escapeHtml(v.lead)}</li>`).join('\n')}</ul>`;
   const how = info.seeds === 1 ? RANKING_NOTE : SEEDS_NOTE;
-  const svg = sweepChart('sweep-chart', info.grids, info.seeds, rows);
+  const { svg, zero } = sweepChart('sweep-chart', info.grids, info.seeds, rows);
   const combos = verdicts.length;
+  // "OOM events" keeps its capitals; "Build time wasted (s)" reads "build time wasted".
+  const zeroNames = zero.map((t) => t.replace(/ \(.*\)$/, '').replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase())).join(', ');
+  const zeroNote = zero.length === 0 ? '' : ` Not drawn, 0 in every run: ${zeroNames}.`;
   const chart =
     svg !== ''
-      ? `<figure class="chart">${svg}<figcaption class="meta">Each bar: the mean over ${info.seeds === 1 ? 'the run' : `the ${info.seeds} seeds`} of one value of <code>${escapeHtml(first)}</code>${info.grids.length > 1 ? ', grouped by the values of the other grids' : ''}. Exact values in the tables below.</figcaption></figure>`
+      ? `<figure class="chart">${svg}<figcaption class="meta">Each bar: the mean over ${info.seeds === 1 ? 'the run' : `the ${info.seeds} seeds`} of one value of <code>${escapeHtml(first)}</code>${info.grids.length > 1 ? ', grouped by the values of the other grids' : ''}. Exact values in the tables below.${escapeHtml(zeroNote)}</figcaption></figure>`
       : combos > MAX_CHART_GROUPS
         ? `<p class="meta">${combos} combinations of the other grids: too many to draw as bars (at most ${MAX_CHART_GROUPS}); the tables below have them all.</p>`
-        : '';
+        : zero.length > 0
+          ? `<p class="meta">No chart: every measure the chart draws is 0 in every run (${escapeHtml(zeroNames)}).</p>`
+          : '';
   const others = info.grids.length > 1 ? `, at each value of ${info.grids.slice(1).map((g) => `<code>${escapeHtml(g.path)}</code>`).join(' × ')}` : '';
   return `<h2>Which ${escapeHtml(first)} does best${others}</h2>
 ${items}
