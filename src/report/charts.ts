@@ -89,6 +89,7 @@ export const MARKERS: Record<MarkerKind, { label: string; color: string; symbol:
   failed_fast: { label: 'failed fast', color: '#b35900', symbol: 'diamond' },
   failed_midway: { label: 'failed mid-way', color: '#e03131', symbol: 'rect' },
   abandoned: { label: 'abandoned', color: '#9c36b5', symbol: 'pin' },
+  oom: { label: 'OOM in a guest', color: '#a61e4d', symbol: 'arrow' },
 };
 
 export interface SeriesSpec {
@@ -493,7 +494,7 @@ export function hostChart(runs: RunData[]): ChartOut {
     svg: renderChart('host', { panels, ...layout(runs.length), panelHeight: runs.length === 1 ? 300 : 230, durationNs: duration(runs), y }),
     note:
       'The three bands stack up to the host\'s memory: owned (guest RAM, persistent tmem, dom0, Xen), freeable (ephemeral tmem, which Xen can drop at once) and free. ' +
-      'The dashed line is memory promised to launches by outstanding claims, in steps (a change shows at the first sample that saw it). Markers along the top, with a rule down the chart: a launch started building, finished ok, failed fast (nothing built) or failed mid-way (build time wasted); close markers of a kind are drawn once with their count (×3), close ones of different kinds stacked downwards; the launches table below names them.',
+      'The dashed line is memory promised to launches by outstanding claims, in steps (a change shows at the first sample that saw it). Markers along the top, with a rule down the chart: a launch started building, finished ok, failed fast (nothing built) or failed mid-way (build time wasted), or a guest met the OOM killer (demand beyond its RAM and swap); close markers of a kind are drawn once with their count (×3), close ones of different kinds stacked downwards; the launches table below names them, and the OOM events card the guests.',
   };
 }
 

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import type { Scenario } from '../scenario/types.ts';
 import type { RunResult } from '../sim/simulation.ts';
 import { HYPERMEM_VERSION } from '../version.ts';
-import type { Sample, Summary } from '../sim/metrics.ts';
+import type { LoggedEvent, Sample, Summary } from '../sim/metrics.ts';
 import { diskChart, guestChart, hitRateChart, hostChart, tmemChart, type ChartOut, type RunData } from './charts.ts';
 import { seedRange, seedsTable, type SeedsVariant } from './seeds.ts';
 import { ranked, RANKING_NOTE, SEEDS_NOTE, seedsVerdictLead, verdictLead } from './verdict.ts';
@@ -247,7 +247,18 @@ function tmemPeakOf(s: Summary, samples: Sample[]): number {
   return peak;
 }
 
-function summaryCards(s: Summary, samples: Sample[]): string {
+/** Who met the OOM killer and when, from the event log: "batch-1, batch-2 at 64.1 s", "web-1 at 3 s, 9 s and 2 more". */
+function oomWho(events: LoggedEvent[]): string {
+  const ooms = events.filter((e) => e.kind === 'oom');
+  if (ooms.length === 0) return 'no guest ran out of memory';
+  const guests = [...new Set(ooms.map((e) => String(e.guest)))];
+  const times = [...new Set(ooms.map((e) => fmtDuration(e.timeNs)))];
+  const who = guests.length <= 3 ? guests.join(', ') : `${guests.length} guests`;
+  const when = times.length <= 2 ? times.join(' and ') : `${times.slice(0, 2).join(', ')} and ${times.length - 2} more`;
+  return `${who} at ${when}`;
+}
+
+function summaryCards(s: Summary, samples: Sample[], events: LoggedEvent[]): string {
   const t = totals(s);
   const tmemPeak = tmemPeakOf(s, samples);
   const launchSub = t.launches === 0 ? 'no launches' : `of ${t.launches} launch${t.launches === 1 ? '' : 'es'}`;
@@ -260,7 +271,7 @@ function summaryCards(s: Summary, samples: Sample[]): string {
     card('Cleancache hit rate', fmtPercent(t.hits, t.gets), `${fmtCount(t.hits)} hits of ${fmtCount(t.gets)} gets`),
     card('Disk I/O (pages)', fmtCount(t.fileReads + t.swapIo), `${fmtCount(t.fileReads)} file reads, ${fmtCount(t.swapIo)} swap reads + writes`),
     card('tmem peak', fmtSize(tmemPeak), `ephemeral max ${fmtSize(s.tmem.ephemeral_pages_max)}, persistent max ${fmtSize(s.tmem.persistent_pages_max)}`),
-    card('OOM events', String(t.oom), 'demand beyond RAM + swap, or no page free to read into; all guests', t.oom > 0 ? 'bad' : ''),
+    card('OOM events', String(t.oom), oomWho(events), t.oom > 0 ? 'bad' : ''),
     card('Invariant violations', String(s.invariant_violations), s.invariant_violations > 0 ? 'the accounting broke: see below' : 'checked only with --verify', s.invariant_violations > 0 ? 'bad' : ''),
   ];
   return `<section class="cards">${cards.join('')}</section>`;
@@ -399,7 +410,7 @@ export function reportParts(result: RunResult, scenario: Scenario): ReportParts 
   const s = result.summary;
   const unit = timeUnit(scenario.durationNs);
   return {
-    cards: summaryCards(s, result.samples),
+    cards: summaryCards(s, result.samples, result.events),
     violations:
       result.violations.length > 0
         ? `<section class="block" id="violations"><h2 class="bad">Invariant violations</h2><ul>${result.violations.map((v) => `<li><code>${esc(v)}</code></li>`).join('')}</ul></section>`

@@ -203,7 +203,8 @@ export function guestOrder(samples: Sample[]): string[] {
   return [...seen];
 }
 
-export type MarkerKind = 'start' | 'ok' | 'failed_fast' | 'failed_midway' | 'abandoned';
+/** A launch's moments, and a guest's OOM event (drawn on the same row of markers). */
+export type MarkerKind = 'start' | 'ok' | 'failed_fast' | 'failed_midway' | 'abandoned' | 'oom';
 
 export interface LaunchMarker {
   kind: MarkerKind;
@@ -217,6 +218,7 @@ const MARKER_EVENTS: Record<string, MarkerKind> = {
   launch_failed_fast: 'failed_fast',
   launch_failed_midway: 'failed_midway',
   launch_abandoned: 'abandoned',
+  oom: 'oom',
 };
 
 export function launchMarkers(events: LoggedEvent[]): LaunchMarker[] {
@@ -232,7 +234,7 @@ export function launchMarkers(events: LoggedEvent[]): LaunchMarker[] {
 export function launchReasons(events: LoggedEvent[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const e of events) {
-    if (e.kind in MARKER_EVENTS && e.kind !== 'launch_start' && typeof e.reason === 'string' && e.reason !== '') {
+    if (e.kind in MARKER_EVENTS && e.kind !== 'launch_start' && e.kind !== 'oom' && typeof e.reason === 'string' && e.reason !== '') {
       out.set(String(e.guest), e.reason);
     }
   }

@@ -406,6 +406,21 @@ describe('runReportHtml', () => {
     assert.deepEqual(clusterMarkers([m('start', 9), m('start', 1), m('start', 3), m('start', 20)], 5).map((c) => [c.marker.timeNs, c.count]), [[1, 2], [9, 1], [20, 1]]);
   });
 
+  test('OOM events are markers on the host chart, and the card says who and when', () => {
+    const r = fakeRun(sc, ['web-1', 'web-2']);
+    const before = runReportHtml(r, sc);
+    assert.doesNotMatch(section(before, 'host'), /OOM in a guest/, 'no OOM, no marker');
+    assert.match(before, /OOM events<\/div><div class="card-value">0<\/div><div class="card-sub">no guest ran out of memory</);
+    r.events.push({ timeNs: 12e9, kind: 'oom', guest: 'web-1' }, { timeNs: 12e9, kind: 'oom', guest: 'web-2' }, { timeNs: 30e9, kind: 'oom', guest: 'web-1' });
+    r.summary.guests[0].oom_events = 2;
+    r.summary.guests[1].oom_events = 1;
+    const html = runReportHtml(r, sc);
+    const host = section(html, 'host');
+    assert.match(host, />OOM in a guest</, 'in the legend');
+    assert.equal((host.match(/>×2</g) ?? []).length, 1, 'the two at 12 s drawn once with their count');
+    assert.match(html, /OOM events<\/div><div class="card-value">3<\/div><div class="card-sub">web-1, web-2 at 12 s and 30 s</);
+  });
+
   test('launch markers close in time are stacked in rows; apart, they share the top row', () => {
     const m = (timeNs: number): { kind: 'start'; timeNs: number; guest: string } => ({ kind: 'start', timeNs, guest: 'g' });
     assert.deepEqual(markerRows([m(10), m(10), m(11), m(100), m(100), m(300)], 5), [0, 1, 2, 0, 1, 0]);
@@ -588,7 +603,7 @@ describe('runReportHtml', () => {
     [1.5 * GIB, 12 * GIB, 851 * 256, 0].forEach((p, i) => (r.summary.guests[i].ram_pages_mean = p));
     [[1, 4], [1, 3], [0, 0], [3, 100]].forEach(([hits, gets], i) => (r.summary.guests[i].cleancache = { puts: 0, gets, hits }));
     r.summary.launches[1].requested_pages = 512 * 256;
-    r.summary.launches[1].start_ns = 15.5e9;
+    r.summary.launches[2].start_ns = 15.5e9;
     r.summary.launches[2].wasted_build_ns = 12e9;
     r.summary.launches[0].wasted_build_ns = 250e6;
     const out = runReportHtml(r, sc);
@@ -602,7 +617,7 @@ describe('runReportHtml', () => {
     assert.deepEqual(tables(guests)[0].map((row) => row.cells[4].text), ['25.0%', '33.3%', '-', '3.0%']);
     const launches = tables(out.slice(out.indexOf('id="launches"')))[0];
     assert.deepEqual(launches.map((row) => row.cells[1].text), ['2.0 GiB', '0.5 GiB', '3.0 GiB']);
-    assert.deepEqual(launches.map((row) => row.cells[5].text), ['15.0 s', '15.5 s', '17.0 s']);
+    assert.deepEqual(launches.map((row) => row.cells[5].text), ['15.0 s', '-', '15.5 s'], 'a launch refused before building has no start');
     assert.deepEqual(launches.map((row) => row.cells[7].text), ['0.3 s', '-', '12.0 s']);
   });
 
