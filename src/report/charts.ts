@@ -516,8 +516,11 @@ export function guestChart(runs: RunData[]): ChartOut & { caption: string } {
       const levels = guestLevels(thin(r.samples, MAX_POINTS), row.names, row.label);
       for (const list of [levels.ram, levels.target, levels.committed]) for (const [, v] of list) if (v !== null && v > max) max = v;
       for (const [, v] of levels.maxmem) if (v !== null && v > maxmemTop) maxmemTop = v;
+      // The averaged panel of a variant says how many of the others ran in it (a guest may run in one variant only).
+      const ran = row.names === rest ? rest.filter((n) => r.samples.some((p) => n in p.guests)).length : 0;
+      const label = row.names === rest && runs.length > 1 ? `avg of ${ran} other${ran === 1 ? '' : 's'}` : row.label;
       panels.push({
-        title: runs.length === 1 ? row.label : none ? r.label : `${row.label} · ${r.label}`,
+        title: runs.length === 1 ? row.label : none ? r.label : `${label} · ${r.label}`,
         empty: none ? 'no guest ran' : runs.length === 1 ? 'not running' : 'not running in this variant',
         series: [
           { name: 'RAM', kind: 'area', color: COLORS.ram, data: levels.ram },
@@ -531,7 +534,7 @@ export function guestChart(runs: RunData[]): ChartOut & { caption: string } {
   const cols = runs.length === 1 ? Math.min(4, Math.max(panels.length, 1)) : Math.min(runs.length, 3);
   const caption =
     rest.length > 0
-      ? `${shown.length} guests shown one by one, in the scenario's order, chosen as those with OOM events first, then the most swap I/O, then the highest peak; the other ${rest.length} averaged in the last panel over those running at each sample (a step there is one of them starting or ending).`
+      ? `${shown.length} guests shown one by one, in the scenario's order, chosen as those with OOM events first, then the most swap I/O, then the highest peak; the other ${rest.length} (${rest.length <= 12 ? rest.join(', ') : `${rest.slice(0, 12).join(', ')}, …`}) averaged in the last panel over those running at each sample (a step there is one of them starting or ending${runs.length > 1 ? '; each variant\'s panel says how many of them ran in it' : ''}).`
       : '';
   return {
     // The axis takes maxmem in when it is not far above the levels (a mem_max raised past the host would flatten them).

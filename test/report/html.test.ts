@@ -740,11 +740,12 @@ describe('compareReportHtml', () => {
   test('panel titles cut with an ellipsis stay inside the chart, in the last column too', () => {
     const echarts = createRequire(import.meta.url)('echarts') as typeof import('echarts');
     const many = Array.from({ length: 12 }, (_, i) => `web-${i + 1}`);
-    const labels = ['toolstack.policy=none', 'toolstack.policy=claim', 'toolstack.policy=reservation'];
+    const labels = ['guests[0].workload.anon.rate=100/s', 'guests[0].workload.anon.rate=1000/s', 'guests[0].workload.anon.rate=100000/s'];
     const out = compareReportHtml(labels.map((label) => ({ label, scenario: claim, result: fakeRun(claim, many) })));
     const svg = section(out, 'guests');
     const width = Number(/<svg width="(\d+)"/.exec(svg)?.[1]);
-    const titles = svgTexts(svg).filter((t) => t.text.startsWith('5 others, averaged'));
+    // The averaged panel of each variant counts the others that ran in it.
+    const titles = svgTexts(svg).filter((t) => t.text.startsWith('avg of 5 others · '));
     assert.equal(titles.length, 3);
     for (const t of titles) {
       const x = Number(/transform="translate\(([\d.]+) /.exec(t.attrs)?.[1]);
@@ -752,6 +753,19 @@ describe('compareReportHtml', () => {
       assert.ok(x + w <= width, `"${t.text}" ends at ${(x + w).toFixed(0)} px, inside the chart's ${width} px`);
     }
     assert.match(titles[2].text, /\.\.\.$/, 'the last one is cut, with an ellipsis');
+  });
+
+  test('the averaged guests are named, and each variant\'s panel counts those that ran in it', () => {
+    const many = Array.from({ length: 12 }, (_, i) => `web-${i + 1}`);
+    const out = compareReportHtml([
+      { label: 'p=a', scenario: claim, result: fakeRun(claim, many) },
+      // big-2 runs in p=b only, with the least RAM: it is averaged.
+      { label: 'p=b', scenario: claim, result: fakeRun(claim, ['big-2', ...many]) },
+    ]);
+    const svg = section(out, 'guests');
+    const titles = svgTexts(svg).map((t) => t.text).filter((t) => t.startsWith('avg of'));
+    assert.deepEqual(titles, ['avg of 5 others · p=a', 'avg of 6 others · p=b']);
+    assert.match(out, /the other 6 \(web-1, web-2, web-3, web-4, web-5, big-2\) averaged in the last panel/);
   });
 
   test('the verdict ranks launches, then failures mid-way; I/O columns are not marked best', () => {
