@@ -486,6 +486,7 @@ function outcomeWords(r: OutcomeRow): string {
   parts.push(`${r.t.oom} OOM event${r.t.oom === 1 ? '' : 's'}`);
   if (r.s.invariant_violations > 0) parts.push(`${r.s.invariant_violations} invariant violations`);
   parts.push(`${r.end.guests} guest${r.end.guests === 1 ? '' : 's'} with ${fmtSize(r.end.ramPages)} of RAM running at the end`);
+  parts.push(`${fmtCount(r.t.swapIo)} pages of swap I/O on the disk`);
   return parts.join(', ');
 }
 
