@@ -287,6 +287,7 @@ main{max-width:1180px;margin:0 auto;padding:28px 28px 48px}
 .eyebrow{font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:var(--muted);font-weight:600}
 h1{font-size:26px;margin:4px 0 6px;letter-spacing:-.01em}
 .lead{margin:0 0 14px;color:#495057;font-size:15px;max-width:900px}
+.story{margin:12px 0 0;font-size:15px;font-weight:600}
 .facts{display:flex;flex-wrap:wrap;gap:8px 28px;margin:0}
 .facts div{min-width:0}
 .facts dt{font-size:11px;text-transform:uppercase;letter-spacing:.06em;color:var(--muted)}
@@ -422,10 +423,33 @@ export function reportParts(result: RunResult, scenario: Scenario): ReportParts 
 }
 
 /** The report of one run. */
+/**
+ * The run in one sentence, for the first screen: the launches (how many
+ * finished, which failed and when) and the OOM events (who and when), or
+ * that there were none.
+ */
+export function runStory(s: Summary, events: LoggedEvent[]): string {
+  const parts: string[] = [];
+  const t = totals(s);
+  if (t.launches === 0) parts.push('No launches');
+  else {
+    parts.push(`${t.ok} of ${t.launches} launch${t.launches === 1 ? '' : 'es'} finished`);
+    const failed = s.launches.filter((l) => l.outcome !== 'ok');
+    for (const l of failed.slice(0, 3)) {
+      const how = OUTCOME_LABEL[l.outcome] ?? l.outcome;
+      const at = l.end_ns >= 0 ? ` at ${fmtDuration(l.end_ns)}` : '';
+      parts.push(`${l.name} ${how}${at}${l.wasted_build_ns > 0 ? ` (${fmtDuration(l.wasted_build_ns)} of build wasted)` : ''}`);
+    }
+    if (failed.length > 3) parts.push(`${failed.length - 3} more did not finish`);
+  }
+  parts.push(t.oom === 0 ? 'no guest ran out of memory' : `OOM: ${oomWho(events)}`);
+  return `${parts.join('; ')}.`;
+}
+
 export function runReportHtml(result: RunResult, scenario: Scenario): string {
   const parts = reportParts(result, scenario);
   const body = [
-    header('simulation report', scenario, factsList(scenarioFacts(scenario))),
+    header('simulation report', scenario, factsList(scenarioFacts(scenario)) + `<p class="story">${esc(runStory(result.summary, result.events))}</p>`),
     contents([...TOC, ['launches', 'Launches'], ['guest-table', 'Guests']]),
     parts.cards,
     parts.violations,

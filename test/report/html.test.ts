@@ -9,7 +9,7 @@ import { loadScenario } from '../../src/scenario/load.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import type { RunResult } from '../../src/sim/simulation.ts';
 import type { GuestSample, LoggedEvent, Sample, Summary } from '../../src/sim/metrics.ts';
-import { compareReportHtml, esc, runReportHtml, type CompareVariant } from '../../src/report/html.ts';
+import { compareReportHtml, esc, runReportHtml, runStory, type CompareVariant } from '../../src/report/html.ts';
 import { clusterMarkers, COLORS, diskChart, FONT, GROUP_COLORS, MARKERS, markerRows, renameIds, STACK_OPACITY } from '../../src/report/charts.ts';
 import {
   countColumn,
@@ -404,6 +404,16 @@ describe('runReportHtml', () => {
     assert.equal((host.match(/>×30</g) ?? []).length, 2, 'the started and the ok marker, each with its count');
     const m = (kind: 'start' | 'ok', timeNs: number) => ({ kind, timeNs, guest: 'g' });
     assert.deepEqual(clusterMarkers([m('start', 9), m('start', 1), m('start', 3), m('start', 20)], 5).map((c) => [c.marker.timeNs, c.count]), [[1, 2], [9, 1], [20, 1]]);
+  });
+
+  test('the first screen tells the run in one sentence: launches, failures with their times, OOM events', () => {
+    const r = fakeRun(sc, ['web-1']);
+    assert.equal(runStory(r.summary, r.events), '1 of 3 launches finished; big-2 failed fast at 16 s; big-3 failed mid-way at 18 s (1.5 s of build wasted); no guest ran out of memory.');
+    assert.match(runReportHtml(r, sc), /<\/dl><p class="story">1 of 3 launches finished; /, 'in the header, under the facts');
+    r.summary.launches = [];
+    r.events.push({ timeNs: 7e9, kind: 'oom', guest: 'web-1' });
+    r.summary.guests[0].oom_events = 1;
+    assert.equal(runStory(r.summary, r.events), 'No launches; OOM: web-1 at 7 s.');
   });
 
   test('OOM events are markers on the host chart, and the card says who and when', () => {
