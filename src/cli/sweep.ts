@@ -93,7 +93,9 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
   const grids = parseGrids(options.grid ?? [], options.set ?? []);
   const swept = grids.find((g) => canonicalPath(g.path) === 'seed');
   if (seed !== undefined && swept !== undefined) throw new UserError(`--seed ${seed}: the seed is swept by ${gridLabel(swept)}; drop one of them`);
-  const sets = [...(options.set ?? []), ...(seed === undefined ? [] : [`seed=${seed}`])];
+  // Sorted: refuseClashes made sure no two set one field, so the order changes nothing, and the sweep's
+  // summary, page and shards read the same whatever order the flags came in.
+  const sets = [...(options.set ?? []), ...(seed === undefined ? [] : [`seed=${seed}`])].sort();
   const seeds = parseCount('--seeds', options.seeds, 1, MAX_RUNS);
   const seedGrid = grids.find((g) => canonicalPath(g.path) === 'seed');
   if (seedGrid !== undefined && seeds > 1) {

@@ -463,7 +463,8 @@ function markerSeries(markers: LaunchMarker[], kinds: MarkerKind[], topPages: nu
       symbol: m.symbol,
       data: mine.map((x): Point => [x.marker.timeNs, topPages - x.row * rowPages]),
       labels: mine.map((x) => (x.count > 1 ? `×${x.count}` : '')),
-      rules: markers.filter((k) => k.kind === kind).map((k) => k.timeNs),
+      // One rule per instant: a burst of events at one time draws one line, so the page does not grow with their number.
+      rules: [...new Set(markers.filter((k) => k.kind === kind).map((k) => k.timeNs))],
     };
   });
 }
@@ -517,7 +518,7 @@ export function guestChart(runs: RunData[]): ChartOut & { caption: string } {
       for (const list of [levels.ram, levels.target, levels.committed]) for (const [, v] of list) if (v !== null && v > max) max = v;
       for (const [, v] of levels.maxmem) if (v !== null && v > maxmemTop) maxmemTop = v;
       // The averaged panel of a variant says how many of the others ran in it (a guest may run in one variant only).
-      const ran = row.names === rest ? rest.filter((n) => r.samples.some((p) => n in p.guests)).length : 0;
+      const ran = row.names === rest ? rest.filter((n) => r.samples.some((p) => Object.hasOwn(p.guests, n))).length : 0;
       const label = row.names === rest && runs.length > 1 ? `avg of ${ran} other${ran === 1 ? '' : 's'}` : row.label;
       panels.push({
         title: runs.length === 1 ? row.label : none ? r.label : `${label} · ${r.label}`,

@@ -50,36 +50,45 @@ const ALL_EQUAL = 'they are equal on launches finished, launches failed mid-way,
 
 const guestSum = (s: Summary, pick: (g: Summary['guests'][number]) => number): number => s.guests.reduce((a, g) => a + pick(g), 0);
 
-/** What is not ranked, for naming where tied variants differ: each value as shown. */
-const UNRANKED: { name: string; value: (s: Summary) => number; shown: (x: number) => string }[] = [
-  { name: 'swap I/O on the disk', value: (s) => guestSum(s, (g) => g.disk.swap_reads + g.disk.swap_writes), shown: (x) => `${fmtCount(x)} pages` },
-  { name: 'file reads from the disk', value: (s) => guestSum(s, (g) => g.disk.file_reads), shown: (x) => `${fmtCount(x)} pages` },
-  { name: 'cleancache hits', value: (s) => guestSum(s, (g) => g.cleancache.hits), shown: (x) => fmtCount(x) },
-  { name: 'frontswap stores', value: (s) => guestSum(s, (g) => g.frontswap.stores), shown: (x) => fmtCount(x) },
-  { name: 'the lowest free memory', value: (s) => s.host.min_free_pages, shown: (x) => fmtSize(x) },
+const pagesShown = (x: number): string => `${fmtCount(x)} page${Math.round(x) === 1 ? '' : 's'}`;
+
+/**
+ * What is not ranked, for naming where tied variants differ: each value as
+ * shown, over several seeds the mean (the lowest free memory: the lowest of
+ * any seed, as the tables give it), and the least difference worth naming.
+ */
+const UNRANKED: { name: string; value: (s: Summary) => number; over: 'mean' | 'min'; least: number; shown: (x: number) => string }[] = [
+  { name: 'swap I/O on the disk', value: (s) => guestSum(s, (g) => g.disk.swap_reads + g.disk.swap_writes), over: 'mean', least: 100, shown: pagesShown },
+  { name: 'file reads from the disk', value: (s) => guestSum(s, (g) => g.disk.file_reads), over: 'mean', least: 100, shown: pagesShown },
+  { name: 'cleancache hits', value: (s) => guestSum(s, (g) => g.cleancache.hits), over: 'mean', least: 100, shown: (x) => fmtCount(x) },
+  { name: 'frontswap stores', value: (s) => guestSum(s, (g) => g.frontswap.stores), over: 'mean', least: 100, shown: (x) => fmtCount(x) },
+  // 256 pages: 1 MiB.
+  { name: 'the lowest free memory', value: (s) => s.host.min_free_pages, over: 'min', least: 256, shown: (x) => fmtSize(x) },
 ];
 
 /**
  * Where variants that tie on every ranked outcome differ: the (at most two)
  * unranked measures whose values differ the most — by a tenth of the larger
- * at least — each with its lowest and highest variant (means over the runs
- * given per variant); '' when none does. Not a ranking: whether less I/O is
- * better depends on what was compared.
+ * at least, and by a measure's least difference worth naming (100 pages or
+ * events, 1 MiB of free memory) — each with its lowest and highest variant
+ * (over the runs given per variant, as UNRANKED says); '' when none does.
+ * Not a ranking: whether less I/O is better depends on what was compared.
  */
 export function unrankedDifferences(labels: readonly string[], runs: readonly (readonly Summary[])[]): string {
-  const mean = (m: (typeof UNRANKED)[number], v: number): number => runs[v].reduce((a, s) => a + m.value(s), 0) / runs[v].length;
+  const over = (m: (typeof UNRANKED)[number], v: number): number =>
+    m.over === 'min' ? Math.min(...runs[v].map((s) => m.value(s))) : runs[v].reduce((a, s) => a + m.value(s), 0) / runs[v].length;
   const found = UNRANKED.map((m) => {
-    const values = labels.map((_, v) => mean(m, v));
+    const values = labels.map((_, v) => over(m, v));
     const lo = values.indexOf(Math.min(...values));
     const hi = values.indexOf(Math.max(...values));
     const spread = values[hi] === 0 ? 0 : (values[hi] - values[lo]) / values[hi];
     return { m, values, lo, hi, spread };
   })
-    .filter((d) => d.spread >= 0.1)
+    .filter((d) => d.spread >= 0.1 && d.values[d.hi] - d.values[d.lo] >= d.m.least)
     .sort((a, b) => b.spread - a.spread)
     .slice(0, 2);
   if (found.length === 0) return '';
-  const each = runs.some((r) => r.length > 1) ? ' (means over the seeds)' : '';
+  const each = runs.some((r) => r.length > 1) ? ' (over the seeds: means, the lowest free memory the lowest)' : '';
   return ` Where they differ${each}: ${found.map((d) => `${d.m.name}, ${d.m.shown(d.values[d.lo])} for ${labels[d.lo]} against ${d.m.shown(d.values[d.hi])} for ${labels[d.hi]}`).join('; ')}.`;
 }
 

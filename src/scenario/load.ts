@@ -12,7 +12,7 @@ import { bytesBeside, describeFound } from '../lib/units.ts';
 import { formatPath, Problem, quote, ScenarioError, shorten, shownFlag, type YamlPath } from './errors.ts';
 import { locate } from './locate.ts';
 import { inexactIntegers, MAX_DEPTH } from './nodes.ts';
-import { applyOverrides, scenarioShape, shapeAt, type Override } from './overrides.ts';
+import { applyOverrides, canonicalPath, flagPath, scenarioShape, shapeAt, type Override } from './overrides.ts';
 import { answeredByNumericTags, checkYamlDocument, numericTags } from './yaml-checks.ts';
 import { resolveScenario } from './resolve.ts';
 import { NAME_PATTERN, NAME_RULE, scenarioSchema } from './schema.ts';
@@ -228,6 +228,20 @@ function checkFileName(file: string): void {
  * Parses scenario text as if read from `file` (used in messages, to name the
  * scenario, and to find trace files); `overrides` are `path=value` strings.
  */
+/**
+ * The flags a run records (Scenario.overrides): without those that set the
+ * seed (the summary's seed says it, and `--seeds` moves it on from there),
+ * sorted — the CLI refuses two flags for one field, so their order changes
+ * nothing and a run reads the same whatever order they came in — unless two
+ * of them do name one field (the library applies them in order, the last
+ * one winning), which keeps the order given.
+ */
+function recordedOverrides(overrides: readonly string[]): string[] {
+  const kept = overrides.filter((o) => canonicalPath(flagPath(o)) !== 'seed');
+  const fields = new Set(kept.map((o) => canonicalPath(flagPath(o))));
+  return fields.size === kept.length ? [...kept].sort() : [...kept];
+}
+
 export function parseScenario(text: string, file = '', overrides: readonly string[] = []): Scenario {
   const { doc, lineCounter } = parseYaml(text, file);
   const applied = applyOverrides(doc, overrides, file);
@@ -272,8 +286,8 @@ export function parseScenario(text: string, file = '', overrides: readonly strin
   if (parsed.data.name === undefined) checkFileName(file);
   try {
     const scenario = resolveScenario(parsed.data, file);
-    // Sorted: two flags never set one field, so their order changes nothing, and the same run reads the same whatever order they came in.
-    if (overrides.length > 0) scenario.overrides = [...overrides].sort();
+    const recorded = recordedOverrides(overrides);
+    if (recorded.length > 0) scenario.overrides = recorded;
     return scenario;
   } catch (e) {
     if (e instanceof Problem) throw locator.error(e);

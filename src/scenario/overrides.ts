@@ -25,6 +25,18 @@ export function scenarioShape(): SchemaShape {
   return rootShape;
 }
 
+/** The path part of a `path=value` flag, trimmed ('' when malformed). */
+export function flagPath(flag: string): string {
+  const eq = flag.indexOf('=');
+  return eq < 0 ? '' : flag.slice(0, eq).trim();
+}
+
+/** One spelling per field ("guests[00].count" and "guests[0].count" are the same field), for finding clashes. */
+export function canonicalPath(path: string): string {
+  const parsed = parsePath(path);
+  return parsed === null ? path : formatPath(parsed);
+}
+
 /** "guests[0].count" → ['guests', 0, 'count'], or null when malformed. */
 export function parsePath(text: string): YamlPath | null {
   const path: (string | number)[] = [];

@@ -2,8 +2,7 @@
 // cartesian product of the grid values (the first --grid varies slowest, the
 // last fastest) times the seeds (innermost: seed, seed+1, …, seed+N-1).
 
-import { parsePath } from '../scenario/overrides.ts';
-import { formatPath } from '../scenario/errors.ts';
+import { canonicalPath, flagPath, parsePath } from '../scenario/overrides.ts';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../cli/errors.ts';
 
@@ -119,17 +118,7 @@ export function gridLabel(g: Grid): string {
   return `--grid ${g.path}=${g.values.slice(0, 3).join(',')},… (${g.values.length} values)`;
 }
 
-/** The path part of a `path=value` flag, trimmed ('' when malformed). */
-export function flagPath(flag: string): string {
-  const eq = flag.indexOf('=');
-  return eq < 0 ? '' : flag.slice(0, eq).trim();
-}
-
-/** One spelling per field ("guests[00].count" and "guests[0].count" are the same field), for finding clashes. */
-export function canonicalPath(path: string): string {
-  const parsed = parsePath(path);
-  return parsed === null ? path : formatPath(parsed);
-}
+export { canonicalPath, flagPath };
 
 /**
  * How two flag paths relate: 'same' field, one a 'part' of the other

@@ -429,6 +429,15 @@ describe('runReportHtml', () => {
     assert.match(host, />OOM in a guest</, 'in the legend');
     assert.equal((host.match(/>×2</g) ?? []).length, 1, 'the two at 12 s drawn once with their count');
     assert.match(html, /OOM events<\/div><div class="card-value">3<\/div><div class="card-sub">web-1, web-2 at 12 s and 30 s</);
+    // A burst of OOM events at one instant draws one rule: the page does not grow with their number.
+    const burst = (n: number): string => {
+      for (let i = 0; i < n; i++) r.events.push({ timeNs: 30e9, kind: 'oom', guest: 'web-2' });
+      return section(runReportHtml(r, sc), 'host');
+    };
+    const small = burst(100);
+    const large = burst(900);
+    assert.match(large, />×1001</);
+    assert.ok(large.length - small.length <= 2, `the host chart grew by ${large.length - small.length} characters`);
   });
 
   test('launch markers close in time are stacked in rows; apart, they share the top row', () => {
@@ -776,6 +785,12 @@ describe('compareReportHtml', () => {
     const titles = svgTexts(svg).map((t) => t.text).filter((t) => t.startsWith('avg of'));
     assert.deepEqual(titles, ['avg of 5 others · p=a', 'avg of 6 others · p=b']);
     assert.match(out, /the other 6 \(web-1, web-2, web-3, web-4, web-5, big-2\) averaged in the last panel/);
+    // A guest's name is a key of the samples, never a property every object has.
+    const odd = compareReportHtml([
+      { label: 'p=a', scenario: claim, result: fakeRun(claim, many) },
+      { label: 'p=b', scenario: claim, result: fakeRun(claim, ['constructor', ...many]) },
+    ]);
+    assert.deepEqual(svgTexts(section(odd, 'guests')).map((t) => t.text).filter((t) => t.startsWith('avg of')), ['avg of 5 others · p=a', 'avg of 6 others · p=b']);
   });
 
   test('the verdict ranks launches, then failures mid-way; I/O columns are not marked best', () => {

@@ -330,6 +330,15 @@ describe('trace files', () => {
   });
 });
 
+test('a scenario records its --set flags: sorted, without the seed; in the order given when two name one field (the library lets the last win)', () => {
+  const flags = (overrides: string[]) => parseScenario(MINIMAL, 'o.yaml', overrides).overrides;
+  assert.deepEqual(flags(['seed=7', 'host.memory=32GiB', 'duration=5s']), ['duration=5s', 'host.memory=32GiB']);
+  assert.deepEqual(flags(['host.memory=32GiB', 'duration=5s']), flags(['duration=5s', 'host.memory=32GiB']));
+  assert.deepEqual(flags(['duration=6s', ' duration = 5s']), ['duration=6s', ' duration = 5s']);
+  assert.equal(flags(['seed=3']), undefined, 'the seed is the summary\'s seed');
+  assert.equal(flags([]), undefined);
+});
+
 test('a guest\'s swap is the device: mkswap\'s header takes its first page, so the guest gets one slot less', () => {
   const s = parseScenario(`${MINIMAL}guests:\n  - {name: a, memory: 1GiB, swap: 64MiB}\n  - {name: b, memory: 1GiB, swap: 0B}\n  - {name: c, memory: 1GiB}\n`, 'swap.yaml');
   assert.equal(s.guests[0].swapPages, 16384, 'the scenario keeps the device size');

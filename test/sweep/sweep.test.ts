@@ -108,6 +108,16 @@ describe('hypermem sweep', () => {
     assert.equal(rows, readFileSync(`${tmp}/seed-b/results.csv`, 'utf8'));
     const header = rows.split('\n')[0].split(',');
     assert.deepEqual(rows.trim().split('\n').slice(1).map((l) => l.split(',')[header.indexOf('seed')]), ['9', '10', '9', '10']);
+    // The seed+1 run is what `run --seed 10` gives: the summary records no seed flag (its seed says it).
+    const second = (JSON.parse(readFileSync(`${tmp}/seed-a/results.json`, 'utf8')) as Row[])[1];
+    const single = hypermem(['run', scenario, '--set', 'toolstack.policy=none', '--seed', '10', '--json']);
+    assert.equal(single.status, 0, single.stderr);
+    assert.equal(JSON.stringify(second.summary) + '\n', single.stdout);
+    assert.deepEqual(second.summary.overrides, ['toolstack.policy=none']);
+    // The fixed flags are kept sorted: in any order, the same sweep.
+    const c = hypermem(['sweep', scenario, '--grid', 'toolstack.policy=none,claim', '--set', 'seed=9', '--set', 'duration=12s', '--quiet', '--out', `${tmp}/seed-c`]);
+    assert.equal(c.status, 0, c.stderr);
+    assert.deepEqual(JSON.parse(readFileSync(`${tmp}/seed-c/summary.json`, 'utf8')).sweep.set, ['duration=12s', 'seed=9']);
   });
 
   test('usage errors: too many runs, a clashing --set, an --out that is not ours', () => {

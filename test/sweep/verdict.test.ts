@@ -111,5 +111,15 @@ test('variants that tie on every ranked outcome: the verdict names the unranked 
   assert.match(verdictLead([{ label: 'a', summary: on }, { label: 'b', summary: on }]), /invariant violations\.$/);
   // Over seeds: the means.
   const lead = seedsVerdictLead(['fs=on', 'fs=off'], [[on, on], [off, fakeSummary(2, [], [guest(2000, 0, 1000)])]]);
-  assert.match(lead, /Where they differ \(means over the seeds\): swap I\/O on the disk, 0 pages for fs=on against 3,000 pages for fs=off;/);
+  assert.match(lead, /Where they differ \(over the seeds: means, the lowest free memory the lowest\): swap I\/O on the disk, 0 pages for fs=on against 3,000 pages for fs=off;/);
+  // A difference too small to matter is not named, however large in proportion (0 against 2 pages of swap).
+  const tiny = verdictLead([
+    { label: 'a', summary: fakeSummary(1, [], [guest(0, 0, 1000)]) },
+    { label: 'b', summary: fakeSummary(1, [], [guest(2, 0, 1000)]) },
+  ]);
+  assert.match(tiny, /invariant violations\.$/);
+  // The lowest free memory over seeds is the lowest of any seed, as the tables give it (256 pages: 1 MiB).
+  const free = (seed: number, pages: number) => fakeSummary(seed, [], [], pages);
+  const low = seedsVerdictLead(['x', 'y'], [[free(1, 2560), free(2, 256)], [free(1, 2560), free(2, 2560)]]);
+  assert.match(low, /the lowest free memory, 1 MiB for x against 10 MiB for y\./);
 });
