@@ -124,7 +124,7 @@ describe('sweep --shard and merge', () => {
     assert.equal(other.status, 0, other.stderr);
     refused(
       [s1, s2, `${tmp}/other`],
-      `merge: ${tmp}/other is not a shard of the same sweep as ${s1}: the fixed --set flags: ["duration=10s"] in ${s1}, ["duration=10s","dom0.memory=320MiB"] in ${tmp}/other`,
+      `merge: ${tmp}/other is not a shard of the same sweep as ${s1}: the fixed --set flags: ["duration=10s"] in ${s1}, ["dom0.memory=320MiB","duration=10s"] in ${tmp}/other`,
     );
     // The same flags, but the scenario's values differ: only the digest tells.
     const changed = copyShard(3, 'changed');
