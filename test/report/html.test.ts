@@ -774,6 +774,14 @@ describe('compareReportHtml', () => {
     assert.match(titles[2].text, /\.\.\.$/, 'the last one is cut, with an ellipsis');
   });
 
+  test('a comparison\'s header lists the --set flags every variant shares; the compared ones are in "Compared"', () => {
+    const v = (label: string, overrides: string[]): CompareVariant => ({ label, scenario: { ...claim, overrides }, result: fakeRun(claim, ['web-1']) });
+    const out = compareReportHtml([v('p=a', ['duration=5s', 'p=a']), v('p=b', ['duration=5s', 'p=b'])]);
+    assert.match(out, /<dt>overrides<\/dt><dd>--set duration=5s<\/dd>/);
+    const none = compareReportHtml([v('p=a', ['p=a']), v('p=b', ['p=b'])]);
+    assert.doesNotMatch(none, /<dt>overrides/);
+  });
+
   test('the averaged guests are named, and each variant\'s panel counts those that ran in it', () => {
     const many = Array.from({ length: 12 }, (_, i) => `web-${i + 1}`);
     const out = compareReportHtml([

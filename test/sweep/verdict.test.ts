@@ -71,6 +71,9 @@ test('the charts: a bar per value of the first grid in each group, the same byte
   // Three groups (n=1, 2, 3) on the one x axis.
   assert.equal((svg.match(/>n=1</g) ?? []).length, 1);
   assert.equal(sweepHtml(info, r), html, 'deterministic');
+  // Readable on a phone, and it says what made it.
+  assert.match(html, /<meta name="viewport" content="width=device-width, initial-scale=1">/);
+  assert.match(html, /Made by hypermem \d+\.\d+\.\d+\./);
   // A single value of the first grid: nothing to compare, no chart.
   const one: Grid[] = [{ text: 'n=1,2', path: 'n', values: ['1', '2'] }, { text: 'p=a', path: 'p', values: ['a'] }];
   const runs = enumerateRuns(enumeratePoints(one), 1, () => 1);
