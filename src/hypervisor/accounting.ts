@@ -165,7 +165,7 @@ export class Accounting {
    * there, and a page on node k is covered by the requester's claim on k,
    * else by its global claim, else it needs slack. Without node claims the
    * answer is min(n, claim + slack). (A page that stays freeable does not
-   * shrink the slack: see pagesMovableToFreeable.)
+   * shrink the slack: see freeableAllowed.)
    */
   pagesAllocatable(requester: DomainAccount | null, pagesWanted: number): number {
     assertCount(pagesWanted, 'pagesWanted');
@@ -272,19 +272,19 @@ export class Accounting {
   }
 
   /**
-   * How many of `pagesWanted` free pages the hypervisor may turn into freeable
+   * Whether the claim rules let the hypervisor turn free pages into freeable
    * ones (frames for tmem ephemeral data), taken one at a time as Xen's
    * allocator does: each page needs outstanding + 1 <= free + freeable, and
    * moving a page from free to freeable leaves that sum unchanged, so either
    * every page passes (some capacity is unclaimed) or none does. Unlike
-   * pagesAllocatable, a group of frames needs one unclaimed page, not one each.
+   * pagesAllocatable, a group of frames needs one unclaimed page, not one
+   * each; evicting ephemeral pages (freeable to free) does not change the answer.
    */
-  pagesMovableToFreeable(pagesWanted: number): number {
-    assertCount(pagesWanted, 'pagesWanted');
-    return this.pagesUnclaimed >= 1 ? Math.min(pagesWanted, this.pagesFreeSum) : 0;
+  freeableAllowed(): boolean {
+    return this.pagesUnclaimed >= 1;
   }
 
-  /** free -> freeable: a frame for tmem ephemeral data. Caller checked the claim rule (pagesMovableToFreeable). */
+  /** free -> freeable: a frame for tmem ephemeral data. Caller checked the claim rule (freeableAllowed) and the free count. */
   freeToFreeable(pages: number): void {
     assertCount(pages, 'pages');
     assert(pages <= this.pagesFreeSum, 'freeToFreeable: not enough free pages');

@@ -13,7 +13,6 @@ export type Errno =
   | 'EINVAL'
   | 'ENOSPC'
   | 'E2BIG'
-  | 'EOPNOTSUPP'
   | 'EFROZEN'
   | 'EEMPTY';
 

@@ -18,6 +18,7 @@ import {
   fmtDuration,
   fmtPercent,
   fmtSize,
+  guestSum,
   launchReasons,
   percentColumn,
   sizeColumn,
@@ -57,7 +58,7 @@ interface Totals {
 
 function totals(s: Summary): Totals {
   const count = (o: string) => s.launches.filter((l) => l.outcome === o).length;
-  const sum = (f: (g: Summary['guests'][number]) => number) => s.guests.reduce((a, g) => a + f(g), 0);
+  const sum = (f: (g: Summary['guests'][number]) => number) => guestSum(s, f);
   return {
     ok: count('ok'),
     failedFast: count('failed_fast'),

@@ -4,7 +4,7 @@
 // the guests' cumulative counters. Pure functions of the run: same run, same
 // numbers.
 
-import type { LoggedEvent, Sample } from '../sim/metrics.ts';
+import type { LoggedEvent, Sample, Summary } from '../sim/metrics.ts';
 import type { GuestSpec, Scenario } from '../scenario/types.ts';
 import { groupDigits } from '../lib/units.ts';
 
@@ -142,6 +142,11 @@ export function percentColumn(shares: [num: number, den: number][], digits = 1):
 /** A share as a percentage, or "-" when there is nothing to share. */
 export function fmtPercent(num: number, den: number, digits = 1): string {
   return den === 0 ? '-' : `${fmtNumber((100 * num) / den, digits)}%`;
+}
+
+/** A summary's quantity summed over its guests. */
+export function guestSum(s: Summary, pick: (g: Summary['guests'][number]) => number): number {
+  return s.guests.reduce((a, g) => a + pick(g), 0);
 }
 
 /** A count with thin grouping: 1234567 → "1,234,567". */

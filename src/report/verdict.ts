@@ -5,7 +5,7 @@
 // depend on how many guests run, which the launches decide.
 
 import type { Summary } from '../sim/metrics.ts';
-import { fmtCount, fmtDuration, fmtSize } from './series.ts';
+import { fmtCount, fmtDuration, fmtSize, guestSum } from './series.ts';
 
 export interface Ranked {
   label: string;
@@ -48,7 +48,6 @@ export function ranked<T extends Ranked>(variants: readonly T[]): T[] {
 /** What "tie" means: equal on every ranked outcome (anything else is not ranked). */
 const ALL_EQUAL = 'they are equal on launches finished, launches failed mid-way, build time wasted, OOM events and invariant violations';
 
-const guestSum = (s: Summary, pick: (g: Summary['guests'][number]) => number): number => s.guests.reduce((a, g) => a + pick(g), 0);
 
 const pagesShown = (x: number): string => `${fmtCount(x)} page${Math.round(x) === 1 ? '' : 's'}`;
 

@@ -237,9 +237,9 @@ function checkFileName(file: string): void {
  * one winning), which keeps the order given.
  */
 function recordedOverrides(overrides: readonly string[]): string[] {
-  const kept = overrides.filter((o) => canonicalPath(flagPath(o)) !== 'seed');
-  const fields = new Set(kept.map((o) => canonicalPath(flagPath(o))));
-  return fields.size === kept.length ? [...kept].sort() : [...kept];
+  const kept = overrides.map((o) => ({ o, field: canonicalPath(flagPath(o)) })).filter((x) => x.field !== 'seed');
+  const flags = kept.map((x) => x.o);
+  return new Set(kept.map((x) => x.field)).size === kept.length ? flags.sort() : flags;
 }
 
 export function parseScenario(text: string, file = '', overrides: readonly string[] = []): Scenario {

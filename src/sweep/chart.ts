@@ -4,7 +4,7 @@
 // ECharts rendered on the server to SVG, as the run report's charts are.
 
 import { COLORS, echarts, FONT, GROUP_COLORS, renameIds } from '../report/charts.ts';
-import { fmtCount, fmtNumber, niceAxis } from '../report/series.ts';
+import { fmtCount, fmtNumber, guestSum, niceAxis } from '../report/series.ts';
 import type { Summary } from '../sim/metrics.ts';
 import type { Grid } from './grid.ts';
 import type { Row } from './rows.ts';
@@ -15,15 +15,14 @@ interface Measure {
   value: (s: Summary) => number;
 }
 
-const guests = (s: Summary, pick: (g: Summary['guests'][number]) => number): number => s.guests.reduce((a, g) => a + pick(g), 0);
 
 /** What the charts show: the ranked outcomes first, then the I/O. */
 const MEASURES: Measure[] = [
   { title: 'Launches finished', value: (s) => s.launches.filter((l) => l.outcome === 'ok').length },
   { title: 'Build time wasted (s)', value: (s) => s.launches.reduce((a, l) => a + l.wasted_build_ns, 0) / 1e9 },
-  { title: 'OOM events', value: (s) => guests(s, (g) => g.oom_events) },
-  { title: 'Swap I/O on the disk (pages)', value: (s) => guests(s, (g) => g.disk.swap_reads + g.disk.swap_writes) },
-  { title: 'File reads from the disk (pages)', value: (s) => guests(s, (g) => g.disk.file_reads) },
+  { title: 'OOM events', value: (s) => guestSum(s, (g) => g.oom_events) },
+  { title: 'Swap I/O on the disk (pages)', value: (s) => guestSum(s, (g) => g.disk.swap_reads + g.disk.swap_writes) },
+  { title: 'File reads from the disk (pages)', value: (s) => guestSum(s, (g) => g.disk.file_reads) },
 ];
 
 /** Groups along the x axis at most: more would make bars too thin to read (the tables have them all). */

@@ -882,10 +882,9 @@ export class Tmem implements TmemOps, TmemBackend {
   private takeFrames(pool: Pool, frames: number): boolean {
     const acct = this.hv.acct;
     if (!pool.persistent) {
-      // Moving free pages to freeable leaves free + freeable unchanged: one unclaimed page lets them all pass.
-      if (acct.pagesUnclaimed < 1) return false;
+      if (!acct.freeableAllowed()) return false;
       if (!this.roomInZone(frames)) return false;
-      if (frames > acct.pagesFree || acct.pagesMovableToFreeable(frames) < frames) return false;
+      if (frames > acct.pagesFree) return false;
       acct.freeToFreeable(frames);
       this.framesEph += frames;
       return true;
