@@ -4,9 +4,10 @@
 // invariant, 0 otherwise. A reader that goes away (`| head -1`, EPIPE) ends
 // the run quietly with status 0.
 
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { ReplaySession, type ReplayExtension } from '../replay/session.ts';
+import { CheckSchedule, narrow, type Broken, type ReplayPass } from '../replay/check.ts';
+import { ReplaySession, type ReplayExtension, type ReplayResult } from '../replay/session.ts';
 import { replayExtensions } from '../replay/extensions.ts';
 import { describeLimit, MAX_LINE_BYTES, readLines, type InputLine } from '../replay/lines.ts';
 import { UserError } from './errors.ts';
@@ -15,6 +16,13 @@ export interface ReplayOptions {
   check?: boolean;
   /** The longest line accepted, in bytes (default MAX_LINE_BYTES, 16 MiB); for tests. */
   maxLineBytes?: number;
+  /**
+   * The same requests again from the start (a file is read again): lets
+   * --check name the line that broke an invariant when the whole check ran
+   * only every few lines. Without it such a violation names the lines
+   * between the last clean check and the failed one.
+   */
+  reopen?: () => Readable;
 }
 
 /**
@@ -75,20 +83,88 @@ class ResultWriter {
   }
 }
 
+/** A line of input run by the session: its result, or null for a blank line (skipped). */
+function runInput(session: ReplaySession, line: InputLine, lineNo: number, maxLineBytes: number): { result: ReplayResult; lineError: boolean } | null {
+  if (line.tooLong) {
+    // Answered like any malformed line (the rest of the line is still being read).
+    return { result: { ok: false, error: `line ${lineNo}: longer than ${describeLimit(maxLineBytes)}, the most a line may hold; the line was skipped` }, lineError: true };
+  }
+  if (line.text.trim() === '') return null;
+  // Binary bytes (a NUL, or bytes that are not UTF-8): a line error that does not echo them.
+  if (line.text.includes('\0') || line.binary) {
+    return { result: { ok: false, error: `line ${lineNo}: not text (a NUL byte or bytes that are not UTF-8); is this a JSONL file of requests?` }, lineError: true };
+  }
+  return session.runLine(line.text, lineNo);
+}
+
+/**
+ * The requests again from the start, in a new session, for `narrow`: runs
+ * lines 1..upTo, checking after each line of `checkAt`.
+ */
+function replayPass(reopen: () => Readable, extensions: () => ReplayExtension[], maxLineBytes: number): ReplayPass {
+  return async (upTo, checkAt) => {
+    const session = new ReplaySession(extensions());
+    const lines = readLines(reopen(), maxLineBytes);
+    let lineNo = 0;
+    let next = 0;
+    try {
+      for await (const line of lines) {
+        lineNo++;
+        runInput(session, line, lineNo, maxLineBytes);
+        if (next < checkAt.length && checkAt[next] === lineNo) {
+          next++;
+          const violations = session.hypervisor?.violations() ?? [];
+          if (violations.length > 0) return { line: lineNo, violations };
+        }
+        if (lineNo >= upTo || next >= checkAt.length) break;
+      }
+    } finally {
+      await lines.return(undefined);
+    }
+    return null;
+  };
+}
+
+/** The message of a violation found by --check. */
+function violationMessage(broken: Broken, seenAfter: number, exact: boolean): string {
+  const what = broken.violations.join('; ');
+  if (exact) {
+    const found = seenAfter === broken.line ? '' : ` (seen by the check after line ${seenAfter}; the requests were run again from the start to find the line)`;
+    return `invariant violated after line ${broken.line}${found}: ${what}`;
+  }
+  return (
+    `invariant violated by one of lines ${broken.clean + 1}-${broken.line}: ${what} ` +
+    `(every invariant held after line ${broken.clean}; on a state this large the whole check runs every few lines, and input from standard input cannot be run again to find the line: give the requests as a file)`
+  );
+}
+
 /** Runs a whole replay stream; returns the exit status. */
 export async function replayStream(
   input: Readable,
   output: Writable,
   errors: Writable,
   options: ReplayOptions,
-  extensions: ReplayExtension[] = replayExtensions(),
+  extensions: () => ReplayExtension[] = replayExtensions,
 ): Promise<number> {
-  const session = new ReplaySession(extensions);
+  const session = new ReplaySession(extensions());
   const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   const writer = new ResultWriter(output);
   const lines = readLines(input, maxLineBytes);
+  const schedule = options.check === true ? new CheckSchedule() : null;
   let lineNo = 0;
   let status = 0;
+  /** Says a violation on standard error (even when standard output is gone: the violation is the result); returns 3. */
+  const report = async (found: Broken): Promise<number> => {
+    await writer.flush(true);
+    let broken = found;
+    let exact = found.line - found.clean <= 1;
+    if (!exact && options.reopen !== undefined) {
+      broken = await narrow(found, session.hypervisor?.checkCost() ?? 1, replayPass(options.reopen, extensions, maxLineBytes));
+      exact = true;
+    }
+    errors.write(`hypermem replay: ${violationMessage(broken, found.line, exact)}\n`);
+    return 3;
+  };
   try {
     for (;;) {
       let next: IteratorResult<InputLine>;
@@ -99,35 +175,20 @@ export async function replayStream(
         await writer.flush(true);
         throw new UserError(`cannot read the requests after line ${lineNo}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
-      if (next.done === true) break;
-      const line = next.value;
+      if (next.done === true) {
+        const found = schedule?.atEnd(session.hypervisor, lineNo) ?? null;
+        if (found !== null) return await report(found);
+        break;
+      }
       lineNo++;
-      if (line.tooLong) {
-        // Answered like any malformed line; said at once (the rest of the line is still being read).
-        status = 2;
-        writer.push(JSON.stringify({ ok: false, error: `line ${lineNo}: longer than ${describeLimit(maxLineBytes)}, the most a line may hold; the line was skipped` }) + '\n');
-        await writer.flush();
-      } else {
-        if (line.text.trim() === '') continue;
-        // Binary bytes (a NUL, or bytes that are not UTF-8): a line error that does not echo them.
-        if (line.text.includes('\0') || line.binary) {
-          status = 2;
-          writer.push(JSON.stringify({ ok: false, error: `line ${lineNo}: not text (a NUL byte or bytes that are not UTF-8); is this a JSONL file of requests?` }) + '\n');
-          continue;
-        }
-        const { result, lineError } = session.runLine(line.text, lineNo);
-        if (lineError) status = 2;
-        writer.push(JSON.stringify(result) + '\n');
-        if (writer.size >= 256) await writer.flush();
-        if (options.check === true && session.hypervisor !== null) {
-          const broken = session.hypervisor.violations();
-          if (broken.length > 0) {
-            // Said on standard error even when standard output is gone: the violation is the result.
-            await writer.flush(true);
-            errors.write(`hypermem replay: invariant violated after line ${lineNo}: ${broken.join('; ')}\n`);
-            return 3;
-          }
-        }
+      const ran = runInput(session, next.value, lineNo, maxLineBytes);
+      if (ran !== null) {
+        if (ran.lineError) status = 2;
+        writer.push(JSON.stringify(ran.result) + '\n');
+        // A line too long is said at once (the rest of it is still being read).
+        if (writer.size >= 256 || next.value.tooLong) await writer.flush();
+        const found = schedule?.after(session.hypervisor, lineNo) ?? null;
+        if (found !== null) return await report(found);
       }
       if (writer.failure !== null) break; // leaving the loop stops reading the input
     }
@@ -158,5 +219,9 @@ export async function replayCommand(file: string | undefined, options: ReplayOpt
       );
     });
   }
-  return replayStream(input, process.stdout, process.stderr, options);
+  // A file can be read again, to find the line that broke an invariant (--check).
+  // Not a pipe or a device (`<(…)`, /dev/stdin): reading those again does not give the same requests.
+  const regular = file !== undefined && file !== '-' && statSync(file, { throwIfNoEntry: false })?.isFile() === true;
+  const reopen = regular ? (): Readable => createReadStream(file) : undefined;
+  return replayStream(input, process.stdout, process.stderr, { ...options, reopen: options.reopen ?? reopen });
 }

@@ -55,6 +55,8 @@ export interface TmemBackend {
   relinquish(pagesWanted: number, requester?: number): number;
   destroyClient(domid: number): void;
   violations(): string[];
+  /** The work `violations()` does, in rough units (one per page or object record it walks); 0 if not given. */
+  checkCost?(): number;
 }
 
 export interface DomainInfo {
@@ -236,6 +238,15 @@ export class Hypervisor {
   }
 
   /** Every invariant of SEMANTICS.md §1-3 (and tmem's, when attached); empty when all hold. */
+  /**
+   * The work of `violations()` in rough units: the accounting's per-domain,
+   * per-node sums, and tmem's walk of its records. Lets a caller checking
+   * after many small steps space the checks out when the state is large.
+   */
+  checkCost(): number {
+    return (this.domains.size + 1) * (this.acct.nodeCount + 1) + (this.tmemBackend?.checkCost?.() ?? 0);
+  }
+
   violations(): string[] {
     const out = this.acct.violations(this.domains.values());
     for (const d of this.domains.values()) {

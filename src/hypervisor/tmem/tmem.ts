@@ -1270,6 +1270,15 @@ export class Tmem implements TmemOps, TmemBackend {
   // ------------------------------------------------------------ checks
 
   /** Whole-structure checks (tests and --check): lists, tables, counts, frames, refcounts, accounting. */
+  /**
+   * What `violations()` walks, in rough units of work: every page id and
+   * object id ever used (the page records are read twice), and each pool
+   * and client. A scheduler of checks uses it (replay --check).
+   */
+  checkCost(): number {
+    return 2 * this.pageHigh + this.objHigh + this.pools.length + this.clients.size;
+  }
+
   violations(): string[] {
     const out: string[] = [];
     const seenEph = new Uint8Array(this.pageHigh);
