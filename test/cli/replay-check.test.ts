@@ -1,15 +1,16 @@
 // `replay --check` in linear time: the whole-structure check spaced out on a
 // large state, and a violation narrowed to the line that caused it.
 import assert from 'node:assert/strict';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { z } from 'zod';
-import { replayStream, type ReplayOptions } from '../../src/cli/replay.ts';
+import type { ReplayOptions } from '../../src/cli/replay.ts';
 import type { Hypervisor } from '../../src/hypervisor/hypervisor.ts';
 import { CHECK_UNITS_PER_LINE, narrow, NARROW_UNITS_PER_PASS, type ReplayPass } from '../../src/replay/check.ts';
 import { replayExtensions } from '../../src/replay/extensions.ts';
 import type { ReplayExtension } from '../../src/replay/session.ts';
+import { replayInput } from '../replay-text.ts';
 
 /**
  * The usual vocabulary plus `{"op":"corrupt","domid":D}`, which breaks an
@@ -58,14 +59,8 @@ function requests(puts: number, at = -1, extra: object[] = []): string {
 }
 
 async function run(text: string, options: ReplayOptions, extensions: () => ReplayExtension[]): Promise<{ status: number; out: string[]; err: string }> {
-  const output = new PassThrough();
-  const errors = new PassThrough();
-  let out = '';
-  let err = '';
-  output.on('data', (c: Buffer) => (out += c.toString()));
-  errors.on('data', (c: Buffer) => (err += c.toString()));
-  const status = await replayStream(Readable.from([text]), output, errors, options, extensions);
-  return { status, out: out.trim().split('\n'), err };
+  const r = await replayInput(Readable.from([text]), options, extensions);
+  return { ...r, out: r.out.trim().split('\n') };
 }
 
 describe('replay --check', () => {
