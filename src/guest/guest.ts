@@ -1052,6 +1052,21 @@ export class Guest {
   }
 
   /** Whole-structure checks; empty when everything holds. */
+  /**
+   * Page operations so far (accesses, anonymous faults and frees, swap-outs,
+   * file pages evicted): the work the guest did, which pays for spaced
+   * invariant checks (run --verify).
+   */
+  pageOps(): number {
+    const c = this.counters;
+    return c.fileAccesses + c.anonAccesses + c.anonFaults + c.anonFrees + c.swapOuts + c.evictedClean + c.evictedDirty;
+  }
+
+  /** What violations() walks, in rough units: anonymous records and their LRU, swap slots, page-cache slots (three walks), frontswap bits. */
+  checkCost(): number {
+    return 2 * this.anonPages + this.swap.checkCost() + 3 * this.pageCache.capacity + this.frontswap.pages;
+  }
+
   violations(): string[] {
     const name = `guest ${this.config.name}`;
     const out: string[] = [];

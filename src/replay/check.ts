@@ -13,6 +13,7 @@
 // costs about as much as one replay, until two neighbouring lines are left.
 
 import type { Hypervisor } from '../hypervisor/hypervisor.ts';
+import { CheckPacer } from '../lib/pacer.ts';
 
 /** Units of checking work (Hypervisor.checkCost) each line pays for. */
 export const CHECK_UNITS_PER_LINE = 128;
@@ -29,7 +30,7 @@ export interface Broken {
 
 /** When to run the whole-structure check during one replay. */
 export class CheckSchedule {
-  private paid = 0;
+  private readonly pacer = new CheckPacer();
   private cleanLine = 0;
 
   /**
@@ -41,19 +42,18 @@ export class CheckSchedule {
       this.cleanLine = line; // no host yet: nothing to break
       return null;
     }
-    this.paid += CHECK_UNITS_PER_LINE;
-    if (this.paid < hv.checkCost()) return null;
+    if (!this.pacer.pay(CHECK_UNITS_PER_LINE, hv.checkCost())) return null;
     return this.check(hv, line);
   }
 
   /** The check at the end of the input, if lines ran since the last one. */
   atEnd(hv: Hypervisor | null, line: number): Broken | null {
-    if (hv === null || this.paid === 0) return null;
+    if (hv === null || !this.pacer.owing) return null;
+    this.pacer.reset();
     return this.check(hv, line);
   }
 
   private check(hv: Hypervisor, line: number): Broken | null {
-    this.paid = 0;
     const violations = hv.violations();
     if (violations.length === 0) {
       this.cleanLine = line;

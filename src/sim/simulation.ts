@@ -5,6 +5,7 @@
 // same bytes out.
 
 import { assert } from '../lib/assert.ts';
+import { CheckPacer } from '../lib/pacer.ts';
 import { Prng } from '../lib/prng.ts';
 import { Hypervisor, populateInCalls } from '../hypervisor/hypervisor.ts';
 import { Tmem } from '../hypervisor/tmem/tmem.ts';
@@ -44,8 +45,16 @@ export class EventBoundError extends Error {
 }
 
 export interface RunOptions {
-  /** Re-check every invariant after every event (tests); off by default for speed. */
-  verify?: boolean;
+  /**
+   * Re-check every invariant of the host and the guests; off by default for
+   * speed. `true`: after every event while the state is small, spaced out on
+   * a large one so that checking costs about as much as the run at most
+   * (each event pays VERIFY_UNITS_PER_EVENT plus VERIFY_UNITS_PER_PAGE_OP for
+   * each of the guests' page operations; a check costs the records it walks),
+   * and always at the end. `'every-event'`: after every event, whatever it
+   * costs (tests).
+   */
+  verify?: boolean | 'every-event';
   /** Called now and then with the simulated time reached. */
   onProgress?: (simNs: number, durationNs: number) => void;
   /**
@@ -57,6 +66,11 @@ export interface RunOptions {
 }
 
 /** How far a run is: initial guests booted of all of them (boot is done when equal), and the simulated time. */
+/** Units of checking work (one record walked) each event pays for with verify: true. */
+export const VERIFY_UNITS_PER_EVENT = 4096;
+/** And each page operation of the guests in the event (an access, a fault, a free, a swap-out, an eviction). */
+export const VERIFY_UNITS_PER_PAGE_OP = 4;
+
 export interface RunPoint {
   booted: number;
   guests: number;
@@ -86,6 +100,10 @@ export class Simulation {
   private readonly log: LoggedEvent[] = [];
   private readonly violations: string[] = [];
   private violationCount = 0;
+  /** verify: true spaces its checks out (CheckPacer); the guests' page operations at the last event, and the last check that found nothing. */
+  private readonly verifyPacer = new CheckPacer();
+  private verifyOps = 0;
+  private lastCleanCheck: { ns: number; kind: string; event: number } | null = null;
   private nextDomid = 1;
   private nowNs = 0;
   private eventCount = 0;
@@ -155,7 +173,7 @@ export class Simulation {
       this.eventCount++;
       this.dispatch(event);
       this.observe();
-      if (this.options.verify === true) this.verify(event.kind);
+      if (this.options.verify === 'every-event' || (this.options.verify === true && this.verifyDue())) this.verify(event.kind);
       this.options.onCheckpoint?.({ booted: this.scenario.guests.length, guests: this.scenario.guests.length, simNs: this.nowNs });
       if (this.options.onProgress !== undefined && this.nowNs >= this.nextProgressNs) {
         this.options.onProgress(this.nowNs, durationNs);
@@ -165,6 +183,11 @@ export class Simulation {
     // Not over while an event is due within the duration.
     if (this.queue.size > 0 && this.queue.peekTime() <= durationNs) return false;
     this.finished = true;
+    // The events since the last spaced check are checked once more.
+    if (this.options.verify === true && this.verifyPacer.owing) {
+      this.verifyPacer.reset();
+      this.verify('the last event');
+    }
     this.nowNs = durationNs;
     // The end of the run is always in the time series, also when the duration is not a multiple of the sampling interval.
     const last = this.samples[this.samples.length - 1];
@@ -477,13 +500,32 @@ export class Simulation {
     }
   }
 
+  /** verify: true: whether the events since the last check have paid for one now. */
+  private verifyDue(): boolean {
+    let ops = 0;
+    for (const slot of this.allSlots) ops += slot.guest.pageOps();
+    const paid = VERIFY_UNITS_PER_EVENT + VERIFY_UNITS_PER_PAGE_OP * (ops - this.verifyOps);
+    this.verifyOps = ops;
+    let cost = this.hv.checkCost();
+    for (const slot of this.slots.values()) cost += slot.guest.checkCost();
+    return this.verifyPacer.pay(paid, cost);
+  }
+
   private verify(kind: string): void {
     const broken = this.hv.violations();
     for (const slot of this.slots.values()) broken.push(...slot.guest.violations().map((v) => `${slot.spec.name}: ${v}`));
-    if (broken.length === 0) return;
+    const previous = this.lastCleanCheck;
+    if (broken.length === 0) {
+      this.lastCleanCheck = { ns: this.nowNs, kind, event: this.eventCount };
+      return;
+    }
     this.violationCount += broken.length;
+    // Events since the last clean check were not checked: the violation happened in one of them.
+    const unchecked = this.eventCount - (previous?.event ?? 0);
+    const since =
+      unchecked <= 1 ? '' : previous === null ? ` (the first check, after ${unchecked} events)` : ` (the check before, at t=${previous.ns}ns after ${previous.kind}, ${unchecked} events earlier, found none)`;
     for (const v of broken) {
-      if (this.violations.length < 20) this.violations.push(`t=${this.nowNs}ns after ${kind}: ${v}`);
+      if (this.violations.length < 20) this.violations.push(`t=${this.nowNs}ns after ${kind}${since}: ${v}`);
     }
   }
 

@@ -16,7 +16,7 @@ export interface SweepTask {
   seed: number;
   /** Hand back the whole RunResult, not only the summary (compare's report draws the runs). */
   full?: boolean;
-  /** Re-check every invariant after every event (run --verify). */
+  /** Re-check every invariant as the run goes (run --verify: spaced out on a large state). */
   verify?: boolean;
   /** --max-memory as given (checked by the command before any run; undefined: the default). */
   maxMemory?: string;

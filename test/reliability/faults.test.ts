@@ -23,7 +23,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const faults = `${root}test/faults/`;
 
 function verified(name: string, sets: string[] = []) {
-  const sim = new Simulation(load(`${faults}${name}.yaml`, sets), { verify: true });
+  const sim = new Simulation(load(`${faults}${name}.yaml`, sets), { verify: 'every-event' });
   const result = sim.run();
   assert.equal(result.summary.invariant_violations, 0, result.violations.join('\n'));
   // No persistent page of a live domain lost, nothing came back altered.

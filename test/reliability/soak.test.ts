@@ -165,7 +165,7 @@ test('soak: random valid scenarios in verify mode, bounded in time and events', 
       fail(`the generator wrote an invalid scenario: ${(e as Error).message}`);
     }
     const t0 = Date.now();
-    const sim = new Simulation(scenario!, { verify: true });
+    const sim = new Simulation(scenario!, { verify: 'every-event' });
     let result;
     try {
       result = sim.run();

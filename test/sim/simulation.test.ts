@@ -27,7 +27,7 @@ function thin(file: string): string[] {
 const shortRace = ['duration=75s', ...thin(claimRace)];
 
 function run(file: string, sets: string[], seed?: number, verify = false) {
-  return new Simulation(load(file, sets, seed), { verify }).run();
+  return new Simulation(load(file, sets, seed), { verify: verify ? 'every-event' : false }).run();
 }
 
 /** A small scenario's head (name to toolstack); the guests and timeline follow. */
@@ -194,7 +194,7 @@ describe('simulation', () => {
       const scenario = load(file, ['sample_interval=1s', 'workload_tick=100ms', ...thin(file)]);
       scenario.durationNs = 2e9;
       scenario.timeline = scenario.timeline.filter((e) => e.atNs <= scenario.durationNs);
-      const result = new Simulation(scenario, { verify: true }).run();
+      const result = new Simulation(scenario, { verify: 'every-event' }).run();
       assert.equal(result.summary.invariant_violations, 0, `${f}: ${result.violations.join('\n')}`);
       assert.ok(result.summary.events > 0);
     }
