@@ -99,42 +99,50 @@ function runInput(session: ReplaySession, line: InputLine, lineNo: number, maxLi
 
 /**
  * The requests again from the start, in a new session, for `narrow`: runs
- * lines 1..upTo, checking after each line of `checkAt`.
+ * lines 1..upTo, checking after each line of `checkAt`. 'lost' when the
+ * input cannot be read again as it was: an error, or it ends before a check.
  */
 function replayPass(reopen: () => Readable, extensions: () => ReplayExtension[], maxLineBytes: number): ReplayPass {
   return async (upTo, checkAt) => {
     const session = new ReplaySession(extensions());
-    const lines = readLines(reopen(), maxLineBytes);
-    let lineNo = 0;
     let next = 0;
     try {
-      for await (const line of lines) {
-        lineNo++;
-        runInput(session, line, lineNo, maxLineBytes);
-        if (next < checkAt.length && checkAt[next] === lineNo) {
-          next++;
-          const violations = session.hypervisor?.violations() ?? [];
-          if (violations.length > 0) return { line: lineNo, violations };
+      const lines = readLines(reopen(), maxLineBytes);
+      let lineNo = 0;
+      try {
+        for await (const line of lines) {
+          lineNo++;
+          runInput(session, line, lineNo, maxLineBytes);
+          if (next < checkAt.length && checkAt[next] === lineNo) {
+            next++;
+            const violations = session.hypervisor?.violations() ?? [];
+            if (violations.length > 0) return { line: lineNo, violations };
+          }
+          if (lineNo >= upTo || next >= checkAt.length) break;
         }
-        if (lineNo >= upTo || next >= checkAt.length) break;
+      } finally {
+        await lines.return(undefined);
       }
-    } finally {
-      await lines.return(undefined);
+    } catch {
+      return 'lost'; // gone or unreadable now
     }
-    return null;
+    return next < checkAt.length ? 'lost' : null;
   };
 }
 
-/** The message of a violation found by --check. */
-function violationMessage(broken: Broken, seenAfter: number, exact: boolean): string {
+/**
+ * The message of a violation found by --check: its line, or (`window`
+ * says why the line could not be found) the lines since the last clean check.
+ */
+function violationMessage(broken: Broken, seenAfter: number, window: string | null): string {
   const what = broken.violations.join('; ');
-  if (exact) {
+  if (window === null) {
     const found = seenAfter === broken.line ? '' : ` (seen by the check after line ${seenAfter}; the requests were run again from the start to find the line)`;
     return `invariant violated after line ${broken.line}${found}: ${what}`;
   }
   return (
     `invariant violated by one of lines ${broken.clean + 1}-${broken.line}: ${what} ` +
-    `(every invariant held after line ${broken.clean}; on a state this large the whole check runs every few lines, and input from standard input cannot be run again to find the line: give the requests as a file)`
+    `(every invariant held after line ${broken.clean}; on a state this large the whole check runs every few lines, and ${window})`
   );
 }
 
@@ -156,14 +164,23 @@ export async function replayStream(
   /** Says a violation on standard error (even when standard output is gone: the violation is the result); returns 3. */
   const report = async (found: Broken): Promise<number> => {
     await writer.flush(true);
-    let broken = found;
-    let exact = found.line - found.clean <= 1;
-    if (!exact && options.reopen !== undefined) {
-      broken = await narrow(found, session.hypervisor?.checkCost() ?? 1, replayPass(options.reopen, extensions, maxLineBytes));
-      exact = true;
+    let broken: Broken | null = found;
+    let window: string | null = null;
+    if (found.line - found.clean > 1) {
+      if (options.reopen === undefined) {
+        window = 'this input (standard input, a pipe) cannot be read again to find the line: give the requests as a file';
+      } else {
+        broken = await narrow(found, session.hypervisor?.checkCost() ?? 1, replayPass(options.reopen, extensions, maxLineBytes));
+        if (broken === null) window = 'the file could not be read again as it was (changed, shortened or gone) to find the line';
+      }
     }
-    errors.write(`hypermem replay: ${violationMessage(broken, found.line, exact)}\n`);
+    errors.write(`hypermem replay: ${violationMessage(broken ?? found, found.line, window)}\n`);
     return 3;
+  };
+  /** The lines since the last check, checked where reading stopped (the end, a read error, a reader gone). */
+  const checkAtEnd = async (): Promise<number | null> => {
+    const found = schedule?.atEnd(session.hypervisor, lineNo) ?? null;
+    return found === null ? null : await report(found);
   };
   try {
     for (;;) {
@@ -171,13 +188,15 @@ export async function replayStream(
       try {
         next = await lines.next();
       } catch (e) {
-        // The input broke off (EIO, a vanished network file): print what was answered, then say so.
+        // The input broke off (EIO, a vanished network file): a violation in the lines read is the result; else print what was answered, then say so.
+        const violated = await checkAtEnd();
+        if (violated !== null) return violated;
         await writer.flush(true);
         throw new UserError(`cannot read the requests after line ${lineNo}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
       if (next.done === true) {
-        const found = schedule?.atEnd(session.hypervisor, lineNo) ?? null;
-        if (found !== null) return await report(found);
+        const violated = await checkAtEnd();
+        if (violated !== null) return violated;
         break;
       }
       lineNo++;
@@ -189,8 +208,15 @@ export async function replayStream(
         if (writer.size >= 256 || next.value.tooLong) await writer.flush();
         const found = schedule?.after(session.hypervisor, lineNo) ?? null;
         if (found !== null) return await report(found);
+      } else {
+        schedule?.skipped(lineNo);
       }
-      if (writer.failure !== null) break; // leaving the loop stops reading the input
+      if (writer.failure !== null) {
+        // The reader went away: leaving the loop stops reading the input; a violation in the lines run is still said.
+        const violated = await checkAtEnd();
+        if (violated !== null) return violated;
+        break;
+      }
     }
     if (writer.failure === null) await writer.flush(true);
     const failure = writer.failure;

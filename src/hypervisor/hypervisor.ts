@@ -237,7 +237,6 @@ export class Hypervisor {
     return this.acct.snapshot();
   }
 
-  /** Every invariant of SEMANTICS.md §1-3 (and tmem's, when attached); empty when all hold. */
   /**
    * The work of `violations()` in rough units: the accounting's per-domain,
    * per-node sums, and tmem's walk of its records. Lets a caller checking
@@ -247,6 +246,7 @@ export class Hypervisor {
     return (this.domains.size + 1) * (this.acct.nodeCount + 1) + (this.tmemBackend?.checkCost?.() ?? 0);
   }
 
+  /** Every invariant of SEMANTICS.md §1-3 (and tmem's, when attached); empty when all hold. */
   violations(): string[] {
     const out = this.acct.violations(this.domains.values());
     for (const d of this.domains.values()) {

@@ -46,7 +46,12 @@ export class CheckSchedule {
     return this.check(hv, line);
   }
 
-  /** The check at the end of the input, if lines ran since the last one. */
+  /** A line that did not run (blank): the state after it is the state after the line before. */
+  skipped(line: number): void {
+    if (!this.pacer.owing && this.cleanLine === line - 1) this.cleanLine = line;
+  }
+
+  /** The check at the end of the input (or where reading stopped), if lines ran since the last one. */
   atEnd(hv: Hypervisor | null, line: number): Broken | null {
     if (hv === null || !this.pacer.owing) return null;
     this.pacer.reset();
@@ -66,18 +71,21 @@ export class CheckSchedule {
 /**
  * One pass over the requests again from the start: `run(upTo, checkAt)`
  * replays lines 1..upTo and runs the check after each line in `checkAt`
- * (ascending), stopping at the first that fails: its line and violations,
- * or null when all held.
+ * (ascending), stopping at the first that fails: its line and violations;
+ * null when all held; 'lost' when the requests could not be read again as
+ * they were (the file is gone, unreadable, or ends before `upTo`).
  */
-export type ReplayPass = (upTo: number, checkAt: number[]) => Promise<{ line: number; violations: string[] } | null>;
+export type ReplayPass = (upTo: number, checkAt: number[]) => Promise<{ line: number; violations: string[] } | null | 'lost'>;
 
 /**
  * Narrows `found` (violations after found.line, every invariant held after
  * found.clean) to the line that broke them: a line L whose check fails
  * where the check of the line before it holds. `cost` is the check's cost
  * when found (Hypervisor.checkCost), used to space the checks of a pass.
+ * Null when a pass could not read the requests again (the caller then names
+ * the window of lines).
  */
-export async function narrow(found: Broken, cost: number, pass: ReplayPass): Promise<Broken> {
+export async function narrow(found: Broken, cost: number, pass: ReplayPass): Promise<Broken | null> {
   let { clean, line, violations } = found;
   while (line - clean > 1) {
     const checks = Math.max(1, Math.floor(NARROW_UNITS_PER_PASS / Math.max(1, cost)));
@@ -85,9 +93,10 @@ export async function narrow(found: Broken, cost: number, pass: ReplayPass): Pro
     const at: number[] = [];
     for (let l = clean + step; l < line; l += step) at.push(l);
     const hit = await pass(line, at);
+    if (hit === 'lost') return null;
     if (hit === null) {
-      clean = at.length > 0 ? at[at.length - 1] : clean;
       if (at.length === 0) break; // nothing left to check between them
+      clean = at[at.length - 1];
     } else {
       line = hit.line;
       violations = hit.violations;

@@ -1,11 +1,11 @@
 // `replay --check` in linear time: the whole-structure check spaced out on a
 // large state, and a violation narrowed to the line that caused it.
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { z } from 'zod';
-import type { ReplayOptions } from '../../src/cli/replay.ts';
+import { replayStream, type ReplayOptions } from '../../src/cli/replay.ts';
 import type { Hypervisor } from '../../src/hypervisor/hypervisor.ts';
 import { CHECK_UNITS_PER_LINE, narrow, NARROW_UNITS_PER_PASS, type ReplayPass } from '../../src/replay/check.ts';
 import { replayExtensions } from '../../src/replay/extensions.ts';
@@ -121,6 +121,67 @@ describe('replay --check', () => {
   });
 });
 
+describe('replay --check where the input stops, changes or has blank lines', () => {
+  const bad = 4 + 4321 + 1;
+  const text = requests(6000, 4321, [{ op: 'corrupt', domid: 1 }]);
+
+  test('a blank line before the line that broke an invariant: that line is still named, without running the requests again', async () => {
+    const small = requests(10, 5, []).split('\n');
+    small.splice(9, 0, '', JSON.stringify({ op: 'corrupt', domid: 1 }));
+    const checks: number[] = [];
+    const r = await run(small.join('\n'), { check: true }, sabotage(checks));
+    assert.equal(r.status, 3);
+    assert.match(r.err, /^hypermem replay: invariant violated after line 11: domain 1/);
+    assert.equal(checks.length, 1, 'no second session');
+  });
+
+  test('the reader goes away (EPIPE): a violation in the lines run since the last check is still found and said', async () => {
+    let writes = 0;
+    const output = new Writable({
+      write(_chunk: Buffer, _encoding, callback) {
+        if (++writes > 17) return callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+        callback();
+      },
+    });
+    const errors = new PassThrough();
+    let err = '';
+    errors.on('data', (c: Buffer) => (err += c.toString()));
+    const status = await replayStream(Readable.from([text]), output, errors, { check: true, reopen: () => Readable.from([text]) }, sabotage([]));
+    assert.equal(status, 3);
+    assert.match(err, new RegExp(`^hypermem replay: invariant violated after line ${bad} \\(seen by the check after line \\d+;`));
+  });
+
+  test('the input breaks off (a read error) after the line that broke an invariant: the violation is the result', async () => {
+    const input = new Readable({ read() {} });
+    input.push(text.split('\n').slice(0, bad + 5).join('\n') + '\n');
+    setImmediate(() => input.destroy(Object.assign(new Error('read EIO'), { code: 'EIO' })));
+    const errors = new PassThrough();
+    let err = '';
+    errors.on('data', (c: Buffer) => (err += c.toString()));
+    const output = new PassThrough();
+    output.resume(); // read, so that writing never waits
+    const status = await replayStream(input, output, errors, { check: true }, sabotage([]));
+    assert.equal(status, 3);
+    assert.match(err, new RegExp(`^hypermem replay: invariant violated by one of lines \\d+-${bad + 5}: domain 1`));
+  });
+
+  test('the file changed or is gone when it is read again: the lines are named, not a wrong line', async () => {
+    const shortened = text.split('\n').slice(0, 1000).join('\n') + '\n';
+    for (const [what, reopen] of [
+      ['shortened', () => Readable.from([shortened])],
+      ['gone', () => {
+        throw Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' });
+      }],
+    ] as const) {
+      const r = await run(text, { check: true, reopen }, sabotage([]));
+      assert.equal(r.status, 3, what);
+      const m = /^hypermem replay: invariant violated by one of lines (\d+)-(\d+): .*the file could not be read again as it was \(changed, shortened or gone\)/.exec(r.err);
+      assert.ok(m !== null, `${what}: ${r.err}`);
+      assert.ok(Number(m[1]) <= bad && bad <= Number(m[2]), `${what}: ${bad} in ${m[1]}-${m[2]}`);
+    }
+  });
+});
+
 describe('narrow', () => {
   test('finds the line that broke the invariants, in few passes, for any window and check cost', async () => {
     await fc.assert(
@@ -128,7 +189,8 @@ describe('narrow', () => {
         fc.integer({ min: 0, max: 5000 }),
         fc.integer({ min: 2, max: 100_000 }),
         fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
-        fc.integer({ min: 1, max: 4 * NARROW_UNITS_PER_PASS }),
+        // Costs from 1 unit (many checks a pass) to past what a pass may spend (bisection), spread evenly in log scale.
+        fc.integer({ min: 0, max: 26 }).map((k) => 2 ** k),
         async (clean, width, where, cost) => {
           const line = clean + width;
           const culprit = clean + 1 + Math.floor(where * width); // in clean+1..line
@@ -144,6 +206,7 @@ describe('narrow', () => {
             return null;
           };
           const r = await narrow({ line, clean, violations: ['seen'] }, cost, pass);
+          assert.ok(r !== null);
           assert.equal(r.line, culprit);
           assert.equal(r.clean, culprit - 1);
           assert.equal(r.violations[0], culprit === line ? 'seen' : `broken at ${culprit}`);

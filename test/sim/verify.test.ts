@@ -107,7 +107,7 @@ describe('verify: spaced checks', () => {
     });
     assert.ok(broke > 0);
     assert.ok(result.summary.invariant_violations > 0);
-    const m = /^t=(\d+)ns after (\w+) \(the check before, at t=(\d+)ns after \w+, (\d+) events earlier, found none\): domain \d+: tmem frames/.exec(result.violations[0]);
+    const m = /^t=(\d+)ns after ([\w ]+?) \(the check before, at t=(\d+)ns after \w+, (\d+) events earlier, found none\): domain \d+: tmem frames/.exec(result.violations[0]);
     assert.ok(m !== null, result.violations[0]);
     assert.ok(Number(m[3]) <= broke && broke <= Number(m[1]), `broken at ${broke} ns, between the checks at ${m[3]} and ${m[1]}`);
     assert.ok(Number(m[4]) > 1);

@@ -1269,16 +1269,17 @@ export class Tmem implements TmemOps, TmemBackend {
 
   // ------------------------------------------------------------ checks
 
-  /** Whole-structure checks (tests and --check): lists, tables, counts, frames, refcounts, accounting. */
   /**
    * What `violations()` walks, in rough units of work: every page id and
-   * object id ever used (the page records are read twice), and each pool
-   * and client. A scheduler of checks uses it (replay --check).
+   * object id ever used (the page records are read twice), the page
+   * directory's nodes, and each pool and client. The spaced checks of
+   * replay --check and run --verify use it.
    */
   checkCost(): number {
-    return 2 * this.pageHigh + this.objHigh + this.pools.length + this.clients.size;
+    return 2 * this.pageHigh + this.objHigh + this.pageDir.checkCost() + this.pools.length + this.clients.size;
   }
 
+  /** Whole-structure checks (tests, --check, --verify): lists, tables, counts, frames, refcounts, accounting. */
   violations(): string[] {
     const out: string[] = [];
     const seenEph = new Uint8Array(this.pageHigh);
