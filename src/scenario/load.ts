@@ -8,12 +8,12 @@ import { readFileSync, statSync, type Stats } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import type { z } from 'zod';
-import { bytesBeside, describeFound } from '../lib/units.ts';
+import { bytesBeside, describeFound, groupDigits } from '../lib/units.ts';
 import { formatPath, Problem, quote, ScenarioError, shorten, shownFlag, type YamlPath } from './errors.ts';
 import { locate } from './locate.ts';
 import { inexactIntegers, MAX_DEPTH } from './nodes.ts';
 import { applyOverrides, canonicalPath, flagPath, scenarioShape, shapeAt, type Override } from './overrides.ts';
-import { answeredByNumericTags, checkYamlDocument, numericTags } from './yaml-checks.ts';
+import { answeredByNumericTags, checkYamlDocument, expandedSize, MAX_YAML_NODES, numericTags } from './yaml-checks.ts';
 import { resolveScenario } from './resolve.ts';
 import { NAME_PATTERN, NAME_RULE, scenarioSchema } from './schema.ts';
 import type { Scenario } from './types.ts';
@@ -184,6 +184,13 @@ function parseYaml(text: string, file: string): { doc: Document; lineCounter: Li
     throw new ScenarioError(file, '', yamlErrorText(first, text), pos.line, pos.col);
   }
   checkYamlDocument(doc, text, lineCounter, file);
+  if (expandedSize(doc) > MAX_YAML_NODES) {
+    throw new ScenarioError(
+      file,
+      '',
+      `more than ${groupDigits(MAX_YAML_NODES)} YAML values (keys, values and list items, each alias counted as the value it names): too large for a scenario; a long series belongs in a trace file (docs/scenario.md)`,
+    );
+  }
   const top = doc.contents;
   if (top === null || (isScalar(top) && top.value === null)) throw new ScenarioError(file, '', 'empty scenario');
   if (!isMap(top)) {

@@ -8,7 +8,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, typ
 import { formatPath, quote, ScenarioError, shorten, shownFlag, type YamlPath } from './errors.ts';
 import { depthOf } from '../lib/depth.ts';
 import { inexactIntegers, MAX_DEPTH } from './nodes.ts';
-import { answeredByNumericTags, checkYamlDocument, numericTags } from './yaml-checks.ts';
+import { aliasTargets, answeredByNumericTags, checkYamlDocument, numericTags } from './yaml-checks.ts';
 import { scenarioSchema, shapeOf, type SchemaShape } from './schema.ts';
 
 export interface Override {
@@ -129,15 +129,12 @@ function setError(file: string, path: YamlPath | null, problem: string, flag: st
  */
 function aliasedNodes(doc: Document): Map<unknown, unknown[]> {
   const nodes = new Map<unknown, unknown[]>();
-  visit(doc, {
-    Alias(_, alias) {
-      const target = alias.resolve(doc);
-      if (target === undefined) return;
-      const aliases = nodes.get(target);
-      if (aliases === undefined) nodes.set(target, [alias]);
-      else aliases.push(alias);
-    },
-  });
+  for (const [alias, target] of aliasTargets(doc)) {
+    if (target === undefined) continue;
+    const aliases = nodes.get(target);
+    if (aliases === undefined) nodes.set(target, [alias]);
+    else aliases.push(alias);
+  }
   return nodes;
 }
 

@@ -4,7 +4,7 @@
 // YAML's other types, and the core schema's numeric tags. Each refusal is a
 // ScenarioError located in the text parsed (the file, or the flag's value).
 
-import { isAlias, isMap, isScalar, isSeq, visit, type Alias, type Document, type LineCounter, type YAMLError } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, visit, type Alias, type Document, type LineCounter, type YAMLError } from 'yaml';
 import { formatPath, quote, ScenarioError } from './errors.ts';
 import { foreignTag, yamlPathOf } from './nodes.ts';
 
@@ -76,6 +76,25 @@ export function answeredByNumericTags(w: YAMLError): boolean {
  * directive other than 1.2, a key that is not a name, an alias without its
  * anchor, a tag of another YAML type. `text` is what was parsed.
  */
+/**
+ * What each alias of the document stands for (undefined: no anchor before
+ * it), found in one pass in document order: an alias names the last node
+ * anchored with its name before it, as the yaml library's own `resolve`
+ * finds it — but that walks the document from the start for each alias, so
+ * a hundred aliases in a file of a million values took minutes.
+ */
+export function aliasTargets(doc: Document): Map<Alias, unknown> {
+  const anchors = new Map<string, unknown>();
+  const targets = new Map<Alias, unknown>();
+  visit(doc, {
+    Node(_, node) {
+      if (isAlias(node)) targets.set(node, anchors.get(node.source));
+      else if (typeof node.anchor === 'string') anchors.set(node.anchor, node);
+    },
+  });
+  return targets;
+}
+
 export function checkYamlDocument(doc: Document, text: string, lineCounter: LineCounter, file: string): void {
   // `%YAML 1.1` switches the yaml library to YAML 1.1 scalars (yes/no/on/off
   // booleans, 010 octal, 1:30 sexagesimal), which the format refuses
@@ -89,13 +108,11 @@ export function checkYamlDocument(doc: Document, text: string, lineCounter: Line
   const keyError = badKey(doc, lineCounter, file);
   if (keyError !== null) throw keyError;
   let unresolved: Alias | undefined;
-  visit(doc, {
-    Alias(_, node) {
-      if (node.resolve(doc) !== undefined) return undefined;
-      unresolved = node;
-      return visit.BREAK;
-    },
-  });
+  for (const [alias, target] of aliasTargets(doc)) {
+    if (target !== undefined) continue;
+    unresolved = alias;
+    break;
+  }
   if (unresolved !== undefined) {
     const pos = lineCounter.linePos(unresolved.range?.[0] ?? 0);
     throw new ScenarioError(file, '', `invalid YAML: the alias *${unresolved.source} has no anchor &${unresolved.source} before it`, pos.line, pos.col);
@@ -111,4 +128,60 @@ export function checkYamlDocument(doc: Document, text: string, lineCounter: Line
     const pos = offset === undefined ? undefined : lineCounter.linePos(offset);
     throw new ScenarioError(file, formatPath(tagged.path), tagged.problem, pos?.line, pos?.col);
   }
+}
+
+/** The most YAML values a scenario may hold, aliases counted as the values they stand for. */
+export const MAX_YAML_NODES = 250_000;
+
+/**
+ * The values of the document (mappings, lists, keys and scalars), each alias
+ * counted as the whole value it stands for, or MAX_YAML_NODES + 1 as soon as
+ * there are more. Every later step (the checks, the conversion, the schema)
+ * walks the values with their aliases expanded, so a list of a million
+ * items written once and named by 99 aliases is a hundred million values to
+ * them, from a file under the size limit. Counted once per distinct value
+ * (sizes are kept), without recursion (nesting may be as deep as the file is
+ * long); an alias inside the value it names counts once (the depth check
+ * refuses it later).
+ */
+export function expandedSize(doc: Document): number {
+  const limit = MAX_YAML_NODES + 1;
+  const aliases = aliasTargets(doc);
+  const sizes = new Map<unknown, number>();
+  const IN_PROGRESS = -1;
+  /** Post-order walk: a node is pushed, then its children; its size is summed when it comes up again. */
+  const stack: { node: unknown; children: unknown[] | null }[] = [{ node: doc.contents, children: null }];
+  const target = (node: unknown): unknown => (isAlias(node) ? aliases.get(node) : node);
+  const sizeOf = (node: unknown): number => {
+    if (node === null || node === undefined) return 0;
+    if (isScalar(node) || (isAlias(node) && target(node) === undefined)) return 1;
+    const s = sizes.get(target(node));
+    return s === undefined || s === IN_PROGRESS ? 1 : s;
+  };
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const node = target(top.node);
+    if (top.children === null) {
+      if (node === null || node === undefined || isScalar(node) || sizes.has(node)) {
+        stack.pop();
+        continue;
+      }
+      sizes.set(node, IN_PROGRESS);
+      const children: unknown[] = [];
+      if (isMap(node)) {
+        for (const pair of node.items) if (isPair(pair)) children.push(pair.key, pair.value);
+      } else if (isSeq(node)) {
+        for (const item of node.items) children.push(item);
+      }
+      top.children = children;
+      for (const child of children) stack.push({ node: child, children: null });
+      continue;
+    }
+    stack.pop();
+    let size = 1;
+    for (const child of top.children) size += sizeOf(child);
+    if (size > limit) return limit;
+    sizes.set(node, size);
+  }
+  return Math.min(sizeOf(doc.contents), limit);
 }
