@@ -225,8 +225,11 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
       send(res, 403, 'text/plain; charset=utf-8', 'hypermem: unknown Host header\n');
       return;
     }
-    // Appended, not resolved: '//api/state' is a path here, not a URL naming the host 'api'.
-    const path = new URL(`${origin}${req.url ?? '/'}`).pathname;
+    const path = requestPath(req.url ?? '/', origin, allowedHosts);
+    if (path === null) {
+      send(res, 400, 'text/plain; charset=utf-8', 'hypermem: the request target is not a path on this server\n');
+      return;
+    }
     const get = (): boolean => {
       if (req.method === 'GET' || req.method === 'HEAD') return true;
       res.setHeader('Allow', 'GET, HEAD');
@@ -335,9 +338,30 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
       if (timer !== null) clearTimeout(timer);
       for (const c of clients) c.end();
       clients.clear();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Connections with no request under way (a browser's spare one, a client that sent half a request) would hold the server open until they close.
+      server.closeAllConnections();
+      await stopped;
     },
   };
+}
+
+/**
+ * The path a request names: its target in origin form (`/api/state`,
+ * appended to the origin, not resolved: '//api/state' is a path here, not a
+ * URL naming the host 'api'), or in absolute form (`http://host:port/api/state`,
+ * which HTTP/1.1 servers must accept) when it names this server by one of
+ * the names its Host header may give (`hosts`). Null for anything else
+ * (`*`, another server, not a URL).
+ */
+export function requestPath(target: string, origin: string, hosts: ReadonlySet<string>): string | null {
+  try {
+    if (target.startsWith('/')) return new URL(`${origin}${target}`).pathname;
+    const url = new URL(target);
+    return url.protocol === 'http:' && hosts.has(url.host.toLowerCase()) ? url.pathname : null;
+  } catch {
+    return null;
+  }
 }
 
 function send(res: ServerResponse, code: number, type: string, body: string): void {

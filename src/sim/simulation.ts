@@ -403,7 +403,10 @@ export class Simulation {
       }
       case 'tmem_freeze':
       case 'tmem_thaw': {
-        if (this.tmem === null) return;
+        if (this.tmem === null) {
+          this.logEvent('skipped', { where: event.where, guest: a.guest ?? 'all', note: 'tmem is off on this host' });
+          return;
+        }
         const domid = a.guest === null ? null : (this.liveSlot(a.guest, event)?.domid ?? -1);
         if (domid === -1) return;
         const r = a.kind === 'tmem_freeze' ? this.tmem.control.freeze(domid) : this.tmem.control.thaw(domid);
@@ -411,7 +414,10 @@ export class Simulation {
         return;
       }
       case 'tmem_flush': {
-        if (this.tmem === null) return;
+        if (this.tmem === null) {
+          this.logEvent('skipped', { where: event.where, guest: 'all', note: 'tmem is off on this host' });
+          return;
+        }
         const r = this.tmem.control.flush(Math.ceil((a.pages * 4096) / 1024));
         this.faults.tmem_flushes++;
         this.logEvent('tmem_flush', { asked_pages: a.pages, freed_kb: r.ok ? r.rc : 0 });

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
+import { once } from 'node:events';
 import { request } from 'node:http';
 import { hostname, tmpdir } from 'node:os';
 import { describe, test } from 'node:test';
@@ -63,10 +64,10 @@ async function getState(url: string): Promise<DashboardState> {
   return (await (await fetch(`${url}api/state`)).json()) as DashboardState;
 }
 
-/** A GET with a Host header of our choice (fetch does not let one set it). */
-function getWithHost(url: string, host: string): Promise<number> {
+/** A GET with a Host header of our choice (fetch does not let one set it), and the request target as given (`path`). */
+function getWithHost(url: string, host: string, target?: { path: string; method?: string }): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { Host: host } }, (res) => {
+    const req = request(url, { headers: { Host: host }, ...target }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -180,6 +181,32 @@ describe('hypermem serve', () => {
     } finally {
       await dash.close();
     }
+  });
+
+  test('a request target in absolute form naming this server is served; `*` or another server is 400, not 500', async () => {
+    const dash = await startDashboard(load(small, []), { host: '127.0.0.1', port: 0, speed: 1, verify: false });
+    try {
+      const host = new URL(dash.url).host;
+      assert.equal(await getWithHost(dash.url, host, { path: `http://${host}/api/state` }), 200);
+      assert.equal(await getWithHost(dash.url, host, { path: `http://localhost:${new URL(dash.url).port}/nothing-here` }), 404);
+      assert.equal(await getWithHost(dash.url, host, { path: '*', method: 'OPTIONS' }), 400);
+      assert.equal(await getWithHost(dash.url, host, { path: 'http://evil.example/api/state' }), 400);
+    } finally {
+      await dash.close();
+    }
+  });
+
+  test('closing does not wait for idle connections (one that never sent a request, one that sent half)', async () => {
+    const dash = await startDashboard(load(small, []), { host: '127.0.0.1', port: 0, speed: 1, verify: false });
+    const { hostname: h, port } = new URL(dash.url);
+    const idle = connect(Number(port), h);
+    const half = connect(Number(port), h, () => half.write('GET /api/state HTTP/1.1\r\nHost: '));
+    await Promise.all([once(idle, 'connect'), once(half, 'connect')]);
+    await sleep(100);
+    const closed = await Promise.race([dash.close().then(() => true), sleep(10_000).then(() => false)]);
+    idle.destroy();
+    half.destroy();
+    assert.equal(closed, true, 'closed while the connections were still open');
   });
 
   test('a run that reaches its max_events bound stops: the page says why, and no report is served', async () => {

@@ -121,6 +121,16 @@ describe('faults on the timeline, in verify mode', () => {
     assert.equal(result.summary.launches[0].outcome, 'ok');
   });
 
+  test('tmem actions on a host with tmem off are skipped, and said so in the event log', () => {
+    const { result, events } = verified('tmem-flush', ['host.tmem.enabled=false']);
+    assert.equal(result.summary.faults.tmem_flushes, 0);
+    assert.equal(only(events, 'tmem_flush').length, 0);
+    const skipped = only(events, 'skipped');
+    assert.equal(skipped.length, 2, JSON.stringify(skipped));
+    for (const e of skipped) assert.equal(e.note, 'tmem is off on this host');
+    assert.match(String(skipped[0].where), /timeline\[\d+\]/);
+  });
+
   test('crash of a launch while it is building and while it is queued (reservation): neither boots', () => {
     const { result, events, sim } = verified('crash-queued');
     assert.equal(result.summary.faults.crashes, 2);
