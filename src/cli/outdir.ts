@@ -7,6 +7,7 @@
 
 import { accessSync, chmodSync, constants, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { fileProblem } from '../lib/errno.ts';
 import { UserError } from './errors.ts';
 import { escapeControls } from '../scenario/errors.ts';
 
@@ -82,13 +83,6 @@ export function isHypermemOutput(target: string): boolean {
     }
   }
   return isOurSummary(`${target}/summary.json`);
-}
-
-/** `code: message` once (Node's messages often start with the code already). */
-function errnoText(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  const message = (e as Error).message;
-  return code !== undefined && !message.startsWith(code) ? `${code}: ${message}` : message;
 }
 
 /**
@@ -293,7 +287,7 @@ export function writeOut(dir: string, files: Record<string, string>): void {
     rmSync(tmp, { recursive: true, force: true });
     removeMade(made);
     if (e instanceof UserError) throw e;
-    throw problem(dir, `writing failed: ${errnoText(e)}`);
+    throw problem(dir, `writing failed: ${fileProblem(e)}`);
   }
   lastWrite.ok = true;
   // The old output, checked to be hypermem's only files: removed file by file, then the (now empty) folder.

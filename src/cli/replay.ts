@@ -10,6 +10,7 @@ import { CheckSchedule, narrow, type Broken, type ReplayPass } from '../replay/c
 import { ReplaySession, type ReplayExtension, type ReplayResult } from '../replay/session.ts';
 import { replayExtensions } from '../replay/extensions.ts';
 import { describeLimit, MAX_LINE_BYTES, readLines, type InputLine } from '../replay/lines.ts';
+import { fileProblem } from '../lib/errno.ts';
 import { UserError } from './errors.ts';
 
 export interface ReplayOptions {
@@ -241,7 +242,7 @@ export async function replayCommand(file: string | undefined, options: ReplayOpt
     await new Promise<void>((resolve, reject) => {
       input.once('readable', () => resolve());
       input.once('error', (e: NodeJS.ErrnoException) =>
-        reject(new UserError(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message}`)),
+        reject(new UserError(`cannot read ${file}: ${fileProblem(e)}`)),
       );
     });
   }

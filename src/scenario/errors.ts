@@ -25,9 +25,14 @@ export function shorten(text: string, max = SHOWN_CHARS): string {
   return text.length > 2 * max || chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
 }
 
-/** C0 and C1 control characters, and the line and paragraph separators (which end a line in some viewers). */
+/**
+ * C0 and C1 control characters, the line and paragraph separators (which end
+ * a line in some viewers), the bidirectional controls (which reorder the rest
+ * of a terminal's line) and the invisible zero-width characters (a key
+ * "mem\u200bory" would print as "memory"): escaped, a message shows what is there.
+ */
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
-export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\p{Bidi_Control}\u200b-\u200d\u2060-\u2064\ufeff]/gu;
 
 /** `text` with every control character written as an escape (\n, \u001b), so a message stays one line. */
 export function escapeControls(text: string): string {
@@ -49,7 +54,7 @@ export function shownFlag(flag: string): string {
 
 /** A file name for messages: as given, or quoted when it holds control characters (a newline would split the line). */
 function shownFile(file: string): string {
-  return new RegExp(CONTROL_CHARS.source).test(file) ? quote(file, Infinity) : file;
+  return new RegExp(CONTROL_CHARS.source, 'u').test(file) ? quote(file, Infinity) : file;
 }
 
 /** The one error that leaves the scenario loader for bad input. */

@@ -8,6 +8,7 @@ import { readFileSync, statSync, type Stats } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import type { z } from 'zod';
+import { fileProblem } from '../lib/errno.ts';
 import { bytesBeside, describeFound, groupDigits } from '../lib/units.ts';
 import { formatPath, Problem, quote, ScenarioError, shorten, shownFlag, type YamlPath } from './errors.ts';
 import { locate } from './locate.ts';
@@ -30,9 +31,8 @@ export const MAX_ALIAS_COUNT = 100;
 function systemProblem(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT' || code === 'ENOTDIR') return 'no such file';
-  if (code === 'EACCES' || code === 'EPERM') return 'cannot read the file: permission denied';
   if (code === 'EISDIR') return 'is a directory, not a scenario file';
-  return `cannot read the file: ${(e as Error).message}`;
+  return `cannot read the file: ${fileProblem(e)}`;
 }
 
 /** Bytes to text, refusing binary: a NUL byte or invalid UTF-8. A leading BOM is dropped. */

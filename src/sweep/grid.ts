@@ -5,6 +5,7 @@
 import { canonicalPath, flagPath, parsePath } from '../scenario/overrides.ts';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../cli/errors.ts';
+import { shorten } from '../scenario/errors.ts';
 
 /** Bound on the runs of one sweep (points × seeds). */
 export const MAX_RUNS = 10_000;
@@ -158,8 +159,11 @@ export function parseGrids(texts: readonly string[], sets: readonly string[] = [
 /** Parses a positive integer option (--seeds, --jobs) within [1, max]. */
 export function parseCount(name: string, text: string | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text)) || Number(text) < 1) {
-    throw new UserError(`${name}: expected a positive integer, found ${JSON.stringify(text)}`);
+  const digits = /^\d+$/.test(text.trim());
+  // A whole number too large to hold exactly is still a whole number: past the bound, said as such.
+  if (digits && !Number.isSafeInteger(Number(text)) && max < Number.MAX_SAFE_INTEGER) throw new UserError(`${name} ${shorten(text.trim())}: at most ${max}`);
+  if (!digits || !Number.isSafeInteger(Number(text)) || Number(text) < 1) {
+    throw new UserError(`${name}: expected a positive integer${max < Number.MAX_SAFE_INTEGER ? ` (at most ${max})` : ''}, found ${JSON.stringify(shorten(text))}`);
   }
   const n = Number(text);
   if (n > max) throw new UserError(`${name} ${text}: at most ${max}`);

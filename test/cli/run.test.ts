@@ -1,7 +1,7 @@
 // `hypermem run`, `compare`, `validate` and `examples` end to end.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -17,6 +17,36 @@ function hypermem(args: string[]) {
 }
 
 describe('hypermem run / compare / validate / examples', () => {
+  test('a flag taken as the value of --out (`--out --quiet`) is refused: no folder named --quiet', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'hypermem-flag-as-value-'));
+    const r = spawnSync(process.execPath, [join(root, 'bin/hypermem.js'), 'run', race, '--out', '--quiet'], { cwd, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--out needs a value, found the flag --quiet \(a value that starts with -- is written \.\/--quiet for a path\)/);
+    assert.deepEqual(readdirSync(cwd), []);
+  });
+
+  test('bidirectional controls and zero-width characters are escaped in messages: a message shows what is there', () => {
+    const d = mkdtempSync(join(tmpdir(), 'hypermem-bidi-'));
+    const file = join(d, 'bidi.yaml');
+    writeFileSync(file, 'duration: 10m\nhost:\n  memory: 64GiB\nguests:\n  - name: "web\u202eevil"\n    memory: 1GiB\n');
+    const r = hypermem(['validate', file]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /found "web\\u202eevil"\n$/);
+    writeFileSync(file, 'duration: 10m\nhost:\n  memory: "64\u200bGiB"\n');
+    assert.match(hypermem(['validate', file]).stderr, /found "64\\u200bGiB"/);
+  });
+
+  test('files that cannot be read say why in words: a loop of symbolic links', () => {
+    const d = mkdtempSync(join(tmpdir(), 'hypermem-loop-'));
+    symlinkSync(join(d, 'b.yaml'), join(d, 'a.yaml'));
+    symlinkSync(join(d, 'a.yaml'), join(d, 'b.yaml'));
+    const r = hypermem(['validate', join(d, 'a.yaml')]);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, `hypermem validate: ${join(d, 'a.yaml')}: cannot read the file: a loop of symbolic links (or too many of them in a row)\n`);
+    const replay = hypermem(['replay', join(d, 'a.yaml')]);
+    assert.equal(replay.stderr, `hypermem: cannot read ${join(d, 'a.yaml')}: a loop of symbolic links (or too many of them in a row)\n`);
+  });
+
   test('run --out writes the four files and prints the tables', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'hypermem-run-')), 'out');
     const r = hypermem(['run', race, '--out', dir]);

@@ -222,6 +222,6 @@ describe('the CLI on hostile files', () => {
     for (const l of b.stdout.trim().split('\n')) assert.match(JSON.parse(l).error, /^line \d+: (not valid JSON|expected a JSON object|not text \(a NUL byte or bytes that are not UTF-8\))/);
     const d = spawnSync(process.execPath, [bin, 'replay', dir], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(d.status, 2);
-    assert.equal(d.stderr.trim(), `hypermem: cannot read ${dir}: it is a directory`);
+    assert.equal(d.stderr.trim(), `hypermem: cannot read ${dir}: it is a directory, not a file`);
   });
 });

@@ -194,7 +194,7 @@ describe('hypermem compare --seeds', () => {
     assert.equal(r.status, 2);
     assert.equal(r.stderr, 'hypermem: --seeds 3: the seed is what --set seed=1,2 compares; drop one of them\n');
     r = hypermem([...base, '--seeds', '0']);
-    assert.equal(r.stderr, 'hypermem: --seeds: expected a positive integer, found "0"\n');
+    assert.equal(r.stderr, 'hypermem: --seeds: expected a positive integer (at most 1000), found "0"\n');
     // Two runs stopped by bounds: the first in the order given is reported, on worker threads as in this process
     // (the run at max_events=10 stops first in time).
     for (const jobs of ['1', '2']) {
@@ -210,7 +210,7 @@ describe('hypermem compare --seeds', () => {
       assert.equal(existsSync(`${tmp}/bound`), false);
     }
     r = hypermem([...base, '--jobs', 'many']);
-    assert.equal(r.stderr, 'hypermem: --jobs: expected a positive integer, found "many"\n');
+    assert.equal(r.stderr, 'hypermem: --jobs: expected a positive integer (at most 256), found "many"\n');
     r = hypermem([...base, '--seeds', '1001']);
     assert.equal(r.stderr, 'hypermem: --seeds 1001: at most 1000\n');
     r = hypermem([...base, '--seeds', '2', '--seed', String(Number.MAX_SAFE_INTEGER)]);

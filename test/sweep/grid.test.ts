@@ -97,6 +97,9 @@ describe('--grid parsing', () => {
     userError(() => parseCount('--jobs', '0', 4), /^--jobs: expected a positive integer, found "0"/);
     userError(() => parseCount('--seeds', '1.5', 1), /^--seeds: expected a positive integer/);
     userError(() => parseCount('--seeds', '-2', 1), /^--seeds: expected a positive integer/);
+    // A whole number too large for a double to hold exactly is past the bound, and said so.
+    userError(() => parseCount('--jobs', '99999999999999999999', 4, 256), /^--jobs 99999999999999999999: at most 256$/);
+    userError(() => parseCount('--jobs', 'x', 4, 256), /^--jobs: expected a positive integer \(at most 256\), found "x"$/);
     userError(() => parseCount('--seeds', '20000', 1, MAX_RUNS), /^--seeds 20000: at most 10000/);
   });
 });
