@@ -28,7 +28,9 @@ function once(flag: string): (value: string, previous: string | undefined) => st
   return (value, previous) => {
     if (previous !== undefined) throw new InvalidArgumentError(`${flag} is given twice (${previous} and ${value}); give it once`);
     // `--out --quiet`: the next flag taken as the value (a folder named --quiet) is surely not what was meant.
-    if (/^--[a-z]/.test(value)) throw new InvalidArgumentError(`${flag} needs a value, found the flag ${value} (a value that starts with -- is written ./${value} for a path)`);
+    if (/^--[a-z]/.test(value)) {
+      throw new InvalidArgumentError(`${flag} needs a value, found the flag ${value}${flag === '--out' ? ` (a folder whose name starts with -- is written ./${value})` : ''}`);
+    }
     return value;
   };
 }

@@ -100,10 +100,10 @@ export class Simulation {
   private readonly log: LoggedEvent[] = [];
   private readonly violations: string[] = [];
   private violationCount = 0;
-  /** verify: true spaces its checks out (CheckPacer); the guests' page operations at the last event, and the last check that found nothing. */
+  /** verify: true spaces its checks out (CheckPacer); the guests' page operations at the last event, and the last check and what it found. */
   private readonly verifyPacer = new CheckPacer();
   private verifyOps = 0;
-  private lastCleanCheck: { ns: number; kind: string; event: number } | null = null;
+  private lastCheck: { ns: number; kind: string; event: number; clean: boolean } | null = null;
   private nextDomid = 1;
   private nowNs = 0;
   private eventCount = 0;
@@ -520,16 +520,18 @@ export class Simulation {
   private verify(kind: string): void {
     const broken = this.hv.violations();
     for (const slot of this.slots.values()) broken.push(...slot.guest.violations().map((v) => `${slot.spec.name}: ${v}`));
-    const previous = this.lastCleanCheck;
-    if (broken.length === 0) {
-      this.lastCleanCheck = { ns: this.nowNs, kind, event: this.eventCount };
-      return;
-    }
+    const previous = this.lastCheck;
+    this.lastCheck = { ns: this.nowNs, kind, event: this.eventCount, clean: broken.length === 0 };
+    if (broken.length === 0) return;
     this.violationCount += broken.length;
-    // Events since the last clean check were not checked: the violation happened in one of them.
+    // Events since the check before were not checked: a violation that check did not see happened in one of them.
     const unchecked = this.eventCount - (previous?.event ?? 0);
     const since =
-      unchecked <= 1 ? '' : previous === null ? ` (the first check, after ${unchecked} events)` : ` (the check before, at t=${previous.ns}ns after ${previous.kind}, ${unchecked} events earlier, found none)`;
+      unchecked <= 1
+        ? ''
+        : previous === null
+          ? ` (the first check, after ${unchecked} events)`
+          : ` (the check before, at t=${previous.ns}ns after ${previous.kind}, ${unchecked} events earlier, found ${previous.clean ? 'none' : 'violations too'})`;
     for (const v of broken) {
       if (this.violations.length < 20) this.violations.push(`t=${this.nowNs}ns after ${kind}${since}: ${v}`);
     }

@@ -21,7 +21,7 @@ describe('hypermem run / compare / validate / examples', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'hypermem-flag-as-value-'));
     const r = spawnSync(process.execPath, [join(root, 'bin/hypermem.js'), 'run', race, '--out', '--quiet'], { cwd, encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /--out needs a value, found the flag --quiet \(a value that starts with -- is written \.\/--quiet for a path\)/);
+    assert.match(r.stderr, /--out needs a value, found the flag --quiet \(a folder whose name starts with -- is written \.\/--quiet\)/);
     assert.deepEqual(readdirSync(cwd), []);
   });
 

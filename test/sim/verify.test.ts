@@ -113,6 +113,29 @@ describe('verify: spaced checks', () => {
     assert.ok(Number(m[4]) > 1);
   });
 
+  test('after a check that found a violation, the next ones say so (not "found none")', () => {
+    const once = (verify: RunOptions['verify'], at: number) => {
+      let done = false;
+      return counted([], verify, (sim, simNs) => {
+        if (!done && simNs >= at) {
+          corrupt(sim);
+          done = true;
+        }
+      }).result;
+    };
+    // Every event checked: no message names a window.
+    const every = once('every-event', 5e9);
+    assert.ok(every.violations.length >= 2);
+    for (const v of every.violations) assert.doesNotMatch(v, /the check before|first check/, v);
+    // Spaced: broken early, seen by several checks; each after the first names the failed one before it.
+    const spaced = once(true, 1e9);
+    const firstAt = spaced.violations[0].split(' ')[0];
+    const later = spaced.violations.filter((v) => !v.startsWith(`${firstAt} `));
+    assert.ok(later.length >= 1, spaced.violations.join('\n'));
+    for (const v of later) assert.match(v, /^t=\d+ns after [\w ]+( \(the check before, at t=\d+ns after \w+, \d+ events earlier, found violations too\))?: /, v);
+    assert.ok(later.some((v) => v.includes('found violations too')));
+  });
+
   test('a violation after the last spaced check is caught by the check at the end', () => {
     let last = 0;
     const clean = counted([], true, (_sim, simNs) => (last = simNs));
