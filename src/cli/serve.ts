@@ -305,7 +305,9 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
     server.once('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EADDRINUSE') reject(new UserError(`--port ${options.port}: ${options.host}:${options.port} is in use; pick another port, or --port 0 for any free one`));
       else if (e.code === 'EACCES') reject(new UserError(`--port ${options.port}: not allowed to listen on ${options.host}:${options.port}; pick a port above 1023`));
-      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') reject(new UserError(`--host ${shorten(options.host)}: no such address on this machine`));
+      else if (e.code === 'EADDRNOTAVAIL') reject(new UserError(`--host ${shorten(options.host)}: no such address on this machine`));
+      // Not an IP address (999.1.1.1 is not one), so taken as a name, and no name resolves to anything.
+      else if (e.code === 'ENOTFOUND') reject(new UserError(`--host ${shorten(options.host)}: not an IP address, nor a name this machine resolves`));
       // Anything else the system says of the address (EINVAL for a link-local or multicast one, a name too long to look up, …).
       else if (typeof e.code === 'string') reject(new UserError(`--host ${shorten(options.host)}: cannot listen there (${e.code})`));
       else reject(e);

@@ -14,7 +14,7 @@ import { formatPath, Problem, quote, ScenarioError, shorten, shownFlag, type Yam
 import { locate } from './locate.ts';
 import { inexactIntegers, MAX_DEPTH } from './nodes.ts';
 import { applyOverrides, canonicalPath, flagPath, scenarioShape, shapeAt, type Override } from './overrides.ts';
-import { answeredByNumericTags, checkYamlDocument, expandedSize, MAX_YAML_NODES, numericTags } from './yaml-checks.ts';
+import { answeredAfterParsing, checkYamlDocument, expandedSize, MAX_YAML_NODES, numericTags } from './yaml-checks.ts';
 import { resolveScenario } from './resolve.ts';
 import { NAME_PATTERN, NAME_RULE, scenarioSchema } from './schema.ts';
 import type { Scenario } from './types.ts';
@@ -178,7 +178,7 @@ function parseYaml(text: string, file: string): { doc: Document; lineCounter: Li
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   numericTags(doc, lineCounter, file);
-  const first = doc.errors[0] ?? doc.warnings.find((w) => !answeredByNumericTags(w));
+  const first = doc.errors[0] ?? doc.warnings.find((w) => !answeredAfterParsing(w));
   if (first !== undefined) {
     const pos = first.linePos?.[0] ?? lineCounter.linePos(first.pos[0]);
     throw new ScenarioError(file, '', yamlErrorText(first, text), pos.line, pos.col);

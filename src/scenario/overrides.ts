@@ -8,7 +8,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, typ
 import { formatPath, quote, ScenarioError, shorten, shownFlag, type YamlPath } from './errors.ts';
 import { depthOf } from '../lib/depth.ts';
 import { inexactIntegers, MAX_DEPTH } from './nodes.ts';
-import { aliasTargets, answeredByNumericTags, checkYamlDocument, numericTags } from './yaml-checks.ts';
+import { aliasTargets, answeredAfterParsing, checkYamlDocument, numericTags } from './yaml-checks.ts';
 import { scenarioSchema, shapeOf, type SchemaShape } from './schema.ts';
 
 export interface Override {
@@ -227,7 +227,7 @@ export function applyOverrides(doc: Document, sets: readonly string[], file = ''
       }
     };
     inValue(() => numericTags(valueDoc, lineCounter, file));
-    const yamlError = valueDoc.errors[0] ?? valueDoc.warnings.find((w) => !answeredByNumericTags(w));
+    const yamlError = valueDoc.errors[0] ?? valueDoc.warnings.find((w) => !answeredAfterParsing(w));
     if (yamlError !== undefined) {
       if (yamlError.code === 'RESOURCE_EXHAUSTION') throw setError(file, path, `nested too deeply (at most ${MAX_DEPTH} levels)`, flag);
       const why = yamlError.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');

@@ -67,15 +67,15 @@ export function numericTags(doc: Document, lineCounter: LineCounter, file: strin
 }
 
 /** A warning numericTags has dealt with (the library's unresolved !!float or !!int). */
-export function answeredByNumericTags(w: YAMLError): boolean {
-  return w.code === 'TAG_RESOLVE_FAILED' && (w.message.includes(FLOAT_TAG) || w.message.includes(INT_TAG));
+/**
+ * A warning the checks after parsing answer better: an unknown tag
+ * (`!!js/function`) is refused by foreignTag, which names the field; the
+ * numeric tags are resolved by numericTags.
+ */
+export function answeredAfterParsing(w: YAMLError): boolean {
+  return w.code === 'TAG_RESOLVE_FAILED';
 }
 
-/**
- * The checks after parsing (errors and warnings already refused): a %YAML
- * directive other than 1.2, a key that is not a name, an alias without its
- * anchor, a tag of another YAML type. `text` is what was parsed.
- */
 /**
  * What each alias of the document stands for (undefined: no anchor before
  * it), found in one pass in document order: an alias names the last node
@@ -95,6 +95,11 @@ export function aliasTargets(doc: Document): Map<Alias, unknown> {
   return targets;
 }
 
+/**
+ * The checks after parsing (errors and warnings already refused): a %YAML
+ * directive other than 1.2, a key that is not a name, an alias without its
+ * anchor, a tag of another YAML type. `text` is what was parsed.
+ */
 export function checkYamlDocument(doc: Document, text: string, lineCounter: LineCounter, file: string): void {
   // `%YAML 1.1` switches the yaml library to YAML 1.1 scalars (yes/no/on/off
   // booleans, 010 octal, 1:30 sexagesimal), which the format refuses

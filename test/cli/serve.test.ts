@@ -299,6 +299,11 @@ describe('hypermem serve', () => {
       startDashboard(load(small, []), { host: 'fe80::1', port: 0, speed: null, verify: false }),
       (e: unknown) => e instanceof UserError && /^--host fe80::1: cannot listen there \(E[A-Z]+\)$/.test(e.message),
     );
+    // Not an IP address (a part past 255), so a name, which resolves to nothing.
+    await assert.rejects(
+      startDashboard(load(small, []), { host: '999.1.1.1', port: 0, speed: null, verify: false }),
+      (e: unknown) => e instanceof UserError && e.message === '--host 999.1.1.1: not an IP address, nor a name this machine resolves',
+    );
     for (const host of ['', 'a'.repeat(300)]) {
       const child = spawn(process.execPath, [`${root}bin/hypermem.js`, 'serve', small, '--port', '0', '--host', host], { cwd: root });
       let err = '';

@@ -122,6 +122,12 @@ describe('hostile YAML', () => {
     assert.equal(refusal(write('alias-bad.yaml', bad)), ':7:33: guests[0].workload.files.rate: expected a rate such as 20000/s, found "fast"');
   });
 
+  test('a tag the yaml library does not know (!!js/function, !foo) names the field, in a file and in a --set value', () => {
+    const file = write('tag.yaml', 'duration: !!js/function "f"\nhost:\n  memory: 64GiB\n');
+    assert.equal(refusal(file), ':1:11: duration: the YAML tag !!js/function is not allowed: a scenario holds text, numbers, true/false, mappings and lists only');
+    assert.throws(() => loadScenario(write('plain.yaml', VALID), ['duration=!foo 2s']), (e: unknown) => e instanceof ScenarioError && /: duration: the YAML tag !foo is not allowed: .*, in --set duration=!foo 2s$/.test(e.message));
+  });
+
   test('duplicate keys', () => {
     assert.equal(refusal(write('dup.yaml', 'duration: 10m\nduration: 20m\n')), ':2:1: duplicate key "duration"');
   });
