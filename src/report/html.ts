@@ -423,11 +423,11 @@ export function reportParts(result: RunResult, scenario: Scenario): ReportParts 
   };
 }
 
-/** The report of one run. */
 /**
  * The run in one sentence, for the first screen: the launches (how many
  * finished, which failed and when) and the OOM events (who and when), or
- * that there were none.
+ * that there were none; and the timeline entries that did nothing (a guest
+ * not running, tmem off), by why.
  */
 export function runStory(s: Summary, events: LoggedEvent[]): string {
   const parts: string[] = [];
@@ -444,9 +444,22 @@ export function runStory(s: Summary, events: LoggedEvent[]): string {
     if (failed.length > 3) parts.push(`${failed.length - 3} more did not finish`);
   }
   parts.push(t.oom === 0 ? 'no guest ran out of memory' : `OOM: ${oomWho(events)}`);
+  const skipped = new Map<string, string[]>();
+  for (const e of events) {
+    if (e.kind !== 'skipped') continue;
+    const note = String(e.note ?? 'skipped');
+    const where = skipped.get(note);
+    if (where === undefined) skipped.set(note, [String(e.where)]);
+    else where.push(String(e.where));
+  }
+  for (const [note, where] of skipped) {
+    const shown = where.slice(0, 3).join(', ') + (where.length > 3 ? ` and ${where.length - 3} more` : '');
+    parts.push(`${where.length} timeline entr${where.length === 1 ? 'y' : 'ies'} did nothing (${note}: ${shown})`);
+  }
   return `${parts.join('; ')}.`;
 }
 
+/** The report of one run. */
 export function runReportHtml(result: RunResult, scenario: Scenario): string {
   const parts = reportParts(result, scenario);
   const body = [

@@ -414,6 +414,14 @@ describe('runReportHtml', () => {
     r.events.push({ timeNs: 7e9, kind: 'oom', guest: 'web-1' });
     r.summary.guests[0].oom_events = 1;
     assert.equal(runStory(r.summary, r.events), 'No launches; OOM: web-1 at 7 s.');
+    // Timeline entries that did nothing, by why (a reader would otherwise take the entry as done).
+    for (const where of ['timeline[0]', 'timeline[2]']) r.events.push({ timeNs: 8e9, kind: 'skipped', where, guest: 'all', note: 'tmem is off on this host' });
+    for (const where of ['timeline[3]', 'timeline[4]', 'timeline[5]', 'timeline[6]']) r.events.push({ timeNs: 9e9, kind: 'skipped', where, guest: 'gone', note: 'the guest is not running' });
+    assert.equal(
+      runStory(r.summary, r.events),
+      'No launches; OOM: web-1 at 7 s; 2 timeline entries did nothing (tmem is off on this host: timeline[0], timeline[2]); ' +
+        '4 timeline entries did nothing (the guest is not running: timeline[3], timeline[4], timeline[5] and 1 more).',
+    );
   });
 
   test('OOM events are markers on the host chart, and the card says who and when', () => {
