@@ -84,7 +84,7 @@ function program(): Command {
     .option('--json', 'print the summary as one JSON object')
     .option('--out <dir>', 'write summary.json, timeseries.csv, events.jsonl and report.html to DIR', once('--out'))
     .option('--quiet', 'print nothing but errors (and --json)')
-    .option('--verify', 're-check every invariant as the run goes (after every event on a small host, spaced out on a large one; about +50% time); exit 3 on a violation')
+    .option('--verify', 're-check every invariant as the run goes (after every event on a small host, spaced out on a large one; up to about +50% time); exit 3 on a violation')
     .option('--max-memory <size>', `stop with an error when hypermem holds more memory than this: a size such as 8GiB, or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
     .action((file: string, options) => {
       process.exitCode = runCommand(file, options, (result, scenario) => ({ 'report.html': runReportHtml(result, scenario) }));
@@ -100,7 +100,7 @@ function program(): Command {
     .option('--json', 'print an array of summaries, one per value (per value and seed with --seeds)')
     .option('--out <dir>', 'write the summaries, time series and a side-by-side report to DIR', once('--out'))
     .option('--quiet', 'print nothing but errors (and --json)')
-    .option('--verify', 're-check every invariant as the run goes (after every event on a small host, spaced out on a large one; about +50% time)')
+    .option('--verify', 're-check every invariant as the run goes (after every event on a small host, spaced out on a large one; up to about +50% time)')
     .option('--max-memory <size>', `stop with an error when hypermem holds more memory than this: a size such as 8GiB, or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
     .action(async (file: string, options) => {
       process.exitCode = await compareCommand(file, options, (variants, overSeeds) => ({ 'report.html': compareReportHtml(variants, overSeeds) }));
@@ -140,7 +140,7 @@ function program(): Command {
     .option('--speed <x>', '"max" (default), or simulated seconds per wall second, e.g. 10', once('--speed'))
     .option('--seed <n>', 'override the scenario seed', once('--seed'))
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
-    .option('--verify', 're-check every invariant as the run goes (after every event on a small host, spaced out on a large one; about +50% time)')
+    .option('--verify', 're-check every invariant as the run goes (after every event on a small host, spaced out on a large one; up to about +50% time)')
     .option('--quiet', 'print only the URL (and errors)')
     .option('--max-memory <size>', `stop the run (the server stays) when hypermem holds more memory than this: a size such as 8GiB, or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
     .addHelpText('after', '\nPrints the page\'s URL on standard output, then serves until Ctrl-C. When the run is done the page\nlinks /report.html and /summary.json: the files `hypermem run --out` writes for the same scenario and seed.')

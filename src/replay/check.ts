@@ -89,13 +89,13 @@ export async function narrow(found: Broken, cost: number, pass: ReplayPass): Pro
   let { clean, line, violations } = found;
   while (line - clean > 1) {
     const checks = Math.max(1, Math.floor(NARROW_UNITS_PER_PASS / Math.max(1, cost)));
+    // step < line - clean (the window has 2 lines or more): at least one line to check between them.
     const step = Math.ceil((line - clean) / (checks + 1));
     const at: number[] = [];
     for (let l = clean + step; l < line; l += step) at.push(l);
     const hit = await pass(line, at);
     if (hit === 'lost') return null;
     if (hit === null) {
-      if (at.length === 0) break; // nothing left to check between them
       clean = at[at.length - 1];
     } else {
       line = hit.line;

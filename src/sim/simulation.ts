@@ -65,12 +65,12 @@ export interface RunOptions {
   onCheckpoint?: (at: RunPoint) => void;
 }
 
-/** How far a run is: initial guests booted of all of them (boot is done when equal), and the simulated time. */
 /** Units of checking work (one record walked) each event pays for with verify: true. */
 export const VERIFY_UNITS_PER_EVENT = 4096;
 /** And each page operation of the guests in the event (an access, a fault, a free, a swap-out, an eviction). */
 export const VERIFY_UNITS_PER_PAGE_OP = 4;
 
+/** How far a run is: initial guests booted of all of them (boot is done when equal), and the simulated time. */
 export interface RunPoint {
   booted: number;
   guests: number;
