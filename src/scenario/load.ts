@@ -14,7 +14,7 @@ import { formatPath, Problem, quote, ScenarioError, shorten, shownFlag, type Yam
 import { locate } from './locate.ts';
 import { inexactIntegers, MAX_DEPTH } from './nodes.ts';
 import { applyOverrides, canonicalPath, flagPath, scenarioShape, shapeAt, type Override } from './overrides.ts';
-import { answeredAfterParsing, checkYamlDocument, expandedSize, MAX_YAML_NODES, numericTags } from './yaml-checks.ts';
+import { answeredAfterParsing, checkYamlDocument, expandedSize, lexicalValueCount, MAX_YAML_NODES, numericTags } from './yaml-checks.ts';
 import { resolveScenario } from './resolve.ts';
 import { NAME_PATTERN, NAME_RULE, scenarioSchema } from './schema.ts';
 import type { Scenario } from './types.ts';
@@ -172,9 +172,19 @@ class Locator {
   }
 }
 
+function tooManyValues(file: string): ScenarioError {
+  return new ScenarioError(
+    file,
+    '',
+    `more than ${groupDigits(MAX_YAML_NODES)} YAML values (keys, values and list items, each alias counted as the value it names): too large for a scenario; a long series belongs in a trace file (docs/scenario.md)`,
+  );
+}
+
 function parseYaml(text: string, file: string): { doc: Document; lineCounter: LineCounter } {
   if (text.includes('\0')) throw new ScenarioError(file, '', 'not a text file (a NUL character)');
   if (text.trim() === '') throw new ScenarioError(file, '', 'empty scenario');
+  // Counted on the tokens first: building a document of a million values takes half a minute.
+  if (lexicalValueCount(text, MAX_YAML_NODES + 1) > MAX_YAML_NODES) throw tooManyValues(file);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   numericTags(doc, lineCounter, file);
@@ -184,13 +194,7 @@ function parseYaml(text: string, file: string): { doc: Document; lineCounter: Li
     throw new ScenarioError(file, '', yamlErrorText(first, text), pos.line, pos.col);
   }
   checkYamlDocument(doc, text, lineCounter, file);
-  if (expandedSize(doc) > MAX_YAML_NODES) {
-    throw new ScenarioError(
-      file,
-      '',
-      `more than ${groupDigits(MAX_YAML_NODES)} YAML values (keys, values and list items, each alias counted as the value it names): too large for a scenario; a long series belongs in a trace file (docs/scenario.md)`,
-    );
-  }
+  if (expandedSize(doc) > MAX_YAML_NODES) throw tooManyValues(file);
   const top = doc.contents;
   if (top === null || (isScalar(top) && top.value === null)) throw new ScenarioError(file, '', 'empty scenario');
   if (!isMap(top)) {

@@ -4,7 +4,7 @@
 // YAML's other types, and the core schema's numeric tags. Each refusal is a
 // ScenarioError located in the text parsed (the file, or the flag's value).
 
-import { isAlias, isMap, isPair, isScalar, isSeq, visit, type Alias, type Document, type LineCounter, type YAMLError } from 'yaml';
+import { CST, isAlias, isMap, isPair, isScalar, isSeq, Lexer, visit, type Alias, type Document, type LineCounter, type YAMLError } from 'yaml';
 import { formatPath, quote, ScenarioError } from './errors.ts';
 import { foreignTag, yamlPathOf } from './nodes.ts';
 
@@ -137,6 +137,35 @@ export function checkYamlDocument(doc: Document, text: string, lineCounter: Line
 
 /** The most YAML values a scenario may hold, aliases counted as the values they stand for. */
 export const MAX_YAML_NODES = 250_000;
+
+/**
+ * A lower bound of expandedSize from the text's tokens, without building the
+ * document: scalars (plain, quoted, block), aliases and the starts of flow
+ * lists and mappings, each of which becomes a value of its own. Stops at
+ * `stopAt`. The yaml library's lexer reads a 3.6 MB file in about 2.5 s where
+ * building the document takes ten times as long, so a file of a million
+ * values is refused before it is built (load.ts). Never more than
+ * expandedSize of the same text (test/scenario/hostile.test.ts checks it on
+ * generated documents).
+ */
+export function lexicalValueCount(text: string, stopAt: number): number {
+  let n = 0;
+  for (const token of new Lexer().lex(text)) {
+    switch (CST.tokenType(token)) {
+      case 'scalar':
+      case 'single-quoted-scalar':
+      case 'double-quoted-scalar':
+      case 'alias':
+      case 'flow-seq-start':
+      case 'flow-map-start':
+        if (++n >= stopAt) return n;
+        break;
+      default:
+        break;
+    }
+  }
+  return n;
+}
 
 /**
  * The values of the document (mappings, lists, keys and scalars), each alias

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { parseDocument } from 'yaml';
+import { parseDocument, stringify } from 'yaml';
 import { loadScenario, MAX_SCENARIO_BYTES, parseScenario, ScenarioError } from '../../src/scenario/load.ts';
-import { aliasTargets, expandedSize } from '../../src/scenario/yaml-checks.ts';
+import { aliasTargets, expandedSize, lexicalValueCount } from '../../src/scenario/yaml-checks.ts';
 
 const TOO_MANY_VALUES = 'more than 250,000 YAML values (keys, values and list items, each alias counted as the value it names): too large for a scenario; a long series belongs in a trace file (docs/scenario.md)';
 
@@ -99,6 +99,37 @@ describe('hostile YAML', () => {
     // Under the cap, the same shape reaches the schema, which names the field.
     const fewer = text.replace(/\[(1,)+1\]/, '[1,1]');
     assert.match(refusal(write('wide-ok.yaml', fewer)), /^:6:14: guests\[0\]\.swap: expected a size such as 2GiB, found a list/);
+  });
+
+  test('a file of a million values is refused on its tokens, before the document is built', () => {
+    // 1.8 MB: building this document takes seconds; its tokens pass the cap in the first seventh.
+    const text = `duration: 2s\nhost: {memory: 1GiB}\nx: [${Array(900_000).fill(1).join(',')}]\n`;
+    assert.equal(lexicalValueCount(text, 250_001), 250_001, 'the count stops at the cap');
+    assert.equal(refusal(write('million.yaml', text)), `: ${TOO_MANY_VALUES}`);
+  });
+
+  test('the count on the tokens is never more than the values of the document', () => {
+    // Any text yaml writes for a tree of values, in block and flow style, with
+    // shared subtrees written once and named by aliases, and the same text cut short.
+    const scalar = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.string({ maxLength: 12 }), fc.string({ unit: fc.constantFrom('a', ' ', ':', ',', '#', '-', '\n', '"', "'", '[', '{'), maxLength: 10 }));
+    const tree = fc.letrec<{ node: unknown }>((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, scalar, fc.array(tie('node'), { maxLength: 5 }), fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), tie('node'), { maxKeys: 5 })),
+    })).node;
+    fc.assert(
+      fc.property(tree, fc.boolean(), fc.nat(), (value, flow, cut) => {
+        const shared = { top: value, again: value, list: [value, value] };
+        for (const v of [value, shared]) {
+          const full = stringify(v, flow ? { collectionStyle: 'flow' } : {});
+          for (const text of [full, full.slice(0, cut % (full.length + 1))]) {
+            const doc = parseDocument(text);
+            if (doc.errors.length > 0) continue;
+            const lexical = lexicalValueCount(text, Infinity);
+            assert.ok(lexical <= expandedSize(doc), `${lexical} tokens > ${expandedSize(doc)} values in ${JSON.stringify(text)}`);
+          }
+        }
+      }),
+      { numRuns: 300, seed: 7 },
+    );
   });
 
   test('the values an alias names are counted as often as it is used, and anchors named again are followed', () => {
