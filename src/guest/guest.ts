@@ -56,6 +56,12 @@ const KIND_READ = 2;
 const KIND_WRITE = 3;
 /** Reclaim's first priority (DEF_PRIORITY): a list's budget is its size >> priority. */
 const DEF_PRIORITY = 12;
+/**
+ * A PV guest's physmap above its initial memory (the part that starts
+ * ballooned out, up to maxmem) is at most ten times that memory
+ * (arch/x86/xen/setup.c xen_memory_setup, EXTRA_MEM_RATIO, v3.x to v5.2).
+ */
+export const EXTRA_MEM_RATIO = 10;
 
 export interface ReclaimStat {
   anonScanned: number;
@@ -152,6 +158,7 @@ export interface GuestMetrics {
 export class Guest {
   readonly domid: number;
   private ramPages: number;
+  /** max_pfn: the physmap's end, where the balloon stops growing (maxmem, at most 1 + EXTRA_MEM_RATIO times the initial memory). */
   readonly maxPfn: number;
   readonly reservePages: number;
   private bootNs = 0;
@@ -267,7 +274,7 @@ export class Guest {
   ) {
     this.domid = config.domid;
     this.ramPages = config.memoryPages;
-    this.maxPfn = Math.max(config.memoryPages, config.maxmemPages);
+    this.maxPfn = config.memoryPages + Math.min(EXTRA_MEM_RATIO * config.memoryPages, Math.max(0, config.maxmemPages - config.memoryPages));
     this.reservePages = config.kernelReservePages;
     this.anonRec = newAnonRecords(1024, null);
     this.anonLru = new LinkedLists(1024, 1, ANON_REC, ANON_LINKS, this.anonRec);

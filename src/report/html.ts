@@ -426,8 +426,9 @@ export function reportParts(result: RunResult, scenario: Scenario): ReportParts 
 /**
  * The run in one sentence, for the first screen: the launches (how many
  * finished, which failed and when) and the OOM events (who and when), or
- * that there were none; and the timeline entries that did nothing (a guest
- * not running, tmem off), by why.
+ * that there were none; the timeline entries that did nothing (a guest
+ * not running, tmem off), by why; and the guests set up for tmem on a host
+ * without it.
  */
 export function runStory(s: Summary, events: LoggedEvent[]): string {
   const parts: string[] = [];
@@ -452,9 +453,12 @@ export function runStory(s: Summary, events: LoggedEvent[]): string {
     if (where === undefined) skipped.set(note, [String(e.where)]);
     else where.push(String(e.where));
   }
-  for (const [note, where] of skipped) {
-    const shown = where.slice(0, 3).join(', ') + (where.length > 3 ? ` and ${where.length - 3} more` : '');
-    parts.push(`${where.length} timeline entr${where.length === 1 ? 'y' : 'ies'} did nothing (${note}: ${shown})`);
+  const few = (names: string[]): string => names.slice(0, 3).join(', ') + (names.length > 3 ? ` and ${names.length - 3} more` : '');
+  for (const [note, where] of skipped) parts.push(`${where.length} timeline entr${where.length === 1 ? 'y' : 'ies'} did nothing (${note}: ${few(where)})`);
+  const refused = events.filter((e) => e.kind === 'guest_start' && e.tmem === 'ENODEV').map((e) => String(e.guest));
+  if (refused.length > 0) {
+    const one = refused.length === 1;
+    parts.push(`${refused.length} guest${one ? ' is' : 's are'} set up for tmem on a host without it (${few(refused)}): ${one ? 'its' : 'their'} tmem pools were refused (ENODEV), so frontswap stores went to the swap disk and cleancache kept nothing`);
   }
   return `${parts.join('; ')}.`;
 }

@@ -81,8 +81,8 @@ export const MIN_WORKLOAD_TICK_NS = MS_NS;
  */
 export const MAX_SAMPLES = 1_000_000;
 export const MAX_GUEST_SAMPLES = 10_000_000;
-/** Shortest selfballoon.interval: like the workload tick, Linux's own tick (its selfballoon_interval is whole seconds). */
-export const MIN_SELFBALLOON_INTERVAL_NS = MS_NS;
+/** selfballoon.interval: Linux's selfballoon_interval is a whole number of seconds, at least 1 (the sysfs store refuses 0). */
+export const SELFBALLOON_INTERVAL_UNIT_NS = 1_000_000_000;
 /** Longest duration and clock interval (schema.ts): a time plus an interval stays a whole number of ns below 2^53. */
 export { MAX_CLOCK_NS };
 /** Longest build batch: one populate call is one event, at now + batch / build_rate; kept with the clock's bound. */
@@ -378,7 +378,7 @@ function resolveSelfballoon(raw: RawGuestGroup, path: YamlPath): SelfballoonSpec
   if ('percent' in reserved) share(reserved.percent, [...path, 'reserved'], 'RAM');
   return {
     enabled: sb.enabled ?? false,
-    intervalNs: atLeastNs(sb.interval ?? d.intervalNs, MIN_SELFBALLOON_INTERVAL_NS, [...path, 'interval']),
+    intervalNs: wholeSeconds(sb.interval ?? d.intervalNs, [...path, 'interval']),
     downHysteresis: sb.down_hysteresis ?? d.downHysteresis,
     upHysteresis: sb.up_hysteresis ?? d.upHysteresis,
     reserved,
@@ -617,6 +617,14 @@ function checkReferences(initial: GuestSpec[], pending: Pending[]): void {
 function atLeastNs(ns: number, minNs: number, path: YamlPath): number {
   if (ns < minNs) throw new Problem(path, `expected at least ${formatNs(minNs)}, found ${ns === 0 ? '0s' : formatNs(ns)}`);
   return ns;
+}
+
+/** A whole number of seconds, at least one (xen-selfballoon's selfballoon_interval). */
+function wholeSeconds(ns: number, path: YamlPath): number {
+  const unit = SELFBALLOON_INTERVAL_UNIT_NS;
+  if (ns >= unit && ns % unit === 0) return ns;
+  const found = ns === 0 ? '0s' : formatNs(ns);
+  throw new Problem(path, `expected a whole number of seconds, at least 1s, found ${found}: Linux's selfballoon_interval counts whole seconds`);
 }
 
 /** `ns` rounded up to whole milliseconds, for a suggestion that reads well. */

@@ -72,7 +72,6 @@ export function guestConfig(spec: GuestSpec, domid: number, scenario: Scenario):
   const files = spec.workload.files;
   const { files: fileCount, pattern } = filePattern(spec);
   const c = spec.workload.contents;
-  const tmemOn = scenario.host.tmem.enabled;
   return fillGuestConfig({
     domid,
     name: spec.name,
@@ -81,9 +80,9 @@ export function guestConfig(spec: GuestSpec, domid: number, scenario: Scenario):
     kernelReservePages: spec.kernelReservePages,
     // A scenario's swap is the device; mkswap's header takes its first page (SwapTotal is one page less).
     swapPages: Math.max(0, spec.swapPages - 1),
-    cleancache: tmemOn && spec.cleancache,
+    cleancache: spec.cleancache,
     cleancacheShared: spec.cleancacheShared,
-    frontswap: tmemOn && spec.frontswap,
+    frontswap: spec.frontswap,
     selfballoon: {
       enabled: sb.enabled,
       intervalNs: sb.intervalNs,

@@ -9,6 +9,7 @@ import { CheckPacer } from '../lib/pacer.ts';
 import { Prng } from '../lib/prng.ts';
 import { Hypervisor, populateInCalls } from '../hypervisor/hypervisor.ts';
 import { Tmem } from '../hypervisor/tmem/tmem.ts';
+import { ABSENT_TMEM } from '../hypervisor/tmem/absent.ts';
 import { Guest } from '../guest/guest.ts';
 import type { GuestConfig } from '../guest/config.ts';
 import { DomainBuilder, type Launch } from '../toolstack/builder.ts';
@@ -282,7 +283,8 @@ export class Simulation {
 
   private startGuest(spec: GuestSpec, domid: number): void {
     const config: GuestConfig = guestConfig(spec, domid, this.scenario);
-    const guest = new Guest(this.hv, this.scenario.host.tmem.enabled ? this.tmem : null, config, this.rng.fork(`guest:${spec.name}`));
+    // On a host without tmem the hypercall answers ENODEV: a guest set up for tmem still calls it (its pools fail).
+    const guest = new Guest(this.hv, this.tmem ?? ABSENT_TMEM, config, this.rng.fork(`guest:${spec.name}`));
     guest.boot(this.nowNs);
     const slot: GuestSlot = { spec, domid, guest, alive: true, balloonPending: false, workedToNs: this.nowNs, ramPagesSum: 0, ramSamples: 0 };
     this.slots.set(spec.name, slot);
@@ -290,7 +292,9 @@ export class Simulation {
     this.scheduleTick({ kind: 'workload', slot });
     // The worker runs for self-ballooning or for frontswap self-shrinking alone (xen_selfballoon_init).
     if (guest.selfballoonWorkerRuns) this.queue.push(this.nowNs + spec.selfballoon.intervalNs, { kind: 'selfballoon', slot });
-    this.logEvent('guest_start', { guest: spec.name, domid, ram_pages: spec.memoryPages });
+    // A guest set up for tmem on a host without it: its pools were refused (ENODEV), every frontswap store goes to the disk.
+    const refused = this.tmem === null && (config.frontswap || config.cleancache);
+    this.logEvent('guest_start', refused ? { guest: spec.name, domid, ram_pages: spec.memoryPages, tmem: 'ENODEV' } : { guest: spec.name, domid, ram_pages: spec.memoryPages });
   }
 
   /** The guest's next workload tick, one tick on, the last cut at the end of the run (so the workload covers exactly [boot, duration)). */

@@ -48,6 +48,17 @@ test('deflate stops at max_pfn (maxmem); maxmem refusal backs off', () => {
   assert.equal(g.metrics().ramPages, 4500);
 });
 
+test('max_pfn is at most eleven times the initial memory (a PV guest\'s extra memory, EXTRA_MEM_RATIO 10), whatever maxmem says', () => {
+  const hv = newHost(100000);
+  const g = bootGuest(hv, null, { domid: 1, memoryPages: 1000, maxmemPages: 50000 });
+  assert.equal(g.maxPfn, 11000);
+  g.setBalloonTarget(50000);
+  assert.equal(g.balloonWork(0), null);
+  assert.equal(g.metrics().ramPages, 11000, 'the balloon stops at max_pfn, below the domain\'s max_pages');
+  const within = bootGuest(hv, null, { domid: 2, memoryPages: 1000, maxmemPages: 7000 });
+  assert.equal(within.maxPfn, 7000, 'maxmem under the cap');
+});
+
 test('inflate: guest pages it cannot free (no swap, anon everywhere) -> partial inflate and back-off', () => {
   const hv = newHost(10000);
   const g = bootGuest(hv, null, { domid: 1, memoryPages: 5000, kernelReservePages: 0, swapPages: 0, workload: { anon: { kind: 'constant', pages: 4900 } } });

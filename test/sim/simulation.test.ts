@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { load } from '../../src/cli/run.ts';
 import { parseScenario } from '../../src/scenario/load.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
-import { compareReportHtml } from '../../src/report/html.ts';
+import { compareReportHtml, runStory } from '../../src/report/html.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const claimRace = `${root}examples/claim-race.yaml`;
@@ -223,6 +223,35 @@ guests:
     };
     assert.ok(shrunk(true) > 0, 'pages pulled back by self-shrinking alone');
     assert.equal(shrunk(false), 0);
+  });
+
+  test('a host without tmem: a guest set up for frontswap still self-balloons, its pool refused (ENODEV) and its swap on the disk', () => {
+    const text = (flags: string) => `${tiny({ name: 'notmem', duration: '40s', sample: '5s', memory: '2GiB', tmem: false })}guests:
+  - name: g
+    memory: 512MiB
+    swap: 512MiB
+${flags}    selfballoon: {enabled: true}
+    workload:
+      anon: {profile: spikes, level: 30%, rate: 200/s, spikes: {peak: 90%, every: 15s, length: 3s}}
+      files: {working_set: 64MiB, rate: 200/s}
+`;
+    const set = new Simulation(parseScenario(text('    frontswap: true\n    cleancache: true\n'), 'notmem.yaml')).run();
+    const g = set.summary.guests[0];
+    assert.equal(g.frontswap.stores, 0);
+    assert.ok(g.disk.swap_writes > 0, 'the guest swapped');
+    assert.equal(g.frontswap.rejects, g.disk.swap_writes, 'every store refused, written to the disk');
+    assert.equal(g.cleancache.puts + g.cleancache.gets, 0, 'cleancache has no pool');
+    assert.ok(g.ram_pages_mean < 131072, `self-ballooning ran: mean RAM ${g.ram_pages_mean} pages below 512 MiB`);
+    const start = set.events.find((e) => e.kind === 'guest_start');
+    assert.equal(start?.tmem, 'ENODEV');
+    assert.match(runStory(set.summary, set.events), /; 1 guest is set up for tmem on a host without it \(g\): its tmem pools were refused \(ENODEV\), so frontswap stores went to the swap disk and cleancache kept nothing\.$/);
+    // By default a guest's frontswap follows the host's tmem: off, so is self-ballooning (xen_tmem_init), and nothing is refused.
+    const plain = new Simulation(parseScenario(text(''), 'notmem.yaml')).run();
+    const p = plain.summary.guests[0];
+    assert.equal(p.frontswap.rejects, 0);
+    assert.equal(p.ram_pages_mean, 131072, 'no self-ballooning');
+    assert.equal(plain.events.find((e) => e.kind === 'guest_start')?.tmem, undefined);
+    assert.doesNotMatch(runStory(plain.summary, plain.events), /tmem/);
   });
 
   test('reservation: a launch asked for during the last batch of another waits until that memory is in', () => {

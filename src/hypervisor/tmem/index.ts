@@ -8,6 +8,7 @@ export * from './api.ts';
 export { Tmem, defaultLowMemPages, TMEM_MAX_EVICTS, TMEM_MAX_SHARED_POOLS, type TmemGlobalStats, type TmemOptions } from './tmem.ts';
 export { TmemControl, type TmemClientListing, type TmemEnumerateResult, type TmemListResult } from './control.ts';
 export { Lz4Codec, defaultCodec, type Codec } from './codec.ts';
+export { ABSENT_TMEM } from './absent.ts';
 
 /** A hypervisor with tmem attached (the allocator's reclaimer and domain destruction wired). */
 export function createHostWithTmem(config: HostConfig, options: TmemOptions = {}): { hv: Hypervisor; tmem: Tmem } {
