@@ -220,6 +220,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`hypermem: ${escapeControls(e.message)}\n`);
       return e.exitCode;
     }
-    throw e;
+    // A fault of hypermem itself (an assertion, a bug): said so first, then the stack a report needs.
+    const detail = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
+    process.stderr.write(`hypermem: internal error: this is a bug in hypermem, not in your input; please report it with the command and files that caused it\n${detail}\n`);
+    return 1;
   }
 }

@@ -119,12 +119,14 @@ export function simulate(scenario: Scenario, options: SimulateOptions): RunResul
           bar = new cliProgress.SingleBar(
             // The cursor stays visible: the simulation runs synchronously, so after a
             // Ctrl-C no handler could show a hidden cursor again.
-            { format: `${escapeControls(options.label ?? scenario.name)} [{bar}] {percentage}% | simulated {sim} of {total_sim} | {eta}s left`, stream: process.stderr, hideCursor: false },
+            { format: `${escapeControls(options.label ?? scenario.name)} [{bar}] {percentage}% | simulated {sim} of {total_sim} | {left} left`, stream: process.stderr, hideCursor: false },
             cliProgress.Presets.shades_classic,
           );
-          bar.start(1000, 0, { sim: fmtDuration(simNs), total_sim: fmtDuration(durationNs) });
+          // Started where the run is (it appears after 300 ms), so its first frame's percent agrees with its "simulated".
+          bar.start(1000, progressPermille(simNs, durationNs), { sim: fmtDuration(simNs), total_sim: fmtDuration(durationNs), left: '?' });
         }
-        bar?.update(Math.floor((simNs / durationNs) * 1000), { sim: fmtDuration(simNs), total_sim: fmtDuration(durationNs) });
+        const permille = progressPermille(simNs, durationNs);
+        bar?.update(permille, { sim: fmtDuration(simNs), total_sim: fmtDuration(durationNs), left: timeLeft(Date.now() - startedMs, permille) });
       },
     });
     return sim.run();
@@ -136,6 +138,17 @@ export function simulate(scenario: Scenario, options: SimulateOptions): RunResul
     (bootBar as cliProgress.SingleBar | null)?.stop();
     (bar as cliProgress.SingleBar | null)?.stop();
   }
+}
+
+/** Wall time left at the pace so far ("?" before a thousandth is done): the run's own clock, not the bar's, whose estimate starts at 0. */
+export function timeLeft(elapsedMs: number, permille: number): string {
+  if (permille <= 0) return '?';
+  return `${Math.round((elapsedMs * (1000 - permille)) / permille / 1000)}s`;
+}
+
+/** The progress bar's position, in thousandths of the run. */
+export function progressPermille(simNs: number, durationNs: number): number {
+  return durationNs > 0 ? Math.floor((simNs / durationNs) * 1000) : 1000;
 }
 
 export function fmtDuration(ns: number): string {

@@ -22,6 +22,12 @@ const tmemHostOptions = z.strictObject({
   low_mem_pages: count.optional(),
 });
 
+/** A claim entry's node: a number (range-checked by the engine, EINVAL as Xen), or "global". */
+const claimNode = z.unknown().superRefine((value, ctx) => {
+  if (value === 'global' || (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_NODES * 4)) return;
+  ctx.addIssue({ code: 'custom', message: `expected a node number (an integer from 0 to ${MAX_NODES * 4}) or "global" (the claim on no particular node), found ${describeValue(value)}` });
+}) as unknown as z.ZodType<number | 'global'>;
+
 export const engineSchemas = {
   host: z.strictObject({
     op: z.literal('host'),
@@ -37,7 +43,15 @@ export const engineSchemas = {
     op: z.literal('claim_memory'),
     domid,
     // Entries are checked by the engine (EINVAL for a node out of range or named twice), as Xen checks them.
-    claims: z.array(z.strictObject({ node: z.union([boundedCount(MAX_NODES * 4, 'a node number'), z.literal('global')]), pages: count })).max(MAX_NODES + 1),
+    // (The library's claimMemory takes node: null for the global entry; a line says "global".)
+    claims: z
+      .array(
+        z.strictObject({
+          node: claimNode,
+          pages: count,
+        }),
+      )
+      .max(MAX_NODES + 1),
     ...caller,
   }),
   populate_physmap: z.strictObject({ op: z.literal('populate_physmap'), domid, pages: count, ...caller }),

@@ -99,6 +99,11 @@ function table(head: string[], rows: string[][], right: number[], cls = '', titl
   return `<div class="table-wrap"><table${cls ? ` class="${cls}"` : ''}><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
+/** "52 whole checks with --verify, none broken" for the violations card. */
+function checksDone(checks: number): string {
+  return `${fmtCount(checks)} whole check${checks === 1 ? '' : 's'} with --verify`;
+}
+
 function card(label: string, value: string, sub: string, tone = ''): string {
   return `<div class="card${tone ? ` ${tone}` : ''}"><div class="card-label">${esc(label)}</div><div class="card-value">${esc(value)}</div><div class="card-sub">${esc(sub)}</div></div>`;
 }
@@ -273,7 +278,9 @@ function summaryCards(s: Summary, samples: Sample[], events: LoggedEvent[]): str
     card('Disk I/O (pages)', fmtCount(t.fileReads + t.swapIo), `${fmtCount(t.fileReads)} file reads, ${fmtCount(t.swapIo)} swap reads + writes`),
     card('tmem peak', fmtSize(tmemPeak), `ephemeral max ${fmtSize(s.tmem.ephemeral_pages_max)}, persistent max ${fmtSize(s.tmem.persistent_pages_max)}`),
     card('OOM events', String(t.oom), oomWho(events), t.oom > 0 ? 'bad' : ''),
-    card('Invariant violations', String(s.invariant_violations), s.invariant_violations > 0 ? 'the accounting broke: see below' : 'checked only with --verify', s.invariant_violations > 0 ? 'bad' : ''),
+    s.invariant_checks === 0
+      ? card('Invariant violations', 'not checked', 'the run was not checked: run it with --verify')
+      : card('Invariant violations', String(s.invariant_violations), s.invariant_violations > 0 ? `the accounting broke: see below (${checksDone(s.invariant_checks)})` : checksDone(s.invariant_checks), s.invariant_violations > 0 ? 'bad' : ''),
   ];
   return `<section class="cards">${cards.join('')}</section>`;
 }
@@ -559,7 +566,7 @@ function compareOutcomes(variants: CompareVariant[], atSeed: number | null = nul
     { head: 'failed mid-way', cell: (r) => String(r.t.failedMidway), key: (r) => r.t.failedMidway, better: 'low' },
     { head: 'wasted build', cell: (r) => (r.t.wastedNs > 0 ? wasted(r.t.wastedNs) : '-'), key: (r) => r.t.wastedNs, better: 'low' },
     { head: 'OOM events', cell: (r) => String(r.t.oom), key: (r) => r.t.oom, better: 'low' },
-    { head: 'violations', cell: (r) => String(r.s.invariant_violations), key: (r) => r.s.invariant_violations, better: 'low' },
+    { head: 'violations', cell: (r) => (r.s.invariant_checks === 0 ? 'not checked' : String(r.s.invariant_violations)), key: (r) => r.s.invariant_violations, better: 'low' },
     { head: 'guests at end', cell: (r) => String(r.end.guests) },
     { head: 'their RAM', cell: (r) => endRam(r.end.ramPages) },
     { head: 'lowest free', cell: (r) => lowest(r.s.host.min_free_pages) },

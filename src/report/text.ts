@@ -38,6 +38,7 @@ export function table(header: string[], rows: string[][]): string {
 export function runTable(s: Summary, scenario: Scenario): string {
   const out: string[] = [];
   out.push(`${s.scenario}: ${fmtSeconds(s.sim_time_ns)} simulated, seed ${s.seed}, policy ${scenario.toolstack.policy}, ${s.events} events` +
+    (s.invariant_checks > 0 ? `, ${s.invariant_checks} invariant check${s.invariant_checks === 1 ? '' : 's'}` : '') +
     (s.invariant_violations > 0 ? `, ${s.invariant_violations} INVARIANT VIOLATIONS` : '') + '\n');
   out.push(`host ${fmtSize(s.host.total_pages)}: lowest free ${fmtSize(s.host.min_free_pages)}, most claimed at once ${fmtSize(s.host.max_outstanding_pages)}\n`);
   if (s.launches.length > 0) {
@@ -51,7 +52,8 @@ export function runTable(s: Summary, scenario: Scenario): string {
         size(l.requested_pages),
         OUTCOMES[l.outcome] ?? l.outcome,
         fmtSeconds(l.request_ns),
-        fmtSeconds(l.start_ns),
+        // A launch refused before building started nothing (as the report's table; summary.json has the refusal's time).
+        l.outcome === 'failed_fast' ? '-' : fmtSeconds(l.start_ns),
         fmtSeconds(l.end_ns),
         fmtWasted(l.wasted_build_ns),
       ]),
@@ -80,8 +82,13 @@ export function runTable(s: Summary, scenario: Scenario): string {
     ));
   }
   const t = s.tmem;
-  out.push(`\ntmem: ephemeral max ${fmtSize(t.ephemeral_pages_max)}, persistent max ${fmtSize(t.persistent_pages_max)}, ${grouped(t.evictions)} evictions, dedup ×${t.dedup_ratio}, compression ×${t.compression_ratio}\n`);
+  out.push(`\ntmem: ephemeral max ${fmtSize(t.ephemeral_pages_max)}, persistent max ${fmtSize(t.persistent_pages_max)}, ${grouped(t.evictions)} evictions, dedup ×${ratio2(t.dedup_ratio)}, compression ×${ratio2(t.compression_ratio)}\n`);
   return out.join('');
+}
+
+/** A ratio to two decimals, trailing zeros dropped (×1.96, ×1), as the other figures of the table are rounded; summary.json keeps four. */
+function ratio2(x: number): string {
+  return String(Number(x.toFixed(2)));
 }
 
 export function compareTable(variants: { label: string; summary: Summary }[]): string {

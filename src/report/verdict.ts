@@ -52,9 +52,13 @@ const ALL_EQUAL = 'they are equal on launches finished, launches failed mid-way,
 const pagesShown = (x: number): string => `${fmtCount(x)} page${Math.round(x) === 1 ? '' : 's'}`;
 
 /**
- * What is not ranked, for naming where tied variants differ: each value as
- * shown, over several seeds the mean (the lowest free memory: the lowest of
- * any seed, as the tables give it), and the least difference worth naming.
+ * What is not ranked, for naming where tied variants differ, in the order
+ * they are named: the disk's I/O first (the outcome), then the cleancache
+ * hits and frontswap stores that bring it about (0 by definition where tmem
+ * is off, so they would otherwise crowd out the result), then the lowest
+ * free memory. Each value as shown, over several seeds the mean (the lowest
+ * free memory: the lowest of any seed, as the tables give it), and the least
+ * difference worth naming.
  */
 const UNRANKED: { name: string; value: (s: Summary) => number; over: 'mean' | 'min'; least: number; shown: (x: number) => string }[] = [
   { name: 'swap I/O on the disk', value: (s) => guestSum(s, (g) => g.disk.swap_reads + g.disk.swap_writes), over: 'mean', least: 100, shown: pagesShown },
@@ -66,12 +70,13 @@ const UNRANKED: { name: string; value: (s: Summary) => number; over: 'mean' | 'm
 ];
 
 /**
- * Where variants that tie on every ranked outcome differ: the (at most two)
- * unranked measures whose values differ the most — by a tenth of the larger
- * at least, and by a measure's least difference worth naming (100 pages or
- * events, 1 MiB of free memory) — each with its lowest and highest variant
- * (over the runs given per variant, as UNRANKED says); '' when none does.
- * Not a ranking: whether less I/O is better depends on what was compared.
+ * Where variants that tie on every ranked outcome differ: the first two
+ * unranked measures, in UNRANKED's order, whose values differ by a tenth of
+ * the larger at least and by the measure's least difference worth naming
+ * (100 pages or events, 1 MiB of free memory), each with its lowest and
+ * highest variant (over the runs given per variant, as UNRANKED says); when
+ * none does, a sentence saying so. Not a ranking: whether less I/O is better
+ * depends on what was compared.
  */
 export function unrankedDifferences(labels: readonly string[], runs: readonly (readonly Summary[])[]): string {
   const over = (m: (typeof UNRANKED)[number], v: number): number =>
@@ -84,10 +89,9 @@ export function unrankedDifferences(labels: readonly string[], runs: readonly (r
     return { m, values, lo, hi, spread };
   })
     .filter((d) => d.spread >= 0.1 && d.values[d.hi] - d.values[d.lo] >= d.m.least)
-    .sort((a, b) => b.spread - a.spread)
     .slice(0, 2);
-  if (found.length === 0) return '';
   const each = runs.some((r) => r.length > 1) ? ' (over the seeds: means, the lowest free memory the lowest)' : '';
+  if (found.length === 0) return ` None of ${listOf(UNRANKED.map((m) => m.name))} differs between them by a tenth and by 100 pages (1 MiB of free memory)${each}.`;
   return ` Where they differ${each}: ${found.map((d) => `${d.m.name}, ${d.m.shown(d.values[d.lo])} for ${labels[d.lo]} against ${d.m.shown(d.values[d.hi])} for ${labels[d.hi]}`).join('; ')}.`;
 }
 

@@ -60,6 +60,8 @@ export interface Summary {
   sim_time_ns: number;
   events: number;
   invariant_violations: number;
+  /** Whole-structure invariant checks run (--verify); 0 without --verify, when nothing was checked. */
+  invariant_checks: number;
   host: { total_pages: number; min_free_pages: number; max_outstanding_pages: number };
   launches: {
     name: string;

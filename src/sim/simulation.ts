@@ -101,6 +101,7 @@ export class Simulation {
   private readonly log: LoggedEvent[] = [];
   private readonly violations: string[] = [];
   private violationCount = 0;
+  private checkCount = 0;
   /** verify: true spaces its checks out (CheckPacer); the guests' page operations at the last event, and the last check and what it found. */
   private readonly verifyPacer = new CheckPacer();
   private verifyOps = 0;
@@ -342,6 +343,15 @@ export class Simulation {
     if (outcome === 'ok') this.startGuest(spec, launch.domid);
   }
 
+  /** The toolstack writes a guest's balloon target; `heldSinceNs`: when it was asked, if it waited its turn (reservation). */
+  private memSet(slot: GuestSlot, name: string, targetPages: number, heldSinceNs: number | null): void {
+    slot.guest.setBalloonTarget(targetPages);
+    // The toolstack wrote the target: its ledger holds it as a promise.
+    this.builder.noteMemSet(slot.domid, name, targetPages);
+    this.logEvent('mem_set', heldSinceNs === null ? { guest: name, target_pages: targetPages } : { guest: name, target_pages: targetPages, held_ns: this.nowNs - heldSinceNs });
+    this.scheduleBalloon(slot);
+  }
+
   private launchEnded(launch: Launch): void {
     this.logEvent(`launch_${launch.outcome}`, {
       guest: launch.name,
@@ -351,12 +361,22 @@ export class Simulation {
       wasted_build_ns: launch.wastedBuildNs,
       reason: launch.reason,
     });
-    const next = this.builder.nextQueued();
-    if (next !== null) {
+    // Held mem-sets are done in turn; the next queued launch begins (its end does the rest of the queue).
+    for (let next = this.builder.nextQueued(); next !== null; next = this.builder.nextQueued()) {
+      if ('kind' in next) {
+        const slot = this.slots.get(next.name);
+        if (slot === undefined || !slot.alive || slot.domid !== next.domid) {
+          this.logEvent('skipped', { where: next.where, guest: next.name, note: 'the guest is not running' });
+          continue;
+        }
+        this.memSet(slot, next.name, next.targetPages, next.requestNs);
+        continue;
+      }
       this.builder.begin(this.nowNs, next);
       const spec = this.launchSpecs.get(next);
       assert(spec !== undefined, 'queued launch without its spec');
       this.afterBegin(next, spec);
+      return;
     }
   }
 
@@ -369,11 +389,14 @@ export class Simulation {
       case 'mem_set': {
         const slot = this.liveSlot(a.guest, event);
         if (slot === null) return;
-        slot.guest.setBalloonTarget(a.targetPages);
-        // The toolstack wrote the target: its ledger holds it as a promise.
-        this.builder.noteMemSet(slot.domid, a.guest, a.targetPages);
-        this.logEvent('mem_set', { guest: a.guest, target_pages: a.targetPages });
-        this.scheduleBalloon(slot);
+        const info = this.hv.domainInfo(slot.domid);
+        const raises = info.ok && Math.min(a.targetPages, info.max_pages) > info.tot_pages;
+        const building = this.builder.buildingLaunch;
+        if (this.builder.holdMemSet(this.nowNs, slot.domid, a.guest, a.targetPages, raises, event.where)) {
+          this.logEvent('mem_set_held', { guest: a.guest, target_pages: a.targetPages, note: `the toolstack holds it until the build of ${building?.name ?? 'a launch'} ends (reservation)` });
+          return;
+        }
+        this.memSet(slot, a.guest, a.targetPages, null);
         return;
       }
       case 'mem_max': {
@@ -524,6 +547,7 @@ export class Simulation {
   private verify(kind: string): void {
     const broken = this.hv.violations();
     for (const slot of this.slots.values()) broken.push(...slot.guest.violations().map((v) => `${slot.spec.name}: ${v}`));
+    this.checkCount++;
     const previous = this.lastCheck;
     this.lastCheck = { ns: this.nowNs, kind, event: this.eventCount, clean: broken.length === 0 };
     if (broken.length === 0) return;
@@ -618,6 +642,7 @@ export class Simulation {
       sim_time_ns: this.nowNs,
       events: this.eventCount,
       invariant_violations: this.violationCount,
+      invariant_checks: this.checkCount,
       host: { total_pages: this.hv.acct.pagesTotal, min_free_pages: this.minFreePages, max_outstanding_pages: this.maxOutstandingPages },
       launches: this.launches.map(launchSummary),
       guests: this.allSlots.map((slot) => {

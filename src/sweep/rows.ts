@@ -64,7 +64,8 @@ export const OUTCOMES: readonly Outcome[] = [
     // One unit for the column (GiB, MiB or KiB, from its largest value); a nearly exhausted host is "<0.01 GiB", not "0 GiB".
     column: sizeColumn,
   },
-  { key: 'invariant_violations', label: 'violations', title: 'invariant violations found (0 unless run with checks)', value: (s) => s.invariant_violations },
+  { key: 'invariant_violations', label: 'violations', title: 'invariant violations found (0 unless run with --verify)', value: (s) => s.invariant_violations },
+  { key: 'invariant_checks', label: 'checks', title: 'whole invariant checks run (0 without --verify: not checked)', value: (s) => s.invariant_checks },
   { key: 'events', label: 'events', title: 'simulator events processed', value: (s) => s.events },
 ];
 

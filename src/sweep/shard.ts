@@ -76,6 +76,7 @@ const shardShape: z.ZodType<ShardMeta> = z.object({
 const summaryShape = z.object({
   events: count,
   invariant_violations: count,
+  invariant_checks: count,
   host: z.object({ min_free_pages: count }),
   launches: z.array(z.object({ outcome: z.string(), wasted_build_ns: count })),
   guests: z.array(

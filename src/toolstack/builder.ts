@@ -62,9 +62,25 @@ export interface LedgerEntry {
 
 const NS_PER_S = 1_000_000_000;
 
+/**
+ * A mem-set that raises a guest's target, held back by the `reservation`
+ * toolstack while a launch builds: it does its memory operations one at a
+ * time, in the order asked, as it does launches — its ledger sees its own
+ * mem-sets, so it does not let one take the memory a build was promised.
+ */
+export interface HeldMemSet {
+  kind: 'mem_set';
+  domid: number;
+  name: string;
+  targetPages: number;
+  requestNs: number;
+  /** The timeline entry that asked for it ("timeline[3]"). */
+  where: string;
+}
+
 export class DomainBuilder {
-  /** Launches waiting for the one in progress (reservation policy only). */
-  private readonly queue: Launch[] = [];
+  /** Launches and raising mem-sets waiting for the launch in progress, in the order asked (reservation policy only). */
+  private readonly queue: (Launch | HeldMemSet)[] = [];
   private building: Launch | null = null;
   /** Balloon targets the toolstack set (mem-set), by domid, with the guest's name. */
   private readonly targets = new Map<number, { name: string; targetPages: number }>();
@@ -87,6 +103,23 @@ export class DomainBuilder {
    */
   noteMemSet(domid: number, name: string, targetPages: number): void {
     this.targets.set(domid, { name, targetPages });
+  }
+
+  /**
+   * A mem-set asked for now: under `reservation`, one that raises the
+   * guest's memory (`raises`: the target is above what the domain holds)
+   * while a launch builds is held in the queue and true is returned; it is
+   * done when its turn comes (nextQueued). Any other is done at once (false).
+   */
+  holdMemSet(nowNs: number, domid: number, name: string, targetPages: number, raises: boolean, where: string): boolean {
+    if (this.config.policy !== 'reservation' || this.building === null || !raises) return false;
+    this.queue.push({ kind: 'mem_set', domid, name, targetPages, requestNs: nowNs, where });
+    return true;
+  }
+
+  /** The launch being built under `reservation` (the one held mem-sets wait for), or null. */
+  get buildingLaunch(): Launch | null {
+    return this.building;
   }
 
   /** The toolstack destroyed domain `domid`: its promises leave the ledger. */
@@ -220,8 +253,8 @@ export class DomainBuilder {
     this.finish(nowNs, launch, 'abandoned', 'the toolstack died during the build');
   }
 
-  /** The next queued launch to begin, if the one building just ended (reservation). */
-  nextQueued(): Launch | null {
+  /** The next queued launch to begin or held mem-set to do, if the launch building just ended (reservation). */
+  nextQueued(): Launch | HeldMemSet | null {
     if (this.building !== null || this.queue.length === 0) return null;
     return this.queue.shift() ?? null;
   }

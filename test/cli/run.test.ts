@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { splitTopLevel } from '../../src/cli/run.ts';
+import { main } from '../../src/cli/main.ts';
+import { Simulation } from '../../src/sim/simulation.ts';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -17,6 +19,26 @@ function hypermem(args: string[]) {
 }
 
 describe('hypermem run / compare / validate / examples', () => {
+  test('a fault of hypermem itself (not of the input) exits 1, says it is a bug to report, then gives the stack', async () => {
+    const run = Simulation.prototype.run;
+    const write = process.stderr.write;
+    let err = '';
+    Simulation.prototype.run = () => {
+      throw new Error('planted fault');
+    };
+    process.stderr.write = ((chunk: string) => {
+      err += chunk;
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      assert.equal(await main(['run', race, '--quiet']), 1);
+    } finally {
+      Simulation.prototype.run = run;
+      process.stderr.write = write;
+    }
+    assert.match(err, /^hypermem: internal error: this is a bug in hypermem, not in your input; please report it with the command and files that caused it\nError: planted fault\n {4}at /);
+  });
+
   test('a flag taken as the value of --out (`--out --quiet`) is refused: no folder named --quiet', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'hypermem-flag-as-value-'));
     const r = spawnSync(process.execPath, [join(root, 'bin/hypermem.js'), 'run', race, '--out', '--quiet'], { cwd, encoding: 'utf8', timeout: 120_000 });
@@ -88,7 +110,8 @@ describe('hypermem run / compare / validate / examples', () => {
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 1);
     const s = JSON.parse(lines[0]);
-    assert.deepEqual(Object.keys(s), ['scenario', 'seed', 'overrides', 'sim_time_ns', 'events', 'invariant_violations', 'host', 'launches', 'guests', 'tmem', 'faults']);
+    assert.deepEqual(Object.keys(s), ['scenario', 'seed', 'overrides', 'sim_time_ns', 'events', 'invariant_violations', 'invariant_checks', 'host', 'launches', 'guests', 'tmem', 'faults']);
+    assert.equal(s.invariant_checks, 0, 'not checked without --verify');
     assert.deepEqual(s.overrides, ['duration=12s'], 'the --set flags, as given');
     assert.deepEqual(Object.keys(s.host), ['total_pages', 'min_free_pages', 'max_outstanding_pages']);
     assert.deepEqual(Object.keys(s.launches[0]), ['name', 'policy', 'outcome', 'requested_pages', 'request_ns', 'start_ns', 'end_ns', 'wasted_build_ns']);

@@ -10,6 +10,7 @@ export function fakeSummary(seed: number, launches: Summary['launches'], guests:
     sim_time_ns: 1e9,
     events: 1,
     invariant_violations: 0,
+    invariant_checks: 0,
     host: { total_pages: 4096, min_free_pages: minFreePages, max_outstanding_pages: 0 },
     launches,
     guests,

@@ -82,6 +82,7 @@ function fakeRun(sc: Scenario, guests: string[], names: { launch?: string } = {}
     sim_time_ns: 40e9,
     events: 1234,
     invariant_violations: 0,
+    invariant_checks: 0,
     host: { total_pages: 8 * GIB, min_free_pages: 851 * 256, max_outstanding_pages: GIB },
     launches: [
       { name: launch, policy: 'claim', outcome: 'ok', requested_pages: 2 * GIB, request_ns: 15e9, start_ns: 15e9, end_ns: 19e9, wasted_build_ns: 0 },
@@ -281,6 +282,10 @@ describe('runReportHtml', () => {
     assert.match(html, /<dt>seed<\/dt><dd>7<\/dd>/);
     assert.match(html, /<dt>launch policy<\/dt><dd>claim<\/dd>/);
     assert.match(html, /Lowest free memory<\/div><div class="card-value">851 MiB/);
+    // A run without --verify was not checked: the card says so rather than a bare 0.
+    assert.match(html, /Invariant violations<\/div><div class="card-value">not checked<\/div><div class="card-sub">the run was not checked: run it with --verify/);
+    const checked = runReportHtml({ ...run, summary: { ...run.summary, invariant_checks: 52 } }, sc);
+    assert.match(checked, /Invariant violations<\/div><div class="card-value">0<\/div><div class="card-sub">52 whole checks with --verify/);
     assert.match(html, /id="launches"[\s\S]*big-3[\s\S]*failed mid-way[\s\S]*populate ran out/);
     assert.match(html, /id="guest-table"[\s\S]*web-3[\s\S]*30%/);
   });

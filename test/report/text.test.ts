@@ -14,6 +14,7 @@ function summary(wastedNs: number, outcome: string): Summary {
     sim_time_ns: 1e9,
     events: 1,
     invariant_violations: 0,
+    invariant_checks: 0,
     host: { total_pages: 1000, min_free_pages: 0, max_outstanding_pages: 0 },
     launches: [{ name: 'l', policy: 'none', outcome, requested_pages: 10, request_ns: 0, start_ns: 0, end_ns: 1, wasted_build_ns: wastedNs }],
     guests: [],

@@ -146,6 +146,7 @@ describe('writers', () => {
     sim_time_ns: 1e9,
     events: 10,
     invariant_violations: 0,
+    invariant_checks: 0,
     host: { total_pages: 100, min_free_pages: 7, max_outstanding_pages: 0 },
     launches: [{ name: 'l', policy: 'none', outcome, requested_pages: 5, request_ns: 0, start_ns: 0, end_ns: 1, wasted_build_ns: 1_500_000_000 }],
     guests: [1, 2].map((k) => ({
@@ -168,7 +169,7 @@ describe('writers', () => {
   test('results.csv: run, grid paths, seed, outcomes; quoted where needed', () => {
     const csv = resultsCsv(grids, rows).split('\n');
     assert.equal(csv[0], ['run', 'toolstack.policy', 'guests[0].memory', 'seed', ...OUTCOMES.map((o) => o.key)].join(','));
-    assert.equal(csv[1], '1,none,<b>,5,0,0,1,1.5,3,300,6,8,30,0,7,0,10');
+    assert.equal(csv[1], '1,none,<b>,5,0,0,1,1.5,3,300,6,8,30,0,7,0,0,10');
     assert.equal(csv[2].slice(0, 18), '2,"a ""q""",<b>,5,');
     assert.equal(csv[3], '');
     assert.equal(csvField(' x'), '" x"');

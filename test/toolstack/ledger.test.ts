@@ -100,6 +100,32 @@ describe('reservation ledger', () => {
     assert.equal(launches.get('big')?.outcome, 'ok', launches.get('big')?.reason);
   });
 
+  test('its own mem-set during a build waits for the build to end (the ledger sees it); none and claim do it at once', () => {
+    // db goes at 1 s; big (1 GiB) builds from 1.2 s to 5.2 s; at 2 s web is told to grow to 1 GiB.
+    const timeline = ['{at: 1s, destroy: {guest: db}}', '{at: 1200ms, launch: {name: big, memory: 1GiB}}', '{at: 2s, mem_set: {guest: web, target: 1GiB}}', '{at: 2100ms, launch: {name: late, memory: 64MiB}}'];
+    const res = run('reservation', plainWeb, timeline);
+    assert.equal(res.launches.get('big')?.outcome, 'ok', res.launches.get('big')?.reason);
+    const held = res.events.find((e) => e.kind === 'mem_set_held');
+    assert.deepEqual(held && { t: held.timeNs, guest: held.guest, note: held.note }, { t: 2e9, guest: 'web', note: 'the toolstack holds it until the build of big ends (reservation)' });
+    // In the order asked: late, asked after the mem-set, comes after it, and the ledger then holds web's promise.
+    const order = res.events.filter((e) => e.kind === 'mem_set' || e.kind.startsWith('launch_') && e.kind !== 'launch_request').map((e) => `${e.kind} ${String(e.guest)} ${e.timeNs / 1e6}`);
+    assert.deepEqual(order, ['launch_start big 1200', 'launch_ok big 5200', 'mem_set web 5200', 'launch_failed_fast late 5200']);
+    assert.match(res.launches.get('late')?.reason ?? '', /promised by the toolstack \(mem-set of web: 768 MiB\); 64 MiB/);
+    assert.equal(res.events.find((e) => e.kind === 'mem_set')?.held_ns, 3.2e9);
+    // Without a ledger the mem-set is done at 2 s and web takes memory big was populating into.
+    const none = run('none', plainWeb, timeline);
+    assert.equal(none.launches.get('big')?.outcome, 'failed_midway', none.launches.get('big')?.reason);
+    assert.ok(!none.events.some((e) => e.kind === 'mem_set_held'));
+    assert.equal(none.events.find((e) => e.kind === 'mem_set')?.timeNs, 2e9);
+    // A lowering mem-set gives memory back: done at once, also under reservation.
+    const lower = run('reservation', plainWeb, ['{at: 1s, destroy: {guest: db}}', '{at: 1200ms, launch: {name: big, memory: 1GiB}}', '{at: 2s, mem_set: {guest: web, target: 128MiB}}']);
+    assert.equal(lower.events.find((e) => e.kind === 'mem_set')?.timeNs, 2e9);
+    // A guest destroyed while its mem-set waits: the mem-set does nothing, said so.
+    const gone = run('reservation', plainWeb, [...timeline.slice(0, 3), '{at: 3s, destroy: {guest: web}}']);
+    assert.ok(!gone.events.some((e) => e.kind === 'mem_set'));
+    assert.deepEqual(gone.events.filter((e) => e.kind === 'skipped').map((e) => [e.where, e.note]), [['timeline[2]', 'the guest is not running']]);
+  });
+
   test('blind to self-ballooning: a launch admitted while a self-ballooning guest waits to grow fails mid-way when it does', () => {
     // web's demand steps up at 1 s; at 2 s self-ballooning raises its own
     // target to its maxmem, but the host is full and the driver backs off.
