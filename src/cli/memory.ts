@@ -11,6 +11,7 @@
 
 import { totalmem } from 'node:os';
 import { UserError } from './errors.ts';
+import { withAllocationCheck } from '../lib/alloc-check.ts';
 import { formatBytes, PAGE_BYTES, parsePercent, parseSizeBytes, UnitError } from '../lib/units.ts';
 import type { Scenario } from '../scenario/types.ts';
 import type { RunPoint } from '../sim/simulation.ts';
@@ -85,6 +86,8 @@ export function scenarioSize(scenario: Scenario): ScenarioSize {
  */
 export class MemoryGuard {
   private nextCheckMs = -Infinity;
+  /** The last point the run reported (for naming where a growth was stopped). */
+  private lastPoint: RunPoint | null = null;
 
   constructor(
     readonly limit: MemoryLimit,
@@ -94,17 +97,42 @@ export class MemoryGuard {
   ) {}
 
   check(at: RunPoint): void {
+    this.lastPoint = at;
     const t = this.now();
     if (t < this.nextCheckMs) return;
     this.nextCheckMs = t + CHECK_EVERY_MS;
     const used = this.rss();
     if (used <= this.limit.bytes) return;
     const where = at.booted < at.guests ? `while booting guest ${at.booted + 1} of ${at.guests}` : `at ${Number((at.simNs / 1e9).toFixed(3))} s of simulated time`;
+    throw this.outOfMemory(`holds ${formatBytes(used)} ${where}`);
+  }
+
+  /**
+   * Before one table grows by `bytes` (src/lib/alloc-check.ts, installed for
+   * the run by `guarded`): stops the run when the resident set and the new
+   * table together would pass the limit, before the memory is taken — one
+   * growth can be many GiB, more than the headroom between two reads.
+   */
+  allocating(bytes: number): void {
+    const used = this.rss();
+    if (used + bytes <= this.limit.bytes) return;
+    const at = this.lastPoint;
+    const where =
+      at === null ? 'while starting the run' : at.booted < at.guests ? `while booting guest ${at.booted + 1} of ${at.guests}` : `in the first event after ${Number((at.simNs / 1e9).toFixed(3))} s of simulated time`;
+    throw this.outOfMemory(`holds ${formatBytes(used)} and one of its tables was about to grow by ${formatBytes(bytes)} ${where}`);
+  }
+
+  /** Runs `run` with `allocating` asked before every large allocation. */
+  guarded<T>(run: () => T): T {
+    return withAllocationCheck((bytes) => this.allocating(bytes), run);
+  }
+
+  private outOfMemory(what: string): UserError {
     const shared = this.limit.shared === true ? '; the runs on the other worker threads share it, so fewer --jobs use less' : '';
     const { guests, initial, guestBytes } = this.size;
     const launched = guests > initial ? ` (${initial} from the start, ${guests - initial} launched)` : '';
-    throw new UserError(
-      `out of memory: hypermem holds ${formatBytes(used)} ${where}, above its limit of ${formatBytes(this.limit.bytes)} (${this.limit.source}${shared}). ` +
+    return new UserError(
+      `out of memory: hypermem ${what}, above its limit of ${formatBytes(this.limit.bytes)} (${this.limit.source}${shared}). ` +
         `The scenario simulates ${guests} guest${guests === 1 ? '' : 's'}${launched} with ${formatBytes(guestBytes)} of memory page by page; fewer or smaller guests need less`,
     );
   }

@@ -91,8 +91,8 @@ export function simulate(scenario: Scenario, options: SimulateOptions): RunResul
   let bar: cliProgress.SingleBar | null = null;
   let bootBar: cliProgress.SingleBar | null = null;
   try {
-    // Construction boots the initial guests, under the memory guard too.
-    const sim = new Simulation(scenario, {
+    // Construction boots the initial guests, under the memory guard too; each large table growth asks it first.
+    return guard.guarded(() => new Simulation(scenario, {
       verify: options.verify,
       onCheckpoint: (at) => {
         guard.check(at);
@@ -128,8 +128,7 @@ export function simulate(scenario: Scenario, options: SimulateOptions): RunResul
         const permille = progressPermille(simNs, durationNs);
         bar?.update(permille, { sim: fmtDuration(simNs), total_sim: fmtDuration(durationNs), left: timeLeft(Date.now() - startedMs, permille) });
       },
-    });
-    return sim.run();
+    }).run());
   } catch (e) {
     // Stops of the run itself (its event bound, the memory guard) name the scenario.
     if (e instanceof EventBoundError || e instanceof UserError) throw new UserError(`${scenario.file || scenario.name}: ${e.message}`);

@@ -99,7 +99,7 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
   const guard = options.guard ?? new MemoryGuard(options.memory ?? parseMaxMemory(undefined), scenarioSize(scenario));
   let sim: Simulation;
   try {
-    sim = new Simulation(scenario, { verify: options.verify, onCheckpoint: (at) => guard.check(at) });
+    sim = guard.guarded(() => new Simulation(scenario, { verify: options.verify, onCheckpoint: (at) => guard.check(at) }));
   } catch (e) {
     // Booting the initial guests went over the memory limit: nothing to serve.
     if (e instanceof UserError) throw new UserError(`${scenario.file || scenario.name}: ${e.message}`);
@@ -163,7 +163,7 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
           until = Math.min(until, allowed);
         }
         const before = sim.simulatedNs;
-        if (sim.advance(until)) {
+        if (guard.guarded(() => sim.advance(until))) {
           status = 'done';
           break;
         }

@@ -22,6 +22,7 @@
 
 import type { Hypervisor } from '../hypervisor/hypervisor.ts';
 import type { SyntheticPage, TmemOps } from '../hypervisor/tmem/api.ts';
+import { beforeAllocating } from '../lib/alloc-check.ts';
 import { assert, assertCount } from '../lib/assert.ts';
 import type { Prng } from '../lib/prng.ts';
 import { Balloon, type BalloonHost } from './balloon.ts';
@@ -108,6 +109,7 @@ function mulDivCeil(a: number, b: number, d: number): number {
  * are written when it is allocated.
  */
 function newAnonRecords(pages: number, old: Uint32Array | null): Uint32Array {
+  beforeAllocating(ANON_REC * 4 * pages);
   const rec = new Uint32Array(ANON_REC * pages);
   if (old !== null) rec.set(old);
   return rec;
@@ -284,6 +286,8 @@ export class Guest {
     const files = file?.files ?? 0;
     this.filesystems = file?.filesystems ?? 1;
     this.pagesPerFile = file?.pagesPerFile ?? 1;
+    // The shadow entries are the one table sized by the file set at the start (4 bytes a page).
+    beforeAllocating(4 * files * this.pagesPerFile);
     this.fileInode = new Uint32Array(files);
     this.fileGen = new Uint32Array(files);
     this.fileImage = new Uint8Array(files).fill(1);

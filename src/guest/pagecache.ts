@@ -22,6 +22,7 @@
 // 25 bytes per slot. Everything grows by doubling; nothing is allocated per
 // page.
 
+import { beforeAllocating } from '../lib/alloc-check.ts';
 import { assert } from '../lib/assert.ts';
 import { LinkedLists, NONE } from '../lib/lists.ts';
 
@@ -293,6 +294,7 @@ export class PageCache {
   private grow(): void {
     const old = this.flags.length;
     const cap = old * 2;
+    beforeAllocating(REC * 4 * cap + cap + 4 * tableSizeFor(cap));
     const rec = new Uint32Array(REC * cap).fill(NONE);
     rec.set(this.rec);
     const flags = new Uint8Array(cap);

@@ -16,6 +16,7 @@
 // at the head, as xen/common/tmem.c's ephemeral_page_list; per-pool persistent
 // page lists; the objects of each pool).
 
+import { beforeAllocating } from './alloc-check.ts';
 import { assert } from './assert.ts';
 import { NONE } from './typed.ts';
 
@@ -63,6 +64,7 @@ export class LinkedLists {
   growNodes(capacity: number): void {
     assert(this.ownsLinks, 'linked lists: a shared record array is grown by its owner (attach)');
     if (capacity <= this.capacity) return;
+    beforeAllocating(capacity * this.stride * 4);
     const links = new Uint32Array(capacity * this.stride).fill(NONE);
     links.set(this.links);
     this.links = links;

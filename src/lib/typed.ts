@@ -4,6 +4,8 @@
 // capacity), and a 32-bit mixer for the open-addressing tables. No object is
 // allocated per page anywhere.
 
+import { beforeAllocating } from './alloc-check.ts';
+
 /** The "no index" sentinel of every u32 link, id and slot. */
 export const NONE = 0xffffffff;
 
@@ -11,6 +13,7 @@ export const NONE = 0xffffffff;
 export const MAX_INDEX = NONE - 1;
 
 export function growU32(arr: Uint32Array, capacity: number, fill: number): Uint32Array<ArrayBuffer> {
+  beforeAllocating(capacity * 4);
   const out = new Uint32Array(capacity);
   out.set(arr);
   if (fill !== 0) out.fill(fill, arr.length);
@@ -18,18 +21,21 @@ export function growU32(arr: Uint32Array, capacity: number, fill: number): Uint3
 }
 
 export function growU16(arr: Uint16Array, capacity: number): Uint16Array<ArrayBuffer> {
+  beforeAllocating(capacity * 2);
   const out = new Uint16Array(capacity);
   out.set(arr);
   return out;
 }
 
 export function growU8(arr: Uint8Array, capacity: number): Uint8Array<ArrayBuffer> {
+  beforeAllocating(capacity);
   const out = new Uint8Array(capacity);
   out.set(arr);
   return out;
 }
 
 export function growF64(arr: Float64Array, capacity: number): Float64Array<ArrayBuffer> {
+  beforeAllocating(capacity * 8);
   const out = new Float64Array(capacity);
   out.set(arr);
   return out;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHECK_EVERY_MS, DEFAULT_MEMORY_PERCENT, MemoryGuard, parseMaxMemory, scenarioSize } from '../../src/cli/memory.ts';
 import { UserError } from '../../src/cli/errors.ts';
-import { loadScenario } from '../../src/scenario/load.ts';
+import { loadScenario, parseScenario } from '../../src/scenario/load.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
 import { hypermem, root } from './spawn.ts';
 import { simulate } from '../../src/cli/run.ts';
@@ -96,6 +96,14 @@ describe('the memory guard', () => {
     });
   });
 
+  test('before a table grows by many MiB: stopped when the resident set and the growth together pass the limit', () => {
+    const guard = new MemoryGuard({ bytes: 100 * MiB, source: '--max-memory 100MiB' }, size, () => 0, () => 50 * MiB);
+    guard.allocating(50 * MiB);
+    assert.throws(() => guard.allocating(50 * MiB + 1), { message: /^out of memory: hypermem holds 50 MiB and one of its tables was about to grow by 50 MiB while starting the run, above its limit of 100 MiB \(--max-memory 100MiB\)\. The scenario simulates 3 guests/ });
+    guard.check({ booted: 2, guests: 2, simNs: 12_345_678_901 });
+    assert.throws(() => guard.allocating(64 * MiB), { message: /about to grow by 64 MiB in the first event after 12\.346 s of simulated time, above its limit/ });
+  });
+
   test('the simulation calls the checkpoint after each guest boot and each event, and runs the same', () => {
     const plain = new Simulation(loadScenario(TINY, [])).run();
     const seen: { booted: number; guests: number; simNs: number }[] = [];
@@ -127,6 +135,24 @@ describe('the guard in a run', () => {
       assert.doesNotMatch(e.message, /at 0 s of/);
       return true;
     });
+  });
+
+  test('one growth larger than the headroom is stopped before it is taken, inside the event, not after it', () => {
+    // A 16 GiB guest whose demand is 90 % from the first tick: its anonymous page table grows to 4 M pages (64 MiB) in one step.
+    const text = 'name: big-step\nduration: 2s\nsample_interval: 1s\nhost: {memory: 32GiB}\ndom0: {memory: 1GiB}\nguests:\n  - name: g\n    memory: 16GiB\n    swap: 1GiB\n    workload: {anon: {level: 90%}}\n';
+    const scenario = parseScenario(text, 'big-step.yaml');
+    let reads = 0;
+    // 80 MiB held, under the 120 MiB limit at every read between events: only the growth passes it.
+    const guard = new MemoryGuard({ bytes: 120 * MiB, source: '--max-memory 120MiB' }, scenarioSize(scenario), () => 0, () => (reads++, 80 * MiB));
+    assert.throws(() => simulate(scenario, { quiet: true, verify: false, guard }), (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.match(e.message, /^big-step\.yaml: out of memory: hypermem holds 80 MiB and one of its tables was about to grow by 64 MiB in the first event after 0 s of simulated time, above its limit of 120 MiB \(--max-memory 120MiB\)/);
+      return true;
+    });
+    assert.ok(reads > 0);
+    // Without the limit in the way the same run goes through (the check never changes a run).
+    const roomy = new MemoryGuard({ bytes: 1024 * GiB, source: 'test' }, scenarioSize(scenario), () => 0, () => 80 * MiB);
+    assert.deepEqual(simulate(parseScenario(text, 'big-step.yaml'), { quiet: true, verify: false, guard: roomy }).summary, new Simulation(parseScenario(text, 'big-step.yaml')).run().summary);
   });
 
   test('serve: over the limit after the boot, the run stops as failed and says why; the server stays', async () => {

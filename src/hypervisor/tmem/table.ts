@@ -10,6 +10,7 @@
 //   for (let s = t.start(h); ; s = t.next(s)) { const id = t.at(s); if (id === NONE) miss; if (key(id) matches) hit; }
 // `hashOf(id)` recomputes an entry's hash when the table grows or shifts.
 
+import { beforeAllocating } from '../../lib/alloc-check.ts';
 import { assert } from '../../lib/assert.ts';
 import { NONE } from '../../lib/typed.ts';
 
@@ -109,6 +110,7 @@ export class IdTable {
   private grow(): void {
     const old = this.slots;
     assert(old.length <= 0x40000000, 'table: capacity limit');
+    beforeAllocating(old.length * 2 * 4);
     this.slots = new Uint32Array(old.length * 2).fill(NONE);
     this.mask = this.slots.length - 1;
     for (let i = 0; i < old.length; i++) {

@@ -21,6 +21,7 @@
 // frames go straight back to the free list (no tmem_page_list), so
 // freeable == frames holding ephemeral data at every step.
 
+import { beforeAllocating } from '../../lib/alloc-check.ts';
 import { assert, AssertionError } from '../../lib/assert.ts';
 import type { Errno } from '../../lib/result.ts';
 import type { Hypervisor, TmemBackend } from '../hypervisor.ts';
@@ -972,6 +973,7 @@ export class Tmem implements TmemOps, TmemBackend {
   }
 
   private growPages(capacity: number): void {
+    beforeAllocating(REC * 4 * capacity);
     const rec = new Uint32Array(REC * capacity).fill(NONE);
     rec.set(this.pageRec);
     this.pageRec = rec;
