@@ -16,7 +16,7 @@ export * from './hypervisor/tmem/index.ts';
 // The Linux guest (§5).
 export * from './guest/index.ts';
 // The toolstack (§6).
-export { DomainBuilder, type BuilderConfig, type LedgerEntry, type Launch, type LaunchOutcome } from './toolstack/builder.ts';
+export { DomainBuilder, type BuilderConfig, type HeldMemSet, type LedgerEntry, type Launch, type LaunchOutcome } from './toolstack/builder.ts';
 // Scenarios and the simulator.
 export { loadScenario, parseScenario, ScenarioError } from './scenario/load.ts';
 export type { Scenario, GuestSpec, TimelineEvent, TimelineAction, Policy } from './scenario/types.ts';

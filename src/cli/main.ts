@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { replayCommand } from './replay.ts';
-import { UserError } from './errors.ts';
+import { internalErrorText, UserError } from './errors.ts';
 import { escapeControls } from '../scenario/errors.ts';
 import { DEFAULT_MEMORY_PERCENT } from './memory.ts';
 import { compareCommand, load, runCommand } from './run.ts';
@@ -221,8 +221,7 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode;
     }
     // A fault of hypermem itself (an assertion, a bug): said so first, then the stack a report needs.
-    const detail = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
-    process.stderr.write(`hypermem: internal error: this is a bug in hypermem, not in your input; please report it with the command and files that caused it\n${detail}\n`);
+    process.stderr.write(internalErrorText(e));
     return 1;
   }
 }

@@ -90,6 +90,7 @@ export function simulate(scenario: Scenario, options: SimulateOptions): RunResul
   const startedMs = Date.now();
   let bar: cliProgress.SingleBar | null = null;
   let bootBar: cliProgress.SingleBar | null = null;
+  let paceFrom: { ms: number; permille: number } | null = null;
   try {
     // Construction boots the initial guests, under the memory guard too; each large table growth asks it first.
     return guard.guarded(() => new Simulation(scenario, {
@@ -126,7 +127,9 @@ export function simulate(scenario: Scenario, options: SimulateOptions): RunResul
           bar.start(1000, progressPermille(simNs, durationNs), { sim: fmtDuration(simNs), total_sim: fmtDuration(durationNs), left: '?' });
         }
         const permille = progressPermille(simNs, durationNs);
-        bar?.update(permille, { sim: fmtDuration(simNs), total_sim: fmtDuration(durationNs), left: timeLeft(Date.now() - startedMs, permille) });
+        // The pace is measured from the first report on, so the guests' boot does not count as simulated time.
+        if (paceFrom === null) paceFrom = { ms: Date.now(), permille };
+        bar?.update(permille, { sim: fmtDuration(simNs), total_sim: fmtDuration(durationNs), left: timeLeft(Date.now() - paceFrom.ms, permille - paceFrom.permille, 1000 - permille) });
       },
     }).run());
   } catch (e) {
@@ -139,10 +142,14 @@ export function simulate(scenario: Scenario, options: SimulateOptions): RunResul
   }
 }
 
-/** Wall time left at the pace so far ("?" before a thousandth is done): the run's own clock, not the bar's, whose estimate starts at 0. */
-export function timeLeft(elapsedMs: number, permille: number): string {
-  if (permille <= 0) return '?';
-  return `${Math.round((elapsedMs * (1000 - permille)) / permille / 1000)}s`;
+/**
+ * Wall time left for `leftPermille` at the pace of the last `elapsedMs`, in
+ * which `donePermille` were done ("?" before any is done): the run's own
+ * clock, not the bar's, whose estimate starts at 0.
+ */
+export function timeLeft(elapsedMs: number, donePermille: number, leftPermille: number): string {
+  if (donePermille <= 0) return '?';
+  return `${Math.round((elapsedMs * leftPermille) / donePermille / 1000)}s`;
 }
 
 /** The progress bar's position, in thousandths of the run. */

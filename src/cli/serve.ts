@@ -17,7 +17,7 @@ import type { Scenario } from '../scenario/types.ts';
 import { EventBoundError, Simulation, type RunResult } from '../sim/simulation.ts';
 import { dashboardPage, esc, reportParts, runReportHtml } from '../report/html.ts';
 import { fmtDuration } from '../report/series.ts';
-import { UserError } from './errors.ts';
+import { INTERNAL_ERROR, internalErrorText, UserError } from './errors.ts';
 import { MemoryGuard, parseMaxMemory, scenarioSize, type MemoryLimit } from './memory.ts';
 import { escapeControls, shorten } from '../scenario/errors.ts';
 import { load, parseSeed, refuseClashes } from './run.ts';
@@ -175,9 +175,13 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
       }
     } catch (e) {
       // The run's event bound, or the memory guard: the run stops, the server stays.
-      if (!(e instanceof EventBoundError || e instanceof UserError)) throw e;
       status = 'failed';
-      message = `${scenario.file || scenario.name}: ${e.message}`;
+      if (e instanceof EventBoundError || e instanceof UserError) message = `${scenario.file || scenario.name}: ${e.message}`;
+      else {
+        // A fault of hypermem itself: said on standard error with its stack, and on the page; the server stays too (exit 1 at the end).
+        process.stderr.write(internalErrorText(e));
+        message = `${INTERNAL_ERROR} (${e instanceof Error ? e.message : String(e)})`;
+      }
     }
     if (status === 'done' || status === 'failed') {
       if (status === 'done') finalResult = sim.result();
@@ -419,6 +423,6 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
   });
   await dash.close();
   const st = dash.state();
-  if (st.status === 'failed') return 2;
+  if (st.status === 'failed') return st.message.startsWith(INTERNAL_ERROR) ? 1 : 2;
   return st.summary.invariant_violations > 0 ? 3 : 0;
 }

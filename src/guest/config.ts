@@ -40,7 +40,7 @@ export interface GuestConfig {
   name: string;
   /** Initial RAM (pages the toolstack populated). */
   memoryPages: number;
-  /** maxmem: the physmap size (max_pfn); the balloon can grow the guest up to it. */
+  /** maxmem: the domain's max_pages; the physmap (max_pfn) covers it up to 11 times memoryPages (Guest.maxPfn), and the balloon grows the guest up to max_pfn. */
   maxmemPages: number;
   /** totalreserve_pages: kept free by the kernel, never used for anon or page cache. */
   kernelReservePages: number;

@@ -60,7 +60,9 @@ export function seedsTable(variants: readonly SeedsVariant[]): { head: string[];
   const rows = variants.map((v, i) => {
     const r = records[i];
     const best = `${r.alone + r.tied} of ${seeds}${r.tied > 0 ? ` (${r.tied} tied)` : ''}`;
-    return [v.label, best, ...values[i].map((n, k) => formats[k](n))];
+    // Runs without --verify were not checked: their 0 violations say nothing.
+    const unchecked = v.runs.every((s) => s.invariant_checks === 0);
+    return [v.label, best, ...values[i].map((n, k) => (COLUMNS[k].head === 'violations' && unchecked ? 'not checked' : formats[k](n)))];
   });
   return {
     head: ['variant', 'best on', ...COLUMNS.map((c) => c.head)],

@@ -45,8 +45,16 @@ export function ranked<T extends Ranked>(variants: readonly T[]): T[] {
   return [...variants].sort((a, b) => rankCompare(a.summary, b.summary));
 }
 
-/** What "tie" means: equal on every ranked outcome (anything else is not ranked). */
-const ALL_EQUAL = 'they are equal on launches finished, launches failed mid-way, build time wasted, OOM events and invariant violations';
+/**
+ * What "tie" means: equal on every ranked outcome (anything else is not
+ * ranked). Runs without --verify were not checked: their violations (all 0)
+ * are said to be unchecked rather than equal.
+ */
+function allEqual(runs: readonly Summary[]): string {
+  return runs.some((s) => s.invariant_checks > 0)
+    ? 'they are equal on launches finished, launches failed mid-way, build time wasted, OOM events and invariant violations'
+    : 'they are equal on launches finished, launches failed mid-way, build time wasted and OOM events (invariant violations: not checked, run with --verify)';
+}
 
 
 const pagesShown = (x: number): string => `${fmtCount(x)} page${Math.round(x) === 1 ? '' : 's'}`;
@@ -106,7 +114,7 @@ export function verdictLead(variants: readonly Ranked[]): string {
   const order = ranked(variants);
   const tied = order.filter((v) => rankCompare(v.summary, order[0].summary) === 0);
   if (tied.length === variants.length) {
-    return `No variant does better than the others: ${ALL_EQUAL}.${unrankedDifferences(variants.map((v) => v.label), variants.map((v) => [v.summary]))}`;
+    return `No variant does better than the others: ${allEqual(variants.map((v) => v.summary))}.${unrankedDifferences(variants.map((v) => v.label), variants.map((v) => [v.summary]))}`;
   }
   if (tied.length > 1) return `${listOf(tied.map((v) => v.label))} do best, equally.`;
   // Why: the first ranked quantity on which it beats the next best, with both values.
@@ -161,7 +169,7 @@ export function seedsVerdictLead(labels: readonly string[], runs: readonly (read
   const seeds = runs[0].length;
   const { records, allTied } = seedRecords(labels, runs);
   const plural = (n: number) => `${n} seed${n === 1 ? '' : 's'}`;
-  if (allTied === seeds) return `No variant does better than the others on any of the ${plural(seeds)}: on each, ${ALL_EQUAL}.${unrankedDifferences(labels, runs)}`;
+  if (allTied === seeds) return `No variant does better than the others on any of the ${plural(seeds)}: on each, ${allEqual(runs.flat())}.${unrankedDifferences(labels, runs)}`;
   const wins = (r: SeedRecord) => r.alone + r.tied;
   const most = Math.max(...records.map(wins));
   const leaders = records.filter((r) => wins(r) === most);

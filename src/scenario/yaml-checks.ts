@@ -150,7 +150,14 @@ export const MAX_YAML_NODES = 250_000;
  */
 export function lexicalValueCount(text: string, stopAt: number): number {
   let n = 0;
+  // A plain or block scalar is a marker token, then its text: the text is not counted again (a text of U+001F would read as a marker).
+  let scalarText = false;
   for (const token of new Lexer().lex(text)) {
+    if (scalarText) {
+      scalarText = false;
+      continue;
+    }
+    if (token === CST.SCALAR) scalarText = true;
     switch (CST.tokenType(token)) {
       case 'scalar':
       case 'single-quoted-scalar':

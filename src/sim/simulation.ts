@@ -191,6 +191,11 @@ export class Simulation {
       this.verify('the last event');
     }
     this.nowNs = durationNs;
+    // Mem-sets the reservation toolstack still held wait for a build the run did not see end.
+    const building = this.builder.buildingLaunch;
+    for (const held of this.builder.heldMemSets()) {
+      this.logEvent('skipped', { where: held.where, guest: held.name, note: `held by the toolstack until the build of ${building?.name ?? 'a launch'} ends, which the run did not reach` });
+    }
     // The end of the run is always in the time series, also when the duration is not a multiple of the sampling interval.
     const last = this.samples[this.samples.length - 1];
     if (last === undefined || last.timeNs < durationNs || this.lastRowIsEnd) this.sample();
@@ -293,8 +298,8 @@ export class Simulation {
     this.scheduleTick({ kind: 'workload', slot });
     // The worker runs for self-ballooning or for frontswap self-shrinking alone (xen_selfballoon_init).
     if (guest.selfballoonWorkerRuns) this.queue.push(this.nowNs + spec.selfballoon.intervalNs, { kind: 'selfballoon', slot });
-    // A guest set up for tmem on a host without it: its pools were refused (ENODEV), every frontswap store goes to the disk.
-    const refused = this.tmem === null && (config.frontswap || config.cleancache);
+    // A guest set up for tmem on a host without it asks for pools (frontswap at swapon, cleancache at mount): refused (ENODEV).
+    const refused = this.tmem === null && ((config.frontswap && config.swapPages > 0) || (config.cleancache && config.workload.file !== null));
     this.logEvent('guest_start', refused ? { guest: spec.name, domid, ram_pages: spec.memoryPages, tmem: 'ENODEV' } : { guest: spec.name, domid, ram_pages: spec.memoryPages });
   }
 

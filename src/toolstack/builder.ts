@@ -109,12 +109,20 @@ export class DomainBuilder {
    * A mem-set asked for now: under `reservation`, one that raises the
    * guest's memory (`raises`: the target is above what the domain holds)
    * while a launch builds is held in the queue and true is returned; it is
-   * done when its turn comes (nextQueued). Any other is done at once (false).
+   * done when its turn comes (nextQueued). So is any mem-set of a guest that
+   * already has one held (a later target must not be overwritten by an
+   * earlier one). Any other is done at once (false).
    */
   holdMemSet(nowNs: number, domid: number, name: string, targetPages: number, raises: boolean, where: string): boolean {
-    if (this.config.policy !== 'reservation' || this.building === null || !raises) return false;
+    if (this.config.policy !== 'reservation' || this.building === null) return false;
+    if (!raises && !this.queue.some((q) => 'kind' in q && q.domid === domid)) return false;
     this.queue.push({ kind: 'mem_set', domid, name, targetPages, requestNs: nowNs, where });
     return true;
+  }
+
+  /** The mem-sets still held (the run ended before their turn). */
+  heldMemSets(): HeldMemSet[] {
+    return this.queue.filter((q): q is HeldMemSet => 'kind' in q);
   }
 
   /** The launch being built under `reservation` (the one held mem-sets wait for), or null. */

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { splitTopLevel } from '../../src/cli/run.ts';
+import { progressPermille, splitTopLevel, timeLeft } from '../../src/cli/run.ts';
 import { main } from '../../src/cli/main.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,14 @@ function hypermem(args: string[]) {
 }
 
 describe('hypermem run / compare / validate / examples', () => {
+  test('the progress bar: where the run is, and the time left at the pace since the first report (a long boot is not counted)', () => {
+    assert.equal(progressPermille(800_000_000, 5e9), 160, 'a bar appearing at 0.8 s of 5 s starts at 16 %');
+    assert.equal(progressPermille(0, 0), 1000);
+    assert.equal(timeLeft(5000, 0, 1000), '?');
+    // 60 s of boot before the first report at 1 %: then 1 s for the next 1 %, so 98 s left, not 60 × 99.
+    assert.equal(timeLeft(1000, 10, 980), '98s');
+  });
+
   test('a fault of hypermem itself (not of the input) exits 1, says it is a bug to report, then gives the stack', async () => {
     const run = Simulation.prototype.run;
     const write = process.stderr.write;
@@ -166,7 +174,7 @@ describe('hypermem run / compare / validate / examples', () => {
     r = hypermem(['compare', race, '--set', 'toolstack.policy=none,claim', '--set', 'duration=3s', '--quiet']);
     assert.equal(r.stdout, '');
     r = hypermem(['compare', race, '--set', 'toolstack.policy=none,claim', '--set', 'duration=3s']);
-    assert.match(r.stdout, /\nVerdict: No variant does better than the others: they are equal on launches finished, launches failed mid-way, build time wasted, OOM events and invariant violations/);
+    assert.match(r.stdout, /\nVerdict: No variant does better than the others: they are equal on launches finished, launches failed mid-way, build time wasted and OOM events \(invariant violations: not checked, run with --verify\)/);
     r = hypermem(['compare', race, '--set', 'seed=1,2', '--seed', '5', '--set', 'duration=3s', '--json']);
     assert.equal(r.status, 2);
     assert.equal(r.stderr, 'hypermem: --seed 5: the seed is what --set seed=1,2 compares; drop one of them\n');

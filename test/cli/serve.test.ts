@@ -79,6 +79,33 @@ function getWithHost(url: string, host: string, target?: { path: string; method?
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('hypermem serve', () => {
+  test('a fault of hypermem itself during the run: the run fails as an internal error, on standard error with its stack and on the page; the server stays', async () => {
+    const advance = Simulation.prototype.advance;
+    const write = process.stderr.write;
+    let err = '';
+    Simulation.prototype.advance = () => {
+      throw new Error('planted fault');
+    };
+    process.stderr.write = ((chunk: string) => {
+      err += chunk;
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      const dash = await startDashboard(load(small, []), { host: '127.0.0.1', port: 0, speed: null, verify: false });
+      try {
+        assert.equal(await dash.finished, 'failed');
+        assert.match(dash.state().message, /^internal error: this is a bug in hypermem, not in your input; please report it with the command and files that caused it \(planted fault\)$/);
+        assert.equal((await fetch(`${dash.url}api/state`)).status, 200);
+      } finally {
+        await dash.close();
+      }
+    } finally {
+      Simulation.prototype.advance = advance;
+      process.stderr.write = write;
+    }
+    assert.match(err, /^hypermem: internal error: this is a bug in hypermem.*\nError: planted fault\n {4}at /);
+  });
+
   test('serves the run `hypermem run` makes: states as it goes, then summary.json and report.html byte for byte', async () => {
     const scenario = load(small, []);
     const direct = new Simulation(load(small, [])).run();

@@ -85,7 +85,7 @@ describe('the verdict over seeds', () => {
     );
     assert.equal(
       seedsVerdictLead(['x', 'y'], [[run(1, 1)], [run(1, 1)]]),
-      'No variant does better than the others on any of the 1 seed: on each, they are equal on launches finished, launches failed mid-way, build time wasted, OOM events and invariant violations. None of swap I/O on the disk, file reads from the disk, cleancache hits, frontswap stores and the lowest free memory differs between them by a tenth and by 100 pages (1 MiB of free memory).',
+      'No variant does better than the others on any of the 1 seed: on each, they are equal on launches finished, launches failed mid-way, build time wasted and OOM events (invariant violations: not checked, run with --verify). None of swap I/O on the disk, file reads from the disk, cleancache hits, frontswap stores and the lowest free memory differs between them by a tenth and by 100 pages (1 MiB of free memory).',
     );
     assert.equal(seedsVerdictLead(['x'], [[run(1, 1), run(2, 2)]]), '');
   });
@@ -129,6 +129,15 @@ describe('the verdict over seeds', () => {
     assert.deepEqual(col('OOM'), ['0.5', '1.0']);
     assert.deepEqual(col('wasted build'), ['1.5 s', '4.0 s']);
     assert.deepEqual(col('lowest free'), ['2 MiB', '16 MiB']);
+    // Runs without --verify were not checked; checked runs show their mean.
+    assert.deepEqual(col('violations'), ['not checked', 'not checked']);
+    const checked = (x: Summary): Summary => ({ ...x, invariant_checks: 7 });
+    const c = seedsTable([
+      { label: 'p=a', runs: [checked(run(1, 2)), checked(run(2, 1))] },
+      { label: 'p=b', runs: [checked(run(1, 2)), checked(run(2, 1))] },
+    ]);
+    assert.deepEqual(c.rows.map((r) => r[c.head.indexOf('violations')]), ['0', '0']);
+    assert.match(seedsVerdictLead(['p=a', 'p=b'], [[checked(run(1, 2))], [checked(run(1, 2))]]), /they are equal on launches finished, launches failed mid-way, build time wasted, OOM events and invariant violations\./);
     const text = compareSeedsTable([
       { label: 'p=a', runs: [run(1, 2), run(2, 1, 3)] },
       { label: 'p=b', runs: [run(1, 0, 4), run(2, 0, 4)] },

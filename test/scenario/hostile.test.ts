@@ -130,6 +130,10 @@ describe('hostile YAML', () => {
       }),
       { numRuns: 300, seed: 7 },
     );
+    // A scalar whose text is the lexer's own scalar marker (U+001F) is one value, not two.
+    const marker = 'a: \x1f\nb: \x1f\n';
+    assert.equal(lexicalValueCount(marker, Infinity), 4);
+    assert.equal(expandedSize(parseDocument(marker)), 5);
   });
 
   test('the values an alias names are counted as often as it is used, and anchors named again are followed', () => {

@@ -17,10 +17,10 @@ const MiB = 256;
  * (1536 MiB) leave 96 MiB free. db is destroyed at 1.5 s, and a 1 GiB
  * launch asked for at 1.6 s. tmem is on only when `guests` wants it.
  */
-function run(policy: Policy, web: string, timeline: string[], tmem = false) {
+function run(policy: Policy, web: string, timeline: string[], tmem = false, duration = '8s') {
   const text = `name: ledger
 seed: 1
-duration: 8s
+duration: ${duration}
 sample_interval: 1s
 host: {memory: 2GiB, hypervisor_reserve: 32MiB, tmem: {enabled: ${tmem}}}
 dom0: {memory: 128MiB}
@@ -120,6 +120,18 @@ describe('reservation ledger', () => {
     // A lowering mem-set gives memory back: done at once, also under reservation.
     const lower = run('reservation', plainWeb, ['{at: 1s, destroy: {guest: db}}', '{at: 1200ms, launch: {name: big, memory: 1GiB}}', '{at: 2s, mem_set: {guest: web, target: 128MiB}}']);
     assert.equal(lower.events.find((e) => e.kind === 'mem_set')?.timeNs, 2e9);
+    // A later mem-set of the same guest waits behind the held one, lowering or not: the last asked is the last done.
+    const twice = run('reservation', plainWeb, [...timeline.slice(0, 3), '{at: 3s, mem_set: {guest: web, target: 200MiB}}']);
+    assert.deepEqual(
+      twice.events.filter((e) => e.kind.startsWith('mem_set')).map((e) => `${e.kind} ${e.timeNs / 1e6} ${String(e.target_pages)}`),
+      ['mem_set_held 2000 262144', 'mem_set_held 3000 51200', 'mem_set 5200 262144', 'mem_set 5200 51200'],
+    );
+    // The run ends while the build (and the mem-set) wait: the mem-set is named as not done.
+    const cut = run('reservation', plainWeb, timeline.slice(0, 3), false, '3s');
+    assert.deepEqual(
+      cut.events.filter((e) => e.kind === 'skipped').map((e) => [e.timeNs, e.where, e.note]),
+      [[3e9, 'timeline[2]', 'held by the toolstack until the build of big ends, which the run did not reach']],
+    );
     // A guest destroyed while its mem-set waits: the mem-set does nothing, said so.
     const gone = run('reservation', plainWeb, [...timeline.slice(0, 3), '{at: 3s, destroy: {guest: web}}']);
     assert.ok(!gone.events.some((e) => e.kind === 'mem_set'));
