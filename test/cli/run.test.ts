@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { progressPermille, splitTopLevel, timeLeft } from '../../src/cli/run.ts';
 import { main } from '../../src/cli/main.ts';
-import { Simulation } from '../../src/sim/simulation.ts';
+import { withPlantedFault } from './spawn.ts';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -28,23 +28,9 @@ describe('hypermem run / compare / validate / examples', () => {
   });
 
   test('a fault of hypermem itself (not of the input) exits 1, says it is a bug to report, then gives the stack', async () => {
-    const run = Simulation.prototype.run;
-    const write = process.stderr.write;
-    let err = '';
-    Simulation.prototype.run = () => {
-      throw new Error('planted fault');
-    };
-    process.stderr.write = ((chunk: string) => {
-      err += chunk;
-      return true;
-    }) as typeof process.stderr.write;
-    try {
-      assert.equal(await main(['run', race, '--quiet']), 1);
-    } finally {
-      Simulation.prototype.run = run;
-      process.stderr.write = write;
-    }
-    assert.match(err, /^hypermem: internal error: this is a bug in hypermem, not in your input; please report it with the command and files that caused it\nError: planted fault\n {4}at /);
+    const { result, stderr } = await withPlantedFault('run', () => main(['run', race, '--quiet']));
+    assert.equal(result, 1);
+    assert.match(stderr, /^hypermem: internal error: this is a bug in hypermem, not in your input; please report it with the command and files that caused it\nError: planted fault\n {4}at /);
   });
 
   test('a flag taken as the value of --out (`--out --quiet`) is refused: no folder named --quiet', () => {

@@ -19,6 +19,7 @@ import { parsePort, parseSpeed, startDashboard, type DashboardState } from '../.
 import { UserError } from '../../src/cli/errors.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
 import { runReportHtml } from '../../src/report/html.ts';
+import { withPlantedFault } from './spawn.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const small = `${root}test/report/small.yaml`;
@@ -80,17 +81,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('hypermem serve', () => {
   test('a fault of hypermem itself during the run: the run fails as an internal error, on standard error with its stack and on the page; the server stays', async () => {
-    const advance = Simulation.prototype.advance;
-    const write = process.stderr.write;
-    let err = '';
-    Simulation.prototype.advance = () => {
-      throw new Error('planted fault');
-    };
-    process.stderr.write = ((chunk: string) => {
-      err += chunk;
-      return true;
-    }) as typeof process.stderr.write;
-    try {
+    const { stderr } = await withPlantedFault('advance', async () => {
       const dash = await startDashboard(load(small, []), { host: '127.0.0.1', port: 0, speed: null, verify: false });
       try {
         assert.equal(await dash.finished, 'failed');
@@ -99,11 +90,8 @@ describe('hypermem serve', () => {
       } finally {
         await dash.close();
       }
-    } finally {
-      Simulation.prototype.advance = advance;
-      process.stderr.write = write;
-    }
-    assert.match(err, /^hypermem: internal error: this is a bug in hypermem.*\nError: planted fault\n {4}at /);
+    });
+    assert.match(stderr, /^hypermem: internal error: this is a bug in hypermem.*\nError: planted fault\n {4}at /);
   });
 
   test('serves the run `hypermem run` makes: states as it goes, then summary.json and report.html byte for byte', async () => {
