@@ -125,7 +125,7 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
     return { ...s, scenario: scenario.name, seed: scenario.seed, speed: options.speed, status_text: statusWords(s), summary: r.summary };
   };
   const html = (): Record<string, string> => {
-    const p = reportParts(finalResult ?? sim.result(), scenario);
+    const p = reportParts(finalResult ?? sim.result(), scenario, options.verify);
     return { cards: p.cards, violations: p.violations, charts: p.charts, launches: p.launches, guests: p.guests };
   };
   // Drawing the charts takes a while on a big run: redraws are spaced at least

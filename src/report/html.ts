@@ -264,7 +264,7 @@ function oomWho(events: LoggedEvent[]): string {
   return `${who} at ${when}`;
 }
 
-function summaryCards(s: Summary, samples: Sample[], events: LoggedEvent[]): string {
+function summaryCards(s: Summary, samples: Sample[], events: LoggedEvent[], verifying: boolean): string {
   const t = totals(s);
   const tmemPeak = tmemPeakOf(s, samples);
   const launchSub = t.launches === 0 ? 'no launches' : `of ${t.launches} launch${t.launches === 1 ? '' : 'es'}`;
@@ -279,7 +279,9 @@ function summaryCards(s: Summary, samples: Sample[], events: LoggedEvent[]): str
     card('tmem peak', fmtSize(tmemPeak), `ephemeral max ${fmtSize(s.tmem.ephemeral_pages_max)}, persistent max ${fmtSize(s.tmem.persistent_pages_max)}`),
     card('OOM events', String(t.oom), oomWho(events), t.oom > 0 ? 'bad' : ''),
     s.invariant_checks === 0
-      ? card('Invariant violations', 'not checked', 'the run was not checked: run it with --verify')
+      ? verifying
+        ? card('Invariant violations', '0', 'checked with --verify: the first whole check has not run yet')
+        : card('Invariant violations', 'not checked', 'the run was not checked: run it with --verify')
       : card('Invariant violations', String(s.invariant_violations), s.invariant_violations > 0 ? `the accounting broke: see below (${checksDone(s.invariant_checks)})` : checksDone(s.invariant_checks), s.invariant_violations > 0 ? 'bad' : ''),
   ];
   return `<section class="cards">${cards.join('')}</section>`;
@@ -415,11 +417,12 @@ export interface ReportParts {
  * The parts of the report of `result`, which may be a run still going (the
  * live dashboard shows the same cards, charts and tables as report.html).
  */
-export function reportParts(result: RunResult, scenario: Scenario): ReportParts {
+/** The report's parts; `verifying`: a live run (serve) checked with --verify, whose first check may not have run yet. */
+export function reportParts(result: RunResult, scenario: Scenario, verifying = false): ReportParts {
   const s = result.summary;
   const unit = timeUnit(scenario.durationNs);
   return {
-    cards: summaryCards(s, result.samples, result.events),
+    cards: summaryCards(s, result.samples, result.events, verifying),
     violations:
       result.violations.length > 0
         ? `<section class="block" id="violations"><h2 class="bad">Invariant violations</h2><ul>${result.violations.map((v) => `<li><code>${esc(v)}</code></li>`).join('')}</ul></section>`

@@ -9,7 +9,7 @@ import { loadScenario } from '../../src/scenario/load.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import type { RunResult } from '../../src/sim/simulation.ts';
 import type { GuestSample, LoggedEvent, Sample, Summary } from '../../src/sim/metrics.ts';
-import { compareReportHtml, esc, runReportHtml, runStory, type CompareVariant } from '../../src/report/html.ts';
+import { compareReportHtml, esc, reportParts, runReportHtml, runStory, type CompareVariant } from '../../src/report/html.ts';
 import { clusterMarkers, COLORS, diskChart, FONT, GROUP_COLORS, MARKERS, markerRows, renameIds, STACK_OPACITY } from '../../src/report/charts.ts';
 import {
   countColumn,
@@ -286,6 +286,8 @@ describe('runReportHtml', () => {
     assert.match(html, /Invariant violations<\/div><div class="card-value">not checked<\/div><div class="card-sub">the run was not checked: run it with --verify/);
     const checked = runReportHtml({ ...run, summary: { ...run.summary, invariant_checks: 52 } }, sc);
     assert.match(checked, /Invariant violations<\/div><div class="card-value">0<\/div><div class="card-sub">52 whole checks with --verify/);
+    // A live run (serve) with --verify before its first check: not "run it with --verify".
+    assert.match(reportParts(run, sc, true).cards, /Invariant violations<\/div><div class="card-value">0<\/div><div class="card-sub">checked with --verify: the first whole check has not run yet/);
     assert.match(html, /id="launches"[\s\S]*big-3[\s\S]*failed mid-way[\s\S]*populate ran out/);
     assert.match(html, /id="guest-table"[\s\S]*web-3[\s\S]*30%/);
   });
