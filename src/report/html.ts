@@ -465,12 +465,17 @@ export function runStory(s: Summary, events: LoggedEvent[]): string {
   }
   const few = (names: string[]): string => names.slice(0, 3).join(', ') + (names.length > 3 ? ` and ${names.length - 3} more` : '');
   for (const [note, where] of skipped) parts.push(`${where.length} timeline entr${where.length === 1 ? 'y' : 'ies'} did nothing (${note}: ${few(where)})`);
-  const refused = events.filter((e) => e.kind === 'guest_start' && e.tmem === 'ENODEV').map((e) => String(e.guest));
+  const refused = tmemRefused(events);
   if (refused.length > 0) {
     const one = refused.length === 1;
     parts.push(`${refused.length} guest${one ? ' is' : 's are'} set up for tmem on a host without it (${few(refused)}): ${one ? 'its' : 'their'} tmem pools were refused (ENODEV), so frontswap stores went to the swap disk and cleancache kept nothing`);
   }
   return `${parts.join('; ')}.`;
+}
+
+/** The guests set up for tmem on a host without it, whose pools were refused (their guest_start events say ENODEV). */
+function tmemRefused(events: LoggedEvent[]): string[] {
+  return events.filter((e) => e.kind === 'guest_start' && e.tmem === 'ENODEV').map((e) => String(e.guest));
 }
 
 /** The report of one run. */
@@ -539,6 +544,8 @@ function outcomeWords(r: OutcomeRow): string {
   if (r.s.invariant_violations > 0) parts.push(`${r.s.invariant_violations} invariant violations`);
   parts.push(`${r.end.guests} guest${r.end.guests === 1 ? '' : 's'} with ${fmtSize(r.end.ramPages)} of RAM running at the end`);
   parts.push(`${fmtCount(r.t.swapIo)} pages of swap I/O on the disk`);
+  const refused = tmemRefused(r.v.result.events).length;
+  if (refused > 0) parts.push(`${refused} guest${refused === 1 ? '' : 's'} set up for tmem on a host without it (tmem pools refused: their frontswap stores went to the disk)`);
   return parts.join(', ');
 }
 

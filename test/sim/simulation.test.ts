@@ -252,6 +252,11 @@ ${flags}    selfballoon: {enabled: true}
     assert.equal(p.ram_pages_mean, 131072, 'no self-ballooning');
     assert.equal(plain.events.find((e) => e.kind === 'guest_start')?.tmem, undefined);
     assert.doesNotMatch(runStory(plain.summary, plain.events), /tmem/);
+    // A comparison's line for each variant says it too.
+    const sc = parseScenario(text(''), 'notmem.yaml');
+    const cmp = compareReportHtml([{ label: 'set up', scenario: sc, result: set }, { label: 'plain', scenario: sc, result: plain }]);
+    assert.match(cmp, /<li><b>set up<\/b>: [^<]*, 1 guest set up for tmem on a host without it \(tmem pools refused: their frontswap stores went to the disk\)\.<\/li>/);
+    assert.doesNotMatch(cmp, /<li><b>plain<\/b>: [^<]*tmem/);
   });
 
   test('reservation: a launch asked for during the last batch of another waits until that memory is in', () => {
