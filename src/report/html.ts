@@ -99,7 +99,7 @@ function table(head: string[], rows: string[][], right: number[], cls = '', titl
   return `<div class="table-wrap"><table${cls ? ` class="${cls}"` : ''}><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
-/** "52 whole checks with --verify, none broken" for the violations card. */
+/** "52 whole checks with --verify", for the violations card. */
 function checksDone(checks: number): string {
   return `${fmtCount(checks)} whole check${checks === 1 ? '' : 's'} with --verify`;
 }

@@ -22,6 +22,8 @@ interface Column {
   over: 'mean' | 'min';
   /** A column's formatter, made from its values (one unit, one number of decimals). */
   format: (values: number[]) => (n: number) => string;
+  /** Found only by --verify's checks: a variant none of whose runs was checked reads "not checked". */
+  needsChecks?: true;
 }
 
 const sum = (s: Summary, pick: (g: Summary['guests'][number]) => number): number => s.guests.reduce((a, g) => a + pick(g), 0);
@@ -37,7 +39,7 @@ const COLUMNS: Column[] = [
   { head: 'failed mid-way', title: 'launches that failed part-way through the build (mean per run)', value: (s) => launches(s, 'failed_midway'), over: 'mean', format: countColumn },
   { head: 'wasted build', title: 'build time thrown away by failed launches (mean per run)', value: (s) => s.launches.reduce((a, l) => a + l.wasted_build_ns, 0), over: 'mean', format: wastedColumn },
   { head: 'OOM', title: 'OOM events, all guests (mean per run)', value: (s) => sum(s, (g) => g.oom_events), over: 'mean', format: countColumn },
-  { head: 'violations', title: 'invariant violations (mean per run)', value: (s) => s.invariant_violations, over: 'mean', format: countColumn },
+  { head: 'violations', title: 'invariant violations (mean per run)', value: (s) => s.invariant_violations, over: 'mean', format: countColumn, needsChecks: true },
   { head: 'cleancache hits', title: 'cleancache gets that hit, all guests (mean per run)', value: (s) => sum(s, (g) => g.cleancache.hits), over: 'mean', format: countColumn },
   { head: 'file reads (pages)', title: 'file pages read from disk, all guests (mean per run)', value: (s) => sum(s, (g) => g.disk.file_reads), over: 'mean', format: countColumn },
   { head: 'swap I/O (pages)', title: 'pages read from and written to swap devices, all guests (mean per run)', value: (s) => sum(s, (g) => g.disk.swap_reads + g.disk.swap_writes), over: 'mean', format: countColumn },
@@ -62,7 +64,7 @@ export function seedsTable(variants: readonly SeedsVariant[]): { head: string[];
     const best = `${r.alone + r.tied} of ${seeds}${r.tied > 0 ? ` (${r.tied} tied)` : ''}`;
     // Runs without --verify were not checked: their 0 violations say nothing.
     const unchecked = v.runs.every((s) => s.invariant_checks === 0);
-    return [v.label, best, ...values[i].map((n, k) => (COLUMNS[k].head === 'violations' && unchecked ? 'not checked' : formats[k](n)))];
+    return [v.label, best, ...values[i].map((n, k) => (COLUMNS[k].needsChecks === true && unchecked ? 'not checked' : formats[k](n)))];
   });
   return {
     head: ['variant', 'best on', ...COLUMNS.map((c) => c.head)],
