@@ -19,6 +19,7 @@ import {
   niceAxis,
   pickGuests,
   ratePerSecond,
+  scenarioGuestNames,
   sizeUnit,
   thin,
   timeUnit,
@@ -502,7 +503,8 @@ export function hostChart(runs: RunData[]): ChartOut {
 export function guestChart(runs: RunData[]): ChartOut & { caption: string } {
   // The same guests in every variant: picked over all the runs' samples together.
   const merged = runs.flatMap((r) => r.samples);
-  const { shown, rest } = pickGuests(merged, 8, runs.flatMap((r) => r.events));
+  const known = [...new Set(runs.flatMap((r) => scenarioGuestNames(r.scenario)))];
+  const { shown, rest } = pickGuests(merged, 8, runs.flatMap((r) => r.events), known);
   const rows: { label: string; names: string[] }[] = shown.map((n) => ({ label: n, names: [n] }));
   if (rest.length > 0) rows.push({ label: `${rest.length} others, averaged`, names: rest });
   // No guest ever ran: one empty panel per run that says so.

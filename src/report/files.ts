@@ -3,13 +3,7 @@
 
 import type { Scenario } from '../scenario/types.ts';
 import type { GuestSample, LoggedEvent, Sample } from '../sim/metrics.ts';
-
-/** Every guest that appears in any sample, in order of first appearance. */
-export function guestNames(samples: Sample[]): string[] {
-  const seen = new Set<string>();
-  for (const s of samples) for (const name of Object.keys(s.guests)) seen.add(name);
-  return [...seen];
-}
+import { guestOrder, scenarioGuestNames } from './series.ts';
 
 function csvField(text: string): string {
   return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
@@ -33,8 +27,9 @@ const GUEST_COLUMNS: [string, Exclude<keyof GuestSample, 'ended'>][] = [
   ['swap_writes', 'swapWrites'],
 ];
 
-export function timeseriesCsv(samples: Sample[], _scenario: Scenario): string {
-  const names = guestNames(samples);
+export function timeseriesCsv(samples: Sample[], scenario: Scenario): string {
+  // The guests' columns in the scenario's order (the summary's), whatever their names.
+  const names = guestOrder(samples, scenarioGuestNames(scenario));
   const header = ['time_s', 'free', 'freeable', 'owned', 'outstanding_claims', 'tmem_ephemeral', 'tmem_persistent'];
   for (const n of names) header.push(...GUEST_COLUMNS.map(([c]) => `${n}.${c}`));
   const rows = [header.map(csvField).join(',')];

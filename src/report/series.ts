@@ -201,11 +201,26 @@ export const MAX_POINTS = 600;
 
 export type Point = [number, number | null];
 
-/** Every guest that appears in any sample, in order of first appearance. */
-export function guestOrder(samples: Sample[]): string[] {
+/** The scenario's guests in its order: its guests, then its launches in timeline order. */
+export function scenarioGuestNames(scenario: Scenario): string[] {
+  const names = scenario.guests.map((g) => g.name);
+  for (const e of scenario.timeline) if (e.action.kind === 'launch') names.push(e.action.guest.name);
+  return names;
+}
+
+/**
+ * Every guest that appears in any sample, in the order of `known` (the
+ * scenario's, scenarioGuestNames), then any other in order of first
+ * appearance. A sample's guests are an object keyed by name, whose key order
+ * is not the scenario's when names look like numbers ("10" before "web").
+ */
+export function guestOrder(samples: Sample[], known: readonly string[] = []): string[] {
   const seen = new Set<string>();
   for (const s of samples) for (const name of Object.keys(s.guests)) seen.add(name);
-  return [...seen];
+  const order = known.filter((n) => seen.has(n));
+  const listed = new Set(order);
+  for (const n of seen) if (!listed.has(n)) order.push(n);
+  return order;
 }
 
 /** A launch's moments, and a guest's OOM event (drawn on the same row of markers). */
@@ -264,8 +279,8 @@ export interface GuestLevels {
  * (ties by order of appearance) — the rest averaged into one panel. Returns
  * the names shown (in order of appearance) and the names folded.
  */
-export function pickGuests(samples: Sample[], max = 8, events: LoggedEvent[] = []): { shown: string[]; rest: string[] } {
-  const order = guestOrder(samples);
+export function pickGuests(samples: Sample[], max = 8, events: LoggedEvent[] = [], known: readonly string[] = []): { shown: string[]; rest: string[] } {
+  const order = guestOrder(samples, known);
   if (order.length <= max) return { shown: order, rest: [] };
   const peak = new Map<string, number>(order.map((n) => [n, 0]));
   const swap = new Map<string, number>(order.map((n) => [n, 0]));
@@ -353,7 +368,7 @@ export function cleancacheGroups(samples: Sample[], scenario: Scenario): Map<str
   for (const g of scenario.guests) specs.set(g.name, g);
   for (const e of scenario.timeline) if (e.action.kind === 'launch') specs.set(e.action.guest.name, e.action.guest);
   const groups = new Map<string, string[]>();
-  for (const name of guestOrder(samples)) {
+  for (const name of guestOrder(samples, scenarioGuestNames(scenario))) {
     const spec = specs.get(name);
     if (spec !== undefined && !spec.cleancache) continue;
     const group = spec?.group ?? name;

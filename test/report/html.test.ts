@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadScenario } from '../../src/scenario/load.ts';
+import { loadScenario, parseScenario } from '../../src/scenario/load.ts';
+import { Simulation } from '../../src/sim/simulation.ts';
+import { timeseriesCsv } from '../../src/report/files.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import type { RunResult } from '../../src/sim/simulation.ts';
 import type { GuestSample, LoggedEvent, Sample, Summary } from '../../src/sim/metrics.ts';
@@ -857,5 +859,40 @@ describe('compareReportHtml', () => {
     const tie = compareReportHtml([r('p=1', none, [L('a', 'ok')]), r('p=2', claim, [L('a', 'ok')])]);
     assert.match(tie, /No variant does better than the others/);
     assert.doesNotMatch(tie, /class="best"/);
+  });
+});
+
+describe('guest order', () => {
+  test("guests whose names look like numbers keep the scenario's order in timeseries.csv and the report's panels", () => {
+    // A sample's guests are an object keyed by name: "10" and "2" come before "web" in its key order.
+    const text = [
+      'name: numbers',
+      'seed: 5',
+      'duration: 3s',
+      'sample_interval: 1s',
+      'host: {memory: 4GiB}',
+      'dom0: {memory: 1GiB}',
+      'guests:',
+      '  - {name: web, memory: 256MiB}',
+      '  - {name: "10", memory: 256MiB}',
+      '  - {name: "2", memory: 256MiB}',
+      'timeline:',
+      '  - {at: 1s, launch: {name: "7", memory: 256MiB}}',
+    ].join('\n');
+    const sc = parseScenario(text, 'numbers.yaml');
+    const result = new Simulation(sc).run();
+    assert.deepEqual(
+      result.summary.guests.map((g) => g.name),
+      ['web', '10', '2', '7'],
+    );
+    const header = timeseriesCsv(result.samples, sc).split('\n')[0].split(',');
+    assert.deepEqual(
+      header.filter((c) => c.endsWith('.ram')),
+      ['web.ram', '10.ram', '2.ram', '7.ram'],
+    );
+    // The guest chart's panel titles, left to right.
+    const html = runReportHtml(result, sc);
+    const titles = [...html.matchAll(/<text[^>]*font-size:13px[^>]*>(web|10|2|7)<\/text>/g)].map((m) => m[1]);
+    assert.deepEqual(titles, ['web', '10', '2', '7']);
   });
 });
