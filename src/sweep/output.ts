@@ -33,6 +33,12 @@ export interface ShardMeta {
   /** The hypermem version that ran it, and the digest of its code (src/version.ts codeDigest). */
   hypermem: string;
   code: string;
+  /**
+   * The V8 release line that ran it (major.minor, from process.versions.v8):
+   * another line may round Math.exp, log or pow differently, and with them a
+   * run's numbers. Absent from shards written before it was recorded.
+   */
+  v8?: string;
   /** What the merge needs to write the whole sweep's index.html: the scenario's description and each --grid as given. */
   description: string;
   grid_text: string[];

@@ -68,6 +68,7 @@ const shardShape: z.ZodType<ShardMeta> = z.object({
   runs: count,
   hypermem: z.string(),
   code: z.string(),
+  v8: z.string().optional(),
   description: z.string(),
   grid_text: z.array(z.string()),
 });
@@ -179,6 +180,7 @@ function difference(a: ShardFolder, b: ShardFolder): string | null {
   const fields: [string, unknown, unknown][] = [
     ['the hypermem version', a.shard.hypermem, b.shard.hypermem],
     ['the hypermem code (its sources differ: shards must run the same checkout)', a.shard.code, b.shard.code],
+    ['the JavaScript engine (V8 release line: its maths may round differently; run every shard on one Node.js release)', a.shard.v8, b.shard.v8],
     ['the number of shards', a.shard.count, b.shard.count],
     ['the scenario', a.sweep.scenario, b.sweep.scenario],
     ['the grid', a.sweep.grid, b.sweep.grid],
@@ -371,5 +373,10 @@ export function mergeShards(dirs: readonly string[], out: string): MergedSweep {
 
 /** The `shard` block of a shard's summary.json. */
 export function shardMeta(shard: Shard, runs: number, description: string, grids: readonly Grid[]): ShardMeta {
-  return { index: shard.index, count: shard.count, runs, hypermem: HYPERMEM_VERSION, code: codeDigest(), description, grid_text: grids.map((g) => g.text) };
+  return { index: shard.index, count: shard.count, runs, hypermem: HYPERMEM_VERSION, code: codeDigest(), v8: v8Line(), description, grid_text: grids.map((g) => g.text) };
+}
+
+/** The V8 release line this process runs on: "11.3" of "11.3.244.8-node.33". */
+export function v8Line(): string {
+  return process.versions.v8.split('.').slice(0, 2).join('.');
 }

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { UserError } from '../../src/cli/errors.ts';
 import { load } from '../../src/cli/run.ts';
 import { scenarioDigest } from '../../src/sweep/output.ts';
-import { inShard, parseShard, shardRuns } from '../../src/sweep/shard.ts';
+import { inShard, parseShard, shardRuns, v8Line } from '../../src/sweep/shard.ts';
 import { codeDigest, HYPERMEM_VERSION } from '../../src/version.ts';
 
 const scenario = 'test/sweep/tiny.yaml';
@@ -47,6 +47,7 @@ describe('sweep --shard and merge', () => {
       runs: 2,
       hypermem: HYPERMEM_VERSION,
       code: codeDigest(),
+      v8: v8Line(),
       description: 'two small guests and two launches on a 3 GiB host, for the sweep tests',
       grid_text: ['toolstack.policy=none,reservation'],
     });
@@ -137,6 +138,13 @@ describe('sweep --shard and merge', () => {
     const code = copyShard(3, 'code');
     edit(`${code}/summary.json`, /"code": "sha256:[0-9a-f]{8}/, '"code": "sha256:00000000');
     refused([s1, s2, code], /the hypermem code \(its sources differ: shards must run the same checkout\): "sha256:/);
+    // The same code on another Node.js release line: its V8 may round Math.exp, log or pow differently.
+    const engine = copyShard(3, 'engine');
+    edit(`${engine}/summary.json`, `"v8": "${v8Line()}"`, '"v8": "9.4"');
+    refused(
+      [s1, s2, engine],
+      `merge: ${engine} is not a shard of the same sweep as ${s1}: the JavaScript engine (V8 release line: its maths may round differently; run every shard on one Node.js release): "${v8Line()}" in ${s1}, "9.4" in ${engine}`,
+    );
     refused([s1, s2, `${s3}/results.json`], `${s3}/results.json: not a folder (give the --out folder of each shard)`);
     // --out may not be an input: the merge would replace a shard.
     const r = hypermem(['merge', s1, s2, s3, '--out', s2]);
