@@ -17,7 +17,7 @@ import type { CompareVariant } from '../report/html.ts';
 import { UserError } from './errors.ts';
 import { MemoryGuard, parseMaxMemory, scenarioSize, type MemoryLimit } from './memory.ts';
 import { checkOutDir, writeOut } from './outdir.ts';
-import { canonicalPath, flagPath, parseCount, pathRelation, openAtEnd, refuseRepeats, splitTopLevel } from '../sweep/grid.ts';
+import { canonicalPath, flagPath, earlierOverlaps, parseCount, pathRelation, openAtEnd, refuseRepeats, splitTopLevel } from '../sweep/grid.ts';
 import { RunFailed, runPoolFull } from '../sweep/pool.ts';
 
 export { writeOut, splitTopLevel };
@@ -42,13 +42,15 @@ export interface RunOptions {
  * field in two --set (the last would silently win).
  */
 export function refuseClashes(sets: readonly string[], seed: string | undefined): void {
+  const clashes = earlierOverlaps(sets.map(flagPath));
   for (const [i, s] of sets.entries()) {
     const key = canonicalPath(flagPath(s));
     if (key === '') continue;
     if (key === 'seed' && seed !== undefined) throw new UserError(`--set ${s} and --seed ${seed} both set the seed; give one of them`);
-    const other = sets.slice(0, i).find((o) => pathRelation(flagPath(o), flagPath(s)) !== null);
-    if (other === undefined) continue;
-    if (pathRelation(flagPath(other), flagPath(s)) === 'same') throw new UserError(`--set ${s}: ${flagPath(s)} is already set by --set ${other}; give each field once`);
+    const clash = clashes[i];
+    if (clash === null) continue;
+    const other = sets[clash.other];
+    if (clash.relation === 'same') throw new UserError(`--set ${s}: ${flagPath(s)} is already set by --set ${other}; give each field once`);
     throw new UserError(`--set ${s}: ${flagPath(s)} overlaps ${flagPath(other)}, set by --set ${other} (one is part of the other); give each field once`);
   }
 }
@@ -221,6 +223,9 @@ function simulateVariant(scenario: Scenario, options: SimulateOptions & { label:
 /** Most runs of one variant (`compare --seeds`): a comparison keeps every run's samples and events for its report; larger studies are sweeps. */
 export const MAX_COMPARE_SEEDS = 1000;
 
+/** Most runs of one comparison (values × seeds), for the same reason: checked before any scenario is loaded. */
+export const MAX_COMPARE_RUNS = 2000;
+
 /** Most worker threads of one comparison (as for a sweep). */
 const MAX_COMPARE_JOBS = 256;
 
@@ -283,6 +288,11 @@ export async function compareCommand(
   }
   const seeds = parseCount('--seeds', options.seeds, 1, MAX_COMPARE_SEEDS);
   if (seeds > 1 && comparesSeed) throw new UserError(`--seeds ${seeds}: the seed is what --set ${listed[0]} compares; drop one of them`);
+  if (values.length * seeds > MAX_COMPARE_RUNS) {
+    throw new UserError(
+      `compare: ${values.length * seeds} runs (${values.length} values${seeds > 1 ? ` × ${seeds} seeds` : ''}) is more than the bound of ${MAX_COMPARE_RUNS}: a comparison keeps every run's samples and events for its report; compare fewer values or seeds, or use hypermem sweep (up to 10000 runs, a table of each run's summary)`,
+    );
+  }
   const jobs = parseCount('--jobs', options.jobs, Math.max(1, availableParallelism()), MAX_COMPARE_JOBS);
   parseMaxMemory(options.maxMemory);
   refuseClashes(fixed, options.seed);

@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { UserError } from './errors.ts';
+import { shorten } from '../scenario/errors.ts';
 import { parseMaxMemory } from './memory.ts';
 import { load, parseSeed, refuseClashes } from './run.ts';
 import { checkOutDir, writeOut } from './outdir.ts';
@@ -49,8 +50,6 @@ export interface SweepOptions {
 /** Most worker threads one sweep starts. */
 export const MAX_JOBS = 256;
 
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /** Loads the scenario at a point; a failure names the point and, where it can, the --grid. */
 function loadPoint(file: string, sets: readonly string[], grids: readonly Grid[], point: Point): Scenario {
   const own = pointSets(grids, point);
@@ -61,14 +60,20 @@ function loadPoint(file: string, sets: readonly string[], grids: readonly Grid[]
     let message = e.message;
     let named = false;
     grids.forEach((g, i) => {
-      const flag = new RegExp(`--set ${escapeRegExp(own[i])}(?=\\)|$)`);
-      if (flag.test(message)) {
-        message = message.replace(flag, gridLabel(g));
-        named = true;
+      // The first `--set PATH=VALUE` the message names that ends it or a parenthesis (a plain search: the value is the user's text, of any length).
+      const flag = `--set ${own[i]}`;
+      for (let at = message.indexOf(flag); at >= 0; at = message.indexOf(flag, at + 1)) {
+        const end = at + flag.length;
+        if (end === message.length || message[end] === ')') {
+          message = message.slice(0, at) + gridLabel(g) + message.slice(end);
+          named = true;
+          break;
+        }
       }
     });
-    const where = named ? '' : ` (from ${grids.map(gridLabel).join(' ')})`;
-    throw new UserError(`sweep: the point ${describePoint(grids, point)} does not load${where}: ${message}`);
+    // The point and the --grid flags as written may be long: shortened, as the message's own quotes of values are.
+    const where = named ? '' : ` (from ${shorten(grids.map(gridLabel).join(' '))})`;
+    throw new UserError(`sweep: the point ${shorten(describePoint(grids, point))} does not load${where}: ${message}`);
   }
 }
 

@@ -105,7 +105,7 @@ function explained<T>(parse: (value: unknown) => T, limit: (value: string) => st
         parsed = parse(candidate);
       } catch (e2) {
         if (!(e2 instanceof UnitError)) throw e2;
-        throw withLimit(new UnitError(e2.message.replace(describeFound(candidate), describeFound(value))), value);
+        throw withLimit(new UnitError(e2.message.replace(describeFound(candidate), () => describeFound(value))), value);
       }
       if (tooManyDigits) {
         throw new UnitError(`${e.message} (too many digits: ${number.length} characters in the number, at most ${MAX_NUMBER_CHARS} without zeros that change nothing)`);

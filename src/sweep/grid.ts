@@ -137,14 +137,50 @@ export function pathRelation(a: string, b: string): 'same' | 'part' | null {
   return long.startsWith(short) && (long[short.length] === '.' || long[short.length] === '[') ? 'part' : null;
 }
 
+/**
+ * For each path, the first earlier one it clashes with (pathRelation not
+ * null) and how, or null: what comparing every pair would find, in one pass
+ * (a map of the paths seen and one of the prefixes of those that parse), so
+ * that thousands of --set flags are checked at once.
+ */
+export function earlierOverlaps(paths: readonly string[]): ({ other: number; relation: 'same' | 'part' } | null)[] {
+  const seen = new Map<string, number>();
+  // A proper prefix (ending before a '.' or '[') of a path that parses → the first such path.
+  const extended = new Map<string, number>();
+  const prefixes = (key: string): string[] => {
+    const out: string[] = [];
+    for (let k = 1; k < key.length; k++) if (key[k] === '.' || key[k] === '[') out.push(key.slice(0, k));
+    return out;
+  };
+  return paths.map((raw, i) => {
+    const key = canonicalPath(raw.trim());
+    if (key === '') return null;
+    const parses = parsePath(raw.trim()) !== null;
+    let best: { other: number; relation: 'same' | 'part' } | null = null;
+    const consider = (other: number | undefined, relation: 'same' | 'part'): void => {
+      if (other !== undefined && (best === null || other < best.other)) best = { other, relation };
+    };
+    consider(seen.get(key), 'same');
+    if (parses) {
+      consider(extended.get(key), 'part');
+      for (const p of prefixes(key)) consider(seen.get(p), 'part');
+    }
+    if (!seen.has(key)) seen.set(key, i);
+    if (parses) for (const p of prefixes(key)) if (!extended.has(p)) extended.set(p, i);
+    return best;
+  });
+}
+
 /** Parses every --grid and checks they do not clash with each other or with --set. */
 export function parseGrids(texts: readonly string[], sets: readonly string[] = []): Grid[] {
   if (texts.length === 0) throw new UserError('sweep: give at least one --grid path=a,b,c');
   const grids = texts.map(parseGrid);
+  const clashes = earlierOverlaps(grids.map((g) => g.path));
   for (const [i, g] of grids.entries()) {
-    const other = grids.slice(0, i).find((o) => pathRelation(o.path, g.path) !== null);
-    if (other === undefined) continue;
-    if (pathRelation(other.path, g.path) === 'same') throw new UserError(`${gridLabel(g)}: ${g.path} is already swept by ${gridLabel(other)}; give one --grid per field`);
+    const clash = clashes[i];
+    if (clash === null) continue;
+    const other = grids[clash.other];
+    if (clash.relation === 'same') throw new UserError(`${gridLabel(g)}: ${g.path} is already swept by ${gridLabel(other)}; give one --grid per field`);
     throw new UserError(`${gridLabel(g)}: ${g.path} overlaps ${other.path}, swept by ${gridLabel(other)} (one is part of the other); give one --grid per field`);
   }
   for (const s of sets) {

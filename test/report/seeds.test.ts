@@ -222,6 +222,17 @@ describe('hypermem compare --seeds', () => {
     assert.equal(r.stderr, 'hypermem: --jobs: expected a positive integer (at most 256), found "many"\n');
     r = hypermem([...base, '--seeds', '1001']);
     assert.equal(r.stderr, 'hypermem: --seeds 1001: at most 1000\n');
+    // Values × seeds bounded too, before any variant is loaded.
+    const values = Array.from({ length: 3000 }, (_, i) => `${i + 1}MiB`).join(',');
+    r = hypermem(['compare', 'test/sweep/tiny.yaml', '--set', `toolstack.build_batch=${values}`, '--seeds', '1000', '--out', `${tmp}/huge`]);
+    assert.equal(r.status, 2);
+    assert.equal(
+      r.stderr,
+      "hypermem: compare: 3000000 runs (3000 values × 1000 seeds) is more than the bound of 2000: a comparison keeps every run's samples and events for its report; compare fewer values or seeds, or use hypermem sweep (up to 10000 runs, a table of each run's summary)\n",
+    );
+    r = hypermem(['compare', 'test/sweep/tiny.yaml', '--set', `toolstack.build_batch=${values}`, '--out', `${tmp}/huge`]);
+    assert.match(r.stderr, /^hypermem: compare: 3000 runs \(3000 values\) is more than the bound of 2000/);
+    assert.equal(existsSync(`${tmp}/huge`), false);
     r = hypermem([...base, '--seeds', '2', '--seed', String(Number.MAX_SAFE_INTEGER)]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /^hypermem: --seeds 2: variant toolstack\.policy=none has seed 9007199254740991; seed\+1 is not a safe integer\n$/);

@@ -345,3 +345,16 @@ test('a guest\'s swap is the device: mkswap\'s header takes its first page, so t
   const slots = s.guests.map((g, i) => simGuestConfig(g, i + 1, s).swapPages);
   assert.deepEqual(slots, [16383, 0, GiB_PAGES - 1]);
 });
+
+describe('messages quote the value as written', () => {
+  test("$&, $` and $' in a value with zeros to drop are not replacement patterns", () => {
+    // A number with leading zeros is read again without them; the message still quotes what was written.
+    for (const tail of ['1$&x', "1 G$'iB", '1$`x']) {
+      const value = '0'.repeat(41) + tail;
+      assert.throws(
+        () => parseScenario(MINIMAL, 'x.yaml', [`host.memory=${value}`]),
+        (e: Error) => e.message.includes(`found ${JSON.stringify(value)} (set by --set host.memory=${value})`),
+      );
+    }
+  });
+});

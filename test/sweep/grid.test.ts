@@ -2,12 +2,14 @@
 // and the CSV/HTML writers.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { UserError } from '../../src/cli/errors.ts';
 import {
   checkRunCount,
   describePoint,
   enumeratePoints,
   enumerateRuns,
+  earlierOverlaps,
   pathRelation,
   MAX_RUNS,
   gridLabel,
@@ -83,6 +85,25 @@ describe('--grid parsing', () => {
     assert.equal(pathRelation('host', 'host.'), null);
     assert.equal(pathRelation(' host.tmem ', 'host.tmem.dedup'), 'part');
     assert.equal(pathRelation('guests[00].count', 'guests[0].count'), 'same');
+  });
+
+  test('earlierOverlaps finds, for each path, the first earlier one pathRelation relates to it (one pass, for thousands of --set flags)', () => {
+    // Paths built from a few names and indexes (with spellings like [00], spaces, malformed ones) so that many relate.
+    const segment = fc.oneof(fc.constantFrom('.host', '.tmem', '.memory', '.guests', '.x'), fc.constantFrom('[0]', '[00]', '[1]', '[10]'));
+    const path = fc.oneof(
+      { weight: 8, arbitrary: fc.tuple(fc.constantFrom('host', 'guests', 'seed', 'x'), fc.array(segment, { maxLength: 3 }), fc.constantFrom('', ' ')).map(([h, rest, pad]) => pad + h + rest.join('') + pad) },
+      { weight: 1, arbitrary: fc.constantFrom('', 'host.', '.host', 'guests[', 'host..tmem', '[0]') },
+    );
+    fc.assert(
+      fc.property(fc.array(path, { maxLength: 12 }), (paths) => {
+        const quadratic = paths.map((p, i) => {
+          const other = paths.slice(0, i).findIndex((o) => pathRelation(o, p) !== null);
+          return other < 0 ? null : { other, relation: pathRelation(paths[other], p) };
+        });
+        assert.deepEqual(earlierOverlaps(paths), quadratic);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   test('messages shorten a long list of values', () => {

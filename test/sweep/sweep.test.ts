@@ -92,6 +92,23 @@ describe('hypermem sweep', () => {
     assert.ok(Date.now() - started < 20_000);
   });
 
+  test("a bad grid value of any length or with $& in it is named as written, in one short line", () => {
+    // The value is the user's text: no pattern is built from it, nor is it a replacement pattern.
+    let r = hypermem(['sweep', scenario, '--grid', 'toolstack.policy=none,x$&y', '--out', `${tmp}/dollar`]);
+    assert.equal(r.status, 2);
+    assert.equal(
+      r.stderr,
+      'hypermem: sweep: the point toolstack.policy=x$&y does not load: test/sweep/tiny.yaml: toolstack.policy: ' +
+        'expected one of none, claim, reservation, found "x$&y" (set by --grid toolstack.policy=none,x$&y)\n',
+    );
+    // 40,000 characters (a pattern of that size is too large for the regular expression engine): a bad value, exit 2.
+    r = hypermem(['sweep', scenario, '--grid', `toolstack.policy=none,${'x'.repeat(40_000)}`, '--out', `${tmp}/long`]);
+    assert.equal(r.status, 2, r.stderr.slice(0, 300));
+    assert.match(r.stderr, /^hypermem: sweep: the point toolstack\.policy=x+… does not load \(from --grid toolstack\.policy=none,x+…\): test\/sweep\/tiny\.yaml: toolstack\.policy: expected one of none, claim, reservation, found "x+…"/);
+    assert.ok(r.stderr.length < 600, `${r.stderr.length} characters`);
+    assert.ok(!existsSync(`${tmp}/long`));
+  });
+
   test('a value bad only in combination names the point and its grids', () => {
     const r = hypermem(['sweep', scenario, '--grid', 'guests[0].memory=512MiB,1GiB', '--out', `${tmp}/bad2`]);
     assert.equal(r.status, 2);
