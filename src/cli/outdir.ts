@@ -122,6 +122,14 @@ export function checkOutDir(dir: string): string {
       writable = false;
     }
     if (!writable) throw problem(dir, 'the folder is read-only (no write permission); choose another or make it writable');
+    // A mount point cannot be moved aside and replaced (rename says EBUSY, after the whole run): said now.
+    let mountPoint = false;
+    try {
+      mountPoint = statSync(target).dev !== statSync(dirname(target)).dev;
+    } catch {
+      mountPoint = false;
+    }
+    if (mountPoint) throw problem(dir, 'the folder is a mount point, which hypermem cannot replace (it writes the output beside it, then moves it in place); give a folder inside it');
   }
   // The nearest existing ancestor must be a folder we may write in (the temporary folder goes beside the target).
   let at = dirname(target);

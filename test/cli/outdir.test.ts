@@ -108,6 +108,23 @@ describe('--out folders', () => {
     assert.deepEqual(readdirSync(dir), [], 'nothing was made in it');
   });
 
+  test('an empty mount point is refused before the run (it cannot be moved aside and replaced); a folder inside it is fine', (t) => {
+    const dir = join(root, 'mnt');
+    mkdirSync(dir);
+    // Needs a tmpfs mount (root with CAP_SYS_ADMIN, as in CI); elsewhere there is nothing to check.
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'none', dir]);
+    if (mounted.status !== 0) {
+      t.skip('cannot mount a tmpfs here');
+      return;
+    }
+    try {
+      refused(() => checkOutDir(dir), /the folder is a mount point, which hypermem cannot replace .*; give a folder inside it$/);
+      assert.equal(checkOutDir(join(dir, 'inside')), join(dir, 'inside'));
+    } finally {
+      spawnSync('umount', [dir]);
+    }
+  });
+
   test('a signal during the write waits for it: the folder is written in full, then the process stops', () => {
     const dir = join(root, 'signalled');
     const script = [
