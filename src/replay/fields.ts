@@ -61,14 +61,39 @@ export const bool = z.unknown().superRefine((value, ctx) => {
   if (typeof value !== 'boolean') ctx.addIssue({ code: 'custom', message: `expected true or false, found ${describeValue(value)}` });
 }) as unknown as z.ZodType<boolean>;
 
-/** Renders zod issues as `field "a.b": message`, one per issue, first few only. */
-export function formatIssues(error: z.ZodError): string {
+/** The value at `path` inside `data` (own properties only), or undefined. */
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let at = data;
+  for (const key of path) {
+    if (at === null || typeof at !== 'object' || !Object.hasOwn(at, key)) return undefined;
+    at = (at as Record<PropertyKey, unknown>)[key];
+  }
+  return at;
+}
+
+/** "an object", "an array" for zod's expected type names. */
+const EXPECTED: Record<string, string> = { object: 'an object', array: 'an array', string: 'a string', number: 'a number', boolean: 'true or false' };
+
+/**
+ * Renders zod issues as `field "a.b": message`, one per issue, first few
+ * only. Unknown fields are named with their path; a value of the wrong type
+ * is said in our words ("expected an object, found an array of 0"), from the
+ * request `data` the issues are about.
+ */
+export function formatIssues(error: z.ZodError, data?: unknown): string {
   return error.issues
     .slice(0, 3)
     .map((issue) => {
-      if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
       const path = issue.path.map(String).join('.');
-      return path === '' ? issue.message : `field "${path}": ${issue.message}`;
+      if (issue.code === 'unrecognized_keys') {
+        const names = issue.keys.map((k) => JSON.stringify(path === '' ? k : `${path}.${k}`));
+        return `unknown field${names.length > 1 ? 's' : ''} ${names.join(', ')}`;
+      }
+      const message =
+        issue.code === 'invalid_type' && Object.hasOwn(EXPECTED, issue.expected)
+          ? `expected ${EXPECTED[issue.expected]}, found ${describeValue(valueAt(data, issue.path))}`
+          : issue.message;
+      return path === '' ? message : `field "${path}": ${message}`;
     })
     .join('; ');
 }

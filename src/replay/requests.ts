@@ -97,6 +97,6 @@ function parseValue<R>(value: unknown, duplicate: string | null, schemas: Record
     return { ok: false, error: `unknown op ${JSON.stringify(op)} (known: ${Object.keys(schemas).join(', ')})` };
   }
   const parsed = schemas[op].safeParse(value);
-  if (!parsed.success) return { ok: false, error: formatIssues(parsed.error) };
+  if (!parsed.success) return { ok: false, error: formatIssues(parsed.error, value) };
   return { ok: true, request: parsed.data as R };
 }

@@ -149,10 +149,13 @@ describe('hostile replay lines: each answers its error and exit status, and chan
       ['{"op":"host","pages":0}', /field "pages": expected a page count \(an integer from 1 to 1099511627776\), found 0/],
       ['{"op":"host","pages":3,"nodes":4}', /field "nodes": 4 nodes for 3 pages \(at most one node a page\)/],
       ['{"op":"host","pages":10,"nodes":65}', /field "nodes": expected a node count/],
-      ['{"op":"host","pages":10,"tmem":{"dedupe":true}}', /unknown field "dedupe"/],
-      ['{"op":"host","pages":10,"tmem":{"__proto__":{"dedup":true}}}', /unknown field "__proto__"/],
+      ['{"op":"host","pages":10,"tmem":{"dedupe":true}}', /unknown field "tmem\.dedupe"$/],
+      ['{"op":"host","pages":10,"tmem":{"__proto__":{"dedup":true}}}', /unknown field "tmem\.__proto__"$/],
       ['{"op":"host","pages":10,"tmem":{"store":"disk"}}', /field "tmem.store": expected "bytes" or "synthetic"/],
-      ['{"op":"host","pages":10,"tmem":[]}', /field "tmem"/],
+      // A value of the wrong type is said in our words, with what was found.
+      ['{"op":"host","pages":10,"tmem":[]}', /field "tmem": expected an object, found an array of 0$/],
+      ['{"op":"host","pages":10,"tmem":null}', /field "tmem": expected an object, found null$/],
+      ['{"op":"host","pages":10,"nodes":[2]}', /field "nodes": expected a node count \(an integer from 1 to 64\), found an array of 1$/],
     ] as const) {
       const r = await replay(line);
       assert.equal(r.status, 2, line);
