@@ -52,7 +52,7 @@ export function parseMaxMemory(text: string | undefined, machineBytes = machineM
   let bytes: number;
   try {
     if (text.trim().endsWith('%')) {
-      const percent = parsePercent(text, '8GiB or 50%');
+      const percent = parsePercent(text, '50% of this machine\'s memory (or a size such as 8GiB)');
       if (percent <= 0 || percent > 100) throw new UserError(`--max-memory ${text}: a percent of this machine's memory from above 0 to 100`);
       bytes = Math.floor((machineBytes * percent) / 100);
     } else {

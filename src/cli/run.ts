@@ -58,10 +58,11 @@ export function refuseClashes(sets: readonly string[], seed: string | undefined)
 /** Parses --seed: an integer, or a clear error. */
 export function parseSeed(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
-    throw new UserError(`--seed: expected an integer, found ${JSON.stringify(text)}`);
-  }
-  return Number(text);
+  // Spaces around it are let go, as for --seeds, --jobs and --shard.
+  const digits = text.trim();
+  if (!/^-?\d+$/.test(digits)) throw new UserError(`--seed: expected an integer, found ${JSON.stringify(text)}`);
+  if (!Number.isSafeInteger(Number(digits))) throw new UserError(`--seed: expected an integer, found ${JSON.stringify(text)} (too large: at most 2^53-1 either side of 0)`);
+  return Number(digits);
 }
 
 export function load(file: string, sets: string[], seed?: number): Scenario {

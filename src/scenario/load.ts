@@ -4,7 +4,7 @@
 // cross-field rules. For bad input the only error that leaves is ScenarioError,
 // located at file:line:column and a YAML path.
 
-import { readFileSync, statSync, type Stats } from 'node:fs';
+import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import type { z } from 'zod';
@@ -48,6 +48,8 @@ export function decodeScenarioText(bytes: Uint8Array, file: string): string {
 
 function readScenarioText(file: string): string {
   let stats: Stats;
+  // '-' is standard input for replay; a scenario is a file (its trace files are found beside it).
+  if (file === '-' && !existsSync(file)) throw new ScenarioError(file, '', 'a scenario is read from a file, not from standard input; save it to a file and give its path');
   try {
     stats = statSync(file);
   } catch (e) {

@@ -230,6 +230,7 @@ export function applyOverrides(doc: Document, sets: readonly string[], file = ''
     const yamlError = valueDoc.errors[0] ?? valueDoc.warnings.find((w) => !answeredAfterParsing(w));
     if (yamlError !== undefined) {
       if (yamlError.code === 'RESOURCE_EXHAUSTION') throw setError(file, path, `nested too deeply (at most ${MAX_DEPTH} levels)`, flag);
+      if (yamlError.code === 'MULTIPLE_DOCS') throw setError(file, path, 'the value holds more than one YAML document (a line of --- starts another); give one value', flag);
       const why = yamlError.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
       throw setError(file, path, `the value is not valid YAML (${shorten(why, 200)})`, flag);
     }

@@ -47,6 +47,7 @@ describe('--max-memory: the limit', () => {
     assert.equal(refusal('150%'), "--max-memory 150%: a percent of this machine's memory from above 0 to 100");
     assert.equal(refusal('1MiB'), '--max-memory 1MiB: at least 16 MiB');
     assert.equal(refusal('-4GiB'), '--max-memory: expected a size such as 8GiB or 50%, found "-4GiB" (a size cannot be negative)');
+    assert.equal(refusal('-5%'), '--max-memory: expected a percent such as 50% of this machine\'s memory (or a size such as 8GiB), found "-5%" (a percent cannot be negative)');
   });
 
   test('a scenario counts its initial and launched guests, each at the larger of memory and maxmem', () => {

@@ -170,6 +170,7 @@ describe('hypermem run / compare / validate / examples', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'hypermem-bad-')), 'out');
     const cases: [string[], RegExp][] = [
       [['run', race, '--seed', 'x1', '--out', dir], /^hypermem: --seed: expected an integer, found "x1"$/],
+      [['run', race, '--seed', '9007199254740993', '--out', dir], /^hypermem: --seed: expected an integer, found "9007199254740993" \(too large: at most 2\^53-1 either side of 0\)$/],
       [['run', race, '--set', 'toolstack.policy=maybe', '--out', dir], /toolstack\.policy: expected one of none, claim, reservation, found "maybe"/],
       [['run', race, '--set', 'max_events=50', '--out', dir], /the run reached its bound of 50 events/],
       [['run', 'no/such.yaml', '--out', dir], /no such file/],

@@ -50,6 +50,8 @@ describe('files that are not scenarios', () => {
     ['a list at the top', () => write('list.yaml', '- a\n- b\n'), ':1:1: expected a mapping at the top level (duration:, host:, guests: …), found a list'],
     ['a number at the top', () => write('num.yaml', '42\n'), ':1:1: expected a mapping at the top level (duration:, host:, guests: …), found 42'],
     ['null at the top', () => write('null.yaml', 'null\n'), ': empty scenario'],
+    // '-' is standard input for replay, not for a scenario (unless a file is called that).
+    ['standard input', () => '-', ': a scenario is read from a file, not from standard input; save it to a file and give its path'],
   ];
   for (const [what, make, expected] of cases) test(what, () => assert.equal(refusal(make()), expected));
 

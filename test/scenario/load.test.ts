@@ -201,6 +201,7 @@ describe('overrides', () => {
     ['guests[0].count=0', 'o.yaml: guests[0].count: expected an integer from 1 to 10000, such as 4, found 0 (set by --set guests[0].count=0)'],
     ['toolstack.policy=clam', 'o.yaml: toolstack.policy: expected one of none, claim, reservation, found "clam" (set by --set toolstack.policy=clam)'],
     ['host.memory=[1', 'o.yaml: host.memory: the value is not valid YAML (Flow sequence must end with a ]), in --set host.memory=[1'],
+    ['description=a\n---\nb', 'o.yaml: description: the value holds more than one YAML document (a line of --- starts another); give one value, in --set description=a\\n---\\nb'],
   ];
   for (const [flag, message] of bad) {
     test(`--set ${flag} is refused with a clear message`, () => {
