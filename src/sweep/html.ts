@@ -6,7 +6,7 @@ import { countColumn } from '../report/series.ts';
 import { HYPERMEM_VERSION } from '../version.ts';
 import type { Grid } from './grid.ts';
 import { RANKING_NOTE, SEEDS_NOTE } from '../report/verdict.ts';
-import { OUTCOMES, type Row } from './rows.ts';
+import { gridColumns, OUTCOMES, type Row } from './rows.ts';
 import { sweepVerdicts } from './verdict.ts';
 import { MAX_CHART_GROUPS, sweepChart } from './chart.ts';
 
@@ -170,9 +170,10 @@ export function shardRunList(shard: { index: number; count: number; sweepRuns: n
 }
 
 export function sweepHtml(info: SweepInfo, rows: readonly Row[]): string {
+  const columns = gridColumns(info.grids);
   const head = [
     '<th>run</th>',
-    ...info.grids.map((g) => `<th class="grid">${escapeHtml(g.path)}</th>`),
+    ...columns.map((g) => `<th class="grid">${escapeHtml(g.path)}</th>`),
     '<th>seed</th>',
     ...OUTCOMES.map((o) => `<th title="${escapeHtml(o.title)}">${escapeHtml(o.label)}</th>`),
   ].join('');
@@ -181,7 +182,7 @@ export function sweepHtml(info: SweepInfo, rows: readonly Row[]): string {
     .map((r, i) => {
       const cells = [
         `<td class="num" data-v="${r.run}">${r.run}</td>`,
-        ...info.grids.map((g) => {
+        ...columns.map((g) => {
           const v = escapeHtml(r.point[g.path]);
           return `<td class="grid" data-v="${v}">${v}</td>`;
         }),

@@ -5,6 +5,7 @@
 import { durationColumn, sizeColumn } from '../report/series.ts';
 import type { Summary } from '../sim/metrics.ts';
 import type { Grid, Run } from './grid.ts';
+import { canonicalPath } from '../scenario/overrides.ts';
 
 export interface Row {
   run: number;
@@ -90,12 +91,22 @@ export function csvField(value: string | number): string {
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** results.csv: run, the grid paths, seed, then the key outcomes. */
+/** The grids that have a column of their own beside `seed` (all but a grid of the seed itself, whose values the seed column holds). */
+export function gridColumns(grids: readonly Grid[]): Grid[] {
+  return grids.filter((g) => canonicalPath(g.path.trim()) !== 'seed');
+}
+
+/**
+ * results.csv: run, the grid paths, seed, then the key outcomes. A grid of
+ * the seed itself has no column of its own: the `seed` column holds its
+ * values (one column per name; the value as written is in results.json).
+ */
 export function resultsCsv(grids: readonly Grid[], rows: readonly Row[]): string {
-  const header = ['run', ...grids.map((g) => g.path), 'seed', ...OUTCOMES.map((o) => o.key)];
+  const columns = gridColumns(grids);
+  const header = ['run', ...columns.map((g) => g.path), 'seed', ...OUTCOMES.map((o) => o.key)];
   const lines = [header.map(csvField).join(',')];
   for (const r of rows) {
-    const cells = [r.run, ...grids.map((g) => r.point[g.path]), r.seed, ...OUTCOMES.map((o) => o.value(r.summary))];
+    const cells = [r.run, ...columns.map((g) => r.point[g.path]), r.seed, ...OUTCOMES.map((o) => o.value(r.summary))];
     lines.push(cells.map(csvField).join(','));
   }
   return lines.join('\n') + '\n';

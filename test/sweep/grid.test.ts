@@ -196,6 +196,21 @@ describe('writers', () => {
     assert.equal(csvField(' x'), '" x"');
   });
 
+  test('results.csv: a grid of the seed has no column of its own, so no header is named twice', () => {
+    const seedGrids = parseGrids(['seed=9, 1', 'toolstack.policy=none']);
+    const seedRuns = enumerateRuns(enumeratePoints(seedGrids), 1, (p) => Number(p.values[0]));
+    const seedRows = makeRows(seedGrids, seedRuns, [summary(9, 'ok'), summary(1, 'ok')]);
+    const csv = resultsCsv(seedGrids, seedRows).split('\n');
+    // The page's table too: one seed column.
+    const page = sweepHtml({ scenario: 's', description: '', file: 'f.yaml', grids: seedGrids, sets: [], seeds: 1 }, seedRows);
+    assert.equal(page.match(/<th[^>]*>seed<\/th>/g)?.length, 1);
+    assert.equal(csv[0], ['run', 'toolstack.policy', 'seed', ...OUTCOMES.map((o) => o.key)].join(','));
+    assert.deepEqual(
+      csv.slice(1, 3).map((line) => line.split(',').slice(0, 3).join(',')),
+      ['1,none,9', '2,none,1'],
+    );
+  });
+
   test('results.json: an array, one row per line, summaries as run --json prints them', () => {
     const text = resultsJson(rows);
     assert.deepEqual(JSON.parse(text), rows);
