@@ -809,7 +809,8 @@ describe('compareReportHtml', () => {
     const svg = section(out, 'guests');
     const titles = svgTexts(svg).map((t) => t.text).filter((t) => t.startsWith('avg of'));
     assert.deepEqual(titles, ['avg of 5 others · p=a', 'avg of 6 others · p=b']);
-    assert.match(out, /the other 6 \(web-1, web-2, web-3, web-4, web-5, big-2\) averaged in the last panel/);
+    // In the scenario's order (its guests web-1..3, then its launch big-2), then the names it does not have (this fake run's extra guests).
+    assert.match(out, /the other 6 \(web-1, web-2, web-3, big-2, web-4, web-5\) averaged in the last panel/);
     // A guest's name is a key of the samples, never a property every object has.
     const odd = compareReportHtml([
       { label: 'p=a', scenario: claim, result: fakeRun(claim, many) },
