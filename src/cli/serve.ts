@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { hostname, networkInterfaces } from 'node:os';
 import type { Scenario } from '../scenario/types.ts';
 import { EventBoundError, Simulation, type RunResult } from '../sim/simulation.ts';
@@ -31,12 +32,19 @@ export interface ServeOptions {
   verify?: boolean;
   quiet?: boolean;
   maxMemory?: string;
+  allowHost?: string[];
 }
 
 export type RunStatus = 'running' | 'paused' | 'done' | 'failed';
 
 /** What /api/state answers and each server-sent event carries (with `html` on the events). */
 export interface DashboardState {
+  /**
+   * Which run this is: the scenario's name, the seed and when the server
+   * started (ms since the epoch). A page left open while `serve` was
+   * restarted on its port with another run sees that it is not its run.
+   */
+  run_id: string;
   status: RunStatus;
   scenario: string;
   seed: number;
@@ -54,6 +62,8 @@ export interface DashboardState {
 
 export interface Dashboard {
   url: string;
+  /** Bound to every address: the page's URLs by this machine's host name and its addresses (none otherwise). */
+  otherUrls: string[];
   /** Settles when the run is over (done or failed). */
   finished: Promise<RunStatus>;
   state(): DashboardState;
@@ -71,11 +81,28 @@ export interface DashboardOptions {
   guard?: MemoryGuard;
   /** Redraws pushed to the page at most this often (ms). */
   pushEveryMs?: number;
+  /** More names the Host header may give, with any port (--allow-host, as parseAllowHost gives them). */
+  allowHosts?: string[];
+  /** Event streams open at once at most (default MAX_CLIENTS); more are refused with 503. */
+  maxClients?: number;
+  /** Called at each drawing of the report's parts or of report.html (tests count them). */
+  onRender?: (what: 'parts' | 'report') => void;
 }
 
 const SCRIPT = readFileSync(new URL('../report/dashboard.js', import.meta.url), 'utf8');
 /** A slice runs events for at most this long before the server answers requests again. */
 const SLICE_MS = 40;
+/** Event streams open at once at most: each open page holds one, and a page that reconnects in a loop must not starve the run. */
+export const MAX_CLIENTS = 64;
+/** The names that reach only this machine: no page elsewhere can make them point at the server (DNS rebinding), so any port is theirs. */
+const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
+/** Why a request that needs the run in another state is refused (409), by the run's status. */
+const REFUSED: Record<RunStatus, string> = {
+  running: 'the run is still going',
+  paused: 'the run is paused',
+  failed: 'the run stopped without finishing',
+  done: 'the run is done',
+};
 
 /** --port: 0 (any free port) to 65535. */
 export function parsePort(text: string | undefined): number {
@@ -87,11 +114,41 @@ export function parsePort(text: string | undefined): number {
 /** --speed: `max`, or simulated seconds per wall second (a positive number). */
 export function parseSpeed(text: string | undefined): number | null {
   if (text === undefined || text === 'max') return null;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || v <= 0) {
-    throw new UserError(`--speed: expected "max" or simulated seconds per wall second (a number above 0, e.g. 10), found ${JSON.stringify(text)}`);
+  // Decimal only: Number() would also take 0x10, 0b11, '+5' and 'Infinity', which nobody means as a speed.
+  const v = /^\d+(\.\d+)?(e[-+]?\d+)?$/i.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(v) || v <= 0) {
+    throw new UserError(`--speed: expected "max" or simulated seconds per wall second (a decimal number above 0, e.g. 10 or 2.5), found ${JSON.stringify(shorten(text))}`);
   }
   return v;
+}
+
+/**
+ * The name in a Host header or a URL's authority, as a browser writes it
+ * ("LOCALHOST:8080" → "localhost", "[0::1]" → "[::1]"); null when the text is
+ * not a host name or address with or without a port.
+ */
+export function hostOf(authority: string): string | null {
+  if (!/^(\[[0-9a-f:.]+\]|[\w.-]+)(:\d*)?$/i.test(authority)) return null;
+  try {
+    // A trailing dot names the same host ("localhost.").
+    return new URL(`http://${authority}/`).hostname.replace(/(.)\.$/, '$1');
+  } catch {
+    return null;
+  }
+}
+
+/** --allow-host: a host name or address, with or without a port (any port is accepted); its name as hostOf gives it. */
+export function parseAllowHost(text: string): string {
+  if (text === '') throw new UserError('--allow-host: an empty name; give a host name or address by which the page is reached, e.g. myhost.example');
+  if (/[\s/\\]/.test(text)) {
+    throw new UserError(`--allow-host: expected a host name or address, not a URL or a list, found ${JSON.stringify(shorten(text))} (it holds a space or a slash)`);
+  }
+  // An IPv6 address as written without its brackets (2001:db8::7).
+  const name = hostOf(/^[0-9a-f.]*:[0-9a-f.]*:[0-9a-f:.]*$/i.test(text) ? `[${text}]` : text);
+  if (name === null) {
+    throw new UserError(`--allow-host: expected a host name or address, with or without a port (e.g. myhost.example, 192.0.2.7:8080 or [2001:db8::7]), found ${JSON.stringify(shorten(text))}`);
+  }
+  return name;
 }
 
 /** Starts the run and the server; resolves once the server listens. */
@@ -114,31 +171,76 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
   // Pacing (--speed): simulated time may reach paceSimNs + speed × (wall now − paceWallMs).
   let paceWallMs = Date.now();
   let paceSimNs = 0;
-  let lastPushMs = 0;
+  let askedNs = 0;
+  // A request came in since the last slice (the next one is short).
+  let requested = false;
   let settle: (s: RunStatus) => void = () => {};
   const finished = new Promise<RunStatus>((resolve) => (settle = resolve));
   const clients = new Set<ServerResponse>();
+  const maxClients = options.maxClients ?? MAX_CLIENTS;
+  const runId = `${scenario.name}:${scenario.seed}:${Date.now()}`;
 
-  const state = (): DashboardState => {
-    const r = finalResult ?? sim.result();
-    const s = { status, sim_time_ns: sim.simulatedNs, duration_ns: scenario.durationNs, events: r.summary.events, message };
-    return { ...s, scenario: scenario.name, seed: scenario.seed, speed: options.speed, status_text: statusWords(s), summary: r.summary };
+  // Drawing the report's parts takes 0.2–0.5 s on a big run, on the event
+  // loop, and every page load, new event stream, push and /api/state wants
+  // the state: each state is made once and shared. Its version moves
+  // whenever it can change (a slice that ran the simulation on, pause,
+  // resume, the end); what was made for an older version is dropped.
+  let version = 0;
+  let versionNs = -1;
+  let pushedVersion = -1;
+  let made: { version: number; state: DashboardState; json?: string; event?: { parts: Record<string, string>; text: string } } | null = null;
+  const changed = (): void => {
+    version++;
   };
+  const current = (): NonNullable<typeof made> => {
+    if (made === null || made.version !== version) {
+      const r = finalResult ?? sim.result();
+      const s = { status, sim_time_ns: sim.simulatedNs, duration_ns: scenario.durationNs, events: r.summary.events, message };
+      made = { version, state: { run_id: runId, ...s, scenario: scenario.name, seed: scenario.seed, speed: options.speed, status_text: statusWords(s), summary: r.summary } };
+    }
+    return made;
+  };
+  const state = (): DashboardState => current().state;
+  const stateJson = (): string => (current().json ??= JSON.stringify(state()) + '\n');
+  // Drawing the charts takes a while on a big run: drawings are spaced at
+  // least four times the last one's cost apart, so they take at most a fifth
+  // of the time. Running, the state moves at every slice: the parts drawn
+  // within that gap stand for it (open pages are redrawn no more often), or
+  // page loads and new event streams, arriving between slices, would each
+  // draw anew. Paused or over, the state holds, and its parts are drawn once.
+  let drawGapMs = pushEveryMs;
+  let drawn: { version: number; atMs: number; parts: Record<string, string> } | null = null;
+  /** Whether the parts drawn last are due for a redraw while the run goes. */
+  const redrawDue = (): boolean => drawn === null || Date.now() - drawn.atMs >= drawGapMs;
   const html = (): Record<string, string> => {
-    const p = reportParts(finalResult ?? sim.result(), scenario, options.verify);
-    return { cards: p.cards, violations: p.violations, charts: p.charts, launches: p.launches, guests: p.guests };
-  };
-  // Drawing the charts takes a while on a big run: redraws are spaced at least
-  // four times the last one's cost apart, so they take at most a fifth of the time.
-  let pushGapMs = pushEveryMs;
-  const push = (): void => {
+    if (drawn !== null && (drawn.version === version || (status === 'running' && !redrawDue()))) return drawn.parts;
     const start = Date.now();
-    lastPushMs = start;
-    if (clients.size === 0) return;
-    const data = `event: state\ndata: ${JSON.stringify({ ...state(), html: html() })}\n\n`;
+    options.onRender?.('parts');
+    // Launches the timeline has not made yet are due while the run goes on, not missing.
+    const p = reportParts(finalResult ?? sim.result(), scenario, options.verify, status === 'running' || status === 'paused');
+    const atMs = Date.now();
+    // The first drawing also compiles the code that draws: its cost says little of the next ones'.
+    drawGapMs = drawn === null ? pushEveryMs : Math.max(pushEveryMs, 4 * (atMs - start));
+    drawn = { version, atMs, parts: { cards: p.cards, violations: p.violations, charts: p.charts, launches: p.launches, guests: p.guests } };
+    return drawn.parts;
+  };
+  const event = (): string => {
+    const m = current();
+    const parts = html();
+    // Made again when the parts were redrawn since (a paced run whose clock stood still for longer than the gap).
+    if (m.event === undefined || m.event.parts !== parts) m.event = { parts, text: `event: state\ndata: ${JSON.stringify({ ...m.state, html: parts })}\n\n` };
+    return m.event.text;
+  };
+  // The files of a finished run, made at the first request for them and kept (they no longer change).
+  let reportText: string | null = null;
+  let summaryText: string | null = null;
+
+  const push = (): void => {
+    // Each stream got the current state when it opened, or at the last push.
+    if (clients.size === 0 || pushedVersion === version) return;
+    pushedVersion = version;
+    const data = event();
     for (const c of clients) c.write(data);
-    lastPushMs = Date.now();
-    pushGapMs = Math.max(pushEveryMs, 4 * (lastPushMs - start));
   };
 
   const schedule = (delayMs: number): void => {
@@ -148,27 +250,36 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
   function step(): void {
     timer = null;
     if (closed || status !== 'running') return;
-    const sliceEnd = Date.now() + SLICE_MS;
-    const sampleNs = Math.max(1, scenario.sampleIntervalNs);
+    // Node takes in about one new connection between two slices: while requests come in (a page's, a burst of them), slices are short.
+    const sliceEnd = Date.now() + (requested ? SLICE_MS / 8 : SLICE_MS);
+    requested = false;
+    // A tenth of a sample at a time: an advance runs to its end however long it takes (a sample of a big run takes 0.1 s and more), so that the slice ends near its time.
+    const stepNs = Math.max(1, Math.floor(scenario.sampleIntervalNs / 10));
     let caughtUp = false;
     try {
       while (Date.now() < sliceEnd) {
-        let until = sim.simulatedNs + sampleNs;
+        // From where the last advance went to: the simulated clock stands at the last event run, which may be before.
+        const from = Math.max(askedNs, sim.simulatedNs);
+        let until = from + stepNs;
+        let atPace = false;
         if (options.speed !== null) {
           const allowed = paceSimNs + Math.floor(options.speed * 1e6 * (Date.now() - paceWallMs));
-          if (allowed <= sim.simulatedNs) {
+          if (allowed <= from) {
             caughtUp = true;
             break;
           }
-          until = Math.min(until, allowed);
+          if (allowed < until) {
+            until = allowed;
+            atPace = true;
+          }
         }
-        const before = sim.simulatedNs;
+        askedNs = until;
         if (guard.guarded(() => sim.advance(until))) {
           status = 'done';
           break;
         }
-        // Paced, and the next event lies beyond the pace: wait instead of spinning.
-        if (options.speed !== null && sim.simulatedNs === before && until < before + sampleNs) {
+        // Paced, and up to the pace: wait instead of spinning.
+        if (atPace) {
           caughtUp = true;
           break;
         }
@@ -185,11 +296,17 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
     }
     if (status === 'done' || status === 'failed') {
       if (status === 'done') finalResult = sim.result();
+      changed();
       push();
       settle(status);
       return;
     }
-    if (Date.now() - lastPushMs >= pushGapMs) push();
+    // Time moves whenever an event runs (those of one instant run in one advance), except at the start.
+    if (sim.simulatedNs !== versionNs) {
+      versionNs = sim.simulatedNs;
+      changed();
+    }
+    if (redrawDue()) push();
     // Ahead of the pace: wait a little; otherwise let requests in, then go on.
     schedule(caughtUp ? 20 : 0);
   }
@@ -199,6 +316,7 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
     status = 'paused';
     if (timer !== null) clearTimeout(timer);
     timer = null;
+    changed();
     push();
     return true;
   };
@@ -207,12 +325,14 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
     status = 'running';
     paceWallMs = Date.now();
     paceSimNs = sim.simulatedNs;
+    changed();
     push();
     schedule(0);
     return true;
   };
 
   const server = createServer((req, res) => {
+    requested = true;
     try {
       route(req, res);
     } catch (e) {
@@ -220,16 +340,36 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
       send(res, 500, 'text/plain; charset=utf-8', `hypermem: ${(e as Error).message}\n`);
     }
   });
+  // Node's server closes a CONNECT (a proxy's method) without a word when nothing listens for it: say it is not served.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    const body = 'hypermem: CONNECT is not served here (this is not a proxy)\n';
+    socket.on('error', () => {});
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
   let origin = '';
-  const allowedHosts = new Set<string>();
+  // The host names (no port) a request may give for this server; set once it listens.
+  const allowedNames = new Set<string>();
+  const allowed = (authority: string): boolean => {
+    const name = hostOf(authority);
+    return name !== null && allowedNames.has(name);
+  };
 
   function route(req: IncomingMessage, res: ServerResponse): void {
-    // Only this machine's names for the server (a page elsewhere cannot reach it by DNS rebinding).
-    if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) {
+    // Two Host headers: which one names the server is anyone's guess (Node keeps the first; a proxy may have read the other). RFC 9112 says 400.
+    let hostHeaders = 0;
+    for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].toLowerCase() === 'host') hostHeaders++;
+    if (hostHeaders > 1) {
+      send(res, 400, 'text/plain; charset=utf-8', 'hypermem: more than one Host header\n');
+      return;
+    }
+    // Only this machine's names for the server (a page elsewhere cannot reach it by DNS rebinding); the port is not checked (an SSH tunnel or a NAT changes it).
+    if (!allowed(req.headers.host ?? '')) {
       send(res, 403, 'text/plain; charset=utf-8', 'hypermem: unknown Host header\n');
       return;
     }
-    const path = requestPath(req.url ?? '/', origin, allowedHosts);
+    const path = requestPath(req.url ?? '/', origin, allowed);
     if (path === null) {
       send(res, 400, 'text/plain; charset=utf-8', 'hypermem: the request target is not a path on this server\n');
       return;
@@ -248,7 +388,7 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
         if (get()) send(res, 200, 'text/javascript; charset=utf-8', SCRIPT);
         return;
       case '/api/state':
-        if (get()) send(res, 200, 'application/json', JSON.stringify(state()) + '\n');
+        if (get()) send(res, 200, 'application/json', stateJson());
         return;
       case '/events':
         if (!get()) return;
@@ -256,20 +396,31 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
           send(res, 200, 'text/event-stream', '');
           return;
         }
+        // A client that hung up while its request waited gets nothing drawn for it.
+        if (req.socket.destroyed) return;
+        if (clients.size >= maxClients) {
+          send(res, 503, 'text/plain; charset=utf-8', `hypermem: too many open dashboards (${maxClients} pages follow this run already); close some of them, then reload this one\n`);
+          return;
+        }
         res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
-        res.write(`event: state\ndata: ${JSON.stringify({ ...state(), html: html() })}\n\n`);
+        res.write(event());
         clients.add(res);
-        req.on('close', () => clients.delete(res));
+        res.on('close', () => clients.delete(res));
         return;
       case '/report.html':
       case '/summary.json': {
         if (!get()) return;
         if (finalResult === null) {
-          send(res, 409, 'application/json', JSON.stringify({ error: `the run is ${status}: ${path} exists once it is done`, status }) + '\n');
+          send(res, 409, 'application/json', JSON.stringify({ error: `${REFUSED[status]}: ${path} exists once it is done`, status }) + '\n');
           return;
         }
-        if (path === '/report.html') send(res, 200, 'text/html; charset=utf-8', runReportHtml(finalResult, scenario));
-        else send(res, 200, 'application/json', JSON.stringify(finalResult.summary, null, 2) + '\n');
+        if (path === '/report.html') {
+          if (reportText === null) {
+            options.onRender?.('report');
+            reportText = runReportHtml(finalResult, scenario);
+          }
+          send(res, 200, 'text/html; charset=utf-8', reportText);
+        } else send(res, 200, 'application/json', (summaryText ??= JSON.stringify(finalResult.summary, null, 2) + '\n'));
         return;
       }
       case '/api/pause':
@@ -285,8 +436,8 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
           return;
         }
         const ok = path === '/api/pause' ? pause() : resume();
-        if (ok) send(res, 200, 'application/json', JSON.stringify(state()) + '\n');
-        else send(res, 409, 'application/json', JSON.stringify({ error: `the run is ${status}`, status }) + '\n');
+        if (ok) send(res, 200, 'application/json', stateJson());
+        else send(res, 409, 'application/json', JSON.stringify({ error: REFUSED[status], status }) + '\n');
         return;
       }
       default:
@@ -296,10 +447,13 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
 
   function page(): string {
     const p = html();
-    const bar = `<section class="live" id="live" aria-live="polite">
-<span class="status ${status}" id="status">${esc(state().status_text)}</span>
-<progress id="progress" max="${scenario.durationNs}" value="${sim.simulatedNs}"></progress>
-<button type="button" id="pause">Pause</button><button type="button" id="resume" disabled>Resume</button>
+    const st = state();
+    // The buttons as the status has them before the script's first event (a page loaded while paused offers Resume); the script compares run_id with its events'.
+    const off = (on: boolean): string => (on ? '' : ' disabled');
+    const bar = `<section class="live" id="live" aria-live="polite" data-run="${esc(runId)}">
+<span class="status ${st.status}" id="status">${esc(st.status_text)}</span>
+<progress id="progress" max="${st.duration_ns}" value="${st.sim_time_ns}"></progress>
+<button type="button" id="pause"${off(st.status === 'running')}>Pause</button><button type="button" id="resume"${off(st.status === 'paused')}>Resume</button>
 <span id="links"></span>
 </section>`;
     return dashboardPage(scenario, `${bar}\n<div id="parts">${p.cards}${p.violations}${p.charts}${p.launches}${p.guests}</div>`, '/dashboard.js');
@@ -322,21 +476,30 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
   const bracket = (h: string): string => (h.includes(':') ? `[${h}]` : h);
   // Bound to every address (0.0.0.0, ::): the page is reached by this machine's names and addresses.
   const wildcard = options.host === '0.0.0.0' || options.host === '::';
-  const names = [bracket(options.host), 'localhost', '127.0.0.1', '[::1]'];
+  const names = [bracket(options.host), ...LOOPBACK, ...(options.allowHosts ?? [])];
+  const otherUrls: string[] = [];
   if (wildcard) {
     names.push(hostname());
-    for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) names.push(bracket(a.address));
+    otherUrls.push(`http://${hostname()}:${port}/`);
+    for (const list of Object.values(networkInterfaces())) {
+      for (const a of list ?? []) {
+        names.push(bracket(a.address));
+        // Printed: the addresses another machine can use; 0.0.0.0 listens on IPv4 only, and a link-local IPv6 address needs a zone no browser takes.
+        if (a.internal || (options.host === '0.0.0.0' && a.family !== 'IPv4') || /^fe80:/i.test(a.address)) continue;
+        otherUrls.push(`http://${bracket(a.address)}:${port}/`);
+      }
+    }
   }
   for (const h of names) {
-    allowedHosts.add(`${h}:${port}`.toLowerCase());
-    // A browser leaves the port out of Host when it is the default one.
-    if (port === 80) allowedHosts.add(h.toLowerCase());
+    const name = hostOf(h);
+    if (name !== null) allowedNames.add(name);
   }
   origin = `http://${wildcard ? '127.0.0.1' : bracket(options.host)}:${port}`;
   schedule(0);
 
   return {
     url: `${origin}/`,
+    otherUrls,
     finished,
     state,
     close: async () => {
@@ -357,14 +520,14 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
  * appended to the origin, not resolved: '//api/state' is a path here, not a
  * URL naming the host 'api'), or in absolute form (`http://host:port/api/state`,
  * which HTTP/1.1 servers must accept) when it names this server by one of
- * the names its Host header may give (`hosts`). Null for anything else
+ * the names its Host header may give (`allowed`). Null for anything else
  * (`*`, another server, not a URL).
  */
-export function requestPath(target: string, origin: string, hosts: ReadonlySet<string>): string | null {
+export function requestPath(target: string, origin: string, allowed: (authority: string) => boolean): string | null {
   try {
     if (target.startsWith('/')) return new URL(`${origin}${target}`).pathname;
     const url = new URL(target);
-    return url.protocol === 'http:' && hosts.has(url.host.toLowerCase()) ? url.pathname : null;
+    return url.protocol === 'http:' && allowed(url.host) ? url.pathname : null;
   } catch {
     return null;
   }
@@ -398,14 +561,16 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
   const memory = parseMaxMemory(options.maxMemory);
   const host = options.host ?? '127.0.0.1';
   if (host.trim() === '') throw new UserError('--host: an empty address; give one, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every address)');
+  const allowHosts = (options.allowHost ?? []).map(parseAllowHost);
   const scenario = load(file, options.set ?? [], parseSeed(options.seed));
   const say = (line: string): void => {
     if (options.quiet !== true) process.stderr.write(`hypermem: ${escapeControls(line)}\n`);
   };
-  const dash = await startDashboard(scenario, { host, port, speed, verify: options.verify === true, memory });
+  const dash = await startDashboard(scenario, { host, port, speed, verify: options.verify === true, memory, allowHosts });
   // The URL goes to standard output (a script can read it); the rest is commentary.
   process.stdout.write(`${dash.url}\n`);
   say(`serving ${scenario.name} at ${dash.url} (${speed === null ? 'as fast as it runs' : `${speed} simulated s per second`}); Ctrl-C to stop`);
+  if (dash.otherUrls.length > 0) say(`also at ${dash.otherUrls.join(', ')} (this machine's name and addresses)`);
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') say(`--host ${host}: anyone who can reach this address can pause and resume the run`);
   void dash.finished.then((s) => {
     const st = dash.state();
@@ -423,6 +588,7 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
   });
   await dash.close();
   const st = dash.state();
+  if (st.status === 'running' || st.status === 'paused') say(`stopped at ${fmtDuration(st.sim_time_ns)} of ${fmtDuration(st.duration_ns)} simulated (the run was not finished)`);
   if (st.status === 'failed') return st.message.startsWith(INTERNAL_ERROR) ? 1 : 2;
   return st.summary.invariant_violations > 0 ? 3 : 0;
 }

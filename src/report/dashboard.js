@@ -2,6 +2,9 @@
 // It listens to the server's events and puts the parts of the report the
 // server sends (cards, charts, tables, all drawn on the server) in place;
 // the buttons pause and resume the run. Plain browser JavaScript, no library.
+// The page knows its run (data-run, the server's run_id): a tab left open
+// while `serve` was restarted on its port with another run stops there
+// instead of showing that run's parts under this one's header.
 'use strict';
 
 (function () {
@@ -11,9 +14,33 @@
   const resumeEl = document.getElementById('resume');
   const linksEl = document.getElementById('links');
   const partsEl = document.getElementById('parts');
+  const runId = document.getElementById('live').dataset.run;
   let last = null;
+  let source = null;
+  let other = false;
+
+  function disable() {
+    pauseEl.disabled = true;
+    resumeEl.disabled = true;
+  }
+
+  /** Another run's state: stop listening, leave the buttons off (they would control that run), and say so. */
+  function otherRun(st) {
+    other = true;
+    if (source) source.close();
+    disable();
+    statusEl.textContent =
+      'the server now runs another run (' + st.scenario + ', seed ' + st.seed + '); this page shows the last state of its own run: reload the page to follow the new one';
+    statusEl.className = 'status failed';
+    document.body.dataset.status = 'other-run';
+  }
 
   function show(st) {
+    if (other) return;
+    if (st.run_id !== runId) {
+      otherRun(st);
+      return;
+    }
     last = st;
     statusEl.textContent = st.status_text;
     statusEl.className = 'status ' + st.status;
@@ -38,14 +65,15 @@
   }
 
   function control(action) {
-    pauseEl.disabled = true;
-    resumeEl.disabled = true;
+    disable();
     fetch('/api/' + action, { method: 'POST', headers: { 'X-Hypermem': '1' } })
       .then(function (r) {
         return r.json();
       })
       .then(function (st) {
-        if (st.status) show(Object.assign({}, last, st, { html: null }));
+        // A refusal (409) carries the status without run_id: it is of this server's run, which the events will say.
+        if (st.run_id !== undefined && st.run_id !== runId) otherRun(st);
+        else if (st.status) show(Object.assign({}, last, st, { html: null }));
       })
       .catch(function () {
         statusEl.textContent = 'the server does not answer (was hypermem serve stopped?)';
@@ -58,13 +86,15 @@
     control('resume');
   });
 
-  const source = new EventSource('/events');
+  source = new EventSource('/events');
   source.addEventListener('state', function (e) {
     show(JSON.parse(e.data));
-    if (last.status === 'done' || last.status === 'failed') source.close();
+    if (other || last.status === 'done' || last.status === 'failed') source.close();
   });
   source.onerror = function () {
-    if (last && (last.status === 'done' || last.status === 'failed')) return;
+    if (other || (last && (last.status === 'done' || last.status === 'failed'))) return;
+    // Nothing to pause or resume until the server answers again (the next event turns the right button back on).
+    disable();
     statusEl.textContent = 'lost the server (was hypermem serve stopped?); the page shows the last state it had';
     statusEl.className = 'status failed';
   };

@@ -189,8 +189,10 @@ function launchColumns(launches: Summary['launches'], unit: Unit) {
   };
 }
 
-function launchesTable(s: Summary, reasons: Map<string, string>, unit: Unit): string {
-  if (s.launches.length === 0) return '<p class="empty">No launches in this scenario.</p>';
+function launchesTable(s: Summary, reasons: Map<string, string>, unit: Unit, due: number[]): string {
+  if (s.launches.length === 0) {
+    return due.length === 0 ? '<p class="empty">No launches in this scenario.</p>' : `<p class="empty">No launches yet (${esc(dueWords(due))}).</p>`;
+  }
   const f = launchColumns(s.launches, unit);
   return table(
     ['guest', 'size', 'policy', 'outcome', 'requested', 'started', 'ended', 'wasted build', 'why'],
@@ -209,6 +211,27 @@ function launchesTable(s: Summary, reasons: Map<string, string>, unit: Unit): st
     [1, 4, 5, 6, 7],
     'launches',
   );
+}
+
+/**
+ * The times of the timeline's launches a live run has not made yet (none
+ * once the run is over): each launch on the timeline within the duration
+ * makes one entry in the summary when its time comes, in the timeline's
+ * order of time, so those past the summary's count are still due.
+ */
+function dueLaunches(s: Summary, scenario: Scenario, going: boolean): number[] {
+  if (!going) return [];
+  const times = scenario.timeline.filter((e) => e.action.kind === 'launch' && e.atNs <= scenario.durationNs).map((e) => e.atNs);
+  return times.sort((a, b) => a - b).slice(s.launches.length);
+}
+
+/** "3 due: at 60 s, 61 s and 62 s"; after the first three distinct times, how many more. */
+function dueWords(due: number[]): string {
+  const times = [...new Set(due.map((ns) => fmtDuration(ns)))];
+  const shown = times.slice(0, 3);
+  if (times.length > 3) shown.push(`${times.length - 3} more`);
+  const list = shown.length <= 2 ? shown.join(' and ') : `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}`;
+  return `${due.length} due: at ${list}`;
 }
 
 /** A launch's reason, after how long it waited in the toolstack's queue when it waited at all. */
@@ -264,10 +287,12 @@ function oomWho(events: LoggedEvent[]): string {
   return `${who} at ${when}`;
 }
 
-function summaryCards(s: Summary, samples: Sample[], events: LoggedEvent[], verifying: boolean): string {
+function summaryCards(s: Summary, samples: Sample[], events: LoggedEvent[], verifying: boolean, due: number): string {
   const t = totals(s);
   const tmemPeak = tmemPeakOf(s, samples);
-  const launchSub = t.launches === 0 ? 'no launches' : `of ${t.launches} launch${t.launches === 1 ? '' : 'es'}`;
+  const made = t.launches === 0 ? 'no launches' : `of ${t.launches} launch${t.launches === 1 ? '' : 'es'}`;
+  // A live run before some of its launches: "No launches" would read as none in the scenario.
+  const launchSub = due === 0 ? made : t.launches === 0 ? `none yet, ${due} due` : `${made} so far, ${due} more due`;
   const cards = [
     card('Launches ok', String(t.ok), launchSub, t.launches > 0 && t.ok === t.launches ? 'good' : ''),
     card('Failed fast', String(t.failedFast), 'refused before building, nothing wasted', t.failedFast > 0 ? 'warn' : ''),
@@ -417,18 +442,22 @@ export interface ReportParts {
  * The parts of the report of `result`, which may be a run still going (the
  * live dashboard shows the same cards, charts and tables as report.html).
  */
-/** The report's parts; `verifying`: a live run (serve) checked with --verify, whose first check may not have run yet. */
-export function reportParts(result: RunResult, scenario: Scenario, verifying = false): ReportParts {
+/**
+ * The report's parts; `verifying`: a live run (serve) checked with --verify, whose first check may not have run yet;
+ * `going`: a live run not over yet, whose timeline may still have launches to make (said as due, not as none).
+ */
+export function reportParts(result: RunResult, scenario: Scenario, verifying = false, going = false): ReportParts {
   const s = result.summary;
   const unit = timeUnit(scenario.durationNs);
+  const due = dueLaunches(s, scenario, going);
   return {
-    cards: summaryCards(s, result.samples, result.events, verifying),
+    cards: summaryCards(s, result.samples, result.events, verifying, due.length),
     violations:
       result.violations.length > 0
         ? `<section class="block" id="violations"><h2 class="bad">Invariant violations</h2><ul>${result.violations.map((v) => `<li><code>${esc(v)}</code></li>`).join('')}</ul></section>`
         : '',
     charts: charts([runData('', scenario, result)]),
-    launches: `<section class="block" id="launches"><h2>Launches</h2>${legendOfOutcomes()}${launchesTable(s, launchReasons(result.events), unit)}</section>`,
+    launches: `<section class="block" id="launches"><h2>Launches</h2>${legendOfOutcomes()}${launchesTable(s, launchReasons(result.events), unit, due)}</section>`,
     guests: `<section class="block" id="guest-table"><h2>Guests</h2><p class="caption">Totals over the run; mean RAM is averaged over the samples while the guest ran.</p>${guestsTable(s)}</section>`,
   };
 }

@@ -2,8 +2,9 @@
 // `hypermem run` makes (summary and report byte for byte), the page gets
 // states as the run goes, pause holds the simulated clock, control needs POST
 // and the X-Hypermem header, other hosts' names are refused, and bad flags or
-// a busy port are clear errors. The command itself prints its URL and stops
-// on SIGINT with status 0.
+// a busy port are clear errors. Each state is drawn once however many pages
+// ask, and the page knows its run. The command itself prints its URL and
+// stops on SIGINT with status 0.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,8 +15,9 @@ import { request } from 'node:http';
 import { hostname, tmpdir } from 'node:os';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runInNewContext } from 'node:vm';
 import { load } from '../../src/cli/run.ts';
-import { parsePort, parseSpeed, startDashboard, type DashboardState } from '../../src/cli/serve.ts';
+import { parseAllowHost, parsePort, parseSpeed, startDashboard, type DashboardState } from '../../src/cli/serve.ts';
 import { UserError } from '../../src/cli/errors.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
 import { runReportHtml } from '../../src/report/html.ts';
@@ -78,6 +80,104 @@ function getWithHost(url: string, host: string, target?: { path: string; method?
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The first state of a new event stream; the stream is closed after it. */
+async function firstState(url: string): Promise<LiveState> {
+  const res = await fetch(`${url}events`);
+  assert.equal(res.status, 200);
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  while (!buffer.includes('\n\n')) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+  }
+  await reader.cancel();
+  return JSON.parse(buffer.split('\n')[1].slice(6)) as LiveState;
+}
+
+/** Sends `text` on a new connection and gives back all the server answers until it closes the connection. */
+async function raw(url: string, text: string): Promise<string> {
+  const { hostname: h, port } = new URL(url);
+  const socket = connect(Number(port), h, () => socket.write(text));
+  let answer = '';
+  socket.on('data', (d: Buffer) => (answer += d.toString()));
+  await Promise.race([once(socket, 'close'), sleep(5000)]);
+  socket.destroy();
+  return answer;
+}
+
+/** A stand-in for the page's elements, enough for dashboard.js. */
+interface FakeElement {
+  textContent: string;
+  className: string;
+  disabled: boolean;
+  innerHTML: string;
+  max: number;
+  value: number;
+  childElementCount: number;
+  dataset: Record<string, string>;
+  clicks: (() => void)[];
+  addEventListener(type: string, f: () => void): void;
+  append(): void;
+}
+
+/** dashboard.js run on a stand-in page of run `runId` (in the page: data-run), with a stand-in EventSource the test drives. */
+function fakeDashboard(runId: string) {
+  const element = (): FakeElement => ({
+    textContent: '',
+    className: '',
+    disabled: false,
+    innerHTML: 'the page as served',
+    max: 0,
+    value: 0,
+    childElementCount: 0,
+    dataset: {},
+    clicks: [],
+    addEventListener(type, f) {
+      if (type === 'click') this.clicks.push(f);
+    },
+    append() {
+      this.childElementCount++;
+    },
+  });
+  const els: Record<string, FakeElement> = Object.fromEntries(['status', 'progress', 'pause', 'resume', 'links', 'parts', 'live'].map((id) => [id, element()]));
+  els.live.dataset.run = runId;
+  const source = { url: '', closed: false, onerror: null as null | (() => void), listeners: new Map<string, (e: { data: string }) => void>() };
+  class FakeEventSource {
+    constructor(url: string) {
+      source.url = url;
+    }
+    addEventListener(type: string, f: (e: { data: string }) => void): void {
+      source.listeners.set(type, f);
+    }
+    set onerror(f: () => void) {
+      source.onerror = f;
+    }
+    close(): void {
+      source.closed = true;
+    }
+  }
+  const body = { dataset: {} as Record<string, string> };
+  const document = { getElementById: (id: string) => els[id], body, createElement: element };
+  runInNewContext(readFileSync(`${root}src/report/dashboard.js`, 'utf8'), { document, EventSource: FakeEventSource, fetch: () => new Promise(() => {}) });
+  const send = (st: Partial<LiveState>): void => source.listeners.get('state')?.({ data: JSON.stringify(st) });
+  return { els, body, source, send };
+}
+
+function liveState(runId: string, status: DashboardState['status'], html: string): Partial<LiveState> {
+  return {
+    run_id: runId,
+    status,
+    scenario: 'other-scenario',
+    seed: 9,
+    status_text: `${status}: 1 s of 40 s simulated`,
+    sim_time_ns: 1e9,
+    duration_ns: 40e9,
+    html: { cards: html, violations: '', charts: '', launches: '', guests: '' },
+  };
+}
 
 describe('hypermem serve', () => {
   test('a fault of hypermem itself during the run: the run fails as an internal error, on standard error with its stack and on the page; the server stays', async () => {
@@ -157,16 +257,21 @@ describe('hypermem serve', () => {
       assert.equal(asGet.headers.get('allow'), 'POST');
       const early = await fetch(`${dash.url}report.html`);
       assert.equal(early.status, 409);
-      assert.match(await early.text(), /exists once it is done/);
+      assert.equal(((await early.json()) as { error: string }).error, 'the run is still going: /report.html exists once it is done');
 
       const paused = await post(`${dash.url}api/pause`);
       assert.equal(paused.status, 200);
       const p1 = await getState(dash.url);
       assert.equal(p1.status, 'paused');
+      // A page loaded while paused offers Resume, not Pause, before its script's first event.
+      const page = await (await fetch(dash.url)).text();
+      assert.match(page, /<button type="button" id="pause" disabled>Pause<\/button><button type="button" id="resume">Resume<\/button>/);
       await sleep(500);
       const p2 = await getState(dash.url);
       assert.equal(p2.sim_time_ns, p1.sim_time_ns, 'no simulated time passes while paused');
-      assert.equal((await post(`${dash.url}api/pause`)).status, 409, 'pausing a paused run is refused');
+      const again = await post(`${dash.url}api/pause`);
+      assert.equal(again.status, 409, 'pausing a paused run is refused');
+      assert.equal((JSON.parse(again.body) as { error: string }).error, 'the run is paused');
 
       const resumedAt = Date.now();
       assert.equal((await post(`${dash.url}api/resume`)).status, 200);
@@ -177,7 +282,11 @@ describe('hypermem serve', () => {
       assert.ok(r.sim_time_ns > p2.sim_time_ns, 'time goes on after resume');
       // The pace starts again at the resume: no jump for the second spent paused.
       assert.ok(r.sim_time_ns - p2.sim_time_ns <= 4e6 * wallMs, `resumed at the pace (${r.sim_time_ns - p2.sim_time_ns} ns in ${wallMs} ms)`);
-      assert.equal((await post(`${dash.url}api/resume`)).status, 409, 'resuming a running run is refused');
+      const twice = await post(`${dash.url}api/resume`);
+      assert.equal(twice.status, 409, 'resuming a running run is refused');
+      assert.equal((JSON.parse(twice.body) as { error: string }).error, 'the run is still going');
+      // Running, the page offers Pause.
+      assert.match(await (await fetch(dash.url)).text(), /<button type="button" id="pause">Pause<\/button><button type="button" id="resume" disabled>Resume<\/button>/);
     } finally {
       await dash.close();
     }
@@ -234,8 +343,12 @@ describe('hypermem serve', () => {
       assert.equal(st.events, 50);
       const states = await readStates(dash.url);
       assert.deepEqual(states.map((s) => s.status), ['failed']);
-      assert.equal((await fetch(`${dash.url}summary.json`)).status, 409);
-      assert.equal((await post(`${dash.url}api/resume`)).status, 409);
+      const summary = await fetch(`${dash.url}summary.json`);
+      assert.equal(summary.status, 409);
+      assert.equal(((await summary.json()) as { error: string }).error, 'the run stopped without finishing: /summary.json exists once it is done');
+      const resume = await post(`${dash.url}api/resume`);
+      assert.equal(resume.status, 409);
+      assert.equal((JSON.parse(resume.body) as { error: string }).error, 'the run stopped without finishing');
     } finally {
       await dash.close();
     }
@@ -292,8 +405,14 @@ describe('hypermem serve', () => {
     assert.equal(parsePort(undefined), 8080);
     assert.equal(parsePort('0'), 0);
     for (const bad of ['0', '-3', 'fast', '', 'NaN', 'Infinity']) assert.throws(() => parseSpeed(bad), (e: unknown) => e instanceof UserError && /--speed: expected "max"/.test(e.message), bad);
+    // Number() takes these; a speed is a decimal number.
+    for (const bad of ['0x10', '0b11', '0o7', '+5', ' 5', '5 ', '1e999', '.5', '5.']) {
+      assert.throws(() => parseSpeed(bad), (e: unknown) => e instanceof UserError && e.message.startsWith('--speed: expected "max" or simulated seconds per wall second (a decimal number above 0'), bad);
+    }
     assert.equal(parseSpeed('max'), null);
     assert.equal(parseSpeed('2.5'), 2.5);
+    assert.equal(parseSpeed('16'), 16);
+    assert.equal(parseSpeed('1e1'), 10);
 
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
@@ -378,6 +497,188 @@ describe('hypermem serve', () => {
       const stopped = err.split('\n').find((l) => l.includes('run stopped'));
       assert.ok(stopped !== undefined, err);
       assert.match(stopped, /^hypermem: run stopped: .*odd\\nname\.yaml: the run reached its bound of 50 events/);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+  test('each state is drawn once: page loads, new event streams and /api/state share it; report.html is drawn once', async () => {
+    const renders = { parts: 0, report: 0 };
+    const onRender = (what: 'parts' | 'report') => renders[what]++;
+    // Paused: the state holds still, so every request below asks for the same one.
+    const held = await startDashboard(load(small, []), { host: '127.0.0.1', port: 0, speed: 1, verify: false, onRender });
+    try {
+      assert.equal((await post(`${held.url}api/pause`)).status, 200);
+      const before = renders.parts;
+      const pages = await Promise.all([fetch(held.url), fetch(held.url)].map(async (r) => (await r).text()));
+      const states = await Promise.all([firstState(held.url), firstState(held.url), firstState(held.url)]);
+      await getState(held.url);
+      assert.equal(renders.parts - before, 1, 'two page loads, three new streams and /api/state: one drawing');
+      assert.equal(pages[0], pages[1]);
+      for (const st of states) assert.deepEqual(st, states[0]);
+    } finally {
+      await held.close();
+    }
+
+    // Running, the state moves at every slice; page loads within the redraw gap (a minute here) share one drawing.
+    const going = await startDashboard(load(small, []), { host: '127.0.0.1', port: 0, speed: 1, verify: false, pushEveryMs: 60_000, onRender });
+    try {
+      const before = renders.parts;
+      const first = await getState(going.url);
+      for (let i = 0; i < 3; i++) await (await fetch(going.url)).text();
+      await sleep(300);
+      await (await fetch(going.url)).text();
+      assert.ok((await getState(going.url)).sim_time_ns > first.sim_time_ns, 'the run went on meanwhile');
+      assert.equal(renders.parts - before, 1);
+    } finally {
+      await going.close();
+    }
+
+    const done = await startDashboard(load(small, []), { host: '127.0.0.1', port: 0, speed: null, verify: false, onRender });
+    try {
+      await done.finished;
+      const reports = await Promise.all(Array.from({ length: 5 }, async () => (await fetch(`${done.url}report.html`)).text()));
+      const summaries = await Promise.all(Array.from({ length: 3 }, async () => (await fetch(`${done.url}summary.json`)).text()));
+      assert.equal(renders.report, 1, 'five requests of report.html: one drawing');
+      for (const r of reports) assert.equal(r, reports[0]);
+      for (const r of summaries) assert.equal(r, summaries[0]);
+    } finally {
+      await done.close();
+    }
+  });
+
+  test('event streams beyond the limit get 503 and say why; a stream closed makes room', async () => {
+    const dash = await startDashboard(load(small, []), { host: '127.0.0.1', port: 0, speed: 1, verify: false, maxClients: 2 });
+    try {
+      const a = await fetch(`${dash.url}events`);
+      const b = await fetch(`${dash.url}events`);
+      assert.deepEqual([a.status, b.status], [200, 200]);
+      const refused = await fetch(`${dash.url}events`);
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers.get('content-type'), 'text/plain; charset=utf-8');
+      assert.equal(await refused.text(), 'hypermem: too many open dashboards (2 pages follow this run already); close some of them, then reload this one\n');
+      await (a.body as ReadableStream<Uint8Array>).cancel();
+      let again = 503;
+      for (let i = 0; i < 100 && again === 503; i++) {
+        await sleep(50);
+        const r = await fetch(`${dash.url}events`);
+        again = r.status;
+        await (r.body as ReadableStream<Uint8Array>).cancel();
+      }
+      assert.equal(again, 200, 'room again once a stream closed');
+      await (b.body as ReadableStream<Uint8Array>).cancel();
+    } finally {
+      await dash.close();
+    }
+  });
+
+  test('the run has an identity: /api/state, the events and the page carry the same run_id', async () => {
+    const dash = await startDashboard(load(small, []), { host: '127.0.0.1', port: 0, speed: 1, verify: false });
+    try {
+      const st = await getState(dash.url);
+      assert.match(st.run_id, /^report-small:7:\d{13}$/);
+      assert.equal((await firstState(dash.url)).run_id, st.run_id);
+      assert.equal(dash.state().run_id, st.run_id);
+      const page = await (await fetch(dash.url)).text();
+      assert.ok(page.includes(`<section class="live" id="live" aria-live="polite" data-run="${st.run_id}">`), 'the page embeds it');
+    } finally {
+      await dash.close();
+    }
+  });
+
+  test('dashboard.js: a state of another run (serve restarted on the port) stops the page; losing the server turns the buttons off', () => {
+    const page = fakeDashboard('report-small:7:1700000000000');
+    assert.equal(page.source.url, '/events');
+    page.send(liveState('report-small:7:1700000000000', 'running', 'own cards'));
+    assert.equal(page.els.parts.innerHTML, 'own cards');
+    assert.deepEqual([page.els.pause.disabled, page.els.resume.disabled], [false, true]);
+    page.send(liveState('other-scenario:9:1700000099999', 'running', 'their cards'));
+    assert.equal(page.source.closed, true, 'it stops listening');
+    assert.equal(page.els.parts.innerHTML, 'own cards', "the other run is not shown under this run's header");
+    assert.deepEqual([page.els.pause.disabled, page.els.resume.disabled], [true, true], 'no button controls the other run');
+    assert.match(page.els.status.textContent, /^the server now runs another run \(other-scenario, seed 9\).*reload the page/);
+    assert.equal(page.body.dataset.status, 'other-run');
+
+    const lost = fakeDashboard('report-small:7:1700000000000');
+    lost.send(liveState('report-small:7:1700000000000', 'paused', 'own cards'));
+    assert.equal(lost.els.resume.disabled, false);
+    lost.source.onerror?.();
+    assert.deepEqual([lost.els.pause.disabled, lost.els.resume.disabled], [true, true], 'nothing to pause or resume while the server is away');
+    assert.match(lost.els.status.textContent, /^lost the server/);
+    // Back (the same server): the buttons follow its state again.
+    lost.send(liveState('report-small:7:1700000000000', 'paused', 'own cards'));
+    assert.equal(lost.els.resume.disabled, false);
+  });
+
+  test('before its launches, a live run says they are due, not that there are none', async () => {
+    const dash = await startDashboard(load(small, []), { host: '127.0.0.1', port: 0, speed: 1, verify: false });
+    try {
+      assert.equal((await post(`${dash.url}api/pause`)).status, 200);
+      assert.ok(dash.state().sim_time_ns < 15e9, 'paused before the first launch (at 15 s)');
+      const page = await (await fetch(dash.url)).text();
+      assert.ok(page.includes('<p class="empty">No launches yet (3 due: at 15 s, 16 s and 17 s).</p>'), 'the launches section');
+      assert.match(page, /Launches ok<\/div><div class="card-value">0<\/div><div class="card-sub">none yet, 3 due</);
+      assert.doesNotMatch(page, /No launches in this scenario|no launches/);
+    } finally {
+      await dash.close();
+    }
+  });
+
+  test('Host: loopback names and --allow-host names at any port; two Host headers are 400; CONNECT is 405', async () => {
+    const dash = await startDashboard(load(small, []), { host: '127.0.0.1', port: 0, speed: 1, verify: false, allowHosts: [parseAllowHost('MyAlias.example:9')] });
+    try {
+      // Through an SSH tunnel (ssh -L 19000:127.0.0.1:PORT) the browser names the tunnel's port.
+      for (const host of ['localhost:19000', 'localhost', '127.0.0.1:1', '[::1]:19000', 'LOCALHOST.', 'myalias.example', 'myalias.example:8443']) {
+        assert.equal(await getWithHost(dash.url, host), 200, host);
+      }
+      for (const host of ['evil.example', 'localhost.evil.example:19000', 'evil@localhost', 'localhost:99999']) assert.equal(await getWithHost(dash.url, host), 403, host);
+      const port = new URL(dash.url).port;
+      const two = await raw(dash.url, `GET /api/state HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nHost: evil.example\r\nConnection: close\r\n\r\n`);
+      assert.match(two, /^HTTP\/1\.1 400 /);
+      assert.match(two, /more than one Host header/);
+      const tunnel = await raw(dash.url, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+      assert.match(tunnel, /^HTTP\/1\.1 405 Method Not Allowed\r\n/);
+      assert.match(tunnel, /\r\nAllow: GET, HEAD, POST\r\n/);
+      assert.match(tunnel, /CONNECT is not served here/);
+    } finally {
+      await dash.close();
+    }
+    assert.equal(parseAllowHost('2001:DB8::7'), '[2001:db8::7]');
+    assert.equal(parseAllowHost('[2001:db8::7]:8080'), '[2001:db8::7]');
+    assert.equal(parseAllowHost('192.0.2.7:8080'), '192.0.2.7');
+    for (const bad of ['', 'a b', 'http://myhost/', 'my/host', 'user@myhost', 'myhost:x']) {
+      assert.throws(() => parseAllowHost(bad), (e: unknown) => e instanceof UserError && /^--allow-host: (an empty name|expected a host name)/.test(e.message), bad);
+    }
+    const child = spawn(process.execPath, [`${root}bin/hypermem.js`, 'serve', small, '--port', '0', '--allow-host', 'http://myhost/'], { cwd: root });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    assert.equal(await new Promise<number | null>((r) => child.on('close', r)), 2);
+    assert.equal(err, 'hypermem: --allow-host: expected a host name or address, not a URL or a list, found "http://myhost/" (it holds a space or a slash)\n');
+  });
+
+  test("bound to every address, it says the URLs by this machine's name and addresses; stopped mid-run, it says where", async () => {
+    const dash = await startDashboard(load(small, []), { host: '0.0.0.0', port: 0, speed: 1, verify: false });
+    try {
+      const port = new URL(dash.url).port;
+      assert.equal(dash.otherUrls[0], `http://${hostname()}:${port}/`);
+      for (const u of dash.otherUrls) assert.equal(await getWithHost(dash.url, new URL(u).host), 200, `${u}: accepted by the Host check`);
+    } finally {
+      await dash.close();
+    }
+    const child = spawn(process.execPath, [`${root}bin/hypermem.js`, 'serve', small, '--port', '0', '--host', '0.0.0.0', '--speed', '1'], { cwd: root });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      for (let i = 0; i < 300 && !err.includes('anyone who can reach'); i++) await sleep(50);
+      assert.match(out, /^http:\/\/127\.0\.0\.1:\d+\/\n$/, 'standard output: the one URL scripts read');
+      const port = new URL(out.trim()).port;
+      assert.ok(err.includes(`\nhypermem: also at http://${hostname()}:${port}/`), err);
+      await sleep(300);
+      child.kill('SIGINT');
+      assert.equal(await exited, 0);
+      assert.match(err, /\nhypermem: stopped at \d+(\.\d+)? (ms|s) of 40 s simulated \(the run was not finished\)\n$/);
     } finally {
       child.kill('SIGKILL');
     }
