@@ -116,6 +116,7 @@ function program(): Command {
     .option('--shard <K/N>', 'run only shard K of N (runs K, K+N, K+2N, …), e.g. on one machine of N; put the shards together with `hypermem merge`', once('--shard'))
     .requiredOption('--out <dir>', 'required: write results.csv, results.json, index.html and summary.json to DIR', once('--out'))
     .option('--set <path=value>', 'override a scenario field in every run (repeatable)', collect, [])
+    .option('--verify', 're-check every invariant in every run as it goes (after every event on a small host, spaced out on a large one; up to about +50% time); exit 3 on a violation')
     .option('--quiet', 'print nothing but errors')
     .option('--max-memory <size>', `stop with an error when hypermem holds more memory than this, all runs together: a size such as 8GiB, or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
     .action(async (file: string, options) => {

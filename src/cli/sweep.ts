@@ -43,6 +43,8 @@ export interface SweepOptions {
   shard?: string;
   out?: string;
   quiet?: boolean;
+  /** Every run re-checks the invariants as it goes (run --verify). */
+  verify?: boolean;
   /** The memory limit of the whole sweep's process (--max-memory). */
   maxMemory?: string;
 }
@@ -126,7 +128,8 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
   }
   const all = enumerateRuns(points, seeds, (p) => scenarios[p.index].seed);
   const runs = shard === null ? all : all.filter((r) => inShard(r.run, shard));
-  const tasks: SweepTask[] = runs.map((r) => ({ file, sets: [...sets, ...pointSets(grids, r.point)], seed: r.seed, maxMemory: options.maxMemory }));
+  const verify = options.verify === true;
+  const tasks: SweepTask[] = runs.map((r) => ({ file, sets: [...sets, ...pointSets(grids, r.point)], seed: r.seed, verify, maxMemory: options.maxMemory }));
 
   const showBar = options.quiet !== true && process.stderr.isTTY === true;
   const bar = showBar
@@ -158,6 +161,7 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
     seeds,
     points: points.length,
     runs: all.length,
+    verify,
     scenario_digest: scenarioDigest(base),
   };
   const info: SweepInfo = {

@@ -19,6 +19,8 @@ export interface SweepMeta {
   seeds: number;
   points: number;
   runs: number;
+  /** Whether every run re-checked the invariants (--verify); absent from sweeps written before it was recorded. */
+  verify?: boolean;
   /** sha256 of the scenario as loaded with the fixed --set (traces' samples included, file names left out): shards of one sweep agree on it. */
   scenario_digest: string;
 }

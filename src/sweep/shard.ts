@@ -59,6 +59,7 @@ const sweepShape: z.ZodType<SweepMeta> = z.object({
   seeds: count.min(1),
   points: count.min(1),
   runs: count.min(1).max(MAX_RUNS),
+  verify: z.boolean().optional(),
   scenario_digest: z.string(),
 });
 
@@ -187,6 +188,7 @@ function difference(a: ShardFolder, b: ShardFolder): string | null {
     ['the --grid flags', a.shard.grid_text, b.shard.grid_text],
     ['the fixed --set flags', a.sweep.set, b.sweep.set],
     ['the seeds per point', a.sweep.seeds, b.sweep.seeds],
+    ['--verify (every run re-checks the invariants, or none does)', a.sweep.verify ?? false, b.sweep.verify ?? false],
     ['the description', a.shard.description, b.shard.description],
     // Last: with everything above equal, a different digest means the file's values or a trace it reads changed.
     ['the scenario as loaded (its file or a trace it reads changed; scenario_digest)', a.sweep.scenario_digest, b.sweep.scenario_digest],
@@ -358,6 +360,7 @@ export function mergeShards(dirs: readonly string[], out: string): MergedSweep {
     seeds: w.seeds,
     points: w.points,
     runs: w.runs,
+    verify: w.verify ?? false,
     scenario_digest: w.scenario_digest,
   };
   const info: SweepInfo = {

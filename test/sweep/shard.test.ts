@@ -138,6 +138,13 @@ describe('sweep --shard and merge', () => {
     const code = copyShard(3, 'code');
     edit(`${code}/summary.json`, /"code": "sha256:[0-9a-f]{8}/, '"code": "sha256:00000000');
     refused([s1, s2, code], /the hypermem code \(its sources differ: shards must run the same checkout\): "sha256:/);
+    // One shard run with --verify, the others without: their checks columns would not be one sweep's.
+    const verified = copyShard(3, 'verified');
+    edit(`${verified}/summary.json`, '"verify": false', '"verify": true');
+    refused(
+      [s1, s2, verified],
+      `merge: ${verified} is not a shard of the same sweep as ${s1}: --verify (every run re-checks the invariants, or none does): false in ${s1}, true in ${verified}`,
+    );
     // The same code on another Node.js release line: its V8 may round Math.exp, log or pow differently.
     const engine = copyShard(3, 'engine');
     edit(`${engine}/summary.json`, `"v8": "${v8Line()}"`, '"v8": "9.4"');

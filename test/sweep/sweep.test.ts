@@ -76,6 +76,22 @@ describe('hypermem sweep', () => {
     });
   });
 
+  test('--verify: every run re-checks the invariants, as run --verify does (the same summary); the sweep says so', () => {
+    const out = `${tmp}/verify`;
+    const r = hypermem(['sweep', scenario, '--grid', 'toolstack.policy=none,claim', '--set', 'duration=5s', '--verify', '--jobs', '2', '--quiet', '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    const rows = JSON.parse(readFileSync(`${out}/results.json`, 'utf8')) as Row[];
+    assert.ok(rows.every((row) => row.summary.invariant_checks > 0 && row.summary.invariant_violations === 0));
+    const single = hypermem(['run', scenario, '--set', 'duration=5s', '--set', 'toolstack.policy=claim', '--verify', '--json']);
+    assert.equal(JSON.stringify(rows[1].summary) + '\n', single.stdout);
+    assert.equal(JSON.parse(readFileSync(`${out}/summary.json`, 'utf8')).sweep.verify, true);
+    // Without it: nothing checked, and the sweep says so too.
+    const plain = hypermem(['sweep', scenario, '--grid', 'toolstack.policy=none', '--set', 'duration=5s', '--quiet', '--out', `${tmp}/plain`]);
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.equal(JSON.parse(readFileSync(`${tmp}/plain/results.json`, 'utf8'))[0].summary.invariant_checks, 0);
+    assert.equal(JSON.parse(readFileSync(`${tmp}/plain/summary.json`, 'utf8')).sweep.verify, false);
+  });
+
   test('a bad grid value fails before any run, names the --grid, writes nothing', () => {
     const out = `${tmp}/bad`;
     const started = Date.now();
