@@ -128,7 +128,7 @@ function program(): Command {
     .argument('<shard-dirs...>', 'the --out folders of every shard, in any order')
     .requiredOption('--out <dir>', 'required: write the merged results.csv, results.json, index.html and summary.json to DIR', once('--out'))
     .option('--quiet', 'print nothing but errors')
-    .addHelpText('after', '\nThe shards must be every shard of one sweep, each once (same scenario, grid, --set, seeds, hypermem version and code);\nthe merged folder is byte for byte what `hypermem sweep` without --shard writes. Exit 3 if a run found an invariant violation.')
+    .addHelpText('after', '\nThe shards must be every shard of one sweep, each once (same scenario, grid, --set, seeds, --verify, hypermem version and code, V8 release line);\nthe merged folder is byte for byte what `hypermem sweep` without --shard writes. Exit 3 if a run found an invariant violation.')
     .action((dirs: string[], options) => {
       process.exitCode = mergeCommand(dirs, options);
     });
