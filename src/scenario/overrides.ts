@@ -102,7 +102,8 @@ export function shapeAt(path: YamlPath): SchemaShape | string {
     const here = formatPath(path.slice(0, i)) || 'a scenario';
     if (shape.kind === 'object') {
       const child = typeof segment === 'string' ? shape.keys.get(segment) : undefined;
-      if (child === undefined) return `no such key (${here} has: ${[...shape.keys.keys()].join(', ')})`;
+      // Said of any entry of a list (guests[i]): the flag's own index may not exist in the file.
+      if (child === undefined) return `no such key (${here.replace(/\[\d+\]/g, '[i]')} has: ${[...shape.keys.keys()].join(', ')})`;
       shape = child;
     } else if (shape.kind === 'array') {
       if (typeof segment !== 'number') return `${here} is a list: index it, e.g. ${here}[0]`;

@@ -194,6 +194,10 @@ describe('overrides', () => {
       'toolstack.polcy=none',
       'o.yaml: toolstack.polcy: no such key (toolstack has: policy, build_rate, build_batch), in --set toolstack.polcy=none',
     ],
+    [
+      'guests[99].selfballon.enabled=true',
+      'o.yaml: guests[99].selfballon.enabled: no such key (guests[i] has: name, count, memory, maxmem, swap, kernel_reserve, image, cleancache, cleancache_shared, frontswap, disk_latency, selfballoon, workload), in --set guests[99].selfballon.enabled=true',
+    ],
     ['seed.x=1', 'o.yaml: seed.x: seed is a single value, it has no x, in --set seed.x=1'],
     ['guests.count=1', 'o.yaml: guests.count: guests is a list: index it, e.g. guests[0], in --set guests.count=1'],
     ['guests[5].count=1', 'o.yaml: guests[5].count: no such entry: guests has 1, in --set guests[5].count=1'],
