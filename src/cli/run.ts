@@ -170,7 +170,7 @@ export function fmtDuration(ns: number): string {
 export function runFiles(result: RunResult, scenario: Scenario): Record<string, string> {
   return {
     'summary.json': JSON.stringify(result.summary, null, 2) + '\n',
-    'timeseries.csv': timeseriesCsv(result.samples, scenario),
+    'timeseries.csv': timeseriesCsv(result.samples, scenario, result.events),
     'events.jsonl': eventsJsonl(result.events),
   };
 }

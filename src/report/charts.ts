@@ -19,7 +19,7 @@ import {
   niceAxis,
   pickGuests,
   ratePerSecond,
-  scenarioGuestNames,
+  startOrder,
   sizeUnit,
   thin,
   timeUnit,
@@ -503,7 +503,7 @@ export function hostChart(runs: RunData[]): ChartOut {
 export function guestChart(runs: RunData[]): ChartOut & { caption: string } {
   // The same guests in every variant: picked over all the runs' samples together.
   const merged = runs.flatMap((r) => r.samples);
-  const known = [...new Set(runs.flatMap((r) => scenarioGuestNames(r.scenario)))];
+  const known = [...new Set(runs.flatMap((r) => startOrder(r.events)))];
   const { shown, rest } = pickGuests(merged, 8, runs.flatMap((r) => r.events), known);
   const rows: { label: string; names: string[] }[] = shown.map((n) => ({ label: n, names: [n] }));
   if (rest.length > 0) rows.push({ label: `${rest.length} others, averaged`, names: rest });
@@ -574,7 +574,7 @@ export function tmemChart(runs: RunData[]): ChartOut {
 
 export function hitRateChart(runs: RunData[]): ChartOut {
   // One colour per group name over all the panels, in order of first appearance.
-  const perRun = runs.map((r) => [...cleancacheGroups(r.samples, r.scenario).entries()]);
+  const perRun = runs.map((r) => [...cleancacheGroups(r.samples, r.scenario, r.events).entries()]);
   const colorOf = new Map<string, string>();
   for (const groups of perRun) for (const [g] of groups) if (!colorOf.has(g)) colorOf.set(g, GROUP_COLORS[colorOf.size % GROUP_COLORS.length]);
   let max = 0;

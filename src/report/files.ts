@@ -3,7 +3,7 @@
 
 import type { Scenario } from '../scenario/types.ts';
 import type { GuestSample, LoggedEvent, Sample } from '../sim/metrics.ts';
-import { guestOrder, scenarioGuestNames } from './series.ts';
+import { guestOrder, scenarioGuestNames, startOrder } from './series.ts';
 
 function csvField(text: string): string {
   return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
@@ -27,9 +27,13 @@ const GUEST_COLUMNS: [string, Exclude<keyof GuestSample, 'ended'>][] = [
   ['swap_writes', 'swapWrites'],
 ];
 
-export function timeseriesCsv(samples: Sample[], scenario: Scenario): string {
-  // The guests' columns in the scenario's order (the summary's), whatever their names.
-  const names = guestOrder(samples, scenarioGuestNames(scenario));
+/**
+ * timeseries.csv. The guests' columns are in the order they started (the
+ * run's `events`, as summary.json lists them), whatever their names; without
+ * the events, in the scenario's order.
+ */
+export function timeseriesCsv(samples: Sample[], scenario: Scenario, events?: readonly LoggedEvent[]): string {
+  const names = guestOrder(samples, events === undefined ? scenarioGuestNames(scenario) : startOrder(events));
   const header = ['time_s', 'free', 'freeable', 'owned', 'outstanding_claims', 'tmem_ephemeral', 'tmem_persistent'];
   for (const n of names) header.push(...GUEST_COLUMNS.map(([c]) => `${n}.${c}`));
   const rows = [header.map(csvField).join(',')];

@@ -201,7 +201,14 @@ export const MAX_POINTS = 600;
 
 export type Point = [number, number | null];
 
-/** The scenario's guests in its order: its guests, then its launches in timeline order. */
+/** The guests in the order they started (their guest_start events: the order of summary.json's guests). */
+export function startOrder(events: readonly LoggedEvent[]): string[] {
+  const names: string[] = [];
+  for (const e of events) if (e.kind === 'guest_start' && typeof e.guest === 'string') names.push(e.guest);
+  return names;
+}
+
+/** The scenario's guests in its order: its guests, then its launches in timeline order (the start order when no events are at hand). */
 export function scenarioGuestNames(scenario: Scenario): string[] {
   const names = scenario.guests.map((g) => g.name);
   for (const e of scenario.timeline) if (e.action.kind === 'launch') names.push(e.action.guest.name);
@@ -209,10 +216,10 @@ export function scenarioGuestNames(scenario: Scenario): string[] {
 }
 
 /**
- * Every guest that appears in any sample, in the order of `known` (the
- * scenario's, scenarioGuestNames), then any other in order of first
- * appearance. A sample's guests are an object keyed by name, whose key order
- * is not the scenario's when names look like numbers ("10" before "web").
+ * Every guest that appears in any sample, in the order of `known` (the order
+ * they started, startOrder), then any other in order of first appearance. A
+ * sample's guests are an object keyed by name, whose key order is not the
+ * start order when names look like numbers ("10" before "web").
  */
 export function guestOrder(samples: Sample[], known: readonly string[] = []): string[] {
   const seen = new Set<string>();
@@ -276,8 +283,8 @@ export interface GuestLevels {
  * Which guests get a panel of their own: all of them up to `max`, else the
  * `max - 1` that matter most — the ones with OOM events first (most first),
  * then the most swap I/O to disk, then the highest peak of RAM or demand
- * (ties by order of appearance) — the rest averaged into one panel. Returns
- * the names shown (in order of appearance) and the names folded.
+ * (ties in start order) — the rest averaged into one panel. Returns
+ * the names shown (in start order) and the names folded.
  */
 export function pickGuests(samples: Sample[], max = 8, events: LoggedEvent[] = [], known: readonly string[] = []): { shown: string[]; rest: string[] } {
   const order = guestOrder(samples, known);
@@ -362,13 +369,13 @@ export function hitRate(samples: Sample[], names: string[] | null): Point[] {
   return samples.map((s, i) => [s.timeNs, i === 0 || gets[i] === 0 ? null : (100 * hits[i]) / gets[i]]);
 }
 
-/** Guests with cleancache grouped by their scenario group, in order: group label → member names. */
-export function cleancacheGroups(samples: Sample[], scenario: Scenario): Map<string, string[]> {
+/** Guests with cleancache grouped by their scenario group, in the order they started (`events`): group label → member names. */
+export function cleancacheGroups(samples: Sample[], scenario: Scenario, events?: readonly LoggedEvent[]): Map<string, string[]> {
   const specs = new Map<string, GuestSpec>();
   for (const g of scenario.guests) specs.set(g.name, g);
   for (const e of scenario.timeline) if (e.action.kind === 'launch') specs.set(e.action.guest.name, e.action.guest);
   const groups = new Map<string, string[]>();
-  for (const name of guestOrder(samples, scenarioGuestNames(scenario))) {
+  for (const name of guestOrder(samples, events === undefined ? scenarioGuestNames(scenario) : startOrder(events))) {
     const spec = specs.get(name);
     if (spec !== undefined && !spec.cleancache) continue;
     const group = spec?.group ?? name;

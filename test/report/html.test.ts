@@ -809,8 +809,8 @@ describe('compareReportHtml', () => {
     const svg = section(out, 'guests');
     const titles = svgTexts(svg).map((t) => t.text).filter((t) => t.startsWith('avg of'));
     assert.deepEqual(titles, ['avg of 5 others · p=a', 'avg of 6 others · p=b']);
-    // In the scenario's order (its guests web-1..3, then its launch big-2), then the names it does not have (this fake run's extra guests).
-    assert.match(out, /the other 6 \(web-1, web-2, web-3, big-2, web-4, web-5\) averaged in the last panel/);
+    // In start order; these fake runs have no guest_start events, so in order of first appearance over the variants.
+    assert.match(out, /the other 6 \(web-1, web-2, web-3, web-4, web-5, big-2\) averaged in the last panel/);
     // A guest's name is a key of the samples, never a property every object has.
     const odd = compareReportHtml([
       { label: 'p=a', scenario: claim, result: fakeRun(claim, many) },
@@ -864,36 +864,40 @@ describe('compareReportHtml', () => {
 });
 
 describe('guest order', () => {
-  test("guests whose names look like numbers keep the scenario's order in timeseries.csv and the report's panels", () => {
+  test("guests whose names look like numbers keep the order they started in timeseries.csv and the report's panels, as in summary.json", () => {
     // A sample's guests are an object keyed by name: "10" and "2" come before "web" in its key order.
+    // Launch "8" is asked after "7" but built first (smaller): the start order is not the timeline's.
     const text = [
       'name: numbers',
       'seed: 5',
-      'duration: 3s',
+      'duration: 4s',
       'sample_interval: 1s',
-      'host: {memory: 4GiB}',
+      'host: {memory: 8GiB}',
       'dom0: {memory: 1GiB}',
+      'toolstack: {policy: claim, build_rate: 1GiB/s}',
       'guests:',
       '  - {name: web, memory: 256MiB}',
       '  - {name: "10", memory: 256MiB}',
       '  - {name: "2", memory: 256MiB}',
       'timeline:',
-      '  - {at: 1s, launch: {name: "7", memory: 256MiB}}',
+      '  - {at: 1s, launch: {name: "7", memory: 3GiB}}',
+      '  - {at: 1.1s, launch: {name: "8", memory: 128MiB}}',
     ].join('\n');
     const sc = parseScenario(text, 'numbers.yaml');
     const result = new Simulation(sc).run();
+    const order = ['web', '10', '2', '8', '7'];
     assert.deepEqual(
       result.summary.guests.map((g) => g.name),
-      ['web', '10', '2', '7'],
+      order,
     );
-    const header = timeseriesCsv(result.samples, sc).split('\n')[0].split(',');
+    const header = timeseriesCsv(result.samples, sc, result.events).split('\n')[0].split(',');
     assert.deepEqual(
       header.filter((c) => c.endsWith('.ram')),
-      ['web.ram', '10.ram', '2.ram', '7.ram'],
+      order.map((n) => `${n}.ram`),
     );
     // The guest chart's panel titles, left to right.
     const html = runReportHtml(result, sc);
-    const titles = [...html.matchAll(/<text[^>]*font-size:13px[^>]*>(web|10|2|7)<\/text>/g)].map((m) => m[1]);
-    assert.deepEqual(titles, ['web', '10', '2', '7']);
+    const titles = [...html.matchAll(/<text[^>]*font-size:13px[^>]*>(web|10|2|7|8)<\/text>/g)].map((m) => m[1]);
+    assert.deepEqual(titles, order);
   });
 });
