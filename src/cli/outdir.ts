@@ -5,7 +5,7 @@
 // or a sweep) and nothing but files hypermem writes: any other folder is
 // someone's, and is never deleted.
 
-import { accessSync, chmodSync, constants, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { fileProblem } from '../lib/errno.ts';
 import { UserError } from './errors.ts';
@@ -91,6 +91,37 @@ export function isHypermemOutput(target: string): boolean {
  * or an existing folder that is not hypermem's. Returns the absolute target.
  * Leaves nothing behind (a probe folder is made and removed).
  */
+/**
+ * Whether `dir` is a mount point: on another device than its parent, or (a
+ * bind mount of the same filesystem) listed as one in /proc/self/mountinfo,
+ * whose fifth field is the mount point with space, tab, newline and
+ * backslash written in octal.
+ */
+export function isMountPoint(dir: string): boolean {
+  try {
+    if (statSync(dir).dev !== statSync(dirname(dir)).dev) return true;
+  } catch {
+    return false;
+  }
+  let table: string;
+  try {
+    table = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return false;
+  }
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    return false;
+  }
+  for (const line of table.split('\n')) {
+    const field = line.split(' ')[4];
+    if (field !== undefined && field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))) === real) return true;
+  }
+  return false;
+}
+
 export function checkOutDir(dir: string): string {
   if (dir.trim() === '') throw problem(dir, 'an empty path; give the folder to write');
   const target = resolve(dir);
@@ -123,13 +154,7 @@ export function checkOutDir(dir: string): string {
     }
     if (!writable) throw problem(dir, 'the folder is read-only (no write permission); choose another or make it writable');
     // A mount point cannot be moved aside and replaced (rename says EBUSY, after the whole run): said now.
-    let mountPoint = false;
-    try {
-      mountPoint = statSync(target).dev !== statSync(dirname(target)).dev;
-    } catch {
-      mountPoint = false;
-    }
-    if (mountPoint) throw problem(dir, 'the folder is a mount point, which hypermem cannot replace (it writes the output beside it, then moves it in place); give a folder inside it');
+    if (isMountPoint(target)) throw problem(dir, 'the folder is a mount point, which hypermem cannot replace (it writes the output beside it, then moves it in place); give a folder inside it');
   }
   // The nearest existing ancestor must be a folder we may write in (the temporary folder goes beside the target).
   let at = dirname(target);

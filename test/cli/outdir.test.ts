@@ -108,7 +108,7 @@ describe('--out folders', () => {
     assert.deepEqual(readdirSync(dir), [], 'nothing was made in it');
   });
 
-  test('an empty mount point is refused before the run (it cannot be moved aside and replaced); a folder inside it is fine', (t) => {
+  test('a mount point (a tmpfs, a bind mount) is refused before the run (it cannot be moved aside and replaced); a folder inside it is fine', (t) => {
     const dir = join(root, 'mnt');
     mkdirSync(dir);
     // Needs a tmpfs mount (root with CAP_SYS_ADMIN, as in CI); elsewhere there is nothing to check.
@@ -122,6 +122,19 @@ describe('--out folders', () => {
       assert.equal(checkOutDir(join(dir, 'inside')), join(dir, 'inside'));
     } finally {
       spawnSync('umount', [dir]);
+    }
+    // A bind mount of the same filesystem (the same device as its parent), under a name with a space (octal in mountinfo).
+    const source = join(root, 'bind-source');
+    const bound = join(root, 'bind target');
+    mkdirSync(source);
+    mkdirSync(bound);
+    if (spawnSync('mount', ['--bind', source, bound]).status !== 0) return;
+    try {
+      assert.equal(statSync(bound).dev, statSync(root).dev);
+      refused(() => checkOutDir(bound), /the folder is a mount point/);
+      assert.equal(checkOutDir(source), source);
+    } finally {
+      spawnSync('umount', [bound]);
     }
   });
 
