@@ -17,7 +17,7 @@ import type { CompareVariant } from '../report/html.ts';
 import { UserError } from './errors.ts';
 import { MemoryGuard, parseMaxMemory, scenarioSize, type MemoryLimit } from './memory.ts';
 import { checkOutDir, writeOut } from './outdir.ts';
-import { canonicalPath, flagPath, earlierOverlaps, parseCount, pathRelation, openAtEnd, refuseRepeats, splitTopLevel } from '../sweep/grid.ts';
+import { canonicalPath, flagPath, earlierOverlaps, MAX_RUNS, parseCount, pathRelation, openAtEnd, refuseRepeats, splitTopLevel } from '../sweep/grid.ts';
 import { RunFailed, runPoolFull } from '../sweep/pool.ts';
 
 export { writeOut, splitTopLevel };
@@ -291,7 +291,7 @@ export async function compareCommand(
   if (seeds > 1 && comparesSeed) throw new UserError(`--seeds ${seeds}: the seed is what --set ${listed[0]} compares; drop one of them`);
   if (values.length * seeds > MAX_COMPARE_RUNS) {
     throw new UserError(
-      `compare: ${values.length * seeds} runs (${values.length} values${seeds > 1 ? ` × ${seeds} seeds` : ''}) is more than the bound of ${MAX_COMPARE_RUNS}: a comparison keeps every run's samples and events for its report; compare fewer values or seeds, or use hypermem sweep (up to 10000 runs, a table of each run's summary)`,
+      `compare: ${values.length * seeds} runs (${values.length} values${seeds > 1 ? ` × ${seeds} seeds` : ''}) is more than the bound of ${MAX_COMPARE_RUNS}: a comparison keeps every run's samples and events for its report; compare fewer values or seeds, or use hypermem sweep (up to ${MAX_RUNS} runs, a table of each run's summary)`,
     );
   }
   const jobs = parseCount('--jobs', options.jobs, Math.max(1, availableParallelism()), MAX_COMPARE_JOBS);

@@ -114,8 +114,8 @@ export function parsePort(text: string | undefined): number {
 /** --speed: `max`, or simulated seconds per wall second (a positive number). */
 export function parseSpeed(text: string | undefined): number | null {
   if (text === undefined || text === 'max') return null;
-  // Decimal only: Number() would also take 0x10, 0b11, '+5' and 'Infinity', which nobody means as a speed.
-  const v = /^\d+(\.\d+)?(e[-+]?\d+)?$/i.test(text) ? Number(text) : NaN;
+  // Decimal only: Number() would also take 0x10, 0b11, '+5' and 'Infinity', which nobody means as a speed. Spaces around it are let go, as for --seed.
+  const v = /^\d+(\.\d+)?(e[-+]?\d+)?$/i.test(text.trim()) ? Number(text.trim()) : NaN;
   if (!Number.isFinite(v) || v <= 0) {
     throw new UserError(`--speed: expected "max" or simulated seconds per wall second (a decimal number above 0, e.g. 10 or 2.5), found ${JSON.stringify(shorten(text))}`);
   }
@@ -324,7 +324,8 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
     if (status !== 'paused') return false;
     status = 'running';
     paceWallMs = Date.now();
-    paceSimNs = sim.simulatedNs;
+    // From where the run has got to: the last advance may have gone past the last event's time.
+    paceSimNs = Math.max(askedNs, sim.simulatedNs);
     changed();
     push();
     schedule(0);
@@ -411,7 +412,7 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
       case '/summary.json': {
         if (!get()) return;
         if (finalResult === null) {
-          send(res, 409, 'application/json', JSON.stringify({ error: `${REFUSED[status]}: ${path} exists once it is done`, status }) + '\n');
+          send(res, 409, 'application/json', JSON.stringify({ error: `${REFUSED[status]}: ${path} exists once it is done`, status, run_id: runId }) + '\n');
           return;
         }
         if (path === '/report.html') {
@@ -437,7 +438,7 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
         }
         const ok = path === '/api/pause' ? pause() : resume();
         if (ok) send(res, 200, 'application/json', stateJson());
-        else send(res, 409, 'application/json', JSON.stringify({ error: REFUSED[status], status }) + '\n');
+        else send(res, 409, 'application/json', JSON.stringify({ error: REFUSED[status], status, run_id: runId }) + '\n');
         return;
       }
       default:

@@ -19,7 +19,7 @@ import {
   enumerateRuns,
   gridLabel,
   MAX_RUNS,
-  canonicalPath,
+  isSeedGrid,
   parseCount,
   parseGrids,
   pointSets,
@@ -98,13 +98,12 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
   // --seed S is --set seed=S (the first seed of every point; --seeds counts up from it), as for run and compare.
   const seed = parseSeed(options.seed);
   const grids = parseGrids(options.grid ?? [], options.set ?? []);
-  const swept = grids.find((g) => canonicalPath(g.path) === 'seed');
-  if (seed !== undefined && swept !== undefined) throw new UserError(`--seed ${seed}: the seed is swept by ${gridLabel(swept)}; drop one of them`);
+  const seedGrid = grids.find(isSeedGrid);
+  if (seed !== undefined && seedGrid !== undefined) throw new UserError(`--seed ${seed}: the seed is swept by ${gridLabel(seedGrid)}; drop one of them`);
   // Sorted: refuseClashes made sure no two set one field, so the order changes nothing, and the sweep's
   // summary, page and shards read the same whatever order the flags came in.
   const sets = [...(options.set ?? []), ...(seed === undefined ? [] : [`seed=${seed}`])].sort();
   const seeds = parseCount('--seeds', options.seeds, 1, MAX_RUNS);
-  const seedGrid = grids.find((g) => canonicalPath(g.path) === 'seed');
   if (seedGrid !== undefined && seeds > 1) {
     throw new UserError(`${gridLabel(seedGrid)} with --seeds ${seeds}: both choose the seeds (--seeds runs seed, seed+1, …); give one of them`);
   }

@@ -37,7 +37,7 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
   if (typeof value === 'number') return describeNumber(value);
   if (typeof value === 'boolean') return `${value}`;
-  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : `an array of ${value.length}`;
   return `an ${typeof value}`;
 }
 
@@ -77,7 +77,7 @@ const EXPECTED: Record<string, string> = { object: 'an object', array: 'an array
 /**
  * Renders zod issues as `field "a.b": message`, one per issue, first few
  * only. Unknown fields are named with their path; a value of the wrong type
- * is said in our words ("expected an object, found an array of 0"), from the
+ * is said in our words ("expected an object, found an empty array"), from the
  * request `data` the issues are about.
  */
 export function formatIssues(error: z.ZodError, data?: unknown): string {

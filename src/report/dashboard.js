@@ -71,7 +71,7 @@
         return r.json();
       })
       .then(function (st) {
-        // A refusal (409) carries the status without run_id: it is of this server's run, which the events will say.
+        // A refusal (409) carries the run's identity too: another run's status must not move this page's buttons.
         if (st.run_id !== undefined && st.run_id !== runId) otherRun(st);
         else if (st.status) show(Object.assign({}, last, st, { html: null }));
       })
@@ -95,7 +95,11 @@
     if (other || (last && (last.status === 'done' || last.status === 'failed'))) return;
     // Nothing to pause or resume until the server answers again (the next event turns the right button back on).
     disable();
-    statusEl.textContent = 'lost the server (was hypermem serve stopped?); the page shows the last state it had';
+    // Closed for good: the server answered, but not with events (503: too many pages follow the run); gone, the browser keeps trying.
+    statusEl.textContent =
+      source.readyState === EventSource.CLOSED
+        ? 'the server refused live updates (too many pages follow this run?); close some of them, then reload this one'
+        : 'lost the server (was hypermem serve stopped?); the page shows the last state it had';
     statusEl.className = 'status failed';
   };
 })();

@@ -171,6 +171,11 @@ export function earlierOverlaps(paths: readonly string[]): ({ other: number; rel
   });
 }
 
+/** Whether a --grid sweeps the seed itself (its values are the runs' seeds). */
+export function isSeedGrid(g: Grid): boolean {
+  return canonicalPath(g.path.trim()) === 'seed';
+}
+
 /** Parses every --grid and checks they do not clash with each other or with --set. */
 export function parseGrids(texts: readonly string[], sets: readonly string[] = []): Grid[] {
   if (texts.length === 0) throw new UserError('sweep: give at least one --grid path=a,b,c');

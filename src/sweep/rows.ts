@@ -4,8 +4,7 @@
 
 import { durationColumn, sizeColumn } from '../report/series.ts';
 import type { Summary } from '../sim/metrics.ts';
-import type { Grid, Run } from './grid.ts';
-import { canonicalPath } from '../scenario/overrides.ts';
+import { isSeedGrid, type Grid, type Run } from './grid.ts';
 
 export interface Row {
   run: number;
@@ -93,7 +92,7 @@ export function csvField(value: string | number): string {
 
 /** The grids that have a column of their own beside `seed` (all but a grid of the seed itself, whose values the seed column holds). */
 export function gridColumns(grids: readonly Grid[]): Grid[] {
-  return grids.filter((g) => canonicalPath(g.path.trim()) !== 'seed');
+  return grids.filter((g) => !isSeedGrid(g));
 }
 
 /**

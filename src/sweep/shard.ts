@@ -12,7 +12,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import { z } from 'zod';
 import { UserError } from '../cli/errors.ts';
 import { depthOf } from '../lib/depth.ts';
-import { canonicalPath, enumeratePoints, MAX_RUNS, type Grid } from './grid.ts';
+import { enumeratePoints, isSeedGrid, MAX_RUNS, type Grid } from './grid.ts';
 import { shardRunList, type SweepInfo } from './html.ts';
 import type { ShardMeta, SweepMeta } from './output.ts';
 import type { Row } from './rows.ts';
@@ -269,7 +269,7 @@ function readRows(f: ShardFolder, grids: readonly Grid[], bases: Map<string, { s
     );
   }
   const points = enumeratePoints(grids);
-  const seedGrid = grids.findIndex((g) => canonicalPath(g.path) === 'seed');
+  const seedGrid = grids.findIndex(isSeedGrid);
   return text.slice(1, -1).map((source, i) => {
     const line = i + 2;
     const where = `${file}:${line}`;

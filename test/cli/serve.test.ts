@@ -146,6 +146,11 @@ function fakeDashboard(runId: string) {
   els.live.dataset.run = runId;
   const source = { url: '', closed: false, onerror: null as null | (() => void), listeners: new Map<string, (e: { data: string }) => void>() };
   class FakeEventSource {
+    static readonly CONNECTING = 0;
+    static readonly CLOSED = 2;
+    get readyState(): number {
+      return source.closed ? FakeEventSource.CLOSED : FakeEventSource.CONNECTING;
+    }
     constructor(url: string) {
       source.url = url;
     }
@@ -271,7 +276,10 @@ describe('hypermem serve', () => {
       assert.equal(p2.sim_time_ns, p1.sim_time_ns, 'no simulated time passes while paused');
       const again = await post(`${dash.url}api/pause`);
       assert.equal(again.status, 409, 'pausing a paused run is refused');
-      assert.equal((JSON.parse(again.body) as { error: string }).error, 'the run is paused');
+      const refusal = JSON.parse(again.body) as { error: string; run_id: string };
+      assert.equal(refusal.error, 'the run is paused');
+      // With the run's identity: a page of another run does not take this status for its own.
+      assert.equal(refusal.run_id, p1.run_id);
 
       const resumedAt = Date.now();
       assert.equal((await post(`${dash.url}api/resume`)).status, 200);
@@ -406,13 +414,15 @@ describe('hypermem serve', () => {
     assert.equal(parsePort('0'), 0);
     for (const bad of ['0', '-3', 'fast', '', 'NaN', 'Infinity']) assert.throws(() => parseSpeed(bad), (e: unknown) => e instanceof UserError && /--speed: expected "max"/.test(e.message), bad);
     // Number() takes these; a speed is a decimal number.
-    for (const bad of ['0x10', '0b11', '0o7', '+5', ' 5', '5 ', '1e999', '.5', '5.']) {
+    for (const bad of ['0x10', '0b11', '0o7', '+5', '1e999', '.5', '5.', ' ']) {
       assert.throws(() => parseSpeed(bad), (e: unknown) => e instanceof UserError && e.message.startsWith('--speed: expected "max" or simulated seconds per wall second (a decimal number above 0'), bad);
     }
     assert.equal(parseSpeed('max'), null);
     assert.equal(parseSpeed('2.5'), 2.5);
     assert.equal(parseSpeed('16'), 16);
     assert.equal(parseSpeed('1e1'), 10);
+    // Spaces around the number are let go, as for --seed, --seeds and --jobs.
+    assert.equal(parseSpeed(' 5 '), 5);
 
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
@@ -607,6 +617,11 @@ describe('hypermem serve', () => {
     // Back (the same server): the buttons follow its state again.
     lost.send(liveState('report-small:7:1700000000000', 'paused', 'own cards'));
     assert.equal(lost.els.resume.disabled, false);
+    // Refused (503 beyond the stream limit): the browser closes the stream for good, and the page says why, not that the server is gone.
+    const refused = fakeDashboard('report-small:7:1700000000000');
+    refused.source.closed = true;
+    refused.source.onerror?.();
+    assert.match(refused.els.status.textContent, /^the server refused live updates \(too many pages follow this run\?\)/);
   });
 
   test('before its launches, a live run says they are due, not that there are none', async () => {

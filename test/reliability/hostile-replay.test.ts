@@ -100,7 +100,7 @@ const cases: Case[] = [
   ['hasOwnProperty as the op', '{"op":"hasOwnProperty"}', E('unknown op "hasOwnProperty"'), 2],
   // not objects
   ['a top-level array', '[{"op":"physinfo"}]', E('expected a JSON object with an "op" field, found an array of 1'), 2],
-  ['an empty array', '[]', E('expected a JSON object .* found an array of 0'), 2],
+  ['an empty array', '[]', E('expected a JSON object .* found an empty array'), 2],
   ['null', 'null', E('expected a JSON object .* found null'), 2],
   ['a number', '42', E('expected a JSON object .* found 42'), 2],
   ['a string', '"physinfo"', E('expected a JSON object .* found the string "physinfo"'), 2],
@@ -153,7 +153,7 @@ describe('hostile replay lines: each answers its error and exit status, and chan
       ['{"op":"host","pages":10,"tmem":{"__proto__":{"dedup":true}}}', /unknown field "tmem\.__proto__"$/],
       ['{"op":"host","pages":10,"tmem":{"store":"disk"}}', /field "tmem.store": expected "bytes" or "synthetic"/],
       // A value of the wrong type is said in our words, with what was found.
-      ['{"op":"host","pages":10,"tmem":[]}', /field "tmem": expected an object, found an array of 0$/],
+      ['{"op":"host","pages":10,"tmem":[]}', /field "tmem": expected an object, found an empty array$/],
       ['{"op":"host","pages":10,"tmem":null}', /field "tmem": expected an object, found null$/],
       ['{"op":"host","pages":10,"nodes":[2]}', /field "nodes": expected a node count \(an integer from 1 to 64\), found an array of 1$/],
     ] as const) {
