@@ -370,7 +370,8 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
       send(res, 403, 'text/plain; charset=utf-8', 'hypermem: unknown Host header\n');
       return;
     }
-    const path = requestPath(req.url ?? '/', origin, allowed);
+    // Any origin that parses will do to read the path (a link-local address's zone does not parse).
+    const path = requestPath(req.url ?? '/', 'http://127.0.0.1', allowed);
     if (path === null) {
       send(res, 400, 'text/plain; charset=utf-8', 'hypermem: the request target is not a path on this server\n');
       return;
@@ -477,7 +478,8 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
   const bracket = (h: string): string => (h.includes(':') ? `[${h}]` : h);
   // Bound to every address (0.0.0.0, ::): the page is reached by this machine's names and addresses.
   const wildcard = options.host === '0.0.0.0' || options.host === '::';
-  const names = [bracket(options.host), ...LOOPBACK, ...(options.allowHosts ?? [])];
+  // A link-local address's zone (fe80::1%eth0) is not part of the Host a client sends; in a URL its % is written %25.
+  const names = [bracket(options.host.replace(/%.*$/, '')), ...LOOPBACK, ...(options.allowHosts ?? [])];
   const otherUrls: string[] = [];
   if (wildcard) {
     names.push(hostname());
@@ -495,7 +497,7 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
     const name = hostOf(h);
     if (name !== null) allowedNames.add(name);
   }
-  origin = `http://${wildcard ? '127.0.0.1' : bracket(options.host)}:${port}`;
+  origin = `http://${wildcard ? '127.0.0.1' : bracket(options.host.replace('%', '%25'))}:${port}`;
   schedule(0);
 
   return {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { connect, createServer } from 'node:net';
 import { once } from 'node:events';
 import { request } from 'node:http';
-import { hostname, tmpdir } from 'node:os';
+import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
@@ -633,6 +633,31 @@ describe('hypermem serve', () => {
       assert.ok(page.includes('<p class="empty">No launches yet (3 due: at 15 s, 16 s and 17 s).</p>'), 'the launches section');
       assert.match(page, /Launches ok<\/div><div class="card-value">0<\/div><div class="card-sub">none yet, 3 due</);
       assert.doesNotMatch(page, /No launches in this scenario|no launches/);
+    } finally {
+      await dash.close();
+    }
+  });
+
+  test('a link-local address with its zone: served, reached by its address (a client sends the Host without the zone), the URL with %25', async (t) => {
+    const linkLocal = Object.entries(networkInterfaces()).flatMap(([name, list]) => (list ?? []).filter((a) => a.family === 'IPv6' && /^fe80:/i.test(a.address)).map((a) => ({ name, address: a.address })));
+    if (linkLocal.length === 0) {
+      t.skip('no link-local IPv6 address on this machine');
+      return;
+    }
+    const { name, address } = linkLocal[0];
+    const dash = await startDashboard(load(small, []), { host: `${address}%${name}`, port: 0, speed: 1, verify: false });
+    try {
+      assert.equal(dash.url.startsWith(`http://[${address}%25${name}]:`), true, dash.url);
+      const port = Number(/:(\d+)\/$/.exec(dash.url)?.[1]);
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request({ host: `${address}%${name}`, port, path: '/api/state', headers: { Host: `[${address}]:${port}` } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(status, 200);
     } finally {
       await dash.close();
     }
