@@ -135,3 +135,40 @@ test('variants that tie on every ranked outcome: the verdict names the unranked 
   const low = seedsVerdictLead(['x', 'y'], [[free(1, 2560), free(2, 256)], [free(1, 2560), free(2, 2560)]]);
   assert.match(low, /the lowest free memory, 1 MiB for x against 10 MiB for y\./);
 });
+
+test('the verdict ranks OOM events (all guests together, fewer is better), then invariant violations', () => {
+  // Every variant ties on the launches (none) and the build time: the fourth and fifth criteria decide.
+  const guests = (...ooms: number[]): Summary['guests'] =>
+    ooms.map((oom, i) => ({
+      name: `g${i}`,
+      cleancache: { puts: 0, gets: 0, hits: 0 },
+      frontswap: { stores: 0, loads: 0, rejects: 0 },
+      disk: { file_reads: 0, swap_reads: 0, swap_writes: 0 },
+      workingset: { refaults: 0, activations: 0 },
+      oom_events: oom,
+      ram_pages_mean: 1,
+    }));
+  assert.equal(
+    verdictLead([
+      { label: 'b', summary: fakeSummary(1, [], guests(3)) },
+      { label: 'a', summary: fakeSummary(1, [], guests(0)) },
+    ]),
+    'a does best: fewest OOM events, 0 against 3 for b.',
+  );
+  // The sum over the guests, not the largest: 2 + 2 is more than 3.
+  assert.equal(
+    verdictLead([
+      { label: 'two guests', summary: fakeSummary(1, [], guests(2, 2)) },
+      { label: 'one guest', summary: fakeSummary(1, [], guests(3)) },
+    ]),
+    'one guest does best: fewest OOM events, 3 against 4 for two guests.',
+  );
+  const checked = (violations: number): Summary => ({ ...fakeSummary(1, [], guests(1)), invariant_violations: violations, invariant_checks: 5 });
+  assert.equal(
+    verdictLead([
+      { label: 'broken', summary: checked(2) },
+      { label: 'sound', summary: checked(0) },
+    ]),
+    'sound does best: fewest invariant violations, 0 against 2 for broken.',
+  );
+});
