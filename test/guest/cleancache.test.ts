@@ -186,3 +186,18 @@ test('shared pools: guests of one image share pages by filesystem UUID, gets are
   assertClean(a);
   assertClean(b);
 });
+
+test('an unmount writes the filesystem\'s dirty pages to the disk before dropping them (found by mutation testing)', () => {
+  const hv = newHost(10000);
+  const g = bootGuest(hv, new FakeTmem(), fileGuest());
+  // Three write misses on file 0 (filesystem 0): dirty pages; one read on file 1 (the other filesystem), clean.
+  for (let i = 0; i < 3; i++) g.accessFilePage(0, i, true);
+  g.accessFilePage(1, 0, false);
+  assert.equal(g.metrics().pageCacheDirtyPages, 3);
+  const writes = g.metrics().disk.fileWrites;
+  g.remount(0);
+  assert.equal(g.metrics().disk.fileWrites - writes, 3, 'each dirty page is written once');
+  assert.equal(g.metrics().pageCacheDirtyPages, 0);
+  assert.equal(g.metrics().pageCachePages, 1, 'the other filesystem keeps its page');
+  assertClean(g);
+});

@@ -336,3 +336,11 @@ timeline:
     assert.equal(guest.metrics().fileAccesses, 1000);
   });
 });
+
+test('the summary\'s dedup_ratio is logical pages over unique contents: above 1 with dedup, exactly 1 without (found by mutation testing)', () => {
+  const file = fileURLToPath(new URL('../report/small.yaml', import.meta.url));
+  const ratio = (dedup: boolean): number => new Simulation(load(file, [`host.tmem.dedup=${dedup}`, 'duration=20s'])).run().summary.tmem.dedup_ratio;
+  const withDedup = ratio(true);
+  assert.ok(withDedup > 1, `with dedup: ${withDedup}`);
+  assert.equal(ratio(false), 1);
+});
