@@ -81,6 +81,17 @@ function getWithHost(url: string, host: string, target?: { path: string; method?
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** `hypermem serve ARGS` as a child process: what it printed so far, and its exit code once it ends. */
+function serveChild(args: string[]): { child: ReturnType<typeof spawn>; out: () => string; err: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [`${root}bin/hypermem.js`, 'serve', ...args], { cwd: root });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { child, out: () => out, err: () => err, exited };
+}
+
 /** The first state of a new event stream; the stream is closed after it. */
 async function firstState(url: string): Promise<LiveState> {
   const res = await fetch(`${url}events`);
@@ -460,16 +471,11 @@ describe('hypermem serve', () => {
   });
 
   test('the command prints its URL, serves until SIGINT and exits 0; a bad scenario exits 2 without serving', async () => {
-    const child = spawn(process.execPath, [`${root}bin/hypermem.js`, 'serve', small, '--port', '0', '--quiet'], { cwd: root });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const { child, out, err, exited } = serveChild([small, '--port', '0', '--quiet']);
     try {
-      for (let i = 0; i < 300 && !out.includes('\n'); i++) await sleep(50);
-      const url = out.trim();
-      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/, `stdout: ${out} stderr: ${err}`);
+      for (let i = 0; i < 300 && !out().includes('\n'); i++) await sleep(50);
+      const url = out().trim();
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/, `stdout: ${out()} stderr: ${err()}`);
       let st = await getState(url);
       for (let i = 0; i < 600 && st.status !== 'done'; i++) {
         await sleep(50);
@@ -478,7 +484,7 @@ describe('hypermem serve', () => {
       assert.equal(st.status, 'done');
       child.kill('SIGINT');
       assert.equal(await exited, 0);
-      assert.equal(err, '', '--quiet: nothing but the URL');
+      assert.equal(err(), '', '--quiet: nothing but the URL');
     } finally {
       child.kill('SIGKILL');
     }
@@ -704,21 +710,16 @@ describe('hypermem serve', () => {
     } finally {
       await dash.close();
     }
-    const child = spawn(process.execPath, [`${root}bin/hypermem.js`, 'serve', small, '--port', '0', '--host', '0.0.0.0', '--speed', '1'], { cwd: root });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const { child, out, err, exited } = serveChild([small, '--port', '0', '--host', '0.0.0.0', '--speed', '1']);
     try {
-      for (let i = 0; i < 300 && !err.includes('anyone who can reach'); i++) await sleep(50);
-      assert.match(out, /^http:\/\/127\.0\.0\.1:\d+\/\n$/, 'standard output: the one URL scripts read');
-      const port = new URL(out.trim()).port;
-      assert.ok(err.includes(`\nhypermem: also at http://${hostname()}:${port}/`), err);
+      for (let i = 0; i < 300 && !err().includes('anyone who can reach'); i++) await sleep(50);
+      assert.match(out(), /^http:\/\/127\.0\.0\.1:\d+\/\n$/, 'standard output: the one URL scripts read');
+      const port = new URL(out().trim()).port;
+      assert.ok(err().includes(`\nhypermem: also at http://${hostname()}:${port}/`), err());
       await sleep(300);
       child.kill('SIGINT');
       assert.equal(await exited, 0);
-      assert.match(err, /\nhypermem: stopped at \d+(\.\d+)? (ms|s) of 40 s simulated \(the run was not finished\)\n$/);
+      assert.match(err(), /\nhypermem: stopped at \d+(\.\d+)? (ms|s) of 40 s simulated \(the run was not finished\)\n$/);
     } finally {
       child.kill('SIGKILL');
     }
