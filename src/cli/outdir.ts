@@ -86,12 +86,6 @@ export function isHypermemOutput(target: string): boolean {
 }
 
 /**
- * Refuses an --out that cannot be written: an empty path, a symbolic link, a
- * path under a file, a read-only folder, a place where no folder can be made,
- * or an existing folder that is not hypermem's. Returns the absolute target.
- * Leaves nothing behind (a probe folder is made and removed).
- */
-/**
  * Whether `dir` is a mount point: on another device than its parent, or (a
  * bind mount of the same filesystem) listed as one in /proc/self/mountinfo,
  * whose fifth field is the mount point with space, tab, newline and
@@ -122,6 +116,12 @@ export function isMountPoint(dir: string): boolean {
   return false;
 }
 
+/**
+ * Refuses an --out that cannot be written: an empty path, a symbolic link, a
+ * path under a file, a read-only folder, a place where no folder can be made,
+ * or an existing folder that is not hypermem's. Returns the absolute target.
+ * Leaves nothing behind (a probe folder is made and removed).
+ */
 export function checkOutDir(dir: string): string {
   if (dir.trim() === '') throw problem(dir, 'an empty path; give the folder to write');
   const target = resolve(dir);
