@@ -11,7 +11,7 @@ import { HYPERMEM_VERSION } from '../version.ts';
 import type { LoggedEvent, Sample, Summary } from '../sim/metrics.ts';
 import { diskChart, guestChart, hitRateChart, hostChart, tmemChart, type ChartOut, type RunData } from './charts.ts';
 import { seedRange, seedsTable, type SeedsVariant } from './seeds.ts';
-import { ranked, RANKING_NOTE, SEEDS_NOTE, seedsVerdictLead, verdictLead } from './verdict.ts';
+import { listOf, ranked, RANKING_NOTE, SEEDS_NOTE, seedsVerdictLead, verdictLead } from './verdict.ts';
 import {
   durationColumn,
   fmtCount,
@@ -230,8 +230,7 @@ function dueWords(due: number[]): string {
   const times = [...new Set(due.map((ns) => fmtDuration(ns)))];
   const shown = times.slice(0, 3);
   if (times.length > 3) shown.push(`${times.length - 3} more`);
-  const list = shown.length <= 2 ? shown.join(' and ') : `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}`;
-  return `${due.length} due: at ${list}`;
+  return `${due.length} due: at ${listOf(shown)}`;
 }
 
 /** A launch's reason, after how long it waited in the toolstack's queue when it waited at all. */

@@ -104,7 +104,8 @@ export function unrankedDifferences(labels: readonly string[], runs: readonly (r
 }
 
 /** "a", "a and b", "a, b and c". */
-function listOf(items: readonly string[]): string {
+/** "a", "a and b", "a, b and c". */
+export function listOf(items: readonly string[]): string {
   return items.length <= 2 ? items.join(' and ') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
