@@ -19,7 +19,6 @@ import {
   niceAxis,
   pickGuests,
   ratePerSecond,
-  startOrder,
   sizeUnit,
   thin,
   timeUnit,
@@ -503,8 +502,7 @@ export function hostChart(runs: RunData[]): ChartOut {
 export function guestChart(runs: RunData[]): ChartOut & { caption: string } {
   // The same guests in every variant: picked over all the runs' samples together.
   const merged = runs.flatMap((r) => r.samples);
-  const known = [...new Set(runs.flatMap((r) => startOrder(r.events)))];
-  const { shown, rest } = pickGuests(merged, 8, runs.flatMap((r) => r.events), known);
+  const { shown, rest } = pickGuests(merged, 8, runs.flatMap((r) => r.events));
   const rows: { label: string; names: string[] }[] = shown.map((n) => ({ label: n, names: [n] }));
   if (rest.length > 0) rows.push({ label: `${rest.length} others, averaged`, names: rest });
   // No guest ever ran: one empty panel per run that says so.

@@ -224,7 +224,7 @@ export function scenarioGuestNames(scenario: Scenario): string[] {
 export function guestOrder(samples: Sample[], known: readonly string[] = []): string[] {
   const seen = new Set<string>();
   for (const s of samples) for (const name of Object.keys(s.guests)) seen.add(name);
-  const order = known.filter((n) => seen.has(n));
+  const order = [...new Set(known)].filter((n) => seen.has(n));
   const listed = new Set(order);
   for (const n of seen) if (!listed.has(n)) order.push(n);
   return order;
@@ -286,8 +286,8 @@ export interface GuestLevels {
  * (ties in start order) — the rest averaged into one panel. Returns
  * the names shown (in start order) and the names folded.
  */
-export function pickGuests(samples: Sample[], max = 8, events: LoggedEvent[] = [], known: readonly string[] = []): { shown: string[]; rest: string[] } {
-  const order = guestOrder(samples, known);
+export function pickGuests(samples: Sample[], max = 8, events: LoggedEvent[] = []): { shown: string[]; rest: string[] } {
+  const order = guestOrder(samples, startOrder(events));
   if (order.length <= max) return { shown: order, rest: [] };
   const peak = new Map<string, number>(order.map((n) => [n, 0]));
   const swap = new Map<string, number>(order.map((n) => [n, 0]));
