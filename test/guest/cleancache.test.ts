@@ -201,3 +201,46 @@ test('an unmount writes the filesystem\'s dirty pages to the disk before droppin
   assert.equal(g.metrics().pageCachePages, 1, 'the other filesystem keeps its page');
   assertClean(g);
 });
+
+test('eviction of written-back pages as v5.2\'s __delete_from_page_cache: a read-in page dirtied later is put once clean, a write-miss page is invalidated; each counts as evicted dirty (found by mutation testing)', () => {
+  const hv = newHost(10000);
+  const tmem = new FakeTmem();
+  const g = bootGuest(hv, tmem, fileGuest());
+  const pool0 = g.cleancache.poolIds[0];
+  g.accessFilePage(0, 1, false); // read miss: up to date, PG_mappedtodisk, clean
+  g.accessFilePage(0, 2, false); // read miss, then a write hit: mapped to disk and dirty
+  g.accessFilePage(0, 2, true);
+  g.accessFilePage(0, 3, true); // write miss: dirty, not mapped to disk
+  const before = g.metrics();
+  assert.equal(before.pageCacheDirtyPages, 2);
+  assert.equal(before.disk.fileReads, 3);
+  // The balloon takes every page: reclaim drops all three from the inactive tail.
+  g.setBalloonTarget(0);
+  g.balloonWork(0);
+  let m = g.metrics();
+  assert.equal(m.pageCachePages, 0);
+  assert.equal(m.pageCacheDirtyPages, 0);
+  assert.equal(m.disk.fileWrites, 2, 'both dirty pages written back (pageout), the clean one not');
+  assert.equal(m.evictedCleanPages, 1);
+  assert.equal(m.evictedDirtyPages, 2);
+  // Written back, page 2 is up to date, clean and mapped to disk when it
+  // leaves: put. Page 3 never had PG_mappedtodisk: invalidated, not put.
+  assert.equal(m.cleancache.puts, 2, 'pages 1 and 2 put');
+  assert.equal(m.cleancache.invalidates, 1, 'page 3 invalidated');
+  assert.ok(tmem.holds(pool0, [FIRST_INODE, 0, 0], 1));
+  assert.ok(tmem.holds(pool0, [FIRST_INODE, 0, 0], 2), 'the written-back page is in cleancache');
+  assert.ok(!tmem.holds(pool0, [FIRST_INODE, 0, 0], 3), 'the write-miss page is not');
+  // Read back: page 2 comes from cleancache (no disk read) with the contents
+  // the disk has; page 3 misses in tmem and is read from the disk.
+  g.setBalloonTarget(2000);
+  g.balloonWork(0);
+  g.accessFilePage(0, 2, false);
+  m = g.metrics();
+  assert.equal(m.cleancache.hits, 1);
+  assert.equal(m.disk.fileReads, 3, 'page 2 was not read from the disk');
+  g.accessFilePage(0, 3, false);
+  m = g.metrics();
+  assert.equal(m.cleancache.hits, 1);
+  assert.equal(m.disk.fileReads, 4, 'page 3 was');
+  assertClean(g); // no page came back from tmem with other contents
+});

@@ -114,3 +114,30 @@ test('an OOM episode counts its overflow once, at its largest, whatever the work
   assert.equal(m.oomKilledPages, 1800);
   assertClean(g);
 });
+
+test('a swap-in with no free page and nothing to reclaim (swap full, no page cache) is an OOM event, once an episode; the page stays on the disk (found by mutation testing)', () => {
+  // 100 pages for anonymous memory, a swap device of 10 pages, no tmem.
+  const g = bootGuest(newHost(4000), null, { domid: 1, memoryPages: 200, kernelReservePages: 100, swapPages: 10 });
+  g.setAnonPages(100);
+  g.setAnonPages(110); // a run of 32 swaps out what the device holds (pages 0..9), the rest fits: no OOM
+  let m = g.metrics();
+  assert.deepEqual([m.swapOuts, m.swap.freeSlots, m.freePages, m.pageCachePages, m.oomEvents], [10, 0, 0, 0, 0]);
+  assert.equal(g.anonPageWhere(0), 'disk');
+  g.accessAnonPage(0); // do_swap_page cannot get a page: VM_FAULT_OOM
+  m = g.metrics();
+  assert.equal(m.oomEvents, 1, 'the failed swap-in is an OOM event');
+  assert.equal(m.oomKilledPages, 0, 'no demand left unmet');
+  assert.deepEqual([m.swapIns, m.disk.swapReads], [0, 0]);
+  assert.equal(g.anonPageWhere(0), 'disk', 'the page stays swapped out');
+  g.accessAnonPage(1); // the same episode
+  assert.equal(g.metrics().oomEvents, 1);
+  g.setAnonPages(110); // demand fits: the episode ends
+  g.accessAnonPage(0);
+  assert.equal(g.metrics().oomEvents, 2, 'a new episode');
+  g.setAnonPages(109); // one page freed
+  g.accessAnonPage(0);
+  m = g.metrics();
+  assert.deepEqual([m.oomEvents, m.swapIns, m.disk.swapReads], [2, 1, 1]);
+  assert.equal(g.anonPageWhere(0), 'ram-young');
+  assertClean(g);
+});

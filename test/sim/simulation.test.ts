@@ -285,6 +285,36 @@ timeline:
     assert.ok(r.summary.launches.some((l) => l.outcome === 'building' && l.end_ns === -1), 'one launch is mid-build at 67.95 s');
   });
 
+  test('ram_pages_mean counts the samples only (every sample_interval), not the rows a destroy or a crash adds (found by mutation testing)', () => {
+    // a halves its RAM at 1 s; b is destroyed between two samples, c crashes at a sample's instant.
+    const text = `${tiny({ name: 'mean', duration: '10s', sample: '5s', memory: '2GiB', tmem: false })}guests:
+  - {name: a, memory: 512MiB, maxmem: 512MiB, swap: 64MiB}
+  - {name: b, memory: 256MiB, maxmem: 256MiB, swap: 64MiB}
+  - {name: c, memory: 256MiB, maxmem: 256MiB, swap: 64MiB}
+timeline:
+  - at: 1s
+    mem_set: {guest: a, target: 256MiB}
+  - at: 5s
+    crash: {guest: c}
+  - at: 6500ms
+    destroy: {guest: b}
+`;
+    const r = new Simulation(parseScenario(text, 'mean.yaml'), {}).run();
+    assert.deepEqual(
+      r.samples.map((x) => [x.timeNs / 1e9, x.guests.a?.ramPages]),
+      [
+        [0, 131072],
+        [5, 65536],
+        [6.5, 65536],
+        [10, 65536],
+      ],
+      'the samples at 0, 5 and 10 s, and b\'s end row at 6.5 s (c\'s at 5 s is the sample\'s row)',
+    );
+    const a = r.summary.guests.find((g) => g.name === 'a');
+    // (131072 + 65536 + 65536) / 3: neither the 6.5 s row nor c's end at 5 s counts a second time.
+    assert.equal(a?.ram_pages_mean, 87381);
+  });
+
   test('events.jsonl has one oom line per OOM event, also when a long tick holds several', () => {
     const text = `${tiny({ name: 'oom', duration: '10s', sample: '1s', tick: '1s', memory: '1GiB', tmem: false })}guests:
   - name: g
