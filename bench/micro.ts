@@ -34,9 +34,9 @@ function xorshift(seed: number): () => number {
 export function cacheBytesPerPage(pages: number): number {
   gc();
   const before = memory();
-  const pc = new PageCache();
-  // 256-page files, as the simulator's file set.
-  for (let p = 0; p < pages; p++) pc.insert(12 + (p >>> 8), p & 255, 0, false);
+  // A file set of exactly `pages` pages (256-page files, as the simulator's), all cached.
+  const pc = new PageCache(pages);
+  for (let p = 0; p < pages; p++) pc.insert(p, 0, false);
   gc();
   const after = memory();
   if (pc.size !== pages) throw new Error('page cache lost pages');

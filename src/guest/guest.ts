@@ -181,7 +181,8 @@ export class Guest {
   private readonly inFrontswap: OrderedBitset;
   private demandPages = 0;
 
-  readonly pageCache = new PageCache(1024);
+  /** The page cache over the file set's pages (file x pagesPerFile + index), with their shadow entries. */
+  readonly pageCache: PageCache;
   private readonly fileInode: Uint32Array;
   private readonly fileGen: Uint32Array;
   private readonly fileImage: Uint8Array;
@@ -190,12 +191,6 @@ export class Guest {
   private nextInodeSeq = 0;
   /** Files recreated by unlink: inode -> file (image inodes map arithmetically). */
   private readonly newInodeFile = new Map<number, number>();
-  /**
-   * Shadow entries (mm/workingset.c): per page of the file set, the eviction
-   * clock when it left the page cache, 0 when it has no shadow (cached, never
-   * evicted, or truncated since). The clock skips 0.
-   */
-  private readonly shadow: Uint32Array;
   /** lruvec->inactive_age: counts file evictions and activations (u32, wrapping, never 0). */
   private inactiveAge = 0;
   /** WORKINGSET_ACTIVATE at the end of the last reclaim run (snapshot_refaults). */
@@ -286,12 +281,13 @@ export class Guest {
     const files = file?.files ?? 0;
     this.filesystems = file?.filesystems ?? 1;
     this.pagesPerFile = file?.pagesPerFile ?? 1;
-    // The shadow entries are the one table sized by the file set at the start (4 bytes a page).
-    beforeAllocating(4 * files * this.pagesPerFile);
+    // The page cache's entries are the one table sized by the file set at the start (8 bytes a page:
+    // the slot and the shadow entry, mm/workingset.c: the eviction clock when the page left, 0 for none;
+    // the clock skips 0).
+    this.pageCache = new PageCache(files * this.pagesPerFile, 1024);
     this.fileInode = new Uint32Array(files);
     this.fileGen = new Uint32Array(files);
     this.fileImage = new Uint8Array(files).fill(1);
-    this.shadow = new Uint32Array(files * this.pagesPerFile);
     for (let f = 0; f < files; f++) this.fileInode[f] = FIRST_INODE + f;
     this.nextInodeSeq = files;
 
@@ -449,8 +445,7 @@ export class Guest {
         const k = kinds[j];
         if (k === KIND_ANON) touch ^= this.anonRec[ANON_REC * vals[j]];
         else if (k !== KIND_NONE) {
-          const file = Math.floor(vals[j] / ppf);
-          touch ^= this.pageCache.peek(this.fileInode[file], vals[j] - file * ppf);
+          touch ^= this.pageCache.peek(vals[j]);
         }
       }
       for (let j = 0; j < n; j++) {
@@ -469,9 +464,9 @@ export class Guest {
   accessFilePage(file: number, index: number, write: boolean): void {
     assert(file >= 0 && file < this.fileInode.length && index >= 0 && index < this.pagesPerFile, 'file page out of range');
     this.counters.fileAccesses++;
-    const inode = this.fileInode[file];
     const pc = this.pageCache;
-    const s = pc.lookup(inode, index);
+    const fp = file * this.pagesPerFile + index;
+    const s = pc.lookup(fp);
     if (s !== NONE) {
       this.counters.fileHits++;
       // Only reads mark a page accessed (a buffered write does not call mark_page_accessed).
@@ -495,6 +490,7 @@ export class Guest {
     // Only reads ask cleancache (the readpage path); a write miss fills the
     // page through write_begin, which reads the rest of the block from the
     // disk (a partial write) and never calls cleancache_get_page.
+    const inode = this.fileInode[file];
     if (!write && this.cleancache.get(fs, inode, index, this.scratch)) {
       this.expectFilePage(file, index);
       if (!samePage(this.scratch, this.expected)) this.counters.contentMismatches++;
@@ -503,9 +499,7 @@ export class Guest {
     }
     // The new page takes the shadow's place. A read checks it first
     // (workingset_refault; a write's page is added with __GFP_WRITE, not checked).
-    const fp = file * this.pagesPerFile + index;
-    const evicted = this.shadow[fp];
-    this.shadow[fp] = 0;
+    const evicted = pc.shadowOf(fp);
     let active = false;
     if (!write && evicted !== 0) {
       this.counters.workingsetRefaults++;
@@ -516,7 +510,7 @@ export class Guest {
       }
     }
     // A read brings the page in through readpage (PG_mappedtodisk set); a write miss through write_begin (not set).
-    pc.insert(inode, index, fs, write, active, !write, !write);
+    pc.insert(fp, fs, write, active, !write, !write);
     this.noteReclaimStat(true, active); // __pagevec_lru_add_fn
   }
 
@@ -540,7 +534,7 @@ export class Guest {
 
   /** A file's shadow entries go with it (truncate, unlink, unmount). */
   private clearShadows(file: number): void {
-    this.shadow.fill(0, file * this.pagesPerFile, (file + 1) * this.pagesPerFile);
+    this.pageCache.clearShadows(file * this.pagesPerFile, (file + 1) * this.pagesPerFile);
   }
 
   /** One touch of anonymous page `page` (swapped in if it is out). */
@@ -618,7 +612,7 @@ export class Guest {
     const fs = file % this.filesystems;
     const pc = this.pageCache;
     for (let idx = 0; idx < this.pagesPerFile; idx++) {
-      const s = pc.lookup(inode, idx);
+      const s = pc.lookup(file * this.pagesPerFile + idx);
       if (s === NONE) continue;
       pc.remove(s);
       this.cleancache.invalidatePage(fs, inode, idx);
@@ -742,8 +736,10 @@ export class Guest {
     if (pc.activePages < active) this.noteReclaimStat(true, false);
     if (s !== NONE) {
       this.noteReclaimStat(true, false);
-      const inode = pc.inodeOf(s);
-      const index = pc.indexOf(s);
+      const fp = pc.pageOf(s);
+      const file = Math.floor(fp / this.pagesPerFile);
+      const index = fp - file * this.pagesPerFile;
+      const inode = this.fileInode[file];
       const fs = pc.fsOf(s);
       if (pc.isDirty(s)) {
         // Written back first, then dropped clean (pageout + __remove_mapping).
@@ -753,8 +749,6 @@ export class Guest {
       } else {
         this.counters.evictedClean++;
       }
-      const file = this.fileOfInode(inode);
-      assert(file >= 0, 'page cache holds a page of a file that no longer exists');
       // __delete_from_page_cache: an up-to-date page that came in through a
       // read (PG_mappedtodisk) is put; any other page (here: one a write miss
       // brought in) has its cleancache copy invalidated instead.
@@ -764,8 +758,7 @@ export class Guest {
         this.expectFilePage(file, index);
         this.cleancache.put(fs, inode, index, this.expected);
       }
-      pc.remove(s);
-      this.shadow[file * this.pagesPerFile + index] = this.ageInactive(); // workingset_eviction
+      pc.remove(s, this.ageInactive()); // workingset_eviction: the page leaves its shadow
       return true;
     }
     return false;
@@ -1073,9 +1066,9 @@ export class Guest {
     return c.fileAccesses + c.anonAccesses + c.anonFaults + c.anonFrees + c.swapOuts + c.evictedClean + c.evictedDirty;
   }
 
-  /** What violations() walks, in rough units: anonymous records and their LRU, swap slots, page-cache slots (three walks), frontswap bits. */
+  /** What violations() walks, in rough units: anonymous records and their LRU, swap slots, the page cache (slots and entries), frontswap bits. */
   checkCost(): number {
-    return 2 * this.anonPages + this.swap.checkCost() + 3 * this.pageCache.capacity + this.frontswap.pages;
+    return 2 * this.anonPages + this.swap.checkCost() + this.pageCache.checkCost() + this.frontswap.pages;
   }
 
   violations(): string[] {
@@ -1117,13 +1110,6 @@ export class Guest {
     }
     // The page-order set (frontswapShrink's walk) holds exactly the pages in frontswap.
     if (this.inFrontswap.size !== this.frontswap.pages) out.push(`${name}: ${this.inFrontswap.size} pages in the page-order frontswap set, ${this.frontswap.pages} in frontswap`);
-    // A cached page has no shadow (the page took its place).
-    this.pageCache.forEachSlot((s) => {
-      const file = this.fileOfInode(this.pageCache.inodeOf(s));
-      if (file >= 0 && this.shadow[file * this.pagesPerFile + this.pageCache.indexOf(s)] !== 0) {
-        out.push(`${name}: page ${this.pageCache.indexOf(s)} of inode ${this.pageCache.inodeOf(s)} is cached and has a shadow`);
-      }
-    });
     if (this.counters.contentMismatches !== 0) out.push(`${name}: ${this.counters.contentMismatches} pages came back from tmem with other contents`);
     if (this.frontswap.stats.failedLoads !== 0) out.push(`${name}: ${this.frontswap.stats.failedLoads} frontswap loads missed (persistent data lost)`);
     return out;

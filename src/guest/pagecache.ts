@@ -1,4 +1,4 @@
-// The guest page cache: file pages keyed by (inode, page index), on two LRU
+// The guest page cache: file pages keyed by page number, on two LRU
 // lists as in Linux (mm/swap.c mark_page_accessed, mm/vmscan.c): a page enters
 // the inactive list when read in, already referenced (the read marks it
 // accessed); an access to an inactive referenced page moves it to the active
@@ -13,14 +13,16 @@
 // the hot working set out. A page refaulting within the active list's size
 // (workingset_refault, decided by the guest) enters on the active list.
 //
-// Layout (DESIGN.md "Data structures"): per slot a record of four u32 — the
-// key (inode, index) and the LRU prev/next (LinkedLists over the record; free
-// slots are chained through `next`), one cache line for a lookup and its list
-// moves — and flags u8; and an
-// open-addressing table (inode, index) -> slot with linear probing,
-// backward-shift deletion and load <= 1/2 (2 u32 buckets per slot). That is
-// 25 bytes per slot. Everything grows by doubling; nothing is allocated per
-// page.
+// Layout (DESIGN.md "Data structures"): the file pages the guest can cache
+// are numbered 0..pages-1 (file x pages per file + index), and each has an
+// entry of two u32, as Linux's mapping xarray holds either the page or the
+// shadow entry it left (mm/workingset.c): the slot caching it (NONE when not
+// cached) and its shadow (0: none). A lookup is one load, a miss finds its
+// shadow on the same cache line. Per slot a record of four u32 — the page
+// number, the flags and the LRU prev/next (LinkedLists over the record; free
+// slots are chained through `next`), one cache line for a hit's flag test and
+// its list moves. That is 8 bytes a page of the file set and 16 bytes a slot;
+// slots grow by doubling; nothing is allocated per page.
 
 import { beforeAllocating } from '../lib/alloc-check.ts';
 import { assert } from '../lib/assert.ts';
@@ -38,53 +40,52 @@ const F_REFERENCED = 8;
 const F_MAPPED = 16;
 const FS_SHIFT = 5;
 export const MAX_FILESYSTEMS = 8;
-/** Words per slot record: inode, index, then the LRU links. */
+/** Words per slot record: page number, flags, then the LRU links. */
 const REC = 4;
+const REC_FLAGS = 1;
 const REC_LINKS = 2;
 
-/** Bytes of metadata per page-cache slot (arrays only, table at its maximum load). */
-export const PAGECACHE_BYTES_PER_SLOT = 4 + 4 + 4 + 4 + 1 + 2 * 4;
-
-function hashKey(inode: number, index: number): number {
-  let h = Math.imul(inode ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 0x7f4a7c15, 0xc2b2ae35);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  h ^= h >>> 12;
-  return h >>> 0;
-}
+/** Bytes of metadata per page-cache slot (its record). */
+export const PAGECACHE_BYTES_PER_SLOT = 4 * REC;
+/** Bytes of metadata per page of the file set, cached or not (its entry: slot and shadow). */
+export const PAGECACHE_BYTES_PER_PAGE = 8;
 
 export class PageCache {
-  /** Slot s's record at REC * s: inode, page index, LRU prev, LRU next. */
+  /** Page p's entry at 2p: the slot caching it or NONE, then its shadow (0: none). */
+  private readonly entry: Uint32Array;
+  /** Slot s's record at REC * s: page number, flags, LRU prev, LRU next. */
   private rec: Uint32Array;
-  flags: Uint8Array;
   /** Head of the chain of free slots (linked through the lists' next links), NONE when full. */
   private freeHead = NONE;
   private freeCount = 0;
-  private table: Uint32Array;
-  private tableMask: number;
+  private slots: number;
   readonly lists: LinkedLists;
   private dirtyPages = 0;
 
-  constructor(initialSlots = 1024) {
+  /** A cache for pages numbered 0..pages-1. */
+  constructor(
+    readonly pages: number,
+    initialSlots = 1024,
+  ) {
+    assert(Number.isInteger(pages) && pages >= 0, 'page cache: page count must be a whole number');
     assert(initialSlots > 0, 'page cache needs at least one slot');
+    beforeAllocating(2 * 4 * pages);
+    this.entry = new Uint32Array(2 * pages);
+    for (let p = 0; p < pages; p++) this.entry[2 * p] = NONE;
+    this.slots = initialSlots;
     this.rec = new Uint32Array(REC * initialSlots).fill(NONE);
-    this.flags = new Uint8Array(initialSlots);
+    for (let s = 0; s < initialSlots; s++) this.rec[REC * s + REC_FLAGS] = 0;
     this.lists = new LinkedLists(initialSlots, 2, REC, REC_LINKS, this.rec);
     this.chainFree(0, initialSlots);
-    this.table = new Uint32Array(tableSizeFor(initialSlots)).fill(NONE);
-    this.tableMask = this.table.length - 1;
   }
 
   get capacity(): number {
-    return this.flags.length;
+    return this.slots;
   }
 
-  inodeOf(s: number): number {
+  /** The page number slot `s` caches. */
+  pageOf(s: number): number {
     return this.rec[REC * s];
-  }
-
-  indexOf(s: number): number {
-    return this.rec[REC * s + 1];
   }
 
   /** Pages cached (both lists). */
@@ -106,58 +107,49 @@ export class PageCache {
 
   /** Bytes held by the metadata arrays. */
   metadataBytes(): number {
-    return (
-      this.rec.byteLength +
-      this.flags.byteLength +
-      this.table.byteLength
-    );
+    return this.entry.byteLength + this.rec.byteLength;
   }
 
-  /** The slot caching (inode, index), or NONE. */
-  lookup(inode: number, index: number): number {
-    const table = this.table;
-    const rec = this.rec;
-    const mask = this.tableMask;
-    let b = hashKey(inode, index) & mask;
-    for (;;) {
-      const s = table[b];
-      if (s === NONE) return NONE;
-      if (rec[REC * s] === inode && rec[REC * s + 1] === index) return s;
-      b = (b + 1) & mask;
-    }
+  /** The slot caching page `p`, or NONE. */
+  lookup(p: number): number {
+    assert(p >= 0 && p < this.pages, 'page cache: page number out of range');
+    return this.entry[2 * p];
   }
 
-  /** Reads the bucket and record a lookup of (inode, index) would read first (so their cache lines are loaded); returns a word of them. */
-  peek(inode: number, index: number): number {
-    const s = this.table[hashKey(inode, index) & this.tableMask];
-    return s === NONE ? 0 : this.rec[REC * s];
+  /** Page `p`'s shadow: the value its last eviction left (0: none, or cached). */
+  shadowOf(p: number): number {
+    return this.entry[2 * p + 1];
+  }
+
+  /** Reads the entry and the record a lookup and a hit on page `p` would read (so their cache lines are loaded); returns a word of them. */
+  peek(p: number): number {
+    const s = this.entry[2 * p];
+    return s === NONE ? 0 : this.rec[REC * s + REC_FLAGS];
   }
 
   /**
-   * Adds a page that is not cached: at the head of the inactive list, or of
-   * the active list when `active` (a refault within the working set:
-   * workingset_refault's SetPageActive); referenced when `referenced` (a read
-   * marks the page accessed; a buffered write does not); mapped to disk when
-   * `mapped` (PG_mappedtodisk: set by the read paths, do_mpage_readpage and
-   * block_read_full_page, never by ext4's write path).
+   * Adds page `p`, which is not cached, in place of its shadow: at the head
+   * of the inactive list, or of the active list when `active` (a refault
+   * within the working set: workingset_refault's SetPageActive); referenced
+   * when `referenced` (a read marks the page accessed; a buffered write does
+   * not); mapped to disk when `mapped` (PG_mappedtodisk: set by the read
+   * paths, do_mpage_readpage and block_read_full_page, never by ext4's write
+   * path).
    */
-  insert(inode: number, index: number, fs: number, dirty: boolean, active = false, referenced = true, mapped = true): number {
+  insert(p: number, fs: number, dirty: boolean, active = false, referenced = true, mapped = true): number {
     assert(fs >= 0 && fs < MAX_FILESYSTEMS, 'filesystem number out of range');
+    assert(p >= 0 && p < this.pages && this.entry[2 * p] === NONE, 'page cache: duplicate insert');
     if (this.freeHead === NONE) this.grow();
     const s = this.freeHead;
     this.freeHead = this.lists.nextOf(s);
     this.lists.setNext(s, NONE);
     this.freeCount--;
-    this.rec[REC * s] = inode;
-    this.rec[REC * s + 1] = index;
-    this.flags[s] = F_USED | (referenced ? F_REFERENCED : 0) | (active ? F_ACTIVE : 0) | (dirty ? F_DIRTY : 0) | (mapped ? F_MAPPED : 0) | (fs << FS_SHIFT);
+    this.rec[REC * s] = p;
+    this.rec[REC * s + REC_FLAGS] =
+      F_USED | (referenced ? F_REFERENCED : 0) | (active ? F_ACTIVE : 0) | (dirty ? F_DIRTY : 0) | (mapped ? F_MAPPED : 0) | (fs << FS_SHIFT);
     if (dirty) this.dirtyPages++;
-    let b = hashKey(inode, index) & this.tableMask;
-    while (this.table[b] !== NONE) {
-      assert(!(this.rec[REC * this.table[b]] === inode && this.rec[REC * this.table[b] + 1] === index), 'page cache: duplicate insert');
-      b = (b + 1) & this.tableMask;
-    }
-    this.table[b] = s;
+    this.entry[2 * p] = s;
+    this.entry[2 * p + 1] = 0;
     this.lists.pushHead(active ? LIST_ACTIVE : LIST_INACTIVE, s);
     return s;
   }
@@ -169,20 +161,25 @@ export class PageCache {
    * workingset_activation).
    */
   touch(s: number): boolean {
-    const f = this.flags[s];
+    const at = REC * s + REC_FLAGS;
+    const f = this.rec[at];
     assert((f & F_USED) !== 0, 'touch of a free page-cache slot');
     if ((f & (F_ACTIVE | F_REFERENCED)) === F_REFERENCED) {
       this.lists.moveToHead(LIST_INACTIVE, LIST_ACTIVE, s);
-      this.flags[s] = (f | F_ACTIVE) & ~F_REFERENCED;
+      this.rec[at] = (f | F_ACTIVE) & ~F_REFERENCED;
       return true;
     }
-    if ((f & F_REFERENCED) === 0) this.flags[s] = f | F_REFERENCED;
+    if ((f & F_REFERENCED) === 0) this.rec[at] = f | F_REFERENCED;
     return false;
+  }
+
+  private flagsOf(s: number): number {
+    return this.rec[REC * s + REC_FLAGS];
   }
 
   /** PG_referenced of slot `s`. */
   isReferenced(s: number): boolean {
-    return (this.flags[s] & F_REFERENCED) !== 0;
+    return (this.flagsOf(s) & F_REFERENCED) !== 0;
   }
 
   /** Moves the active tail to the inactive head, PG_referenced kept (shrink_active_list); false if the active list is empty. */
@@ -190,7 +187,7 @@ export class PageCache {
     const s = this.lists.tail(LIST_ACTIVE);
     if (s === NONE) return false;
     this.lists.moveToHead(LIST_ACTIVE, LIST_INACTIVE, s);
-    this.flags[s] &= ~F_ACTIVE;
+    this.rec[REC * s + REC_FLAGS] &= ~F_ACTIVE;
     return true;
   }
 
@@ -213,42 +210,52 @@ export class PageCache {
   }
 
   isDirty(s: number): boolean {
-    return (this.flags[s] & F_DIRTY) !== 0;
+    return (this.flagsOf(s) & F_DIRTY) !== 0;
   }
 
   /** PG_mappedtodisk of slot `s`: the page came in through a read (readpage), so eviction may put it to cleancache. */
   isMapped(s: number): boolean {
-    return (this.flags[s] & F_MAPPED) !== 0;
+    return (this.flagsOf(s) & F_MAPPED) !== 0;
   }
 
   fsOf(s: number): number {
-    return this.flags[s] >>> FS_SHIFT;
+    return this.flagsOf(s) >>> FS_SHIFT;
   }
 
   setDirty(s: number, dirty: boolean): void {
-    const was = (this.flags[s] & F_DIRTY) !== 0;
+    const at = REC * s + REC_FLAGS;
+    const was = (this.rec[at] & F_DIRTY) !== 0;
     if (was === dirty) return;
     if (dirty) {
-      this.flags[s] |= F_DIRTY;
+      this.rec[at] |= F_DIRTY;
       this.dirtyPages++;
     } else {
-      this.flags[s] &= ~F_DIRTY;
+      this.rec[at] &= ~F_DIRTY;
       assert(this.dirtyPages > 0, 'dirty page count underflow');
       this.dirtyPages--;
     }
   }
 
-  /** Removes slot `s` from its list and the table and frees it. */
-  remove(s: number): void {
-    const f = this.flags[s];
+  /** Removes slot `s` from its list and frees it; its page's entry keeps `shadow` (0: none). */
+  remove(s: number, shadow = 0): void {
+    const f = this.flagsOf(s);
     assert((f & F_USED) !== 0, 'remove of a free page-cache slot');
     this.lists.remove((f & F_ACTIVE) !== 0 ? LIST_ACTIVE : LIST_INACTIVE, s);
     if ((f & F_DIRTY) !== 0) this.dirtyPages--;
-    this.tableDelete(s);
-    this.flags[s] = 0;
+    const p = this.rec[REC * s];
+    this.entry[2 * p] = NONE;
+    this.entry[2 * p + 1] = shadow >>> 0;
+    this.rec[REC * s] = NONE;
+    this.rec[REC * s + REC_FLAGS] = 0;
     this.lists.setNext(s, this.freeHead);
     this.freeHead = s;
     this.freeCount++;
+  }
+
+  /** Drops the shadows of pages [from, to) (their file went: truncate, unlink, unmount). */
+  clearShadows(from: number, to: number): void {
+    assert(from >= 0 && from <= to && to <= this.pages, 'page cache: shadow range out of range');
+    for (let p = from; p < to; p++) this.entry[2 * p + 1] = 0;
   }
 
   /** Chains slots [from, to) onto the free chain, lowest first out. */
@@ -262,88 +269,60 @@ export class PageCache {
 
   /** Calls `fn` for every cached slot (any order); `fn` must not insert. */
   forEachSlot(fn: (s: number) => void): void {
-    for (let s = 0; s < this.flags.length; s++) if ((this.flags[s] & F_USED) !== 0) fn(s);
-  }
-
-  private tableDelete(s: number): void {
-    const mask = this.tableMask;
-    const rec = this.rec;
-    let b = hashKey(rec[REC * s], rec[REC * s + 1]) & mask;
-    while (this.table[b] !== s) {
-      assert(this.table[b] !== NONE, 'page cache: slot missing from the table');
-      b = (b + 1) & mask;
-    }
-    // Backward-shift deletion: pull later entries of the probe run into the hole.
-    let hole = b;
-    let j = (b + 1) & mask;
-    for (;;) {
-      const t = this.table[j];
-      if (t === NONE) break;
-      const home = hashKey(rec[REC * t], rec[REC * t + 1]) & mask;
-      // t may move to `hole` if its home is not in (hole, j] cyclically.
-      const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
-      if (!inRange) {
-        this.table[hole] = t;
-        hole = j;
-      }
-      j = (j + 1) & mask;
-    }
-    this.table[hole] = NONE;
+    for (let s = 0; s < this.slots; s++) if ((this.flagsOf(s) & F_USED) !== 0) fn(s);
   }
 
   private grow(): void {
-    const old = this.flags.length;
+    const old = this.slots;
     const cap = old * 2;
-    beforeAllocating(REC * 4 * cap + cap + 4 * tableSizeFor(cap));
+    beforeAllocating(REC * 4 * cap);
     const rec = new Uint32Array(REC * cap).fill(NONE);
     rec.set(this.rec);
-    const flags = new Uint8Array(cap);
-    flags.set(this.flags);
+    for (let s = old; s < cap; s++) rec[REC * s + REC_FLAGS] = 0;
     this.rec = rec;
-    this.flags = flags;
+    this.slots = cap;
     this.lists.attach(rec);
     this.chainFree(old, cap);
-    this.table = new Uint32Array(tableSizeFor(cap)).fill(NONE);
-    this.tableMask = this.table.length - 1;
-    for (let s = 0; s < old; s++) {
-      let b = hashKey(rec[REC * s], rec[REC * s + 1]) & this.tableMask;
-      while (this.table[b] !== NONE) b = (b + 1) & this.tableMask;
-      this.table[b] = s;
-    }
   }
 
-  /** Whole-structure check: lists, flags, table, free stack, counts. */
+  /** What violations() walks: every slot (three walks) and every page's entry. */
+  checkCost(): number {
+    return 3 * this.slots + this.pages;
+  }
+
+  /** Whole-structure check: lists, flags, entries, shadows, free chain, counts. */
   violations(): string[] {
     const out: string[] = [];
     let dirty = 0;
     out.push(
       ...this.lists.check(LIST_INACTIVE, 'page cache inactive list', (s) =>
-        (this.flags[s] & (F_USED | F_ACTIVE)) === F_USED ? null : `slot ${s} flags ${this.flags[s]} on the inactive list`,
+        (this.flagsOf(s) & (F_USED | F_ACTIVE)) === F_USED ? null : `slot ${s} flags ${this.flagsOf(s)} on the inactive list`,
       ),
       ...this.lists.check(LIST_ACTIVE, 'page cache active list', (s) =>
-        (this.flags[s] & (F_USED | F_ACTIVE)) === (F_USED | F_ACTIVE) ? null : `slot ${s} flags ${this.flags[s]} on the active list`,
+        (this.flagsOf(s) & (F_USED | F_ACTIVE)) === (F_USED | F_ACTIVE) ? null : `slot ${s} flags ${this.flagsOf(s)} on the active list`,
       ),
     );
     let used = 0;
-    for (let s = 0; s < this.flags.length; s++) {
-      if ((this.flags[s] & F_USED) === 0) continue;
+    for (let s = 0; s < this.slots; s++) {
+      if ((this.flagsOf(s) & F_USED) === 0) continue;
       used++;
-      if ((this.flags[s] & F_DIRTY) !== 0) dirty++;
-      if (this.lookup(this.inodeOf(s), this.indexOf(s)) !== s) {
-        out.push(`page cache: slot ${s} (${this.inodeOf(s)}, ${this.indexOf(s)}) not found through the table`);
-      }
+      if ((this.flagsOf(s) & F_DIRTY) !== 0) dirty++;
+      const p = this.pageOf(s);
+      if (p >= this.pages || this.entry[2 * p] !== s) out.push(`page cache: slot ${s} (page ${p}) not found through its entry`);
+      // A cached page has no shadow (the page took its place).
+      else if (this.entry[2 * p + 1] !== 0) out.push(`page cache: page ${p} is cached and has a shadow`);
     }
     if (used !== this.size) out.push(`page cache: ${used} slots in use, lists hold ${this.size}`);
-    if (used + this.freeCount !== this.flags.length) out.push(`page cache: ${used} used + ${this.freeCount} free != capacity ${this.flags.length}`);
+    if (used + this.freeCount !== this.slots) out.push(`page cache: ${used} used + ${this.freeCount} free != capacity ${this.slots}`);
     let walked = 0;
-    for (let s = this.freeHead; s !== NONE && walked <= this.flags.length; s = this.lists.nextOf(s)) {
+    for (let s = this.freeHead; s !== NONE && walked <= this.slots; s = this.lists.nextOf(s)) {
       walked++;
-      if (this.flags[s] !== 0) out.push(`page cache: free slot ${s} has flags`);
+      if (this.flagsOf(s) !== 0) out.push(`page cache: free slot ${s} has flags`);
     }
     if (walked !== this.freeCount) out.push(`page cache: free chain holds ${walked} slots, counted ${this.freeCount}`);
-    let inTable = 0;
-    for (let b = 0; b < this.table.length; b++) if (this.table[b] !== NONE) inTable++;
-    if (inTable !== used) out.push(`page cache: table holds ${inTable} slots, ${used} in use`);
+    let entries = 0;
+    for (let p = 0; p < this.pages; p++) if (this.entry[2 * p] !== NONE) entries++;
+    if (entries !== used) out.push(`page cache: ${entries} pages have a slot, ${used} slots in use`);
     if (dirty !== this.dirtyPages) out.push(`page cache: dirty count ${this.dirtyPages}, found ${dirty}`);
     return out;
   }
@@ -356,10 +335,4 @@ const PAGES_PER_GIB = 1 << 18;
 export function inactiveRatio(pages: number): number {
   const gb = Math.floor(pages / PAGES_PER_GIB);
   return gb > 0 ? Math.floor(Math.sqrt(10 * gb)) : 1;
-}
-
-function tableSizeFor(slots: number): number {
-  let n = 1;
-  while (n < slots * 2) n *= 2;
-  return n;
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { NONE } from '../../src/lib/lists.ts';
-import { inactiveRatio, PAGECACHE_BYTES_PER_SLOT, PageCache } from '../../src/guest/pagecache.ts';
+import { inactiveRatio, PAGECACHE_BYTES_PER_PAGE, PAGECACHE_BYTES_PER_SLOT, PageCache } from '../../src/guest/pagecache.ts';
 
 type Cmd =
   | { op: 'insert'; inode: number; index: number; dirty: boolean; referenced: boolean }
@@ -22,22 +22,28 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   key.chain((k) => fc.boolean().map((dirty) => ({ op: 'dirty' as const, ...k, dirty }))),
 );
 
-/** Reference model: two arrays of keys (index 0 = the head), a dirty set and a PG_referenced set. */
+/** Pages per file in the model test: page number = inode x 41 + index. */
+const PPF = 41;
+const keyOf = (p: number): string => `${Math.floor(p / PPF)}:${p % PPF}`;
+
+/** Reference model: two arrays of keys (index 0 = the head), a dirty set, a PG_referenced set and the shadows evictions left. */
 class Model {
   inactive: string[] = [];
   active: string[] = [];
   dirty = new Set<string>();
   referenced = new Set<string>();
+  shadow = new Map<string, number>();
   has(k: string): boolean {
     return this.inactive.includes(k) || this.active.includes(k);
   }
 }
 
-test('page cache against a reference model (LRU order, PG_referenced, lookups, dirty counts, structure)', () => {
+test('page cache against a reference model (LRU order, PG_referenced, lookups, shadows, dirty counts, structure)', () => {
   fc.assert(
     fc.property(fc.array(cmd, { maxLength: 400 }), (cmds) => {
-      const pc = new PageCache(2); // tiny, so growth by doubling is exercised
+      const pc = new PageCache(13 * PPF, 2); // tiny, so growth by doubling is exercised
       const m = new Model();
+      let clock = 0;
       for (const c of cmds) {
         if (c.op === 'evict') {
           // inactive_list_is_low below 1 GiB: ratio 1, or 0 while refaulting.
@@ -51,25 +57,32 @@ test('page cache against a reference model (LRU order, PG_referenced, lookups, d
             continue;
           }
           const k = m.inactive.pop()!;
-          assert.equal(`${pc.inodeOf(s)}:${pc.indexOf(s)}`, k);
-          pc.remove(s);
+          assert.equal(keyOf(pc.pageOf(s)), k);
+          // An eviction leaves a shadow in the page's entry.
+          pc.remove(s, ++clock);
+          m.shadow.set(k, clock);
           m.dirty.delete(k);
           m.referenced.delete(k);
           continue;
         }
         const k = `${c.inode}:${c.index}`;
-        const s = pc.lookup(c.inode, c.index);
+        const p = c.inode * PPF + c.index;
+        const s = pc.lookup(p);
         assert.equal(s !== NONE, m.has(k));
+        assert.equal(pc.shadowOf(p), m.shadow.get(k) ?? 0);
         if (c.op === 'insert') {
           if (s !== NONE) continue;
-          pc.insert(c.inode, c.index, c.inode % 3, c.dirty, false, c.referenced);
+          // The page takes its shadow's place.
+          pc.insert(p, c.inode % 3, c.dirty, false, c.referenced);
+          m.shadow.delete(k);
           m.inactive.unshift(k);
           if (c.referenced) m.referenced.add(k);
           if (c.dirty) m.dirty.add(k);
         } else if (c.op === 'refault') {
           // A page read back within the working set: straight to the active head, referenced.
           if (s !== NONE) continue;
-          pc.insert(c.inode, c.index, c.inode % 3, false, true);
+          pc.insert(p, c.inode % 3, false, true);
+          m.shadow.delete(k);
           m.active.unshift(k);
           m.referenced.add(k);
         } else if (c.op === 'touch') {
@@ -106,8 +119,8 @@ test('page cache against a reference model (LRU order, PG_referenced, lookups, d
       const walk = (list: number): string[] => {
         const out: string[] = [];
         for (let s = pc.lists.head(list); s !== NONE; s = pc.lists.nextOf(s)) {
-          out.push(`${pc.inodeOf(s)}:${pc.indexOf(s)}`);
-          assert.equal(pc.isReferenced(s), m.referenced.has(`${pc.inodeOf(s)}:${pc.indexOf(s)}`));
+          out.push(keyOf(pc.pageOf(s)));
+          assert.equal(pc.isReferenced(s), m.referenced.has(keyOf(pc.pageOf(s))));
         }
         return out;
       };
@@ -119,8 +132,8 @@ test('page cache against a reference model (LRU order, PG_referenced, lookups, d
 });
 
 test('page cache structural checks catch broken links', () => {
-  const pc = new PageCache(4);
-  for (let i = 0; i < 10; i++) pc.insert(1, i, 0, false);
+  const pc = new PageCache(10, 4);
+  for (let i = 0; i < 10; i++) pc.insert(i, 0, false);
   assert.deepEqual(pc.violations(), []);
   const s = pc.lists.head(0);
   const n = pc.lists.nextOf(s);
@@ -129,24 +142,50 @@ test('page cache structural checks catch broken links', () => {
 });
 
 test('page cache metadata stays within 32 bytes per cached page at scale', () => {
-  const pc = new PageCache(1024);
   const n = 1 << 18;
-  for (let i = 0; i < n; i++) pc.insert(12 + (i >>> 10), i & 1023, 0, false);
+  const pc = new PageCache(n, 1024);
+  for (let i = 0; i < n; i++) pc.insert(i, 0, false);
   assert.equal(pc.size, n);
-  assert.ok(PAGECACHE_BYTES_PER_SLOT <= 32);
-  // Full table after a doubling: capacity == n exactly here.
-  assert.ok(pc.metadataBytes() / n <= 32, `bytes/page ${pc.metadataBytes() / n}`);
-  // Many removals keep the table consistent (backward-shift deletion).
-  for (let i = 0; i < n; i += 3) pc.remove(pc.lookup(12 + (i >>> 10), i & 1023));
-  for (let i = 0; i < n; i++) assert.equal(pc.lookup(12 + (i >>> 10), i & 1023) !== NONE, i % 3 !== 0);
+  assert.ok(PAGECACHE_BYTES_PER_SLOT + PAGECACHE_BYTES_PER_PAGE <= 32);
+  // Slots after doublings: capacity == n exactly here.
+  assert.equal(pc.metadataBytes() / n, PAGECACHE_BYTES_PER_SLOT + PAGECACHE_BYTES_PER_PAGE);
+  // Many removals, a third with shadows, keep entries and slots consistent.
+  for (let i = 0; i < n; i += 3) pc.remove(pc.lookup(i), i % 2 === 0 ? i + 1 : 0);
+  for (let i = 0; i < n; i++) {
+    assert.equal(pc.lookup(i) !== NONE, i % 3 !== 0);
+    assert.equal(pc.shadowOf(i), i % 3 === 0 && i % 2 === 0 ? i + 1 : 0);
+  }
+  assert.deepEqual(pc.violations(), []);
+  // Dropping a range of shadows (a truncated file) leaves the others.
+  pc.clearShadows(0, 600);
+  assert.equal(pc.shadowOf(6), 0);
+  assert.equal(pc.shadowOf(600), 601);
+  // A re-inserted page reuses a freed slot and has no shadow.
+  const s = pc.insert(600, 0, false);
+  assert.ok(s < n);
+  assert.equal(pc.shadowOf(600), 0);
   assert.deepEqual(pc.violations(), []);
 });
 
+test('page cache checks catch an entry that does not point back, and a cached page with a shadow', () => {
+  const pc = new PageCache(8, 4);
+  const a = pc.insert(3, 0, false);
+  pc.insert(5, 0, false);
+  assert.deepEqual(pc.violations(), []);
+  // Break the entry of page 3 (a white-box poke at the private array).
+  const entry = (pc as unknown as { entry: Uint32Array }).entry;
+  entry[2 * 3] = NONE;
+  assert.ok(pc.violations().some((v) => v.includes(`slot ${a} (page 3) not found through its entry`)));
+  entry[2 * 3] = a;
+  entry[2 * 3 + 1] = 7;
+  assert.ok(pc.violations().some((v) => v.includes('page 3 is cached and has a shadow')));
+});
+
 test('page cache follows mark_page_accessed: active hits do not reorder, a deactivated page needs PG_referenced to come back', () => {
-  const pc = new PageCache(8);
-  const a = pc.insert(1, 0, 0, false);
-  const b = pc.insert(1, 1, 0, false);
-  const c = pc.insert(1, 2, 0, false);
+  const pc = new PageCache(3, 8);
+  const a = pc.insert(0, 0, false);
+  const b = pc.insert(1, 0, false);
+  const c = pc.insert(2, 0, false);
   // Read in = referenced: the first hit activates.
   pc.touch(a);
   pc.touch(b);
@@ -184,9 +223,9 @@ test('inactive_list_is_low: ratio 1 under 1 GiB of file pages, int_sqrt(10 x GiB
   assert.equal(inactiveRatio(10 * GiB), 10);
   assert.equal(inactiveRatio(1024 * GiB), 101); // the 1 TB row of the kernel's table
 
-  const pc = new PageCache(8);
-  const a = pc.insert(1, 0, 0, false);
-  pc.insert(1, 1, 0, false);
+  const pc = new PageCache(3, 8);
+  const a = pc.insert(0, 0, false);
+  pc.insert(1, 0, false);
   pc.touch(a); // a active: 1 inactive, 1 active — not low at ratio 1 (1 x 1 < 1 is false)
   assert.equal(pc.inactiveIsLow(false), false);
   assert.equal(pc.inactiveIsLow(true), true); // ratio 0: low whenever the active list has pages
@@ -196,7 +235,7 @@ test('inactive_list_is_low: ratio 1 under 1 GiB of file pages, int_sqrt(10 x GiB
   pc.reclaimCandidate(true);
   assert.equal(pc.activePages, before - 1, 'refaulting: the active tail is deactivated');
   // A refault inserted active goes to the active head, referenced.
-  const r = pc.insert(2, 0, 0, false, true);
+  const r = pc.insert(2, 0, false, true);
   assert.equal(pc.lists.head(1), r);
   assert.ok(pc.isReferenced(r));
   assert.deepEqual(pc.violations(), []);

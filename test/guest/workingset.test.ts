@@ -193,7 +193,7 @@ test('buffered writes do not mark pages accessed: a write miss enters inactive u
   const g = fileGuest(1000, 0, 100);
   const pc = g.pageCache;
   g.accessFilePage(0, 0, true); // write miss
-  let s = pc.lookup(12, 0);
+  let s = pc.lookup(0);
   assert.ok(!pc.isReferenced(s));
   assert.equal(pc.inactivePages, 1);
   g.accessFilePage(0, 0, true); // write hit: nothing changes but dirtiness
@@ -207,7 +207,7 @@ test('buffered writes do not mark pages accessed: a write miss enters inactive u
   assert.equal(pc.activePages, 0);
   g.accessFilePage(0, 0, false); // second read: activated
   assert.equal(pc.activePages, 1);
-  s = pc.lookup(12, 0);
+  s = pc.lookup(0);
   assert.ok(!pc.isReferenced(s));
   assertClean(g);
 });
@@ -233,6 +233,34 @@ test('priority 0 with swappiness is SCAN_EQUAL: a run that still lacks pages tak
   assert.equal(m.evictedCleanPages, 16);
   assert.equal(m.freePages, 31);
   assertClean(g);
+});
+
+test('priority 0 is SCAN_EQUAL only with swappiness (!sc->priority && swappiness): at swappiness 0 the run takes file pages alone, any swappiness above 0 takes both lists whole (found by mutation testing)', () => {
+  // The SCAN_EQUAL test's guest: 20 file pages (10 active, 10 inactive), 40 anonymous, one more page asks for a run of 32.
+  const squeeze = (swappiness: number) => {
+    const g = bootGuest(newHost(4000), null, {
+      domid: 1,
+      memoryPages: 160,
+      kernelReservePages: 100,
+      swapPages: 200,
+      swappiness,
+      workload: { file: { files: 1, pagesPerFile: 100, filesystems: 1, accessesPerSec: 0, pattern: { kind: 'uniform', workingSetPages: 100 }, writeShare: 0, unlinksPerSec: 0, truncatesPerSec: 0 } },
+    });
+    read(g, 0, 20);
+    read(g, 0, 10);
+    g.setAnonPages(40);
+    g.setAnonPages(41);
+    assertClean(g);
+    const m = g.metrics();
+    return { swapOuts: m.swapOuts, evicted: m.evictedCleanPages, free: m.freePages };
+  };
+  // Swappiness 0: SCAN_FRACT weighs anonymous pages 0 at every priority, and
+  // priority 0 is not SCAN_EQUAL either, so no page is swapped: the 20 file
+  // pages are all the run gets (short of 32, but enough for the page asked).
+  assert.deepEqual(squeeze(0), { swapOuts: 0, evicted: 20, free: 19 });
+  // Any swappiness above 0 makes priority 0 SCAN_EQUAL, whatever its size: as at 60.
+  assert.deepEqual(squeeze(1), { swapOuts: 16, evicted: 16, free: 31 });
+  assert.deepEqual(squeeze(60), squeeze(1));
 });
 
 test('reclaim_stat: what counts as scanned and rotated on each side', () => {

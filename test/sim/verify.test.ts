@@ -93,7 +93,8 @@ describe('verify: spaced checks', () => {
       'guests:',
       '  - name: quiet',
       '    memory: 4MiB',
-      '    workload: {anon: {profile: constant, level: 10%}}',
+      // A small file set too: the page cache keeps an entry for each of its pages.
+      '    workload: {anon: {profile: constant, level: 10%}, files: {working_set: 1MiB}}',
     ].join('\n');
     const sim = new Simulation(parseScenario(text, 'at-rest.yaml'), { verify: true });
     const costs = recordChecks(sim);
@@ -142,11 +143,21 @@ describe('verify: spaced checks', () => {
   });
 
   test('a violation after the last spaced check is caught by the check at the end', () => {
+    // A clean run says which events' checkpoints come after the last spaced check (no check runs after them until the end).
+    const checksAt: number[] = [];
     let last = 0;
-    const clean = counted([], true, (_sim, simNs) => (last = simNs));
+    const clean = counted([], true, (sim, simNs) => {
+      checksAt.push((sim as unknown as { checkCount: number }).checkCount);
+      last = simNs;
+    });
     assert.equal(clean.result.summary.invariant_violations, 0);
-    const { result } = counted([], true, (sim, simNs) => {
-      if (simNs === last) corrupt(sim);
+    const spacedChecks = checksAt[checksAt.length - 1];
+    const after = checksAt.indexOf(spacedChecks);
+    assert.ok(after < checksAt.length - 1, 'some events after the last spaced check');
+    assert.equal(clean.checks, spacedChecks + 1, 'one more check at the end');
+    let call = 0;
+    const { result } = counted([], true, (sim) => {
+      if (call++ === after) corrupt(sim);
     });
     assert.ok(result.summary.invariant_violations > 0, 'seen');
     assert.match(result.violations[0], new RegExp(`^t=${last}ns after the last event`));
