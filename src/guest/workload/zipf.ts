@@ -14,8 +14,13 @@
 // limit, k is what the computation would give; otherwise x is computed. One
 // table per skew and power of two at or above n, shared; a sampler takes it after
 // TABLE_AFTER draws (short runs and tests skip building it). The buckets
-// span the whole table range, so the share of draws answered falls for very
-// large n: ~98 % up to n = 2^24 at skews 0.3–1, half at skew 0.9 and n = 2^31.
+// span the whole table range, so the share of draws answered falls with n:
+// 97–99 % up to n = 2^20 at skews 0.3–1 (a guest's 1 GiB file set, 2^18
+// pages, 98 % at 0.9), 84–97 % at 2^22, 76–90 % at 2^24, a third at skew 0.9
+// and n = 2^31. The table is kept small (128 KiB) so it stays in the cache
+// next to the page-cache and anonymous records the draws go on to touch: at
+// 512 KiB a few more draws were answered but each cost a cache miss, and the
+// access path ran a fifth slower (docs/performance.md, session 17).
 
 import { assert } from '../../lib/assert.ts';
 import type { Prng } from '../../lib/prng.ts';
@@ -28,8 +33,8 @@ function helper2(x: number): number {
   return Math.abs(x) > 1e-8 ? Math.expm1(x) / x : 1 + x * 0.5 * (1 + (x * (1 / 3)) * (1 + 0.25 * x));
 }
 
-/** Buckets of a table (two f64 each: 512 KiB). */
-export const TABLE_BUCKETS = 1 << 15;
+/** Buckets of a table (two f64 each: 128 KiB). */
+export const TABLE_BUCKETS = 1 << 13;
 /** Draws of a sampler before it uses a table. */
 export const TABLE_AFTER = 1 << 16;
 
@@ -44,7 +49,7 @@ interface InverseTable {
   xe: Float64Array;
 }
 
-/** Tables kept at most (512 KiB each); past that the cache starts over (a sweep over many skews in one worker). */
+/** Tables kept at most (128 KiB each); past that the cache starts over (a sweep over many skews in one worker). */
 const MAX_TABLES = 32;
 const tables = new Map<string, InverseTable>();
 
