@@ -27,6 +27,7 @@
 import { beforeAllocating } from '../lib/alloc-check.ts';
 import { assert } from '../lib/assert.ts';
 import { LinkedLists, NONE } from '../lib/lists.ts';
+import { growU32 } from '../lib/typed.ts';
 
 export const LIST_INACTIVE = 0;
 export const LIST_ACTIVE = 1;
@@ -275,9 +276,7 @@ export class PageCache {
   private grow(): void {
     const old = this.slots;
     const cap = old * 2;
-    beforeAllocating(REC * 4 * cap);
-    const rec = new Uint32Array(REC * cap).fill(NONE);
-    rec.set(this.rec);
+    const rec = growU32(this.rec, REC * cap, NONE);
     for (let s = old; s < cap; s++) rec[REC * s + REC_FLAGS] = 0;
     this.rec = rec;
     this.slots = cap;

@@ -21,7 +21,6 @@
 // frames go straight back to the free list (no tmem_page_list), so
 // freeable == frames holding ephemeral data at every step.
 
-import { beforeAllocating } from '../../lib/alloc-check.ts';
 import { assert, AssertionError } from '../../lib/assert.ts';
 import type { Errno } from '../../lib/result.ts';
 import type { Hypervisor, TmemBackend } from '../hypervisor.ts';
@@ -973,9 +972,7 @@ export class Tmem implements TmemOps, TmemBackend {
   }
 
   private growPages(capacity: number): void {
-    beforeAllocating(REC * 4 * capacity);
-    const rec = new Uint32Array(REC * capacity).fill(NONE);
-    rec.set(this.pageRec);
+    const rec = growU32(this.pageRec, REC * capacity, NONE);
     this.pageRec = rec;
     this.pageCapacity = capacity;
     if (this.pageCd !== null) this.pageCd = growU32(this.pageCd, capacity, NONE);
