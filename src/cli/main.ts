@@ -3,14 +3,14 @@
 
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { replayCommand } from './replay.ts';
 import { internalErrorText, UserError } from './errors.ts';
 import { escapeControls } from '../scenario/errors.ts';
 import { DEFAULT_MEMORY_PERCENT } from './memory.ts';
-import { compareCommand, load, runCommand } from './run.ts';
+import { compareCommand, load, MAX_COMPARE_JOBS, MAX_COMPARE_RUNS, MAX_COMPARE_SEEDS, runCommand } from './run.ts';
 import { validateCommand } from './validate.ts';
-import { sweepCommand } from './sweep.ts';
+import { MAX_JOBS, sweepCommand } from './sweep.ts';
 import { mergeCommand } from './merge.ts';
 import { serveCommand } from './serve.ts';
 import { table } from '../report/text.ts';
@@ -23,13 +23,17 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** A single-valued option given twice is an error, not "the last one wins". */
+/**
+ * A single-valued option given twice is an error, not "the last one wins".
+ * Refused as our own message (a UserError passes through commander, which
+ * would put "option '--out <dir>' argument 'b' is invalid." before it).
+ */
 function once(flag: string): (value: string, previous: string | undefined) => string {
   return (value, previous) => {
-    if (previous !== undefined) throw new InvalidArgumentError(`${flag} is given twice (${previous} and ${value}); give it once`);
+    if (previous !== undefined) throw new UserError(`${flag} is given twice (${previous} and ${value}); give it once`);
     // `--out --quiet`: the next flag taken as the value (a folder named --quiet) is surely not what was meant.
     if (/^--[a-z]/.test(value)) {
-      throw new InvalidArgumentError(`${flag} needs a value, found the flag ${value}${flag === '--out' ? ` (a folder whose name starts with -- is written ./${value})` : ''}`);
+      throw new UserError(`${flag} needs a value, found the flag ${value}${flag === '--out' ? ` (a folder whose name starts with -- is written ./${value})` : ''}`);
     }
     return value;
   };
@@ -73,7 +77,7 @@ function program(): Command {
     .exitOverride()
     .addHelpText(
       'after',
-      '\nExit status: 0 done; 2 bad input (scenario, flags, files), with one message on standard error and no --out folder written;\n3 an invariant violation found (--verify, replay --check); 1 a fault of hypermem itself (please report it).',
+      '\nExit status: 0 done; 2 bad input (scenario, flags, files), or a run stopped at its max_events bound or above --max-memory,\nwith one message on standard error and no --out folder written; 3 an invariant violation found (--verify, replay --check);\n1 a fault of hypermem itself (please report it).',
     );
   cli
     .command('run')
@@ -85,7 +89,7 @@ function program(): Command {
     .option('--out <dir>', 'write summary.json, timeseries.csv, events.jsonl and report.html to DIR', once('--out'))
     .option('--quiet', 'print nothing but errors (and --json)')
     .option('--verify', 're-check every invariant as the run goes (after every event on a small host, spaced out on a large one; up to about +50% time); exit 3 on a violation')
-    .option('--max-memory <size>', `stop with an error when hypermem holds more memory than this: a size such as 8GiB, or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
+    .option('--max-memory <size>', `stop with an error when hypermem holds more memory than this: a size such as 8GiB (at least 16MiB), or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
     .action((file: string, options) => {
       process.exitCode = runCommand(file, options, (result, scenario) => ({ 'report.html': runReportHtml(result, scenario) }));
     });
@@ -95,13 +99,13 @@ function program(): Command {
     .argument('<scenario>', 'a scenario YAML file')
     .option('--set <path=a,b,c>', 'the field and the values to compare (one), plus any path=value overrides', collect, [])
     .option('--seed <n>', 'override the scenario seed', once('--seed'))
-    .option('--seeds <n>', 'runs per value, with the scenario seed, seed+1, … (default 1): the verdict counts the seeds each value does best on', once('--seeds'))
-    .option('--jobs <k>', 'worker threads for the runs (default: the number of cores; 1: one run after another in this process)', once('--jobs'))
+    .option('--seeds <n>', `runs per value, with the scenario seed, seed+1, … (default 1, at most ${MAX_COMPARE_SEEDS}, ${MAX_COMPARE_RUNS} runs in all): the verdict counts the seeds each value does best on`, once('--seeds'))
+    .option('--jobs <k>', `worker threads for the runs (default: the number of cores, at most ${MAX_COMPARE_JOBS}; 1: one run after another in this process)`, once('--jobs'))
     .option('--json', 'print an array of summaries, one per value (per value and seed with --seeds)')
     .option('--out <dir>', 'write the summaries, time series and a side-by-side report to DIR', once('--out'))
     .option('--quiet', 'print nothing but errors (and --json)')
-    .option('--verify', 're-check every invariant as the run goes (after every event on a small host, spaced out on a large one; up to about +50% time)')
-    .option('--max-memory <size>', `stop with an error when hypermem holds more memory than this: a size such as 8GiB, or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
+    .option('--verify', 're-check every invariant as the run goes (after every event on a small host, spaced out on a large one; up to about +50% time); exit 3 on a violation')
+    .option('--max-memory <size>', `stop with an error when hypermem holds more memory than this: a size such as 8GiB (at least 16MiB), or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
     .action(async (file: string, options) => {
       process.exitCode = await compareCommand(file, options, (variants, overSeeds) => ({ 'report.html': compareReportHtml(variants, overSeeds) }));
     });
@@ -112,13 +116,13 @@ function program(): Command {
     .option('--grid <path=a,b,c>', 'a field and its values; the runs are every combination of the --grid values (repeatable)', collect, [])
     .option('--seeds <n>', 'runs per point, with the scenario seed, seed+1, … (default 1, at most 10000 runs in all)', once('--seeds'))
     .option('--seed <n>', 'override the scenario seed (the first of --seeds)', once('--seed'))
-    .option('--jobs <k>', 'worker threads (default: the number of cores)', once('--jobs'))
+    .option('--jobs <k>', `worker threads (default: the number of cores, at most ${MAX_JOBS})`, once('--jobs'))
     .option('--shard <K/N>', 'run only shard K of N (runs K, K+N, K+2N, …), e.g. on one machine of N; put the shards together with `hypermem merge`', once('--shard'))
     .requiredOption('--out <dir>', 'required: write results.csv, results.json, index.html and summary.json to DIR', once('--out'))
     .option('--set <path=value>', 'override a scenario field in every run (repeatable)', collect, [])
     .option('--verify', 're-check every invariant in every run as it goes (after every event on a small host, spaced out on a large one; up to about +50% time); exit 3 on a violation')
     .option('--quiet', 'print nothing but errors')
-    .option('--max-memory <size>', `stop with an error when hypermem holds more memory than this, all runs together: a size such as 8GiB, or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
+    .option('--max-memory <size>', `stop with an error when hypermem holds more memory than this, all runs together: a size such as 8GiB (at least 16MiB), or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
     .action(async (file: string, options) => {
       process.exitCode = await sweepCommand(file, options);
     });
@@ -142,10 +146,13 @@ function program(): Command {
     .option('--speed <x>', '"max" (default), or simulated seconds per wall second, e.g. 10', once('--speed'))
     .option('--seed <n>', 'override the scenario seed', once('--seed'))
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
-    .option('--verify', 're-check every invariant as the run goes (after every event on a small host, spaced out on a large one; up to about +50% time)')
+    .option('--verify', 're-check every invariant as the run goes (after every event on a small host, spaced out on a large one; up to about +50% time); exit 3 on a violation')
     .option('--quiet', 'print only the URL (and errors)')
-    .option('--max-memory <size>', `stop the run (the server stays) when hypermem holds more memory than this: a size such as 8GiB, or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
-    .addHelpText('after', '\nPrints the page\'s URL on standard output, then serves until Ctrl-C. When the run is done the page\nlinks /report.html and /summary.json: the files `hypermem run --out` writes for the same scenario and seed.')
+    .option('--max-memory <size>', `stop the run (the server stays) when hypermem holds more memory than this: a size such as 8GiB (at least 16MiB), or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
+    .addHelpText(
+      'after',
+      '\nPrints the page\'s URL on standard output, then serves until Ctrl-C (or SIGTERM). When the run is done the page\nlinks /report.html and /summary.json: the files `hypermem run --out` writes for the same scenario and seed.\nExit status when stopped: 0 (the run done or not); 3 if the run found an invariant violation (--verify); 2 if the run\nstopped on bad input, its max_events bound or --max-memory; 1 a fault of hypermem itself.',
+    )
     .action(async (file: string, options) => {
       process.exitCode = await serveCommand(file, options);
     });

@@ -228,7 +228,7 @@ export const MAX_COMPARE_SEEDS = 1000;
 export const MAX_COMPARE_RUNS = 2000;
 
 /** Most worker threads of one comparison (as for a sweep). */
-const MAX_COMPARE_JOBS = 256;
+export const MAX_COMPARE_JOBS = 256;
 
 /**
  * Runs a comparison's scenarios: in this process one after another (one

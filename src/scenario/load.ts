@@ -238,10 +238,6 @@ function checkFileName(file: string): void {
 }
 
 /**
- * Parses scenario text as if read from `file` (used in messages, to name the
- * scenario, and to find trace files); `overrides` are `path=value` strings.
- */
-/**
  * The flags a run records (Scenario.overrides): without those that set the
  * seed (the summary's seed says it, and `--seeds` moves it on from there),
  * sorted — the CLI refuses two flags for one field, so their order changes
@@ -255,7 +251,34 @@ function recordedOverrides(overrides: readonly string[]): string[] {
   return new Set(kept.map((x) => x.field)).size === kept.length ? flags.sort() : flags;
 }
 
+/**
+ * Whether the text's first line (past blank and comment lines) is a replay
+ * request, a JSON object with an "op": a file for `hypermem replay` given
+ * to a command that takes a scenario. (One such line is valid YAML too, so
+ * the parser alone would say something about an unknown key.)
+ */
+function looksLikeReplay(text: string): boolean {
+  const first = text
+    .slice(0, 4096)
+    .split('\n')
+    .find((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+  if (first === undefined || !first.trimStart().startsWith('{')) return false;
+  try {
+    const v: unknown = JSON.parse(first);
+    return typeof v === 'object' && v !== null && typeof (v as { op?: unknown }).op === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Parses scenario text as if read from `file` (used in messages, to name the
+ * scenario, and to find trace files); `overrides` are `path=value` strings.
+ */
 export function parseScenario(text: string, file = '', overrides: readonly string[] = []): Scenario {
+  if (looksLikeReplay(text)) {
+    throw new ScenarioError(file, '', `a file of hypercalls (one JSON request a line), not a scenario: run it with hypermem replay ${file === '' ? 'FILE' : file}`);
+  }
   const { doc, lineCounter } = parseYaml(text, file);
   const applied = applyOverrides(doc, overrides, file);
   const locator = new Locator(file, doc, lineCounter, applied);
