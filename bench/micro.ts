@@ -34,7 +34,7 @@ function xorshift(seed: number): () => number {
 export function cacheBytesPerPage(pages: number): number {
   gc();
   const before = memory();
-  // A file set of exactly `pages` pages (256-page files, as the simulator's), all cached.
+  // A file set of exactly `pages` pages, all cached (the entries are per page of the file set, so this is their best case).
   const pc = new PageCache(pages);
   for (let p = 0; p < pages; p++) pc.insert(p, 0, false);
   gc();

@@ -7,7 +7,7 @@ import { assert, assertCount } from '../lib/assert.ts';
 import { DEFAULT_BALLOON, type BalloonParams } from './balloon.ts';
 import { DEFAULT_CONTENT, type ContentConfig } from './content.ts';
 import type { DiskConfig } from './disk.ts';
-import { MAX_FILESYSTEMS } from './pagecache.ts';
+import { MAX_FILESYSTEMS, MAX_PAGES } from './pagecache.ts';
 import type { WorkloadConfig } from './workload/index.ts';
 
 export interface SelfballoonConfig {
@@ -156,7 +156,7 @@ export function validateGuestConfig(c: GuestConfig): void {
   if (w.file !== null) {
     const f = w.file;
     assert(f.files >= 1 && f.pagesPerFile >= 1, 'file set needs files and pages');
-    assert(f.files * f.pagesPerFile < 0xffffffff, 'file set too large');
+    assert(f.files * f.pagesPerFile <= MAX_PAGES, 'file set too large (at most 2^31-1 pages)');
     assert(f.filesystems >= 1 && f.filesystems <= MAX_FILESYSTEMS, `filesystems must be 1..${MAX_FILESYSTEMS}`);
     assert(f.accessesPerSec >= 0 && f.unlinksPerSec >= 0 && f.truncatesPerSec >= 0, 'file rates must be >= 0');
     assert(f.writeShare >= 0 && f.writeShare <= 1, 'writeShare out of [0, 1]');

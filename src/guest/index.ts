@@ -5,7 +5,7 @@ export { guestConfig, validateGuestConfig, defaultKernelReservePages, DEFAULT_SE
 export { Balloon, DEFAULT_BALLOON, type BalloonParams, type BalloonHost } from './balloon.ts';
 export { Cleancache, cleancacheOid } from './cleancache.ts';
 export { Frontswap, frontswapOid, frontswapIndex, SWIZ_BITS, SWIZ_MASK } from './frontswap.ts';
-export { PageCache, PAGECACHE_BYTES_PER_SLOT } from './pagecache.ts';
+export { PageCache, PAGECACHE_BYTES_PER_PAGE, PAGECACHE_BYTES_PER_SLOT } from './pagecache.ts';
 export { SwapDevice } from './swap.ts';
 export { Disk, type DiskConfig, type DiskStats } from './disk.ts';
 export { ContentModel, DEFAULT_CONTENT, type ContentConfig, type CompressClass } from './content.ts';

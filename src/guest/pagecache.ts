@@ -13,7 +13,7 @@
 // the hot working set out. A page refaulting within the active list's size
 // (workingset_refault, decided by the guest) enters on the active list.
 //
-// Layout (DESIGN.md "Data structures"): the file pages the guest can cache
+// Layout (DESIGN.md, "Data structures and scale"): the file pages the guest can cache
 // are numbered 0..pages-1 (file x pages per file + index), and each has an
 // entry of two u32, as Linux's mapping xarray holds either the page or the
 // shadow entry it left (mm/workingset.c): the slot caching it (NONE when not
@@ -50,6 +50,8 @@ const REC_LINKS = 2;
 export const PAGECACHE_BYTES_PER_SLOT = 4 * REC;
 /** Bytes of metadata per page of the file set, cached or not (its entry: slot and shadow). */
 export const PAGECACHE_BYTES_PER_PAGE = 8;
+/** Most pages a page cache numbers (its entries are one typed array of two words a page). */
+export const MAX_PAGES = 2 ** 31 - 1;
 
 export class PageCache {
   /** Page p's entry at 2p: the slot caching it or NONE, then its shadow (0: none). */
@@ -68,7 +70,7 @@ export class PageCache {
     readonly pages: number,
     initialSlots = 1024,
   ) {
-    assert(Number.isInteger(pages) && pages >= 0, 'page cache: page count must be a whole number');
+    assert(Number.isInteger(pages) && pages >= 0 && pages <= MAX_PAGES, 'page cache: page count must be a whole number of at most 2^31-1');
     assert(initialSlots > 0, 'page cache needs at least one slot');
     beforeAllocating(2 * 4 * pages);
     this.entry = new Uint32Array(2 * pages);

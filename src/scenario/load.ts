@@ -258,10 +258,8 @@ function recordedOverrides(overrides: readonly string[]): string[] {
  * the parser alone would say something about an unknown key.)
  */
 function looksLikeReplay(text: string): boolean {
-  const first = text
-    .slice(0, 4096)
-    .split('\n')
-    .find((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+  // Any line ending replay takes (\n, \r\n or a bare \r); the first request in full, however long.
+  const first = text.split(/\r\n|\r|\n/).find((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
   if (first === undefined || !first.trimStart().startsWith('{')) return false;
   try {
     const v: unknown = JSON.parse(first);

@@ -149,6 +149,8 @@ test('page cache metadata stays within 32 bytes per cached page at scale', () =>
   assert.ok(PAGECACHE_BYTES_PER_SLOT + PAGECACHE_BYTES_PER_PAGE <= 32);
   // Slots after doublings: capacity == n exactly here.
   assert.equal(pc.metadataBytes() / n, PAGECACHE_BYTES_PER_SLOT + PAGECACHE_BYTES_PER_PAGE);
+  // A whole-structure check walks the slots (three times) and every page's entry: its cost says so.
+  assert.equal(pc.checkCost(), 3 * pc.capacity + n);
   // Many removals, a third with shadows, keep entries and slots consistent.
   for (let i = 0; i < n; i += 3) pc.remove(pc.lookup(i), i % 2 === 0 ? i + 1 : 0);
   for (let i = 0; i < n; i++) {

@@ -189,6 +189,29 @@ test('an unmount drops the shadows of its filesystem: a read after the remount i
   assertClean(g);
 });
 
+test('an unlink drops the file\'s shadows and pages (private and shared cleancache): the new file under the same page numbers reads without refaults', () => {
+  for (const cleancacheShared of [false, true]) {
+    const g = fileGuest(1000, 0, 2000, { cleancacheShared });
+    read(g, 0, 890);
+    g.setAnonPages(10);
+    g.setAnonPages(11); // evicts 0..31: 32 shadows
+    g.setAnonPages(0);
+    // Control: a read of an evicted page is a refault while its file lives.
+    read(g, 0, 1);
+    assert.equal(g.metrics().workingsetRefaults, 1, `cleancacheShared ${cleancacheShared}`);
+    const cachedBefore = g.metrics().pageCachePages;
+    assert.ok(cachedBefore > 800);
+    g.unlinkFile(0);
+    assert.equal(g.metrics().pageCachePages, 0, 'the file\'s pages are dropped');
+    read(g, 1, 32); // evicted pages of the old file: no shadow left for the new one
+    read(g, 100, 110); // cached pages of the old file: read again from the disk, not hits
+    const m = g.metrics();
+    assert.equal(m.workingsetRefaults, 1, `cleancacheShared ${cleancacheShared}: no refault after the unlink`);
+    assert.equal(m.pageCachePages, 41);
+    assertClean(g);
+  }
+});
+
 test('buffered writes do not mark pages accessed: a write miss enters inactive unreferenced, a write hit neither references nor activates', () => {
   const g = fileGuest(1000, 0, 100);
   const pc = g.pageCache;

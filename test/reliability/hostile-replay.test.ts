@@ -198,7 +198,8 @@ describe('the CLI on hostile files', () => {
     const file = join(dir, 'pools.jsonl');
     writeFileSync(file, lines.join('\n') + '\n');
     const started = Date.now();
-    const r = spawnSync(process.execPath, [bin, 'replay', file], { encoding: 'utf8', timeout: 30_000 });
+    // Seconds alone on the machine; the bound is for a search gone quadratic, with room for a loaded machine.
+    const r = spawnSync(process.execPath, [bin, 'replay', file], { encoding: 'utf8', timeout: 120_000 });
     const ms = Date.now() - started;
     assert.equal(r.status, 0, r.stderr);
     const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -208,7 +209,7 @@ describe('the CLI on hostile files', () => {
     const spread = out.slice(10_101);
     // Domain 1 is already full; domains 2..100 get 16 each, then EPERM.
     assert.equal(spread.filter((o) => o.ok === true).length, 99 * 16);
-    assert.ok(ms < 20_000, `took ${ms} ms`);
+    assert.ok(ms < 60_000, `took ${ms} ms`);
   });
 
   test('an empty file exits 0 with no output; a binary file exits 2 with one error per line; a directory exits 2', () => {

@@ -1,7 +1,9 @@
 // Hostile scenario files through the real CLI (issue 8): `hypermem run FILE
 // --out DIR` and `hypermem validate FILE` must exit 2 with one line naming
 // the place (file, line:column, YAML path) and the problem, no stack trace
-// (no "    at " on stderr), no hang (a timeout), and no --out directory (nor
+// (no "    at " on stderr), no hang (killed after HANG_MS: a status of null,
+// not 2 — a bound on hangs, not a timing: a loaded machine takes 10–20 s
+// for what takes 2 s alone), and no --out directory (nor
 // a temporary one beside it). test/scenario/hostile.test.ts checks the
 // loader's messages in-process; this checks the process boundary.
 
@@ -24,15 +26,17 @@ function write(name: string, content: string | Uint8Array): string {
   return file;
 }
 
-function hypermem(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string; ms: number }> {
+/** A run still going after this long is taken for a hang and killed. */
+const HANG_MS = 90_000;
+
+function hypermem(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const started = Date.now();
-    const child = spawn(process.execPath, [bin, ...args], { cwd: dir, timeout: 20_000 });
+    const child = spawn(process.execPath, [bin, ...args], { cwd: dir, timeout: HANG_MS });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr, ms: Date.now() - started }));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
 
@@ -102,13 +106,13 @@ describe('hostile scenario files through the CLI: exit 2, one located line, no s
       const out = join(dir, `out-${what.replace(/\W+/g, '-')}`);
       const [run, validate] = await Promise.all([hypermem(['run', file, '--out', out, '--quiet']), hypermem(['validate', file])]);
       for (const [cmd, r, prefix] of [['run', run, 'hypermem: '], ['validate', validate, 'hypermem validate: ']] as const) {
+        assert.notEqual(r.status, null, `${cmd}: still running after ${HANG_MS / 1000} s, killed (a hang?)`);
         assert.equal(r.status, 2, `${cmd}: ${r.stderr}`);
         assert.doesNotMatch(r.stderr, / {4}at /, `${cmd}: a stack trace`);
         const lines = r.stderr.trimEnd().split('\n');
         assert.equal(lines.length, 1, `${cmd}: one line: ${r.stderr}`);
         assert.ok(lines[0].startsWith(`${prefix}${file}`), `${cmd}: names the file: ${lines[0]}`);
         assert.match(lines[0].slice(prefix.length + file.length), expected, cmd);
-        assert.ok(r.ms < 15_000, `${cmd}: took ${r.ms} ms`);
       }
       assert.equal(existsSync(out), false, 'no --out directory');
       assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.out-')), [], 'no temporary directory left');

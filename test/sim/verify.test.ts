@@ -93,7 +93,7 @@ describe('verify: spaced checks', () => {
       'guests:',
       '  - name: quiet',
       '    memory: 4MiB',
-      // A small file set too: the page cache keeps an entry for each of its pages.
+      // A small file set too: a check walks every page's entry in the page cache, so the default 1 GiB set is not a small state.
       '    workload: {anon: {profile: constant, level: 10%}, files: {working_set: 1MiB}}',
     ].join('\n');
     const sim = new Simulation(parseScenario(text, 'at-rest.yaml'), { verify: true });

@@ -14,13 +14,15 @@
 // limit, k is what the computation would give; otherwise x is computed. One
 // table per skew and power of two at or above n, shared; a sampler takes it after
 // TABLE_AFTER draws (short runs and tests skip building it). The buckets
-// span the whole table range, so the share of draws answered falls with n:
-// 97–99 % up to n = 2^20 at skews 0.3–1 (a guest's 1 GiB file set, 2^18
-// pages, 98 % at 0.9), 84–97 % at 2^22, 76–90 % at 2^24, a third at skew 0.9
-// and n = 2^31. The table is kept small (128 KiB) so it stays in the cache
-// next to the page-cache and anonymous records the draws go on to touch: at
-// 512 KiB a few more draws were answered but each cost a cache miss, and the
-// access path ran a fifth slower (docs/performance.md, session 17).
+// span the whole table range, so the share of draws answered falls with n
+// (skews 0.3–1): 97–99 % up to n = 2^18 (a guest's 1 GiB file set), 93–99 %
+// at 2^20, 84–97 % at 2^22, 69–90 % at 2^24, a third at skew 0.9 and
+// n = 2^31. The table is kept small (128 KiB) so it stays in the cache next
+// to the page-cache and anonymous records the draws go on to touch: at
+// 512 KiB more draws were answered (95 % at skew 0.9 and 2^24, against 69 %
+// now; 98.7 % against 98.0 % at 2^18) but the table lookups themselves
+// missed the cache, and the access path ran about a quarter slower
+// (docs/performance.md, session 17).
 
 import { assert } from '../../lib/assert.ts';
 import type { Prng } from '../../lib/prng.ts';
