@@ -220,7 +220,8 @@ export async function main(argv: string[]): Promise<number> {
     if (named !== undefined && !named.startsWith('-') && !known.has(named) && named !== 'help') {
       throw new UserError(`unknown command '${named}' (hypermem --help lists the commands)`);
     }
-    await cli.parseAsync(argv, { from: 'user' });
+    // `hypermem help help`: help on help is the main help (commander would print it as an error, exit 2).
+    await cli.parseAsync(argv[0] === 'help' && argv[1] === 'help' ? ['--help'] : argv, { from: 'user' });
     return Number(process.exitCode ?? 0);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;

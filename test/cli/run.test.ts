@@ -266,6 +266,11 @@ describe('hypermem run / compare / validate / examples', () => {
     assert.equal(hypermem(['run', race, '--out', 'a\nb', '--out', 'c']).stderr, 'hypermem: --out is given twice (a\\nb and c); give it once\n');
     assert.equal(hypermem(['run', race, '--a\r\n(Did you mean --out?)']).stderr, `hypermem: unknown option '--a\\r\\n(Did you mean --out?)' ${hint}\n`);
     assert.equal(hypermem(['help', 'run']).status, 0);
+    // Help on help is the main help, exit 0.
+    const helpHelp = hypermem(['help', 'help']);
+    assert.equal(helpHelp.status, 0);
+    assert.match(helpHelp.stdout, /^Usage: hypermem \[options\] \[command\]/);
+    assert.equal(helpHelp.stderr, '');
   });
 
   test('an error stays one line whatever the input holds: control characters in keys, paths and flags are escaped', () => {
