@@ -242,3 +242,100 @@ test('inactive_list_is_low: ratio 1 under 1 GiB of file pages, int_sqrt(10 x GiB
   assert.ok(pc.isReferenced(r));
   assert.deepEqual(pc.violations(), []);
 });
+
+test('page cache checks catch each kind of corrupted bookkeeping: list flags, free slots, counts, entries', () => {
+  /** A small cache: pages 0..5 cached (1 and 4 active, 2 dirty), 6 free slots; a white-box handle on its private fields. */
+  const fresh = () => {
+    const pc = new PageCache(16, 4);
+    for (let p = 0; p < 6; p++) pc.insert(p, 0, p === 2, p === 1 || p === 4);
+    assert.deepEqual(pc.violations(), []);
+    const w = pc as unknown as { rec: Uint32Array; entry: Uint32Array; freeCount: number; dirtyPages: number; freeHead: number };
+    return { pc, w };
+  };
+  const expect = (pc: PageCache, what: string) => {
+    const v = pc.violations();
+    assert.ok(v.some((x) => x.includes(what)), `expected "${what}" among ${JSON.stringify(v)}`);
+  };
+  const FLAGS = 1; // the flags word of a slot record
+  {
+    // An inactive page flagged active.
+    const { pc, w } = fresh();
+    const s = pc.lookup(0);
+    w.rec[4 * s + FLAGS] |= 2;
+    expect(pc, `slot ${s} flags ${w.rec[4 * s + FLAGS]} on the inactive list`);
+  }
+  {
+    // An active page not flagged active.
+    const { pc, w } = fresh();
+    const s = pc.lookup(1);
+    w.rec[4 * s + FLAGS] &= ~2;
+    expect(pc, `slot ${s} flags ${w.rec[4 * s + FLAGS]} on the active list`);
+  }
+  {
+    // A free slot with a flag other than in-use (dirty) left over.
+    const { pc, w } = fresh();
+    w.rec[4 * w.freeHead + FLAGS] = 4;
+    expect(pc, `free slot ${w.freeHead} has flags`);
+  }
+  {
+    // A free slot marked in use, its page's entry pointing at it, but on no list.
+    const { pc, w } = fresh();
+    const s = w.freeHead;
+    w.rec[4 * s] = 9;
+    w.rec[4 * s + FLAGS] = 1;
+    w.entry[2 * 9] = s;
+    expect(pc, '7 slots in use, lists hold 6');
+  }
+  {
+    // The free count off by one: the sum with the used slots and the chain's length disagree with it.
+    const { pc, w } = fresh();
+    w.freeCount++;
+    expect(pc, `6 used + ${w.freeCount} free != capacity ${pc.capacity}`);
+    expect(pc, `free chain holds ${w.freeCount - 1} slots, counted ${w.freeCount}`);
+  }
+  {
+    // A free slot dropped from the chain, the count not: only the chain walk notices.
+    const { pc, w } = fresh();
+    w.freeHead = pc.lists.nextOf(w.freeHead);
+    assert.deepEqual(pc.violations(), [`page cache: free chain holds ${w.freeCount - 1} slots, counted ${w.freeCount}`]);
+  }
+  {
+    // An uncached page whose entry points at a slot (a stale entry a remove failed to clear).
+    const { pc, w } = fresh();
+    w.entry[2 * 12] = pc.lookup(3);
+    expect(pc, '7 pages have a slot, 6 slots in use');
+  }
+  {
+    // The dirty count off.
+    const { pc, w } = fresh();
+    w.dirtyPages = 2;
+    expect(pc, 'dirty count 2, found 1');
+  }
+});
+
+test('page cache clearShadows drops exactly the shadows of [from, to)', () => {
+  const pc = new PageCache(12, 2);
+  for (let p = 0; p < 12; p++) pc.insert(p, 0, false);
+  for (let p = 0; p < 12; p++) pc.remove(pc.lookup(p), 100 + p);
+  pc.clearShadows(4, 8);
+  for (let p = 0; p < 12; p++) assert.equal(pc.shadowOf(p), p >= 4 && p < 8 ? 0 : 100 + p, `page ${p}`);
+  pc.clearShadows(0, 2);
+  pc.clearShadows(11, 12);
+  pc.clearShadows(9, 9); // empty
+  for (let p = 0; p < 12; p++) assert.equal(pc.shadowOf(p), p < 2 || (p >= 4 && p < 8) || p === 11 ? 0 : 100 + p, `page ${p}`);
+  assert.deepEqual(pc.violations(), []);
+});
+
+test('page cache hands out free slots lowest first, also after growth, and reuses the last freed slot first', () => {
+  const pc = new PageCache(20, 4);
+  const got = [];
+  for (let p = 0; p < 10; p++) got.push(pc.insert(p, 0, false));
+  assert.deepEqual(got, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]); // 4 slots, grown to 8, then to 16
+  assert.equal(pc.capacity, 16);
+  pc.remove(pc.lookup(7));
+  pc.remove(pc.lookup(2));
+  assert.equal(pc.insert(10, 0, false), 2);
+  assert.equal(pc.insert(11, 0, false), 7);
+  assert.equal(pc.insert(12, 0, false), 10);
+  assert.deepEqual(pc.violations(), []);
+});

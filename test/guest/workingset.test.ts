@@ -425,3 +425,49 @@ test('self-shrinking brings frontswap pages back old too: the next reclaim takes
   assert.equal(g.metrics().swapIns, 2, 'page 0 was the one swapped out again');
   assertClean(g);
 });
+
+test('truncate drops exactly its file\'s shadows and cached pages, an unmount the shadows of every file of its filesystem and no other; the guest\'s check cost counts the page cache (found by mutation testing)', () => {
+  // Four files of 100 pages on two filesystems: files 0 and 2 on filesystem 0, 1 and 3 on filesystem 1.
+  const hv = newHost(8000);
+  const g = bootGuest(hv, null, {
+    domid: 1,
+    memoryPages: 2000,
+    kernelReservePages: 0,
+    swapPages: 0,
+    workload: {
+      file: { files: 4, pagesPerFile: 100, filesystems: 2, accessesPerSec: 0, pattern: { kind: 'uniform', workingSetPages: 400 }, writeShare: 0, unlinksPerSec: 0, truncatesPerSec: 0 },
+    },
+  });
+  for (let f = 0; f < 4; f++) for (let i = 0; i < 100; i++) g.accessFilePage(f, i, false);
+  // The balloon squeezes the page cache out: every page leaves a shadow.
+  g.setBalloonTarget(0);
+  g.balloonWork(0);
+  assert.equal(g.metrics().pageCachePages, 0);
+  g.setBalloonTarget(2000);
+  g.balloonWork(0);
+  const refaultsAfter = (file: number, index: number): number => {
+    const before = g.metrics().workingsetRefaults;
+    g.accessFilePage(file, index, false);
+    return g.metrics().workingsetRefaults - before;
+  };
+  g.truncateFile(1);
+  assert.equal(refaultsAfter(1, 0), 0, 'the truncated file\'s first page has no shadow');
+  assert.equal(refaultsAfter(1, 99), 0, 'nor its last');
+  assert.equal(refaultsAfter(0, 99), 1, 'the last page of the file before keeps its shadow');
+  assert.equal(refaultsAfter(2, 0), 1, 'the first page of the file after keeps its shadow');
+  g.remount(0);
+  assert.equal(refaultsAfter(0, 0), 0, 'file 0 is on the unmounted filesystem');
+  assert.equal(refaultsAfter(2, 99), 0, 'so is file 2');
+  assert.equal(refaultsAfter(2, 50), 0);
+  assert.equal(refaultsAfter(3, 0), 1, 'file 3 is on the other filesystem: its shadows stay');
+  assert.equal(refaultsAfter(3, 99), 1);
+  // A truncate drops every cached page of the file, the last one too.
+  for (let i = 0; i < 100; i++) g.accessFilePage(1, i, false);
+  const cached = g.metrics().pageCachePages;
+  g.truncateFile(1);
+  assert.equal(g.metrics().pageCachePages, cached - 100);
+  // The guest's check cost counts the page cache's (its slots and the entries of the 400 pages).
+  assert.ok(g.pageCache.checkCost() >= 400, 'the page cache\'s check cost counts its entries');
+  assert.ok(g.checkCost() >= g.pageCache.checkCost(), 'the guest\'s check cost includes the page cache\'s');
+  assertClean(g);
+});
