@@ -428,12 +428,8 @@ test('self-shrinking brings frontswap pages back old too: the next reclaim takes
 
 test('truncate drops exactly its file\'s shadows and cached pages, an unmount the shadows of every file of its filesystem and no other; the guest\'s check cost counts the page cache (found by mutation testing)', () => {
   // Four files of 100 pages on two filesystems: files 0 and 2 on filesystem 0, 1 and 3 on filesystem 1.
-  const hv = newHost(8000);
-  const g = bootGuest(hv, null, {
-    domid: 1,
-    memoryPages: 2000,
+  const g = fileGuest(2000, 0, 100, {
     kernelReservePages: 0,
-    swapPages: 0,
     workload: {
       file: { files: 4, pagesPerFile: 100, filesystems: 2, accessesPerSec: 0, pattern: { kind: 'uniform', workingSetPages: 400 }, writeShare: 0, unlinksPerSec: 0, truncatesPerSec: 0 },
     },
