@@ -61,7 +61,6 @@ export class PageCache {
   /** Head of the chain of free slots (linked through the lists' next links), NONE when full. */
   private freeHead = NONE;
   private freeCount = 0;
-  private slots: number;
   readonly lists: LinkedLists;
   private dirtyPages = 0;
 
@@ -75,15 +74,14 @@ export class PageCache {
     beforeAllocating(2 * 4 * pages);
     this.entry = new Uint32Array(2 * pages);
     for (let p = 0; p < pages; p++) this.entry[2 * p] = NONE;
-    this.slots = initialSlots;
-    this.rec = new Uint32Array(REC * initialSlots).fill(NONE);
-    for (let s = 0; s < initialSlots; s++) this.rec[REC * s + REC_FLAGS] = 0;
+    this.rec = freeRecords(new Uint32Array(0), initialSlots);
     this.lists = new LinkedLists(initialSlots, 2, REC, REC_LINKS, this.rec);
     this.chainFree(0, initialSlots);
   }
 
+  /** Slots the records have room for. */
   get capacity(): number {
-    return this.slots;
+    return this.rec.length / REC;
   }
 
   /** The page number slot `s` caches. */
@@ -272,23 +270,19 @@ export class PageCache {
 
   /** Calls `fn` for every cached slot (any order); `fn` must not insert. */
   forEachSlot(fn: (s: number) => void): void {
-    for (let s = 0; s < this.slots; s++) if ((this.flagsOf(s) & F_USED) !== 0) fn(s);
+    for (let s = 0; s < this.capacity; s++) if ((this.flagsOf(s) & F_USED) !== 0) fn(s);
   }
 
   private grow(): void {
-    const old = this.slots;
-    const cap = old * 2;
-    const rec = growU32(this.rec, REC * cap, NONE);
-    for (let s = old; s < cap; s++) rec[REC * s + REC_FLAGS] = 0;
-    this.rec = rec;
-    this.slots = cap;
-    this.lists.attach(rec);
-    this.chainFree(old, cap);
+    const old = this.capacity;
+    this.rec = freeRecords(this.rec, old * 2);
+    this.lists.attach(this.rec);
+    this.chainFree(old, old * 2);
   }
 
   /** What violations() walks: every slot (three walks) and every page's entry. */
   checkCost(): number {
-    return 3 * this.slots + this.pages;
+    return 3 * this.capacity + this.pages;
   }
 
   /** Whole-structure check: lists, flags, entries, shadows, free chain, counts. */
@@ -304,7 +298,7 @@ export class PageCache {
       ),
     );
     let used = 0;
-    for (let s = 0; s < this.slots; s++) {
+    for (let s = 0; s < this.capacity; s++) {
       if ((this.flagsOf(s) & F_USED) === 0) continue;
       used++;
       if ((this.flagsOf(s) & F_DIRTY) !== 0) dirty++;
@@ -314,9 +308,9 @@ export class PageCache {
       else if (this.entry[2 * p + 1] !== 0) out.push(`page cache: page ${p} is cached and has a shadow`);
     }
     if (used !== this.size) out.push(`page cache: ${used} slots in use, lists hold ${this.size}`);
-    if (used + this.freeCount !== this.slots) out.push(`page cache: ${used} used + ${this.freeCount} free != capacity ${this.slots}`);
+    if (used + this.freeCount !== this.capacity) out.push(`page cache: ${used} used + ${this.freeCount} free != capacity ${this.capacity}`);
     let walked = 0;
-    for (let s = this.freeHead; s !== NONE && walked <= this.slots; s = this.lists.nextOf(s)) {
+    for (let s = this.freeHead; s !== NONE && walked <= this.capacity; s = this.lists.nextOf(s)) {
       walked++;
       if (this.flagsOf(s) !== 0) out.push(`page cache: free slot ${s} has flags`);
     }
@@ -327,6 +321,14 @@ export class PageCache {
     if (dirty !== this.dirtyPages) out.push(`page cache: dirty count ${this.dirtyPages}, found ${dirty}`);
     return out;
   }
+}
+
+/** `rec` grown to `slots` records, the new ones free: links NONE, flags 0 (not yet chained). */
+function freeRecords(rec: Uint32Array, slots: number): Uint32Array {
+  const old = rec.length / REC;
+  const out = growU32(rec, REC * slots, NONE);
+  for (let s = old; s < slots; s++) out[REC * s + REC_FLAGS] = 0;
+  return out;
 }
 
 /** Pages of 4 KiB in a GiB. */
