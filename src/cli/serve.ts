@@ -569,7 +569,25 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
   const say = (line: string): void => {
     if (options.quiet !== true) process.stderr.write(`hypermem: ${escapeControls(line)}\n`);
   };
-  const dash = await startDashboard(scenario, { host, port, speed, verify: options.verify === true, memory, allowHosts });
+  // Ctrl-C and SIGTERM are heard from before the URL is printed: a script
+  // that stops the server as soon as it reads the URL must not find the
+  // signal's default action (death by signal, exit 143) still in place.
+  let heard = (): void => {};
+  const stopped = new Promise<void>((resolve) => (heard = resolve));
+  const stop = (): void => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    heard();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  let dash: Dashboard;
+  try {
+    dash = await startDashboard(scenario, { host, port, speed, verify: options.verify === true, memory, allowHosts });
+  } catch (e) {
+    stop();
+    throw e;
+  }
   // The URL goes to standard output (a script can read it); the rest is commentary.
   process.stdout.write(`${dash.url}\n`);
   say(`serving ${scenario.name} at ${dash.url} (${speed === null ? 'as fast as it runs' : `${speed} simulated s per second`}); Ctrl-C to stop`);
@@ -580,15 +598,7 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
     if (s === 'done') say(`run done (${st.events} events); the report is at ${dash.url}report.html, the summary at ${dash.url}summary.json`);
     else say(`run stopped: ${st.message}`);
   });
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await stopped;
   await dash.close();
   const st = dash.state();
   if (st.status === 'running' || st.status === 'paused') say(`stopped at ${fmtDuration(st.sim_time_ns)} of ${fmtDuration(st.duration_ns)} simulated (the run was not finished)`);

@@ -17,7 +17,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { load } from '../../src/cli/run.ts';
-import { parseAllowHost, parsePort, parseSpeed, startDashboard, type DashboardState } from '../../src/cli/serve.ts';
+import { parseAllowHost, parsePort, parseSpeed, serveCommand, startDashboard, type DashboardState } from '../../src/cli/serve.ts';
 import { UserError } from '../../src/cli/errors.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
 import { runReportHtml } from '../../src/report/html.ts';
@@ -499,6 +499,39 @@ describe('hypermem serve', () => {
     assert.equal(badOut, '', 'no URL: nothing is served');
     assert.match(badErr, /^hypermem: .*no-such\.yaml/);
     assert.doesNotMatch(badErr, /\n\s+at /, 'no stack trace');
+  });
+
+  test('SIGTERM and Ctrl-C are heard from before the URL is printed (a script stopping it on the URL gets 0, not death by signal); the handlers go with the command', async () => {
+    const before = { SIGTERM: process.listeners('SIGTERM'), SIGINT: process.listeners('SIGINT') };
+    const added = (sig: 'SIGTERM' | 'SIGINT'): NodeJS.SignalsListener[] => process.listeners(sig).filter((l) => !before[sig].includes(l));
+    const write = process.stdout.write;
+    let url = '';
+    let atUrl: { term: number; int: number } | null = null;
+    // Only the URL is taken; anything else (the test runner's own reports) goes through.
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      if (atUrl !== null || typeof chunk !== 'string' || !chunk.startsWith('http')) return (write as (...a: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+      url = chunk;
+      atUrl = { term: added('SIGTERM').length, int: added('SIGINT').length };
+      // The signal as the process would hear it the moment the URL is out.
+      for (const l of added('SIGTERM')) setImmediate(() => l('SIGTERM'));
+      return true;
+    }) as typeof process.stdout.write;
+    let code: number;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // A hang bound, not a timing: without a handler nothing stops it.
+      code = await Promise.race([serveCommand(small, { port: '0', quiet: true }), new Promise<number>((r) => (timer = setTimeout(() => r(-1), 120_000)))]);
+    } finally {
+      process.stdout.write = write;
+      clearTimeout(timer);
+    }
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/\n$/);
+    assert.deepEqual(atUrl, { term: 1, int: 1 }, 'a handler for each signal when the URL is written');
+    assert.equal(code, 0);
+    assert.deepEqual([added('SIGTERM').length, added('SIGINT').length], [0, 0], 'no handler left behind');
+    // A failed start (a bad --host) leaves none behind either.
+    await assert.rejects(serveCommand(small, { port: '0', quiet: true, host: '999.1.1.1' }), UserError);
+    assert.deepEqual([added('SIGTERM').length, added('SIGINT').length], [0, 0]);
   });
 
   test('its commentary is one line a message, whatever the file name holds', async () => {
