@@ -101,7 +101,8 @@ export class BytesStore implements ContentStore {
     switch (kindOf(lk)) {
       case KIND_WHOLE: {
         const frame = this.allocFrame();
-        this.frame(frame).set(this.last);
+        // Straight into the slab at the frame's offset (no view of the frame to make).
+        this.slabs[frame >>> SLAB_FRAMES_LOG2].set(this.last, (frame & (SLAB_FRAMES - 1)) * TMEM_PAGE_BYTES);
         return frame;
       }
       case KIND_COMPRESSED:
