@@ -569,25 +569,20 @@ export async function serveCommand(file: string, options: ServeOptions): Promise
   const say = (line: string): void => {
     if (options.quiet !== true) process.stderr.write(`hypermem: ${escapeControls(line)}\n`);
   };
+  const dash = await startDashboard(scenario, { host, port, speed, verify: options.verify === true, memory, allowHosts });
   // Ctrl-C and SIGTERM are heard from before the URL is printed: a script
   // that stops the server as soon as it reads the URL must not find the
   // signal's default action (death by signal, exit 143) still in place.
-  let heard = (): void => {};
-  const stopped = new Promise<void>((resolve) => (heard = resolve));
-  const stop = (): void => {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    heard();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  let dash: Dashboard;
-  try {
-    dash = await startDashboard(scenario, { host, port, speed, verify: options.verify === true, memory, allowHosts });
-  } catch (e) {
-    stop();
-    throw e;
-  }
+  // (Not before the start: a boot that takes long stays killable at once.)
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
   // The URL goes to standard output (a script can read it); the rest is commentary.
   process.stdout.write(`${dash.url}\n`);
   say(`serving ${scenario.name} at ${dash.url} (${speed === null ? 'as fast as it runs' : `${speed} simulated s per second`}); Ctrl-C to stop`);
