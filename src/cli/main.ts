@@ -216,6 +216,8 @@ export async function main(argv: string[]): Promise<number> {
     const cli = program();
     // An unknown command is an error even with --help (commander would print the main help and exit 0), and after `help`.
     const known = new Set(cli.commands.flatMap((c) => [c.name(), ...c.aliases()]));
+    // No command: one line naming them (commander would print the whole help as an error).
+    if (argv.length === 0) throw new UserError(`no command given: ${cli.commands.map((c) => c.name()).filter((n) => n !== 'help').join(', ')} (hypermem --help says what each does)`);
     const named = argv[0] === 'help' ? argv[1] : argv[0];
     if (named !== undefined && !named.startsWith('-') && !known.has(named) && named !== 'help') {
       throw new UserError(`unknown command '${named}' (hypermem --help lists the commands)`);

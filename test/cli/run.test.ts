@@ -266,6 +266,11 @@ describe('hypermem run / compare / validate / examples', () => {
     assert.equal(hypermem(['run', race, '--out', 'a\nb', '--out', 'c']).stderr, 'hypermem: --out is given twice (a\\nb and c); give it once\n');
     assert.equal(hypermem(['run', race, '--a\r\n(Did you mean --out?)']).stderr, `hypermem: unknown option '--a\\r\\n(Did you mean --out?)' ${hint}\n`);
     assert.equal(hypermem(['help', 'run']).status, 0);
+    // No command at all: one line naming the commands, not the whole help as an error.
+    const bare = hypermem([]);
+    assert.equal(bare.status, 2);
+    assert.equal(bare.stdout, '');
+    assert.equal(bare.stderr, 'hypermem: no command given: run, compare, sweep, merge, serve, validate, examples, replay (hypermem --help says what each does)\n');
     // Help on help is the main help, exit 0.
     const helpHelp = hypermem(['help', 'help']);
     assert.equal(helpHelp.status, 0);

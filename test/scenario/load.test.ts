@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
-import { applyOverrides, loadScenario, parseScenario } from '../../src/scenario/load.ts';
+import { applyOverrides, loadScenario, nearestKey, parseScenario } from '../../src/scenario/load.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import { MAX_TOTAL_TRACE_SAMPLES } from '../../src/scenario/resolve.ts';
 import { guestConfig as simGuestConfig } from '../../src/sim/guest-config.ts';
@@ -274,6 +274,33 @@ describe('broken scenario files', () => {
       assert.equal(e.message.slice(file.length + 1).trimStart(), expect);
     });
   }
+});
+
+describe('a misspelt key', () => {
+  test('is named, with the known key it most likely meant, rather than the key it leaves missing', () => {
+    const e = scenarioError(() => parseScenario('duration: 10m\nhost:\n  memroy: 64GiB\n', 'm.yaml'));
+    assert.equal(e.path, 'host.memroy');
+    assert.match(e.problem, /^unknown key; did you mean memory\? \(host has: /);
+    assert.equal(e.line, 3);
+    // An unknown key with no near known key gets no suggestion.
+    assert.match(scenarioError(() => parseScenario('duration: 10m\nhost:\n  memory: 64GiB\n  zz: 1\n', 'm.yaml')).problem, /^unknown key \(host has: /);
+  });
+
+  test('nearestKey: at most two edits (one for short keys), a swap of neighbours is one, case aside; the nearest wins', () => {
+    const keys = ['name', 'count', 'memory', 'maxmem', 'swap', 'selfballoon'];
+    assert.equal(nearestKey('memroy', keys), 'memory');
+    assert.equal(nearestKey('mem', keys), null, 'three edits from memory');
+    assert.equal(nearestKey('maxmen', keys), 'maxmem');
+    assert.equal(nearestKey('Memory', keys), 'memory');
+    assert.equal(nearestKey('swpa', keys), 'swap');
+    assert.equal(nearestKey('sawp', keys), 'swap');
+    assert.equal(nearestKey('nmae', keys), 'name');
+    assert.equal(nearestKey('coutn', keys), 'count');
+    assert.equal(nearestKey('self_balloon', keys), 'selfballoon');
+    assert.equal(nearestKey('wxyz', keys), null);
+    assert.equal(nearestKey('sw', keys), null, 'a short key: one edit at most');
+    assert.equal(nearestKey('x'.repeat(100), ['x'.repeat(100)]), null, 'long keys are not compared');
+  });
 });
 
 describe('trace files', () => {
