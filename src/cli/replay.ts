@@ -4,13 +4,14 @@
 // invariant, 0 otherwise. A reader that goes away (`| head -1`, EPIPE) ends
 // the run quietly with status 0.
 
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { CheckSchedule, narrow, type Broken, type ReplayPass } from '../replay/check.ts';
 import { ReplaySession, type ReplayExtension, type ReplayResult } from '../replay/session.ts';
 import { replayExtensions } from '../replay/extensions.ts';
 import { describeLimit, MAX_LINE_BYTES, readLines, type InputLine } from '../replay/lines.ts';
 import { fileProblem } from '../lib/errno.ts';
+import { HEAD_BYTES, notRequests } from '../replay/not-requests.ts';
 import { UserError } from './errors.ts';
 
 export interface ReplayOptions {
@@ -232,9 +233,32 @@ export async function replayStream(
   }
 }
 
+/** A scenario or a run's events given as the requests: one line, before anything runs. */
+function refuseNonRequests(file: string): void {
+  let head = '';
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(HEAD_BYTES);
+      head = buf.toString('utf8', 0, readSync(fd, buf, 0, HEAD_BYTES, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return; // Unreadable: the stream opened next says why.
+  }
+  const what = notRequests(head);
+  if (what === 'scenario') throw new UserError(`${file}: a scenario (YAML), not a file of hypercalls (one JSON request a line): run it with hypermem run ${file}`);
+  if (what === 'events') throw new UserError(`${file}: the events of a run (what hypermem run --out writes as events.jsonl), not a file of hypercalls (one JSON request a line)`);
+}
+
 export async function replayCommand(file: string | undefined, options: ReplayOptions): Promise<number> {
   let input: Readable;
   if (file === '') throw new UserError('replay: the file name is empty (give a JSONL file of requests, or none or - to read standard input)');
+  // A file can be read again, to find the line that broke an invariant (--check).
+  // Not a pipe or a device (`<(…)`, /dev/stdin): reading those again does not give the same requests.
+  const regular = file !== undefined && file !== '-' && statSync(file, { throwIfNoEntry: false })?.isFile() === true;
+  if (regular) refuseNonRequests(file);
   if (file === undefined || file === '-') {
     input = process.stdin;
   } else {
@@ -246,9 +270,6 @@ export async function replayCommand(file: string | undefined, options: ReplayOpt
       );
     });
   }
-  // A file can be read again, to find the line that broke an invariant (--check).
-  // Not a pipe or a device (`<(…)`, /dev/stdin): reading those again does not give the same requests.
-  const regular = file !== undefined && file !== '-' && statSync(file, { throwIfNoEntry: false })?.isFile() === true;
   const reopen = regular ? (): Readable => createReadStream(file) : undefined;
   return replayStream(input, process.stdout, process.stderr, { ...options, reopen: options.reopen ?? reopen });
 }

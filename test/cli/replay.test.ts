@@ -9,6 +9,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { replayStream, type ReplayOptions } from '../../src/cli/replay.ts';
 import { readLines } from '../../src/replay/lines.ts';
+import { HEAD_BYTES, notRequests } from '../../src/replay/not-requests.ts';
 import { replayInput, replayText } from '../replay-text.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -44,6 +45,45 @@ describe('hypermem replay', () => {
     const r = hypermem(['replay', 'no/such/file.jsonl']);
     assert.equal(r.status, 2);
     assert.equal(r.stderr.trim(), 'hypermem: cannot read no/such/file.jsonl: no such file');
+  });
+
+  test('a scenario or a run\'s events given as the requests: one line saying so, exit 2, nothing run', () => {
+    const scenario = hypermem(['replay', 'examples/claim-race.yaml']);
+    assert.equal(scenario.status, 2);
+    assert.equal(scenario.stdout, '');
+    assert.equal(scenario.stderr, 'hypermem: examples/claim-race.yaml: a scenario (YAML), not a file of hypercalls (one JSON request a line): run it with hypermem run examples/claim-race.yaml\n');
+    const dir = mkdtempSync(join(tmpdir(), 'hypermem-notreq-'));
+    try {
+      const events = join(dir, 'events.jsonl');
+      writeFileSync(events, '{"timeNs":0,"kind":"guest_start","guest":"a","domid":1,"ram_pages":4096}\n');
+      const r = hypermem(['replay', events]);
+      assert.equal(r.status, 2);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr, `hypermem: ${events}: the events of a run (what hypermem run --out writes as events.jsonl), not a file of hypercalls (one JSON request a line)\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('notRequests: a scenario\'s first key (after comments, ---, a BOM), an event line; anything else is left to the per-line errors', () => {
+    assert.equal(notRequests('# a comment\n\n---\nname: x\nduration: 1s\n'), 'scenario');
+    assert.equal(notRequests('\uFEFFduration: 10m\n'), 'scenario');
+    assert.equal(notRequests('host:\r\n  memory: 8GiB\r\n'), 'scenario');
+    assert.equal(notRequests('{"timeNs":5,"kind":"launch","guest":"a"}\n'), 'events');
+    assert.equal(notRequests('{"op":"host","pages":10}\n'), null, 'a request');
+    assert.equal(notRequests('{"op":"host","timeNs":1,"kind":"x"}\n'), null, 'a request, whatever else it holds');
+    assert.equal(notRequests('{"kind":"launch"}\n'), null, 'not an event: the per-line error says what is wrong');
+    assert.equal(notRequests('{"name":"x","duration":"1s","host":{"memory":"8GiB"}}\n'), 'scenario', 'a scenario as one JSON object');
+    assert.equal(notRequests('{"name":"x","pages":10}\n'), null, 'a key no scenario has');
+    assert.equal(notRequests('{not json\n'), null);
+    assert.equal(notRequests('[1,2]\n'), null);
+    assert.equal(notRequests('foo: 1\n'), null, 'not a key of a scenario');
+    assert.equal(notRequests('# hypermem\n\nhypermem is a tool\n'), null, 'prose');
+    assert.equal(notRequests('durationx: 1\n'), null);
+    assert.equal(notRequests(''), null);
+    // A first line cut by the end of the head is not judged.
+    assert.equal(notRequests('{"timeNs":0,"kind":"x"}'.padEnd(HEAD_BYTES, ' ')), null);
+    assert.equal(notRequests(`${'\n'.repeat(HEAD_BYTES - 9)}duration:`), null);
   });
 
   test('an unknown option is a usage error with help', () => {
