@@ -233,6 +233,15 @@ export async function replayStream(
   }
 }
 
+/** Whether `file` is a regular file; false when it cannot be looked at (the stream opened next says why: ELOOP, EACCES, …). */
+function isRegularFile(file: string): boolean {
+  try {
+    return statSync(file, { throwIfNoEntry: false })?.isFile() === true;
+  } catch {
+    return false;
+  }
+}
+
 /** A scenario or a run's events given as the requests: one line, before anything runs. */
 function refuseNonRequests(file: string): void {
   let head = '';
@@ -257,7 +266,7 @@ export async function replayCommand(file: string | undefined, options: ReplayOpt
   if (file === '') throw new UserError('replay: the file name is empty (give a JSONL file of requests, or none or - to read standard input)');
   // A file can be read again, to find the line that broke an invariant (--check).
   // Not a pipe or a device (`<(…)`, /dev/stdin): reading those again does not give the same requests.
-  const regular = file !== undefined && file !== '-' && statSync(file, { throwIfNoEntry: false })?.isFile() === true;
+  const regular = file !== undefined && file !== '-' && isRegularFile(file);
   if (regular) refuseNonRequests(file);
   if (file === undefined || file === '-') {
     input = process.stdin;
