@@ -245,18 +245,21 @@ function isRegularFile(file: string): boolean {
 /** A scenario or a run's events given as the requests: one line, before anything runs. */
 function refuseNonRequests(file: string): void {
   let head = '';
+  let cut = false;
   try {
     const fd = openSync(file, 'r');
     try {
       const buf = Buffer.alloc(HEAD_BYTES);
-      head = buf.toString('utf8', 0, readSync(fd, buf, 0, HEAD_BYTES, 0));
+      const read = readSync(fd, buf, 0, HEAD_BYTES, 0);
+      head = buf.toString('utf8', 0, read);
+      cut = read === HEAD_BYTES;
     } finally {
       closeSync(fd);
     }
   } catch {
     return; // Unreadable: the stream opened next says why.
   }
-  const what = notRequests(head);
+  const what = notRequests(head, cut);
   if (what === 'scenario') throw new UserError(`${file}: a scenario (YAML), not a file of hypercalls (one JSON request a line): run it with hypermem run ${file}`);
   if (what === 'events') throw new UserError(`${file}: the events of a run (what hypermem run --out writes as events.jsonl), not a file of hypercalls (one JSON request a line)`);
 }

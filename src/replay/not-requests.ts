@@ -8,11 +8,14 @@ import { scenarioShape } from '../scenario/overrides.ts';
 /** How much of the file's start is looked at. */
 export const HEAD_BYTES = 64 * 1024;
 
-/** Why `head` (the start of a file) is not a file of requests, or null when it may be one. */
-export function notRequests(head: string): 'scenario' | 'events' | null {
+/**
+ * Why `head` (the start of a file) is not a file of requests, or null when it
+ * may be one. `cut`: the file goes on past the head (its last line may be cut).
+ */
+export function notRequests(head: string, cut: boolean): 'scenario' | 'events' | null {
   const lines = head.split(/\r\n|\r|\n/);
-  // The last piece may be a line cut by the head's end: only whole lines are judged.
-  if (head.length >= HEAD_BYTES) lines.pop();
+  // Only whole lines are judged.
+  if (cut) lines.pop();
   // YAML comments and the document marker come before a scenario's first key; a request line is never one of them.
   const first = lines.map((l) => l.replace(/^\uFEFF/, '')).find((l) => l.trim() !== '' && !l.trimStart().startsWith('#') && l.trim() !== '---');
   if (first === undefined) return null;

@@ -13,6 +13,7 @@ import { bytesBeside, describeFound, groupDigits } from '../lib/units.ts';
 import { formatPath, Problem, quote, ScenarioError, shorten, shownFlag, type YamlPath } from './errors.ts';
 import { locate } from './locate.ts';
 import { inexactIntegers, MAX_DEPTH } from './nodes.ts';
+import { nearestKey } from '../lib/nearest.ts';
 import { applyOverrides, canonicalPath, flagPath, scenarioShape, shapeAt, type Override } from './overrides.ts';
 import { answeredAfterParsing, checkYamlDocument, expandedSize, lexicalValueCount, MAX_YAML_NODES, numericTags } from './yaml-checks.ts';
 import { resolveScenario } from './resolve.ts';
@@ -115,45 +116,6 @@ function valueAt(root: unknown, path: YamlPath): unknown {
   return value;
 }
 
-/**
- * The known key a misspelt one most likely meant: at most two edits away
- * (one for keys of up to four characters; a swap of two neighbours is one
- * edit), the nearest first; null when none is that near.
- */
-export function nearestKey(key: string, known: readonly string[]): string | null {
-  const limit = key.length <= 4 ? 1 : 2;
-  let best: string | null = null;
-  let bestDistance = limit + 1;
-  for (const k of known) {
-    // Lengths further apart than the limit cannot be within it; nor can long keys (bounded work).
-    if (Math.abs(k.length - key.length) > limit || key.length > 64) continue;
-    const d = editDistance(key.toLowerCase(), k.toLowerCase());
-    if (d < bestDistance) {
-      best = k;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-/** Edits (insert, delete, substitute, swap two neighbours) from a to b: optimal string alignment. */
-function editDistance(a: string, b: string): number {
-  const rows = a.length + 1;
-  const cols = b.length + 1;
-  const d = new Uint16Array(rows * cols);
-  for (let i = 0; i < rows; i++) d[i * cols] = i;
-  for (let j = 0; j < cols; j++) d[j] = j;
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[(i - 1) * cols + j] + 1, d[i * cols + j - 1] + 1, d[(i - 1) * cols + j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[(i - 2) * cols + j - 2] + 1);
-      d[i * cols + j] = v;
-    }
-  }
-  return d[rows * cols - 1];
-}
-
 /** A zod issue as a Problem at a path, in the words of the format. */
 function issueProblem(issue: z.core.$ZodIssue, js: unknown): Problem {
   const path = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
@@ -162,7 +124,10 @@ function issueProblem(issue: z.core.$ZodIssue, js: unknown): Problem {
       const shape = shapeAt(path);
       const known = typeof shape !== 'string' && shape.kind === 'object' ? [...shape.keys.keys()].join(', ') : '';
       const here = formatPath(path) || 'a scenario';
-      const near = typeof shape !== 'string' && shape.kind === 'object' ? nearestKey(String(issue.keys[0]), [...shape.keys.keys()]) : null;
+      // Keys the mapping already holds are not what a misspelt one meant.
+      const here0 = valueAt(js, path);
+      const held = here0 !== null && typeof here0 === 'object' ? Object.keys(here0) : [];
+      const near = typeof shape !== 'string' && shape.kind === 'object' ? nearestKey(String(issue.keys[0]), [...shape.keys.keys()].filter((k) => !held.includes(k))) : null;
       const hint = near === null ? '' : `; did you mean ${near}?`;
       return new Problem([...path, issue.keys[0]], `unknown key${hint} (${here} has: ${known})`, true);
     }
@@ -351,11 +316,15 @@ export function parseScenario(text: string, file = '', overrides: readonly strin
       const problem = issueProblem(issue, js);
       if (!inexact.some((p) => same(p.at, problem.at))) problems.push(problem);
     }
-    // A key missing from a mapping that also holds an unknown key is most
-    // likely that key misspelt: the unknown key is the problem to name.
+    // A required key missing from a mapping that holds an unknown key near
+    // it is that key misspelt: the unknown key is the problem to name.
     const parentOf = (p: Problem) => p.at.slice(0, -1);
-    const misspelt = problems.filter((p) => p.atKey).map(parentOf);
-    const named = problems.filter((p) => !(p.problem.startsWith('required') && misspelt.some((parent) => same(parent, parentOf(p)))));
+    const unknown = problems.filter((p) => p.atKey);
+    const misspelt = (p: Problem): boolean => {
+      const key = p.at[p.at.length - 1];
+      return typeof key === 'string' && unknown.some((u) => same(parentOf(u), parentOf(p)) && nearestKey(String(u.at[u.at.length - 1]), [key]) === key);
+    };
+    const named = problems.filter((p) => !(p.problem.startsWith('required') && misspelt(p)));
     let first: { problem: Problem; rank: number } | undefined;
     for (const problem of named) {
       const rank = locator.rank(problem);

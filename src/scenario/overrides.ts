@@ -10,6 +10,7 @@ import { depthOf } from '../lib/depth.ts';
 import { inexactIntegers, MAX_DEPTH } from './nodes.ts';
 import { aliasTargets, answeredAfterParsing, checkYamlDocument, numericTags } from './yaml-checks.ts';
 import { scenarioSchema, shapeOf, type SchemaShape } from './schema.ts';
+import { nearestKey } from '../lib/nearest.ts';
 
 export interface Override {
   /** The flag as given, e.g. "guests[0].count=3". */
@@ -103,7 +104,10 @@ export function shapeAt(path: YamlPath): SchemaShape | string {
     if (shape.kind === 'object') {
       const child = typeof segment === 'string' ? shape.keys.get(segment) : undefined;
       // Said of any entry of a list (guests[i]): the flag's own index may not exist in the file.
-      if (child === undefined) return `no such key (${here.replace(/\[\d+\]/g, '[i]')} has: ${[...shape.keys.keys()].join(', ')})`;
+      if (child === undefined) {
+        const near = typeof segment === 'string' ? nearestKey(segment, [...shape.keys.keys()]) : null;
+        return `no such key${near === null ? '' : `; did you mean ${near}?`} (${here.replace(/\[\d+\]/g, '[i]')} has: ${[...shape.keys.keys()].join(', ')})`;
+      }
       shape = child;
     } else if (shape.kind === 'array') {
       if (typeof segment !== 'number') return `${here} is a list: index it, e.g. ${here}[0]`;

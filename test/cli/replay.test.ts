@@ -66,24 +66,27 @@ describe('hypermem replay', () => {
   });
 
   test('notRequests: a scenario\'s first key (after comments, ---, a BOM), an event line; anything else is left to the per-line errors', () => {
-    assert.equal(notRequests('# a comment\n\n---\nname: x\nduration: 1s\n'), 'scenario');
-    assert.equal(notRequests('\uFEFFduration: 10m\n'), 'scenario');
-    assert.equal(notRequests('host:\r\n  memory: 8GiB\r\n'), 'scenario');
-    assert.equal(notRequests('{"timeNs":5,"kind":"launch","guest":"a"}\n'), 'events');
-    assert.equal(notRequests('{"op":"host","pages":10}\n'), null, 'a request');
-    assert.equal(notRequests('{"op":"host","timeNs":1,"kind":"x"}\n'), null, 'a request, whatever else it holds');
-    assert.equal(notRequests('{"kind":"launch"}\n'), null, 'not an event: the per-line error says what is wrong');
-    assert.equal(notRequests('{"name":"x","duration":"1s","host":{"memory":"8GiB"}}\n'), 'scenario', 'a scenario as one JSON object');
-    assert.equal(notRequests('{"name":"x","pages":10}\n'), null, 'a key no scenario has');
-    assert.equal(notRequests('{not json\n'), null);
-    assert.equal(notRequests('[1,2]\n'), null);
-    assert.equal(notRequests('foo: 1\n'), null, 'not a key of a scenario');
-    assert.equal(notRequests('# hypermem\n\nhypermem is a tool\n'), null, 'prose');
-    assert.equal(notRequests('durationx: 1\n'), null);
-    assert.equal(notRequests(''), null);
+    assert.equal(notRequests('# a comment\n\n---\nname: x\nduration: 1s\n', false), 'scenario');
+    assert.equal(notRequests('\uFEFFduration: 10m\n', false), 'scenario');
+    assert.equal(notRequests('host:\r\n  memory: 8GiB\r\n', false), 'scenario');
+    assert.equal(notRequests('{"timeNs":5,"kind":"launch","guest":"a"}\n', false), 'events');
+    assert.equal(notRequests('{"op":"host","pages":10}\n', false), null, 'a request');
+    assert.equal(notRequests('{"op":"host","timeNs":1,"kind":"x"}\n', false), null, 'a request, whatever else it holds');
+    assert.equal(notRequests('{"kind":"launch"}\n', false), null, 'not an event: the per-line error says what is wrong');
+    assert.equal(notRequests('{"name":"x","duration":"1s","host":{"memory":"8GiB"}}\n', false), 'scenario', 'a scenario as one JSON object');
+    assert.equal(notRequests('{"name":"x","pages":10}\n', false), null, 'a key no scenario has');
+    assert.equal(notRequests('{not json\n', false), null);
+    assert.equal(notRequests('[1,2]\n', false), null);
+    assert.equal(notRequests('foo: 1\n', false), null, 'not a key of a scenario');
+    assert.equal(notRequests('# hypermem\n\nhypermem is a tool\n', false), null, 'prose');
+    assert.equal(notRequests('durationx: 1\n', false), null);
+    assert.equal(notRequests('', false), null);
     // A first line cut by the end of the head is not judged.
-    assert.equal(notRequests('{"timeNs":0,"kind":"x"}'.padEnd(HEAD_BYTES, ' ')), null);
-    assert.equal(notRequests(`${'\n'.repeat(HEAD_BYTES - 9)}duration:`), null);
+    assert.equal(notRequests('{"timeNs":0,"kind":"x"}'.padEnd(HEAD_BYTES, ' '), true), null);
+    assert.equal(notRequests(`${'\n'.repeat(HEAD_BYTES - 9)}duration:`, true), null);
+    assert.equal(notRequests('#é\nduration: 1s', true), null, 'cut: bytes, not characters, say so');
+    assert.equal(notRequests('#é\nduration: 1s', false), 'scenario');
+    assert.equal(notRequests('{}\n', false), null, 'an empty object');
   });
 
   test('an unknown option is a usage error with help', () => {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
-import { applyOverrides, loadScenario, nearestKey, parseScenario } from '../../src/scenario/load.ts';
+import { applyOverrides, loadScenario, parseScenario } from '../../src/scenario/load.ts';
+import { nearestKey } from '../../src/lib/nearest.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import { MAX_TOTAL_TRACE_SAMPLES } from '../../src/scenario/resolve.ts';
 import { guestConfig as simGuestConfig } from '../../src/sim/guest-config.ts';
@@ -192,11 +193,11 @@ describe('overrides', () => {
     ['guests[x].count=1', 'o.yaml: --set "guests[x].count=1": [x] at character 7 is not an index: expected a number from 0, as [0]'],
     [
       'toolstack.polcy=none',
-      'o.yaml: toolstack.polcy: no such key (toolstack has: policy, build_rate, build_batch), in --set toolstack.polcy=none',
+      'o.yaml: toolstack.polcy: no such key; did you mean policy? (toolstack has: policy, build_rate, build_batch), in --set toolstack.polcy=none',
     ],
     [
       'guests[99].selfballon.enabled=true',
-      'o.yaml: guests[99].selfballon.enabled: no such key (guests[i] has: name, count, memory, maxmem, swap, kernel_reserve, image, cleancache, cleancache_shared, frontswap, disk_latency, selfballoon, workload), in --set guests[99].selfballon.enabled=true',
+      'o.yaml: guests[99].selfballon.enabled: no such key; did you mean selfballoon? (guests[i] has: name, count, memory, maxmem, swap, kernel_reserve, image, cleancache, cleancache_shared, frontswap, disk_latency, selfballoon, workload), in --set guests[99].selfballon.enabled=true',
     ],
     ['seed.x=1', 'o.yaml: seed.x: seed is a single value, it has no x, in --set seed.x=1'],
     ['guests.count=1', 'o.yaml: guests.count: guests is a list: index it, e.g. guests[0], in --set guests.count=1'],
@@ -286,20 +287,41 @@ describe('a misspelt key', () => {
     assert.match(scenarioError(() => parseScenario('duration: 10m\nhost:\n  memory: 64GiB\n  zz: 1\n', 'm.yaml')).problem, /^unknown key \(host has: /);
   });
 
-  test('nearestKey: at most two edits (one for short keys), a swap of neighbours is one, case aside; the nearest wins', () => {
+  test('nearestKey: one edit for keys of up to five characters, two for longer; a swap of neighbours is one, case is none; the nearest wins', () => {
     const keys = ['name', 'count', 'memory', 'maxmem', 'swap', 'selfballoon'];
     assert.equal(nearestKey('memroy', keys), 'memory');
+    assert.equal(nearestKey('memxxy', keys), 'memory', 'six characters: two edits');
     assert.equal(nearestKey('mem', keys), null, 'three edits from memory');
     assert.equal(nearestKey('maxmen', keys), 'maxmem');
-    assert.equal(nearestKey('Memory', keys), 'memory');
+    assert.equal(nearestKey('MEMORY', keys), 'memory');
+    assert.equal(nearestKey('SWAP', keys), 'swap');
     assert.equal(nearestKey('swpa', keys), 'swap');
     assert.equal(nearestKey('sawp', keys), 'swap');
     assert.equal(nearestKey('nmae', keys), 'name');
     assert.equal(nearestKey('coutn', keys), 'count');
+    assert.equal(nearestKey('cxxnt', keys), null, 'five characters: one edit at most');
+    assert.equal(nearestKey('sxyp', keys), null, 'four characters: one edit at most');
     assert.equal(nearestKey('self_balloon', keys), 'selfballoon');
     assert.equal(nearestKey('wxyz', keys), null);
-    assert.equal(nearestKey('sw', keys), null, 'a short key: one edit at most');
     assert.equal(nearestKey('x'.repeat(100), ['x'.repeat(100)]), null, 'long keys are not compared');
+    // The nearest, not the first within reach: count is two edits from mounxt, mount one… both within two for six characters.
+    assert.equal(nearestKey('mountx', ['counts', 'mount']), 'mount');
+    assert.equal(nearestKey('countx', ['counts', 'county']), 'counts', 'equally near: the first given');
+  });
+
+  test('a key the mapping already holds is not suggested; a required key is still named beside an unknown key not near it; --set paths get the suggestion too', () => {
+    const base = 'duration: 10m\nhost:\n  memory: 64GiB\nguests:\n  - name: web\n';
+    // maxmen is one edit from maxmem, which is there: no suggestion, and memory is missing.
+    const held = scenarioError(() => parseScenario(`${base}    maxmem: 8GiB\n    maxmen: 4GiB\n`, 'm.yaml'));
+    assert.equal(held.path, 'guests[0].memory');
+    assert.match(held.problem, /^required: /);
+    const held2 = scenarioError(() => parseScenario(`${base}    memory: 4GiB\n    memroy: 4GiB\n`, 'm.yaml'));
+    assert.match(held2.problem, /^unknown key \(guests\[0\] has: /, 'memory is there: no "did you mean memory?"');
+    // colour is near no key: memory is named as missing, as before.
+    const colour = scenarioError(() => parseScenario(`${base}    colour: blue\n`, 'm.yaml'));
+    assert.equal(colour.path, 'guests[0].memory');
+    const set = scenarioError(() => parseScenario(`${base}    memory: 4GiB\n`, 'm.yaml', ['host.memroy=3GiB']));
+    assert.match(set.message, /host\.memroy: no such key; did you mean memory\? \(host has: /);
   });
 });
 

@@ -51,6 +51,6 @@ describe('hypermem validate', () => {
     assert.deepEqual(run('no/such.yaml'), { status: 2, out: '', err: 'hypermem validate: no/such.yaml: no such file\n' });
     const r = run(`${root}examples/claim-race.yaml`, ['toolstack.polcy=none']);
     assert.equal(r.status, 2);
-    assert.match(r.err, /toolstack\.polcy: no such key \(toolstack has: policy, build_rate, build_batch\), in --set toolstack\.polcy=none\n$/);
+    assert.match(r.err, /toolstack\.polcy: no such key; did you mean policy\? \(toolstack has: policy, build_rate, build_batch\), in --set toolstack\.polcy=none\n$/);
   });
 });
