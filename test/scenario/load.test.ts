@@ -304,7 +304,7 @@ describe('a misspelt key', () => {
     assert.equal(nearestKey('self_balloon', keys), 'selfballoon');
     assert.equal(nearestKey('wxyz', keys), null);
     assert.equal(nearestKey('x'.repeat(100), ['x'.repeat(100)]), null, 'long keys are not compared');
-    // The nearest, not the first within reach: count is two edits from mounxt, mount one… both within two for six characters.
+    // The nearest, not the first within reach: counts is two edits from mountx, mount one, both within reach of six characters.
     assert.equal(nearestKey('mountx', ['counts', 'mount']), 'mount');
     assert.equal(nearestKey('countx', ['counts', 'county']), 'counts', 'equally near: the first given');
   });
