@@ -16,8 +16,11 @@ export function notRequests(head: string, cut: boolean): 'scenario' | 'events' |
   const lines = head.split(/\r\n|\r|\n/);
   // Only whole lines are judged.
   if (cut) lines.pop();
-  // YAML comments and the document marker come before a scenario's first key; a request line is never one of them.
-  const first = lines.map((l) => l.replace(/^\uFEFF/, '')).find((l) => l.trim() !== '' && !l.trimStart().startsWith('#') && l.trim() !== '---');
+  // YAML comments, directives (%YAML 1.2) and the document marker (`---`, maybe with a comment) come before a
+  // scenario's first key; a request line is never one of them.
+  const first = lines
+    .map((l) => l.replace(/^\uFEFF/, ''))
+    .find((l) => l.trim() !== '' && !l.trimStart().startsWith('#') && !l.startsWith('%') && !/^---(\s+#.*)?\s*$/.test(l));
   if (first === undefined) return null;
   if (first.trimStart().startsWith('{')) {
     try {
@@ -33,7 +36,7 @@ export function notRequests(head: string, cut: boolean): 'scenario' | 'events' |
     }
   }
   // A scenario's first key at the left margin: `duration: 10m`, `host:`, …
-  const key = /^([A-Za-z_][A-Za-z0-9_]*)\s*:(\s|$)/.exec(first)?.[1];
+  const key = /^(["']?)([A-Za-z_][A-Za-z0-9_]*)\1\s*:(\s|$)/.exec(first)?.[2];
   return key !== undefined && scenarioKey(key) ? 'scenario' : null;
 }
 

@@ -87,6 +87,9 @@ describe('hypermem replay', () => {
     assert.equal(notRequests('#é\nduration: 1s', true), null, 'cut: bytes, not characters, say so');
     assert.equal(notRequests('#é\nduration: 1s', false), 'scenario');
     assert.equal(notRequests('{}\n', false), null, 'an empty object');
+    assert.equal(notRequests('%YAML 1.2\n--- # a scenario\n"duration": 10m\n', false), 'scenario', 'a directive, a marker with a comment, a quoted key');
+    assert.equal(notRequests("'host':\n  memory: 8GiB\n", false), 'scenario');
+    assert.equal(notRequests('"duration\': 10m\n', false), null, 'quotes that do not match');
   });
 
   test('an unknown option is a usage error with help', () => {
