@@ -125,8 +125,8 @@ function issueProblem(issue: z.core.$ZodIssue, js: unknown): Problem {
       const known = typeof shape !== 'string' && shape.kind === 'object' ? [...shape.keys.keys()].join(', ') : '';
       const here = formatPath(path) || 'a scenario';
       // Keys the mapping already holds are not what a misspelt one meant.
-      const here0 = valueAt(js, path);
-      const held = here0 !== null && typeof here0 === 'object' ? Object.keys(here0) : [];
+      const mapping = valueAt(js, path);
+      const held = mapping !== null && typeof mapping === 'object' ? Object.keys(mapping) : [];
       const near = typeof shape !== 'string' && shape.kind === 'object' ? nearestKey(String(issue.keys[0]), [...shape.keys.keys()].filter((k) => !held.includes(k))) : null;
       const hint = near === null ? '' : `; did you mean ${near}?`;
       return new Problem([...path, issue.keys[0]], `unknown key${hint} (${here} has: ${known})`, true);
