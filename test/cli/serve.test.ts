@@ -232,7 +232,8 @@ describe('hypermem serve', () => {
       assert.equal(last.sim_time_ns, scenario.durationNs);
       assert.match(last.status_text, /^done: 40 s simulated, \d+ events$/, 'the status line the page shows, worded by the server');
       const running = states.filter((s) => s.status === 'running');
-      assert.ok(new Set(running.map((s) => s.sim_time_ns)).size >= 3, `several states while running (got ${running.length})`);
+      // Redraws are spaced at least 4× their cost: on a loaded machine a 4-s run may get only two.
+      assert.ok(new Set(running.map((s) => s.sim_time_ns)).size >= 2, `states while running (got ${running.length})`);
       for (let i = 1; i < states.length; i++) assert.ok(states[i].sim_time_ns >= states[i - 1].sim_time_ns, 'simulated time never goes back');
       for (const s of states) {
         for (const id of CHARTS) assert.ok(s.html.charts.includes(`id="${id}"`), `state at ${s.sim_time_ns} ns: chart ${id}`);
@@ -299,8 +300,11 @@ describe('hypermem serve', () => {
       const wallMs = Date.now() - resumedAt;
       assert.equal(r.status, 'running');
       assert.ok(r.sim_time_ns > p2.sim_time_ns, 'time goes on after resume');
-      // The pace starts again at the resume: no jump for the second spent paused.
-      assert.ok(r.sim_time_ns - p2.sim_time_ns <= 4e6 * wallMs, `resumed at the pace (${r.sim_time_ns - p2.sim_time_ns} ns in ${wallMs} ms)`);
+      // The pace starts again at the resume: no jump for the second spent paused. It counts from
+      // where the run had been asked to go, up to one step (a tenth of the 1-s sample) past the
+      // clock a state shows (the last event's time; the guests' 100-ms workload ticks leave no
+      // longer gap between events): that much slack, no more.
+      assert.ok(r.sim_time_ns - p2.sim_time_ns <= 4e6 * wallMs + 1e8, `resumed at the pace (${r.sim_time_ns - p2.sim_time_ns} ns in ${wallMs} ms)`);
       const twice = await post(`${dash.url}api/resume`);
       assert.equal(twice.status, 409, 'resuming a running run is refused');
       assert.equal((JSON.parse(twice.body) as { error: string }).error, 'the run is still going');
