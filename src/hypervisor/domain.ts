@@ -5,6 +5,13 @@ import { newDomainAccount, type DomainAccount } from './accounting.ts';
 
 /** Domain ids from this value up are reserved (Xen's DOMID_FIRST_RESERVED). */
 export const DOMID_FIRST_RESERVED = 0x7ff0;
+/**
+ * The largest max_pages a domain can have: Xen keeps max_pages (and tot_pages,
+ * outstanding_pages) in an unsigned int, and XEN_DOMCTL_max_mem saturates a
+ * larger request at this value (xen/common/domctl.c, since 4.6; 4.3 to 4.5
+ * truncated it).
+ */
+export const MAX_DOMAIN_PAGES = 0xffffffff;
 /** The privileged toolstack domain: the default caller of every hypercall. */
 export const DOMID_TOOLSTACK = 0;
 

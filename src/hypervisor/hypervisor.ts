@@ -11,7 +11,7 @@ import { assert, assertCount } from '../lib/assert.ts';
 import { fail, OK, type Fail, type Ok, type Result } from '../lib/result.ts';
 import { Accounting, type ClaimEntry, type HostSnapshot } from './accounting.ts';
 import { Allocator, MIDSIZE_ALLOC_FRAC } from './allocator.ts';
-import { DOMID_TOOLSTACK, isValidDomid, newDomain, pagesRam, type Domain } from './domain.ts';
+import { DOMID_TOOLSTACK, isValidDomid, MAX_DOMAIN_PAGES, newDomain, pagesRam, type Domain } from './domain.ts';
 
 /**
  * The most extents one XENMEM_{populate_physmap,increase,decrease}_reservation
@@ -125,21 +125,23 @@ export class Hypervisor {
     if (!isValidDomid(domid)) return fail('EINVAL');
     assertCount(pagesMax, 'max_pages');
     if (this.domains.has(domid)) return fail('EEXIST');
-    this.domains.set(domid, newDomain(domid, pagesMax, this.acct.nodeCount));
+    // Creation plus the toolstack's first max_mem: saturated like max_mem.
+    this.domains.set(domid, newDomain(domid, Math.min(pagesMax, MAX_DOMAIN_PAGES), this.acct.nodeCount));
     return OK;
   }
 
   /**
    * XEN_DOMCTL_max_mem. May go below tot_pages: then every new allocation is
-   * refused. As every domctl on a domain, do_domctl looks the domain up
-   * before asking XSM: an unknown domain is ESRCH for any caller.
+   * refused. A value above MAX_DOMAIN_PAGES is saturated, as Xen's unsigned
+   * int max_pages is. As every domctl on a domain, do_domctl looks the domain
+   * up before asking XSM: an unknown domain is ESRCH for any caller.
    */
   setMaxMem(domid: number, pagesMax: number, caller = DOMID_TOOLSTACK): Result {
     assertCount(pagesMax, 'max_pages');
     const d = this.domain(domid);
     if (d === undefined) return fail('ESRCH');
     if (!this.isPrivileged(caller)) return fail('EPERM');
-    d.pagesMax = pagesMax;
+    d.pagesMax = Math.min(pagesMax, MAX_DOMAIN_PAGES);
     return OK;
   }
 

@@ -86,6 +86,25 @@ describe('domains', () => {
     assert.deepEqual(hv.claimPages(1, 30), { ok: false, errno: 'EINVAL' });
   });
 
+  test('max_pages saturates at 2^32 - 1 pages (Xen keeps it in an unsigned int; XEN_DOMCTL_max_mem clamps)', () => {
+    const hv = new Hypervisor({ pages: 2 ** 33 });
+    assert.deepEqual(hv.domainCreate(1, 2 ** 33), { ok: true });
+    let d = hv.domainInfo(1);
+    assert.ok(d.ok);
+    assert.equal(d.max_pages, 0xffffffff);
+    // A claim target above the saturated max_pages is EINVAL, as in Xen; the largest one fits.
+    assert.deepEqual(hv.claimPages(1, 2 ** 32), { ok: false, errno: 'EINVAL' });
+    assert.deepEqual(hv.claimPages(1, 0xffffffff), { ok: true });
+    assert.deepEqual(hv.setMaxMem(1, 2 ** 40), { ok: true });
+    d = hv.domainInfo(1);
+    assert.ok(d.ok);
+    assert.equal(d.max_pages, 0xffffffff);
+    assert.deepEqual(hv.setMaxMem(1, 0xfffffffe), { ok: true });
+    d = hv.domainInfo(1);
+    assert.ok(d.ok);
+    assert.equal(d.max_pages, 0xfffffffe, 'values that fit are kept as they are');
+  });
+
   test('decrease_reservation frees at most what the domain owns', () => {
     const hv = new Hypervisor({ pages: 100 });
     hv.domainCreate(1, 50);
