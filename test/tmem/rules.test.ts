@@ -1067,3 +1067,93 @@ test('the mid-size zone: a frame refused at max_pages or by a claim evicts nothi
   assert.equal(got[0], 1);
   assertClean(hv);
 });
+
+// ---- Facts an audit against Xen's tmem.c found unguarded (a mutation of the source survived each).
+
+test('a repeat put keeps the page where it was on the LRUs: do_tmem_dup_put replaces the data and re-lists nothing', () => {
+  const { tmem, hv } = host(2000, { lowMemPages: 0 });
+  tmem.newPool(1, { persistent: false, shared: false });
+  for (let i = 0; i < 4; i++) assert.deepEqual(tmem.put(1, 0, O, i, noise(i)), { ok: true, rc: 1 });
+  assert.deepEqual(tmem.put(1, 0, O, 0, noise(9)), { ok: true, rc: 1 }, 'new data for the oldest handle');
+  assert.equal(tmem.relinquish(1), 1);
+  assert.deepEqual(tmem.get(1, 0, O, 0, out()), { ok: true, rc: 0 }, 'still the oldest: evicted first');
+  const got = out();
+  assert.deepEqual(tmem.get(1, 0, O, 1, got), { ok: true, rc: 1 });
+  assert.deepEqual(got, noise(1));
+  assertClean(hv);
+});
+
+test('a put under the low-memory mark fails after exactly ten evictions that found nothing (4.12 tmem_ensure_avail_pages)', () => {
+  const { tmem, hv } = host(64, { lowMemPages: 4 }, [[1, 64]]);
+  tmem.newPool(1, { persistent: false, shared: false });
+  assert.equal(hv.populatePhysmap(1, 62).ok, true);
+  assert.ok(hv.acct.pagesFree - hv.alloc.midsizePages < tmem.lowMemPages, 'under the mark');
+  const before = tmem.stats().evictAttempts;
+  assert.deepEqual(tmem.put(1, 0, O, 0, noise(1)), { ok: false, errno: 'ENOMEM' });
+  assert.equal(tmem.stats().evictAttempts - before, 10, 'ten tries, then ENOMEM');
+  assertClean(hv);
+});
+
+test('TZE applies only where dedup does (4.3 pcd_associate): not without dedup, never to persistent pages', () => {
+  // Eight 400-byte prefixes would share one 4-frame group if trimmed (see the TZE test above).
+  const alone = host(2000, { tze: true });
+  alone.tmem.newPool(1, { persistent: false, shared: false });
+  for (let i = 1; i <= 8; i++) alone.tmem.put(1, 0, O, i, noise(i, 400));
+  assert.equal(alone.tmem.stats().framesEphemeral, 8, 'tze without dedup: stored whole');
+  assertClean(alone.hv);
+  const pers = host(2000, { dedup: true, tze: true });
+  pers.tmem.newPool(1, { persistent: true, shared: false });
+  for (let i = 1; i <= 8; i++) pers.tmem.put(1, 0, O, i, noise(i, 400));
+  assert.equal(pers.tmem.stats().framesPersistent, 8, 'persistent pages: stored whole');
+  const got = out();
+  assert.deepEqual(pers.tmem.get(1, 0, O, 3, got), { ok: true, rc: 1 });
+  assert.deepEqual(got, noise(3, 400));
+  assertClean(pers.hv);
+});
+
+test('a persistent frame passes the claim rule: another domain\'s claim refuses it (ENOMEM), nothing charged', () => {
+  const { tmem, hv } = host(100, { lowMemPages: 0 }, [[1, 100], [2, 100]]);
+  tmem.newPool(1, { persistent: true, shared: false });
+  assert.deepEqual(hv.claimPages(2, 100), { ok: true });
+  assert.deepEqual(tmem.put(1, 0, O, 0, noise(1)), { ok: false, errno: 'ENOMEM' });
+  const d1 = hv.domain(1);
+  const d2 = hv.domain(2);
+  assert.ok(d1 !== undefined && d2 !== undefined);
+  assert.equal(d1.pagesTot, 0);
+  assert.equal(d1.pagesTmemFrames, 0);
+  assert.equal(d2.pagesOutstanding, 100, 'the claim is intact');
+  assert.deepEqual(hv.claimPages(2, 0), { ok: true });
+  assert.deepEqual(tmem.put(1, 0, O, 0, noise(1)), { ok: true, rc: 1 }, 'claim cancelled: stored');
+  assert.equal(d1.pagesTot, 1);
+  assertClean(hv);
+});
+
+test('flush_object in a shared pool answers to the owner\'s frozen flag, whoever calls, and is done either way', () => {
+  const { tmem, hv } = host(2000, { lowMemPages: 0 }, [[1, 100], [2, 100]]);
+  tmem.newPool(1, { persistent: false, shared: true, uuid: UUID });
+  tmem.newPool(2, { persistent: false, shared: true, uuid: UUID });
+  tmem.put(2, 0, O, 0, fill(1));
+  tmem.put(2, 0, [4, 4, 4], 0, fill(2));
+  tmem.control.freeze(1);
+  assert.deepEqual(tmem.flushObject(2, 0, O), { ok: false, errno: 'EFROZEN' }, 'the owner is frozen');
+  assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: true, rc: 0 }, 'flushed all the same');
+  tmem.control.thaw(1);
+  tmem.control.freeze(2);
+  assert.deepEqual(tmem.flushObject(2, 0, [4, 4, 4]), { ok: true, rc: 1 }, 'a frozen sharer, a thawed owner');
+  assert.equal(tmem.stats().ephemeralPages, 0);
+  assertClean(hv);
+});
+
+test('control shared_auth with no client lets every client join shared pools; clearing it needs authorisation again', () => {
+  const { tmem, hv } = host(2000, { sharedAuth: true, lowMemPages: 0 }, [[1, 100], [2, 100], [3, 100]]);
+  assert.deepEqual(tmem.control.sharedAuth(null, '', true), { ok: true, rc: 1 });
+  tmem.newPool(1, { persistent: false, shared: true, uuid: UUID });
+  tmem.newPool(2, { persistent: false, shared: true, uuid: UUID });
+  assert.equal(tmem.stats().sharedPools, 1);
+  tmem.put(1, 0, O, 0, fill(1));
+  assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: true, rc: 1 }, 'joined without a per-client authorisation');
+  assert.deepEqual(tmem.control.sharedAuth(null, '', false), { ok: true, rc: 1 });
+  tmem.newPool(3, { persistent: false, shared: true, uuid: UUID });
+  assert.deepEqual(tmem.get(3, 0, O, 0, out()), { ok: false, errno: 'EEMPTY' }, 'not authorised: a private pool');
+  assertClean(hv);
+});
