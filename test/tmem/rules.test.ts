@@ -1157,3 +1157,49 @@ test('control shared_auth with no client lets every client join shared pools; cl
   assert.deepEqual(tmem.get(3, 0, O, 0, out()), { ok: false, errno: 'EEMPTY' }, 'not authorised: a private pool');
   assertClean(hv);
 });
+
+test('list counts per client what Xen counts: successful persistent puts (new and repeat) and gets, found ephemeral gets (a shared pool\'s for its owner); misses and refusals not', () => {
+  const { tmem, hv } = host(2000, { lowMemPages: 0 }, [[1, 100], [2, 100]]);
+  tmem.newPool(1, { persistent: false, shared: false });
+  tmem.newPool(1, { persistent: true, shared: false });
+  tmem.newPool(1, { persistent: false, shared: true, uuid: UUID });
+  tmem.newPool(2, { persistent: false, shared: true, uuid: UUID });
+  tmem.put(1, 1, O, 0, fill(1));
+  tmem.put(1, 1, O, 0, fill(2)); // a repeat put: do_tmem_dup_put counts it too
+  tmem.get(1, 1, O, 0, out());
+  tmem.get(1, 1, O, 1, out()); // a miss
+  tmem.put(1, 0, O, 0, fill(3));
+  tmem.get(1, 0, O, 0, out());
+  tmem.get(1, 0, O, 0, out()); // exclusive: now a miss
+  tmem.put(2, 0, O, 0, fill(4));
+  tmem.get(2, 0, O, 0, out()); // domain 2's get in domain 1's shared pool
+  tmem.control.freeze(1);
+  tmem.put(1, 1, O, 5, fill(5)); // EFROZEN
+  const errored = tmem.stats().erroredOps;
+  assert.deepEqual(tmem.flushPage(1, 1, O, 5), { ok: false, errno: 'EFROZEN' });
+  assert.equal(tmem.stats().erroredOps, errored + 1, 'an EFROZEN answer is an errored operation (rc < 0)');
+  const l = tmem.control.list(null);
+  assert.ok(l.ok);
+  const [c1, c2] = l.clients;
+  assert.deepEqual([c1.persistentPuts, c1.persistentGets, c1.ephemeralGets], [2, 1, 2], 'Pp, Gp, Ge of the owner');
+  assert.deepEqual([c2.persistentPuts, c2.persistentGets, c2.ephemeralGets], [0, 0, 0], 'the sharer counts nothing');
+  assertClean(hv);
+});
+
+test('save_end puts back the frozen state from before save_begin; save_begin needs a client with a pool (ENOENT)', () => {
+  const { tmem } = host(2000, {}, [[1, 100], [2, 100]]);
+  tmem.newPool(1, { persistent: true, shared: false });
+  tmem.control.freeze(1);
+  assert.deepEqual(tmem.control.saveBegin(1), { ok: true, rc: 0 });
+  assert.deepEqual(tmem.control.saveEnd(1), { ok: true, rc: 0 });
+  assert.deepEqual(tmem.put(1, 0, O, 0, fill(1)), { ok: false, errno: 'EFROZEN' }, 'frozen before the save: still frozen');
+  tmem.control.thaw(1);
+  tmem.control.saveBegin(1);
+  tmem.control.saveEnd(1);
+  assert.deepEqual(tmem.put(1, 0, O, 0, fill(1)), { ok: true, rc: 1 }, 'thawed before the save: thawed again');
+  tmem.newPool(2, { persistent: false, shared: false });
+  tmem.destroyPool(2, 0);
+  assert.deepEqual(tmem.control.saveBegin(2), { ok: false, errno: 'ENOENT' }, 'a client with no pool');
+  assert.deepEqual(tmem.put(2, 0, O, 0, fill(1)), { ok: false, errno: 'ENODEV' });
+  assert.equal((tmem.control.list(2) as { clients: { frozen: boolean }[] }).clients[0].frozen, false, 'not frozen by the refused save');
+});
