@@ -239,3 +239,82 @@ test('without a frontswap pool every swap-out is a failed store (tmem_frontswap_
   assert.equal(m.disk.swapWrites, m.swapOuts);
   assertClean(g);
 });
+
+test('a freed swap slot counts a frontswap invalidate, and flushes tmem, only when its page is in frontswap (__frontswap_invalidate_page tests the bit first; found by mutation testing)', () => {
+  const hv = newHost(100000);
+  const tmem = new FakeTmem();
+  tmem.persistentLimit = 300;
+  const g = bootGuest(hv, tmem, { domid: 1, memoryPages: 5000, kernelReservePages: 0, swapPages: 5000 });
+  g.setAnonPages(4000);
+  g.setBalloonTarget(3000);
+  assert.equal(g.balloonWork(0), null);
+  assert.equal(g.metrics().frontswap.pages, 300);
+  assert.equal(g.metrics().disk.swapWrites, 700);
+  const flushes = tmem.calls.flushPage;
+  g.setAnonPages(0); // frees all 1000 slots: 300 in frontswap, 700 on the disk only
+  const m = g.metrics();
+  assert.equal(m.frontswap.invalidates, 300);
+  assert.equal(tmem.calls.flushPage - flushes, 300);
+  assert.equal(m.frontswap.pages, 0);
+  assert.equal(m.swap.usedSlots, 0);
+  assertClean(g);
+});
+
+test('a load tmem misses although the slot\'s bit is set reads the swap disk instead (swap_readpage), counted as a failed load and reported (found by mutation testing)', () => {
+  const hv = newHost(100000);
+  const tmem = new FakeTmem();
+  const g = bootGuest(hv, tmem, { domid: 1, memoryPages: 5000, kernelReservePages: 0, swapPages: 5000 });
+  g.setAnonPages(4000);
+  g.setBalloonTarget(3000);
+  assert.equal(g.balloonWork(0), null);
+  const page = Array.from({ length: 4000 }, (_, p) => p).find((p) => g.anonPageWhere(p) === 'frontswap');
+  assert.ok(page !== undefined);
+  g.setBalloonTarget(5000);
+  assert.equal(g.balloonWork(0), null);
+  // The persistent data goes behind the guest's back (it never should): the get answers EEMPTY.
+  for (const p of tmem.pools.values()) if (p.persistent) p.pages.clear();
+  const before = g.metrics();
+  g.accessAnonPage(page);
+  const m = g.metrics();
+  assert.equal(g.anonPageWhere(page), 'ram-young');
+  assert.equal(m.frontswap.loads, before.frontswap.loads);
+  assert.equal(m.frontswap.failedLoads, 1);
+  assert.equal(m.disk.swapReads - before.disk.swapReads, 1);
+  assert.equal(m.swapIns - before.swapIns, 1);
+  assert.ok(g.violations().some((v) => v.includes('1 frontswap loads missed')));
+});
+
+test('the frontswap pool is made at swapon: a guest without swap creates none (tmem_frontswap_init; found by mutation testing)', () => {
+  const persistentPools = (t: FakeTmem): number => [...t.pools.values()].filter((p) => p.persistent).length;
+  const hv = newHost(100000);
+  const noSwap = new FakeTmem();
+  const g0 = bootGuest(hv, noSwap, { domid: 1, memoryPages: 5000, swapPages: 0 });
+  assert.equal(persistentPools(noSwap), 0);
+  assert.equal(g0.frontswap.enabled, false);
+  const withSwap = new FakeTmem();
+  const g1 = bootGuest(hv, withSwap, { domid: 2, memoryPages: 5000, swapPages: 100 });
+  assert.equal(persistentPools(withSwap), 1);
+  assert.equal(g1.frontswap.enabled, true);
+});
+
+test('self-shrinking makes room only by dropping page cache, never by swapping other pages out (the documented choice for try_to_unuse; found by mutation testing)', () => {
+  const hv = newHost(100000);
+  const tmem = new FakeTmem();
+  const g = bootGuest(hv, tmem, { domid: 1, memoryPages: 5000, kernelReservePages: 0, swapPages: 5000 });
+  g.setAnonPages(4000);
+  g.setBalloonTarget(3000);
+  assert.equal(g.balloonWork(0), null);
+  g.setBalloonTarget(5000);
+  assert.equal(g.balloonWork(0), null);
+  g.setAnonPages(6000); // RAM full of anonymous pages, no page cache: 2000 resident ones more
+  const before = g.metrics();
+  assert.equal(before.freePages, 0);
+  assert.equal(before.pageCachePages, 0);
+  assert.ok(before.frontswap.pages > 0);
+  g.frontswapShrink(0);
+  const m = g.metrics();
+  assert.equal(m.frontswap.selfShrunkPages, 0);
+  assert.equal(m.frontswap.pages, before.frontswap.pages);
+  assert.equal(m.swapOuts, before.swapOuts);
+  assertClean(g);
+});

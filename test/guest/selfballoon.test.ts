@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   defaultReservedPages,
   FrontswapSelfshrink,
+  mbToPages,
   selfballoonFloor,
   selfballoonGoal,
   selfballoonTarget,
@@ -236,4 +237,74 @@ test('with self-shrinking on, the guest goal counts its frontswap pages (off: it
     assert.equal(m.balloonTargetPages, goal);
     assertClean(g);
   }
+});
+
+test('self-shrinking needs tmem with frontswap: without either the worker does not run for it (xen_tmem_init forces selfshrinking off; found by mutation testing)', () => {
+  const hv = newHost(100000);
+  const noTmem = bootGuest(hv, null, { domid: 1, memoryPages: 5000, swapPages: 1000 });
+  const noFrontswap = bootGuest(hv, new FakeTmem(), { domid: 2, memoryPages: 5000, swapPages: 1000, frontswap: false });
+  const both = bootGuest(hv, new FakeTmem(), { domid: 3, memoryPages: 5000, swapPages: 1000 });
+  // Self-shrinking is on by default and self-ballooning off.
+  assert.equal(noTmem.selfballoonWorkerRuns, false);
+  assert.equal(noFrontswap.selfballoonWorkerRuns, false);
+  assert.equal(both.selfballoonWorkerRuns, true);
+  for (const g of [noTmem, noFrontswap, both]) g.selfballoonTick(0);
+  assert.deepEqual([noTmem, noFrontswap, both].map((g) => g.metrics().selfballoon.ticks), [0, 0, 1]);
+});
+
+test('a pass sets the balloon target first, then self-shrinks: the goal counts the frontswap pages the same pass pulls back (selfballoon_process; found by mutation testing)', () => {
+  const hv = newHost(100000);
+  const tmem = new FakeTmem();
+  const g = bootGuest(hv, tmem, {
+    domid: 1,
+    memoryPages: 20000,
+    kernelReservePages: 0,
+    swapPages: 20000,
+    selfballoon: { enabled: true, reservedPages: 0, selfShrinking: true },
+    workload: { anon: { kind: 'constant', pages: 15000 } },
+  });
+  g.runWorkload(0, 1_000_000);
+  g.setBalloonTarget(10000);
+  assert.equal(g.balloonWork(0), null);
+  g.setBalloonTarget(20000);
+  assert.equal(g.balloonWork(0), null);
+  assert.equal(g.metrics().frontswap.pages, 5000);
+  for (let pass = 0; pass < 3; pass++) {
+    g.selfballoonTick(0); // goal 15000 + 5000 = RAM: no move; the shrink waits out its inertia
+    assert.equal(g.metrics().balloonTargetPages, 20000);
+  }
+  g.selfballoonTick(0);
+  const m = g.metrics();
+  assert.equal(m.frontswap.pages, 4750, 'this pass shrank 5000 / 20 pages');
+  assert.equal(m.selfballoon.lastGoalPages, 20000, 'the goal was taken before the shrink');
+  assert.equal(m.balloonTargetPages, 20000);
+  assertClean(g);
+});
+
+test('the guest\'s floor comes from max_pfn (maxmem, the ballooned-out part too) and its default reserved from the RAM it booted with (found by mutation testing)', () => {
+  const hv = newHost(200000);
+  // 100 MB booted, 200 MB maxmem: max_pfn is 51200 pages, useful 200 MB, floor 40 MB + (200 - 40) MB / 8 = 60 MB.
+  const floorGuest = bootGuest(hv, new FakeTmem(), {
+    domid: 1,
+    memoryPages: 25600,
+    maxmemPages: 51200,
+    kernelReservePages: 0,
+    selfballoon: { enabled: true, reservedPages: 0, downHysteresis: 1 },
+  });
+  floorGuest.selfballoonTick(0); // goal 0, down-hysteresis 1: straight to the floor
+  assert.equal(floorGuest.metrics().selfballoon.lastTargetPages, mbToPages(60)); // max_pfn = memory would give 47.5 MB
+  // The default reserved is 10% of the 100 MB booted (10 MB), not of maxmem.
+  const reservedGuest = bootGuest(hv, new FakeTmem(), {
+    domid: 2,
+    memoryPages: 25600,
+    maxmemPages: 51200,
+    kernelReservePages: 100,
+    selfballoon: { enabled: true },
+    workload: { anon: { kind: 'constant', pages: 20000 } },
+  });
+  reservedGuest.runWorkload(0, 1_000_000);
+  reservedGuest.selfballoonTick(0);
+  assert.equal(reservedGuest.metrics().selfballoon.lastGoalPages, 20000 + 100 + mbToPages(10));
+  assertClean(floorGuest);
+  assertClean(reservedGuest);
 });
