@@ -108,3 +108,31 @@ test('the balloon worker moves at most 512 pages a batch each way (the driver\'s
   assert.equal(b.work(host), null);
   assert.deepEqual(calls, ['inflate 512', 'inflate 512', 'inflate 512', 'inflate 464', 'deflate 512', 'deflate 512', 'deflate 76']);
 });
+
+test('inflate: a short batch gives back what it got and backs off, even if the next batch could have gone through (decrease_reservation answers BP_EAGAIN; found by mutation testing)', () => {
+  let pages = 5000;
+  let short = true;
+  const calls: string[] = [];
+  const host: BalloonHost = {
+    currentPages: () => pages,
+    maxPages: () => 5000,
+    inflate: (n) => {
+      // The first batch finds one page fewer than it asked for; later ones would find them all.
+      const got = short ? n - 1 : n;
+      short = false;
+      calls.push(`inflate ${n} -> ${got}`);
+      pages -= got;
+      return got;
+    },
+    deflate: () => assert.fail('no deflation expected'),
+  };
+  const b = new Balloon(5000);
+  b.setTarget(4000);
+  assert.equal(b.work(host), 2 * S);
+  assert.deepEqual(calls, ['inflate 512 -> 511']);
+  assert.equal(pages, 4489);
+  assert.equal(b.stats.failedPasses, 1);
+  assert.equal(b.work(host), null, 'the retry finishes the job and resets the delay');
+  assert.equal(pages, 4000);
+  assert.equal(b.scheduleDelayS, 1);
+});
