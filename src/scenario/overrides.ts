@@ -46,7 +46,8 @@ export function parsePath(text: string): YamlPath | null {
     const m = SEGMENT.exec(rest);
     if (m === null) return null;
     if (m[1] !== undefined) {
-      if (path.length === 0 && m[0].startsWith('.')) return null;
+      // A key is the first segment or follows a '.': "guests[0]count" is not "guests[0].count".
+      if ((path.length === 0) === m[0].startsWith('.')) return null;
       path.push(m[1]);
     } else {
       if (path.length === 0) return null;
@@ -68,6 +69,7 @@ export function pathProblem(text: string): string {
   while (rest !== '') {
     const m = SEGMENT.exec(rest);
     if (m === null || (path.length === 0 && (m[0].startsWith('.') || m[2] !== undefined))) break;
+    if (path.length > 0 && m[1] !== undefined && !m[0].startsWith('.')) break;
     path.push(m[1] ?? Number(m[2]));
     rest = rest.slice(m[0].length);
   }
@@ -90,6 +92,10 @@ export function pathProblem(text: string): string {
     const digits = /^\.(\d+)/.exec(rest)?.[1];
     if (digits !== undefined) return `.${shorten(digits, 20)} ${at}: a list entry is written [${shorten(digits, 20)}], as guests[0]`;
     return `unexpected ${quote([...rest.slice(1)][0])} at character ${text.length - rest.length + 2}: a key is letters, digits and _, starting with a letter or _`;
+  }
+  if (typeof path[path.length - 1] === 'number' && /^[A-Za-z_]/.test(rest)) {
+    const key = /^\w+/.exec(rest)![0];
+    return `${quote(key, 20)} ${at} follows the index with no '.' before it: write ${shorten(formatPath(path), 40)}.${shorten(key, 20)}`;
   }
   if (path.length === 0 && /^\d/.test(rest)) return `a key starts with a letter or _, found ${quote(/^\w+/.exec(rest)![0], 20)}`;
   return `unexpected ${quote([...rest][0])} ${at}: a path is keys (letters, digits, _) joined by '.', and indices [0]`;

@@ -268,6 +268,9 @@ describe('a malformed --set path says what is wrong with it', () => {
     ['[0].count', 'the path starts with an index at character 1: name the list first, as guests[0]'],
     ['guests.0.count', '.0 at character 7: a list entry is written [0], as guests[0]'],
     ['guests.[0]', "'.[' at character 7: an index follows its list directly, as guests[0]"],
+    // Taken as guests[0].count before: a path without its '.' is not the path with it.
+    ['guests[0]count', `"count" at character 10 follows the index with no '.' before it: write guests[0].count`],
+    ['timeline[0].x[12]at', `"at" at character 18 follows the index with no '.' before it: write timeline[0].x[12].at`],
     ['host.mémoire', 'unexpected "é" at character 7: a path is keys (letters, digits, _) joined by \'.\', and indices [0]'],
     ['host.é', 'unexpected "é" at character 6: a key is letters, digits and _, starting with a letter or _'],
     ['host memory', 'unexpected " " at character 5: a path is keys (letters, digits, _) joined by \'.\', and indices [0]'],
