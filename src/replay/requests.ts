@@ -17,7 +17,7 @@ const tmemHostOptions = z.strictObject({
   dedup: bool.optional(),
   tze: bool.optional(),
   compress: bool.optional(),
-  store: z.enum(['bytes', 'synthetic'], { error: 'expected "bytes" or "synthetic"' }).optional(),
+  store: z.enum(['bytes', 'synthetic'], { error: (issue) => `expected "bytes" or "synthetic", found ${describeValue(issue.input)}` }).optional(),
   shared_auth: bool.optional(),
   low_mem_pages: count.optional(),
 });
@@ -51,7 +51,8 @@ export const engineSchemas = {
           pages: count,
         }),
       )
-      .max(MAX_NODES + 1),
+      // Said in our words, as every other field (zod's own: "Too big: expected array to have <=65 items").
+      .max(MAX_NODES + 1, { error: (issue) => `expected at most ${MAX_NODES + 1} entries (one per node of at most ${MAX_NODES}, and the global one), found ${describeValue(issue.input)}` }),
     ...caller,
   }),
   populate_physmap: z.strictObject({ op: z.literal('populate_physmap'), domid, pages: count, ...caller }),

@@ -111,7 +111,7 @@ export const tmemSchemas = {
   tmem_restore_flush_page: z.strictObject({ op: z.literal('tmem_restore_flush_page'), ...handle }),
   tmem_control: z.strictObject({
     op: z.literal('tmem_control'),
-    subop: z.enum(SUBOPS, { error: `expected one of ${SUBOPS.join(', ')}` }),
+    subop: z.enum(SUBOPS, { error: (issue) => `expected one of ${SUBOPS.join(', ')}, found ${describeValue(issue.input)}` }),
     domid: domid.optional(),
     arg: boundedCount(0xffffffff, 'an argument (a u32 in Xen: weight, cap, KB to flush, …)').optional(),
     uuid: uuid.optional(),

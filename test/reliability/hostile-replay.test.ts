@@ -91,6 +91,10 @@ const cases: Case[] = [
   ['a pool of an unknown domain', '{"op":"tmem_get","domid":77,"pool":0,"oid":[1,0,0],"index":0}', { ok: false, errno: 'ENODEV' }, 0],
   ["another client's private pool (get)", '{"op":"tmem_get","domid":1,"pool":0,"oid":[1,0,0],"index":0,"caller":2}', { ok: false, errno: 'EPERM' }, 0],
   ["another client's private pool (put)", '{"op":"tmem_put","domid":1,"pool":0,"oid":[1,0,0],"index":0,"fill":1,"caller":2}', { ok: false, errno: 'EPERM' }, 0],
+  // Said with what was found, and in our words (zod's own was "Too big: expected array to have <=65 items").
+  ['an unknown control subop', '{"op":"tmem_control","subop":"defrag","domid":1}', E('field "subop": expected one of freeze, thaw, .*, restore_begin, found the string "defrag"$'), 2],
+  ['a control subop as a number', '{"op":"tmem_control","subop":3,"domid":1}', E('field "subop": expected one of .*, found 3$'), 2],
+  ['66 claim entries', `{"op":"claim_memory","domid":1,"claims":[${Array(66).fill('{"node":0,"pages":1}').join(',')}]}`, E('field "claims": expected at most 65 entries \\(one per node of at most 64, and the global one\\), found an array of 66$'), 2],
   ['a bad uuid', '{"op":"tmem_new_pool","domid":1,"shared":true,"uuid":"not-a-uuid"}', E('field "uuid": expected a UUID as 32 hex digits'), 2],
   // prototype keys
   ['__proto__ at the top', '{"op":"physinfo","__proto__":{"ok":false}}', E('unknown field "__proto__"'), 2],
@@ -151,7 +155,7 @@ describe('hostile replay lines: each answers its error and exit status, and chan
       ['{"op":"host","pages":10,"nodes":65}', /field "nodes": expected a node count/],
       ['{"op":"host","pages":10,"tmem":{"dedupe":true}}', /unknown field "tmem\.dedupe"$/],
       ['{"op":"host","pages":10,"tmem":{"__proto__":{"dedup":true}}}', /unknown field "tmem\.__proto__"$/],
-      ['{"op":"host","pages":10,"tmem":{"store":"disk"}}', /field "tmem.store": expected "bytes" or "synthetic"/],
+      ['{"op":"host","pages":10,"tmem":{"store":"disk"}}', /field "tmem.store": expected "bytes" or "synthetic", found the string "disk"$/],
       // A value of the wrong type is said in our words, with what was found.
       ['{"op":"host","pages":10,"tmem":[]}', /field "tmem": expected an object, found an empty array$/],
       ['{"op":"host","pages":10,"tmem":null}', /field "tmem": expected an object, found null$/],
