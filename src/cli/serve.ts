@@ -107,8 +107,10 @@ const REFUSED: Record<RunStatus, string> = {
 /** --port: 0 (any free port) to 65535. */
 export function parsePort(text: string | undefined): number {
   if (text === undefined) return 8080;
-  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new UserError(`--port: expected a port number from 0 to 65535 (0: any free port), found ${JSON.stringify(text)}`);
-  return Number(text);
+  // Spaces around it are let go, as for --seed, --seeds, --jobs and --shard.
+  const digits = text.trim();
+  if (!/^\d+$/.test(digits) || Number(digits) > 65535) throw new UserError(`--port: expected a port number from 0 to 65535 (0: any free port), found ${JSON.stringify(text)}`);
+  return Number(digits);
 }
 
 /** --speed: `max`, or simulated seconds per wall second (a positive number). */

@@ -427,6 +427,9 @@ describe('hypermem serve', () => {
     for (const bad of ['-1', '65536', 'http', '80.5', '']) assert.throws(() => parsePort(bad), (e: unknown) => e instanceof UserError && /--port: expected a port number/.test(e.message), bad);
     assert.equal(parsePort(undefined), 8080);
     assert.equal(parsePort('0'), 0);
+    // Spaces around it are let go, as for --seed (a shell variable quoted with a stray space).
+    assert.equal(parsePort(' 8081 '), 8081);
+    assert.throws(() => parsePort('  '), /--port: expected a port number/);
     for (const bad of ['0', '-3', 'fast', '', 'NaN', 'Infinity']) assert.throws(() => parseSpeed(bad), (e: unknown) => e instanceof UserError && /--speed: expected "max"/.test(e.message), bad);
     // Number() takes these; a speed is a decimal number.
     for (const bad of ['0x10', '0b11', '0o7', '+5', '1e999', '.5', '5.', ' ']) {
