@@ -120,12 +120,8 @@ test('frontswap refused while the client is frozen (EFROZEN): disk instead', () 
 });
 
 test('freeing anonymous memory invalidates its frontswap pages', () => {
-  const hv = newHost(100000);
   const tmem = new FakeTmem();
-  const g = bootGuest(hv, tmem, { domid: 1, memoryPages: 5000, kernelReservePages: 0, swapPages: 5000 });
-  g.setAnonPages(4000);
-  g.setBalloonTarget(3000);
-  g.balloonWork(0);
+  const g = ballooned(tmem);
   assert.equal(tmem.persistentPages(1), 1000);
   g.setAnonPages(0);
   assert.equal(tmem.persistentPages(1), 0);
@@ -134,12 +130,8 @@ test('freeing anonymous memory invalidates its frontswap pages', () => {
 });
 
 test('swapoff brings every page back and invalidates the whole area (16 objects)', () => {
-  const hv = newHost(100000);
   const tmem = new FakeTmem();
-  const g = bootGuest(hv, tmem, { domid: 1, memoryPages: 5000, kernelReservePages: 0, swapPages: 5000 });
-  g.setAnonPages(4000);
-  g.setBalloonTarget(3000);
-  g.balloonWork(0);
+  const g = ballooned(tmem);
   assert.equal(g.swapoff(), false, 'not enough RAM: ENOMEM');
   assertClean(g);
   g.setBalloonTarget(5000);
@@ -158,6 +150,15 @@ test('swapoff brings every page back and invalidates the whole area (16 objects)
  * bit, pages 100-599 touched again, then squeezes down to 300 pages of RAM —
  * reclaim passes over 100-599 and swaps 600-1499 before them.
  */
+/** A 5000-page guest with 5000 swap pages and 4000 anonymous pages, ballooned to 3000: 1000 pages swapped out (into frontswap while tmem takes them). */
+function ballooned(tmem: FakeTmem): ReturnType<typeof bootGuest> {
+  const g = bootGuest(newHost(100000), tmem, { domid: 1, memoryPages: 5000, kernelReservePages: 0, swapPages: 5000 });
+  g.setAnonPages(4000);
+  g.setBalloonTarget(3000);
+  assert.equal(g.balloonWork(0), null);
+  return g;
+}
+
 function mixedSwapGuest(): { g: ReturnType<typeof bootGuest>; inFrontswap: number[] } {
   const hv = newHost(20000);
   const tmem = new Tmem(hv, { store: 'synthetic' });
@@ -241,13 +242,9 @@ test('without a frontswap pool every swap-out is a failed store (tmem_frontswap_
 });
 
 test('a freed swap slot counts a frontswap invalidate, and flushes tmem, only when its page is in frontswap (__frontswap_invalidate_page tests the bit first; found by mutation testing)', () => {
-  const hv = newHost(100000);
   const tmem = new FakeTmem();
   tmem.persistentLimit = 300;
-  const g = bootGuest(hv, tmem, { domid: 1, memoryPages: 5000, kernelReservePages: 0, swapPages: 5000 });
-  g.setAnonPages(4000);
-  g.setBalloonTarget(3000);
-  assert.equal(g.balloonWork(0), null);
+  const g = ballooned(tmem);
   assert.equal(g.metrics().frontswap.pages, 300);
   assert.equal(g.metrics().disk.swapWrites, 700);
   const flushes = tmem.calls.flushPage;
@@ -261,12 +258,8 @@ test('a freed swap slot counts a frontswap invalidate, and flushes tmem, only wh
 });
 
 test('a load tmem misses although the slot\'s bit is set reads the swap disk instead (swap_readpage), counted as a failed load and reported (found by mutation testing)', () => {
-  const hv = newHost(100000);
   const tmem = new FakeTmem();
-  const g = bootGuest(hv, tmem, { domid: 1, memoryPages: 5000, kernelReservePages: 0, swapPages: 5000 });
-  g.setAnonPages(4000);
-  g.setBalloonTarget(3000);
-  assert.equal(g.balloonWork(0), null);
+  const g = ballooned(tmem);
   const page = Array.from({ length: 4000 }, (_, p) => p).find((p) => g.anonPageWhere(p) === 'frontswap');
   assert.ok(page !== undefined);
   g.setBalloonTarget(5000);
@@ -298,12 +291,8 @@ test('the frontswap pool is made at swapon: a guest without swap creates none (t
 });
 
 test('self-shrinking makes room only by dropping page cache, never by swapping other pages out (the documented choice for try_to_unuse; found by mutation testing)', () => {
-  const hv = newHost(100000);
   const tmem = new FakeTmem();
-  const g = bootGuest(hv, tmem, { domid: 1, memoryPages: 5000, kernelReservePages: 0, swapPages: 5000 });
-  g.setAnonPages(4000);
-  g.setBalloonTarget(3000);
-  assert.equal(g.balloonWork(0), null);
+  const g = ballooned(tmem);
   g.setBalloonTarget(5000);
   assert.equal(g.balloonWork(0), null);
   g.setAnonPages(6000); // RAM full of anonymous pages, no page cache: 2000 resident ones more
