@@ -20,7 +20,7 @@ const small = `${root}test/report/small.yaml`;
 
 const CONSUMER = `
 import { readFileSync } from 'node:fs';
-import { Hypervisor, createHostWithTmem, parseScenario, Simulation, ReplaySession, replayExtensions, runReportHtml, Guest, guestConfig, Prng } from 'hypermem';
+import { Hypervisor, createHostWithTmem, poolFlagsRefusal, parseScenario, Simulation, ReplaySession, replayExtensions, runReportHtml, Guest, guestConfig, Prng } from 'hypermem';
 
 const hv = new Hypervisor({ pages: 262144, xenPages: 4096, nodes: 2 });
 const engine = [hv.domainCreate(1, 131072), hv.claimPages(1, 131072), hv.domainCreate(2, 262144), hv.populatePhysmap(2, 200000), hv.populatePhysmap(1, 65536)];
@@ -50,7 +50,7 @@ const report = runReportHtml(run, scenario);
 
 const session = new ReplaySession(replayExtensions());
 console.log(JSON.stringify({
-  engine, outstanding: info.pagesOutstanding, pool, put, get, same: out.every((b) => b === 7),
+  engine, outstanding: info.pagesOutstanding, pool, put, get, same: out.every((b) => b === 7), refusal: poolFlagsRefusal({ persistent: true, shared: true }),
   guest: { anonAccesses: gm.anonAccesses, anonFaults: gm.anonFaults, violations: guest.violations() },
   summary: run.summary, reportStarts: report.slice(0, 15), replayMethods: typeof session,
 }));
@@ -100,6 +100,7 @@ describe('hypermem as a library (plain Node.js, compiled dist/)', () => {
     assert.deepEqual(got.put, { ok: true, rc: 1 });
     assert.deepEqual(got.get, { ok: true, rc: 1 });
     assert.equal(got.same, true);
+    assert.equal(got.refusal, 'shared_persistent');
     assert.deepEqual(got.guest, { anonAccesses: 100, anonFaults: 1000, violations: [] });
     assert.equal(got.reportStarts, '<!doctype html>');
     const sources = new Simulation(parseScenario(readFileSync(small, 'utf8'), 'small.yaml')).run().summary;

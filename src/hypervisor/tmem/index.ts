@@ -5,7 +5,7 @@ import { Hypervisor, type HostConfig } from '../hypervisor.ts';
 import { Tmem, type TmemOptions } from './tmem.ts';
 
 export * from './api.ts';
-export { Tmem, defaultLowMemPages, TMEM_MAX_EVICTS, TMEM_MAX_SHARED_POOLS, type TmemGlobalStats, type TmemOptions } from './tmem.ts';
+export { Tmem, defaultLowMemPages, poolFlagsRefusal, TMEM_MAX_EVICTS, TMEM_MAX_SHARED_POOLS, type PoolFlagsRefusal, type TmemGlobalStats, type TmemOptions } from './tmem.ts';
 export { TmemControl, type TmemClientListing, type TmemEnumerateResult, type TmemListResult } from './control.ts';
 export { Lz4Codec, defaultCodec, type Codec } from './codec.ts';
 export { ABSENT_TMEM } from './absent.ts';
