@@ -5,7 +5,7 @@
 // depend on how many guests run, which the launches decide.
 
 import type { Summary } from '../sim/metrics.ts';
-import { fmtCount, fmtDuration, fmtSize, guestSum } from './series.ts';
+import { fmtCount, fmtDurationsApart, fmtSize, guestSum } from './series.ts';
 
 export interface Ranked {
   label: string;
@@ -18,14 +18,15 @@ const oomEvents = (s: Summary): number => s.guests.reduce((a, g) => a + g.oom_ev
 
 /**
  * The ranked quantities, in rank order: each one's value oriented so that
- * larger is better, what "better" is in words, and a run's value as shown.
+ * larger is better, what "better" is in words, and the values of the best
+ * run and the next as shown (two that differ never read alike).
  */
-const CRITERIA: { score: (s: Summary) => number; better: string; shown: (s: Summary) => string }[] = [
-  { score: (s) => count(s, 'ok'), better: 'most launches finished', shown: (s) => `${count(s, 'ok')} of ${s.launches.length}` },
-  { score: (s) => -count(s, 'failed_midway'), better: 'fewest launches failed mid-way', shown: (s) => String(count(s, 'failed_midway')) },
-  { score: (s) => -wastedNs(s), better: 'least build time wasted', shown: (s) => fmtDuration(wastedNs(s)) },
-  { score: (s) => -oomEvents(s), better: 'fewest OOM events', shown: (s) => String(oomEvents(s)) },
-  { score: (s) => -s.invariant_violations, better: 'fewest invariant violations', shown: (s) => String(s.invariant_violations) },
+const CRITERIA: { score: (s: Summary) => number; better: string; shown: (best: Summary, next: Summary) => [string, string] }[] = [
+  { score: (s) => count(s, 'ok'), better: 'most launches finished', shown: (a, b) => [a, b].map((s) => `${count(s, 'ok')} of ${s.launches.length}`) as [string, string] },
+  { score: (s) => -count(s, 'failed_midway'), better: 'fewest launches failed mid-way', shown: (a, b) => [String(count(a, 'failed_midway')), String(count(b, 'failed_midway'))] },
+  { score: (s) => -wastedNs(s), better: 'least build time wasted', shown: (a, b) => fmtDurationsApart(wastedNs(a), wastedNs(b)) },
+  { score: (s) => -oomEvents(s), better: 'fewest OOM events', shown: (a, b) => [String(oomEvents(a)), String(oomEvents(b))] },
+  { score: (s) => -s.invariant_violations, better: 'fewest invariant violations', shown: (a, b) => [String(a.invariant_violations), String(b.invariant_violations)] },
 ];
 
 function score(s: Summary): number[] {
@@ -123,7 +124,8 @@ export function verdictLead(variants: readonly Ranked[]): string {
   const x = score(best.summary);
   const y = score(next.summary);
   const c = CRITERIA[x.findIndex((v, i) => v !== y[i])];
-  return `${best.label} does best: ${c.better}, ${c.shown(best.summary)} against ${c.shown(next.summary)} for ${next.label}.`;
+  const [mine, theirs] = c.shown(best.summary, next.summary);
+  return `${best.label} does best: ${c.better}, ${mine} against ${theirs} for ${next.label}.`;
 }
 
 export const RANKING_NOTE =

@@ -172,3 +172,32 @@ test('the verdict ranks OOM events (all guests together, fewer is better), then 
     'sound does best: fewest invariant violations, 0 against 2 for broken.',
   );
 });
+
+test('a verdict decided by the build time wasted writes both times so that they read apart (2.38 s against 2.44 s, not 2.4 s against 2.4 s)', () => {
+  // One launch failed mid-way in each (test/report/small.yaml, policy none, seeds 8 and 9: 38 and 39 batches of 62.5 ms).
+  const midway = (seed: number, wastedNs: number): Summary =>
+    fakeSummary(seed, [{ name: 'big-2', policy: 'none', outcome: 'failed_midway', requested_pages: 1, request_ns: 0, start_ns: 0, end_ns: wastedNs, wasted_build_ns: wastedNs }]);
+  assert.equal(
+    verdictLead([
+      { label: 'seed=8', summary: midway(8, 2_375_000_000) },
+      { label: 'seed=9', summary: midway(9, 2_437_500_000) },
+    ]),
+    'seed=8 does best: least build time wasted, 2.38 s against 2.44 s for seed=9.',
+  );
+  // Times that read apart as they are written alone are written so: 850 ms against 1.5 s.
+  assert.equal(
+    verdictLead([
+      { label: 'a', summary: midway(1, 1_500_000_000) },
+      { label: 'b', summary: midway(1, 850_000_000) },
+    ]),
+    'b does best: least build time wasted, 850 ms against 1.5 s for a.',
+  );
+  // A difference of a nanosecond still ranks, and still reads as one.
+  assert.equal(
+    verdictLead([
+      { label: 'a', summary: midway(1, 2_000_000_001) },
+      { label: 'b', summary: midway(1, 2_000_000_000) },
+    ]),
+    'b does best: least build time wasted, 2.000000000 s against 2.000000001 s for a.',
+  );
+});
