@@ -28,6 +28,18 @@ const GUEST_COLUMNS: [string, Exclude<keyof GuestSample, 'ended'>][] = [
 ];
 
 /**
+ * A row's time in seconds: three decimals (ms), or as many as it takes (up
+ * to ns) for a row between two ms, such as a guest's end at a timeline time
+ * of 5.0004s, which would otherwise read as the sample at 5.000 before it.
+ * Integer arithmetic: exact for any time the simulator keeps.
+ */
+function seconds(ns: number): string {
+  const whole = Math.floor(ns / 1e9);
+  const frac = String(ns - whole * 1e9).padStart(9, '0').replace(/0{1,6}$/, '');
+  return `${whole}.${frac}`;
+}
+
+/**
  * timeseries.csv. The guests' columns are in the order they started (the
  * run's `events`, as summary.json lists them), whatever their names; without
  * the events, in the scenario's order.
@@ -39,7 +51,7 @@ export function timeseriesCsv(samples: Sample[], scenario: Scenario, events?: re
   const rows = [header.map(csvField).join(',')];
   for (const s of samples) {
     const row: (string | number)[] = [
-      (s.timeNs / 1e9).toFixed(3),
+      seconds(s.timeNs),
       s.freePages,
       s.freeablePages,
       s.ownedPages,
