@@ -577,14 +577,15 @@ export function hitRateChart(runs: RunData[]): ChartOut {
   for (const groups of perRun) for (const [g] of groups) if (!colorOf.has(g)) colorOf.set(g, GROUP_COLORS[colorOf.size % GROUP_COLORS.length]);
   let max = 0;
   const panels = runs.map((r, k): Panel => {
-    const s = thin(r.samples, MAX_POINTS);
+    // Over every sample, shown at MAX_POINTS: an interval between two points counts all the gets in it.
+    const s = r.samples;
     const groups = perRun[k];
     const series: SeriesSpec[] = [];
-    const all = hitRate(s, null);
+    const all = hitRate(s, null, MAX_POINTS);
     if (groups.length > 1) series.push({ name: 'all guests', kind: 'line', color: COLORS.target, width: 2.5, data: all });
     // At most 8 groups drawn one by one; 'all guests' covers the rest.
     for (const [group, names] of groups.slice(0, GROUP_COLORS.length)) {
-      series.push({ name: names.length > 1 ? `${group} (${names.length} guests)` : group, kind: 'line', color: colorOf.get(group) ?? COLORS.axis, width: 1.5, data: hitRate(s, names) });
+      series.push({ name: names.length > 1 ? `${group} (${names.length} guests)` : group, kind: 'line', color: colorOf.get(group) ?? COLORS.axis, width: 1.5, data: hitRate(s, names, MAX_POINTS) });
     }
     for (const ser of series) for (const [, v] of ser.data) if (v !== null && v > max) max = v;
     const why = r.scenario.host.tmem.enabled ? 'no cleancache gets' : 'tmem is off, so no cleancache';
@@ -608,10 +609,11 @@ export function hitRateChart(runs: RunData[]): ChartOut {
 export function diskChart(runs: RunData[]): ChartOut {
   let max = 1;
   const panels = runs.map((r): Panel => {
-    const s = thin(r.samples, MAX_POINTS);
-    const file = ratePerSecond(s, (g) => g.fileReads);
-    const swapIn = ratePerSecond(s, (g) => g.swapReads);
-    const swapOut = ratePerSecond(s, (g) => g.swapWrites);
+    // Over every sample, shown at MAX_POINTS: an interval between two points counts all the pages moved in it.
+    const s = r.samples;
+    const file = ratePerSecond(s, (g) => g.fileReads, MAX_POINTS);
+    const swapIn = ratePerSecond(s, (g) => g.swapReads, MAX_POINTS);
+    const swapOut = ratePerSecond(s, (g) => g.swapWrites, MAX_POINTS);
     file.forEach(([, v], i) => {
       max = Math.max(max, (v ?? 0) + (swapIn[i][1] ?? 0) + (swapOut[i][1] ?? 0));
     });

@@ -203,14 +203,19 @@ export function niceAxis(v: number): { max: number; interval: number } {
   return best;
 }
 
-/** At most `max` samples, evenly strided, always keeping the last one. */
+/** The indices of `count` samples that `thin` keeps: every stride-th from the first, and the last. */
+function keptIndices(count: number, max: number): number[] {
+  const stride = count <= max ? 1 : Math.ceil(count / max);
+  const out: number[] = [];
+  for (let i = 0; i < count; i += stride) out.push(i);
+  if (count > 0 && out[out.length - 1] !== count - 1) out.push(count - 1);
+  return out;
+}
+
+/** At most `max` samples (and the last), evenly strided, always keeping the last one. */
 export function thin(samples: Sample[], max: number): Sample[] {
   if (samples.length <= max) return samples;
-  const stride = Math.ceil(samples.length / max);
-  const out: Sample[] = [];
-  for (let i = 0; i < samples.length; i += stride) out.push(samples[i]);
-  if (out[out.length - 1] !== samples[samples.length - 1]) out.push(samples[samples.length - 1]);
-  return out;
+  return keptIndices(samples.length, max).map((i) => samples[i]);
 }
 
 /** Most points a series carries in the report (keeps the file small on long runs). */
@@ -369,21 +374,42 @@ function deltas(samples: Sample[], names: string[] | null, pick: (g: Sample['gue
   return out;
 }
 
-/** A counter's rate per second between samples, summed over the guests. */
-export function ratePerSecond(samples: Sample[], pick: (g: Sample['guests'][string]) => number): Point[] {
-  const d = deltas(samples, null, pick);
-  return samples.map((s, i) => {
-    if (i === 0) return [s.timeNs, null];
-    const dt = (s.timeNs - samples[i - 1].timeNs) / 1e9;
-    return [s.timeNs, dt > 0 ? d[i] / dt : null];
+/**
+ * Per-interval sums of `d` (per-sample deltas) between the samples `thin`
+ * keeps: the interval ending at a kept sample takes every delta since the
+ * kept one before, so nothing between two points is lost — not even the
+ * last values of a guest that ended (its row of final counters) at a
+ * sample that was not kept.
+ */
+function summedBetweenKept(d: number[], max: number): { kept: number[]; sums: number[] } {
+  const kept = keptIndices(d.length, max);
+  const sums = kept.map((i, k) => {
+    let sum = 0;
+    for (let x = k === 0 ? i + 1 : kept[k - 1] + 1; x <= i; x++) sum += d[x];
+    return sum;
+  });
+  return { kept, sums };
+}
+
+/**
+ * A counter's rate per second between samples, summed over the guests; with
+ * `max`, at the samples `thin(samples, max)` keeps, each point the rate over
+ * all the samples since the point before.
+ */
+export function ratePerSecond(samples: Sample[], pick: (g: Sample['guests'][string]) => number, max = Infinity): Point[] {
+  const { kept, sums } = summedBetweenKept(deltas(samples, null, pick), max);
+  return kept.map((i, k) => {
+    if (k === 0) return [samples[i].timeNs, null];
+    const dt = (samples[i].timeNs - samples[kept[k - 1]].timeNs) / 1e9;
+    return [samples[i].timeNs, dt > 0 ? sums[k] / dt : null];
   });
 }
 
-/** Cleancache hits per get in each interval, in percent (null where there were no gets). */
-export function hitRate(samples: Sample[], names: string[] | null): Point[] {
-  const gets = deltas(samples, names, (g) => g.cleancacheGets);
-  const hits = deltas(samples, names, (g) => g.cleancacheHits);
-  return samples.map((s, i) => [s.timeNs, i === 0 || gets[i] === 0 ? null : (100 * hits[i]) / gets[i]]);
+/** Cleancache hits per get in each interval, in percent (null where there were no gets); with `max`, as ratePerSecond. */
+export function hitRate(samples: Sample[], names: string[] | null, max = Infinity): Point[] {
+  const gets = summedBetweenKept(deltas(samples, names, (g) => g.cleancacheGets), max);
+  const hits = summedBetweenKept(deltas(samples, names, (g) => g.cleancacheHits), max).sums;
+  return gets.kept.map((i, k) => [samples[i].timeNs, k === 0 || gets.sums[k] === 0 ? null : (100 * hits[k]) / gets.sums[k]]);
 }
 
 /** Guests with cleancache grouped by their scenario group, in the order they started (`events`): group label → member names. */
