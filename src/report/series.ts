@@ -359,7 +359,8 @@ export function guestLevels(samples: Sample[], names: string[], label: string): 
 
 /** Per-interval increase of a cumulative per-guest counter, summed over the guests (a counter that went down restarted). */
 function deltas(samples: Sample[], names: string[] | null, pick: (g: Sample['guests'][string]) => number): number[] {
-  const out: number[] = [0];
+  // None for no samples: the rates of an empty run are no points, not one.
+  const out: number[] = samples.length === 0 ? [] : [0];
   for (let i = 1; i < samples.length; i++) {
     const prev = samples[i - 1].guests;
     let sum = 0;

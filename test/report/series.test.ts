@@ -100,3 +100,10 @@ test('for any run, thinning keeps the pages the rate series adds up to', () => {
     }),
   );
 });
+
+test('no samples, no points (as before the rates were summed between kept points); one sample, one point with no rate', () => {
+  assert.deepEqual(ratePerSecond([], (g) => g.fileReads, MAX_POINTS), []);
+  assert.deepEqual(hitRate([], null, MAX_POINTS), []);
+  assert.deepEqual(ratePerSecond([sample(0, { a: guest(5, 0, 0) })], (g) => g.fileReads, MAX_POINTS), [[0, null]]);
+  assert.deepEqual(hitRate([sample(0, { a: guest(0, 4, 1) })], null), [[0, null]]);
+});
