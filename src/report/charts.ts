@@ -570,6 +570,15 @@ export function tmemChart(runs: RunData[]): ChartOut {
   };
 }
 
+/**
+ * The hit-rate chart's points for the guests `names` (null: all): over every
+ * sample, drawn at the points MAX_POINTS keeps, so an interval between two
+ * points counts all the gets in it.
+ */
+export function hitRatePoints(samples: Sample[], names: string[] | null): Point[] {
+  return hitRate(samples, names, MAX_POINTS);
+}
+
 export function hitRateChart(runs: RunData[]): ChartOut {
   // One colour per group name over all the panels, in order of first appearance.
   const perRun = runs.map((r) => [...cleancacheGroups(r.samples, r.scenario, r.events).entries()]);
@@ -577,15 +586,13 @@ export function hitRateChart(runs: RunData[]): ChartOut {
   for (const groups of perRun) for (const [g] of groups) if (!colorOf.has(g)) colorOf.set(g, GROUP_COLORS[colorOf.size % GROUP_COLORS.length]);
   let max = 0;
   const panels = runs.map((r, k): Panel => {
-    // Over every sample, shown at MAX_POINTS: an interval between two points counts all the gets in it.
-    const s = r.samples;
     const groups = perRun[k];
     const series: SeriesSpec[] = [];
-    const all = hitRate(s, null, MAX_POINTS);
+    const all = hitRatePoints(r.samples, null);
     if (groups.length > 1) series.push({ name: 'all guests', kind: 'line', color: COLORS.target, width: 2.5, data: all });
     // At most 8 groups drawn one by one; 'all guests' covers the rest.
     for (const [group, names] of groups.slice(0, GROUP_COLORS.length)) {
-      series.push({ name: names.length > 1 ? `${group} (${names.length} guests)` : group, kind: 'line', color: colorOf.get(group) ?? COLORS.axis, width: 1.5, data: hitRate(s, names, MAX_POINTS) });
+      series.push({ name: names.length > 1 ? `${group} (${names.length} guests)` : group, kind: 'line', color: colorOf.get(group) ?? COLORS.axis, width: 1.5, data: hitRatePoints(r.samples, names) });
     }
     for (const ser of series) for (const [, v] of ser.data) if (v !== null && v > max) max = v;
     const why = r.scenario.host.tmem.enabled ? 'no cleancache gets' : 'tmem is off, so no cleancache';
@@ -606,14 +613,24 @@ export function hitRateChart(runs: RunData[]): ChartOut {
   };
 }
 
+/**
+ * The disk chart's rates (file reads, swap-ins, swap-outs): over every
+ * sample, drawn at the points MAX_POINTS keeps, so an interval between two
+ * points counts all the pages moved in it, a guest's last moves before it
+ * ended too.
+ */
+export function diskRates(samples: Sample[]): { file: Point[]; swapIn: Point[]; swapOut: Point[] } {
+  return {
+    file: ratePerSecond(samples, (g) => g.fileReads, MAX_POINTS),
+    swapIn: ratePerSecond(samples, (g) => g.swapReads, MAX_POINTS),
+    swapOut: ratePerSecond(samples, (g) => g.swapWrites, MAX_POINTS),
+  };
+}
+
 export function diskChart(runs: RunData[]): ChartOut {
   let max = 1;
   const panels = runs.map((r): Panel => {
-    // Over every sample, shown at MAX_POINTS: an interval between two points counts all the pages moved in it.
-    const s = r.samples;
-    const file = ratePerSecond(s, (g) => g.fileReads, MAX_POINTS);
-    const swapIn = ratePerSecond(s, (g) => g.swapReads, MAX_POINTS);
-    const swapOut = ratePerSecond(s, (g) => g.swapWrites, MAX_POINTS);
+    const { file, swapIn, swapOut } = diskRates(r.samples);
     file.forEach(([, v], i) => {
       max = Math.max(max, (v ?? 0) + (swapIn[i][1] ?? 0) + (swapOut[i][1] ?? 0));
     });

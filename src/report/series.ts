@@ -125,16 +125,19 @@ export function fmtDuration(ns: number): string {
 
 /**
  * Two durations read against each other ("2.4 s against 5.1 s"): each as
- * fmtDuration writes it, unless two different durations would read alike
- * ("2.4 s against 2.4 s" for 2.375 s and 2.4375 s); then both in the unit of
- * the larger, with as many decimals as it takes to tell them apart ("2.38 s
- * against 2.44 s").
+ * fmtDuration writes it, unless two different durations would read as the
+ * same amount — the same text ("2.4 s against 2.4 s" for 2.375 s and
+ * 2.4375 s), or the same amount in two units ("120 s against 2 min" for
+ * 119.96 s and 120 s), which shows as one amount in the unit of the larger;
+ * then both in that unit, with as many decimals as it takes to tell them
+ * apart ("2.38 s against 2.44 s", "1.999 min against 2.000 min").
  */
 export function fmtDurationsApart(a: number, b: number): [string, string] {
   const alone: [string, string] = [fmtDuration(a), fmtDuration(b)];
-  if (a === b || alone[0] !== alone[1]) return alone;
+  if (a === b) return alone;
   const u = durationUnit(Math.max(a, b));
-  let d = u.digits + 1;
+  let d = u.digits;
+  if (alone[0] !== alone[1] && fmtAmount(a / u.per, d) !== fmtAmount(b / u.per, d)) return alone;
   // 20 decimals tell apart any two durations of whole ns in any unit (an hour is 3.6e12 ns).
   while (d < 20 && fmtAmount(a / u.per, d) === fmtAmount(b / u.per, d)) d++;
   return [`${fmtAmount(a / u.per, d)} ${u.name}`, `${fmtAmount(b / u.per, d)} ${u.name}`];

@@ -4,8 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { hitRate, MAX_POINTS, ratePerSecond, thin, type Point } from '../../src/report/series.ts';
+import { fmtDuration, fmtDurationsApart, hitRate, MAX_POINTS, ratePerSecond, thin, type Point } from '../../src/report/series.ts';
 import type { GuestSample, Sample } from '../../src/sim/metrics.ts';
+import { diskRates, hitRatePoints } from '../../src/report/charts.ts';
 
 function guest(fileReads: number, gets: number, hits: number, ended = false): GuestSample {
   return {
@@ -106,4 +107,39 @@ test('no samples, no points (as before the rates were summed between kept points
   assert.deepEqual(hitRate([], null, MAX_POINTS), []);
   assert.deepEqual(ratePerSecond([sample(0, { a: guest(5, 0, 0) })], (g) => g.fileReads, MAX_POINTS), [[0, null]]);
   assert.deepEqual(hitRate([sample(0, { a: guest(0, 4, 1) })], null), [[0, null]]);
+});
+
+test('two different durations never read alike side by side; two that already read apart are written as fmtDuration writes them', () => {
+  // Already apart: unchanged.
+  assert.deepEqual(fmtDurationsApart(850e6, 1.5e9), ['850 ms', '1.5 s']);
+  assert.deepEqual(fmtDurationsApart(0, 2e9), [fmtDuration(0), fmtDuration(2e9)]);
+  // Equal: as fmtDuration writes them (no decimals hunted for).
+  assert.deepEqual(fmtDurationsApart(2.4e9, 2.4e9), ['2.4 s', '2.4 s']);
+  // The same text.
+  assert.deepEqual(fmtDurationsApart(2.375e9, 2.4375e9), ['2.38 s', '2.44 s']);
+  assert.deepEqual(fmtDurationsApart(1, 2), ['0.000001 ms', '0.000002 ms']);
+  // The same amount in two units ("120 s" and "2 min", "1000 ms" and "1 s", "120 min" and "2 h").
+  assert.deepEqual(fmtDurationsApart(119.96e9, 120e9), ['1.999 min', '2.000 min']);
+  assert.deepEqual(fmtDurationsApart(999.7e6, 1e9), ['0.9997 s', '1.0000 s']);
+  assert.deepEqual(fmtDurationsApart(7199e9, 7200e9), ['1.9997 h', '2.0000 h']);
+  // Two hours and one ns: 13 decimals of an hour.
+  assert.deepEqual(fmtDurationsApart(7200e9, 7200e9 + 1), ['2.0000000000000 h', '2.0000000000003 h']);
+  // Any two different whole-ns durations up to a day read apart, in either order.
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 86_400e9 }), fc.integer({ min: 0, max: 86_400e9 }), (a, b) => {
+      const [p, q] = fmtDurationsApart(a, b);
+      return a === b || p !== q;
+    }),
+  );
+});
+
+test('the disk and hit-rate charts draw their rates from every sample: on a long run the crashed guest\'s last moves are in them (found by review: the charts thinned before taking rates)', () => {
+  const samples = longRun();
+  const { file, swapIn, swapOut } = diskRates(samples);
+  const points = thin(samples, MAX_POINTS).map((s) => s.timeNs);
+  for (const series of [file, swapIn, swapOut]) assert.deepEqual(series.map(([t]) => t), points);
+  assert.equal(pagesDrawn(file), 10 * 1999 + 7 * 1000 + 3);
+  assert.deepEqual(hitRatePoints(samples, null), hitRate(samples, null, MAX_POINTS));
+  assert.deepEqual(hitRatePoints(samples, ['b']), hitRate(samples, ['b'], MAX_POINTS));
+  assert.ok(hitRatePoints(samples, ['b']).some(([t, v]) => t > 1000e9 && v !== null), 'b\'s last get and hit are drawn');
 });
