@@ -38,24 +38,29 @@ export function canonicalPath(path: string): string {
   return parsed === null ? path : formatPath(parsed);
 }
 
-/** "guests[0].count" → ['guests', 0, 'count'], or null when malformed. */
-export function parsePath(text: string): YamlPath | null {
+/**
+ * The longest well-formed start of a path: its segments, and the text after
+ * them (empty when all of it is a path). A key is the first segment or
+ * follows a '.' ("guests[0]count" is not "guests[0].count"); an index
+ * follows a segment.
+ */
+function scanPath(text: string): { path: (string | number)[]; rest: string } {
   const path: (string | number)[] = [];
   let rest = text;
   while (rest !== '') {
     const m = SEGMENT.exec(rest);
-    if (m === null) return null;
-    if (m[1] !== undefined) {
-      // A key is the first segment or follows a '.': "guests[0]count" is not "guests[0].count".
-      if ((path.length === 0) === m[0].startsWith('.')) return null;
-      path.push(m[1]);
-    } else {
-      if (path.length === 0) return null;
-      path.push(Number(m[2]));
-    }
+    if (m === null) break;
+    if (m[1] !== undefined ? (path.length === 0) === m[0].startsWith('.') : path.length === 0) break;
+    path.push(m[1] ?? Number(m[2]));
     rest = rest.slice(m[0].length);
   }
-  return path.length === 0 ? null : path;
+  return { path, rest };
+}
+
+/** "guests[0].count" → ['guests', 0, 'count'], or null when malformed. */
+export function parsePath(text: string): YamlPath | null {
+  const { path, rest } = scanPath(text);
+  return rest === '' && path.length > 0 ? path : null;
 }
 
 /**
@@ -64,15 +69,7 @@ export function parsePath(text: string): YamlPath | null {
  */
 export function pathProblem(text: string): string {
   if (text === '') return 'the path before = is empty';
-  const path: (string | number)[] = [];
-  let rest = text;
-  while (rest !== '') {
-    const m = SEGMENT.exec(rest);
-    if (m === null || (path.length === 0 && (m[0].startsWith('.') || m[2] !== undefined))) break;
-    if (path.length > 0 && m[1] !== undefined && !m[0].startsWith('.')) break;
-    path.push(m[1] ?? Number(m[2]));
-    rest = rest.slice(m[0].length);
-  }
+  const { path, rest } = scanPath(text);
   const at = `at character ${text.length - rest.length + 1}`;
   if (rest.startsWith('[')) {
     const index = /^\[([^\]]*)(\]?)/.exec(rest)!;
@@ -93,7 +90,8 @@ export function pathProblem(text: string): string {
     if (digits !== undefined) return `.${shorten(digits, 20)} ${at}: a list entry is written [${shorten(digits, 20)}], as guests[0]`;
     return `unexpected ${quote([...rest.slice(1)][0])} at character ${text.length - rest.length + 2}: a key is letters, digits and _, starting with a letter or _`;
   }
-  if (typeof path[path.length - 1] === 'number' && /^[A-Za-z_]/.test(rest)) {
+  // A key straight after a segment: the segment is an index (a key's letters would have been part of that key).
+  if (path.length > 0 && /^[A-Za-z_]/.test(rest)) {
     const key = /^\w+/.exec(rest)![0];
     return `${quote(key, 20)} ${at} follows the index with no '.' before it: write ${shorten(formatPath(path), 40)}.${shorten(key, 20)}`;
   }

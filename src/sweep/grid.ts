@@ -2,7 +2,7 @@
 // cartesian product of the grid values (the first --grid varies slowest, the
 // last fastest) times the seeds (innermost: seed, seed+1, …, seed+N-1).
 
-import { canonicalPath, flagPath, parsePath } from '../scenario/overrides.ts';
+import { canonicalPath, flagPath, parsePath, pathProblem } from '../scenario/overrides.ts';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../cli/errors.ts';
 import { shorten } from '../scenario/errors.ts';
@@ -103,7 +103,7 @@ export function parseGrid(text: string): Grid {
   if (eq <= 0) throw new UserError(`--grid ${text}: expected path=a,b,c, such as toolstack.policy=none,claim`);
   const path = text.slice(0, eq).trim();
   if (parsePath(path) === null) {
-    throw new UserError(`--grid ${text}: ${JSON.stringify(path)} is not a field path (such as toolstack.policy or guests[0].memory)`);
+    throw new UserError(`--grid ${text}: ${JSON.stringify(path)} is not a field path (such as toolstack.policy or guests[0].memory): ${pathProblem(path)}`);
   }
   const rest = text.slice(eq + 1);
   if (rest.trim() === '') throw new UserError(`--grid ${text}: no values after =`);

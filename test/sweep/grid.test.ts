@@ -60,7 +60,9 @@ describe('--grid parsing', () => {
   test('malformed flags are clear errors naming the --grid', () => {
     userError(() => parseGrid('toolstack.policy'), /^--grid toolstack\.policy: expected path=a,b,c/);
     userError(() => parseGrid('=a,b'), /^--grid =a,b: expected path=a,b,c/);
-    userError(() => parseGrid('x.=a'), /^--grid x\.=a: "x\." is not a field path/);
+    userError(() => parseGrid('x.=a'), /^--grid x\.=a: "x\." is not a field path \(such as toolstack\.policy or guests\[0\]\.memory\): the path ends with '\.': an empty key after it$/);
+    // As --set says it: where the dot is missing and how to write the path.
+    userError(() => parseGrid('guests[0]count=1,2'), /: "count" at character 10 follows the index with no '\.' before it: write guests\[0\]\.count$/);
     userError(() => parseGrid('seed='), /^--grid seed=: no values after =/);
     userError(() => parseGrid('seed=1,,2'), /^--grid seed=1,,2: an empty value in the list/);
     userError(() => parseGrid('seed=1,2,1'), /^--grid seed=1,2,1: the value "1" is listed twice/);
