@@ -15,6 +15,7 @@ import { compareSeedsTable, compareTable, runTable } from '../report/text.ts';
 import type { SeedsVariant } from '../report/seeds.ts';
 import type { CompareVariant } from '../report/html.ts';
 import { UserError } from './errors.ts';
+import { parsePath, pathProblem } from '../scenario/overrides.ts';
 import { MemoryGuard, parseMaxMemory, scenarioSize, type MemoryLimit } from './memory.ts';
 import { checkOutDir, writeOut } from './outdir.ts';
 import { canonicalPath, flagPath, earlierOverlaps, MAX_RUNS, parseCount, pathRelation, openAtEnd, refuseRepeats, splitTopLevel } from '../sweep/grid.ts';
@@ -206,6 +207,9 @@ export function parseCompareSet(text: string): { path: string; values: string[] 
   const values = splitTopLevel(text.slice(eq + 1));
   if (values.some((v) => v.trim() === '')) throw new UserError(`--set ${text}: an empty value in the list`);
   refuseRepeats(`--set ${text}`, values);
+  // A malformed path is named with the flag as given, not with the first value's run.
+  const path = text.slice(0, eq).trim();
+  if (parsePath(path) === null) throw new UserError(`--set ${text}: ${pathProblem(path)}`);
   return { path: text.slice(0, eq), values };
 }
 

@@ -179,6 +179,8 @@ describe('hypermem run / compare / validate / examples', () => {
       [['compare', race, '--set', 'seed=3'], /give exactly one --set path=a,b,c/],
       // The list's commas are inside an unclosed bracket: said so.
       [['compare', race, '--set', 'guests[0].count=[1,2'], /^hypermem: compare: --set guests\[0\]\.count=\[1,2 lists no values: its \[ is not closed, so its commas do not separate them \(give exactly one/],
+      // A malformed path in the compared --set: the flag as given, with what is wrong (not the first value's run).
+      [['compare', race, '--set', 'guests[0]count=1,2'], /^hypermem: --set guests\[0\]count=1,2: "count" at character 10 follows the index with no '\.' before it: write guests\[0\]\.count$/],
       // A replay file given for a scenario: said so, with the command that runs it.
       [['run', join(root, 'examples/claim-lifecycle.jsonl'), '--out', dir], /: a file of hypercalls \(one JSON request a line\), not a scenario: run it with hypermem replay .*claim-lifecycle\.jsonl$/],
       // One request is valid YAML too (a flow mapping): still said so, not "unknown key op".
