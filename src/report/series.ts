@@ -109,12 +109,16 @@ function durationUnit(ns: number): Unit & { digits: number } {
  * A column of durations in ns: one unit (from the largest) and one number of
  * decimals (the most any value needs, at most one; none for ms); a negative
  * value is "-", one too short to show in the unit "<0.1 s" (not zero).
- * [18.1 s, 0, 6 s] → "18.1 s", "0.0 s", "6.0 s".
+ * [18.1 s, 0, 6 s] → "18.1 s", "0.0 s", "6.0 s". With `apart`, as many
+ * more decimals as keep that value from reading like any other: [2.375 s,
+ * 2.4375 s] apart 2.375 s → "2.38 s", "2.44 s".
  */
-export function durationColumn(ns: number[]): (ns: number) => string {
+export function durationColumn(ns: number[], apart?: number): (ns: number) => string {
   const valid = ns.filter((x) => Number.isFinite(x) && x >= 0);
   const u = durationUnit(Math.max(0, ...valid));
-  const d = columnDecimals(valid.map((x) => x / u.per), u.digits);
+  let d = columnDecimals(valid.map((x) => x / u.per), u.digits);
+  // `apart` (a ranked column's best, marked) never reads like another value of the column: more decimals until it does not.
+  if (apart !== undefined) while (d < 20 && valid.some((x) => x !== apart && fmtAmount(x / u.per, d) === fmtAmount(apart / u.per, d))) d++;
   return (x) => (Number.isFinite(x) && x >= 0 ? `${fmtAmount(x / u.per, d)} ${u.name}` : '-');
 }
 

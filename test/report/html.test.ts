@@ -746,6 +746,27 @@ describe('compareReportHtml', () => {
     assert.match(section(out, 'disk'), />host\.tmem\.enabled=false · 3,320 pages</);
   });
 
+  test('the wasted-build column never marks a best that reads like a time it beat ("2.4 s" green beside "2.4 s"; found by audit)', () => {
+    const a = fakeRun(claim, ['web-1']);
+    const b = fakeRun(claim, ['web-1']);
+    a.summary.launches[2].wasted_build_ns = 2.375e9;
+    b.summary.launches[2].wasted_build_ns = 2.4375e9;
+    const out = compareReportHtml([
+      { label: 'seed=8', scenario: claim, result: a },
+      { label: 'seed=9', scenario: claim, result: b },
+    ]);
+    const table = out.slice(out.indexOf('id="outcomes"'));
+    assert.match(table, /<span class="best">2\.38 s<\/span>/);
+    assert.match(table, /<td[^>]*>2\.44 s<\/td>/);
+    // Times that already read apart keep the column's one decimal.
+    b.summary.launches[2].wasted_build_ns = 3.5e9;
+    const apart = compareReportHtml([
+      { label: 'seed=8', scenario: claim, result: a },
+      { label: 'seed=9', scenario: claim, result: b },
+    ]);
+    assert.match(apart.slice(apart.indexOf('id="outcomes"')), /<span class="best">2\.4 s<\/span>/);
+  });
+
   test('every numeric column of the comparison\'s tables: one unit, one number of decimals, right-aligned', () => {
     const a = fakeRun(none, ['web-1', 'web-2']);
     const b = fakeRun(claim, ['web-1', 'web-2', 'big-1']);
