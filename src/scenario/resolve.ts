@@ -276,6 +276,17 @@ function checkTrace(file: string, scalePercent: number, maxmemPages: number, pat
   return memPercent;
 }
 
+/**
+ * The peak of spikes or diurnal: a share of maxmem at or above the level. A
+ * peak below the level would mean something else in each (spikes would be
+ * dropped, the sine would run between them upside down), so it is refused.
+ */
+function peakOf(peakPercent: number, levelPercent: number, path: YamlPath): number {
+  share(peakPercent, path, 'maxmem');
+  if (peakPercent < levelPercent) throw new Problem(path, `expected a peak at or above level (${levelPercent}%), found ${peakPercent}%`);
+  return peakPercent;
+}
+
 function resolveAnonProfile(raw: RawGuestGroup, path: YamlPath, ctx: GroupContext, maxmemPages: number): AnonProfile {
   const anon = raw.workload?.anon ?? {};
   const profile = anon.profile ?? 'constant';
@@ -301,7 +312,7 @@ function resolveAnonProfile(raw: RawGuestGroup, path: YamlPath, ctx: GroupContex
       return {
         profile,
         levelPercent,
-        peakPercent: share(d.peak, [...path, 'diurnal', 'peak'], 'maxmem'),
+        peakPercent: peakOf(d.peak, levelPercent, [...path, 'diurnal', 'peak']),
         periodNs: positiveNs(d.period ?? DEFAULTS.diurnalPeriodNs, [...path, 'diurnal', 'period']),
         phaseNs: d.phase ?? 0,
       };
@@ -316,7 +327,7 @@ function resolveAnonProfile(raw: RawGuestGroup, path: YamlPath, ctx: GroupContex
       return {
         profile,
         levelPercent,
-        peakPercent: share(s.peak, [...path, 'spikes', 'peak'], 'maxmem'),
+        peakPercent: peakOf(s.peak, levelPercent, [...path, 'spikes', 'peak']),
         everyNs,
         lengthNs,
         jitterNs: s.jitter ?? 0,
