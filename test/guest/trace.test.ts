@@ -90,6 +90,24 @@ test('trace replay: memory % of maxmem as Committed_AS pages', () => {
   assert.equal(f(10 * GCD_SAMPLE_INTERVAL_NS), Math.round((t.memPercent[10] * 262144) / 100));
 });
 
+test('trace replay: offset starts that far into the trace, the end wraps to the start unless loop is false, sampleIntervalNs sets the spacing', () => {
+  const I = GCD_SAMPLE_INTERVAL_NS;
+  const memPercent = [10, 20, 40];
+  const at = (p: Partial<{ loop: boolean; offsetNs: number; sampleIntervalNs: number }>, t: number) => compileAnonProfile({ kind: 'trace', memPercent, ...p }, 1000)(t);
+  assert.equal(at({ offsetNs: 2 * I }, 0), 400);
+  assert.equal(at({ offsetNs: I / 2 }, I), 300);
+  // The default loops: past the last sample the trace goes back to the first, over one interval.
+  assert.equal(at({}, 2.5 * I), 250);
+  assert.equal(at({}, 3 * I), 100);
+  assert.equal(at({ offsetNs: 2 * I }, I), 100);
+  assert.equal(at({ loop: false }, 3 * I), 400);
+  assert.equal(at({ sampleIntervalNs: 1e9 }, 1.5e9), 300);
+});
+
+test('a signed number is refused as one', () => {
+  assert.throws(() => parseGcdTrace('1 2\n+3 4\n', 't'), /^TraceFormatError: t:2: column 1 \(cpu %\): expected a non-negative number without a sign, found "\+3"$/);
+});
+
 /** The parser as it was before its fast path: split into lines, each checked on its own (parseTraceLine). */
 function referenceParse(text: string, file: string): { cpu: number[]; mem: number[] } {
   const lines = text.split('\n');

@@ -138,6 +138,44 @@ test('zipf inverse table: the same samples at the edges, where x rounds to anoth
   assert.ok(answeredNearEdges > 10000, `the table answered only ${answeredNearEdges} draws next to the edges`);
 });
 
+test('diurnal phase shifts the sine: demand at t is the unshifted demand at t + phase', () => {
+  const d = compileAnonProfile({ kind: 'diurnal', basePages: 1000, amplitudePages: 500, periodNs: 4 * S, phaseNs: S }, 100);
+  assert.deepEqual([d(0), d(S), d(2 * S), d(3 * S)], [1500, 1000, 500, 1000]);
+});
+
+test('zipf and uniform patterns start at fromPage', () => {
+  const rng = new Prng(3, 'from');
+  for (const pattern of [{ kind: 'zipf', workingSetPages: 5, skew: 1, fromPage: 40 }, { kind: 'uniform', workingSetPages: 5, fromPage: 40 }] as const) {
+    const sampler = compileFilePattern(pattern, 100);
+    const seen = new Set<number>();
+    for (let i = 0; i < 2000; i++) seen.add(sampler.next(rng));
+    assert.deepEqual([...seen].sort((a, b) => a - b), [40, 41, 42, 43, 44], pattern.kind);
+  }
+});
+
+test('zipf sampler: the whole distribution is Zipf(skew) over n (chi-square), computed and through the table; skew 0 is uniform', () => {
+  const n = 10;
+  const draws = 200_000;
+  for (const skew of [0, 0.9, 2]) {
+    for (const tableAfter of [Infinity, 1]) {
+      const z = new ZipfSampler(n, skew, tableAfter);
+      const rng = new Prng(11, `chi:${skew}:${tableAfter}`);
+      const counts = new Float64Array(n);
+      for (let i = 0; i < draws; i++) counts[z.sample(rng)]++;
+      let h = 0;
+      for (let k = 1; k <= n; k++) h += k ** -skew;
+      let chi = 0;
+      for (let k = 1; k <= n; k++) {
+        const expected = (draws * k ** -skew) / h;
+        chi += (counts[k - 1] - expected) ** 2 / expected;
+      }
+      // 9 degrees of freedom: P(chi > 40) is about 1e-5.
+      assert.ok(chi < 40, `skew ${skew}, table after ${tableAfter}: chi-square ${chi.toFixed(1)} (${[...counts].join(' ')})`);
+      if (tableAfter === 1 && skew > 0) assert.ok(z.tableAnswers > draws / 2, `table answered ${z.tableAnswers}`);
+    }
+  }
+});
+
 test('file patterns: scan is sequential and cyclic, mix draws from its parts', () => {
   const rng = new Prng(1, 'f');
   const scan = compileFilePattern({ kind: 'scan', fromPage: 10, pages: 3 }, 100);

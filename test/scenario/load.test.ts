@@ -12,6 +12,7 @@ import { nearestKey } from '../../src/lib/nearest.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import { MAX_TOTAL_TRACE_SAMPLES } from '../../src/scenario/resolve.ts';
 import { guestConfig as simGuestConfig } from '../../src/sim/guest-config.ts';
+import { compileAnonProfile } from '../../src/guest/workload/anon.ts';
 import { scenarioError } from './helpers.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -358,6 +359,17 @@ describe('trace files', () => {
     const scaled = configs.map((c) => (c.workload.anon.kind === 'trace' ? c.workload.anon.memPercent : null));
     assert.deepEqual(scaled[0], new Float64Array([50]));
     assert.ok(scaled[1] === scaled[0] && scaled[2] === scaled[0], 'one scaled array for the three guests');
+  });
+
+  test("a guest's demand follows its trace: memory % × scale of maxmem, from offset, interpolated, looping back to the first sample after the last", () => {
+    writeFileSync(join(dir, 'traces', 'three'), '0 10\n0 20\n0 40\n');
+    writeFileSync(join(dir, 'o.yaml'), guest('traces/three').replace('{file: traces/three}', '{file: traces/three, scale: 50%, offset: 5m}'));
+    const scenario = loadScenario(join(dir, 'o.yaml'));
+    const demand = compileAnonProfile(simGuestConfig(scenario.guests[0], 1, scenario).workload.anon, GiB_PAGES);
+    const m = 60e9;
+    const pages = (percent: number): number => Math.round((percent * GiB_PAGES) / 100);
+    // t = 0 is 5 minutes in (20%, halved); 12.5 minutes in is between 40% and the first sample again (25%).
+    assert.deepEqual([0, 5 * m, 7.5 * m, 10 * m, 15 * m].map(demand), [pages(10), pages(20), pages(12.5), pages(5), pages(10)]);
   });
 
   test('the trace files of a scenario hold at most MAX_TOTAL_TRACE_SAMPLES samples together; a file replayed twice counts once', () => {
