@@ -104,6 +104,12 @@ test('trace replay: offset starts that far into the trace, the end wraps to the 
   assert.equal(at({ sampleIntervalNs: 1e9 }, 1.5e9), 300);
 });
 
+test('a UTF-8 byte order mark at the start of a trace file is dropped', () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'gcd-')), 'vm_bom');
+  writeFileSync(path, '\uFEFF1 2\r\n3 4\r\n');
+  assert.deepEqual([...loadGcdTrace(path).memPercent], [2, 4]);
+});
+
 test('a signed number is refused as one', () => {
   assert.throws(() => parseGcdTrace('1 2\n+3 4\n', 't'), /^TraceFormatError: t:2: column 1 \(cpu %\): expected a non-negative number without a sign, found "\+3"$/);
 });
