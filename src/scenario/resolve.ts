@@ -156,8 +156,9 @@ function traceFile(file: string, scenarioFile: string, path: YamlPath): string {
   // "" would resolve to the scenario's own folder, and no file name holds a NUL.
   if (file === '') throw new Problem(path, 'expected a trace file name, found an empty one');
   if (file.includes('\0')) throw new Problem(path, 'a file name cannot hold a NUL character');
+  // Resolved (so normalised) either way: one file is one key of the traces read, however it is spelt.
   const candidates = isAbsolute(file)
-    ? [file]
+    ? [resolvePath(file)]
     : [resolvePath(scenarioFile === '' ? '.' : dirname(scenarioFile), file), resolvePath(REPO_ROOT, file)];
   for (const candidate of candidates) {
     let stats: Stats;

@@ -382,6 +382,13 @@ describe('trace files', () => {
     const twice = loadScenario(join(dir, 'twice.yaml')).guests.map((g) => (g.workload.anon.profile === 'trace' ? g.workload.anon.memPercent : null));
     assert.equal(twice[0]?.length, MAX_TOTAL_TRACE_SAMPLES);
     assert.ok(twice[1] === twice[0], 'read once, shared');
+    // The same file however it is spelt: an absolute path with "./" or "//" in it is the file, read once.
+    for (const spelt of [`${dir}/traces/./full`, `${dir}//traces/full`]) {
+      assert.notEqual(two('full').replace('{file: traces/full}}\n', `{file: ${spelt}}}\n`), two('full'));
+      writeFileSync(join(dir, 'spelt.yaml'), two('full').replace('{file: traces/full}}\n', `{file: ${spelt}}}\n`));
+      const [a, b] = loadScenario(join(dir, 'spelt.yaml')).guests.map((g) => (g.workload.anon.profile === 'trace' ? g.workload.anon.memPercent : null));
+      assert.ok(a !== null && a === b, spelt);
+    }
     writeFileSync(join(dir, 'more.yaml'), two('vm'));
     const e = scenarioError(() => loadScenario(join(dir, 'more.yaml')));
     assert.equal(e.path, 'guests[1].workload.anon.trace.file');
