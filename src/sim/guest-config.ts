@@ -24,7 +24,8 @@ function anonProfile(spec: GuestSpec, rng: Prng): AnonProfile {
       return { kind: 'step', initialPages: level, steps: [{ atNs: a.atNs, pages: share(a.stepLevelPercent, max) }] };
     case 'diurnal': {
       const peak = share(a.peakPercent, max);
-      return { kind: 'diurnal', basePages: Math.round((level + peak) / 2), amplitudePages: Math.round((peak - level) / 2), periodNs: a.periodNs, phaseNs: a.phaseNs };
+      // Unrounded: the profile rounds its sum, so the crest is the peak exactly (both halves rounded up made it one page more).
+      return { kind: 'diurnal', basePages: (level + peak) / 2, amplitudePages: (peak - level) / 2, periodNs: a.periodNs, phaseNs: a.phaseNs };
     }
     case 'spikes':
       // Each guest's spikes start at its own offset in [0, jitter): guests do not spike in lockstep.

@@ -372,6 +372,16 @@ describe('trace files', () => {
     assert.deepEqual([0, 5 * m, 7.5 * m, 10 * m, 15 * m].map(demand), [pages(10), pages(20), pages(12.5), pages(5), pages(10)]);
   });
 
+  test('a diurnal demand crests at its peak exactly, never a page above (found by audit: both halves were rounded up, 30% to 100% of 1 GiB crested at 262,145 pages)', () => {
+    writeFileSync(join(dir, 'd.yaml'), `${MINIMAL}guests:\n  - name: g\n    memory: 1GiB\n    workload:\n      anon: {profile: diurnal, level: 30%, diurnal: {peak: 100%, period: 4s}}\n`);
+    const scenario = loadScenario(join(dir, 'd.yaml'));
+    const demand = compileAnonProfile(simGuestConfig(scenario.guests[0], 1, scenario).workload.anon, GiB_PAGES);
+    // Rising through the middle at boot: the crest a quarter period in, the trough three quarters in.
+    assert.equal(demand(1e9), GiB_PAGES);
+    assert.equal(demand(3e9), Math.round(0.3 * GiB_PAGES));
+    for (let t = 0; t < 4e9; t += 1e6) assert.ok(demand(t) <= GiB_PAGES, `${demand(t)} pages at ${t} ns`);
+  });
+
   test('the trace files of a scenario hold at most MAX_TOTAL_TRACE_SAMPLES samples together; a file replayed twice counts once', () => {
     // The largest trace file: 16 MiB of the shortest lines, exactly the bound.
     writeFileSync(join(dir, 'traces', 'full'), '0 1\n'.repeat(MAX_TOTAL_TRACE_SAMPLES));
