@@ -1,0 +1,40 @@
+// Small runs of the event engine: what counts as having happened in a run
+// (faults, bursts), and whose random numbers a guest draws.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseScenario } from '../../src/scenario/load.ts';
+import { Simulation } from '../../src/sim/simulation.ts';
+
+/** A quiet host of 16 GiB without tmem, one small guest, and the given timeline lines. */
+function scenario(timeline: string[], extra: string[] = [], duration = '5s'): string {
+  return [
+    'name: engine',
+    'seed: 3',
+    `duration: ${duration}`,
+    'sample_interval: 1s',
+    'host: {memory: 16GiB}',
+    'dom0: {memory: 1GiB}',
+    'toolstack: {policy: claim, build_rate: 1GiB/s, build_batch: 64MiB}',
+    'guests:',
+    '  - name: alpha',
+    '    memory: 512MiB',
+    '    workload: {anon: {level: 20%, rate: 100/s}, files: {working_set: 64MiB, rate: 100/s}}',
+    ...extra,
+    ...(timeline.length === 0 ? [] : ['timeline:', ...timeline]),
+    '',
+  ].join('\n');
+}
+
+test('launch_bursts counts the bursts the run reached, not those of entries after its end', () => {
+  const burst = ['  - at: 2s', '    launch: {name: a, memory: 1GiB}', '  - at: 2s', '    launch: {name: b, memory: 1GiB}'];
+  const after = ['  - at: 10s', '    launch: {name: c, memory: 1GiB, count: 3}'];
+  const count = (timeline: string[]) => new Simulation(parseScenario(scenario(timeline))).run().summary.faults.launch_bursts;
+  assert.equal(count(after), 0, 'a burst after the run\'s end (5 s) did not happen');
+  assert.equal(count([...burst, ...after]), 1);
+  // A view of the run in slices shows the burst from its instant on, not before.
+  const sim = new Simulation(parseScenario(scenario(burst)));
+  sim.advance(1e9);
+  assert.equal(sim.result().summary.faults.launch_bursts, 0, 'at 1 s the burst of 2 s is still to come');
+  sim.advance(5e9);
+  assert.equal(sim.result().summary.faults.launch_bursts, 1);
+});
