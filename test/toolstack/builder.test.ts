@@ -102,6 +102,41 @@ describe('domain builder', () => {
     assert.equal(b.nextQueued(), second);
   });
 
+  test('reservation: a queued launch that is abandoned (toolstack died, domain destroyed) leaves the queue and never begins (found by mutation testing)', () => {
+    const hv = new Hypervisor({ pages: 1000 });
+    const b = new DomainBuilder(hv, { policy: 'reservation', buildPagesPerS: 1000, buildBatchPages: 100 });
+    const first = b.request(0, 'a', 1, 300, 300);
+    const second = b.request(0, 'b', 2, 300, 300);
+    const third = b.request(0, 'c', 3, 300, 300);
+    b.abandon(0, second);
+    assert.equal(second.outcome, 'abandoned');
+    let t: number | null = 0;
+    while (t !== null) t = b.step(t, first);
+    assert.equal(b.nextQueued(), third, 'the abandoned launch is skipped');
+    assert.equal(second.startNs, -1);
+    assert.equal(hv.domainInfo(2).ok, false, 'no domain was created for it');
+  });
+
+  test('batches: 12 GiB at 1 GiB/s in 64 MiB batches is 192 populate steps ending at 12 s, the last step closing the launch', () => {
+    const pages = (12 * 2 ** 30) / 4096;
+    const hv = new Hypervisor({ pages: pages + 30_000 });
+    const b = new DomainBuilder(hv, { policy: 'claim', buildPagesPerS: 2 ** 30 / 4096, buildBatchPages: (64 * 2 ** 20) / 4096 });
+    const launch = b.request(0, 'big', 1, pages, pages);
+    const times: number[] = [];
+    for (let t: number | null = 0; t !== null; t = b.step(t, launch)) times.push(t);
+    assert.equal(launch.outcome, 'ok');
+    assert.equal(times.length, 193, '192 batches and the step that finds the memory in');
+    assert.equal(times[1], 62_500_000);
+    assert.equal(launch.endNs, 12e9);
+    assert.equal(hv.domainInfo(1).ok && hv.domainInfo(1).tot_pages, pages);
+    // A last batch shorter than build_batch takes its own share of the time: 100 MiB is 64 + 36 MiB, 97.65625 ms.
+    const small = b.request(13e9, 'small', 2, 25_600, 25_600);
+    let end = 13e9;
+    for (let t: number | null = 13e9; t !== null; t = b.step(t, small)) end = t;
+    assert.equal(small.endNs - 13e9, 97_656_250);
+    assert.equal(end, small.endNs);
+  });
+
   test('the toolstack dying after its claim leaves the claim outstanding until destroy', () => {
     const hv = new Hypervisor({ pages: 1000 });
     const b = new DomainBuilder(hv, { policy: 'claim', buildPagesPerS: 1000, buildBatchPages: 100 });
