@@ -38,3 +38,14 @@ test('launch_bursts counts the bursts the run reached, not those of entries afte
   sim.advance(5e9);
   assert.equal(sim.result().summary.faults.launch_bursts, 1);
 });
+
+test('the run\'s last instant is duration: an entry at duration runs and the last sample shows it; the workload stops there', () => {
+  const r = new Simulation(parseScenario(scenario(['  - at: 5s', '    launch: {name: late, memory: 1GiB}']))).run();
+  const starts = r.events.filter((e) => e.kind === 'launch_start');
+  assert.deepEqual(starts.map((e) => e.timeNs), [5e9]);
+  assert.equal(r.summary.launches[0].outcome, 'building', 'its first batch is in, the run ended before the rest');
+  const last = r.samples[r.samples.length - 1];
+  assert.equal(last.timeNs, 5e9);
+  assert.equal(last.outstandingPages, 262_144 - 16_384, 'the claim less the first 64 MiB batch');
+  assert.equal(r.samples.filter((s) => s.timeNs === 5e9).length, 1);
+});
