@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseScenario } from '../../src/scenario/load.ts';
-import { Simulation } from '../../src/sim/simulation.ts';
+import { EventBoundError, Simulation } from '../../src/sim/simulation.ts';
 
 /** A quiet host of 16 GiB without tmem, one small guest, and the given timeline lines. */
 function scenario(timeline: string[], extra: string[] = [], duration = '5s'): string {
@@ -48,4 +48,16 @@ test('the run\'s last instant is duration: an entry at duration runs and the las
   assert.equal(last.timeNs, 5e9);
   assert.equal(last.outstandingPages, 262_144 - 16_384, 'the claim less the first 64 MiB batch');
   assert.equal(r.samples.filter((s) => s.timeNs === 5e9).length, 1);
+});
+
+test('max_events: a run of exactly max_events events ends normally; one that needs one more stops with EventBoundError (found by mutation testing)', () => {
+  const text = scenario([]);
+  const events = new Simulation(parseScenario(text)).run().summary.events;
+  assert.ok(events > 50);
+  assert.equal(new Simulation(parseScenario(text, '', [`max_events=${events}`])).run().summary.events, events);
+  assert.throws(() => new Simulation(parseScenario(text, '', [`max_events=${events - 1}`])).run(), (e: unknown) => {
+    assert.ok(e instanceof EventBoundError);
+    assert.match(e.message, new RegExp(`bound of ${events - 1} events at 5 s of simulated time; raise max_events or shorten duration`));
+    return true;
+  });
 });
