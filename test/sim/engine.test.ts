@@ -61,3 +61,27 @@ test('max_events: a run of exactly max_events events ends normally; one that nee
     return true;
   });
 });
+
+test('the workload covers exactly [boot, duration) when duration is not a multiple of workload_tick, for a launched guest too (found by mutation testing)', () => {
+  const text = [
+    'name: ticks',
+    'seed: 1',
+    'duration: 1s',
+    'workload_tick: 300ms',
+    'host: {memory: 4GiB}',
+    'dom0: {memory: 256MiB}',
+    'toolstack: {policy: claim, build_rate: 1GiB/s, build_batch: 64MiB}',
+    'guests:',
+    '  - {name: g, memory: 256MiB, workload: {anon: {level: 10%, rate: 1000/s}, files: {working_set: 16MiB, rate: 1000/s}}}',
+    'timeline:',
+    '  - at: 100ms',
+    '    launch: {name: l, memory: 64MiB, workload: {anon: {level: 10%, rate: 1000/s}, files: {working_set: 16MiB, rate: 1000/s}}}',
+    '',
+  ].join('\n');
+  const sim = new Simulation(parseScenario(text));
+  const r = sim.run();
+  assert.equal(r.summary.launches[0].end_ns, 162_500_000, 'one 64 MiB batch at 1 GiB/s');
+  const accesses = (sim as unknown as { allSlots: { spec: { name: string }; guest: { metrics(): { fileAccesses: number } } }[] }).allSlots.map((s) => [s.spec.name, s.guest.metrics().fileAccesses]);
+  // 1000 accesses a second: g runs 1 s, l from 0.1625 s to 1 s.
+  assert.deepEqual(accesses, [['g', 1000], ['l', 837]]);
+});
