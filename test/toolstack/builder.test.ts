@@ -128,7 +128,9 @@ describe('domain builder', () => {
     assert.equal(times.length, 193, '192 batches and the step that finds the memory in');
     assert.equal(times[1], 62_500_000);
     assert.equal(launch.endNs, 12e9);
-    assert.equal(hv.domainInfo(1).ok && hv.domainInfo(1).tot_pages, pages);
+    const info = hv.domainInfo(1);
+    assert.ok(info.ok);
+    assert.equal(info.tot_pages, pages);
     // A last batch shorter than build_batch takes its own share of the time: 100 MiB is 64 + 36 MiB, 97.65625 ms.
     const small = b.request(13e9, 'small', 2, 25_600, 25_600);
     let end = 13e9;
