@@ -1,7 +1,12 @@
 // Deterministic pseudo-random numbers: one seeded stream per component.
 // sfc32 (Chris Doty-Humphrey's Small Fast Counter) seeded through splitmix32;
-// streams are derived from the scenario seed and a component name, so adding
-// a component never shifts the numbers another one sees.
+// a stream made from a seed and a component name (new Prng) depends on
+// nothing else, so adding such a component never shifts the numbers another
+// one sees. fork() draws its seed from its parent's stream, so forked streams
+// depend on the order they are taken: the simulation forks each guest's
+// stream when the guest boots, so a guest added before another (or a launch
+// that fails under one policy and boots under another) shifts the numbers of
+// the guests that boot after it. Known; changing it moves every run's figures.
 
 import { assert } from './assert.ts';
 
