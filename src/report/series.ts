@@ -117,7 +117,8 @@ export function durationColumn(ns: number[], apart?: number): (ns: number) => st
   const valid = ns.filter((x) => Number.isFinite(x) && x >= 0);
   const u = durationUnit(Math.max(0, ...valid));
   let d = columnDecimals(valid.map((x) => x / u.per), u.digits);
-  // `apart` (a ranked column's best, marked) never reads like another value of the column: more decimals until it does not.
+  // `apart` (a ranked column's best, marked) never reads like another value of the column: more decimals until it does not
+  // (20 tell apart any two durations of whole ns in any unit: an hour is 3.6e12 ns).
   if (apart !== undefined) while (d < 20 && valid.some((x) => x !== apart && fmtAmount(x / u.per, d) === fmtAmount(apart / u.per, d))) d++;
   return (x) => (Number.isFinite(x) && x >= 0 ? `${fmtAmount(x / u.per, d)} ${u.name}` : '-');
 }
@@ -140,11 +141,10 @@ export function fmtDurationsApart(a: number, b: number): [string, string] {
   const alone: [string, string] = [fmtDuration(a), fmtDuration(b)];
   if (a === b) return alone;
   const u = durationUnit(Math.max(a, b));
-  let d = u.digits;
-  if (alone[0] !== alone[1] && fmtAmount(a / u.per, d) !== fmtAmount(b / u.per, d)) return alone;
-  // 20 decimals tell apart any two durations of whole ns in any unit (an hour is 3.6e12 ns).
-  while (d < 20 && fmtAmount(a / u.per, d) === fmtAmount(b / u.per, d)) d++;
-  return [`${fmtAmount(a / u.per, d)} ${u.name}`, `${fmtAmount(b / u.per, d)} ${u.name}`];
+  if (alone[0] !== alone[1] && fmtAmount(a / u.per, u.digits) !== fmtAmount(b / u.per, u.digits)) return alone;
+  // A column of the two, its decimals keeping them apart.
+  const column = durationColumn([a, b], a);
+  return [column(a), column(b)];
 }
 
 /**
