@@ -2,11 +2,12 @@
 // sfc32 (Chris Doty-Humphrey's Small Fast Counter) seeded through splitmix32;
 // a stream made from a seed and a component name (new Prng) depends on
 // nothing else, so adding such a component never shifts the numbers another
-// one sees. fork() draws its seed from its parent's stream, so forked streams
-// depend on the order they are taken: the simulation forks each guest's
-// stream when the guest boots, so a guest added before another (or a launch
-// that fails under one policy and boots under another) shifts the numbers of
-// the guests that boot after it. Known; changing it moves every run's figures.
+// one sees: each guest's stream is named from the seed and the guest's name,
+// so a guest added before another, or a launch that fails under one policy
+// and boots under another, leaves the other guests' numbers where they were.
+// fork() draws its seed from its parent's stream, so forked streams depend on
+// the order they are taken (a guest forks its own file, anonymous and
+// operations streams, always in the same order).
 
 import { assert } from './assert.ts';
 

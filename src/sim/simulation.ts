@@ -91,7 +91,6 @@ export class Simulation {
   readonly tmem: Tmem | null;
   readonly builder: DomainBuilder;
   private readonly queue = new EventQueue<SimEvent>();
-  private readonly rng: Prng;
   private readonly slots = new Map<string, GuestSlot>();
   /** Every guest that ever ran, in order of creation, for the summary. */
   private readonly allSlots: GuestSlot[] = [];
@@ -130,7 +129,6 @@ export class Simulation {
     readonly scenario: Scenario,
     private readonly options: RunOptions = {},
   ) {
-    this.rng = new Prng(scenario.seed, 'simulation');
     const host = scenario.host;
     this.hv = new Hypervisor({ pages: host.pages, xenPages: host.hypervisorReservePages, nodes: host.nodes });
     if (host.tmem.enabled) {
@@ -292,7 +290,10 @@ export class Simulation {
   private startGuest(spec: GuestSpec, domid: number): void {
     const config: GuestConfig = guestConfig(spec, domid, this.scenario);
     // On a host without tmem the hypercall answers ENODEV: a guest set up for tmem still calls it (its pools fail).
-    const guest = new Guest(this.hv, this.tmem ?? ABSENT_TMEM, config, this.rng.fork(`guest:${spec.name}`));
+    // Its own stream, named from the seed and the guest's name (unique in a
+    // scenario): the guests booted before it, and the launches that failed,
+    // do not move its numbers.
+    const guest = new Guest(this.hv, this.tmem ?? ABSENT_TMEM, config, new Prng(this.scenario.seed, `guest:${spec.name}`));
     guest.boot(this.nowNs);
     const slot: GuestSlot = { spec, domid, guest, alive: true, balloonPending: false, workedToNs: this.nowNs, ramPagesSum: 0, ramSamples: 0 };
     this.slots.set(spec.name, slot);
