@@ -165,7 +165,7 @@ function legendOfOutcomes(): string {
     ['ok', 'the domain was built and booted'],
     ['failed_fast', 'refused before any page was built (the claim or the check failed; under reservation, perhaps after waiting in the queue)'],
     ['failed_midway', 'memory ran out during the build; the pages built were given back and the build time wasted'],
-    ['abandoned', 'the build stopped: the toolstack died, or the domain was destroyed or crashed (the why column says which)'],
+    ['abandoned', 'the launch stopped, queued or building: the toolstack died, or the domain was destroyed or crashed (the why column says which)'],
   ];
   return `<p class="caption">${rows.map(([k, v]) => `${outcomeBadge(k)} ${esc(v)}`).join(' &nbsp; ')}</p>`;
 }

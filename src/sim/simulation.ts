@@ -491,8 +491,11 @@ export class Simulation {
     if (launch === undefined) return false;
     let stopped = false;
     if (launch.outcome === 'building' || launch.outcome === 'queued') {
+      const done = kind === 'crash' ? 'crashed' : 'destroyed';
+      // A queued launch has no domain yet: the guest it would have been is what the timeline named.
+      const reason = launch.outcome === 'queued' ? `the guest was ${done} while its launch was queued, before its build began` : `the domain was ${done} during the build`;
       this.builder.abandon(this.nowNs, launch);
-      launch.reason = `the domain was ${kind === 'crash' ? 'crashed' : 'destroyed'} during the build`;
+      launch.reason = reason;
       this.launchEnded(launch);
       stopped = true;
     }

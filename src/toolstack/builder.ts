@@ -253,12 +253,17 @@ export class DomainBuilder {
     return nowNs + this.batchNs(pages);
   }
 
-  /** Fault: the toolstack dies in the middle of a launch. The domain stays, with its claim. */
+  /**
+   * Fault: the toolstack dies in the middle of a launch. The domain stays,
+   * with its claim; a launch still queued (reservation) has no domain yet and
+   * just leaves the queue. The reason says which of the two it was.
+   */
   abandon(nowNs: number, launch: Launch): void {
     if (launch.outcome !== 'building' && launch.outcome !== 'queued') return;
+    const wasQueued = launch.outcome === 'queued';
     const queued = this.queue.indexOf(launch);
     if (queued >= 0) this.queue.splice(queued, 1);
-    this.finish(nowNs, launch, 'abandoned', 'the toolstack died during the build');
+    this.finish(nowNs, launch, 'abandoned', wasQueued ? 'the toolstack died while the launch was queued, before its build began' : 'the toolstack died during the build');
   }
 
   /** The next queued launch to begin or held mem-set to do, if the launch building just ended (reservation). */

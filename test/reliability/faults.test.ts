@@ -144,5 +144,20 @@ describe('faults on the timeline, in verify mode', () => {
     assert.equal(only(events, 'skipped').length, 0);
     assert.equal(result.summary.launches.find((l) => l.name === 'q-2')?.outcome, 'ok');
     assert.equal(sim.hv.physinfo().pagesOutstanding, 0);
+    assert.equal(only(events, 'launch_abandoned', 'q-1')[0].reason, 'the domain was crashed during the build');
+    assert.equal(only(events, 'launch_abandoned', 'q-3')[0].reason, 'the guest was crashed while its launch was queued, before its build began');
+  });
+
+  test('toolstack death, destroy and crash of launches still queued (reservation): the reasons say no build had begun', () => {
+    const { result, events } = verified('queued-stops');
+    const reasons = Object.fromEntries(only(events, 'launch_abandoned').map((e) => [e.guest, e.reason]));
+    assert.deepEqual(reasons, {
+      'q-2': 'the toolstack died while the launch was queued, before its build began',
+      'q-3': 'the guest was destroyed while its launch was queued, before its build began',
+      'q-4': 'the guest was crashed while its launch was queued, before its build began',
+    });
+    for (const name of ['q-2', 'q-3', 'q-4']) assert.equal(result.summary.launches.find((l) => l.name === name)?.start_ns, -1, `${name} never began`);
+    assert.equal(result.summary.launches.find((l) => l.name === 'q-1')?.outcome, 'ok');
+    assert.equal(only(events, 'skipped').length, 0);
   });
 });

@@ -308,8 +308,8 @@ describe('runReportHtml', () => {
     assert.doesNotMatch(row('big-1'), /waited/, 'taken up when asked');
   });
 
-  test('the outcomes legend says what "abandoned" covers: a dead toolstack, or a domain destroyed or crashed during its build', () => {
-    assert.match(html, /abandoned<\/span> the build stopped: the toolstack died, or the domain was destroyed or crashed/);
+  test('the outcomes legend says what "abandoned" covers: a dead toolstack, or a domain destroyed or crashed, while queued or building', () => {
+    assert.match(html, /abandoned<\/span> the launch stopped, queued or building: the toolstack died, or the domain was destroyed or crashed/);
   });
 
   test('the same run gives the same bytes, whatever was drawn before', () => {

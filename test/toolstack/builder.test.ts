@@ -110,6 +110,7 @@ describe('domain builder', () => {
     const third = b.request(0, 'c', 3, 300, 300);
     b.abandon(0, second);
     assert.equal(second.outcome, 'abandoned');
+    assert.equal(second.reason, 'the toolstack died while the launch was queued, before its build began');
     let t: number | null = 0;
     while (t !== null) t = b.step(t, first);
     assert.equal(b.nextQueued(), third, 'the abandoned launch is skipped');
@@ -146,6 +147,7 @@ describe('domain builder', () => {
     b.step(0, launch);
     b.abandon(100_000_000, launch);
     assert.equal(launch.outcome, 'abandoned');
+    assert.equal(launch.reason, 'the toolstack died during the build');
     assert.equal(hv.physinfo().pagesOutstanding, 400);
     hv.domainDestroy(1);
     assert.equal(hv.physinfo().pagesOutstanding, 0);
