@@ -110,6 +110,22 @@ test('a UTF-8 byte order mark at the start of a trace file is dropped', () => {
   assert.deepEqual([...loadGcdTrace(path).memPercent], [2, 4]);
 });
 
+test('white space other than spaces and tabs is refused, named with its code point and where it stands (a no-break space looks like a separator)', () => {
+  const cases: [string, string][] = [
+    ['1 2\n3\u00a04\n', 't:2: a no-break space (U+00A0) between the numbers; expected spaces or tabs: "3\u00a04"'],
+    ['1\u2003 2\n', 't:1: an em space (U+2003) between the numbers; expected spaces or tabs: "1\u2003 2"'],
+    ['1 2\n3 4\uFEFF\n', 't:2: a byte order mark (U+FEFF) after the last number; expected spaces or tabs: "3 4\uFEFF"'],
+    ['\f1 2\n', 't:1: a form feed (U+000C) before the first number; expected spaces or tabs: "\\f1 2"'],
+    ['1\r2\n', 't:1: a carriage return (U+000D) between the numbers; expected spaces or tabs: "1\\r2"'],
+    [' \u3000\n', 't:1: an ideographic space (U+3000) on a line without numbers; expected spaces or tabs: " \u3000"'],
+    ['1\u00852\n', 't:1: a next line (U+0085) between the numbers; expected spaces or tabs: "1\u00852"'],
+  ];
+  for (const [text, message] of cases) assert.throws(() => parseGcdTrace(text, 't'), (e: unknown) => e instanceof TraceFormatError && e.message === message, JSON.stringify(text));
+  // Spaces and tabs anywhere on the line are fine, and so is a byte order mark at the very start.
+  assert.deepEqual([...parseGcdTrace('\uFEFF \t1\t \t2 \t\r\n3 4', 't').memPercent], [2, 4]);
+  assert.throws(() => parseGcdTrace(' \t\n', 't'), /^TraceFormatError: t:1: empty line/);
+});
+
 test('a signed number is refused as one', () => {
   assert.throws(() => parseGcdTrace('1 2\n+3 4\n', 't'), /^TraceFormatError: t:2: column 1 \(cpu %\): expected a non-negative number without a sign, found "\+3"$/);
 });

@@ -1,6 +1,6 @@
 // GCD VM usage traces (../shared/data/gcd-vm-usage/README.md, a copy under
-// data/gcd/): one line every 5 minutes, two numbers separated by white space,
-// CPU % and memory %. Memory % is taken as a share of the guest's maxmem and
+// data/gcd/): one line every 5 minutes, two numbers separated by spaces or
+// tabs, CPU % and memory %. Memory % is taken as a share of the guest's maxmem and
 // interpolated linearly between samples. The parser is strict: a malformed
 // file gets an error naming the file, the line and what was wrong. The
 // scenario loader reads every trace through loadGcdTrace when the scenario is
@@ -51,6 +51,48 @@ function shown(text: string): string {
   return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}…` : text);
 }
 
+/**
+ * White space the format does not take: anything JavaScript's \s matches
+ * (and U+0085, white space to Unicode) but a space or a tab. A no-break space
+ * pasted from a document, or a form feed, looks like a separator and is not one.
+ */
+const OTHER_SPACE = /[^\S \t]|\u0085/u;
+
+/** The names of the white space characters OTHER_SPACE finds, for messages. */
+const SPACE_NAMES: Record<number, string> = {
+  0x0a: 'line feed',
+  0x0b: 'vertical tab',
+  0x0c: 'form feed',
+  0x0d: 'carriage return',
+  0x85: 'next line',
+  0xa0: 'no-break space',
+  0x1680: 'ogham space mark',
+  0x2000: 'en quad',
+  0x2001: 'em quad',
+  0x2002: 'en space',
+  0x2003: 'em space',
+  0x2004: 'three-per-em space',
+  0x2005: 'four-per-em space',
+  0x2006: 'six-per-em space',
+  0x2007: 'figure space',
+  0x2008: 'punctuation space',
+  0x2009: 'thin space',
+  0x200a: 'hair space',
+  0x2028: 'line separator',
+  0x2029: 'paragraph separator',
+  0x202f: 'narrow no-break space',
+  0x205f: 'medium mathematical space',
+  0x3000: 'ideographic space',
+  0xfeff: 'byte order mark',
+};
+
+/** "a no-break space (U+00A0)". */
+function spaceName(code: number): string {
+  const name = SPACE_NAMES[code] ?? 'white space character';
+  const article = /^[aeiou]/.test(name) ? 'an' : 'a';
+  return `${article} ${name} (U+${code.toString(16).toUpperCase().padStart(4, '0')})`;
+}
+
 /** A non-negative number without a sign (the format has none). */
 const NUMBER = /^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -65,8 +107,15 @@ const PLAIN_LINE = /[ \t]*((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)[ \t]+((?:\d
 /** Line `lineNo` of a trace, checked: its CPU % and memory %, or a TraceFormatError naming what is wrong. @internal (the model of the fast path's test) */
 export function parseTraceLine(raw: string, lineNo: number, file: string): [number, number] {
   const line = raw.replace(/\r$/, '');
-  if (line.trim() === '') throw new TraceFormatError(file, lineNo, 'empty line; expected "<cpu %> <memory %>"');
-  const cols = line.trim().split(/\s+/);
+  if (/^[ \t]*$/.test(line)) throw new TraceFormatError(file, lineNo, 'empty line; expected "<cpu %> <memory %>"');
+  const odd = OTHER_SPACE.exec(line);
+  if (odd !== null) {
+    const before = line.slice(0, odd.index).trim() !== '';
+    const after = line.slice(odd.index + 1).trim() !== '';
+    const where = before && after ? 'between the numbers' : before ? 'after the last number' : after ? 'before the first number' : 'on a line without numbers';
+    throw new TraceFormatError(file, lineNo, `${spaceName(line.charCodeAt(odd.index))} ${where}; expected spaces or tabs: ${shown(line)}`);
+  }
+  const cols = line.trim().split(/[ \t]+/);
   if (cols.length !== 2) {
     throw new TraceFormatError(file, lineNo, `expected 2 columns "<cpu %> <memory %>", found ${cols.length}: ${shown(line)}`);
   }
@@ -89,7 +138,8 @@ export function parseTraceLine(raw: string, lineNo: number, file: string): [numb
 /**
  * Parses the text of a GCD trace; `file` names it in errors. Lines are
  * separated by "\n" (a "\r" before it is dropped); a final line break ends
- * the last line. Well-formed lines take a fast path (no string per line or
+ * the last line; a byte order mark at the start is dropped (one anywhere
+ * else is refused, as white space other than spaces and tabs is). Well-formed lines take a fast path (no string per line or
  * column besides the numbers); the rest are checked one by one, with the same
  * results.
  */
@@ -98,7 +148,7 @@ export function parseGcdTrace(text: string, file: string): GcdTrace {
   for (let at = text.indexOf('\n'); at >= 0 && at < text.length - 1; at = text.indexOf('\n', at + 1)) lines++;
   const cpu = new Float64Array(lines);
   const mem = new Float64Array(lines);
-  let pos = 0;
+  let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   for (let n = 0; n < lines; n++) {
     PLAIN_LINE.lastIndex = pos;
     const m = PLAIN_LINE.exec(text);
