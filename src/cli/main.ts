@@ -143,7 +143,7 @@ function program(): Command {
     .option('--port <n>', 'the port to listen on (default 8080; 0: any free port)', once('--port'))
     .option('--host <addr>', 'the address to listen on (default 127.0.0.1, this machine only)', once('--host'))
     .option('--allow-host <name>', 'also answer requests for the host name NAME, at any port: a DNS alias or NAT name of this machine (repeatable)', collect, [])
-    .option('--speed <x>', '"max" (default), or simulated seconds per wall second, e.g. 10', once('--speed'))
+    .option('--speed <x>', '"max" (default), or simulated seconds per wall second from 0.001 to 3600000, e.g. 10', once('--speed'))
     .option('--seed <n>', 'override the scenario seed', once('--seed'))
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
     .option('--verify', 're-check every invariant as the run goes (after every event on a small host, spaced out on a large one; up to about +50% time); exit 3 on a violation')

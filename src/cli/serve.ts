@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { hostname, networkInterfaces } from 'node:os';
 import type { Scenario } from '../scenario/types.ts';
+import { MAX_CLOCK_NS } from '../scenario/schema.ts';
 import { EventBoundError, Simulation, type RunResult } from '../sim/simulation.ts';
 import { dashboardPage, esc, reportParts, runReportHtml } from '../report/html.ts';
 import { fmtDuration } from '../report/series.ts';
@@ -113,13 +114,31 @@ export function parsePort(text: string | undefined): number {
   return Number(digits);
 }
 
-/** --speed: `max`, or simulated seconds per wall second (a positive number). */
+/**
+ * The slowest --speed: a simulated millisecond per wall second. Pacing lets
+ * the run go speed × 10^6 simulated ns per wall ms; slower than this, a
+ * 100 ms workload tick is more than 100 wall seconds away, and a 1 s sample
+ * over a quarter of an hour: the page would not visibly move.
+ */
+export const MIN_SPEED = 0.001;
+/**
+ * The fastest --speed: the longest run a scenario may ask for (1000 h of
+ * simulated time) in one wall second. Faster is `max` (the run's own pace
+ * bounds it first), and this keeps the pacing arithmetic far from overflow.
+ */
+export const MAX_SPEED = MAX_CLOCK_NS / 1e9;
+
+/** --speed: `max`, or simulated seconds per wall second (a positive number, from MIN_SPEED to MAX_SPEED). */
 export function parseSpeed(text: string | undefined): number | null {
   if (text === undefined || text === 'max') return null;
   // Decimal only: Number() would also take 0x10, 0b11, '+5' and 'Infinity', which nobody means as a speed. Spaces around it are let go, as for --seed.
   const v = /^\d+(\.\d+)?(e[-+]?\d+)?$/i.test(text.trim()) ? Number(text.trim()) : NaN;
   if (!Number.isFinite(v) || v <= 0) {
     throw new UserError(`--speed: expected "max" or simulated seconds per wall second (a decimal number above 0, e.g. 10 or 2.5), found ${JSON.stringify(shorten(text))}`);
+  }
+  if (v < MIN_SPEED || v > MAX_SPEED) {
+    const why = v < MIN_SPEED ? 'slower, the run would not visibly move' : 'the longest run, 1000 h, in one wall second; faster is "max"';
+    throw new UserError(`--speed: expected "max" or from ${MIN_SPEED} to ${MAX_SPEED} simulated seconds per wall second (${why}), found ${JSON.stringify(shorten(text))}`);
   }
   return v;
 }

@@ -441,6 +441,14 @@ describe('hypermem serve', () => {
     assert.equal(parseSpeed('1e1'), 10);
     // Spaces around the number are let go, as for --seed, --seeds and --jobs.
     assert.equal(parseSpeed(' 5 '), 5);
+    // A speed at which nothing visibly moves, or beyond the longest run in a wall second, is refused with the range.
+    for (const bad of ['1e-300', '0.0009', '3600001', '1e300']) {
+      assert.throws(() => parseSpeed(bad), (e: unknown) => e instanceof UserError && e.message.startsWith('--speed: expected "max" or from 0.001 to 3600000 simulated seconds per wall second (') && e.message.endsWith(`found "${bad}"`), bad);
+    }
+    assert.throws(() => parseSpeed('1e-300'), /\(slower, the run would not visibly move\)/);
+    assert.throws(() => parseSpeed('1e300'), /\(the longest run, 1000 h, in one wall second; faster is "max"\)/);
+    assert.equal(parseSpeed('0.001'), 0.001);
+    assert.equal(parseSpeed('3600000'), 3_600_000);
 
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
