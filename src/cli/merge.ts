@@ -5,7 +5,7 @@
 
 import { UserError } from './errors.ts';
 import { checkOutDir, writeOut } from './outdir.ts';
-import { sweepFiles } from '../sweep/output.ts';
+import { SWEEP_FILE_NAMES, sweepFiles } from '../sweep/output.ts';
 import { mergeShards } from '../sweep/shard.ts';
 import { verdictLines } from './sweep.ts';
 
@@ -16,7 +16,7 @@ export interface MergeOptions {
 
 export function mergeCommand(dirs: readonly string[], options: MergeOptions): number {
   if (options.out === undefined) throw new UserError('merge: --out DIR is required (where the merged results.csv, results.json and index.html go)');
-  checkOutDir(options.out);
+  checkOutDir(options.out, SWEEP_FILE_NAMES);
   const merged = mergeShards(dirs, options.out);
   writeOut(options.out, sweepFiles(merged.meta, null, merged.info, merged.grids, merged.rows));
   if (options.quiet !== true) {

@@ -29,6 +29,8 @@ const NAME_MAX = 255;
  * below 2^22 has 7 digits, I at most 3) for an old output moved aside.
  */
 const BESIDE_EXTRA = 17;
+/** Bytes a path may have: PATH_MAX on Linux (4096) counts the terminating NUL. */
+const PATH_BYTES = 4095;
 
 type Kind = 'dir' | 'link' | 'other' | 'none' | { error: string };
 
@@ -44,6 +46,15 @@ function kindOf(path: string): Kind {
     // ENOTDIR: a file stands where a folder on the path should be; the walk up finds it.
     if (code === 'ENOENT' || code === 'ENOTDIR') return 'none';
     return { error: code ?? (e as Error).message };
+  }
+}
+
+/** The names in an existing output folder (an old output is moved aside, then its files removed there); none when there is no such folder. */
+function ownNames(target: string): string[] {
+  try {
+    return readdirSync(target).filter((n) => OUTPUT_FILE.test(n));
+  } catch {
+    return [];
   }
 }
 
@@ -117,12 +128,14 @@ export function isMountPoint(dir: string): boolean {
 }
 
 /**
- * Refuses an --out that cannot be written: an empty path, a symbolic link, a
- * path under a file, a read-only folder, a place where no folder can be made,
- * or an existing folder that is not hypermem's. Returns the absolute target.
- * Leaves nothing behind (a probe folder is made and removed).
+ * Refuses an --out that cannot be written: an empty path, a path too long for
+ * the files `names` (what the command will write) in the folders used on the
+ * way, a symbolic link, a path under a file, a read-only folder, a place
+ * where no folder can be made, or an existing folder that is not hypermem's.
+ * Returns the absolute target. Leaves nothing behind (a probe folder is made
+ * and removed).
  */
-export function checkOutDir(dir: string): string {
+export function checkOutDir(dir: string, names: readonly string[] = ['timeseries.csv']): string {
   if (dir.trim() === '') throw problem(dir, 'an empty path; give the folder to write');
   const target = resolve(dir);
   if (target === dirname(target)) throw problem(dir, 'the root folder cannot be an output folder');
@@ -133,6 +146,15 @@ export function checkOutDir(dir: string): string {
   const nameBytes = Buffer.byteLength(basename(target));
   if (nameBytes + BESIDE_EXTRA > NAME_MAX) {
     throw problem(dir, `the folder's name is ${nameBytes} bytes long; at most ${NAME_MAX - BESIDE_EXTRA} (the output is written beside it under a name up to ${BESIDE_EXTRA} bytes longer, then moved in place)`);
+  }
+  // The longest path used: a file in the folder beside the target (the new output, or an old one moved aside to be removed).
+  const longest = [...names, ...ownNames(target)].reduce((a, b) => (Buffer.byteLength(b) > Buffer.byteLength(a) ? b : a), '');
+  const most = PATH_BYTES - BESIDE_EXTRA - 1 - Buffer.byteLength(longest);
+  if (Buffer.byteLength(target) > most) {
+    throw problem(
+      dir,
+      `the folder's absolute path is ${Buffer.byteLength(target)} bytes long; at most ${most} (a path has at most ${PATH_BYTES} bytes, PATH_MAX; the output is written beside the folder under a name up to ${BESIDE_EXTRA} bytes longer, then moved in place, and its longest file name, ${longest}, adds ${Buffer.byteLength(longest) + 1})`,
+    );
   }
   const kind = kindOf(target);
   if (typeof kind === 'object') throw problem(dir, `cannot be examined (${kind.error})`);
@@ -280,7 +302,7 @@ function besideName(target: string, what: string): string {
 export function writeOut(dir: string, files: Record<string, string>): void {
   deferSignals();
   lastWrite = { dir, ok: false };
-  const target = checkOutDir(dir);
+  const target = checkOutDir(dir, Object.keys(files));
   for (const name of Object.keys(files)) {
     if (!OUTPUT_FILE.test(name)) throw new Error(`writeOut: ${name} is not an output file name`);
   }

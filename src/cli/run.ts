@@ -180,7 +180,7 @@ export function runCommand(file: string, options: RunOptions, extraFiles?: (r: R
   refuseClashes(options.set ?? [], options.seed);
   const memory = parseMaxMemory(options.maxMemory);
   const scenario = load(file, options.set ?? [], parseSeed(options.seed));
-  if (options.out !== undefined) checkOutDir(options.out);
+  if (options.out !== undefined) checkOutDir(options.out, ['summary.json', 'timeseries.csv', 'events.jsonl', 'report.html']);
   const result = simulate(scenario, { quiet: options.quiet === true || options.json === true, verify: options.verify === true, memory });
   if (options.out !== undefined) {
     writeOut(options.out, { ...runFiles(result, scenario), ...(extraFiles?.(result, scenario) ?? {}) });
@@ -320,7 +320,8 @@ export async function compareCommand(
     for (let k = 1; k < seeds; k++) list.push(load(file, sets, first.seed + k));
     return list.map((scenario) => ({ label, sets, scenario, runLabel: seeds > 1 ? `${label} seed ${scenario.seed}` : label }));
   });
-  if (options.out !== undefined) checkOutDir(options.out);
+  // The longest name written: the last run's time series.
+  if (options.out !== undefined) checkOutDir(options.out, [`${planned.length}-timeseries.csv`]);
   const quiet = options.quiet === true || options.json === true;
   const results = await runAll(
     file,

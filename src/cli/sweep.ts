@@ -27,7 +27,7 @@ import {
   type Point,
 } from '../sweep/grid.ts';
 import type { SweepInfo } from '../sweep/html.ts';
-import { scenarioDigest, sweepFiles, type SweepMeta } from '../sweep/output.ts';
+import { scenarioDigest, SWEEP_FILE_NAMES, sweepFiles, type SweepMeta } from '../sweep/output.ts';
 import { RunFailed, runPool } from '../sweep/pool.ts';
 import { makeRows } from '../sweep/rows.ts';
 import { inShard, parseShard, shardMeta } from '../sweep/shard.ts';
@@ -114,7 +114,7 @@ export async function sweepCommand(file: string, options: SweepOptions): Promise
   if (shard !== null && shard.count > total) {
     throw new UserError(`--shard ${options.shard}: the sweep has ${total} run${total === 1 ? '' : 's'}, fewer than ${shard.count} shards; use at most ${total}`);
   }
-  checkOutDir(options.out);
+  checkOutDir(options.out, SWEEP_FILE_NAMES);
 
   // The file and the fixed --set first (their errors are not the grid's), then every point.
   const base = load(file, sets);

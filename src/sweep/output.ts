@@ -56,6 +56,9 @@ export function scenarioDigest(scenario: Scenario): string {
   return `sha256:${createHash('sha256').update(json).digest('hex')}`;
 }
 
+/** The names of the files sweepFiles gives (checked against the length of --out before the runs). */
+export const SWEEP_FILE_NAMES = ['summary.json', 'results.json', 'results.csv', 'index.html'] as const;
+
 /** The files of a sweep's folder: summary.json (what was swept, and the shard if it is one), results.json, results.csv, index.html. */
 export function sweepFiles(meta: SweepMeta, shard: ShardMeta | null, info: SweepInfo, grids: readonly Grid[], rows: readonly Row[]): Record<string, string> {
   const summary = shard === null ? { sweep: meta } : { sweep: meta, shard };

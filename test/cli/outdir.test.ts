@@ -97,6 +97,40 @@ describe('--out folders', () => {
     refused(() => checkOutDir(join(root, 'é'.repeat(60) + '€'.repeat(42))), /is 246 bytes long; at most 238/);
   });
 
+  test('a path too long for its files (PATH_MAX) is refused before the run, counting the folder beside it and the longest file name', () => {
+    // A folder whose absolute path is `bytes` long, under folders of 250-byte names.
+    const deep = join(root, 'deep');
+    mkdirSync(deep);
+    let at = deep;
+    while (Buffer.byteLength(at) + 251 < 3900) {
+      at = join(at, 'a'.repeat(250));
+      mkdirSync(at);
+    }
+    at = join(at, 'b'.repeat(3900 - Buffer.byteLength(at) - 1));
+    mkdirSync(at);
+    const path = (bytes: number): string => join(at, 'x'.repeat(bytes - 3901));
+    // 4095 bytes at most, less the name beside it (17 more) and "/timeseries.csv" (15): 4063.
+    assert.equal(checkOutDir(path(4063)), path(4063));
+    refused(() => checkOutDir(path(4064)), /^--out …x{59}: the folder's absolute path is 4064 bytes long; at most 4063 \(a path has at most 4095 bytes, PATH_MAX; .* its longest file name, timeseries\.csv, adds 15\)$/);
+    // Near and beyond PATH_MAX itself: the same message, not "cannot be examined (ENAMETOOLONG)".
+    for (const bytes of [4090, 4095, 4096]) refused(() => checkOutDir(path(bytes)), new RegExp(`absolute path is ${bytes} bytes long; at most 4063 `));
+    // The names given count: a comparison's 12th run writes 12-timeseries.csv.
+    assert.equal(checkOutDir(path(4060), ['summary.json', '12-timeseries.csv']), path(4060));
+    refused(() => checkOutDir(path(4061), ['summary.json', '12-timeseries.csv']), /at most 4060 .*12-timeseries\.csv, adds 18\)$/);
+    assert.equal(checkOutDir(path(4065), ['summary.json', 'results.json']), path(4065));
+    // writeOut checks the names it writes, and leaves nothing.
+    refused(() => writeOut(path(4064), { 'summary.json': RUN_SUMMARY, 'timeseries.csv': '' }), /absolute path is 4064 bytes long; at most 4063 /);
+    writeOut(path(4063), { 'summary.json': RUN_SUMMARY, 'timeseries.csv': '' });
+    writeOut(path(4063), { 'summary.json': RUN_SUMMARY, 'timeseries.csv': '' }); // replaced: the old one moved aside and removed there
+    assert.deepEqual(readdirSync(path(4063)).sort(), ['summary.json', 'timeseries.csv']);
+    assert.deepEqual(readdirSync(at).filter((n) => n.startsWith('.')), [], 'no temporary or moved-aside folder left');
+    // An old output's own files count too (they are removed from the folder moved aside): one made by hand here.
+    mkdirSync(path(4062));
+    writeFileSync(join(path(4062), 'summary.json'), RUN_SUMMARY);
+    writeFileSync(join(path(4062), '1000-events.jsonl'), '');
+    refused(() => checkOutDir(path(4062), ['summary.json']), /at most 4060 .*1000-events\.jsonl, adds 18\)$/);
+  });
+
   test('a read-only folder is refused even when empty, and even for root (the mode bits say keep)', () => {
     const dir = join(root, 'ro');
     mkdirSync(dir, { mode: 0o555 });

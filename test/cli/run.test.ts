@@ -227,6 +227,16 @@ describe('hypermem run / compare / validate / examples', () => {
         assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
       }
     }
+    // A path too long for the files written in it (PATH_MAX, 4096 bytes): refused before simulating too, by each command.
+    let long = join(dir, 'deep');
+    while (Buffer.byteLength(long) < 4100) long = join(long, 'd'.repeat(200));
+    for (const cmd of [['run', race], ['compare', race, '--set', 'seed=1,2'], ['sweep', race, '--grid', 'seed=1,2', '--jobs', '1']]) {
+      r = hypermem([...cmd, '--set', 'max_events=10', '--out', long]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /--out …d+: the folder's absolute path is \d+ bytes long; at most \d+ \(a path has at most 4095 bytes, PATH_MAX;/, cmd[0]);
+      assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+    }
+    assert.deepEqual(readdirSync(dir).sort(), ['src', 'summary.json'], 'nothing made');
     // hypermem's own folder is replaced, and the missing folders above it are made.
     const nested = join(dir, 'a', 'b', 'out');
     assert.equal(hypermem(['run', race, '--set', 'duration=2s', '--out', nested]).status, 0);
