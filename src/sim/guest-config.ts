@@ -56,13 +56,18 @@ function scaledTrace(memPercent: Float64Array, scalePercent: number): Float64Arr
   return scaled;
 }
 
+/**
+ * The file set and its access pattern: files of PAGES_PER_FILE pages, enough
+ * to hold the working set (the last one may be in it only in part). Every
+ * access, random or scan, stays within the working set's pages.
+ */
 function filePattern(spec: GuestSpec): { files: number; pattern: FilePattern } {
   const f = spec.workload.files;
   const files = Math.max(1, Math.ceil(f.workingSetPages / PAGES_PER_FILE));
-  const setPages = files * PAGES_PER_FILE;
   const hot: FilePattern = f.zipf > 0 ? { kind: 'zipf', workingSetPages: f.workingSetPages, skew: f.zipf } : { kind: 'uniform', workingSetPages: f.workingSetPages };
   if (f.scanPercent <= 0) return { files, pattern: hot };
-  const scan: FilePattern = { kind: 'scan', fromPage: 0, pages: setPages };
+  // Not the whole file set: a working set that is not a whole number of files would be scanned up to the end of its last file.
+  const scan: FilePattern = { kind: 'scan', fromPage: 0, pages: f.workingSetPages };
   if (f.scanPercent >= 100) return { files, pattern: scan };
   return { files, pattern: { kind: 'mix', parts: [{ weight: 100 - f.scanPercent, pattern: hot }, { weight: f.scanPercent, pattern: scan }] } };
 }

@@ -13,6 +13,8 @@ import type { Scenario } from '../../src/scenario/types.ts';
 import { MAX_TOTAL_TRACE_SAMPLES } from '../../src/scenario/resolve.ts';
 import { guestConfig as simGuestConfig } from '../../src/sim/guest-config.ts';
 import { compileAnonProfile } from '../../src/guest/workload/anon.ts';
+import { compileFilePattern } from '../../src/guest/workload/file.ts';
+import { Prng } from '../../src/lib/prng.ts';
 import { scenarioError } from './helpers.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -427,6 +429,24 @@ test('a guest\'s swap is the device: mkswap\'s header takes its first page, so t
   assert.equal(s.guests[0].swapPages, 16384, 'the scenario keeps the device size');
   const slots = s.guests.map((g, i) => simGuestConfig(g, i + 1, s).swapPages);
   assert.deepEqual(slots, [16383, 0, GiB_PAGES - 1]);
+});
+
+test('file accesses stay within working_set, also when it is not a whole number of 1 MiB files (found by audit: scans read to the end of the last file, up to 255 pages more)', () => {
+  // 1000 KiB is 250 pages: one file of 256 pages, 6 of them outside the working set; 1.5 MiB is a file and a half.
+  for (const [ws, pages] of [['1000KiB', 250], ['1536KiB', 384], ['1MiB', 256]] as const) {
+    for (const scan of ['100%', '50%']) {
+      const s = parseScenario(`${MINIMAL}guests:\n  - name: g\n    memory: 1GiB\n    workload:\n      files: {working_set: ${ws}, rate: 100/s, scan_share: ${scan}}\n`, 'ws.yaml');
+      const file = simGuestConfig(s.guests[0], 1, s).workload.file;
+      assert.ok(file !== null);
+      assert.equal(file.files, Math.ceil(pages / 256), 'whole files hold the working set');
+      const sampler = compileFilePattern(file.pattern, file.files * file.pagesPerFile);
+      const rng = new Prng(1, 'ws');
+      const seen = new Set<number>();
+      for (let i = 0; i < 20 * pages; i++) seen.add(sampler.next(rng));
+      assert.equal(Math.max(...seen), pages - 1, `${ws}, scan_share ${scan}: the highest page read`);
+      if (scan === '100%') assert.equal(seen.size, pages, 'a scan reads every page of the working set');
+    }
+  }
 });
 
 describe('messages quote the value as written', () => {
