@@ -100,7 +100,7 @@ export function unrankedDifferences(labels: readonly string[], runs: readonly (r
     .filter((d) => d.spread >= 0.1 && d.values[d.hi] - d.values[d.lo] >= d.m.least)
     .slice(0, 2);
   const each = runs.some((r) => r.length > 1) ? ' (over the seeds: means, the lowest free memory the lowest)' : '';
-  if (found.length === 0) return ` None of ${listOf(UNRANKED.map((m) => m.name))} differs between them by a tenth and by 100 pages (1 MiB of free memory)${each}.`;
+  if (found.length === 0) return ` None of ${listOf(UNRANKED.map((m) => m.name))} differs between them by a tenth and by 100 pages (for the lowest free memory, 1 MiB)${each}.`;
   return ` Where they differ${each}: ${found.map((d) => `${d.m.name}, ${d.m.shown(d.values[d.lo])} for ${labels[d.lo]} against ${d.m.shown(d.values[d.hi])} for ${labels[d.hi]}`).join('; ')}.`;
 }
 
