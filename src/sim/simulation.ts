@@ -7,10 +7,11 @@
 import { assert } from '../lib/assert.ts';
 import { CheckPacer } from '../lib/pacer.ts';
 import { Prng } from '../lib/prng.ts';
+import { formatPages } from '../lib/units.ts';
 import { Hypervisor, populateInCalls } from '../hypervisor/hypervisor.ts';
 import { Tmem } from '../hypervisor/tmem/tmem.ts';
 import { ABSENT_TMEM } from '../hypervisor/tmem/absent.ts';
-import { Guest } from '../guest/guest.ts';
+import { EXTRA_MEM_RATIO, Guest } from '../guest/guest.ts';
 import type { GuestConfig } from '../guest/config.ts';
 import { DomainBuilder, type Launch } from '../toolstack/builder.ts';
 import type { GuestSpec, Scenario, TimelineEvent } from '../scenario/types.ts';
@@ -358,9 +359,21 @@ export class Simulation {
   /** The toolstack writes a guest's balloon target; `heldSinceNs`: when it was asked, if it waited its turn (reservation). */
   private memSet(slot: GuestSlot, name: string, targetPages: number, heldSinceNs: number | null): void {
     slot.guest.setBalloonTarget(targetPages);
-    // The toolstack wrote the target: its ledger holds it as a promise.
-    this.builder.noteMemSet(slot.domid, name, targetPages);
-    this.logEvent('mem_set', heldSinceNs === null ? { guest: name, target_pages: targetPages } : { guest: name, target_pages: targetPages, held_ns: this.nowNs - heldSinceNs });
+    // The toolstack wrote the target: its ledger holds it as a promise, up to the maxmem it booted the guest with.
+    this.builder.noteMemSet(slot.domid, name, targetPages, slot.spec.maxmemPages);
+    const fields: Record<string, string | number> = heldSinceNs === null ? { guest: name, target_pages: targetPages } : { guest: name, target_pages: targetPages, held_ns: this.nowNs - heldSinceNs };
+    // A target past max_pfn is accepted, as Xen accepts it, and not reached: the event says how far the guest can go.
+    const reachable = slot.guest.maxPfn;
+    if (targetPages > reachable) {
+      const boot = slot.spec.maxmemPages;
+      const why =
+        reachable < boot
+          ? `${EXTRA_MEM_RATIO + 1} times its boot memory of ${formatPages(slot.spec.memoryPages)}, below its boot maxmem of ${formatPages(boot)}`
+          : 'the maxmem it booted with';
+      fields.reachable_pages = reachable;
+      fields.note = `above ${name}'s max_pfn, ${formatPages(reachable)} (${why}): a running PV guest's balloon cannot grow past it, whatever max_pages is, so the target is not reached`;
+    }
+    this.logEvent('mem_set', fields);
     this.scheduleBalloon(slot);
   }
 

@@ -14,9 +14,14 @@
 //                or xl can: the pages still to populate of a launch it
 //                builds (serialised, so never another at admission; ledger()
 //                shows it mid-build), and for each balloon target it set (mem-set,
-//                noteMemSet) max(0, min(target, max_pages) - tot_pages), read
-//                from domain info, until a later mem-set replaces it or the
-//                domain is destroyed (forget). It cannot see targets the
+//                noteMemSet) max(0, min(target, max_pages, boot maxmem)
+//                - tot_pages), read from domain info, until a later mem-set
+//                replaces it or the domain is destroyed (forget). The boot
+//                maxmem is the one the toolstack built the guest with: a PV
+//                guest's max_pfn comes from it, and a running guest cannot
+//                grow past it whatever a later mem-max sets (the guest
+//                kernel's own cap, 11 times its boot memory, is not modelled
+//                here: that part of a promise stays). It cannot see targets the
 //                guest sets itself (self-ballooning) or persistent tmem puts,
 //                so a launch can still run out half-way.
 // The builder only calls the hypercall API; time comes from the simulator.
@@ -82,8 +87,8 @@ export class DomainBuilder {
   /** Launches and raising mem-sets waiting for the launch in progress, in the order asked (reservation policy only). */
   private readonly queue: (Launch | HeldMemSet)[] = [];
   private building: Launch | null = null;
-  /** Balloon targets the toolstack set (mem-set), by domid, with the guest's name. */
-  private readonly targets = new Map<number, { name: string; targetPages: number }>();
+  /** Balloon targets the toolstack set (mem-set), by domid, with the guest's name and the maxmem it booted with. */
+  private readonly targets = new Map<number, { name: string; targetPages: number; bootMaxmemPages: number }>();
 
   constructor(
     private readonly hv: Hypervisor,
@@ -99,10 +104,12 @@ export class DomainBuilder {
 
   /**
    * The toolstack set domain `domid`'s balloon target (mem-set): the guest
-   * will take up to target - tot_pages as it deflates. Replaces an earlier one.
+   * will take up to target - tot_pages as it deflates, and never past
+   * `bootMaxmemPages`, the maxmem the toolstack booted it with (a PV guest's
+   * max_pfn). Replaces an earlier one.
    */
-  noteMemSet(domid: number, name: string, targetPages: number): void {
-    this.targets.set(domid, { name, targetPages });
+  noteMemSet(domid: number, name: string, targetPages: number, bootMaxmemPages: number): void {
+    this.targets.set(domid, { name, targetPages, bootMaxmemPages });
   }
 
   /**
@@ -148,7 +155,7 @@ export class DomainBuilder {
     for (const [domid, t] of this.targets) {
       const info = this.hv.domainInfo(domid);
       assert(info.ok, `the ledger holds a mem-set of ${t.name} (domain ${domid}), which no longer exists: forget() it on destroy`);
-      out.push({ what: `mem-set of ${t.name}`, pages: Math.max(0, Math.min(t.targetPages, info.max_pages) - info.tot_pages) });
+      out.push({ what: `mem-set of ${t.name}`, pages: Math.max(0, Math.min(t.targetPages, info.max_pages, t.bootMaxmemPages) - info.tot_pages) });
     }
     return out.filter((p) => p.pages > 0);
   }

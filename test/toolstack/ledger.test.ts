@@ -47,13 +47,13 @@ const plainWeb = '{name: web, memory: 256MiB, maxmem: 1GiB, swap: 64MiB}';
 const memSetRace = ['{at: 1s, mem_set: {guest: web, target: 1GiB}}', '{at: 1500ms, destroy: {guest: db}}', '{at: 1600ms, launch: {name: big, memory: 1GiB}}'];
 
 describe('reservation ledger', () => {
-  test('the ledger as the toolstack reads it: mem-set targets less tot_pages (up to max_pages), the launch building, forget on destroy', () => {
+  test('the ledger as the toolstack reads it: mem-set targets less tot_pages (up to max_pages and the boot maxmem), the launch building, forget on destroy', () => {
     const hv = new Hypervisor({ pages: 2000 });
     hv.domainCreate(9, 1000);
     hv.populatePhysmap(9, 300);
     const b = new DomainBuilder(hv, { policy: 'reservation', buildPagesPerS: 1000, buildBatchPages: 100 });
     assert.deepEqual(b.ledger(), []);
-    b.noteMemSet(9, 'web', 800);
+    b.noteMemSet(9, 'web', 800, 1000);
     assert.deepEqual(b.ledger(), [{ what: 'mem-set of web', pages: 500 }]);
     hv.populatePhysmap(9, 100);
     assert.deepEqual(b.ledger(), [{ what: 'mem-set of web', pages: 400 }], 'shrinks as the guest deflates');
@@ -66,9 +66,13 @@ describe('reservation ledger', () => {
       { what: 'launch of big', pages: 200 },
       { what: 'mem-set of web', pages: 200 },
     ]);
-    b.noteMemSet(9, 'web', 300);
+    b.noteMemSet(9, 'web', 300, 1000);
     assert.deepEqual(b.ledger(launch), [], 'a later mem-set replaces the promise; one below tot_pages promises nothing');
-    b.noteMemSet(9, 'web', 900);
+    hv.setMaxMem(9, 2000);
+    b.noteMemSet(9, 'web', 1500, 1000);
+    assert.deepEqual(b.ledger(launch), [{ what: 'mem-set of web', pages: 600 }], 'a raised max_pages does not carry the promise past the maxmem the guest booted with');
+    b.noteMemSet(9, 'web', 900, 1000);
+    assert.deepEqual(b.ledger(launch), [{ what: 'mem-set of web', pages: 500 }], 'a target below the boot maxmem is promised in full');
     hv.domainDestroy(9);
     assert.throws(() => b.ledger(), /mem-set of web \(domain 9\), which no longer exists/);
     b.forget(9);
@@ -93,6 +97,33 @@ describe('reservation ledger', () => {
     const { launches } = run('reservation', plainWeb, [...memSetRace, '{at: 4s, launch: {name: small, memory: 512MiB}}']);
     // 1536 - 768 = 768 MiB free at 4 s, none of it promised any more.
     assert.equal(launches.get('small')?.outcome, 'ok', launches.get('small')?.reason);
+  });
+
+  test('a mem_max raise does not carry the promise past the maxmem the guest booted with (its max_pfn); the mem_set event says how far it can go', () => {
+    // web boots with maxmem 512 MiB, is raised to 1 GiB at 500 ms and told to
+    // grow to 1 GiB at 1 s: it can reach 512 MiB only, so 160 MiB are promised
+    // at 1.6 s (it took the 96 MiB free at 1 s), not 672.
+    const raised = run('reservation', '{name: web, memory: 256MiB, maxmem: 512MiB, swap: 64MiB}', ['{at: 500ms, mem_max: {guest: web, maxmem: 1GiB}}', ...memSetRace]);
+    const big = raised.launches.get('big');
+    assert.equal(big?.outcome, 'ok', big?.reason);
+    const memSet = raised.events.find((e) => e.kind === 'mem_set');
+    assert.deepEqual(memSet && { target: memSet.target_pages, reachable: memSet.reachable_pages, note: memSet.note }, {
+      target: 1024 * MiB,
+      reachable: 512 * MiB,
+      note: "above web's max_pfn, 512 MiB (the maxmem it booted with): a running PV guest's balloon cannot grow past it, whatever max_pages is, so the target is not reached",
+    });
+    // Booted with maxmem 1 GiB and raised to 2 GiB, the same target is reachable: promised in full (672 MiB), as before, and the event has no new field.
+    const full = run('reservation', plainWeb, ['{at: 500ms, mem_max: {guest: web, maxmem: 2GiB}}', ...memSetRace]);
+    assert.equal(full.launches.get('big')?.outcome, 'failed_fast');
+    assert.match(full.launches.get('big')?.reason ?? '', /promised by the toolstack \(mem-set of web: 672 MiB\)/);
+    assert.deepEqual(Object.keys(full.events.find((e) => e.kind === 'mem_set') ?? {}), ['timeNs', 'kind', 'guest', 'target_pages']);
+  });
+
+  test('a mem_set above the 11-times cap of a PV guest\'s physmap says why its max_pfn is below its boot maxmem', () => {
+    const { events } = run('reservation', '{name: web, memory: 64MiB, maxmem: 1GiB, swap: 64MiB}', ['{at: 1s, mem_set: {guest: web, target: 1GiB}}']);
+    const memSet = events.find((e) => e.kind === 'mem_set');
+    assert.equal(memSet?.reachable_pages, 11 * 64 * MiB);
+    assert.equal(memSet.note, "above web's max_pfn, 704 MiB (11 times its boot memory of 64 MiB, below its boot maxmem of 1 GiB): a running PV guest's balloon cannot grow past it, whatever max_pages is, so the target is not reached");
   });
 
   test('a destroyed guest\'s promise leaves the ledger', () => {
