@@ -13,18 +13,30 @@ interface Sink {
   write(text: string): unknown;
 }
 
+/** "1 guest", "2 guests"; "1 timeline entry", "2 timeline entries"; "2 launches". */
 function plural(n: number, one: string): string {
-  return `${n} ${one}${n === 1 ? '' : 's'}`;
+  if (n === 1) return `${n} ${one}`;
+  if (one.endsWith('y')) return `${n} ${one.slice(0, -1)}ies`;
+  return `${n} ${one}${/(ch|sh|s|x)$/.test(one) ? 'es' : 's'}`;
 }
 
-/** The one-line description printed for a valid scenario. */
+/**
+ * The one-line description printed for a valid scenario. The timeline is
+ * counted in the file's entries (a launch with `count: N` is one entry of N
+ * launches); the launches are counted beside them when the two differ.
+ */
 export function describeScenario(scenario: Scenario): string {
-  const late = scenario.timeline.filter((e) => e.atNs > scenario.durationNs).length;
+  // Every event of an entry has the entry's path (its members share it).
+  const entries = new Set(scenario.timeline.map((e) => e.where)).size;
+  const launchEvents = scenario.timeline.filter((e) => e.action.kind === 'launch');
+  const launchEntries = new Set(launchEvents.map((e) => e.where)).size;
+  const launches = launchEvents.length === launchEntries ? '' : ` (${plural(launchEvents.length, 'launch')})`;
+  const late = new Set(scenario.timeline.filter((e) => e.atNs > scenario.durationNs).map((e) => e.where)).size;
   return (
     `ok: ${scenario.name} — ${plural(scenario.guests.length, 'guest')}, ` +
-    `${plural(scenario.timeline.length, 'timeline event')}, host ${formatPages(scenario.host.pages)}, ` +
+    `${plural(entries, 'timeline entry')}${launches}, host ${formatPages(scenario.host.pages)}, ` +
     `policy ${scenario.toolstack.policy}` +
-    (late > 0 ? ` (${late} after the end of the run: not run)` : '')
+    (late > 0 ? ` (${late} ${late === 1 ? 'entry' : 'entries'} after the end of the run: not run)` : '')
   );
 }
 

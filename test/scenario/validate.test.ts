@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { validateCommand } from '../../src/cli/validate.ts';
+import { describeScenario, validateCommand } from '../../src/cli/validate.ts';
+import { parseScenario } from '../../src/scenario/load.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -17,13 +18,25 @@ describe('hypermem validate', () => {
   test('a valid scenario: one line saying what it describes, exit 0', () => {
     const r = run(`${root}examples/claim-race.yaml`);
     assert.equal(r.status, 0);
-    assert.equal(r.out, 'ok: claim-race — 8 guests, 3 timeline events, host 64 GiB, policy claim\n');
+    assert.equal(r.out, 'ok: claim-race — 8 guests, 3 timeline entries, host 64 GiB, policy claim\n');
     assert.equal(r.err, '');
+  });
+
+  test('the timeline is counted in entries, a launch with count as one, its launches beside them', () => {
+    const describe = (timeline: string[]) =>
+      describeScenario(parseScenario(`name: t\nduration: 10s\nhost: {memory: 16GiB}\nguests:\n  - {name: vm, memory: 1GiB}\ntimeline:\n${timeline.map((e) => `  - ${e}`).join('\n')}\n`, 't.yaml'));
+    const db = '{at: 1s, launch: {name: db, count: 2, memory: 1GiB}}';
+    assert.equal(describe([db]), 'ok: t — 1 guest, 1 timeline entry (2 launches), host 16 GiB, policy claim');
+    const eight = Array.from({ length: 8 }, (_, i) => `{at: ${i + 2}s, launch: {name: l${i}, memory: 1GiB}}`);
+    assert.equal(describe([db, ...eight]), 'ok: t — 1 guest, 9 timeline entries (10 launches), host 16 GiB, policy claim');
+    assert.equal(describe(['{at: 1s, launch: {name: a, memory: 1GiB}}', '{at: 2s, launch: {name: b, memory: 1GiB}}']), 'ok: t — 1 guest, 2 timeline entries, host 16 GiB, policy claim');
+    // Entries after the end are counted as entries too.
+    assert.equal(describe(['{at: 11s, launch: {name: late, count: 3, memory: 1GiB}}']), 'ok: t — 1 guest, 1 timeline entry (3 launches), host 16 GiB, policy claim (1 entry after the end of the run: not run)');
   });
 
   test('--set is applied before validation', () => {
     const r = run(`${root}examples/claim-race.yaml`, ['toolstack.policy=none', 'guests[0].count=1', 'guests[1].count=1']);
-    assert.equal(r.out, 'ok: claim-race — 2 guests, 3 timeline events, host 64 GiB, policy none\n');
+    assert.equal(r.out, 'ok: claim-race — 2 guests, 3 timeline entries, host 64 GiB, policy none\n');
   });
 
   test('a file value wrong only with a --set says which --set were applied', () => {
