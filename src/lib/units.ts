@@ -147,6 +147,12 @@ export type Rate = { kind: 'pages'; perS: number } | { kind: 'count'; perS: numb
  * count per second (decimals allowed: "0.5/s").
  */
 export function parseRate(input: unknown, example = '2GiB/s or 20000/s'): Rate {
+  const rate = rateOf(input, example);
+  return rate.kind === 'bytes' ? { kind: 'pages', perS: bytesToPages(rate.perS) } : rate;
+}
+
+/** parseRate before a size rate is rounded down to whole pages: bytes per second. */
+function rateOf(input: unknown, example: string): { kind: 'bytes'; perS: number } | { kind: 'count'; perS: number } {
   const bad = (why = ''): UnitError => new UnitError(`expected a rate such as ${example}, found ${describeFound(input)}${why}`);
   if (typeof input !== 'string') throw bad(typeof input === 'number' ? ' (say /s)' : '');
   const m = /^(.*?)\s?\/\s?s$/.exec(input.trim());
@@ -164,13 +170,18 @@ export function parseRate(input: unknown, example = '2GiB/s or 20000/s'): Rate {
   const bytesPerS = scaleExact(q, SIZE_UNITS_BYTES[q.unit]);
   if (bytesPerS === null) throw bad(' (not a whole number of bytes)');
   if (bytesPerS > MAX_SAFE) throw bad(' (too large)');
-  return { kind: 'pages', perS: bytesToPages(Number(bytesPerS)) };
+  return { kind: 'bytes', perS: Number(bytesPerS) };
 }
 
 /** A rate of data such as "4GiB/s", in whole pages per second. */
 export function parsePagesPerS(input: unknown, example = '4GiB/s'): number {
-  const rate = parseRate(input, example);
-  if (rate.kind !== 'pages') throw new UnitError(`expected a rate such as ${example}, found ${describeFound(input)} (say the size unit)`);
+  return bytesToPages(parseBytesPerS(input, example));
+}
+
+/** A rate of data such as "4GiB/s", in bytes per second (not rounded to pages). */
+export function parseBytesPerS(input: unknown, example = '4GiB/s'): number {
+  const rate = rateOf(input, example);
+  if (rate.kind !== 'bytes') throw new UnitError(`expected a rate such as ${example}, found ${describeFound(input)} (say the size unit)`);
   return rate.perS;
 }
 

@@ -13,6 +13,7 @@ import { basename, dirname, extname, isAbsolute, resolve as resolvePath } from '
 import { fileURLToPath } from 'node:url';
 import { loadGcdTrace, MAX_TRACE_MEM_PERCENT, TraceFormatError } from '../guest/workload/trace.ts';
 import { DURATION_UNITS_NS, formatNs, formatPages, PAGE_BYTES, pagesBeside, type SizeOrPercent } from '../lib/units.ts';
+import { assert } from '../lib/assert.ts';
 import { formatPath, Problem, quote, type YamlPath } from './errors.ts';
 import { MAX_CLOCK_NS, TIMELINE_ACTIONS, type RawGuestGroup, type RawScenario, type RawTimelineEntry } from './schema.ts';
 import type { AnonAccess, AnonProfile, ContentsSpec, FilesSpec, GuestSpec, Scenario, SelfballoonSpec, TimelineAction, TimelineEvent } from './types.ts';
@@ -134,8 +135,8 @@ function pagesOf(value: SizeOrPercent, wholePages: number, path: YamlPath, of: s
 }
 
 function atLeastOnePage(pages: number, path: YamlPath): number {
-  // Sizes are whole pages by now: a value under 4 KiB came out as 0 pages.
-  if (pages < 1) throw new Problem(path, `expected at least one page (4 KiB), found less than one page`);
+  // The schema refuses a size under one page with the size it found (pageSize, pagesRate).
+  assert(pages >= 1, `${formatPath(path)}: ${pages} pages passed the schema's at-least-one-page check`);
   return pages;
 }
 

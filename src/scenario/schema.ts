@@ -8,10 +8,14 @@ import { z } from 'zod';
 import {
   describeFound,
   formatNs,
+  bytesToPages,
+  formatBytes,
+  PAGE_BYTES,
+  parseBytesPerS,
   parseCountPerS,
   parseDurationNs,
-  parsePagesPerS,
   parsePercent,
+  parseSizeBytes,
   parseSizeOrPercent,
   parseSizePages,
   UnitError,
@@ -119,6 +123,28 @@ const isPercent = (value: string): boolean => value.trim().endsWith('%');
 const isCountRate = (value: string): boolean => /(?:^|[\d.\s])\/\s?s\s*$/.test(value.trim());
 
 export const size = (example: string) => leaf(explained((v) => parseSizePages(v, example), () => SIZE_LIMIT), `a size such as ${example}`);
+
+/**
+ * Whole pages in `bytes` (per second with `perS`), at least one: a size that
+ * must hold something. A smaller one is refused with what was found, exactly
+ * ("found 0 B", "found 2 KiB, less than one page", "found 4095 B, …").
+ */
+function atLeastOnePage(bytes: number, perS = false): number {
+  if (bytes >= PAGE_BYTES) return bytesToPages(bytes);
+  const exact = bytes > 0 && bytes % 1024 === 0 ? formatBytes(bytes) : `${bytes} B`;
+  const found = `${exact}${perS ? '/s' : ''}`;
+  const less = perS ? 'less than one page a second' : 'less than one page';
+  const expected = perS ? 'at least one page a second (4 KiB/s)' : 'at least one page (4 KiB)';
+  throw new UnitError(`expected ${expected}, found ${bytes === 0 ? found : `${found}, ${less}`}`);
+}
+
+/**
+ * A size that must hold something (a memory, a target, a batch): at least one
+ * page (docs/scenario.md). Checked on the value as read, so a number refused
+ * for its digits is refused for them, not for a stand-in's size.
+ */
+export const pageSize = (example: string) =>
+  leaf((v) => atLeastOnePage(explained((x) => parseSizeBytes(x, example), () => SIZE_LIMIT)(v)), `a size such as ${example}`);
 export const sizeOrPercent = (example: string) =>
   leaf(
     explained(digitsChecked((v) => parseSizeOrPercent(v, example)), (v) => (isPercent(v) ? 'at most 2^53-1%' : SIZE_LIMIT)),
@@ -146,8 +172,9 @@ export const duration = (example: string, max?: { ns: number; why: string }) =>
     if (max !== undefined && ns > max.ns) throw aboveMax();
     return ns;
   }, `a duration such as ${example}`);
+/** A rate of data, in whole pages per second, at least one. */
 export const pagesRate = (example: string) =>
-  leaf(explained((v) => parsePagesPerS(v, example), () => 'at most 2^53-1 bytes/s'), `a rate such as ${example}`);
+  leaf((v) => atLeastOnePage(explained((x) => parseBytesPerS(x, example), () => 'at most 2^53-1 bytes/s')(v), true), `a rate such as ${example}`);
 export const countRate = (example: string) =>
   leaf(
     explained(digitsChecked((v) => parseCountPerS(v, example)), (v) => (isCountRate(v) ? 'at most 2^53-1/s' : 'at most 2^53-1 bytes/s')),
@@ -312,7 +339,7 @@ const tmemSchema = z.strictObject({
 });
 
 const hostSchema = z.strictObject({
-  memory: size('64GiB'),
+  memory: pageSize('64GiB'),
   nodes: integer(1, MAX_NODES, 1).optional(),
   hypervisor_reserve: sizeOrPercent('256MiB or 1%').optional(),
   tmem: tmemSchema.optional(),
@@ -374,7 +401,7 @@ const contentsSchema = z.strictObject({
 export const guestGroupSchema = z.strictObject({
   name: name('web'),
   count: integer(1, MAX_GROUP_COUNT, 4).optional(),
-  memory: size('4GiB'),
+  memory: pageSize('4GiB'),
   maxmem: size('8GiB').optional(),
   swap: size('2GiB').optional(),
   kernel_reserve: sizeOrPercent('64MiB or 2%').optional(),
@@ -408,12 +435,12 @@ export const TIMELINE_ACTIONS = [
 const timelineEntrySchema = z.strictObject({
   at: duration('30s'),
   launch: guestGroupSchema.optional(),
-  mem_set: z.strictObject({ guest: name('web-1'), target: size('2GiB') }).optional(),
-  mem_max: z.strictObject({ guest: name('web-1'), maxmem: size('6GiB') }).optional(),
+  mem_set: z.strictObject({ guest: name('web-1'), target: pageSize('2GiB') }).optional(),
+  mem_max: z.strictObject({ guest: name('web-1'), maxmem: pageSize('6GiB') }).optional(),
   destroy: guestRef.optional(),
   tmem_freeze: guestOrAll.optional(),
   tmem_thaw: guestOrAll.optional(),
-  tmem_flush: z.strictObject({ size: size('1GiB') }).optional(),
+  tmem_flush: z.strictObject({ size: pageSize('1GiB') }).optional(),
   crash: guestRef.optional(),
   toolstack_dies: guestRef.optional(),
 });
@@ -429,12 +456,12 @@ export const scenarioSchema = z.strictObject({
   workload_tick: duration('100ms', CLOCK).optional(),
   max_events: integer(1, Number.MAX_SAFE_INTEGER, 50_000_000).optional(),
   host: hostSchema,
-  dom0: z.strictObject({ memory: size('2GiB').optional() }).optional(),
+  dom0: z.strictObject({ memory: pageSize('2GiB').optional() }).optional(),
   toolstack: z
     .strictObject({
       policy: oneOf(POLICIES).optional(),
       build_rate: pagesRate('4GiB/s').optional(),
-      build_batch: size('64MiB').optional(),
+      build_batch: pageSize('64MiB').optional(),
     })
     .optional(),
   guests: z.array(guestGroupSchema).optional(),

@@ -461,3 +461,25 @@ describe('messages quote the value as written', () => {
     }
   });
 });
+
+test('a size that must hold something and is under one page is refused with the size found (was "found less than one page", also for 0 B)', () => {
+  const problem = (text: string, flags: string[] = []) => {
+    const e = scenarioError(() => parseScenario(text, 'page.yaml', flags));
+    return `${e.path}: ${e.problem}`;
+  };
+  const guest = 'guests:\n  - {name: g, memory: 1GiB}\n';
+  assert.equal(problem(`${MINIMAL}dom0: {memory: 0B}\n`), 'dom0.memory: expected at least one page (4 KiB), found 0 B');
+  assert.equal(problem(`${MINIMAL}dom0: {memory: 100B}\n`), 'dom0.memory: expected at least one page (4 KiB), found 100 B, less than one page');
+  assert.equal(problem(`${MINIMAL}dom0: {memory: 2KiB}\n`), 'dom0.memory: expected at least one page (4 KiB), found 2 KiB, less than one page');
+  assert.equal(problem(`${MINIMAL}dom0: {memory: 4095B}\n`), 'dom0.memory: expected at least one page (4 KiB), found 4095 B, less than one page', 'exact, not rounded to 4 KiB');
+  assert.equal(problem(`${MINIMAL}toolstack: {build_batch: 0KiB}\n`), 'toolstack.build_batch: expected at least one page (4 KiB), found 0 B');
+  assert.equal(problem(`${MINIMAL}toolstack: {build_rate: 0B/s}\n`), 'toolstack.build_rate: expected at least one page a second (4 KiB/s), found 0 B/s');
+  assert.equal(problem(`${MINIMAL}toolstack: {build_rate: 1KiB/s}\n`), 'toolstack.build_rate: expected at least one page a second (4 KiB/s), found 1 KiB/s, less than one page a second');
+  assert.equal(problem(`${MINIMAL}${guest}timeline:\n  - {at: 1s, mem_set: {guest: g, target: 0B}}\n`), 'timeline[0].mem_set.target: expected at least one page (4 KiB), found 0 B');
+  assert.equal(problem(`${MINIMAL}${guest}`, ['guests[0].memory=512B']), 'guests[0].memory: expected at least one page (4 KiB), found 512 B, less than one page (set by --set guests[0].memory=512B)');
+  // A number refused for its digits is refused for them (not for the size of the stand-in it is then read as).
+  assert.match(problem(`${MINIMAL}dom0: {memory: 0.${'0'.repeat(41)}1KiB}\n`), /^dom0\.memory: expected a size such as 2GiB, found "0\.0+1KiB" \(too many digits: 44 characters/);
+  assert.equal(problem(`${MINIMAL}dom0: {memory: ${'0'.repeat(50)}1KiB}\n`), 'dom0.memory: expected at least one page (4 KiB), found 1 KiB, less than one page', 'zeros that change nothing are dropped');
+  // One page is enough.
+  assert.equal(parseScenario(`${MINIMAL}dom0: {memory: 4KiB}\ntoolstack: {build_rate: 4KiB/s, build_batch: 4096B}\n`, 'page.yaml').dom0.memoryPages, 1);
+});
