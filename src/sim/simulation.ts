@@ -415,7 +415,8 @@ export class Simulation {
         const slot = this.liveSlot(a.guest, event);
         if (slot === null) return;
         const info = this.hv.domainInfo(slot.domid);
-        const raises = info.ok && Math.min(a.targetPages, info.max_pages) > info.tot_pages;
+        // As the ledger reads it: the guest cannot grow past the maxmem it booted with (its max_pfn), whatever max_pages says.
+        const raises = info.ok && Math.min(a.targetPages, info.max_pages, slot.spec.maxmemPages) > info.tot_pages;
         const building = this.builder.buildingLaunch;
         if (this.builder.holdMemSet(this.nowNs, slot.domid, a.guest, a.targetPages, raises, event.where)) {
           this.logEvent('mem_set_held', { guest: a.guest, target_pages: a.targetPages, note: `the toolstack holds it until the build of ${building?.name ?? 'a launch'} ends (reservation)` });

@@ -119,6 +119,15 @@ describe('reservation ledger', () => {
     assert.deepEqual(Object.keys(full.events.find((e) => e.kind === 'mem_set') ?? {}), ['timeNs', 'kind', 'guest', 'target_pages']);
   });
 
+  test('a mem-set that cannot raise the guest past its boot maxmem is not held during a build, whatever a mem_max raise set', () => {
+    // web booted at its maxmem (256 MiB), max_pages raised to 1 GiB: a 1 GiB target cannot take a page, so it is done at once.
+    const timeline = ['{at: 500ms, mem_max: {guest: web, maxmem: 1GiB}}', '{at: 1s, destroy: {guest: db}}', '{at: 1200ms, launch: {name: big, memory: 1GiB}}', '{at: 2s, mem_set: {guest: web, target: 1GiB}}'];
+    const r = run('reservation', '{name: web, memory: 256MiB, maxmem: 256MiB, swap: 64MiB}', timeline);
+    assert.ok(!r.events.some((e) => e.kind === 'mem_set_held'), 'not held');
+    assert.equal(r.events.find((e) => e.kind === 'mem_set')?.timeNs, 2e9);
+    assert.equal(r.launches.get('big')?.outcome, 'ok');
+  });
+
   test('a mem_set above the 11-times cap of a PV guest\'s physmap says why its max_pfn is below its boot maxmem', () => {
     const { events } = run('reservation', '{name: web, memory: 64MiB, maxmem: 1GiB, swap: 64MiB}', ['{at: 1s, mem_set: {guest: web, target: 1GiB}}']);
     const memSet = events.find((e) => e.kind === 'mem_set');
