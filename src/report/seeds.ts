@@ -24,10 +24,15 @@ interface Column {
   format: (values: number[]) => (n: number) => string;
   /** Found only by --verify's checks: a variant none of whose runs was checked reads "not checked". */
   needsChecks?: true;
+  /** Shown only when some variant's value is not 0 (launch outcomes most runs never have). */
+  whenAny?: true;
 }
 
 const sum = (s: Summary, pick: (g: Summary['guests'][number]) => number): number => s.guests.reduce((a, g) => a + pick(g), 0);
-const launches = (s: Summary, outcome: string): number => s.launches.filter((l) => l.outcome === outcome).length;
+const launches = (s: Summary, outcome: string | ((o: string) => boolean)): number =>
+  s.launches.filter((l) => (typeof outcome === 'string' ? l.outcome === outcome : outcome(l.outcome))).length;
+/** A launch the run's end caught before it finished: still building, or still queued. */
+const unfinished = (o: string): boolean => o === 'building' || o === 'queued';
 const wastedColumn = (values: number[]) => {
   const f = durationColumn(values.filter((v) => v > 0));
   return (ns: number) => (ns > 0 ? f(ns) : '-');
@@ -37,6 +42,8 @@ const COLUMNS: Column[] = [
   { head: 'ok', title: 'launches finished (mean per run)', value: (s) => launches(s, 'ok'), over: 'mean', format: countColumn },
   { head: 'failed fast', title: 'launches refused before building (mean per run)', value: (s) => launches(s, 'failed_fast'), over: 'mean', format: countColumn },
   { head: 'failed mid-way', title: 'launches that failed part-way through the build (mean per run)', value: (s) => launches(s, 'failed_midway'), over: 'mean', format: countColumn },
+  { head: 'abandoned', title: 'launches abandoned: the toolstack died, or the domain was destroyed or crashed, while queued or building (mean per run)', value: (s) => launches(s, 'abandoned'), over: 'mean', format: countColumn, whenAny: true },
+  { head: 'unfinished', title: 'launches still building, or still queued, when the run ended (mean per run)', value: (s) => launches(s, unfinished), over: 'mean', format: countColumn, whenAny: true },
   { head: 'wasted build', title: 'build time thrown away by failed launches (mean per run)', value: (s) => s.launches.reduce((a, l) => a + l.wasted_build_ns, 0), over: 'mean', format: wastedColumn },
   { head: 'OOM', title: 'OOM events, all guests (mean per run)', value: (s) => sum(s, (g) => g.oom_events), over: 'mean', format: countColumn },
   { head: 'violations', title: 'invariant violations (mean per run)', value: (s) => s.invariant_violations, over: 'mean', format: countColumn, needsChecks: true },
@@ -57,18 +64,22 @@ export function seedsTable(variants: readonly SeedsVariant[]): { head: string[];
     variants.map((v) => v.label),
     variants.map((v) => v.runs),
   );
-  const values = variants.map((v) => COLUMNS.map((c) => (c.over === 'mean' ? mean(v.runs.map(c.value)) : Math.min(...v.runs.map(c.value)))));
-  const formats = COLUMNS.map((c, k) => c.format(values.map((row) => row[k])));
+  const all = variants.map((v) => COLUMNS.map((c) => (c.over === 'mean' ? mean(v.runs.map(c.value)) : Math.min(...v.runs.map(c.value)))));
+  // Every launch is in one column: abandoned and unfinished ones get theirs when any variant has one.
+  const shown = COLUMNS.map((c, k) => c.whenAny !== true || all.some((row) => row[k] !== 0));
+  const columns = COLUMNS.filter((_, k) => shown[k]);
+  const values = all.map((row) => row.filter((_, k) => shown[k]));
+  const formats = columns.map((c, k) => c.format(values.map((row) => row[k])));
   const rows = variants.map((v, i) => {
     const r = records[i];
     const best = `${r.alone + r.tied} of ${seeds}${r.tied > 0 ? ` (${r.tied} tied)` : ''}`;
     // Runs without --verify were not checked: their 0 violations say nothing.
     const unchecked = v.runs.every((s) => s.invariant_checks === 0);
-    return [v.label, best, ...values[i].map((n, k) => (COLUMNS[k].needsChecks === true && unchecked ? 'not checked' : formats[k](n)))];
+    return [v.label, best, ...values[i].map((n, k) => (columns[k].needsChecks === true && unchecked ? 'not checked' : formats[k](n)))];
   });
   return {
-    head: ['variant', 'best on', ...COLUMNS.map((c) => c.head)],
-    titles: ['', 'the seeds on which this variant ranks best (tied: together with some of the others)', ...COLUMNS.map((c) => c.title)],
+    head: ['variant', 'best on', ...columns.map((c) => c.head)],
+    titles: ['', 'the seeds on which this variant ranks best (tied: together with some of the others)', ...columns.map((c) => c.title)],
     rows,
   };
 }

@@ -16,7 +16,14 @@ function fmtWasted(ns: number): string {
   return ns > 0 ? fmtSeconds(ns) : '-';
 }
 
-const OUTCOMES: Record<string, string> = { ok: 'ok', failed_fast: 'failed fast', failed_midway: 'failed mid-way', abandoned: 'abandoned', building: 'still building' };
+const OUTCOMES: Record<string, string> = { ok: 'ok', failed_fast: 'failed fast', failed_midway: 'failed mid-way', abandoned: 'abandoned', building: 'still building', queued: 'still queued' };
+
+const UNFINISHED_NOTE = '(unfinished: launches still building, or still queued, when the run ended)';
+
+/** A launch the run's end caught before it finished: still building, or still waiting in the `reservation` queue. */
+export function unfinished(outcome: string): boolean {
+  return outcome === 'building' || outcome === 'queued';
+}
 
 /** A count with thousands separators: 1234567 → "1,234,567". */
 function grouped(n: number): string {
@@ -93,14 +100,20 @@ function ratio2(x: number): string {
 
 export function compareTable(variants: { label: string; summary: Summary }[]): string {
   const lowest = sizeColumn(variants.map((v) => v.summary.host.min_free_pages));
+  // Every launch is in one column: abandoned and unfinished ones (building or queued at the end) get theirs when any variant has one.
+  const any = (f: (o: string) => boolean) => variants.some((v) => v.summary.launches.some((l) => f(l.outcome)));
+  const showAbandoned = any((o) => o === 'abandoned');
+  const showUnfinished = any(unfinished);
   const rows = variants.map(({ label, summary: s }) => {
-    const count = (o: string) => String(s.launches.filter((l) => l.outcome === o).length);
+    const count = (o: string | ((o: string) => boolean)) => String(s.launches.filter((l) => (typeof o === 'string' ? l.outcome === o : o(l.outcome))).length);
     const sum = (f: (g: Summary['guests'][number]) => number) => grouped(s.guests.reduce((a, g) => a + f(g), 0));
     return [
       label,
       count('ok'),
       count('failed_fast'),
       count('failed_midway'),
+      ...(showAbandoned ? [count('abandoned')] : []),
+      ...(showUnfinished ? [count(unfinished)] : []),
       fmtWasted(s.launches.reduce((a, l) => a + l.wasted_build_ns, 0)),
       sum((g) => g.cleancache.hits),
       sum((g) => g.disk.file_reads),
@@ -112,7 +125,8 @@ export function compareTable(variants: { label: string; summary: Summary }[]): s
   });
   const lead = verdictLead(variants);
   return (
-    table(['variant', 'ok', 'failed fast', 'failed mid-way', 'wasted build', 'cleancache hits', 'file reads', 'swap I/O', 'frontswap stores', 'OOM', 'lowest free'], rows) +
+    table(['variant', 'ok', 'failed fast', 'failed mid-way', ...(showAbandoned ? ['abandoned'] : []), ...(showUnfinished ? ['unfinished'] : []), 'wasted build', 'cleancache hits', 'file reads', 'swap I/O', 'frontswap stores', 'OOM', 'lowest free'], rows) +
+    (showUnfinished ? `${UNFINISHED_NOTE}\n` : '') +
     (lead === '' ? '' : `\nVerdict: ${lead}\n(${RANKING_NOTE})\n`)
   );
 }
@@ -128,6 +142,7 @@ export function compareSeedsTable(variants: SeedsVariant[]): string {
   return (
     `Over ${runs.length} seeds (${seedRange(runs)}): means per run (lowest free: the lowest of any run)\n` +
     table(t.head, t.rows) +
+    (t.head.includes('unfinished') ? `${UNFINISHED_NOTE}\n` : '') +
     (lead === '' ? '' : `\nVerdict: ${lead}\n(${SEEDS_NOTE})\n`)
   );
 }
