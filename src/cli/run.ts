@@ -200,17 +200,21 @@ function setValue(text: string): string {
   return eq < 0 ? '' : text.slice(eq + 1);
 }
 
-/** Splits `path=a,b,c` into the path and its values. */
+/**
+ * Splits `path=a,b,c` into the path and its values, white space around each
+ * trimmed (as `sweep --grid` does): `none, claim` compares `claim`, so its
+ * label and `overrides` read as `run --set path=claim` does.
+ */
 export function parseCompareSet(text: string): { path: string; values: string[] } {
   const eq = text.indexOf('=');
   if (eq <= 0 || eq === text.length - 1) throw new UserError(`--set ${text}: expected path=a,b,c`);
-  const values = splitTopLevel(text.slice(eq + 1));
-  if (values.some((v) => v.trim() === '')) throw new UserError(`--set ${text}: an empty value in the list`);
+  const values = splitTopLevel(text.slice(eq + 1)).map((v) => v.trim());
+  if (values.some((v) => v === '')) throw new UserError(`--set ${text}: an empty value in the list`);
   refuseRepeats(`--set ${text}`, values);
   // A malformed path is named with the flag as given, not with the first value's run.
   const path = text.slice(0, eq).trim();
   if (parsePath(path) === null) throw new UserError(`--set ${text}: ${pathProblem(path)}`);
-  return { path: text.slice(0, eq), values };
+  return { path, values };
 }
 
 export type { CompareVariant };
@@ -287,7 +291,7 @@ export async function compareCommand(
   const { path, values } = parseCompareSet(listed[0]);
   const fixed = sets.filter((s) => s !== listed[0]);
   const seed = parseSeed(options.seed);
-  const comparesSeed = canonicalPath(path.trim()) === 'seed';
+  const comparesSeed = canonicalPath(path) === 'seed';
   if (seed !== undefined && comparesSeed) {
     throw new UserError(`--seed ${options.seed}: the seed is what --set ${listed[0]} compares; drop one of them`);
   }
@@ -303,9 +307,9 @@ export async function compareCommand(
   refuseClashes(fixed, options.seed);
   for (const s of fixed) {
     const relation = pathRelation(flagPath(s), path);
-    if (relation === 'same') throw new UserError(`--set ${s}: ${path.trim()} is what --set ${listed[0]} compares; drop one of them`);
+    if (relation === 'same') throw new UserError(`--set ${s}: ${path} is what --set ${listed[0]} compares; drop one of them`);
     if (relation === 'part') {
-      throw new UserError(`--set ${s}: ${flagPath(s)} overlaps ${path.trim()}, what --set ${listed[0]} compares (one is part of the other); drop one of them`);
+      throw new UserError(`--set ${s}: ${flagPath(s)} overlaps ${path}, what --set ${listed[0]} compares (one is part of the other); drop one of them`);
     }
   }
   // Load every variant first, so a bad value fails before any run; with --seeds, each at seed, seed+1, ….

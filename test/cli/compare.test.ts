@@ -98,3 +98,32 @@ describe('hypermem compare: the terminal table accounts for every launch', () =>
     assert.match(r.stdout, /\nc +1 GiB +still queued +9\.0s +- +- +-\n/);
   });
 });
+
+describe('hypermem compare: white space around the compared values', () => {
+  /** Each run's variant label and overrides, from --json. */
+  function labels(set: string): [string, string[]][] {
+    const r = hypermem(['compare', late, '--set', set, '--set', 'duration=8500ms', '--jobs', '1', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    return (JSON.parse(r.stdout) as { variant: string; overrides: string[] }[]).map((s) => [s.variant, s.overrides]);
+  }
+
+  test('is trimmed: the label and overrides read as run --set path=value', () => {
+    assert.deepEqual(labels('toolstack.policy=none, claim ,reservation'), [
+      ['toolstack.policy=none', ['duration=8500ms', 'toolstack.policy=none']],
+      ['toolstack.policy=claim', ['duration=8500ms', 'toolstack.policy=claim']],
+      ['toolstack.policy=reservation', ['duration=8500ms', 'toolstack.policy=reservation']],
+    ]);
+    // Flow mappings, and spaces around the path.
+    assert.deepEqual(
+      labels(' host.tmem = {enabled: true}, {enabled: true, dedup: true}').map(([v]) => v),
+      ['host.tmem={enabled: true}', 'host.tmem={enabled: true, dedup: true}'],
+    );
+  });
+
+  test('spaces inside a value, and inside quotes, are kept', () => {
+    assert.deepEqual(
+      labels("description='a b', ' c, d '").map(([v]) => v),
+      ["description='a b'", "description=' c, d '"],
+    );
+  });
+});
