@@ -657,6 +657,19 @@ describe('runReportHtml', () => {
     assert.deepEqual(launches.map((row) => row.cells[7].text), ['0.3 s', '-', '12.0 s']);
   });
 
+  test('the disk card gives its total once: the caption says what it is made of, never the total again (found by audit)', () => {
+    const r = fakeRun(sc, ['web-1', 'web-2']);
+    const disk = (file: number[], swap: number[]): string => {
+      r.summary.guests.forEach((g, i) => (g.disk = { file_reads: file[i], swap_reads: swap[i], swap_writes: 0 }));
+      const cards = reportParts(r, sc).cards;
+      return /Disk I\/O \(pages\)<\/div><div class="card-value">([^<]*)<\/div><div class="card-sub">([^<]*)</.exec(cards)!.slice(1).join(' | ');
+    };
+    assert.equal(disk([700_000, 78_593], [0, 0]), '778,593 | all file reads, no swap I/O');
+    assert.equal(disk([700_000, 0], [0, 78_593]), '778,593 | of which 700,000 file reads, 78,593 swap reads + writes');
+    assert.equal(disk([0, 0], [5, 0]), '5 | all swap reads + writes, no file reads');
+    assert.equal(disk([0, 0], [0, 0]), '0 | no file reads, no swap I/O');
+  });
+
   test('tmem peak: the most held at once, not the sum of two maxima reached at different times', () => {
     const r = fakeRun(sc, ['web-1']);
     // Ephemeral peaks at 1 GiB early, persistent at 2 GiB late: never more than 2.25 GiB together.
