@@ -98,6 +98,13 @@ describe('defaults', () => {
     assert.equal(s.guests[0].workload.files.workingSetPages, 2 * GiB_PAGES);
   });
 
+  test("docs/scenario.md's idle guest: no demand, no accesses; a bare 0 rate is refused", () => {
+    const idle = (workload: string) => parseScenario(`${MINIMAL}guests:\n  - name: g\n    memory: 1GiB\n    workload: ${workload}\n`, 'x.yaml');
+    const w = idle('{anon: {level: 0%, rate: 0/s}, files: {rate: 0/s}}').guests[0].workload;
+    assert.deepEqual([w.anon.levelPercent, w.anon.ratePerS, w.files.ratePerS], [0, 0, 0]);
+    assert.throws(() => idle('{files: {rate: 0}}'), /files\.rate: expected a rate such as 20000\/s, found 0 \(say \/s\)/);
+  });
+
   test('every documented example in docs/scenario.md is a valid scenario', () => {
     const doc = readFileSync(`${root}docs/scenario.md`, 'utf8');
     const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
