@@ -38,6 +38,13 @@ export const OUTCOMES: readonly Outcome[] = [
   { key: 'launches_ok', label: 'launches ok', title: 'launches that completed', value: (s) => launches(s, 'ok') },
   { key: 'launches_failed_fast', label: 'failed fast', title: 'launches refused before building (no build time spent)', value: (s) => launches(s, 'failed_fast') },
   { key: 'launches_failed_midway', label: 'failed midway', title: 'launches that ran out of memory part-way through the build', value: (s) => launches(s, 'failed_midway') },
+  { key: 'launches_abandoned', label: 'abandoned', title: 'launches stopped by a toolstack death, a destroy or a crash, queued or building', value: (s) => launches(s, 'abandoned') },
+  {
+    key: 'launches_unfinished',
+    label: 'unfinished',
+    title: 'launches the end of the run caught still building or still queued',
+    value: (s) => launches(s, 'building') + launches(s, 'queued'),
+  },
   {
     key: 'wasted_build_s',
     label: 'wasted build',

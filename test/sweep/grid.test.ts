@@ -192,7 +192,7 @@ describe('writers', () => {
   test('results.csv: run, grid paths, seed, outcomes; quoted where needed', () => {
     const csv = resultsCsv(grids, rows).split('\n');
     assert.equal(csv[0], ['run', 'toolstack.policy', 'guests[0].memory', 'seed', ...OUTCOMES.map((o) => o.key)].join(','));
-    assert.equal(csv[1], '1,none,<b>,5,0,0,1,1.5,3,300,6,8,30,0,7,0,0,10');
+    assert.equal(csv[1], '1,none,<b>,5,0,0,1,0,0,1.5,3,300,6,8,30,0,7,0,0,10');
     assert.equal(csv[2].slice(0, 18), '2,"a ""q""",<b>,5,');
     assert.equal(csv[3], '');
     assert.equal(csvField(' x'), '" x"');

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { after, describe, test } from 'node:test';
 import { hypermem, root } from '../cli/spawn.ts';
 import { OUTCOMES, type Row } from '../../src/sweep/rows.ts';
+import type { Summary } from '../../src/sim/metrics.ts';
 import { assertColumnsLineUp } from './columns.ts';
 
 const scenario = 'test/sweep/tiny.yaml';
@@ -74,6 +75,19 @@ describe('hypermem sweep', () => {
       const ok = runs.map((x) => x.launches.filter((l) => l.outcome === 'ok').length);
       assert.equal(Number(cells[okCol]), (ok[0] + ok[1]) / 2, `point ${p + 1}: launches ok, the mean`);
     });
+  });
+
+  test('the launch columns account for every launch: ok, failed fast, failed mid-way, abandoned, and unfinished (still building or queued)', () => {
+    const outcomes = ['ok', 'failed_fast', 'failed_midway', 'abandoned', 'building', 'queued', 'ok'];
+    const summary = { launches: outcomes.map((outcome) => ({ outcome })) } as unknown as Summary;
+    const value = (key: string): number => {
+      const o = OUTCOMES.find((x) => x.key === key);
+      assert.ok(o !== undefined, key);
+      return o.value(summary);
+    };
+    const keys = ['launches_ok', 'launches_failed_fast', 'launches_failed_midway', 'launches_abandoned', 'launches_unfinished'];
+    assert.deepEqual(keys.map(value), [2, 1, 1, 1, 2]);
+    assert.deepEqual(OUTCOMES.filter((o) => o.key.startsWith('launches_')).map((o) => o.key), keys, 'no other launch column');
   });
 
   test('--verify: every run re-checks the invariants, as run --verify does (the same summary); the sweep says so', () => {
