@@ -227,29 +227,35 @@ guests:
 
   test('a guest\'s random numbers are its own: guests booted before it, and a launch that boots or fails, leave its figures alone', () => {
     // No tmem, no ballooning, room for everyone: the guests share nothing, so
-    // guest b's figures can only move if its random stream does.
-    const guest = (name: string, level: string) => `  - name: ${name}
-    memory: 256MiB
-    swap: 256MiB
-    workload:
-      anon: {profile: spikes, level: ${level}, rate: 3000/s, spikes: {peak: 95%, every: 4s, length: 1s, jitter: 2s}}
-      files: {working_set: 128MiB, rate: 5000/s, zipf: 0.8, write_share: 10%}
-`;
+    // guest b's (and c's) figures can only move if its random stream does.
+    const workload = (level: string) =>
+      `{anon: {profile: spikes, level: ${level}, rate: 3000/s, spikes: {peak: 95%, every: 4s, length: 1s, jitter: 2s}}, files: {working_set: 128MiB, rate: 5000/s, zipf: 0.8, write_share: 10%}}`;
+    const guest = (name: string, level: string) => `  - {name: ${name}, memory: 256MiB, swap: 256MiB, workload: ${workload(level)}}\n`;
+    // c is launched after big, which boots or fails: c's stream must not depend on it.
     const text = (before: string, launch: string) =>
-      `${tiny({ name: 'streams', duration: '12s', sample: '4s', memory: '2GiB', tmem: false })}guests:\n${before}${guest('b', '40%')}timeline:\n  - at: 2s\n    launch: {name: big, memory: ${launch}}\n`;
+      `${tiny({ name: 'streams', duration: '12s', sample: '4s', memory: '2GiB', tmem: false })}guests:\n${before}${guest('b', '40%')}timeline:\n` +
+      `  - at: 2s\n    launch: {name: big, memory: ${launch}}\n  - at: 3s\n    launch: {name: c, memory: 256MiB, swap: 256MiB, workload: ${workload('40%')}}\n`;
     const figures = (before: string, launch: string) => {
       const r = new Simulation(parseScenario(text(before, launch), 'streams.yaml')).run();
-      const b = r.summary.guests.find((g) => g.name === 'b');
-      assert.ok(b !== undefined);
-      return { launched: r.summary.launches[0].outcome, b: JSON.stringify(b).replace(/"domid":\d+,?/, '') };
+      const of = (name: string) => {
+        const g = r.summary.guests.find((x) => x.name === name);
+        assert.ok(g !== undefined, name);
+        return JSON.stringify(g).replace(/"domid":\d+,?/, '');
+      };
+      assert.equal(r.summary.launches[1].outcome, 'ok', 'c boots');
+      return { launched: r.summary.launches[0].outcome, b: of('b'), c: of('c') };
     };
     const alone = figures('', '256MiB');
     assert.equal(alone.launched, 'ok');
     assert.match(alone.b, /"swap_writes":[1-9]/, 'b swaps: its figures depend on its random draws');
-    // Another guest booted first (with different demand), and a launch too big to fit: b's figures are the same.
+    assert.match(alone.c, /"swap_writes":[1-9]/, 'c swaps: its figures depend on its random draws');
+    // Another guest booted first (with different demand), and a launch too big to fit: b's and c's figures are the same.
     const crowded = figures(guest('a', '60%'), '8GiB');
     assert.equal(crowded.launched, 'failed_fast');
     assert.equal(crowded.b, alone.b);
+    assert.equal(crowded.c, alone.c);
+    // The launch alone, booting or failing, leaves c where it was.
+    assert.equal(figures('', '8GiB').c, alone.c);
     // Another seed does move them (the check above compares something).
     const other = new Simulation(parseScenario(text('', '256MiB').replace('seed: 1', 'seed: 2'), 'streams.yaml')).run();
     assert.notEqual(JSON.stringify(other.summary.guests.find((g) => g.name === 'b')).replace(/"domid":\d+,?/, ''), alone.b);
