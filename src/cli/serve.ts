@@ -134,7 +134,7 @@ export function parseSpeed(text: string | undefined): number | null {
   // Decimal only: Number() would also take 0x10, 0b11, '+5' and 'Infinity', which nobody means as a speed. Spaces around it are let go, as for --seed.
   const v = /^\d+(\.\d+)?(e[-+]?\d+)?$/i.test(text.trim()) ? Number(text.trim()) : NaN;
   if (!Number.isFinite(v) || v <= 0) {
-    throw new UserError(`--speed: expected "max" or simulated seconds per wall second (a decimal number above 0, e.g. 10 or 2.5), found ${JSON.stringify(shorten(text))}`);
+    throw new UserError(`--speed: expected "max" or simulated seconds per wall second (a decimal number from ${MIN_SPEED} to ${MAX_SPEED}, e.g. 10 or 2.5), found ${JSON.stringify(shorten(text))}`);
   }
   if (v < MIN_SPEED || v > MAX_SPEED) {
     const why = v < MIN_SPEED ? 'slower, the run would not visibly move' : 'the longest run, 1000 h, in one wall second; faster is "max"';

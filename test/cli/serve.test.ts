@@ -431,9 +431,14 @@ describe('hypermem serve', () => {
     assert.equal(parsePort(' 8081 '), 8081);
     assert.throws(() => parsePort('  '), /--port: expected a port number/);
     for (const bad of ['0', '-3', 'fast', '', 'NaN', 'Infinity']) assert.throws(() => parseSpeed(bad), (e: unknown) => e instanceof UserError && /--speed: expected "max"/.test(e.message), bad);
+    // What is accepted is said as it is: 0 is refused for being below 0.001, not "above 0" (found in review).
+    assert.throws(
+      () => parseSpeed('0'),
+      (e: unknown) => e instanceof UserError && e.message === '--speed: expected "max" or simulated seconds per wall second (a decimal number from 0.001 to 3600000, e.g. 10 or 2.5), found "0"',
+    );
     // Number() takes these; a speed is a decimal number.
     for (const bad of ['0x10', '0b11', '0o7', '+5', '1e999', '.5', '5.', ' ']) {
-      assert.throws(() => parseSpeed(bad), (e: unknown) => e instanceof UserError && e.message.startsWith('--speed: expected "max" or simulated seconds per wall second (a decimal number above 0'), bad);
+      assert.throws(() => parseSpeed(bad), (e: unknown) => e instanceof UserError && e.message.startsWith('--speed: expected "max" or simulated seconds per wall second (a decimal number from 0.001 to 3600000, e.g. 10 or 2.5), found '), bad);
     }
     assert.equal(parseSpeed('max'), null);
     assert.equal(parseSpeed('2.5'), 2.5);
