@@ -47,6 +47,8 @@ interface Totals {
   failedFast: number;
   failedMidway: number;
   abandoned: number;
+  /** Launches the end of the run caught still building or still queued. */
+  unfinished: number;
   launches: number;
   wastedNs: number;
   gets: number;
@@ -64,6 +66,7 @@ function totals(s: Summary): Totals {
     failedFast: count('failed_fast'),
     failedMidway: count('failed_midway'),
     abandoned: count('abandoned'),
+    unfinished: count('building') + count('queued'),
     launches: s.launches.length,
     wastedNs: s.launches.reduce((a, l) => a + l.wasted_build_ns, 0),
     gets: sum((g) => g.cleancache.gets),
@@ -618,6 +621,9 @@ function compareOutcomes(variants: CompareVariant[], atSeed: number | null = nul
     { head: 'launches ok', cell: (r) => `${r.t.ok} / ${r.t.launches}`, key: (r) => r.t.ok, better: 'high' },
     { head: 'failed fast', cell: (r) => String(r.t.failedFast) },
     { head: 'failed mid-way', cell: (r) => String(r.t.failedMidway), key: (r) => r.t.failedMidway, better: 'low' },
+    // Every launch in one column, as in the terminal's table: abandoned and unfinished (building or queued at the end) when any variant has one.
+    ...(rows.some((r) => r.t.abandoned > 0) ? [{ head: 'abandoned', cell: (r: OutcomeRow) => String(r.t.abandoned) }] : []),
+    ...(rows.some((r) => r.t.unfinished > 0) ? [{ head: 'unfinished', cell: (r: OutcomeRow) => String(r.t.unfinished) }] : []),
     { head: 'wasted build', cell: (r) => (r.t.wastedNs > 0 ? wasted(r.t.wastedNs) : '-'), key: (r) => r.t.wastedNs, better: 'low' },
     { head: 'OOM events', cell: (r) => String(r.t.oom), key: (r) => r.t.oom, better: 'low' },
     { head: 'violations', cell: (r) => (r.s.invariant_checks === 0 ? 'not checked' : String(r.s.invariant_violations)), key: (r) => r.s.invariant_violations, better: 'low' },

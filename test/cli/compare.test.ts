@@ -1,6 +1,6 @@
 // `hypermem compare` (and `run`) end to end: what the terminal tables account for.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -61,6 +61,22 @@ describe('hypermem compare: the terminal table accounts for every launch', () =>
       ],
     );
     assert.match(r.stdout, /\n\(unfinished: launches still building, or still queued, when the run ended\)\n/);
+  });
+
+  test('the report\'s comparison table has the same column (one seed)', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'hypermem-compare-out-')), 'out');
+    const r = hypermem(['compare', late, '--set', 'toolstack.policy=none,reservation', '--jobs', '1', '--quiet', '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    const table = html.slice(html.indexOf('<tr><th>variant</th>'));
+    const heads = [...table.slice(0, table.indexOf('</tr>')).matchAll(/<th[^>]*>([^<]*)<\/th>/g)].map((m) => m[1]);
+    assert.deepEqual(heads.slice(0, 6), ['variant', 'launches ok', 'failed fast', 'failed mid-way', 'unfinished', 'wasted build']);
+    const row = (label: string) => {
+      const tr = table.slice(table.indexOf(`<b>${label}</b>`));
+      return [...tr.slice(0, tr.indexOf('</tr>')).matchAll(/<td[^>]*>(?:<span[^>]*>)?([^<]*)/g)].map((m) => m[1]).slice(0, 4);
+    };
+    assert.deepEqual(row('toolstack.policy=none'), ['2 / 3', '0', '0', '1']);
+    assert.deepEqual(row('toolstack.policy=reservation'), ['1 / 3', '0', '0', '2']);
   });
 
   test('over seeds too: the means of the unfinished launches', () => {
