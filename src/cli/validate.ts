@@ -13,7 +13,7 @@ interface Sink {
   write(text: string): unknown;
 }
 
-/** "1 guest", "2 guests"; "1 timeline entry", "2 timeline entries"; "2 launches". */
+/** "1 guest", "2 guests"; "1 timeline entry", "2 timeline entries". */
 function plural(n: number, one: string): string {
   if (n === 1) return `${n} ${one}`;
   if (one.endsWith('y')) return `${n} ${one.slice(0, -1)}ies`;
@@ -23,14 +23,15 @@ function plural(n: number, one: string): string {
 /**
  * The one-line description printed for a valid scenario. The timeline is
  * counted in the file's entries (a launch with `count: N` is one entry of N
- * launches); the launches are counted beside them when the two differ.
+ * launches); the guests they launch are counted beside them when the two
+ * differ ("3 timeline entries (launching 3 guests)": one entry of count 3 and two others).
  */
 export function describeScenario(scenario: Scenario): string {
   // Every event of an entry has the entry's path (its members share it).
   const entries = new Set(scenario.timeline.map((e) => e.where)).size;
   const launchEvents = scenario.timeline.filter((e) => e.action.kind === 'launch');
   const launchEntries = new Set(launchEvents.map((e) => e.where)).size;
-  const launches = launchEvents.length === launchEntries ? '' : ` (${plural(launchEvents.length, 'launch')})`;
+  const launches = launchEvents.length === launchEntries ? '' : ` (launching ${plural(launchEvents.length, 'guest')})`;
   const late = new Set(scenario.timeline.filter((e) => e.atNs > scenario.durationNs).map((e) => e.where)).size;
   return (
     `ok: ${scenario.name} — ${plural(scenario.guests.length, 'guest')}, ` +

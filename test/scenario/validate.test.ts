@@ -26,12 +26,12 @@ describe('hypermem validate', () => {
     const describe = (timeline: string[]) =>
       describeScenario(parseScenario(`name: t\nduration: 10s\nhost: {memory: 16GiB}\nguests:\n  - {name: vm, memory: 1GiB}\ntimeline:\n${timeline.map((e) => `  - ${e}`).join('\n')}\n`, 't.yaml'));
     const db = '{at: 1s, launch: {name: db, count: 2, memory: 1GiB}}';
-    assert.equal(describe([db]), 'ok: t — 1 guest, 1 timeline entry (2 launches), host 16 GiB, policy claim');
+    assert.equal(describe([db]), 'ok: t — 1 guest, 1 timeline entry (launching 2 guests), host 16 GiB, policy claim');
     const eight = Array.from({ length: 8 }, (_, i) => `{at: ${i + 2}s, launch: {name: l${i}, memory: 1GiB}}`);
-    assert.equal(describe([db, ...eight]), 'ok: t — 1 guest, 9 timeline entries (10 launches), host 16 GiB, policy claim');
+    assert.equal(describe([db, ...eight]), 'ok: t — 1 guest, 9 timeline entries (launching 10 guests), host 16 GiB, policy claim');
     assert.equal(describe(['{at: 1s, launch: {name: a, memory: 1GiB}}', '{at: 2s, launch: {name: b, memory: 1GiB}}']), 'ok: t — 1 guest, 2 timeline entries, host 16 GiB, policy claim');
     // Entries after the end are counted as entries too.
-    assert.equal(describe(['{at: 11s, launch: {name: late, count: 3, memory: 1GiB}}']), 'ok: t — 1 guest, 1 timeline entry (3 launches), host 16 GiB, policy claim (1 entry after the end of the run: not run)');
+    assert.equal(describe(['{at: 11s, launch: {name: late, count: 3, memory: 1GiB}}']), 'ok: t — 1 guest, 1 timeline entry (launching 3 guests), host 16 GiB, policy claim (1 entry after the end of the run: not run)');
   });
 
   test('--set is applied before validation', () => {
