@@ -415,7 +415,7 @@ export class Simulation {
         const slot = this.liveSlot(a.guest, event);
         if (slot === null) return;
         const info = this.hv.domainInfo(slot.domid);
-        // As the ledger reads it: the guest cannot grow past the maxmem it booted with (its max_pfn), whatever max_pages says.
+        // As the ledger reads it: the guest cannot grow past the maxmem it booted with (its max_pfn is at most that), whatever max_pages says.
         const raises = info.ok && Math.min(a.targetPages, info.max_pages, slot.spec.maxmemPages) > info.tot_pages;
         const building = this.builder.buildingLaunch;
         if (this.builder.holdMemSet(this.nowNs, slot.domid, a.guest, a.targetPages, raises, event.where)) {

@@ -112,13 +112,14 @@ test('a UTF-8 byte order mark at the start of a trace file is dropped', () => {
 
 test('white space other than spaces and tabs is refused, named with its code point and where it stands (a no-break space looks like a separator)', () => {
   const cases: [string, string][] = [
-    ['1 2\n3\u00a04\n', 't:2: a no-break space (U+00A0) between the numbers; expected spaces or tabs: "3\u00a04"'],
-    ['1\u2003 2\n', 't:1: an em space (U+2003) between the numbers; expected spaces or tabs: "1\u2003 2"'],
-    ['1 2\n3 4\uFEFF\n', 't:2: a byte order mark (U+FEFF) after the last number; expected spaces or tabs: "3 4\uFEFF"'],
-    ['\f1 2\n', 't:1: a form feed (U+000C) before the first number; expected spaces or tabs: "\\f1 2"'],
-    ['1\r2\n', 't:1: a carriage return (U+000D) between the numbers; expected spaces or tabs: "1\\r2"'],
-    [' \u3000\n', 't:1: an ideographic space (U+3000) on a line without numbers; expected spaces or tabs: " \u3000"'],
-    ['1\u00852\n', 't:1: a next line (U+0085) between the numbers; expected spaces or tabs: "1\u00852"'],
+    ['1 2\n3\u00a04\n', 't:2: between the numbers: expected spaces or tabs, found a no-break space (U+00A0): "3\u00a04"'],
+    ['1\u2003 2\n', 't:1: between the numbers: expected spaces or tabs, found an em space (U+2003): "1\u2003 2"'],
+    ['1 2\n3 4\uFEFF\n', 't:2: after the last number: expected spaces or tabs, found a byte order mark (U+FEFF): "3 4\uFEFF"'],
+    ['\f1 2\n', 't:1: before the first number: expected spaces or tabs, found a form feed (U+000C): "\\f1 2"'],
+    ['1\r2\n', 't:1: between the numbers: expected spaces or tabs, found a carriage return (U+000D): "1\\r2"'],
+    [' \u3000\n', 't:1: on a line without numbers: expected spaces or tabs, found an ideographic space (U+3000): " \u3000"'],
+    ['1 2\u00a0\u0085\n', 't:1: after the last number: expected spaces or tabs, found a no-break space (U+00A0): "1 2\u00a0\u0085"'],
+    ['1\u00852\n', 't:1: between the numbers: expected spaces or tabs, found a next line (U+0085): "1\u00852"'],
   ];
   for (const [text, message] of cases) assert.throws(() => parseGcdTrace(text, 't'), (e: unknown) => e instanceof TraceFormatError && e.message === message, JSON.stringify(text));
   // Spaces and tabs anywhere on the line are fine, and so is a byte order mark at the very start.

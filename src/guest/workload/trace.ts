@@ -110,10 +110,12 @@ export function parseTraceLine(raw: string, lineNo: number, file: string): [numb
   if (/^[ \t]*$/.test(line)) throw new TraceFormatError(file, lineNo, 'empty line; expected "<cpu %> <memory %>"');
   const odd = OTHER_SPACE.exec(line);
   if (odd !== null) {
-    const before = line.slice(0, odd.index).trim() !== '';
-    const after = line.slice(odd.index + 1).trim() !== '';
+    // Anything but white space (U+0085 included, which trim() keeps) on each side.
+    const text = /[^\s\u0085]/;
+    const before = text.test(line.slice(0, odd.index));
+    const after = text.test(line.slice(odd.index + 1));
     const where = before && after ? 'between the numbers' : before ? 'after the last number' : after ? 'before the first number' : 'on a line without numbers';
-    throw new TraceFormatError(file, lineNo, `${spaceName(line.charCodeAt(odd.index))} ${where}; expected spaces or tabs: ${shown(line)}`);
+    throw new TraceFormatError(file, lineNo, `${where}: expected spaces or tabs, found ${spaceName(line.charCodeAt(odd.index))}: ${shown(line)}`);
   }
   const cols = line.trim().split(/[ \t]+/);
   if (cols.length !== 2) {
