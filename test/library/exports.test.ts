@@ -74,6 +74,21 @@ const hv = new Hypervisor({ pages: 1024 });
 hv.claimPages('one', 10);
 `;
 
+/**
+ * The first code block after `heading` in a document, each statement with a
+ * `// {…}` comment (the result the document promises) wrapped so that the
+ * program prints what it got beside what was promised.
+ */
+function documentedSnippet(doc: string, heading: string): string {
+  const text = readFileSync(`${root}${doc}`, 'utf8');
+  const at = text.indexOf(heading);
+  assert.notEqual(at, -1, `${doc} has no "${heading}"`);
+  const block = /```(?:ts|js)\n([\s\S]*?)```/.exec(text.slice(at));
+  assert.ok(block, `${doc}: no code block after "${heading}"`);
+  const body = block[1].replace(/^(.*\));\s*\/\/\s*(\{[^}]*\}).*$/gm, (_all, call: string, promised: string) => `__seen.push([${JSON.stringify(promised)}, ${call}]);`);
+  return `const __seen = [];\nprocess.on('exit', () => console.log(JSON.stringify(__seen)));\n${body}`;
+}
+
 describe('hypermem as a library (plain Node.js, compiled dist/)', () => {
   let dir: string;
 
@@ -105,6 +120,24 @@ describe('hypermem as a library (plain Node.js, compiled dist/)', () => {
     assert.equal(got.reportStarts, '<!doctype html>');
     const sources = new Simulation(parseScenario(readFileSync(small, 'utf8'), 'small.yaml')).run().summary;
     assert.deepEqual(got.summary, JSON.parse(JSON.stringify(sources)), 'dist/ gives the same run as src/: rebuild with npm run build');
+  });
+
+  test("the engine's and tmem's documented snippets run as written and answer what their comments say", () => {
+    for (const [doc, heading] of [
+      ['README.md', '## The engine'],
+      ['docs/tmem.md', 'Construction:'],
+    ]) {
+      writeFileSync(join(dir, 'snippet.mjs'), documentedSnippet(doc, heading));
+      const r = spawnSync(process.execPath, ['snippet.mjs'], { cwd: dir, encoding: 'utf8' });
+      assert.equal(r.status, 0, `${doc}'s snippet after "${heading}" fails: ${r.stderr}`);
+      const seen = JSON.parse(r.stdout) as [string, Record<string, unknown>][];
+      assert.ok(seen.length >= 3, `${doc}: ${seen.length} promised results found`);
+      for (const [promised, got] of seen) {
+        // The comments write objects as JavaScript does ({ok:true, rc:0}): quote the keys to read them.
+        const want = JSON.parse(promised.replace(/([{,]\s*)([a-z_]+):/g, '$1"$2":')) as Record<string, unknown>;
+        assert.deepEqual(got, want, `${doc}: promised ${promised}`);
+      }
+    }
   });
 
   test('the types come along: a correct consumer type-checks, a wrong call does not', () => {
