@@ -105,6 +105,16 @@ describe('domains', () => {
     assert.equal(d.max_pages, 0xfffffffe, 'values that fit are kept as they are');
   });
 
+  test('a count of the wrong type from plain JavaScript is named with its type, not printed as if it were the number', () => {
+    const hv = new Hypervisor({ pages: 100 });
+    hv.domainCreate(1, 10);
+    const untyped = hv as unknown as { populatePhysmap(d: number, n: unknown): unknown; claimPages(d: number, n: unknown): unknown };
+    assert.throws(() => untyped.populatePhysmap(1, '5'), { name: 'AssertionError', message: 'pages must be a non-negative safe integer, got the string "5"' });
+    assert.throws(() => untyped.claimPages(1, undefined), { message: 'pages must be a non-negative safe integer, got undefined' });
+    assert.throws(() => untyped.claimPages(1, 10n), { message: 'pages must be a non-negative safe integer, got the bigint 10n' });
+    assert.throws(() => untyped.claimPages(1, 1.5), { message: 'pages must be a non-negative safe integer, got 1.5' });
+  });
+
   test('decrease_reservation frees at most what the domain owns', () => {
     const hv = new Hypervisor({ pages: 100 });
     hv.domainCreate(1, 50);
