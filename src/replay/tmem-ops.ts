@@ -37,7 +37,7 @@ const page64 = z.unknown().superRefine((value, ctx) => {
     return;
   }
   const n = Buffer.byteLength(value, 'base64');
-  if (n !== TMEM_PAGE_BYTES) ctx.addIssue({ code: 'custom', message: `expected base64 of exactly 4096 bytes, found ${n} bytes` });
+  if (n !== TMEM_PAGE_BYTES) ctx.addIssue({ code: 'custom', message: `expected base64 of exactly 4096 bytes, found ${n} byte${n === 1 ? '' : 's'}` });
 }) as unknown as z.ZodType<string>;
 
 const uuid = z.unknown().superRefine((value, ctx) => {

@@ -77,6 +77,7 @@ const cases: Case[] = [
   ['tmem_put without contents', '{"op":"tmem_put","domid":1,"pool":0,"oid":[1,0,0],"index":0}', E('give exactly one of "data", "fill" or "fp", found 0'), 2],
   ['no op at all', '{"domid":1}', E('field "op": .*found nothing'), 2],
   // data
+  ['data of 1 byte', '{"op":"tmem_put","domid":1,"pool":0,"oid":[1,0,0],"index":1,"data":"QQ=="}', E('field "data": expected base64 of exactly 4096 bytes, found 1 byte'), 2],
   ['data of 3 bytes', '{"op":"tmem_put","domid":1,"pool":0,"oid":[1,0,0],"index":1,"data":"QUJD"}', E('field "data": expected base64 of exactly 4096 bytes, found 3 bytes'), 2],
   ['data of 4097 bytes', `{"op":"tmem_put","domid":1,"pool":0,"oid":[1,0,0],"index":1,"data":"${Buffer.alloc(4097).toString('base64')}"}`, E('field "data": .*found 4097 bytes'), 2],
   ['data that is not base64', '{"op":"tmem_put","domid":1,"pool":0,"oid":[1,0,0],"index":1,"data":"!!!!"}', E('field "data": expected base64 of exactly 4096 bytes, found text that is not base64'), 2],
