@@ -251,7 +251,7 @@ function checkFileName(file: string): void {
  * of them do name one field (the library applies them in order, the last
  * one winning), which keeps the order given.
  */
-function recordedOverrides(overrides: readonly string[]): string[] {
+export function recordedOverrides(overrides: readonly string[]): string[] {
   const kept = overrides.map((o) => ({ o, field: canonicalPath(flagPath(o)) })).filter((x) => x.field !== 'seed');
   const flags = kept.map((x) => x.o);
   return new Set(kept.map((x) => x.field)).size === kept.length ? flags.sort() : flags;

@@ -12,7 +12,8 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import { z } from 'zod';
 import { UserError } from '../cli/errors.ts';
 import { depthOf } from '../lib/depth.ts';
-import { enumeratePoints, isSeedGrid, MAX_RUNS, type Grid } from './grid.ts';
+import { recordedOverrides } from '../scenario/load.ts';
+import { enumeratePoints, isSeedGrid, MAX_RUNS, pointSets, type Grid } from './grid.ts';
 import { shardRunList, type SweepInfo } from './html.ts';
 import type { ShardMeta, SweepMeta } from './output.ts';
 import type { Row } from './rows.ts';
@@ -298,6 +299,11 @@ function readRows(f: ShardFolder, grids: readonly Grid[], bases: Map<string, { s
     const summary = (raw as { summary: Summary }).summary;
     if (summary.seed !== row.seed) throw new UserError(`${where}: run ${run} has seed ${row.seed}, but its summary is of seed ${JSON.stringify(summary.seed)}`);
     if (summary.scenario !== sweep.scenario) throw new UserError(`${where}: run ${run}'s summary is of scenario ${JSON.stringify(summary.scenario)}, the sweep's is ${JSON.stringify(sweep.scenario)}`);
+    // The flags the summary was run with, as `hypermem run` records them: the sweep's fixed --set flags and the point's (a summary of another point, pasted in, is not this run).
+    const flags = recordedOverrides([...sweep.set, ...pointSets(grids, point)]);
+    if (JSON.stringify(summary.overrides) !== JSON.stringify(flags)) {
+      throw new UserError(`${where}: run ${run}'s summary is of a run with the flags ${JSON.stringify(summary.overrides) ?? 'missing'}, the sweep runs it with ${JSON.stringify(flags)} (its fixed --set flags and the point)`);
+    }
     const base = row.seed - ((run - 1) % sweep.seeds);
     const key = seedGrid < 0 ? '' : point.values[seedGrid];
     const seen = bases.get(key);

@@ -182,6 +182,13 @@ describe('sweep --shard and merge', () => {
     d = copyShard(2, 'point');
     edit(`${d}/results.json`, '"toolstack.policy":"none"', '"toolstack.policy":"claim"');
     refused([s1, d, s3], `${d}/results.json:2: run 2 is at {"toolstack.policy":"claim"}, the sweep puts it at {"toolstack.policy":"none"}`);
+    // The point left as it was, but the summary is another point's run (its flags say so): not the run at that point.
+    d = copyShard(2, 'flags');
+    edit(`${d}/results.json`, '"overrides":["duration=10s","toolstack.policy=none"]', '"overrides":["duration=10s","toolstack.policy=reservation"]');
+    refused(
+      [s1, d, s3],
+      `${d}/results.json:2: run 2's summary is of a run with the flags ["duration=10s","toolstack.policy=reservation"], the sweep runs it with ["duration=10s","toolstack.policy=none"] (its fixed --set flags and the point)`,
+    );
     d = copyShard(2, 'run');
     edit(`${d}/results.json`, '{"run":2,', '{"run":3,');
     refused([s1, d, s3], `${d}/results.json:2: run 3, expected run 2 (shard 2 of 3 holds run 2)`);
