@@ -130,7 +130,8 @@ export const MAX_SPEED = MAX_CLOCK_NS / 1e9;
 
 /** --speed: `max`, or simulated seconds per wall second (a positive number, from MIN_SPEED to MAX_SPEED). */
 export function parseSpeed(text: string | undefined): number | null {
-  if (text === undefined || text === 'max') return null;
+  // Spaces around it are let go, around max as around a number.
+  if (text === undefined || text.trim() === 'max') return null;
   // Decimal only: Number() would also take 0x10, 0b11, '+5' and 'Infinity', which nobody means as a speed. Spaces around it are let go, as for --seed.
   const v = /^\d+(\.\d+)?(e[-+]?\d+)?$/i.test(text.trim()) ? Number(text.trim()) : NaN;
   if (!Number.isFinite(v) || v <= 0) {

@@ -446,6 +446,8 @@ describe('hypermem serve', () => {
     assert.equal(parseSpeed('1e1'), 10);
     // Spaces around the number are let go, as for --seed, --seeds and --jobs.
     assert.equal(parseSpeed(' 5 '), 5);
+    // …and around max, as around a number (' max' was refused while ' 5' was taken).
+    assert.equal(parseSpeed(' max '), null);
     // A speed at which nothing visibly moves, or beyond the longest run in a wall second, is refused with the range.
     for (const bad of ['1e-300', '0.0009', '3600001', '1e300']) {
       assert.throws(() => parseSpeed(bad), (e: unknown) => e instanceof UserError && e.message.startsWith('--speed: expected "max" or from 0.001 to 3600000 simulated seconds per wall second (') && e.message.endsWith(`found "${bad}"`), bad);
