@@ -435,7 +435,9 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
       case '/summary.json': {
         if (!get()) return;
         if (finalResult === null) {
-          send(res, 409, 'application/json', JSON.stringify({ error: `${REFUSED[status]}: ${path} exists once it is done`, status, run_id: runId }) + '\n');
+          // A run that stopped (max_events, memory) will never finish: say so rather than "once it is done".
+          const error = status === 'failed' ? `${REFUSED[status]}, so there is no ${path} (only a run that finishes has one)` : `${REFUSED[status]}: ${path} exists once it is done`;
+          send(res, 409, 'application/json', JSON.stringify({ error, status, run_id: runId }) + '\n');
           return;
         }
         if (path === '/report.html') {

@@ -368,7 +368,7 @@ describe('hypermem serve', () => {
       assert.deepEqual(states.map((s) => s.status), ['failed']);
       const summary = await fetch(`${dash.url}summary.json`);
       assert.equal(summary.status, 409);
-      assert.equal(((await summary.json()) as { error: string }).error, 'the run stopped without finishing: /summary.json exists once it is done');
+      assert.equal(((await summary.json()) as { error: string }).error, 'the run stopped without finishing, so there is no /summary.json (only a run that finishes has one)');
       const resume = await post(`${dash.url}api/resume`);
       assert.equal(resume.status, 409);
       assert.equal((JSON.parse(resume.body) as { error: string }).error, 'the run stopped without finishing');
