@@ -119,11 +119,16 @@ ${caption ? `<p class="caption">${esc(caption)}</p>\n` : ''}<figure role="img" a
 </section>`;
 }
 
+/** Launches the timeline places after `duration` (checked, not run; a `count: N` launch is N). */
+function lateLaunches(scenario: Scenario): number {
+  return scenario.timeline.filter((e) => e.action.kind === 'launch' && e.atNs > scenario.durationNs).length;
+}
+
 function scenarioFacts(scenario: Scenario): [string, string][] {
   const t = scenario.host.tmem;
   const tmemFeatures = [t.dedup ? 'dedup' : '', t.tze ? 'zero-page elimination' : '', t.compress ? 'compression' : ''].filter((x) => x !== '');
   const launchTimes = scenario.timeline.filter((e) => e.action.kind === 'launch').map((e) => e.atNs);
-  const late = launchTimes.filter((t) => t > scenario.durationNs).length;
+  const late = lateLaunches(scenario);
   const overrides = scenario.overrides ?? [];
   return [
     ['seed', String(scenario.seed)],
@@ -482,12 +487,14 @@ export function reportParts(result: RunResult, scenario: Scenario, verifying = f
  * not running, tmem off), by why; and the guests set up for tmem on a host
  * without it.
  */
-export function runStory(s: Summary, events: LoggedEvent[]): string {
+export function runStory(s: Summary, events: LoggedEvent[], lateLaunches = 0): string {
   const parts: string[] = [];
   const t = totals(s);
-  if (t.launches === 0) parts.push('No launches');
+  // Launches placed after `duration` are not run: said, so that "No launches" does not contradict the header's count.
+  const late = lateLaunches > 0 ? ` (${lateLaunches} ${t.launches === 0 ? '' : 'more '}placed after the end of the run, not run)` : '';
+  if (t.launches === 0) parts.push(`No launches${late}`);
   else {
-    parts.push(`${t.ok} of ${t.launches} launch${t.launches === 1 ? '' : 'es'} finished`);
+    parts.push(`${t.ok} of ${t.launches} launch${t.launches === 1 ? '' : 'es'} finished${late}`);
     const failed = s.launches.filter((l) => l.outcome !== 'ok');
     for (const l of failed.slice(0, 3)) {
       const how = OUTCOME_LABEL[l.outcome] ?? l.outcome;
@@ -524,7 +531,7 @@ function tmemRefused(events: LoggedEvent[]): string[] {
 export function runReportHtml(result: RunResult, scenario: Scenario): string {
   const parts = reportParts(result, scenario);
   const body = [
-    header('simulation report', scenario, factsList(scenarioFacts(scenario)) + `<p class="story">${esc(runStory(result.summary, result.events))}</p>`),
+    header('simulation report', scenario, factsList(scenarioFacts(scenario)) + `<p class="story">${esc(runStory(result.summary, result.events, lateLaunches(scenario)))}</p>`),
     contents([...TOC, ['launches', 'Launches'], ['guest-table', 'Guests']]),
     parts.cards,
     parts.violations,

@@ -433,6 +433,20 @@ describe('runReportHtml', () => {
     );
   });
 
+  test('launches placed after the end of the run are said in the story, as the header counts them (a user audit read "No launches" beside "3 (3 after the end)")', () => {
+    const text = ['name: late', 'duration: 5s', 'host: {memory: 2GiB}', 'dom0: {memory: 256MiB}', 'timeline:', '  - at: 6s', '    launch: {name: big, count: 3, memory: 64MiB}'];
+    const none = parseScenario(text.join('\n'), 'late.yaml');
+    const r = new Simulation(none).run();
+    const html = runReportHtml(r, none);
+    assert.match(html, /<dt>launches<\/dt><dd>3 \(3 after the end\)<\/dd>/);
+    assert.match(html, /<p class="story">No launches \(3 placed after the end of the run, not run\); no guest ran out of memory\.<\/p>/);
+    // One launch in the run, one after: the first part says both.
+    const some = parseScenario([...text.slice(0, 5), '  - at: 1s', '    launch: {name: early, memory: 64MiB}', ...text.slice(5, 6), '    launch: {name: big, memory: 64MiB}'].join('\n'), 'late.yaml');
+    const r2 = new Simulation(some).run();
+    assert.match(runReportHtml(r2, some), /<p class="story">1 of 1 launch finished \(1 more placed after the end of the run, not run\); /);
+    assert.equal(runStory(r2.summary, r2.events), '1 of 1 launch finished; no guest ran out of memory.', 'without the scenario: the run alone');
+  });
+
   test('OOM events are markers on the host chart, and the card says who and when', () => {
     const r = fakeRun(sc, ['web-1', 'web-2']);
     const before = runReportHtml(r, sc);
