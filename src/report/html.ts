@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import type { Scenario } from '../scenario/types.ts';
 import type { RunResult } from '../sim/simulation.ts';
 import { HYPERMEM_VERSION } from '../version.ts';
-import type { LoggedEvent, Sample, Summary } from '../sim/metrics.ts';
+import { launchCount, unfinished, type LoggedEvent, type Sample, type Summary } from '../sim/metrics.ts';
 import { diskChart, guestChart, hitRateChart, hostChart, tmemChart, type ChartOut, type RunData } from './charts.ts';
 import { seedRange, seedsTable, type SeedsVariant } from './seeds.ts';
 import { listOf, ranked, RANKING_NOTE, SEEDS_NOTE, seedsVerdictLead, verdictLead } from './verdict.ts';
@@ -59,14 +59,14 @@ interface Totals {
 }
 
 function totals(s: Summary): Totals {
-  const count = (o: string) => s.launches.filter((l) => l.outcome === o).length;
+  const count = (o: string) => launchCount(s, o);
   const sum = (f: (g: Summary['guests'][number]) => number) => guestSum(s, f);
   return {
     ok: count('ok'),
     failedFast: count('failed_fast'),
     failedMidway: count('failed_midway'),
     abandoned: count('abandoned'),
-    unfinished: count('building') + count('queued'),
+    unfinished: launchCount(s, unfinished),
     launches: s.launches.length,
     wastedNs: s.launches.reduce((a, l) => a + l.wasted_build_ns, 0),
     gets: sum((g) => g.cleancache.gets),

@@ -3,7 +3,7 @@
 // many seeds it ranks best (src/report/verdict.ts) — the same table for the
 // terminal and the HTML report.
 
-import type { Summary } from '../sim/metrics.ts';
+import { launchCount, unfinished, type Summary } from '../sim/metrics.ts';
 import { countColumn, durationColumn, sizeColumn } from './series.ts';
 import { seedRecords } from './verdict.ts';
 
@@ -29,21 +29,17 @@ interface Column {
 }
 
 const sum = (s: Summary, pick: (g: Summary['guests'][number]) => number): number => s.guests.reduce((a, g) => a + pick(g), 0);
-const launches = (s: Summary, outcome: string | ((o: string) => boolean)): number =>
-  s.launches.filter((l) => (typeof outcome === 'string' ? l.outcome === outcome : outcome(l.outcome))).length;
-/** A launch the run's end caught before it finished: still building, or still queued. */
-const unfinished = (o: string): boolean => o === 'building' || o === 'queued';
 const wastedColumn = (values: number[]) => {
   const f = durationColumn(values.filter((v) => v > 0));
   return (ns: number) => (ns > 0 ? f(ns) : '-');
 };
 
 const COLUMNS: Column[] = [
-  { head: 'ok', title: 'launches finished (mean per run)', value: (s) => launches(s, 'ok'), over: 'mean', format: countColumn },
-  { head: 'failed fast', title: 'launches refused before building (mean per run)', value: (s) => launches(s, 'failed_fast'), over: 'mean', format: countColumn },
-  { head: 'failed mid-way', title: 'launches that failed part-way through the build (mean per run)', value: (s) => launches(s, 'failed_midway'), over: 'mean', format: countColumn },
-  { head: 'abandoned', title: 'launches abandoned: the toolstack died, or the domain was destroyed or crashed, while queued or building (mean per run)', value: (s) => launches(s, 'abandoned'), over: 'mean', format: countColumn, whenAny: true },
-  { head: 'unfinished', title: 'launches still building, or still queued, when the run ended (mean per run)', value: (s) => launches(s, unfinished), over: 'mean', format: countColumn, whenAny: true },
+  { head: 'ok', title: 'launches finished (mean per run)', value: (s) => launchCount(s, 'ok'), over: 'mean', format: countColumn },
+  { head: 'failed fast', title: 'launches refused before building (mean per run)', value: (s) => launchCount(s, 'failed_fast'), over: 'mean', format: countColumn },
+  { head: 'failed mid-way', title: 'launches that failed part-way through the build (mean per run)', value: (s) => launchCount(s, 'failed_midway'), over: 'mean', format: countColumn },
+  { head: 'abandoned', title: 'launches abandoned: the toolstack died, or the domain was destroyed or crashed, while queued or building (mean per run)', value: (s) => launchCount(s, 'abandoned'), over: 'mean', format: countColumn, whenAny: true },
+  { head: 'unfinished', title: 'launches still building, or still queued, when the run ended (mean per run)', value: (s) => launchCount(s, unfinished), over: 'mean', format: countColumn, whenAny: true },
   { head: 'wasted build', title: 'build time thrown away by failed launches (mean per run)', value: (s) => s.launches.reduce((a, l) => a + l.wasted_build_ns, 0), over: 'mean', format: wastedColumn },
   { head: 'OOM', title: 'OOM events, all guests (mean per run)', value: (s) => sum(s, (g) => g.oom_events), over: 'mean', format: countColumn },
   { head: 'violations', title: 'invariant violations (mean per run)', value: (s) => s.invariant_violations, over: 'mean', format: countColumn, needsChecks: true },

@@ -2,7 +2,7 @@
 // guest, hit rates and I/O, in aligned columns.
 
 import type { Scenario } from '../scenario/types.ts';
-import type { Summary } from '../sim/metrics.ts';
+import { launchCount, unfinished, type Summary } from '../sim/metrics.ts';
 import { fmtSize, sizeColumn } from './series.ts';
 import { seedRange, seedsTable, type SeedsVariant } from './seeds.ts';
 import { RANKING_NOTE, SEEDS_NOTE, seedsVerdictLead, verdictLead } from './verdict.ts';
@@ -19,11 +19,6 @@ function fmtWasted(ns: number): string {
 const OUTCOMES: Record<string, string> = { ok: 'ok', failed_fast: 'failed fast', failed_midway: 'failed mid-way', abandoned: 'abandoned', building: 'still building', queued: 'still queued' };
 
 const UNFINISHED_NOTE = '(unfinished: launches still building, or still queued, when the run ended)';
-
-/** A launch the run's end caught before it finished: still building, or still waiting in the `reservation` queue. */
-export function unfinished(outcome: string): boolean {
-  return outcome === 'building' || outcome === 'queued';
-}
 
 /** A count with thousands separators: 1234567 → "1,234,567". */
 function grouped(n: number): string {
@@ -105,7 +100,7 @@ export function compareTable(variants: { label: string; summary: Summary }[]): s
   const showAbandoned = any((o) => o === 'abandoned');
   const showUnfinished = any(unfinished);
   const rows = variants.map(({ label, summary: s }) => {
-    const count = (o: string | ((o: string) => boolean)) => String(s.launches.filter((l) => (typeof o === 'string' ? l.outcome === o : o(l.outcome))).length);
+    const count = (o: string | ((o: string) => boolean)) => String(launchCount(s, o));
     const sum = (f: (g: Summary['guests'][number]) => number) => grouped(s.guests.reduce((a, g) => a + f(g), 0));
     return [
       label,

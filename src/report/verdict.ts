@@ -4,7 +4,7 @@
 // violations (fewer is better). Disk I/O and hit rates are not ranked: they
 // depend on how many guests run, which the launches decide.
 
-import type { Summary } from '../sim/metrics.ts';
+import { launchCount, type Summary } from '../sim/metrics.ts';
 import { fmtCount, fmtDurationsApart, fmtSize, guestSum } from './series.ts';
 
 export interface Ranked {
@@ -12,7 +12,7 @@ export interface Ranked {
   summary: Summary;
 }
 
-const count = (s: Summary, outcome: string): number => s.launches.filter((l) => l.outcome === outcome).length;
+const count = launchCount;
 const wastedNs = (s: Summary): number => s.launches.reduce((a, l) => a + l.wasted_build_ns, 0);
 const oomEvents = (s: Summary): number => s.guests.reduce((a, g) => a + g.oom_events, 0);
 

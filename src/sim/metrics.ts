@@ -86,6 +86,16 @@ export interface Summary {
   faults: { crashes: number; toolstack_deaths: number; tmem_flushes: number; launch_bursts: number };
 }
 
+/** A launch the run's end caught before it finished: still building, or still waiting in the `reservation` queue. */
+export function unfinished(outcome: string): boolean {
+  return outcome === 'building' || outcome === 'queued';
+}
+
+/** How many of a run's launches ended with `outcome` (or pass it, a test of the outcome). */
+export function launchCount(s: Summary, outcome: string | ((outcome: string) => boolean)): number {
+  return s.launches.filter((l) => (typeof outcome === 'string' ? l.outcome === outcome : outcome(l.outcome))).length;
+}
+
 export function launchSummary(l: Launch): Summary['launches'][number] {
   return {
     name: l.name,

@@ -5,7 +5,7 @@
 
 import { COLORS, echarts, FONT, GROUP_COLORS, renameIds } from '../report/charts.ts';
 import { fmtCount, fmtNumber, guestSum, niceAxis } from '../report/series.ts';
-import type { Summary } from '../sim/metrics.ts';
+import { launchCount, type Summary } from '../sim/metrics.ts';
 import type { Grid } from './grid.ts';
 import type { Row } from './rows.ts';
 import { comparisons } from './verdict.ts';
@@ -18,7 +18,7 @@ interface Measure {
 
 /** What the charts show: the ranked outcomes first, then the I/O. */
 const MEASURES: Measure[] = [
-  { title: 'Launches finished', value: (s) => s.launches.filter((l) => l.outcome === 'ok').length },
+  { title: 'Launches finished', value: (s) => launchCount(s, 'ok') },
   { title: 'Build time wasted (s)', value: (s) => s.launches.reduce((a, l) => a + l.wasted_build_ns, 0) / 1e9 },
   { title: 'OOM events', value: (s) => guestSum(s, (g) => g.oom_events) },
   { title: 'Swap I/O on the disk (pages)', value: (s) => guestSum(s, (g) => g.disk.swap_reads + g.disk.swap_writes) },

@@ -3,7 +3,7 @@
 // run --json` prints) and results.csv (the grid values and key outcomes).
 
 import { durationColumn, sizeColumn } from '../report/series.ts';
-import type { Summary } from '../sim/metrics.ts';
+import { launchCount, unfinished, type Summary } from '../sim/metrics.ts';
 import { isSeedGrid, type Grid, type Run } from './grid.ts';
 
 export interface Row {
@@ -32,18 +32,17 @@ export interface Outcome {
 }
 
 const sum = <T>(items: readonly T[], pick: (item: T) => number): number => items.reduce((n, item) => n + pick(item), 0);
-const launches = (s: Summary, outcome: string): number => s.launches.filter((l) => l.outcome === outcome).length;
 
 export const OUTCOMES: readonly Outcome[] = [
-  { key: 'launches_ok', label: 'launches ok', title: 'launches that completed', value: (s) => launches(s, 'ok') },
-  { key: 'launches_failed_fast', label: 'failed fast', title: 'launches refused before building (no build time spent)', value: (s) => launches(s, 'failed_fast') },
-  { key: 'launches_failed_midway', label: 'failed midway', title: 'launches that ran out of memory part-way through the build', value: (s) => launches(s, 'failed_midway') },
-  { key: 'launches_abandoned', label: 'abandoned', title: 'launches stopped by a toolstack death, a destroy or a crash, queued or building', value: (s) => launches(s, 'abandoned') },
+  { key: 'launches_ok', label: 'launches ok', title: 'launches that completed', value: (s) => launchCount(s, 'ok') },
+  { key: 'launches_failed_fast', label: 'failed fast', title: 'launches refused before building (no build time spent)', value: (s) => launchCount(s, 'failed_fast') },
+  { key: 'launches_failed_midway', label: 'failed midway', title: 'launches that ran out of memory part-way through the build', value: (s) => launchCount(s, 'failed_midway') },
+  { key: 'launches_abandoned', label: 'abandoned', title: 'launches stopped by a toolstack death, a destroy or a crash, queued or building', value: (s) => launchCount(s, 'abandoned') },
   {
     key: 'launches_unfinished',
     label: 'unfinished',
     title: 'launches the end of the run caught still building or still queued',
-    value: (s) => launches(s, 'building') + launches(s, 'queued'),
+    value: (s) => launchCount(s, unfinished),
   },
   {
     key: 'wasted_build_s',
