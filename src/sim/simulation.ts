@@ -13,7 +13,7 @@ import { Tmem } from '../hypervisor/tmem/tmem.ts';
 import { ABSENT_TMEM } from '../hypervisor/tmem/absent.ts';
 import { EXTRA_MEM_RATIO, Guest } from '../guest/guest.ts';
 import type { GuestConfig } from '../guest/config.ts';
-import { DomainBuilder, type Launch } from '../toolstack/builder.ts';
+import { DomainBuilder, memSetPromise, type Launch } from '../toolstack/builder.ts';
 import type { GuestSpec, Scenario, TimelineEvent } from '../scenario/types.ts';
 import { EventQueue } from './queue.ts';
 import { launchSummary, ratio, type LoggedEvent, type Sample, type Summary } from './metrics.ts';
@@ -415,8 +415,8 @@ export class Simulation {
         const slot = this.liveSlot(a.guest, event);
         if (slot === null) return;
         const info = this.hv.domainInfo(slot.domid);
-        // As the ledger reads it: the guest cannot grow past the maxmem it booted with (its max_pfn is at most that), whatever max_pages says.
-        const raises = info.ok && Math.min(a.targetPages, info.max_pages, slot.spec.maxmemPages) > info.tot_pages;
+        // As the ledger reads it: the guest cannot grow past the maxmem it booted with, whatever max_pages says.
+        const raises = info.ok && memSetPromise(a.targetPages, info, slot.spec.maxmemPages) > 0;
         const building = this.builder.buildingLaunch;
         if (this.builder.holdMemSet(this.nowNs, slot.domid, a.guest, a.targetPages, raises, event.where)) {
           this.logEvent('mem_set_held', { guest: a.guest, target_pages: a.targetPages, note: `the toolstack holds it until the build of ${building?.name ?? 'a launch'} ends (reservation)` });

@@ -31,6 +31,16 @@ import { formatPages, groupDigits } from '../lib/units.ts';
 import { populateInCalls, type Hypervisor } from '../hypervisor/hypervisor.ts';
 import type { Policy } from '../scenario/types.ts';
 
+/**
+ * What a mem-set still promises the guest, as the toolstack reads it: the
+ * target up to max_pages and the maxmem it booted the guest with (a running
+ * PV guest cannot grow past that), less what the domain holds; 0 when the
+ * target does not raise it.
+ */
+export function memSetPromise(targetPages: number, info: { max_pages: number; tot_pages: number }, bootMaxmemPages: number): number {
+  return Math.max(0, Math.min(targetPages, info.max_pages, bootMaxmemPages) - info.tot_pages);
+}
+
 export type LaunchOutcome = 'queued' | 'building' | 'ok' | 'failed_fast' | 'failed_midway' | 'abandoned';
 
 export interface Launch {
@@ -155,7 +165,7 @@ export class DomainBuilder {
     for (const [domid, t] of this.targets) {
       const info = this.hv.domainInfo(domid);
       assert(info.ok, `the ledger holds a mem-set of ${t.name} (domain ${domid}), which no longer exists: forget() it on destroy`);
-      out.push({ what: `mem-set of ${t.name}`, pages: Math.max(0, Math.min(t.targetPages, info.max_pages, t.bootMaxmemPages) - info.tot_pages) });
+      out.push({ what: `mem-set of ${t.name}`, pages: memSetPromise(t.targetPages, info, t.bootMaxmemPages) });
     }
     return out.filter((p) => p.pages > 0);
   }
