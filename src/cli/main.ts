@@ -60,12 +60,27 @@ const USAGE_HINT = '(hypermem --help lists the commands; hypermem COMMAND --help
  * the final line break, a last line of suggestion); a line break in the
  * user's own text is escaped like any control character.
  */
-function usageLine(text: string): string {
+function usageLine(text: string, longFlags: readonly string[] = []): string {
   let body = text.replace(/^error: /, '').replace(/\n$/, '');
   const suggestion = /\n\(Did you mean (.*)\?\)$/.exec(body);
   if (suggestion !== null) body = body.slice(0, suggestion.index);
   const line = escapeControls(body) || 'usage error';
-  return suggestion === null ? line : `${line}; did you mean ${escapeControls(suggestion[1])}?`;
+  if (suggestion !== null) return `${line}; did you mean ${escapeControls(suggestion[1])}?`;
+  const short = shortFlagSuggestion(body, longFlags);
+  return short === undefined ? line : `${line}; did you mean ${short}?`;
+}
+
+/**
+ * Commander suggests only for a misspelt long option. Our options have no
+ * one-letter forms, so for `-q` name the command's long options that start
+ * with that letter ("--quiet"; "--seed or --set").
+ */
+function shortFlagSuggestion(body: string, longFlags: readonly string[]): string | undefined {
+  const m = /^unknown option '-([A-Za-z])'$/.exec(body);
+  if (m === null) return undefined;
+  const matches = longFlags.filter((f) => f.startsWith(`--${m[1].toLowerCase()}`));
+  if (matches.length === 0) return undefined;
+  return matches.length === 1 ? matches[0] : `${matches.slice(0, -1).join(', ')} or ${matches[matches.length - 1]}`;
 }
 
 function program(): Command {
@@ -178,6 +193,11 @@ function program(): Command {
     .action(async (file: string, options: { check?: boolean }) => {
       process.exitCode = await replayCommand(file, options);
     });
+  // Each command's usage errors may suggest its own long options for an unknown one-letter flag.
+  for (const command of cli.commands) {
+    const longFlags = command.options.flatMap((o) => (o.long === undefined ? [] : [o.long]));
+    command.configureOutput({ outputError: (text, write) => write(`hypermem: ${usageLine(text, longFlags)} ${USAGE_HINT}\n`) });
+  }
   return cli;
 }
 

@@ -272,6 +272,11 @@ describe('hypermem run / compare / validate / examples', () => {
     assert.equal(usage.stderr, `hypermem: unknown option '--bogus' ${hint}\n`);
     // Commander's suggestion joins the line, as do its other usage errors.
     assert.equal(hypermem(['validate', race, '--seed', '3']).stderr, `hypermem: unknown option '--seed'; did you mean --set? ${hint}\n`);
+    // Our options have no one-letter forms: an unknown one names the command's long options with that letter.
+    assert.equal(hypermem(['run', '-q', race]).stderr, `hypermem: unknown option '-q'; did you mean --quiet? ${hint}\n`);
+    assert.equal(hypermem(['run', race, '-s', '3']).stderr, `hypermem: unknown option '-s'; did you mean --seed or --set? ${hint}\n`);
+    assert.equal(hypermem(['validate', race, '-s', '3']).stderr, `hypermem: unknown option '-s'; did you mean --set? ${hint}\n`);
+    assert.equal(hypermem(['run', race, '-x']).stderr, `hypermem: unknown option '-x' ${hint}\n`);
     assert.equal(hypermem(['run', race, '--seed', '1', '--seed', '2']).stderr, 'hypermem: --seed is given twice (1 and 2); give it once\n');
     assert.equal(hypermem(['run']).stderr, `hypermem: missing required argument 'scenario' ${hint}\n`);
     // A line break in the user's own text is escaped, not taken for commander's layout.
