@@ -387,6 +387,11 @@ export async function startDashboard(scenario: Scenario, options: DashboardOptio
       send(res, 400, 'text/plain; charset=utf-8', 'hypermem: more than one Host header\n');
       return;
     }
+    // No Host at all (an HTTP/1.0 client, a hand-written request): the name cannot be checked, so it is refused, saying so. RFC 9112 says 400 for HTTP/1.1.
+    if (hostHeaders === 0) {
+      send(res, 400, 'text/plain; charset=utf-8', 'hypermem: no Host header: this server answers only requests that name it (send Host: 127.0.0.1 or the name in its URL)\n');
+      return;
+    }
     // Only this machine's names for the server (a page elsewhere cannot reach it by DNS rebinding); the port is not checked (an SSH tunnel or a NAT changes it).
     if (!allowed(req.headers.host ?? '')) {
       send(res, 403, 'text/plain; charset=utf-8', 'hypermem: unknown Host header\n');

@@ -736,6 +736,12 @@ describe('hypermem serve', () => {
       const two = await raw(dash.url, `GET /api/state HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nHost: evil.example\r\nConnection: close\r\n\r\n`);
       assert.match(two, /^HTTP\/1\.1 400 /);
       assert.match(two, /more than one Host header/);
+      // HTTP/1.0 may leave Host out: refused, saying what is missing, not called an unknown Host.
+      const none = await raw(dash.url, 'GET /api/state HTTP/1.0\r\n\r\n');
+      assert.match(none, /^HTTP\/1\.1 400 /);
+      assert.match(none, /no Host header: this server answers only requests that name it/);
+      // HTTP/1.1 must send one: Node's server answers 400 itself.
+      assert.match(await raw(dash.url, 'GET /api/state HTTP/1.1\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 400 /);
       const tunnel = await raw(dash.url, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
       assert.match(tunnel, /^HTTP\/1\.1 405 Method Not Allowed\r\n/);
       assert.match(tunnel, /\r\nAllow: GET, HEAD, POST\r\n/);
