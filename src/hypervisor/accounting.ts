@@ -18,7 +18,7 @@
 // but every counter is kept per node and the node sums always equal the host
 // counters. Pages are fungible within a node.
 
-import { assert, assertCount } from '../lib/assert.ts';
+import { assert, assertCount, assertNodeOrNull } from '../lib/assert.ts';
 import { fail, OK, type Result } from '../lib/result.ts';
 
 /** What accounting knows about a domain: the counts Xen keeps in struct domain. */
@@ -361,6 +361,7 @@ export class Accounting {
     let global = 0;
     for (const e of entries) {
       assertCount(e.pages, 'claim pages');
+      assertNodeOrNull(e.node, 'claim node');
       if (named.has(e.node)) return fail('EINVAL');
       named.add(e.node);
       if (e.node === null) {

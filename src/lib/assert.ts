@@ -17,6 +17,17 @@ export function assertCount(value: number, what: string): void {
 }
 
 /**
+ * Asserts that `value` is a NUMA node number or null (a claim set's global
+ * entry). A number out of range is the hypercall's EINVAL, not this; a
+ * string such as "global" (replay's spelling) is a caller's mistake.
+ */
+export function assertNodeOrNull(value: number | null, what: string): void {
+  if (value !== null && !Number.isSafeInteger(value)) {
+    throw new AssertionError(`${what} must be a node number, or null for the global entry, got ${describeValue(value)}`);
+  }
+}
+
+/**
  * A value as a message should show it: a number as written, anything else
  * with its type (a caller in plain JavaScript passing the string "5" would
  * otherwise read "got 5").

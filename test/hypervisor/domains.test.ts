@@ -113,6 +113,13 @@ describe('domains', () => {
     assert.throws(() => untyped.claimPages(1, undefined), { message: 'pages must be a non-negative safe integer, got undefined' });
     assert.throws(() => untyped.claimPages(1, 10n), { message: 'pages must be a non-negative safe integer, got the bigint 10n' });
     assert.throws(() => untyped.claimPages(1, 1.5), { message: 'pages must be a non-negative safe integer, got 1.5' });
+    // replay writes the global entry "global"; the library takes null, and says so rather than answering EINVAL.
+    const claims = hv as unknown as { claimMemory(d: number, e: { node: unknown; pages: number }[]): unknown };
+    assert.throws(() => claims.claimMemory(1, [{ node: 'global', pages: 5 }]), { name: 'AssertionError', message: 'claim node must be a node number, or null for the global entry, got the string "global"' });
+    assert.throws(() => claims.claimMemory(1, [{ node: 0.5, pages: 5 }]), { message: 'claim node must be a node number, or null for the global entry, got 0.5' });
+    // A node number the host does not have is the hypercall's answer, as Xen's.
+    assert.deepEqual(hv.claimMemory(1, [{ node: 3, pages: 5 }]), { ok: false, errno: 'EINVAL' });
+    assert.deepEqual(hv.claimMemory(1, [{ node: null, pages: 5 }]), { ok: true });
   });
 
   test('decrease_reservation frees at most what the domain owns', () => {
