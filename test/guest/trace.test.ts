@@ -68,6 +68,24 @@ test('malformed files: a clear error naming file and line', () => {
   assert.throws(() => loadGcdTrace(join(dir, 'missing')), /cannot read trace/);
 });
 
+test('a header line or commas between the columns: the message says how to fix the file', () => {
+  const header = 'a header line? trace files have none: delete it';
+  const commas = 'separate the columns with spaces or tabs, not commas';
+  const cases: [string, number, string][] = [
+    ['cpu mem\n1 2\n', 1, `column 1 (cpu %): expected a non-negative number, found "cpu" (${header})`],
+    ['\ufeffCPU\tMemory\n1 2\n', 1, `column 1 (cpu %): expected a non-negative number, found "CPU" (${header})`],
+    ['cpu,mem\n1,2\n', 1, `expected 2 columns "<cpu %> <memory %>", found 1: "cpu,mem" (${header}; ${commas})`],
+    ['1,2\n', 1, `expected 2 columns "<cpu %> <memory %>", found 1: "1,2" (${commas})`],
+    ['1 2\n3, 4\n', 2, `column 1 (cpu %): expected a non-negative number, found "3," (${commas})`],
+    // Not a header: a word on a later line, or beside a number on the first.
+    ['1 2\ncpu mem\n', 2, 'column 1 (cpu %): expected a non-negative number, found "cpu"'],
+    ['1 abc\n', 1, 'column 2 (memory %): expected a non-negative number, found "abc"'],
+  ];
+  for (const [text, line, message] of cases) {
+    assert.throws(() => parseGcdTrace(text, 't'), (e: unknown) => e instanceof TraceFormatError && e.message === `t:${line}: ${message}`);
+  }
+});
+
 test('linear interpolation between 5-minute samples, loop or hold at the end', () => {
   const mem = Float64Array.from([10, 20, 40]);
   const I = GCD_SAMPLE_INTERVAL_NS;

@@ -104,6 +104,20 @@ const NUMBER = /^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
  */
 const PLAIN_LINE = /[ \t]*((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)[ \t]+((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)[ \t]*\r?(?:\n|$)/y;
 
+/**
+ * How to fix the two mistakes a trace exported from elsewhere most often
+ * has: a header line (the first line, no column a number, a word in one) and
+ * commas between the columns (a CSV file). Empty when neither applies.
+ */
+function fixHint(cols: string[], lineNo: number): string {
+  const hints: string[] = [];
+  if (lineNo === 1 && cols.every((c) => !NUMBER.test(c)) && cols.some((c) => /[A-Za-z]/.test(c))) {
+    hints.push('a header line? trace files have none: delete it');
+  }
+  if (cols.some((c) => c.includes(','))) hints.push('separate the columns with spaces or tabs, not commas');
+  return hints.length === 0 ? '' : ` (${hints.join('; ')})`;
+}
+
 /** Line `lineNo` of a trace, checked: its CPU % and memory %, or a TraceFormatError naming what is wrong. @internal (the model of the fast path's test) */
 export function parseTraceLine(raw: string, lineNo: number, file: string): [number, number] {
   const line = raw.replace(/\r$/, '');
@@ -119,13 +133,13 @@ export function parseTraceLine(raw: string, lineNo: number, file: string): [numb
   }
   const cols = line.trim().split(/[ \t]+/);
   if (cols.length !== 2) {
-    throw new TraceFormatError(file, lineNo, `expected 2 columns "<cpu %> <memory %>", found ${cols.length}: ${shown(line)}`);
+    throw new TraceFormatError(file, lineNo, `expected 2 columns "<cpu %> <memory %>", found ${cols.length}: ${shown(line)}${fixHint(cols, lineNo)}`);
   }
   const names = ['cpu %', 'memory %'];
   const values = cols.map((c, k) => {
     if (!NUMBER.test(c)) {
       const what = c.startsWith('+') ? 'a non-negative number without a sign' : 'a non-negative number';
-      throw new TraceFormatError(file, lineNo, `column ${k + 1} (${names[k]}): expected ${what}, found ${shown(c)}`);
+      throw new TraceFormatError(file, lineNo, `column ${k + 1} (${names[k]}): expected ${what}, found ${shown(c)}${fixHint(cols, lineNo)}`);
     }
     const v = Number(c);
     if (!Number.isFinite(v)) throw new TraceFormatError(file, lineNo, `column ${k + 1} (${names[k]}): not finite: ${shown(c)}`);
