@@ -473,7 +473,8 @@ export class Simulation {
         }
         const r = this.tmem.control.flush(Math.ceil((a.pages * 4096) / 1024));
         this.faults.tmem_flushes++;
-        this.logEvent('tmem_flush', { asked_pages: a.pages, freed_kb: r.ok ? r.rc : 0 });
+        // Xen's flush answers KiB (4 per frame freed); the event counts pages, as every other one does.
+        this.logEvent('tmem_flush', { asked_pages: a.pages, freed_pages: r.ok ? r.rc / 4 : 0 });
         return;
       }
       case 'toolstack_dies': {

@@ -116,9 +116,21 @@ describe('faults on the timeline, in verify mode', () => {
     const { result, events } = verified('tmem-flush');
     assert.equal(result.summary.faults.tmem_flushes, 2);
     const flushes = only(events, 'tmem_flush');
-    assert.ok((flushes[0].freed_kb as number) > 0, JSON.stringify(flushes));
+    assert.ok((flushes[0].freed_pages as number) > 0, JSON.stringify(flushes));
     assert.ok(result.summary.tmem.persistent_pages_max > 0, 'the guests had persistent pages to lose');
     assert.equal(result.summary.launches[0].outcome, 'ok');
+  });
+
+  test('a tmem flush event counts pages, as it asks them: a flush smaller than the ephemeral data frees exactly that', () => {
+    // Without compression one eviction frees one frame, so a 4 MiB flush of a
+    // host holding more ephemeral data than that frees 1024 pages.
+    const { events } = verified('tmem-flush', ['host.tmem.compress=false', 'timeline[0].tmem_flush.size=4MiB']);
+    const [first, second] = only(events, 'tmem_flush');
+    assert.deepEqual(Object.keys(first).sort(), ['asked_pages', 'freed_pages', 'kind', 'timeNs']);
+    assert.equal(first.asked_pages, 1024);
+    assert.equal(first.freed_pages, first.asked_pages, JSON.stringify(first));
+    // The second asks for the whole host and gets what tmem held: less.
+    assert.ok((second.freed_pages as number) > 0 && (second.freed_pages as number) < (second.asked_pages as number), JSON.stringify(second));
   });
 
   test('tmem actions on a host with tmem off are skipped, and said so in the event log', () => {
