@@ -519,12 +519,22 @@ export function runStory(s: Summary, events: LoggedEvent[], lateLaunches = 0): s
     const one = refused.length === 1;
     parts.push(`${refused.length} guest${one ? ' is' : 's are'} set up for tmem on a host without it (${few(refused)}): ${one ? 'its' : 'their'} tmem pools were refused (ENODEV), so frontswap stores went to the swap disk and cleancache kept nothing`);
   }
+  const idle = selfballoonOff(events);
+  if (idle.length > 0) {
+    const one = idle.length === 1;
+    parts.push(`${idle.length} guest${one ? ' has' : 's have'} selfballoon.enabled without frontswap (${few(idle)}): self-ballooning needs the guest's frontswap (which follows the host's tmem unless set), so ${one ? 'it' : 'they'} did not self-balloon`);
+  }
   return `${parts.join('; ')}.`;
 }
 
 /** The guests set up for tmem on a host without it, whose pools were refused (their guest_start events say ENODEV). */
 function tmemRefused(events: LoggedEvent[]): string[] {
   return events.filter((e) => e.kind === 'guest_start' && e.tmem === 'ENODEV').map((e) => String(e.guest));
+}
+
+/** The guests asked to self-balloon whose kernels had no frontswap, so did not (their guest_start events say so). */
+function selfballoonOff(events: LoggedEvent[]): string[] {
+  return events.filter((e) => e.kind === 'guest_start' && e.selfballoon !== undefined).map((e) => String(e.guest));
 }
 
 /** The report of one run. */
@@ -595,6 +605,8 @@ function outcomeWords(r: OutcomeRow): string {
   parts.push(`${fmtCount(r.t.swapIo)} pages of swap I/O on the disk`);
   const refused = tmemRefused(r.v.result.events).length;
   if (refused > 0) parts.push(`${refused} guest${refused === 1 ? '' : 's'} set up for tmem on a host without it (tmem pools refused: their frontswap stores went to the disk)`);
+  const idle = selfballoonOff(r.v.result.events).length;
+  if (idle > 0) parts.push(`${idle} guest${idle === 1 ? '' : 's'} with selfballoon.enabled but no frontswap (not self-ballooning)`);
   return parts.join(', ');
 }
 

@@ -304,7 +304,11 @@ export class Simulation {
     if (guest.selfballoonWorkerRuns) this.queue.push(this.nowNs + spec.selfballoon.intervalNs, { kind: 'selfballoon', slot });
     // A guest set up for tmem on a host without it asks for pools (frontswap at swapon, cleancache at mount): refused (ENODEV).
     const refused = this.tmem === null && ((config.frontswap && config.swapPages > 0) || (config.cleancache && config.workload.file !== null));
-    this.logEvent('guest_start', refused ? { guest: spec.name, domid, ram_pages: spec.memoryPages, tmem: 'ENODEV' } : { guest: spec.name, domid, ram_pages: spec.memoryPages });
+    const start: Record<string, string | number> = { guest: spec.name, domid, ram_pages: spec.memoryPages };
+    if (refused) start.tmem = 'ENODEV';
+    // Asked to self-balloon, but its kernel has no frontswap (xen_tmem_init): said, since nothing else shows it.
+    if (config.selfballoon.enabled && !guest.selfballoonActive) start.selfballoon = 'off: no frontswap';
+    this.logEvent('guest_start', start);
   }
 
   /** The guest's next workload tick, one tick on, the last cut at the end of the run (so the workload covers exactly [boot, duration)). */

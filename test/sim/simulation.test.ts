@@ -286,13 +286,24 @@ ${flags}    selfballoon: {enabled: true}
     const p = plain.summary.guests[0];
     assert.equal(p.frontswap.rejects, 0);
     assert.equal(p.ram_pages_mean, 131072, 'no self-ballooning');
-    assert.equal(plain.events.find((e) => e.kind === 'guest_start')?.tmem, undefined);
-    assert.doesNotMatch(runStory(plain.summary, plain.events), /tmem/);
+    const plainStart = plain.events.find((e) => e.kind === 'guest_start');
+    assert.equal(plainStart?.tmem, undefined);
+    assert.doesNotMatch(runStory(plain.summary, plain.events), /ENODEV/);
+    // Its selfballoon.enabled did nothing: the event and the report's sentence say so.
+    assert.equal(plainStart?.selfballoon, 'off: no frontswap');
+    assert.match(
+      runStory(plain.summary, plain.events),
+      /; 1 guest has selfballoon\.enabled without frontswap \(g\): self-ballooning needs the guest's frontswap \(which follows the host's tmem unless set\), so it did not self-balloon\.$/,
+    );
+    assert.equal(set.events.find((e) => e.kind === 'guest_start')?.selfballoon, undefined, 'with frontswap set, it self-balloons');
+    assert.doesNotMatch(runStory(set.summary, set.events), /selfballoon/);
     // A comparison's line for each variant says it too.
     const sc = parseScenario(text(''), 'notmem.yaml');
     const cmp = compareReportHtml([{ label: 'set up', scenario: sc, result: set }, { label: 'plain', scenario: sc, result: plain }]);
     assert.match(cmp, /<li><b>set up<\/b>: [^<]*, 1 guest set up for tmem on a host without it \(tmem pools refused: their frontswap stores went to the disk\)\.<\/li>/);
-    assert.doesNotMatch(cmp, /<li><b>plain<\/b>: [^<]*tmem/);
+    assert.doesNotMatch(cmp, /<li><b>plain<\/b>: [^<]*set up for tmem/);
+    assert.match(cmp, /<li><b>plain<\/b>: [^<]*, 1 guest with selfballoon\.enabled but no frontswap \(not self-ballooning\)\.<\/li>/);
+    assert.doesNotMatch(cmp, /<li><b>set up<\/b>: [^<]*selfballoon/);
   });
 
   test('reservation: a launch asked for during the last batch of another waits until that memory is in', () => {
