@@ -84,6 +84,11 @@ export function runTable(s: Summary, scenario: Scenario): string {
     ));
   }
   const t = s.tmem;
+  // Without tmem its figures are all zeros and ×1, which read as a tmem that stayed empty.
+  if (!scenario.host.tmem.enabled) {
+    out.push('\ntmem: off on this host\n');
+    return out.join('');
+  }
   out.push(`\ntmem: ephemeral max ${fmtSize(t.ephemeral_pages_max)}, persistent max ${fmtSize(t.persistent_pages_max)}, ${grouped(t.evictions)} evictions, dedup ×${ratio2(t.dedup_ratio)}, compression ×${ratio2(t.compression_ratio)}\n`);
   return out.join('');
 }

@@ -34,15 +34,27 @@ test('compare table: wasted build is "-" when none, as in the run table and the 
   assert.match(out, /\nVerdict: p=claim does best: most launches finished, 1 of 1 against 0 of 1 for p=none\.\n/);
 });
 
+/** The scenario fields the run table reads: the policy, and whether the host has tmem. */
+const scenarioWith = (tmem: boolean) => ({ toolstack: { policy: 'claim' }, host: { tmem: { enabled: tmem } } }) as Scenario;
+const ON = scenarioWith(true);
+
 test('run table: tmem evictions with thousands separators, like every other count', () => {
   const s = summary(0, 'ok');
   s.tmem.evictions = 297639;
-  const out = runTable(s, { toolstack: { policy: 'claim' } } as Scenario);
+  const out = runTable(s, ON);
   assert.match(out, /\ntmem: .*, 297,639 evictions, /);
 });
 
+test('run table: a host without tmem says so, not a tmem of zeros', () => {
+  const s = summary(0, 'ok');
+  assert.match(runTable(s, ON), /\ntmem: ephemeral max 0 MiB, persistent max 0 MiB, 0 evictions, dedup ×1, compression ×1\n$/);
+  const off = runTable(s, scenarioWith(false));
+  assert.match(off, /\ntmem: off on this host\n$/);
+  assert.doesNotMatch(off, /evictions|dedup/);
+});
+
 test('run table: a launch still building when the run ends says so, as the report does', () => {
-  const out = runTable(summary(0, 'building'), { toolstack: { policy: 'claim' } } as Scenario);
+  const out = runTable(summary(0, 'building'), ON);
   assert.match(out, /\nl +40 KiB +still building +/);
   assert.doesNotMatch(out, / {2}building /, "not the raw outcome");
 });
@@ -87,7 +99,7 @@ test('run table: every column of numbers in one unit with one number of decimals
     ram_pages_mean: ramPages,
   });
   s.guests = [guest('a', 1.5 * GIB, 10025, 157702), guest('b', 12 * GIB, 2, 63655), guest('c', 851 * 256, 0, 0)];
-  const out = runTable(s, { toolstack: { policy: 'claim' } } as Scenario);
+  const out = runTable(s, ON);
   assert.ok(assertColumnsLineUp(out, '\nLaunches\n') >= 4);
   assert.ok(assertColumnsLineUp(out, '\nGuests\n') >= 6);
   // One unit per column, the values' meaning kept: 40 KiB (not zero), 512 MiB and 2 GiB; 1.5 GiB, 12 GiB and 851 MiB.
