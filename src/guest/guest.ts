@@ -380,8 +380,7 @@ export class Guest {
     // Bounded: each step advances by at least 1 ns and at most stepNs.
     while (t < end) {
       const step = Math.min(w.stepNs, end - t);
-      this.demandPages = this.anonDemand(t - this.bootNs);
-      this.setAnonPages(this.demandPages);
+      this.setAnonPages(this.anonDemand(t - this.bootNs));
       const stepS = step / 1e9;
       if (f !== null) {
         this.unlinkCarry += f.unlinksPerSec * stepS;
@@ -511,6 +510,7 @@ export class Guest {
     }
     // A read brings the page in through readpage (PG_mappedtodisk set); a write miss through write_begin (not set).
     pc.insert(fp, fs, write, active, !write, !write);
+    this.inOom = false; // a page was found: the shortage is over
     this.noteReclaimStat(true, active); // __pagevec_lru_add_fn
   }
 
@@ -551,11 +551,14 @@ export class Guest {
       return;
     }
     this.swapIn(page);
+    this.inOom = false; // a page was found: the shortage is over
   }
 
   /** Sets the anonymous pages to `pages` (Committed_AS): new pages are allocated, the last ones freed. */
   setAnonPages(pages: number): void {
     assertCount(pages, 'anon pages');
+    const demandChanged = pages !== this.demandPages;
+    const had = this.anonPages;
     this.demandPages = pages;
     while (this.anonPages > pages) this.freeAnonPage(this.anonPages - 1);
     if (this.anonPages < pages) this.growAnonArrays(pages);
@@ -571,8 +574,10 @@ export class Guest {
       this.counters.anonFaults++;
       this.noteReclaimStat(false, true); // a new anonymous page is added active
     }
-    // Demand fits again: the next shortage is a new OOM episode.
-    this.inOom = false;
+    // Demand fits again (it changed, or pages were found for it): the next
+    // shortage is a new OOM episode. The same demand met by the same pages is
+    // not relief: a swap-in that failed for want of a page still would.
+    if (demandChanged || this.anonPages !== had) this.inOom = false;
   }
 
   /** Unlink a file and create a new one in its place (a new inode). */
@@ -867,9 +872,11 @@ export class Guest {
   }
 
   /**
-   * Demand did not fit in RAM plus swap. One OOM event per episode, until
-   * demand fits again (setAnonPages completes), as the OOM killer fires once
-   * and the pressure persists. The pages that did not fit count once per
+   * Demand did not fit in RAM plus swap. One OOM event per episode, as the
+   * OOM killer fires once and the pressure persists. The episode ends when
+   * memory is found again: a new demand met in full (setAnonPages), a page
+   * allocated for it, or a swap-in or a page-cache read that got its page;
+   * not at every workload step that asks for the same pages again. The pages that did not fit count once per
    * episode, at the episode's largest overflow (each workload step asks for
    * the demand again: the same pages are not counted again).
    */

@@ -131,13 +131,58 @@ test('a swap-in with no free page and nothing to reclaim (swap full, no page cac
   assert.equal(g.anonPageWhere(0), 'disk', 'the page stays swapped out');
   g.accessAnonPage(1); // the same episode
   assert.equal(g.metrics().oomEvents, 1);
-  g.setAnonPages(110); // demand fits: the episode ends
+  g.setAnonPages(110); // the same demand on the same pages (the next workload step): no relief
   g.accessAnonPage(0);
-  assert.equal(g.metrics().oomEvents, 2, 'a new episode');
+  assert.equal(g.metrics().oomEvents, 1, 'still the same episode');
   g.setAnonPages(109); // one page freed
-  g.accessAnonPage(0);
+  g.accessAnonPage(0); // swapped in: memory was found, the episode ends
   m = g.metrics();
-  assert.deepEqual([m.oomEvents, m.swapIns, m.disk.swapReads], [2, 1, 1]);
+  assert.deepEqual([m.oomEvents, m.swapIns, m.disk.swapReads], [1, 1, 1]);
   assert.equal(g.anonPageWhere(0), 'ram-young');
+  g.setAnonPages(110); // the freed slot takes a page out, RAM and swap are full again
+  g.accessAnonPage(1);
+  assert.equal(g.metrics().oomEvents, 2, 'a new episode');
   assertClean(g);
+});
+
+test('an OOM episode ends when a swap-in or a page-cache read gets its page (here after the balloon deflates), not only when demand changes', () => {
+  for (const via of ['swap-in', 'file read'] as const) {
+    // 100 pages for anonymous memory (200 up to a maxmem of 300), 10 of swap (none for the file read).
+    const g = bootGuest(newHost(4000), null, {
+      domid: 1, memoryPages: 200, maxmemPages: 300, kernelReservePages: 100, swapPages: via === 'swap-in' ? 10 : 0, cleancache: false,
+      workload: { file: { files: 4, pagesPerFile: 16, filesystems: 1, accessesPerSec: 0, pattern: { kind: 'uniform', workingSetPages: 64 }, writeShare: 0, unlinksPerSec: 0, truncatesPerSec: 0 } },
+    });
+    g.setAnonPages(via === 'swap-in' ? 110 : 100); // RAM (and swap) full
+    const touch = (): void => (via === 'swap-in' ? g.accessAnonPage(0) : g.accessFilePage(0, 0, false));
+    touch();
+    assert.equal(g.metrics().oomEvents, 1, `${via}: no page for it`);
+    g.setBalloonTarget(300);
+    assert.equal(g.balloonWork(0), null);
+    assert.equal(g.metrics().freePages, 100, `${via}: the balloon gave 100 pages`);
+    touch(); // gets its page: the episode ends
+    assert.equal(g.metrics().oomEvents, 1, via);
+    g.setAnonPages(400); // far above RAM and swap: a new shortage
+    assert.equal(g.metrics().oomEvents, 2, `${via}: a new episode`);
+    assertClean(g);
+  }
+});
+
+test('a shortage that lasts is one OOM event whatever the workload step: a step asking for the same pages again does not end it', () => {
+  // 100 pages for anonymous memory, 10 of swap, 110 pages of demand touched
+  // uniformly: every touch of a swapped-out page fails for want of a page.
+  for (const stepNs of [100_000_000, 10_000_000]) {
+    const g = bootGuest(newHost(4000), null, {
+      domid: 1,
+      memoryPages: 200,
+      kernelReservePages: 100,
+      swapPages: 10,
+      workload: { anon: { kind: 'constant', pages: 110 }, anonAccessesPerSec: 1000, anonSkew: 0, stepNs },
+    });
+    g.runWorkload(0, 10e9);
+    const m = g.metrics();
+    assert.ok(m.anonAccesses > 5000 && m.swapIns === 0, `step ${stepNs}: ${m.anonAccesses} accesses, ${m.swapIns} swap-ins`);
+    assert.equal(m.oomEvents, 1, `step ${stepNs}`);
+    assert.equal(m.oomKilledPages, 0, `step ${stepNs}: no demand left unmet`);
+    assertClean(g);
+  }
 });
