@@ -136,3 +136,18 @@ test('inflate: a short batch gives back what it got and backs off, even if the n
   assert.equal(pages, 4000);
   assert.equal(b.scheduleDelayS, 1);
 });
+
+test('deflate: a partial populate after failures is a successful pass: the delay restarts at 1 s, so the failed batch after it waits 2 s, not the doubled 8 s (increase_reservation answers BP_DONE when it got any page; found by mutation testing)', () => {
+  const hv = newHost(10000);
+  const g = bootGuest(hv, null, { domid: 1, memoryPages: 5000, maxmemPages: 9000 });
+  assert.ok(hv.domainCreate(2, 5000).ok);
+  assert.ok(hv.populatePhysmap(2, 5000).ok); // the host is full
+  g.setBalloonTarget(8000);
+  assert.equal(g.balloonWork(0), 2 * S);
+  assert.equal(g.balloonWork(2 * S), 4 * S);
+  assert.ok(hv.decreaseReservation(2, 300).ok); // room for part of one batch
+  assert.equal(g.balloonWork(6 * S), 2 * S);
+  assert.equal(g.metrics().ramPages, 5300);
+  assert.equal(g.metrics().balloon.failedPasses, 3);
+  assertClean(g);
+});

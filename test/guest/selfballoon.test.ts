@@ -56,6 +56,8 @@ test('going up: uphysteresis 1 jumps to the goal, 2 moves half the gap; equal st
   const s: SelfballoonState = { curPages: 100000, committedPages: 127660, totalreservePages: 0, frontswapPages: 0, maxPfn: 262144 };
   assert.equal(selfballoonTarget(s, params()), 127660);
   assert.equal(selfballoonTarget(s, params({ upHysteresis: 2 })), 113830);
+  // An odd gap: the half truncates (27659 / 2 = 13829.5 -> 13829), as the kernel's unsigned division.
+  assert.equal(selfballoonTarget({ ...s, committedPages: 127659 }, params({ upHysteresis: 2 })), 113829);
   assert.equal(selfballoonTarget({ ...s, curPages: 127660 }, params()), 127660);
   // No upper clamp in selfballoon itself: the goal may exceed max_pfn.
   assert.equal(selfballoonTarget({ ...s, committedPages: 300000 }, params()), 300000);
