@@ -189,6 +189,12 @@ test('self-shrinking brings back the lowest-address frontswap pages first (v5.2 
   // Slot order would have brought back 0-99 and 600-749.
   assert.deepEqual(back, inFrontswap.slice(0, 250));
   assert.equal(g.metrics().frontswap.pages, inFrontswap.length - 250);
+  // unuse_pte maps them old (pte_mkold): the next reclaim may take them back at once, no second chance (found by mutation testing).
+  assert.deepEqual(new Set(back.map((p) => g.anonPageWhere(p))), new Set(['ram-old']));
+  // A page brought back by a fault is young.
+  const faulted = inFrontswap[250];
+  g.accessAnonPage(faulted);
+  assert.equal(g.anonPageWhere(faulted), 'ram-young');
   assertClean(g);
 });
 
