@@ -89,15 +89,16 @@ export const DEFAULT_SELFBALLOON: SelfballoonConfig = {
 
 /**
  * totalreserve_pages for a guest of `memoryPages`, approximated by the high
- * watermark of one zone: min_free_kbytes = sqrt(16 * lowmem KiB) clamped to
- * [128, 65536], high = min + 2 * max(min / 4, managed / 1000) (v5.2
- * __setup_per_zone_wmarks with watermark_scale_factor 10).
+ * watermark of one zone, in pages as v5.2 counts it: min_free_kbytes =
+ * int_sqrt(16 * lowmem KiB) clamped to [128, 65536] (calculate_min_free_kbytes),
+ * min = min_free_kbytes >> 2, high = min + 2 * max(min >> 2, managed * 10 /
+ * 10000) (__setup_per_zone_wmarks, watermark_scale_factor 10).
  */
 export function defaultKernelReservePages(memoryPages: number): number {
-  const memKb = memoryPages * 4;
-  const minKb = Math.min(65536, Math.max(128, Math.floor(Math.sqrt(memKb * 16))));
-  const highKb = minKb + 2 * Math.max(Math.floor(minKb / 4), Math.floor(memKb / 1000));
-  return Math.ceil(highKb / 4);
+  const minFreeKb = Math.min(65536, Math.max(128, Math.floor(Math.sqrt(memoryPages * 4 * 16))));
+  const minPages = Math.floor(minFreeKb / 4);
+  const gapPages = Math.max(Math.floor(minPages / 4), Math.floor((memoryPages * 10) / 10000));
+  return minPages + 2 * gapPages;
 }
 
 export function guestConfig(input: GuestConfigInput): GuestConfig {

@@ -10,7 +10,7 @@ import {
   type SelfballoonParams,
   type SelfballoonState,
 } from '../../src/guest/selfballoon.ts';
-import { guestConfig } from '../../src/guest/config.ts';
+import { defaultKernelReservePages, guestConfig } from '../../src/guest/config.ts';
 import { FakeTmem } from './fake-tmem.ts';
 import { assertClean, bootGuest, newHost } from './helpers.ts';
 
@@ -297,4 +297,18 @@ test('the guest\'s floor comes from max_pfn (maxmem, the ballooned-out part too;
   floorGuest.selfballoonTick(0); // goal 0, down-hysteresis 1: straight to the floor
   assert.equal(floorGuest.metrics().selfballoon.lastTargetPages, mbToPages(60)); // max_pfn = memory would give 47.5 MB
   assertClean(floorGuest);
+});
+
+test('the engine\'s default totalreserve is v5.2\'s high watermark of one zone, in pages as the kernel counts it: min = min_free_kbytes >> 2, high = min + 2 x max(min >> 2, managed x 10 / 10000)', () => {
+  // 4 GiB: min_free_kbytes = sqrt(16 x 4194304 KiB) = 8192 -> 2048 pages; max(512, 1048) = 1048; 2048 + 2096.
+  assert.equal(defaultKernelReservePages(1048576), 4144);
+  // 100 MiB: sqrt(1638400) = 1280 KiB -> 320 pages; max(80, 25) = 80.
+  assert.equal(defaultKernelReservePages(25600), 480);
+  // 64 KiB: sqrt(1024) = 32, raised to 128 KiB -> 32 pages; max(8, 0) = 8.
+  assert.equal(defaultKernelReservePages(16), 48);
+  // 1 TiB: sqrt(16 x 2^30) = 131072, capped at 65536 KiB -> 16384 pages; max(4096, 268435) = 268435.
+  assert.equal(defaultKernelReservePages(268435456), 553254);
+  // 3 GiB + 1 page: int_sqrt(16 x 3145732) = 7094 KiB -> 1773 pages (the KiB are truncated to pages first); max(443, 786) = 786.
+  assert.equal(defaultKernelReservePages(786433), 1773 + 2 * 786);
+  assert.equal(guestConfig({ domid: 1, memoryPages: 1048576 }).kernelReservePages, 4144);
 });
