@@ -312,3 +312,36 @@ test('the engine\'s default totalreserve is v5.2\'s high watermark of one zone, 
   assert.equal(defaultKernelReservePages(786433), 1773 + 2 * 786);
   assert.equal(guestConfig({ domid: 1, memoryPages: 1048576 }).kernelReservePages, 4144);
 });
+
+test('self-ballooning needs frontswap, not only tmem: a guest with tmem and frontswap off does not self-balloon (xen_tmem_init clears selfballooning without frontswap; found by mutation testing)', () => {
+  const hv = newHost(100000);
+  const g = bootGuest(hv, new FakeTmem(), { domid: 1, memoryPages: 20000, frontswap: false, selfballoon: { enabled: true } });
+  g.selfballoonTick(0);
+  assert.equal(g.metrics().selfballoon.active, false);
+  assert.equal(g.metrics().balloonTargetPages, 20000);
+});
+
+test('self-shrinking at 20 frontswap pages or fewer pulls every one back (the shrink target is 0; found by mutation testing)', () => {
+  const hv = newHost(100000);
+  const g = bootGuest(hv, new FakeTmem(), {
+    domid: 1,
+    memoryPages: 20000,
+    kernelReservePages: 0,
+    swapPages: 20000,
+    reclaimBatchPages: 1,
+    selfballoon: { enabled: false, selfShrinking: true },
+    workload: { anon: { kind: 'constant', pages: 15012 } },
+  });
+  g.runWorkload(0, 1_000_000);
+  g.setBalloonTarget(14992);
+  assert.equal(g.balloonWork(0), null);
+  assert.equal(g.metrics().frontswap.pages, 20);
+  g.setBalloonTarget(20000);
+  assert.equal(g.balloonWork(0), null);
+  for (let pass = 0; pass < 3; pass++) g.selfballoonTick(0); // growth from 0, then two quiet passes
+  assert.equal(g.metrics().frontswap.pages, 20);
+  g.selfballoonTick(0);
+  assert.equal(g.metrics().frontswap.pages, 0);
+  assert.equal(g.metrics().frontswap.selfShrunkPages, 20);
+  assertClean(g);
+});
