@@ -387,6 +387,34 @@ timeline:
     assert.equal(r.summary.events, 12);
   });
 
+  test('the self-balloon worker first runs one interval after boot, and a target it sets while the balloon backs off waits for the retry (schedule_delayed_work leaves pending work alone; found by mutation testing)', () => {
+    // The hog leaves 8 MiB free: g's first pass wants 5041 pages more, gets 2048, and backs off (retries at 7 s and 11 s).
+    const text = `${tiny({ name: 'backoff', duration: '12s', sample: '1s', memory: '1GiB', tmem: true })}guests:
+  - name: hog
+    memory: 600MiB
+    swap: 0B
+    workload: {anon: {profile: constant, level: 1%, rate: 1/s}, files: {working_set: 0B, rate: 0/s}}
+  - name: g
+    memory: 256MiB
+    maxmem: 2GiB
+    swap: 64MiB
+    selfballoon: {enabled: true}
+    workload: {anon: {profile: constant, level: 12%, rate: 100/s}, files: {working_set: 0B, rate: 0/s}}
+`;
+    const sim = new Simulation(parseScenario(text, 'backoff.yaml'), {});
+    const at = (s: number) => {
+      sim.advance(Math.round(s * 1e9));
+      const m = sim.liveGuests().find((x) => x.name === 'g')?.metrics;
+      assert.ok(m !== undefined);
+      return { ticks: m.selfballoon.ticks, failed: m.balloon.failedPasses, ram: m.ramPages };
+    };
+    assert.deepEqual(at(4.9), { ticks: 0, failed: 0, ram: 65536 }, 'no pass before 5 s');
+    assert.deepEqual(at(5.1), { ticks: 1, failed: 1, ram: 67584 });
+    assert.deepEqual(at(7.1), { ticks: 1, failed: 2, ram: 67584 }, 'the retry 2 s later');
+    assert.deepEqual(at(10.9), { ticks: 2, failed: 2, ram: 67584 }, 'the target written at 10 s does not run the worker before its retry');
+    assert.deepEqual(at(11.1), { ticks: 2, failed: 3, ram: 67584 }, 'the retry 4 s later');
+  });
+
   test('a sample shows the workload up to its instant, whatever the sampling interval; the last one equals the summary', () => {
     const text = (interval: string): string => `${tiny({ name: 'one', duration: '1s', sample: interval, tick: '100ms', memory: '1GiB', tmem: true })}guests:
   - name: g
