@@ -129,23 +129,32 @@ test('selfballooning is off without tmem (xen_tmem_init), unless requireTmem is 
   assert.ok(g2.metrics().balloonTargetPages < 20000);
 });
 
-test('self-shrinking pulls frontswap pages back into RAM after 3 quiet passes', () => {
-  const hv = newHost(100000);
-  const tmem = new FakeTmem();
-  const g = bootGuest(hv, tmem, {
+/**
+ * A 20000-page guest (no kernel reserve, self-shrinking on, self-ballooning
+ * off) with 15000 anonymous pages, `swapped` of them squeezed into frontswap
+ * by a balloon dip, then given its RAM back.
+ */
+function withFrontswapPages(swapped: number): ReturnType<typeof bootGuest> {
+  const g = bootGuest(newHost(100000), new FakeTmem(), {
     domid: 1,
     memoryPages: 20000,
     kernelReservePages: 0,
     swapPages: 20000,
+    reclaimBatchPages: 1,
     selfballoon: { enabled: false, selfShrinking: true },
     workload: { anon: { kind: 'constant', pages: 15000 } },
   });
   g.runWorkload(0, 1_000_000);
-  g.setBalloonTarget(10000);
+  g.setBalloonTarget(15000 - swapped);
   assert.equal(g.balloonWork(0), null);
-  assert.equal(g.metrics().frontswap.pages, 5000);
+  assert.equal(g.metrics().frontswap.pages, swapped);
   g.setBalloonTarget(20000);
   assert.equal(g.balloonWork(0), null);
+  return g;
+}
+
+test('self-shrinking pulls frontswap pages back into RAM after 3 quiet passes', () => {
+  const g = withFrontswapPages(5000);
   g.selfballoonTick(0); // growth from 0: counter 3
   g.selfballoonTick(0);
   g.selfballoonTick(0);
@@ -322,22 +331,7 @@ test('self-ballooning needs frontswap, not only tmem: a guest with tmem and fron
 });
 
 test('self-shrinking at 20 frontswap pages or fewer pulls every one back (the shrink target is 0; found by mutation testing)', () => {
-  const hv = newHost(100000);
-  const g = bootGuest(hv, new FakeTmem(), {
-    domid: 1,
-    memoryPages: 20000,
-    kernelReservePages: 0,
-    swapPages: 20000,
-    reclaimBatchPages: 1,
-    selfballoon: { enabled: false, selfShrinking: true },
-    workload: { anon: { kind: 'constant', pages: 15012 } },
-  });
-  g.runWorkload(0, 1_000_000);
-  g.setBalloonTarget(14992);
-  assert.equal(g.balloonWork(0), null);
-  assert.equal(g.metrics().frontswap.pages, 20);
-  g.setBalloonTarget(20000);
-  assert.equal(g.balloonWork(0), null);
+  const g = withFrontswapPages(20);
   for (let pass = 0; pass < 3; pass++) g.selfballoonTick(0); // growth from 0, then two quiet passes
   assert.equal(g.metrics().frontswap.pages, 20);
   g.selfballoonTick(0);
