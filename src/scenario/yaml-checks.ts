@@ -13,7 +13,8 @@ import { foreignTag, yamlPathOf } from './nodes.ts';
  * a JS object can only hold as their text), an alias (which also slips past the
  * duplicate-key check), or nothing at all (`null:`, `~:`, `: x`, `""`). No key
  * of the format is any of these, and each would otherwise be reported as an
- * unknown key named "" or "[ a, b ]" that cannot be located.
+ * unknown key named "" or "[ a, b ]" that cannot be located. Nor is the
+ * merge key `<<` of YAML 1.1, which YAML 1.2 does not have.
  */
 export function badKey(doc: Document, lineCounter: LineCounter, file: string): ScenarioError | null {
   let found: ScenarioError | null = null;
@@ -23,6 +24,11 @@ export function badKey(doc: Document, lineCounter: LineCounter, file: string): S
       let problem: string | null = null;
       if (isMap(key) || isSeq(key)) problem = `a key must be a name, found ${isMap(key) ? 'a mapping' : 'a list'} (a YAML complex key)`;
       else if (isAlias(key)) problem = `a key must be a name, found the alias *${key.source}`;
+      // YAML 1.1's merge key: YAML 1.2 reads it as a key named "<<", which would be reported as unknown, or
+      // not at all when a key it was meant to bring in is missing ("memory: required" under `<<: *base`).
+      else if (isScalar(key) && key.value === '<<' && key.type === 'PLAIN') {
+        problem = 'a merge key (<<) is YAML 1.1, not YAML 1.2: scenario files do not merge mappings; write the keys out (an alias may still repeat a whole value)';
+      }
       else if (key === null || (isScalar(key) && (key.value === null || key.value === ''))) {
         const source = isScalar(key) ? (key.source as unknown) : undefined;
         problem =
