@@ -35,6 +35,9 @@ const QUANTITY = /^([+-]?)(\d+(?:\.\d+)?|\.\d+)[ \t]?([A-Za-z%]*)$/;
 export function describeFound(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}…` : value);
   if (value === null || value === undefined) return 'nothing';
+  // YAML's .nan and .inf: "NaN" and "Infinity" are not what the file says.
+  if (typeof value === 'number' && Number.isNaN(value)) return ".nan (YAML's not-a-number)";
+  if (value === Infinity || value === -Infinity) return `${value < 0 ? '-' : ''}.inf (YAML's infinity)`;
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   return String(value);
@@ -68,6 +71,11 @@ function scaleExact(q: Quantity, factor: bigint): bigint | null {
   return numerator / divisor;
 }
 
+/** The hint for a number written without its unit (" (say %)"); none for .nan or .inf, which no unit mends. */
+function bareNumberHint(input: number, hint: string): string {
+  return Number.isFinite(input) ? hint : '';
+}
+
 function unitHint(unit: string, units: Readonly<Record<string, bigint>>): string {
   if (unit === '') return ' (a bare number: say the unit)';
   const known = Object.keys(units);
@@ -86,7 +94,7 @@ function scaled(
   what: string,
 ): bigint {
   const bad = (why = ''): UnitError => new UnitError(`expected ${expected}, found ${describeFound(input)}${why}`);
-  if (typeof input === 'number') throw bad(unitHint('', units));
+  if (typeof input === 'number') throw bad(bareNumberHint(input, unitHint('', units)));
   if (typeof input !== 'string') throw bad();
   const q = splitQuantity(input);
   if (q === null) throw bad();
@@ -117,7 +125,7 @@ export function parseSizePages(input: unknown, example?: string): number {
 /** A percent such as "40%" or "12.5%", as the number before the sign (40, 12.5); not range-checked. */
 export function parsePercent(input: unknown, example = '40%'): number {
   const bad = (why = ''): UnitError => new UnitError(`expected a percent such as ${example}, found ${describeFound(input)}${why}`);
-  if (typeof input === 'number') throw bad(' (say %)');
+  if (typeof input === 'number') throw bad(bareNumberHint(input, ' (say %)'));
   if (typeof input !== 'string') throw bad();
   const q = splitQuantity(input);
   if (q === null || q.unit !== '%') throw bad();
@@ -154,7 +162,7 @@ export function parseRate(input: unknown, example = '2GiB/s or 20000/s'): Rate {
 /** parseRate before a size rate is rounded down to whole pages: bytes per second. */
 function rateOf(input: unknown, example: string): { kind: 'bytes'; perS: number } | { kind: 'count'; perS: number } {
   const bad = (why = ''): UnitError => new UnitError(`expected a rate such as ${example}, found ${describeFound(input)}${why}`);
-  if (typeof input !== 'string') throw bad(typeof input === 'number' ? ' (say /s)' : '');
+  if (typeof input !== 'string') throw bad(typeof input === 'number' ? bareNumberHint(input, ' (say /s)') : '');
   const m = /^(.*?)\s?\/\s?s$/.exec(input.trim());
   if (m === null) throw bad();
   const amount = m[1];

@@ -251,7 +251,9 @@ export function oneOf<const T extends string>(choices: readonly T[]) {
  * the quoted text would do (`test` says whether it would).
  */
 function quoteHint(v: unknown, what: string, test: (text: string) => boolean = () => true): string {
-  if ((typeof v !== 'number' && typeof v !== 'boolean') || !test(String(v))) return '';
+  // .nan and .inf as written (what quotes would keep), not as "NaN" and "Infinity".
+  const written = typeof v === 'number' && !Number.isFinite(v) ? describeFound(v).split(' ')[0] : String(v);
+  if ((typeof v !== 'number' && typeof v !== 'boolean') || !test(written)) return '';
   return ` (YAML reads it as ${typeof v === 'number' ? 'a number' : 'a boolean'}: put it in quotes to make it ${what})`;
 }
 

@@ -181,8 +181,20 @@ describe('hostile YAML', () => {
 
   test('numbers beyond safe integers and negative sizes', () => {
     assert.match(refusal(write('big.yaml', `${VALID}max_events: 9007199254740993\n`)), /^:8:13: max_events: expected an integer from 1 to 2\^53-1/);
-    assert.match(refusal(write('inf.yaml', `${VALID}seed: .inf\n`)), /^:8:7: seed: expected an integer .*found Infinity$/);
+    assert.match(refusal(write('inf.yaml', `${VALID}seed: .inf\n`)), /^:8:7: seed: expected an integer .*found \.inf \(YAML's infinity\)$/);
     assert.match(refusal(write('neg.yaml', VALID.replace('memory: 4GiB', 'memory: -4GiB'))), /^:7:13: guests\[0\]\.memory: .*\(a size cannot be negative\)$/);
+  });
+
+  test('.nan and .inf are named as written, without a hint that a unit would mend them', () => {
+    // "found NaN (a bare number: say the unit)" sent the reader to write NaNGiB.
+    assert.equal(refusal(write('nan-size.yaml', VALID.replace('memory: 4GiB', 'memory: .nan'))), ":7:13: guests[0].memory: expected a size such as 4GiB, found .nan (YAML's not-a-number)");
+    assert.equal(refusal(write('inf-dur.yaml', VALID.replace('duration: 10m', 'duration: -.inf'))), ":1:11: duration: expected a duration such as 10m, found -.inf (YAML's infinity)");
+    const level = (v: string) => refusal(write('nan-level.yaml', `${VALID}    workload: {anon: {level: ${v}}}\n`));
+    assert.match(level('.NaN'), /level: expected a percent such as 40%, found \.nan \(YAML's not-a-number\)$/);
+    assert.match(level('40'), /found 40 \(say %\)$/);
+    assert.match(refusal(write('inf-rate.yaml', `${VALID}    workload: {files: {rate: .inf}}\n`)), /rate: expected a rate such as 20000\/s, found \.inf \(YAML's infinity\)$/);
+    // Quoting makes .nan text, not a name: no hint to quote it where a name goes.
+    assert.match(refusal(write('nan-name.yaml', `name: .nan\n${VALID}`)), /name: .*found \.nan \(YAML's not-a-number\)$/);
   });
 
   test('guests larger than the host', () => {
