@@ -474,9 +474,22 @@ function resolveGroup(raw: RawGuestGroup, path: YamlPath, ctx: GroupContext): Gu
   return members;
 }
 
-/** Guest names seen so far, and where each came from; the swap of them all. */
+/**
+ * A shared (clustered) filesystem holds the same file contents in every guest
+ * that mounts it: its cleancache pool is one, keyed by the image, and a page
+ * one guest put is what another gets. File pages take their zero share and
+ * compressibility from the guest's contents, so the guests sharing one must
+ * give the same (else a get returns other contents than the disk holds).
+ */
+function contentsText(c: ContentsSpec): string {
+  const p = c.compressibility;
+  return `zero_share ${c.zeroPercent}%, compressibility {high: ${p.highPercent}%, medium: ${p.mediumPercent}%, low: ${p.lowPercent}%}`;
+}
+
+/** Guest names seen so far, and where each came from; the swap of them all; the contents of each shared filesystem. */
 class Names {
   private readonly where = new Map<string, string>();
+  private readonly sharedFs = new Map<string, { contents: string; where: string }>();
   private swapPages = 0;
 
   /** `counted`: the entry has a count: key, which the error then points at. */
@@ -497,6 +510,18 @@ class Names {
       );
     }
     this.swapPages += swap;
+    const first = members[0];
+    if (first.cleancacheShared) {
+      const contents = contentsText(first.workload.contents);
+      const earlier = this.sharedFs.get(first.image);
+      if (earlier === undefined) this.sharedFs.set(first.image, { contents, where: formatPath(path) });
+      else if (earlier.contents !== contents) {
+        throw new Problem(
+          [...path, 'workload', 'contents'],
+          `guests sharing a filesystem (cleancache_shared, image ${JSON.stringify(first.image)}) see the same file contents: ${earlier.where} has ${earlier.contents}, this one ${contents}; give them the same`,
+        );
+      }
+    }
     for (const member of members) {
       const earlier = this.where.get(member.name);
       if (earlier !== undefined) {
