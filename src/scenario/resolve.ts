@@ -69,6 +69,14 @@ export const MAX_WORKING_SET_PAGES = TIB_PAGES;
  * ceilings simulates about 4 times slower than real time on one core.
  */
 export const MAX_ACCESS_RATE_PER_S = 10_000_000;
+/**
+ * Fastest swing of anonymous demand (spikes, diurnal): pages faulted in and
+ * freed per second, 2 × (peak − level) × maxmem per period. Like the access
+ * rates, the page operations of a swing are not events, so max_events does
+ * not bound them; the same ceiling as the access rates. A 16 GiB guest
+ * swinging 55% of it may then spike every 0.46 s.
+ */
+export const MAX_DEMAND_SWING_PER_S = MAX_ACCESS_RATE_PER_S;
 /** Shortest delete_every: each unlink drops a file's cached pages; 1000 a second is already a storm. */
 export const MIN_DELETE_EVERY_NS = MS_NS;
 /** Shortest sample_interval and workload_tick: Linux's own tick (HZ=1000) is 1 ms. */
@@ -289,6 +297,23 @@ function peakOf(peakPercent: number, levelPercent: number, path: YamlPath): numb
   return peakPercent;
 }
 
+/**
+ * A period of spikes or diurnal short enough for its swing (peak − level of
+ * maxmem, up and down once a period) to stay within MAX_DEMAND_SWING_PER_S.
+ */
+function swingPeriod(periodNs: number, levelPercent: number, peakPercent: number, maxmemPages: number, path: YamlPath): number {
+  const swingPages = Math.ceil(((peakPercent - levelPercent) / 100) * maxmemPages);
+  // In whole ms, as one would write it.
+  const shortestNs = Math.ceil((2 * swingPages * 1e9) / MAX_DEMAND_SWING_PER_S / MS_NS) * MS_NS;
+  if (periodNs < shortestNs) {
+    throw new Problem(
+      path,
+      `expected at least ${formatNs(shortestNs)} for a swing of ${swingPages} pages (peak − level of maxmem), found ${formatNs(periodNs)}: each period faults the swing in and frees it, at most ${MAX_DEMAND_SWING_PER_S}/s page operations of one guest`,
+    );
+  }
+  return periodNs;
+}
+
 function resolveAnonProfile(raw: RawGuestGroup, path: YamlPath, ctx: GroupContext, maxmemPages: number): AnonProfile {
   const anon = raw.workload?.anon ?? {};
   const profile = anon.profile ?? 'constant';
@@ -311,17 +336,21 @@ function resolveAnonProfile(raw: RawGuestGroup, path: YamlPath, ctx: GroupContex
     }
     case 'diurnal': {
       const d = need(anon.diurnal);
+      const peakPercent = peakOf(d.peak, levelPercent, [...path, 'diurnal', 'peak']);
+      const periodPath = [...path, 'diurnal', 'period'];
       return {
         profile,
         levelPercent,
-        peakPercent: peakOf(d.peak, levelPercent, [...path, 'diurnal', 'peak']),
-        periodNs: positiveNs(d.period ?? DEFAULTS.diurnalPeriodNs, [...path, 'diurnal', 'period']),
+        peakPercent,
+        periodNs: swingPeriod(positiveNs(d.period ?? DEFAULTS.diurnalPeriodNs, periodPath), levelPercent, peakPercent, maxmemPages, periodPath),
         phaseNs: d.phase ?? 0,
       };
     }
     case 'spikes': {
       const s = need(anon.spikes);
-      const everyNs = positiveNs(s.every, [...path, 'spikes', 'every']);
+      const peakPercent = peakOf(s.peak, levelPercent, [...path, 'spikes', 'peak']);
+      const everyPath = [...path, 'spikes', 'every'];
+      const everyNs = swingPeriod(positiveNs(s.every, everyPath), levelPercent, peakPercent, maxmemPages, everyPath);
       const lengthNs = positiveNs(s.length, [...path, 'spikes', 'length']);
       if (lengthNs >= everyNs) {
         throw new Problem([...path, 'spikes', 'length'], `expected a spike shorter than every (${formatNs(everyNs)}), found ${formatNs(lengthNs)}`);
@@ -329,7 +358,7 @@ function resolveAnonProfile(raw: RawGuestGroup, path: YamlPath, ctx: GroupContex
       return {
         profile,
         levelPercent,
-        peakPercent: peakOf(s.peak, levelPercent, [...path, 'spikes', 'peak']),
+        peakPercent,
         everyNs,
         lengthNs,
         jitterNs: s.jitter ?? 0,
