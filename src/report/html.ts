@@ -315,7 +315,7 @@ function summaryCards(s: Summary, samples: Sample[], events: LoggedEvent[], veri
     card('Launches ok', String(t.ok), launchSub, t.launches > 0 && t.ok === t.launches ? 'good' : ''),
     card('Failed fast', String(t.failedFast), 'refused before building, nothing wasted', t.failedFast > 0 ? 'warn' : ''),
     card('Failed mid-way', String(t.failedMidway), `${fmtDuration(t.wastedNs)} of build time wasted`, t.failedMidway > 0 ? 'bad' : ''),
-    card('Lowest free memory', fmtSize(s.host.min_free_pages), `of ${fmtSize(s.host.total_pages)} on the host`, s.host.min_free_pages === 0 ? 'bad' : ''),
+    card('Lowest free memory', fmtSize(s.host.min_free_pages), `of ${fmtSize(s.host.total_pages)} on the host, first at ${fmtDuration(s.host.min_free_at_ns)}`, s.host.min_free_pages === 0 ? 'bad' : ''),
     card('Most claimed at once', fmtSize(s.host.max_outstanding_pages), 'outstanding claims'),
     card('Cleancache hit rate', fmtPercent(t.hits, t.gets), `${fmtCount(t.hits)} hits of ${fmtCount(t.gets)} gets`),
     card('Disk I/O (pages)', fmtCount(t.fileReads + t.swapIo), diskParts(t.fileReads, t.swapIo)),

@@ -42,7 +42,7 @@ export function runTable(s: Summary, scenario: Scenario): string {
   out.push(`${s.scenario}: ${fmtSeconds(s.sim_time_ns)} simulated, seed ${s.seed}, policy ${scenario.toolstack.policy}, ${s.events} events` +
     (s.invariant_checks > 0 ? `, ${s.invariant_checks} invariant check${s.invariant_checks === 1 ? '' : 's'}` : '') +
     (s.invariant_violations > 0 ? `, ${s.invariant_violations} INVARIANT VIOLATIONS` : '') + '\n');
-  out.push(`host ${fmtSize(s.host.total_pages)}: lowest free ${fmtSize(s.host.min_free_pages)}, most claimed at once ${fmtSize(s.host.max_outstanding_pages)}\n`);
+  out.push(`host ${fmtSize(s.host.total_pages)}: lowest free ${fmtSize(s.host.min_free_pages)} (first at ${fmtSeconds(s.host.min_free_at_ns)}), most claimed at once ${fmtSize(s.host.max_outstanding_pages)}\n`);
   if (s.launches.length > 0) {
     out.push('\nLaunches\n');
     // Sizes (as every column of sizes): one unit and one number of decimals for the column, so that they line up.

@@ -62,7 +62,8 @@ export interface Summary {
   invariant_violations: number;
   /** Whole-structure invariant checks run (--verify); 0 without --verify, when nothing was checked. */
   invariant_checks: number;
-  host: { total_pages: number; min_free_pages: number; max_outstanding_pages: number };
+  /** min_free_at_ns: the simulated time free memory first fell to min_free_pages (0: at the start). */
+  host: { total_pages: number; min_free_pages: number; min_free_at_ns: number; max_outstanding_pages: number };
   launches: {
     name: string;
     policy: string;

@@ -114,6 +114,8 @@ export class Simulation {
   /** The last row of the time series is a guest's end, not a sample (sample()). */
   private lastRowIsEnd = false;
   private minFreePages: number;
+  /** When free memory first fell to minFreePages (0: it was lowest at the start). */
+  private minFreeAtNs = 0;
   private maxOutstandingPages = 0;
   private ephemeralMax = 0;
   private persistentMax = 0;
@@ -557,7 +559,10 @@ export class Simulation {
   /** Cheap per-event observations for the summary's extremes. */
   private observe(): void {
     const free = this.hv.acct.pagesFree;
-    if (free < this.minFreePages) this.minFreePages = free;
+    if (free < this.minFreePages) {
+      this.minFreePages = free;
+      this.minFreeAtNs = this.nowNs;
+    }
     const out = this.hv.acct.pagesOutstanding;
     if (out > this.maxOutstandingPages) this.maxOutstandingPages = out;
     if (this.tmem !== null) {
@@ -668,7 +673,7 @@ export class Simulation {
       events: this.eventCount,
       invariant_violations: this.violationCount,
       invariant_checks: this.checkCount,
-      host: { total_pages: this.hv.acct.pagesTotal, min_free_pages: this.minFreePages, max_outstanding_pages: this.maxOutstandingPages },
+      host: { total_pages: this.hv.acct.pagesTotal, min_free_pages: this.minFreePages, min_free_at_ns: this.minFreeAtNs, max_outstanding_pages: this.maxOutstandingPages },
       launches: this.launches.map(launchSummary),
       guests: this.allSlots.map((slot) => {
         const m = slot.guest.metrics();

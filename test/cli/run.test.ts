@@ -107,7 +107,7 @@ describe('hypermem run / compare / validate / examples', () => {
     assert.deepEqual(Object.keys(s), ['scenario', 'seed', 'overrides', 'sim_time_ns', 'events', 'invariant_violations', 'invariant_checks', 'host', 'launches', 'guests', 'tmem', 'faults']);
     assert.equal(s.invariant_checks, 0, 'not checked without --verify');
     assert.deepEqual(s.overrides, ['duration=12s'], 'the --set flags, as given');
-    assert.deepEqual(Object.keys(s.host), ['total_pages', 'min_free_pages', 'max_outstanding_pages']);
+    assert.deepEqual(Object.keys(s.host), ['total_pages', 'min_free_pages', 'min_free_at_ns', 'max_outstanding_pages']);
     assert.deepEqual(Object.keys(s.launches[0]), ['name', 'policy', 'outcome', 'requested_pages', 'request_ns', 'start_ns', 'end_ns', 'wasted_build_ns']);
     assert.deepEqual(Object.keys(s.guests[0]), ['name', 'cleancache', 'frontswap', 'disk', 'workingset', 'oom_events', 'ram_pages_mean']);
     assert.deepEqual(Object.keys(s.guests[0].workingset), ['refaults', 'activations']);

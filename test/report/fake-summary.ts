@@ -11,7 +11,7 @@ export function fakeSummary(seed: number, launches: Summary['launches'], guests:
     events: 1,
     invariant_violations: 0,
     invariant_checks: 0,
-    host: { total_pages: 4096, min_free_pages: minFreePages, max_outstanding_pages: 0 },
+    host: { total_pages: 4096, min_free_pages: minFreePages, min_free_at_ns: 0, max_outstanding_pages: 0 },
     launches,
     guests,
     tmem: { ephemeral_pages_max: 0, persistent_pages_max: 0, evictions: 0, dedup_ratio: 1, compression_ratio: 1 },

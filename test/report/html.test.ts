@@ -85,7 +85,7 @@ function fakeRun(sc: Scenario, guests: string[], names: { launch?: string } = {}
     events: 1234,
     invariant_violations: 0,
     invariant_checks: 0,
-    host: { total_pages: 8 * GIB, min_free_pages: 851 * 256, max_outstanding_pages: GIB },
+    host: { total_pages: 8 * GIB, min_free_pages: 851 * 256, min_free_at_ns: 5e9, max_outstanding_pages: GIB },
     launches: [
       { name: launch, policy: 'claim', outcome: 'ok', requested_pages: 2 * GIB, request_ns: 15e9, start_ns: 15e9, end_ns: 19e9, wasted_build_ns: 0 },
       { name: 'big-2', policy: 'claim', outcome: 'failed_fast', requested_pages: 2 * GIB, request_ns: 15e9, start_ns: 16e9, end_ns: 16e9, wasted_build_ns: 0 },
@@ -631,7 +631,9 @@ describe('runReportHtml', () => {
     assert.match(out, /ephemeral max 0 MiB, persistent max 0 MiB/);
     // The terminal says the same of the same quantities.
     const terminal = runTable(r.summary, sc);
-    assert.match(terminal, new RegExp(`lowest free ${card('Lowest free memory')}, most claimed at once ${card('Most claimed at once')}\\n`));
+    assert.match(terminal, new RegExp(`lowest free ${card('Lowest free memory')} \\(first at 5\\.0s\\), most claimed at once ${card('Most claimed at once')}\\n`));
+    // The card says when, as the terminal does.
+    assert.match(out, /of 8 GiB on the host, first at 5(\.0)? s/);
     assert.match(terminal, /ephemeral max 0 MiB, persistent max 0 MiB/);
     // No tmem held: the axis is in MiB too, not in KiB for a page.
     assert.match(section(out, 'tmem'), />MiB</);

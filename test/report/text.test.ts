@@ -15,7 +15,7 @@ function summary(wastedNs: number, outcome: string): Summary {
     events: 1,
     invariant_violations: 0,
     invariant_checks: 0,
-    host: { total_pages: 1000, min_free_pages: 0, max_outstanding_pages: 0 },
+    host: { total_pages: 1000, min_free_pages: 0, min_free_at_ns: 0, max_outstanding_pages: 0 },
     launches: [{ name: 'l', policy: 'none', outcome, requested_pages: 10, request_ns: 0, start_ns: 0, end_ns: 1, wasted_build_ns: wastedNs }],
     guests: [],
     tmem: { ephemeral_pages_max: 0, persistent_pages_max: 0, evictions: 0, dedup_ratio: 1, compression_ratio: 1 },

@@ -323,6 +323,24 @@ timeline:
     assert.equal(b.outcome, 'ok');
   });
 
+  test('the lowest free memory says when it was first reached: during the launch that took it, not at the start', () => {
+    const idle = '{anon: {level: 10%, rate: 0/s}, files: {rate: 0/s}}';
+    const text = `${tiny({ name: 'low', duration: '7s', sample: '1s', memory: '2GiB', tmem: false, policy: 'claim' })}guests:
+  - {name: g, memory: 256MiB, workload: ${idle}}
+timeline:
+  - {at: 2s, launch: {name: a, memory: 512MiB, workload: ${idle}}}
+  - {at: 5s, destroy: {guest: a}}
+`;
+    const r = new Simulation(parseScenario(text, 'low.yaml'), {}).run();
+    const [a] = r.summary.launches;
+    assert.equal(a.outcome, 'ok');
+    const at = r.summary.host.min_free_at_ns;
+    assert.ok(at > a.start_ns && at <= a.end_ns, `lowest free first at ${at}, the build ran ${a.start_ns}..${a.end_ns}`);
+    // Before the launch free memory was higher, after the destroy it is again.
+    const free = (t: number): number => r.samples.find((x) => x.timeNs === t)?.freePages ?? -1;
+    assert.ok(free(1e9) > r.summary.host.min_free_pages && free(6e9) > r.summary.host.min_free_pages, JSON.stringify([free(1e9), free(6e9), r.summary.host.min_free_pages]));
+  });
+
   test('a run that ends during a launch\'s last batch reports it still building', () => {
     const r = run(claimRace, ['duration=67950ms', ...thin(claimRace)]);
     for (const l of r.summary.launches) {

@@ -170,7 +170,7 @@ describe('writers', () => {
     events: 10,
     invariant_violations: 0,
     invariant_checks: 0,
-    host: { total_pages: 100, min_free_pages: 7, max_outstanding_pages: 0 },
+    host: { total_pages: 100, min_free_pages: 7, min_free_at_ns: 0, max_outstanding_pages: 0 },
     launches: [{ name: 'l', policy: 'none', outcome, requested_pages: 5, request_ns: 0, start_ns: 0, end_ns: 1, wasted_build_ns: 1_500_000_000 }],
     guests: [1, 2].map((k) => ({
       name: `g${k}`,
