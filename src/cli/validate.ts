@@ -37,7 +37,9 @@ export function describeScenario(scenario: Scenario): string {
     `ok: ${scenario.name} — ${plural(scenario.guests.length, 'guest')}, ` +
     `${plural(entries, 'timeline entry')}${launches}, host ${formatPages(scenario.host.pages)}, ` +
     `policy ${scenario.toolstack.policy}` +
-    (late > 0 ? ` (${late} ${late === 1 ? 'entry' : 'entries'} after the end of the run: not run)` : '')
+    (late > 0 ? ` (${late} ${late === 1 ? 'entry' : 'entries'} after the end of the run: not run)` : '') +
+    // An empty host is valid (dom0 alone), but likely a mistake: `guests: []` or the key forgotten.
+    (scenario.guests.length === 0 && launchEvents.length === 0 ? '; no guests and no launches: only dom0 runs' : '')
   );
 }
 

@@ -34,6 +34,13 @@ describe('hypermem validate', () => {
     assert.equal(describe(['{at: 11s, launch: {name: late, count: 3, memory: 1GiB}}']), 'ok: t — 1 guest, 1 timeline entry (launching 3 guests), host 16 GiB, policy claim (1 entry after the end of the run: not run)');
   });
 
+  test('a host with no guests and no launches is valid, and said to run dom0 alone', () => {
+    const describe = (rest: string) => describeScenario(parseScenario(`name: t\nduration: 10s\nhost: {memory: 16GiB}\n${rest}`, 't.yaml'));
+    assert.equal(describe('guests: []\n'), 'ok: t — 0 guests, 0 timeline entries, host 16 GiB, policy claim; no guests and no launches: only dom0 runs');
+    assert.equal(describe(''), 'ok: t — 0 guests, 0 timeline entries, host 16 GiB, policy claim; no guests and no launches: only dom0 runs');
+    assert.equal(describe('timeline:\n  - {at: 1s, launch: {name: a, memory: 1GiB}}\n'), 'ok: t — 0 guests, 1 timeline entry, host 16 GiB, policy claim');
+  });
+
   test('--set is applied before validation', () => {
     const r = run(`${root}examples/claim-race.yaml`, ['toolstack.policy=none', 'guests[0].count=1', 'guests[1].count=1']);
     assert.equal(r.out, 'ok: claim-race — 2 guests, 3 timeline entries, host 64 GiB, policy none\n');
