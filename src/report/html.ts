@@ -252,9 +252,10 @@ function guestsTable(s: Summary): string {
   if (s.guests.length === 0) return '<p class="empty">No guests ran.</p>';
   const ram = sizeColumn(s.guests.map((g) => g.ram_pages_mean));
   const rate = percentColumn(s.guests.map((g) => [g.cleancache.hits, g.cleancache.gets]));
+  const busy = durationColumn(s.guests.map((g) => g.disk.busy_ns));
   return table(
     // Hits and gets in columns of their own: "2 / 63,655" under "10,025 / 157,702" would not line up.
-    ['guest', 'mean RAM', 'cleancache hits', 'cleancache gets', 'hit rate', 'frontswap stores', 'rejected', 'file reads (pages)', 'swap-ins (pages)', 'swap-outs (pages)', 'OOM events'],
+    ['guest', 'mean RAM', 'cleancache hits', 'cleancache gets', 'hit rate', 'frontswap stores', 'rejected', 'file reads (pages)', 'write-backs (pages)', 'swap-ins (pages)', 'swap-outs (pages)', 'disk time', 'OOM events'],
     s.guests.map((g) => [
       `<b>${esc(g.name)}</b>`,
       esc(ram(g.ram_pages_mean)),
@@ -264,11 +265,13 @@ function guestsTable(s: Summary): string {
       esc(fmtCount(g.frontswap.stores)),
       esc(fmtCount(g.frontswap.rejects)),
       esc(fmtCount(g.disk.file_reads)),
+      esc(fmtCount(g.disk.file_writes)),
       esc(fmtCount(g.disk.swap_reads)),
       esc(fmtCount(g.disk.swap_writes)),
+      esc(busy(g.disk.busy_ns)),
       g.oom_events > 0 ? `<span class="bad">${esc(g.oom_events)}</span>` : '0',
     ]),
-    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
   );
 }
 
@@ -476,7 +479,7 @@ export function reportParts(result: RunResult, scenario: Scenario, verifying = f
         : '',
     charts: charts([runData('', scenario, result)]),
     launches: `<section class="block" id="launches"><h2>Launches</h2>${legendOfOutcomes()}${launchesTable(s, launchReasons(result.events), unit, due)}</section>`,
-    guests: `<section class="block" id="guest-table"><h2>Guests</h2><p class="caption">Totals over the run; mean RAM is averaged over the samples while the guest ran.</p>${guestsTable(s)}</section>`,
+    guests: `<section class="block" id="guest-table"><h2>Guests</h2><p class="caption">Totals over the run; mean RAM is averaged over the samples while the guest ran. Disk time is the device time of the guest's disk I/O (file reads, write-backs, swap-ins and swap-outs) at its disk_latency per page, one after another; the I/O takes no simulated time.</p>${guestsTable(s)}</section>`,
   };
 }
 

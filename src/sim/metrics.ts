@@ -45,7 +45,12 @@ export interface GuestSummary {
   name: string;
   cleancache: { puts: number; gets: number; hits: number };
   frontswap: { stores: number; loads: number; rejects: number };
-  disk: { file_reads: number; swap_reads: number; swap_writes: number };
+  /**
+   * Pages of disk I/O by cause (file_writes: write-back of dirty page-cache
+   * pages), and busy_ns: the device time they take at the guest's
+   * disk_latency per page, one after another (I/O takes no simulated time).
+   */
+  disk: { file_reads: number; file_writes: number; swap_reads: number; swap_writes: number; busy_ns: number };
   /** Page-cache read misses on evicted pages (vmstat workingset_refault), and those read straight into the active list (workingset_activate). */
   workingset: { refaults: number; activations: number };
   oom_events: number;

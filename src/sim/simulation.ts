@@ -681,7 +681,7 @@ export class Simulation {
           name: slot.spec.name,
           cleancache: { puts: m.cleancache.puts, gets: m.cleancache.gets, hits: m.cleancache.hits },
           frontswap: { stores: m.frontswap.stores, loads: m.frontswap.loads, rejects: m.frontswap.rejects },
-          disk: { file_reads: m.disk.fileReads, swap_reads: m.disk.swapReads, swap_writes: m.disk.swapWrites },
+          disk: { file_reads: m.disk.fileReads, file_writes: m.disk.fileWrites, swap_reads: m.disk.swapReads, swap_writes: m.disk.swapWrites, busy_ns: m.disk.busyNs },
           workingset: { refaults: m.workingsetRefaults, activations: m.workingsetActivations },
           oom_events: m.oomEvents,
           ram_pages_mean: slot.ramSamples === 0 ? m.ramPages : Math.round(slot.ramPagesSum / slot.ramSamples),

@@ -95,7 +95,7 @@ function fakeRun(sc: Scenario, guests: string[], names: { launch?: string } = {}
       name,
       cleancache: { puts: 10, gets: 4000, hits: 1200 },
       frontswap: { stores: 50, loads: 5, rejects: 1 },
-      disk: { file_reads: 2800, swap_reads: 200, swap_writes: 320 },
+      disk: { file_reads: 2800, file_writes: 40, swap_reads: 200, swap_writes: 320, busy_ns: 3360 * 5e6 },
       workingset: { refaults: 900, activations: 300 },
       oom_events: 0,
       ram_pages_mean: GIB,
@@ -292,6 +292,10 @@ describe('runReportHtml', () => {
     assert.match(reportParts(run, sc, true).cards, /Invariant violations<\/div><div class="card-value">0<\/div><div class="card-sub">checked with --verify: the first whole check has not run yet/);
     assert.match(html, /id="launches"[\s\S]*big-3[\s\S]*failed mid-way[\s\S]*populate ran out/);
     assert.match(html, /id="guest-table"[\s\S]*web-3[\s\S]*30%/);
+    // Write-backs and disk time have columns of their own (3360 I/Os at 5 ms).
+    const guests = tables(html.slice(html.indexOf('id="guest-table"')))[0];
+    assert.deepEqual([guests[0].cells[8].text, guests[0].cells[11].text], ['40', '16.8 s']);
+    assert.match(html, /<th[^>]*>write-backs \(pages\)<\/th>[\s\S]*<th[^>]*>disk time<\/th>/);
   });
 
   test('a launch refused before building shows no start; a launch that waited says how long', () => {
@@ -676,7 +680,7 @@ describe('runReportHtml', () => {
   test('the disk card gives its total once: the caption says what it is made of, never the total again (found by audit)', () => {
     const r = fakeRun(sc, ['web-1', 'web-2']);
     const disk = (file: number[], swap: number[]): string => {
-      r.summary.guests.forEach((g, i) => (g.disk = { file_reads: file[i], swap_reads: swap[i], swap_writes: 0 }));
+      r.summary.guests.forEach((g, i) => (g.disk = { file_reads: file[i], file_writes: 0, swap_reads: swap[i], swap_writes: 0, busy_ns: 0 }));
       const cards = reportParts(r, sc).cards;
       return /Disk I\/O \(pages\)<\/div><div class="card-value">([^<]*)<\/div><div class="card-sub">([^<]*)</.exec(cards)!.slice(1).join(' | ');
     };
@@ -761,7 +765,7 @@ describe('compareReportHtml', () => {
     }
     const runOn = fakeRun(claim, ['web-1']);
     // A guest that crashed before the last sample still counts in the total (the summary has it).
-    runOn.summary.guests.push({ ...runOn.summary.guests[0], name: 'gone', disk: { file_reads: 1000, swap_reads: 0, swap_writes: 0 } });
+    runOn.summary.guests.push({ ...runOn.summary.guests[0], name: 'gone', disk: { file_reads: 1000, file_writes: 0, swap_reads: 0, swap_writes: 0, busy_ns: 5e9 } });
     const out = compareReportHtml([
       { label: 'host.tmem.enabled=true', scenario: claim, result: runOn },
       { label: 'host.tmem.enabled=false', scenario: off, result: runOff },

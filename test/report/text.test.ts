@@ -93,7 +93,7 @@ test('run table: every column of numbers in one unit with one number of decimals
     name,
     cleancache: { puts: 0, gets, hits },
     frontswap: { stores: 0, loads: 0, rejects: 0 },
-    disk: { file_reads: 0, swap_reads: 0, swap_writes: 0 },
+    disk: { file_reads: 0, file_writes: 0, swap_reads: 0, swap_writes: 0, busy_ns: 0 },
     workingset: { refaults: 0, activations: 0 },
     oom_events: 0,
     ram_pages_mean: ramPages,

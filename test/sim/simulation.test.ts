@@ -323,6 +323,24 @@ timeline:
     assert.equal(b.outcome, 'ok');
   });
 
+  test('disk time is every page of disk I/O (write-backs too) at the guest\'s disk_latency; the latency changes nothing else', () => {
+    const text = (latency: string) => `${tiny({ name: 'disk', duration: '20s', sample: '1s', memory: '2GiB', tmem: false })}guests:
+  - name: g
+    memory: 256MiB
+    swap: 256MiB
+    disk_latency: ${latency}
+    workload:
+      anon: {profile: spikes, level: 30%, rate: 2000/s, spikes: {peak: 95%, every: 10s, length: 3s}}
+      files: {working_set: 512MiB, rate: 4000/s, write_share: 30%}
+`;
+    const [fast, slow] = ['5ms', '20ms'].map((l) => new Simulation(parseScenario(text(l), 'disk.yaml'), {}).run().summary.guests[0]);
+    const d = fast.disk;
+    assert.ok(d.file_reads > 0 && d.file_writes > 0 && d.swap_writes > 0, JSON.stringify(d));
+    assert.equal(d.busy_ns, (d.file_reads + d.file_writes + d.swap_reads + d.swap_writes) * 5e6);
+    assert.deepEqual({ ...slow.disk, busy_ns: 0 }, { ...d, busy_ns: 0 }, 'the same I/O');
+    assert.equal(slow.disk.busy_ns, 4 * d.busy_ns);
+  });
+
   test('the lowest free memory says when it was first reached: during the launch that took it, not at the start', () => {
     const idle = '{anon: {level: 10%, rate: 0/s}, files: {rate: 0/s}}';
     const text = `${tiny({ name: 'low', duration: '7s', sample: '1s', memory: '2GiB', tmem: false, policy: 'claim' })}guests:

@@ -176,7 +176,7 @@ describe('writers', () => {
       name: `g${k}`,
       cleancache: { puts: 1, gets: 2, hits: k },
       frontswap: { stores: 10 * k, loads: 0, rejects: 0 },
-      disk: { file_reads: 100 * k, swap_reads: 3, swap_writes: 4 },
+      disk: { file_reads: 100 * k, file_writes: 0, swap_reads: 3, swap_writes: 4, busy_ns: (100 * k + 7) * 5e6 },
       workingset: { refaults: 0, activations: 0 },
       oom_events: 0,
       ram_pages_mean: 1,
