@@ -186,3 +186,29 @@ test('a shortage that lasts is one OOM event whatever the workload step: a step 
     assertClean(g);
   }
 });
+
+test('an OOM episode also ends when the demand is met in full again: the same demand once the balloon gave pages, or a lower demand met by the pages already there', () => {
+  // 100 pages for anonymous memory (200 up to a maxmem of 300), no swap.
+  const S = 1e9;
+  const g = bootGuest(newHost(4000), null, {
+    domid: 1, memoryPages: 200, maxmemPages: 300, kernelReservePages: 100, swapPages: 0,
+    workload: {
+      anon: { kind: 'step', initialPages: 150, steps: [{ atNs: S, pages: 100 }, { atNs: 2 * S, pages: 150 }, { atNs: 4 * S, pages: 400 }] },
+      anonAccessesPerSec: 0,
+      stepNs: 100_000_000,
+    },
+  });
+  g.runWorkload(0, S);
+  assert.deepEqual([g.metrics().oomEvents, g.metrics().anonPages], [1, 100], '150 pages asked, 100 there');
+  g.runWorkload(S, S); // 100 asked: met by the pages there, none allocated
+  assert.equal(g.metrics().oomEvents, 1);
+  g.runWorkload(2 * S, S); // 150 again: a new shortage
+  assert.equal(g.metrics().oomEvents, 2, 'the demand was met in between');
+  g.setBalloonTarget(300);
+  assert.equal(g.balloonWork(3 * S), null);
+  g.runWorkload(3 * S, S); // the same 150, met now that the balloon gave 100 pages
+  assert.deepEqual([g.metrics().oomEvents, g.metrics().anonPages], [2, 150]);
+  g.runWorkload(4 * S, S); // 400: a new shortage
+  assert.equal(g.metrics().oomEvents, 3, 'the same demand was met in between');
+  assertClean(g);
+});
