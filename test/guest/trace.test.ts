@@ -77,6 +77,9 @@ test('a header line or commas between the columns: the message says how to fix t
     ['cpu,mem\n1,2\n', 1, `expected 2 columns "<cpu %> <memory %>", found 1: "cpu,mem" (${header}; ${commas})`],
     ['1,2\n', 1, `expected 2 columns "<cpu %> <memory %>", found 1: "1,2" (${commas})`],
     ['1 2\n3, 4\n', 2, `column 1 (cpu %): expected a non-negative number, found "3," (${commas})`],
+    // Decimal commas (a spreadsheet's export in many locales): the columns are apart already.
+    ['12,5 30,0\n', 1, 'column 1 (cpu %): expected a non-negative number, found "12,5" (a decimal comma? write a point: 12.5)'],
+    ['1 2\n12 30,75\n', 2, 'column 2 (memory %): expected a non-negative number, found "30,75" (a decimal comma? write a point: 30.75)'],
     // Not a header: a word on a later line, or beside a number on the first.
     ['1 2\ncpu mem\n', 2, 'column 1 (cpu %): expected a non-negative number, found "cpu"'],
     ['1 abc\n', 1, 'column 2 (memory %): expected a non-negative number, found "abc"'],

@@ -105,16 +105,20 @@ const NUMBER = /^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const PLAIN_LINE = /[ \t]*((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)[ \t]+((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)[ \t]*\r?(?:\n|$)/y;
 
 /**
- * How to fix the two mistakes a trace exported from elsewhere most often
- * has: a header line (the first line, no column a number, a word in one) and
- * commas between the columns (a CSV file). Empty when neither applies.
+ * How to fix the mistakes a trace exported from elsewhere most often has: a
+ * header line (the first line, no column a number, a word in one), commas
+ * between the columns (a CSV file), or decimal commas (two columns already
+ * apart, one a number with a comma for its point: "12,5"). Empty when none
+ * applies.
  */
 function fixHint(cols: string[], lineNo: number): string {
   const hints: string[] = [];
   if (lineNo === 1 && cols.every((c) => !NUMBER.test(c)) && cols.some((c) => /[A-Za-z]/.test(c))) {
     hints.push('a header line? trace files have none: delete it');
   }
-  if (cols.some((c) => c.includes(','))) hints.push('separate the columns with spaces or tabs, not commas');
+  const decimal = cols.length === 2 ? cols.find((c) => /^\d+,\d+$/.test(c)) : undefined;
+  if (decimal !== undefined) hints.push(`a decimal comma? write a point: ${decimal.replace(',', '.')}`);
+  else if (cols.some((c) => c.includes(','))) hints.push('separate the columns with spaces or tabs, not commas');
   return hints.length === 0 ? '' : ` (${hints.join('; ')})`;
 }
 
