@@ -139,6 +139,25 @@ describe('guest groups and the timeline', () => {
     );
   });
 
+  test('guests sharing a filesystem give the same file contents: zero_share and compressibility, which file pages take, not image_share, which only anonymous pages take', () => {
+    const guest = (name: string, image: string, contents: string, shared = true): string =>
+      `  - {name: ${name}, memory: 1GiB, image: ${image}, cleancache_shared: ${shared}, workload: {contents: {${contents}}}}\n`;
+    const scenario = (guests: string, timeline = ''): Scenario => parseScenario(`${MINIMAL}  tmem: {enabled: true}\nguests:\n${guests}${timeline}`, 's.yaml');
+    // Only their anonymous pages differ: accepted.
+    assert.equal(scenario(guest('a', 'deb', 'image_share: 10%') + guest('b', 'deb', 'image_share: 60%')).guests.length, 2);
+    // Other images, or a private filesystem: nothing shared, anything goes.
+    assert.equal(scenario(guest('a', 'deb', 'zero_share: 1%') + guest('b', 'rhel', 'zero_share: 50%')).guests.length, 2);
+    assert.equal(scenario(guest('a', 'deb', 'zero_share: 1%') + guest('b', 'deb', 'zero_share: 50%', false)).guests.length, 2);
+    const compress = 'compressibility: {high: 10%, medium: 10%, low: 80%}';
+    assert.match(
+      scenarioError(() => scenario(guest('a', 'deb', '') + guest('b', 'deb', compress))).message,
+      /^s\.yaml:\d+:\d+: guests\[1\]\.workload\.contents: guests sharing a filesystem .*: guests\[0\] has zero_share 5%, compressibility \{high: 40%, medium: 40%, low: 20%\}, this one zero_share 5%, compressibility \{high: 10%, medium: 10%, low: 80%\}; give them the same$/,
+    );
+    // A launched guest shares it with the initial ones.
+    const launch = `timeline:\n  - {at: 1m, launch: {name: c, memory: 1GiB, image: deb, cleancache_shared: true, workload: {contents: {zero_share: 50%}}}}\n`;
+    assert.match(scenarioError(() => scenario(guest('a', 'deb', ''), launch)).message, /timeline\[0\]\.launch\.workload\.contents: guests sharing a filesystem/);
+  });
+
   test('the timeline is sorted stably by time; launches expand; where names the entry', () => {
     const s = parseScenario(text, 'g.yaml');
     assert.deepEqual(
