@@ -73,10 +73,11 @@ function usageLine(text: string, longFlags: readonly string[] = []): string {
 /**
  * Commander suggests only for a misspelt long option. Our options have no
  * one-letter forms, so for `-q` name the command's long options that start
- * with that letter ("--quiet"; "--seed or --set").
+ * with that letter ("--quiet"; "--seed or --set"), also when a value is
+ * stuck to it (`-s3`, `-s=3`); not for `-qs`, which names several letters.
  */
 function shortFlagSuggestion(body: string, longFlags: readonly string[]): string | undefined {
-  const m = /^unknown option '-([A-Za-z])'$/.exec(body);
+  const m = /^unknown option '-([A-Za-z])(?:[^A-Za-z][^']*)?'$/.exec(body);
   if (m === null) return undefined;
   const matches = longFlags.filter((f) => f.startsWith(`--${m[1].toLowerCase()}`));
   if (matches.length === 0) return undefined;

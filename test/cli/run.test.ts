@@ -277,6 +277,10 @@ describe('hypermem run / compare / validate / examples', () => {
     assert.equal(hypermem(['run', race, '-s', '3']).stderr, `hypermem: unknown option '-s'; did you mean --seed or --set? ${hint}\n`);
     assert.equal(hypermem(['validate', race, '-s', '3']).stderr, `hypermem: unknown option '-s'; did you mean --set? ${hint}\n`);
     assert.equal(hypermem(['run', race, '-x']).stderr, `hypermem: unknown option '-x' ${hint}\n`);
+    // A value stuck to the letter, as a one-letter flag is often given: the same suggestion; several letters get none.
+    assert.equal(hypermem(['run', race, '-s3']).stderr, `hypermem: unknown option '-s3'; did you mean --seed or --set? ${hint}\n`);
+    assert.equal(hypermem(['validate', race, '-s=duration=1s']).stderr, `hypermem: unknown option '-s=duration=1s'; did you mean --set? ${hint}\n`);
+    assert.equal(hypermem(['run', race, '-qs']).stderr, `hypermem: unknown option '-qs' ${hint}\n`);
     assert.equal(hypermem(['run', race, '--seed', '1', '--seed', '2']).stderr, 'hypermem: --seed is given twice (1 and 2); give it once\n');
     assert.equal(hypermem(['run']).stderr, `hypermem: missing required argument 'scenario' ${hint}\n`);
     // A line break in the user's own text is escaped, not taken for commander's layout.
