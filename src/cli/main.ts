@@ -84,12 +84,16 @@ function shortFlagSuggestion(body: string, longFlags: readonly string[]): string
   return matches.length === 1 ? matches[0] : `${matches.slice(0, -1).join(', ')} or ${matches[matches.length - 1]}`;
 }
 
+/** A usage error is one line, as every other error: commander's "error: …" and its "(Did you mean …?)" on one line, then the hint. */
+function usageOutput(longFlags: readonly string[] = []): { outputError: (text: string, write: (s: string) => void) => void } {
+  return { outputError: (text, write) => write(`hypermem: ${usageLine(text, longFlags)} ${USAGE_HINT}\n`) };
+}
+
 function program(): Command {
   const cli = new Command('hypermem')
     .description('A hypervisor memory manager (claims, tmem) and the simulator around it.')
     .version(HYPERMEM_VERSION)
-    // A usage error is one line, as every other error: commander's "error: …" and its "(Did you mean …?)" on one line, then the hint.
-    .configureOutput({ outputError: (text, write) => write(`hypermem: ${usageLine(text)} ${USAGE_HINT}\n`) })
+    .configureOutput(usageOutput())
     .exitOverride()
     .addHelpText(
       'after',
@@ -197,7 +201,7 @@ function program(): Command {
   // Each command's usage errors may suggest its own long options for an unknown one-letter flag.
   for (const command of cli.commands) {
     const longFlags = command.options.flatMap((o) => (o.long === undefined ? [] : [o.long]));
-    command.configureOutput({ outputError: (text, write) => write(`hypermem: ${usageLine(text, longFlags)} ${USAGE_HINT}\n`) });
+    command.configureOutput(usageOutput(longFlags));
   }
   return cli;
 }

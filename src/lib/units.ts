@@ -250,5 +250,9 @@ export function formatNs(durationNs: number): string {
     const unit = DURATION_UNITS_NS[name];
     if (big !== 0n && big % unit === 0n) return `${big / unit}${name}`;
   }
-  return big === 0n ? '0s' : `${durationNs}ns`;
+  if (big === 0n) return '0s';
+  // Not a whole ms: ms with the decimals it needs (exact, and the form a scenario takes), not ns, which it does not.
+  const ms = DURATION_UNITS_NS.ms;
+  const frac = String(big % ms).padStart(6, '0').replace(/0+$/, '');
+  return `${big / ms}.${frac}ms`;
 }

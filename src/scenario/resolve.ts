@@ -303,12 +303,11 @@ function peakOf(peakPercent: number, levelPercent: number, path: YamlPath): numb
  */
 function swingPeriod(periodNs: number, levelPercent: number, peakPercent: number, maxmemPages: number, path: YamlPath): number {
   const swingPages = Math.ceil(((peakPercent - levelPercent) / 100) * maxmemPages);
-  // In whole ms, as one would write it.
-  const shortestNs = Math.ceil((2 * swingPages * 1e9) / MAX_DEMAND_SWING_PER_S / MS_NS) * MS_NS;
+  const shortestNs = Math.ceil((2 * swingPages * 1e9) / MAX_DEMAND_SWING_PER_S);
   if (periodNs < shortestNs) {
     throw new Problem(
       path,
-      `expected at least ${formatNs(shortestNs)} for a swing of ${swingPages} pages (peak − level of maxmem), found ${formatNs(periodNs)}: each period faults the swing in and frees it, at most ${MAX_DEMAND_SWING_PER_S}/s page operations of one guest`,
+      `expected at least ${formatNs(shortestNs)} for a swing of ${formatPages(swingPages)} (peak − level of maxmem), found ${formatNs(periodNs)}: each period faults the swing in and frees it, at most ${MAX_DEMAND_SWING_PER_S} pages a second of one guest`,
     );
   }
   return periodNs;

@@ -168,7 +168,7 @@ describe('formatting', () => {
   // Pages of memory: none at all is "0 MiB", as the reports and the terminal write it; a file of 0 bytes stays "0 B".
   const pages: [number, string][] = [[0, '0 MiB'], [1, '4 KiB'], [256, '1 MiB'], [1200, '4.69 MiB'], [262144, '1 GiB']];
   for (const [n, text] of pages) test(`${n} pages is ${text}`, () => assert.equal(formatPages(n), text));
-  const times: [number, string][] = [[0, '0s'], [300e9, '5m'], [250e6, '250ms'], [1500, '1500ns'], [3600e9, '1h']];
+  const times: [number, string][] = [[0, '0s'], [300e9, '5m'], [250e6, '250ms'], [1500, '0.0015ms'], [26214400, '26.2144ms'], [3600e9, '1h']];
   for (const [ns, text] of times) test(`${ns} ns is ${text}`, () => assert.equal(formatNs(ns), text));
 
   test('a size beside the limit it is compared with never reads like it unless equal', () => {
