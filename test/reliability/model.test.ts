@@ -206,7 +206,8 @@ interface MClient {
   compress: boolean;
   /** Compression was on at some time: persistent frames are no longer one per page. */
   everCompressed: boolean;
-  auth: Set<string>;
+  /** Xen's 16 shared_auth_uuid entries, all-ones free: a UUID authorised twice takes two. */
+  auth: string[];
 }
 
 class ModelMismatch extends Error {}
@@ -288,7 +289,7 @@ class Model {
   client(d: number): MClient | null {
     const m = this.doms.get(d);
     if (m === undefined) return null;
-    m.client ??= { pools: new Array<MPool | null>(16).fill(null), frozen: false, wasFrozen: false, compress: this.o.compress, everCompressed: this.o.compress, auth: new Set() };
+    m.client ??= { pools: new Array<MPool | null>(16).fill(null), frozen: false, wasFrozen: false, compress: this.o.compress, everCompressed: this.o.compress, auth: new Array<string>(16).fill('f'.repeat(32)) };
     return m.client;
   }
 
@@ -429,7 +430,7 @@ function step(model: Model, r: Req, res: Res, before: Observed): void {
     if (slot < 0) return is({ ok: false, errno: 'EPERM' });
     const uuid = (r.uuid as string | undefined) ?? null;
     let shared = r.shared === true && uuid !== null;
-    if (shared && model.sharedAuth && !model.sharedAuthOpen && !c.auth.has(uuid!)) shared = false;
+    if (shared && model.sharedAuth && !model.sharedAuthOpen && !c.auth.includes(uuid!)) shared = false;
     if (shared) {
       if (!model.sharers.has(uuid!)) model.sharers.set(uuid!, []);
       model.sharers.get(uuid!)!.push(d);
@@ -563,8 +564,9 @@ function control(model: Model, r: Req, res: Res, before: Observed, priv: boolean
       }
       const uuid = r.uuid as string | undefined;
       if (uuid === undefined || existing === null) return is({ ok: false, errno: 'EINVAL' });
-      if (arg === 0) return is({ ok: true, rc: existing.auth.delete(uuid) ? 1 : 0 });
-      existing.auth.add(uuid);
+      const at = existing.auth.indexOf(arg === 0 ? uuid.toLowerCase() : 'f'.repeat(32));
+      if (at < 0) return is(arg === 0 ? { ok: true, rc: 0 } : { ok: false, errno: 'ENOMEM' });
+      existing.auth[at] = arg === 0 ? 'f'.repeat(32) : uuid.toLowerCase();
       return is({ ok: true, rc: 1 });
     }
     case 'save_begin':

@@ -189,6 +189,31 @@ test('shared pools: an unauthorised client gets a private pool when authorisatio
   assert.deepEqual(tmem.get(2, 1, O, 0, out()), { ok: true, rc: 1 });
 });
 
+test('shared_auth: each authorisation takes one of 16 entries, a repeated UUID too; de-authorising frees one entry (tmemc_shared_pool_auth)', () => {
+  const { tmem, hv } = host(2000, { sharedAuth: true, lowMemPages: 0 }, [[1, 100], [2, 100]]);
+  tmem.newPool(1, { persistent: false, shared: true, uuid: UUID });
+  tmem.newPool(2, { persistent: false, shared: false });
+  assert.deepEqual(tmem.control.sharedAuth(2, UUID, true), { ok: true, rc: 1 });
+  assert.deepEqual(tmem.control.sharedAuth(2, UUID, true), { ok: true, rc: 1 }, 'a second entry for the same UUID');
+  assert.deepEqual(tmem.control.sharedAuth(2, UUID, false), { ok: true, rc: 1 });
+  // One entry is left: still authorised, so client 2 joins client 1's pool (as it would with the two entries).
+  tmem.newPool(1, { persistent: false, shared: false });
+  assert.deepEqual(tmem.control.sharedAuth(1, UUID, true), { ok: true, rc: 1 });
+  assert.deepEqual(tmem.newPool(1, { persistent: false, shared: true, uuid: UUID }), { ok: true, rc: 2 });
+  assert.deepEqual(tmem.newPool(2, { persistent: false, shared: true, uuid: UUID }), { ok: true, rc: 1 });
+  tmem.put(1, 2, O, 0, fill(1));
+  assert.deepEqual(tmem.get(2, 1, O, 0, out()), { ok: true, rc: 1 }, 'joined: the UUID was authorised twice, de-authorised once');
+  assert.deepEqual(tmem.control.sharedAuth(2, UUID, false), { ok: true, rc: 1 });
+  assert.deepEqual(tmem.control.sharedAuth(2, UUID, false), { ok: true, rc: 0 }, 'no entry left');
+  // 16 entries, whatever they hold: the 17th authorisation of one UUID is ENOMEM.
+  for (let i = 0; i < 16; i++) assert.deepEqual(tmem.control.sharedAuth(2, UUID, true), { ok: true, rc: 1 }, `entry ${i}`);
+  assert.deepEqual(tmem.control.sharedAuth(2, UUID, true), { ok: false, errno: 'ENOMEM' });
+  assert.deepEqual(tmem.control.sharedAuth(2, 'a'.repeat(32), true), { ok: false, errno: 'ENOMEM' });
+  assert.deepEqual(tmem.control.sharedAuth(2, UUID, false), { ok: true, rc: 1 });
+  assert.deepEqual(tmem.control.sharedAuth(2, 'a'.repeat(32), true), { ok: true, rc: 1 }, 'a freed entry is taken again');
+  assertClean(hv);
+});
+
 test('shared pools: a shared request with no UUID or the all-ones UUID gets a private pool', () => {
   // Xen do_tmem_new_pool: uuid -1:-1 is "invalid uuid, create non shared pool instead".
   for (const uuid of [undefined, 'f'.repeat(32), 'F'.repeat(32)]) {

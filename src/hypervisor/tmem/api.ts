@@ -8,6 +8,10 @@ import type { Errno } from '../../lib/result.ts';
 
 export const TMEM_PAGE_BYTES = 4096;
 export const TMEM_MAX_POOLS_PER_CLIENT = 16;
+/** Entries of a client's shared-pool authorisation table (Xen: MAX_GLOBAL_SHARED_POOLS). */
+export const TMEM_MAX_SHARED_AUTH = 16;
+/** The all-ones UUID: no shared pool (new_pool) and a free authorisation entry (Xen's -1:-1). */
+export const TMEM_UUID_NONE = 'f'.repeat(32);
 
 /**
  * Synthetic page content (the simulator's store): a 64-bit fingerprint as two

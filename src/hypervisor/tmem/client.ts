@@ -5,7 +5,7 @@
 // frames are charged to the domain (tmem_xen.h: the per-client xmem pool).
 
 import type { Domain } from '../domain.ts';
-import { TMEM_MAX_POOLS_PER_CLIENT } from './api.ts';
+import { TMEM_MAX_POOLS_PER_CLIENT, TMEM_MAX_SHARED_AUTH, TMEM_UUID_NONE } from './api.ts';
 import type { Pool } from './pool.ts';
 import type { SubpageAllocator } from './subpage.ts';
 
@@ -40,8 +40,15 @@ export class Client {
   /** Frames charged to the domain for persistent data (== domain.pagesTmemFrames). */
   persistentFrames = 0;
   persistentSub: SubpageAllocator | null = null;
-  /** UUIDs this client is authorised to share (when authorisation is required). */
-  readonly sharedAuth = new Set<string>();
+  /**
+   * The UUIDs this client is authorised to share (when authorisation is
+   * required): Xen's 16-entry shared_auth_uuid table, all-ones marking a free
+   * entry (client_create). Authorising takes the first free entry without
+   * looking for the UUID already there, so a UUID authorised twice takes two
+   * entries and stays authorised after one de-authorisation
+   * (tmemc_shared_pool_auth).
+   */
+  readonly sharedAuth: string[] = new Array<string>(TMEM_MAX_SHARED_AUTH).fill(TMEM_UUID_NONE);
   readonly stats: ClientStats = {
     ephemeralGets: 0,
     persistentPuts: 0,

@@ -12,7 +12,7 @@
 
 import type { Errno } from '../../lib/result.ts';
 import { DOMID_TOOLSTACK } from '../domain.ts';
-import type { NewPoolFlags, Oid, PageContent, TmemControlSubop, TmemHandle, TmemRc } from './api.ts';
+import { TMEM_UUID_NONE, type NewPoolFlags, type Oid, type PageContent, type TmemControlSubop, type TmemHandle, type TmemRc } from './api.ts';
 import type { Client, ClientStats } from './client.ts';
 import type { Tmem, TmemGlobalStats } from './tmem.ts';
 
@@ -110,7 +110,8 @@ export class TmemControl {
   /**
    * Authorises (auth) or de-authorises a client to share pool `uuid`; with no
    * client, sets whether joining needs no authorisation at all (tmemc_shared_pool_auth).
-   * rc 1 done; 0 when de-authorising an absent UUID.
+   * rc 1 done; 0 when de-authorising an absent UUID; ENOMEM when all 16
+   * entries are taken (a UUID authorised twice takes two).
    */
   sharedAuth(domid: number | null, uuid: string, auth: boolean, caller = DOMID_TOOLSTACK): TmemRc {
     if (!this.t.hv.isPrivileged(caller)) return this.fail('EPERM');
@@ -121,10 +122,11 @@ export class TmemControl {
     if (!UUID_RE.test(uuid)) return this.fail('EINVAL');
     const c = this.t.existingClient(domid);
     if (c === undefined) return this.fail('EINVAL');
-    const key = uuid.toLowerCase();
-    if (!auth) return this.t.done({ ok: true, rc: c.sharedAuth.delete(key) ? 1 : 0 });
-    if (!c.sharedAuth.has(key) && c.sharedAuth.size >= 16) return this.fail('ENOMEM');
-    c.sharedAuth.add(key);
+    // De-authorising frees the first entry holding the UUID; authorising takes
+    // the first free entry, even when the UUID holds one already.
+    const at = c.sharedAuth.indexOf(auth ? TMEM_UUID_NONE : uuid.toLowerCase());
+    if (at < 0) return auth ? this.fail('ENOMEM') : this.t.done({ ok: true, rc: 0 });
+    c.sharedAuth[at] = auth ? uuid.toLowerCase() : TMEM_UUID_NONE;
     return this.t.done({ ok: true, rc: 1 });
   }
 

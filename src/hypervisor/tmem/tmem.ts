@@ -36,6 +36,7 @@ import {
   TMEM_POOL_VERSION_MASK,
   TMEM_POOL_VERSION_SHIFT,
   TMEM_SPEC_VERSION,
+  TMEM_UUID_NONE,
   type NewPoolFlags,
   type Oid,
   type PageContent,
@@ -165,7 +166,6 @@ export function poolFlagsRefusal(flags: NewPoolFlags): PoolFlagsRefusal | null {
 }
 
 const UUID_RE = /^[0-9a-fA-F]{32}$/;
-const UUID_NONE = 'f'.repeat(32);
 
 export class Tmem implements TmemOps, TmemBackend {
   readonly dedupEnabled: boolean;
@@ -316,10 +316,10 @@ export class Tmem implements TmemOps, TmemBackend {
     const slot = at === null ? c.pools.indexOf(null) : at < c.pools.length && c.pools[at] === null ? at : -1;
     if (slot < 0) return this.err('EPERM');
     if (flags.uuid !== undefined && !UUID_RE.test(flags.uuid)) return this.err('EINVAL');
-    const uuid = flags.uuid?.toLowerCase() ?? UUID_NONE;
+    const uuid = flags.uuid?.toLowerCase() ?? TMEM_UUID_NONE;
     // A shared request without a usable UUID, or not authorised, silently gets a private pool.
-    let shared = flags.shared && uuid !== UUID_NONE;
-    if (shared && this.sharedAuthRequired && !this.sharedAuthOpen && !c.sharedAuth.has(uuid)) shared = false;
+    let shared = flags.shared && uuid !== TMEM_UUID_NONE;
+    if (shared && this.sharedAuthRequired && !this.sharedAuthOpen && !c.sharedAuth.includes(uuid)) shared = false;
     if (shared) {
       const existing = this.sharedPools.find((p) => p !== null && p.uuid === uuid);
       if (existing !== undefined && existing !== null) {
