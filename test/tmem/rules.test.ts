@@ -993,6 +993,32 @@ test('a put that needs a frame inside the mid-size zone evicts for the putter: i
   assertClean(hv);
 });
 
+test('a repeat put whose compressed data finds no room is ENOSPC and counts no out-of-memory compression; a new put counts one (do_tmem_dup_put, do_tmem_put)', () => {
+  const { tmem, hv } = host(2000, { store: 'synthetic', compress: true, lowMemPages: 0 }, [[1, 3]]);
+  tmem.newPool(1, { persistent: true, shared: false });
+  // 1,500 bytes: one group of three frames, the domain's whole max_pages, with room for more slots.
+  assert.deepEqual(tmem.put(1, 0, O, 0, { fpHi: 1, fpLo: 1, compressedBytes: 1500 }), { ok: true, rc: 1 });
+  assert.deepEqual(tmem.put(1, 0, O, 1, { fpHi: 1, fpLo: 2, compressedBytes: 1500 }), { ok: true, rc: 1 });
+  assert.equal(hv.domain(1)?.pagesTot, 3);
+  // 100 bytes need a group of their own: no frame under max_pages.
+  assert.deepEqual(tmem.put(1, 0, O, 0, { fpHi: 1, fpLo: 3, compressedBytes: 100 }), { ok: false, errno: 'ENOSPC' });
+  const nomem = (): number => {
+    const l = tmem.control.list(1);
+    assert.ok(l.ok);
+    return l.clients[0].compressNomem;
+  };
+  assert.equal(nomem(), 0, 'a repeat put counts no compress_nomem');
+  assert.deepEqual(tmem.put(1, 0, O, 2, { fpHi: 1, fpLo: 4, compressedBytes: 100 }), { ok: false, errno: 'ENOMEM' });
+  assert.equal(nomem(), 1, 'a new put counts one');
+  assertClean(hv);
+});
+
+test('the default low-memory mark is Xen\'s 1 MiB, 1/128 of smaller hosts, at least 4 pages', () => {
+  for (const [pages, mark] of [[256, 4], [1024, 8], [16384, 128], [32768, 256], [262144, 256]]) {
+    assert.equal(host(pages, {}, []).tmem.lowMemPages, mark, `${pages} pages`);
+  }
+});
+
 test('compressed ephemeral data needs one unclaimed page, not one per frame of its sub-page group', () => {
   // Xen takes the frames one at a time; moving a page from free to freeable
   // leaves free + freeable as it was, so each passes the claim rule as long
