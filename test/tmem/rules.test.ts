@@ -248,7 +248,7 @@ test('shared pools: 16 host-wide; a 17th UUID is refused with EPERM, joining an 
   assertClean(hv);
 });
 
-test('a shared pool outlives the client that created it: objects whose last client was the leaver go (a put records the pool\'s owner, a get the caller)', () => {
+test('a shared pool outlives the client that created it: objects whose last client was the leaver go (a put, a repeat put too, records the pool\'s owner, a get the caller)', () => {
   const { tmem, hv } = host(2000, { lowMemPages: 0 }, [[1, 100], [2, 100]]);
   tmem.newPool(1, { persistent: false, shared: true, uuid: UUID });
   tmem.newPool(2, { persistent: false, shared: true, uuid: UUID });
@@ -256,9 +256,13 @@ test('a shared pool outlives the client that created it: objects whose last clie
   assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: true, rc: 1 }); // got last by 2
   tmem.put(2, 0, [7, 7, 7], 0, fill(3)); // put by 2: do_tmem_put records the pool's client, 1
   tmem.put(1, 0, [9, 9, 9], 0, fill(2));
+  tmem.put(2, 0, [5, 5, 5], 0, fill(4));
+  assert.deepEqual(tmem.get(2, 0, [5, 5, 5], 0, out()), { ok: true, rc: 1 }); // got last by 2 ...
+  assert.deepEqual(tmem.put(2, 0, [5, 5, 5], 0, fill(5)), { ok: true, rc: 1 }); // ... then a repeat put: do_tmem_dup_put records the pool's client, 1
   hv.domainDestroy(1);
   assertClean(hv);
   assert.deepEqual(tmem.get(2, 0, O, 0, out()), { ok: true, rc: 1 }, 'got last by 2: kept');
+  assert.deepEqual(tmem.get(2, 0, [5, 5, 5], 0, out()), { ok: true, rc: 0 }, 'put again after 2\'s get: last client 1, gone with it');
   assert.deepEqual(tmem.get(2, 0, [7, 7, 7], 0, out()), { ok: true, rc: 0 }, 'put by 2 into 1\'s pool: last client 1, gone with it');
   assert.deepEqual(tmem.get(2, 0, [9, 9, 9], 0, out()), { ok: true, rc: 0 }, 'put last by 1: gone with it');
   hv.domainDestroy(2);
