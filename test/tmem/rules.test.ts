@@ -270,6 +270,18 @@ test('a shared pool outlives the client that created it: objects whose last clie
   assertClean(hv);
 });
 
+test('when the owner leaves a shared pool, the sharer that joined first owns it (shared_pool_reassign takes the head of the share list)', () => {
+  const { tmem, hv } = host(2000, { lowMemPages: 0 }, [[1, 100], [2, 100], [3, 100]]);
+  for (const d of [1, 2, 3]) tmem.newPool(d, { persistent: false, shared: true, uuid: UUID });
+  hv.domainDestroy(1);
+  tmem.control.freeze(2);
+  assert.deepEqual(tmem.put(3, 0, O, 0, fill(1)), { ok: false, errno: 'EFROZEN' }, 'client 2 owns the pool now: its flag governs');
+  tmem.control.thaw(2);
+  tmem.control.freeze(3);
+  assert.deepEqual(tmem.put(3, 0, O, 0, fill(1)), { ok: true, rc: 1 }, 'client 3 is only a sharer');
+  assertClean(hv);
+});
+
 test('a shared pool answers to its client, the owner: frozen puts and flushes by any sharer follow the owner\'s flag', () => {
   const { tmem, hv } = host(2000, { lowMemPages: 0 }, [[1, 100], [2, 100]]);
   tmem.newPool(1, { persistent: false, shared: true, uuid: UUID });
@@ -1014,6 +1026,21 @@ test('a repeat put whose compressed data finds no room is ENOSPC and counts no o
   assert.equal(nomem(), 0, 'a repeat put counts no compress_nomem');
   assert.deepEqual(tmem.put(1, 0, O, 2, { fpHi: 1, fpLo: 4, compressedBytes: 100 }), { ok: false, errno: 'ENOMEM' });
   assert.equal(nomem(), 1, 'a new put counts one');
+  assertClean(hv);
+});
+
+test('a sub-page group that needs frames inside the mid-size zone takes the rest from the free list once tmem holds nothing freeable', () => {
+  const { tmem, hv } = host(4096, { store: 'synthetic', compress: true, lowMemPages: 0 }, [[1, 1024], [2, 1024], [3, 8192]]);
+  tmem.newPool(1, { persistent: false, shared: false });
+  tmem.newPool(2, { persistent: false, shared: false });
+  assert.deepEqual(tmem.put(2, 0, O, 0, { fpHi: 2, fpLo: 2, compressedBytes: 4096 }), { ok: true, rc: 1 }); // one whole frame
+  const zone = hv.alloc.midsizePages;
+  hv.populatePhysmap(3, hv.acct.pagesFree - zone - 1); // one free page above the zone
+  // 1,500 bytes: a group of three frames; one comes from above the zone, tmem gives back its one frame, the third is free.
+  assert.deepEqual(tmem.put(1, 0, O, 0, { fpHi: 1, fpLo: 1, compressedBytes: 1500 }), { ok: true, rc: 1 });
+  assert.equal(tmem.stats().evictions, 1);
+  assert.equal(hv.acct.pagesFree, zone - 1);
+  assert.equal(hv.acct.pagesFreeable, 3);
   assertClean(hv);
 });
 
