@@ -876,8 +876,8 @@ export class Guest {
    * OOM killer fires once and the pressure persists. The episode ends when
    * memory is found again: the demand met in full (setAnonPages: a new one,
    * or the same one once pages were found for all of it), or a swap-in or a
-   * page-cache read that got its page;
-   * not at every workload step that asks for the same pages again. The pages that did not fit count once per
+   * page-cache read that got its page; not at every workload step that asks
+   * for the same pages again. The pages that did not fit count once per
    * episode, at the episode's largest overflow (each workload step asks for
    * the demand again: the same pages are not counted again).
    */

@@ -12,6 +12,8 @@ export const TMEM_MAX_POOLS_PER_CLIENT = 16;
 export const TMEM_MAX_SHARED_AUTH = 16;
 /** The all-ones UUID: no shared pool (new_pool) and a free authorisation entry (Xen's -1:-1). */
 export const TMEM_UUID_NONE = 'f'.repeat(32);
+/** A pool UUID as the API takes it: 32 hex digits (either case). */
+export const TMEM_UUID_RE = /^[0-9a-fA-F]{32}$/;
 
 /**
  * Synthetic page content (the simulator's store): a 64-bit fingerprint as two

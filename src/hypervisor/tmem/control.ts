@@ -12,7 +12,7 @@
 
 import type { Errno } from '../../lib/result.ts';
 import { DOMID_TOOLSTACK } from '../domain.ts';
-import { TMEM_UUID_NONE, type NewPoolFlags, type Oid, type PageContent, type TmemControlSubop, type TmemHandle, type TmemRc } from './api.ts';
+import { TMEM_UUID_NONE, TMEM_UUID_RE, type NewPoolFlags, type Oid, type PageContent, type TmemControlSubop, type TmemHandle, type TmemRc } from './api.ts';
 import type { Client, ClientStats } from './client.ts';
 import type { Tmem, TmemGlobalStats } from './tmem.ts';
 
@@ -31,7 +31,6 @@ export interface TmemClientListing extends ClientStats {
 export type TmemListResult = { ok: true; rc: number; global: TmemGlobalStats; clients: TmemClientListing[] } | { ok: false; errno: Errno };
 export type TmemEnumerateResult = { ok: true; rc: number; pages: TmemHandle[] } | { ok: false; errno: Errno };
 
-const UUID_RE = /^[0-9a-fA-F]{32}$/;
 
 /** Most pools one SET_POOLS may carry (MAX_POOLS_PER_DOMAIN). */
 const MAX_POOLS = 16;
@@ -119,7 +118,7 @@ export class TmemControl {
       this.t.sharedAuthOpen = auth;
       return this.t.done({ ok: true, rc: 1 });
     }
-    if (!UUID_RE.test(uuid)) return this.fail('EINVAL');
+    if (!TMEM_UUID_RE.test(uuid)) return this.fail('EINVAL');
     const c = this.t.existingClient(domid);
     if (c === undefined) return this.fail('EINVAL');
     // De-authorising frees the first entry holding the UUID; authorising takes

@@ -37,6 +37,7 @@ import {
   TMEM_POOL_VERSION_SHIFT,
   TMEM_SPEC_VERSION,
   TMEM_UUID_NONE,
+  TMEM_UUID_RE,
   type NewPoolFlags,
   type Oid,
   type PageContent,
@@ -165,7 +166,6 @@ export function poolFlagsRefusal(flags: NewPoolFlags): PoolFlagsRefusal | null {
   return null;
 }
 
-const UUID_RE = /^[0-9a-fA-F]{32}$/;
 
 export class Tmem implements TmemOps, TmemBackend {
   readonly dedupEnabled: boolean;
@@ -315,7 +315,7 @@ export class Tmem implements TmemOps, TmemBackend {
     if (poolFlagsRefusal(flags) !== null) return this.err('EPERM');
     const slot = at === null ? c.pools.indexOf(null) : at < c.pools.length && c.pools[at] === null ? at : -1;
     if (slot < 0) return this.err('EPERM');
-    if (flags.uuid !== undefined && !UUID_RE.test(flags.uuid)) return this.err('EINVAL');
+    if (flags.uuid !== undefined && !TMEM_UUID_RE.test(flags.uuid)) return this.err('EINVAL');
     const uuid = flags.uuid?.toLowerCase() ?? TMEM_UUID_NONE;
     // A shared request without a usable UUID, or not authorised, silently gets a private pool.
     let shared = flags.shared && uuid !== TMEM_UUID_NONE;
