@@ -225,6 +225,42 @@ describe('claim sets with tmem frames elsewhere (regressions from a review)', ()
     assert.ok(host.outstanding_pages > host.free_pages, `${host.outstanding_pages} claimed, ${host.free_pages} free`);
     assert.equal(host.free_memory_pages, 0, 'free less outstanding, never below 0');
   });
+
+  test('the ephemeral frames given back for a persistent put are evicted for the putter: its own oldest pages while it is over its weighted share', () => {
+    // tmem_relinquish_pages -> tmem_evict, whose client is the putting domain's (current).
+    const session = new ReplaySession(replayExtensions());
+    const lines: object[] = [
+      { op: 'host', pages: 4000, nodes: 2, tmem: {} },
+      ...[2, 3, 4, 5].map((domid) => ({ op: 'domain_create', domid, max_pages: 4000 })),
+      { op: 'populate_physmap', domid: 2, pages: 2000 },
+      { op: 'tmem_new_pool', domid: 5 },
+      { op: 'tmem_put', domid: 5, pool: 0, oid: [1, 0, 0], index: 0, fill: 9 }, // the oldest ephemeral page: domain 5's
+      { op: 'tmem_new_pool', domid: 3 },
+      ...Array.from({ length: 1200 }, (_, i) => ({ op: 'tmem_put', domid: 3, pool: 0, oid: [1, 0, 0], index: i, fill: (i % 250) + 1 })),
+      { op: 'tmem_control', subop: 'set_weight', domid: 3, arg: 1 },
+      { op: 'tmem_control', subop: 'set_weight', domid: 5, arg: 1 },
+      { op: 'populate_physmap', domid: 5, pages: 768 }, // the free pages above the mid-size zone (one went to domain 5's tmem page)
+      { op: 'decrease_reservation', domid: 2, pages: 500 },
+      { op: 'claim_memory', domid: 4, claims: [{ node: 0, pages: 500 }] },
+      { op: 'tmem_new_pool', domid: 3, persistent: true },
+    ];
+    lines.forEach((l, i) => {
+      const { lineError, result } = session.runLine(JSON.stringify(l), i + 1);
+      assert.equal(lineError, false, `line ${i + 1}: ${JSON.stringify(result)}`);
+    });
+    const run = (l: object) => session.runLine(JSON.stringify(l), 0).result;
+    const before = run({ op: 'physinfo' }) as { free_pages: number; outstanding_pages: number };
+    const unclaimed = before.free_pages - before.outstanding_pages;
+    assert.deepEqual(run({ op: 'populate_physmap', domid: 5, pages: unclaimed }), { ok: true, done: unclaimed });
+    const host = run({ op: 'physinfo' }) as { free_pages: number; outstanding_pages: number };
+    assert.equal(host.free_pages - host.outstanding_pages, 0, 'every free page is claimed on node 0');
+    assert.deepEqual(run({ op: 'tmem_put', domid: 3, pool: 1, oid: [9, 0, 0], index: 0, fill: 7 }), { ok: true, rc: 1 });
+    assert.deepEqual(session.hypervisor!.violations(), []);
+    // Domain 3 (1200 of 1201 pages, half the weight) gave its own oldest page; domain 5's older one stays.
+    const kept = run({ op: 'tmem_get', domid: 5, pool: 0, oid: [1, 0, 0], index: 0 }) as { ok: boolean; rc: number; data: string };
+    assert.deepEqual([kept.ok, kept.rc, Buffer.from(kept.data, 'base64').every((b) => b === 9)], [true, 1, true], 'domain 5 still has its page');
+    assert.deepEqual(run({ op: 'tmem_get', domid: 3, pool: 0, oid: [1, 0, 0], index: 0 }), { ok: true, rc: 0 });
+  });
 });
 
 // ---- Model-based: a page-by-page reference on 1-3 nodes -----------------

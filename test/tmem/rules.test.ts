@@ -747,6 +747,24 @@ test('control on a domain with no tmem client: -1 in Xen (EPERM) for freeze, tha
   assert.deepEqual(tmem.control.freeze(null), { ok: true, rc: 0 });
 });
 
+test('control flush evicts as tmem_evict does for its caller: dom0, a client over its weighted share, loses its own oldest pages first', () => {
+  // tmemc_flush_mem -> tmem_flush_npages -> tmem_evict, whose client is
+  // current->domain's: the control caller's (domain 0), not nobody's.
+  const { tmem, hv } = host(2000, { lowMemPages: 0 }, [[0, 100], [1, 100]]);
+  tmem.newPool(0, { persistent: false, shared: false });
+  tmem.newPool(1, { persistent: false, shared: false });
+  for (let i = 0; i < 2; i++) tmem.put(1, 0, O, i, noise(100 + i)); // the oldest pages: domain 1's
+  for (let i = 0; i < 8; i++) tmem.put(0, 0, O, i, noise(i));
+  tmem.control.setWeight(0, 1);
+  tmem.control.setWeight(1, 1);
+  // Domain 0 holds 8 of 10 pages with half the weight: over its share.
+  assert.deepEqual(tmem.control.flush(8), { ok: true, rc: 8 });
+  for (let i = 0; i < 2; i++) assert.deepEqual(tmem.get(1, 0, O, i, out()), { ok: true, rc: 1 }, `domain 1 page ${i} kept`);
+  for (let i = 0; i < 2; i++) assert.deepEqual(tmem.get(0, 0, O, i, out()), { ok: true, rc: 0 }, `domain 0 page ${i} evicted (a miss)`);
+  assert.equal(tmem.stats().ephemeralPages, 6, 'domain 0 pages 2 to 7 (the gets of domain 1 took its pages: private gets are exclusive)');
+  assertClean(hv);
+});
+
 test('control flush returns KB freed; query_freeable_mb floors to MiB', () => {
   const { tmem, hv } = host(4000, { lowMemPages: 0 });
   tmem.newPool(1, { persistent: false, shared: false });

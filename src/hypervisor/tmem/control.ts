@@ -63,7 +63,7 @@ export class TmemControl {
     if (!this.t.hv.isPrivileged(caller)) return this.fail('EPERM');
     if (domid !== null) return this.fail('EPERM');
     const frames = (Math.ceil(kb) + 3) % 0x100000000 >>> 2;
-    return this.t.done({ ok: true, rc: this.t.evictFrames(frames) * 4 });
+    return this.t.done({ ok: true, rc: this.t.evictFrames(frames, caller) * 4 });
   }
 
   queryFreeableMb(caller = DOMID_TOOLSTACK): TmemRc {

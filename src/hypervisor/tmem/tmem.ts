@@ -616,12 +616,19 @@ export class Tmem implements TmemOps, TmemBackend {
     c.weight = weight;
   }
 
-  /** @internal Control flush: evicts from the global LRU until `frames` frames are freed; returns frames freed. */
-  evictFrames(frames: number): number {
+  /**
+   * @internal Evicts until `frames` frames are freed; returns frames freed.
+   * Each eviction is tmem_evict's for the domain `requester` (Xen's
+   * `current`: the control caller for a flush, tmem_flush_npages): from its
+   * own LRU while its client is over its weighted share, else from the
+   * global LRU; no client (or none given), the global LRU.
+   */
+  evictFrames(frames: number, requester?: number): number {
+    const c = requester === undefined ? null : (this.clients.get(requester) ?? null);
     const before = this.framesEph;
     const bound = this.eph.count(GLOBAL_LRU);
     for (let i = 0; i < bound && before - this.framesEph < frames; i++) {
-      if (!this.evictOne(null)) break;
+      if (!this.evictOne(c)) break;
     }
     return before - this.framesEph;
   }
@@ -898,7 +905,7 @@ export class Tmem implements TmemOps, TmemBackend {
     if (frames > acct.pagesFree) return false;
     // Free pages other domains' node claims keep (claim sets): ephemeral frames are given back instead, as for any allocation.
     for (let short = frames - acct.pagesAssignable(d, frames); short > 0 && acct.pagesFreeable > 0; short = frames - acct.pagesAssignable(d, frames)) {
-      if (this.evictFrames(short) === 0) break;
+      if (this.evictFrames(short, this.putter === null ? undefined : this.putter.domid) === 0) break;
     }
     if (acct.pagesAssignable(d, frames) < frames) return false;
     acct.assignToDomain(d, frames, d.homeNode);
