@@ -93,6 +93,8 @@ function program(): Command {
   const cli = new Command('hypermem')
     .description('A hypervisor memory manager (claims, tmem) and the simulator around it.')
     .version(HYPERMEM_VERSION)
+    // -V and -h of hypermem itself only before the command: `run X -V` is an unknown option of run, not the version.
+    .enablePositionalOptions()
     .configureOutput(usageOutput())
     .exitOverride()
     .addHelpText(

@@ -277,6 +277,16 @@ describe('hypermem run / compare / validate / examples', () => {
     assert.equal(hypermem(['run', race, '-s', '3']).stderr, `hypermem: unknown option '-s'; did you mean --seed or --set? ${hint}\n`);
     assert.equal(hypermem(['validate', race, '-s', '3']).stderr, `hypermem: unknown option '-s'; did you mean --set? ${hint}\n`);
     assert.equal(hypermem(['run', race, '-x']).stderr, `hypermem: unknown option '-x' ${hint}\n`);
+    // hypermem's -V and --version belong before the command: after it they are unknown options of the command, not a silent exit 0 that runs nothing.
+    for (const [args, want] of [
+      [['run', race, '-V'], "unknown option '-V'; did you mean --verify?"],
+      [['validate', race, '-V'], "unknown option '-V'"],
+      [['run', race, '--version'], "unknown option '--version'; did you mean --verify?"],
+    ] as const) {
+      const r = hypermem([...args]);
+      assert.deepEqual([r.status, r.stdout, r.stderr], [2, '', `hypermem: ${want} ${hint}\n`], args.join(' '));
+    }
+    assert.deepEqual([hypermem(['-V']).status, hypermem(['--version']).stdout.trim()], [0, hypermem(['-V']).stdout.trim()]);
     // A value stuck to the letter, as a one-letter flag is often given: the same suggestion; several letters get none.
     assert.equal(hypermem(['run', race, '-s3']).stderr, `hypermem: unknown option '-s3'; did you mean --seed or --set? ${hint}\n`);
     assert.equal(hypermem(['validate', race, '-s=duration=1s']).stderr, `hypermem: unknown option '-s=duration=1s'; did you mean --set? ${hint}\n`);
