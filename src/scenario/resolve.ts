@@ -317,6 +317,10 @@ function resolveAnonProfile(raw: RawGuestGroup, path: YamlPath, ctx: GroupContex
   const anon = raw.workload?.anon ?? {};
   const profile = anon.profile ?? 'constant';
   const levelPercent = share(anon.level ?? DEFAULTS.anonLevelPercent, [...path, 'level'], 'maxmem');
+  // A trace gives the demand at every instant: a level would be accepted and do nothing.
+  if (profile === 'trace' && anon.level !== undefined) {
+    throw new Problem([...path, 'level'], 'not used with profile: trace (the trace file gives the demand; to change it, set trace.scale)');
+  }
   for (const other of ['step', 'diurnal', 'spikes', 'trace'] as const) {
     if (other !== profile && anon[other] !== undefined) {
       throw new Problem([...path, other], `only used with profile: ${other} (the profile is ${profile})`);
