@@ -54,6 +54,8 @@ interface Totals {
   gets: number;
   hits: number;
   fileReads: number;
+  /** Write-backs of dirty page-cache pages: disk I/O as much as file reads (docs/guest.md, Disk). */
+  fileWrites: number;
   swapIo: number;
   oom: number;
 }
@@ -72,6 +74,7 @@ function totals(s: Summary): Totals {
     gets: sum((g) => g.cleancache.gets),
     hits: sum((g) => g.cleancache.hits),
     fileReads: sum((g) => g.disk.file_reads),
+    fileWrites: sum((g) => g.disk.file_writes),
     swapIo: sum((g) => g.disk.swap_reads + g.disk.swap_writes),
     oom: sum((g) => g.oom_events),
   };
@@ -301,7 +304,14 @@ function oomWho(events: LoggedEvent[]): string {
  * The disk card's caption: what its total is made of, without writing the
  * total again ("778,593" under "778,593" read as a number shown twice).
  */
-export function diskParts(fileReads: number, swapIo: number): string {
+export function diskParts(fileReads: number, fileWrites: number, swapIo: number): string {
+  if (fileWrites > 0) {
+    // Write-backs are named only when there are some: most runs' captions stay as short as before.
+    if (fileReads === 0 && swapIo === 0) return 'all write-backs, no file reads, no swap I/O';
+    const reads = fileReads === 0 ? '' : `${fmtCount(fileReads)} file reads, `;
+    const swap = swapIo === 0 ? 'no swap I/O' : `${fmtCount(swapIo)} swap reads + writes`;
+    return `of which ${reads}${fmtCount(fileWrites)} write-backs, ${swap}`;
+  }
   if (fileReads === 0 && swapIo === 0) return 'no file reads, no swap I/O';
   if (swapIo === 0) return 'all file reads, no swap I/O';
   if (fileReads === 0) return 'all swap reads + writes, no file reads';
@@ -321,7 +331,7 @@ function summaryCards(s: Summary, samples: Sample[], events: LoggedEvent[], veri
     card('Lowest free memory', fmtSize(s.host.min_free_pages), `of ${fmtSize(s.host.total_pages)} on the host, first at ${fmtDuration(s.host.min_free_at_ns)}`, s.host.min_free_pages === 0 ? 'bad' : ''),
     card('Most claimed at once', fmtSize(s.host.max_outstanding_pages), 'outstanding claims'),
     card('Cleancache hit rate', fmtPercent(t.hits, t.gets), `${fmtCount(t.hits)} hits of ${fmtCount(t.gets)} gets`),
-    card('Disk I/O (pages)', fmtCount(t.fileReads + t.swapIo), diskParts(t.fileReads, t.swapIo)),
+    card('Disk I/O (pages)', fmtCount(t.fileReads + t.fileWrites + t.swapIo), diskParts(t.fileReads, t.fileWrites, t.swapIo)),
     card('tmem peak', fmtSize(tmemPeak), `ephemeral max ${fmtSize(s.tmem.ephemeral_pages_max)}, persistent max ${fmtSize(s.tmem.persistent_pages_max)}`),
     card('OOM events', String(t.oom), oomWho(events), t.oom > 0 ? 'bad' : ''),
     s.invariant_checks === 0

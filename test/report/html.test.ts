@@ -690,6 +690,19 @@ describe('runReportHtml', () => {
     assert.equal(disk([0, 0], [0, 0]), '0 | no file reads, no swap I/O');
   });
 
+  test('the disk card counts write-backs: its total is the pages whose device time the guests table gives as disk time', () => {
+    const r = fakeRun(sc, ['web-1', 'web-2']);
+    const disk = (reads: number, writes: number, swap: number): string => {
+      r.summary.guests.forEach((g, i) => (g.disk = { file_reads: i === 0 ? reads : 0, file_writes: i === 1 ? writes : 0, swap_reads: 0, swap_writes: i === 0 ? swap : 0, busy_ns: 0 }));
+      const cards = reportParts(r, sc).cards;
+      return /Disk I\/O \(pages\)<\/div><div class="card-value">([^<]*)<\/div><div class="card-sub">([^<]*)</.exec(cards)!.slice(1).join(' | ');
+    };
+    assert.equal(disk(700_000, 2_481, 78_593), '781,074 | of which 700,000 file reads, 2,481 write-backs, 78,593 swap reads + writes');
+    assert.equal(disk(700_000, 2_481, 0), '702,481 | of which 700,000 file reads, 2,481 write-backs, no swap I/O');
+    assert.equal(disk(0, 2_481, 5), '2,486 | of which 2,481 write-backs, 5 swap reads + writes');
+    assert.equal(disk(0, 2_481, 0), '2,481 | all write-backs, no file reads, no swap I/O');
+  });
+
   test('tmem peak: the most held at once, not the sum of two maxima reached at different times', () => {
     const r = fakeRun(sc, ['web-1']);
     // Ephemeral peaks at 1 GiB early, persistent at 2 GiB late: never more than 2.25 GiB together.
