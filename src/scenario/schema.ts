@@ -303,8 +303,11 @@ export function notOneLine(text: string): string | null {
   return `U+${code.toString(16).toUpperCase().padStart(4, '0')} (${name}) at character ${position}${hint}`;
 }
 
-/** Text of at most `maxChars`; `oneLine` text (a description) has no control characters but tabs. */
-export const text = (maxChars: number, options: { oneLine?: boolean } = {}) =>
+/**
+ * Text of at most `maxChars`; `oneLine` text (a description) has no control characters but tabs.
+ * `expected` is what a missing one is reported as needing ("required: …"), plain "text" unless given.
+ */
+export const text = (maxChars: number, options: { oneLine?: boolean; expected?: string } = {}) =>
   leaf((v) => {
     if (typeof v !== 'string') throw new UnitError(`expected text, found ${describeFound(v)}${quoteHint(v, 'text')}`);
     // Characters are code points (an emoji is one), not UTF-16 units; a string has at least as many units as code points.
@@ -313,7 +316,7 @@ export const text = (maxChars: number, options: { oneLine?: boolean } = {}) =>
     const bad = options.oneLine === true ? notOneLine(v) : null;
     if (bad !== null) throw new UnitError(`expected one line of text without control characters, found ${bad}`);
     return v;
-  }, 'text');
+  }, options.expected ?? 'text');
 
 /** Names of scenarios, guests and images: they appear in reports and in timeline references. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -379,7 +382,7 @@ const anonSchema = z.strictObject({
     })
     .optional(),
   trace: z
-    .strictObject({ file: text(4096), scale: percent('100%').optional(), offset: duration('0s').optional() })
+    .strictObject({ file: text(4096, { expected: "a trace file's path, such as data/gcd/vm_1218322450_1" }), scale: percent('100%').optional(), offset: duration('0s').optional() })
     .optional(),
 });
 
