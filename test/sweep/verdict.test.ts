@@ -36,7 +36,7 @@ test('one verdict per value of the other grids, each comparing the first grid\'s
     { where: 'n=1', lead: 'p=b does best on every seed (2), more than any other variant. Seeds on which each does best: p=b 2, p=a 0.' },
     {
       where: 'n=2',
-      lead: 'No variant does better than the others on any of the 2 seeds: on each, they are equal on launches finished, launches failed mid-way, build time wasted and OOM events (invariant violations: not checked, run with --verify). None of swap I/O on the disk, file reads from the disk, cleancache hits, frontswap stores and the lowest free memory differs between them by a tenth and by 100 pages (for the lowest free memory, 1 MiB) (over the seeds: means, the lowest free memory the lowest).',
+      lead: 'No variant does better than the others on any of the 2 seeds: on each, they are equal on launches finished, launches failed mid-way, build time wasted and OOM events (invariant violations: not checked, run with --verify). None of swap I/O on the disk, file reads from the disk, cleancache hits, frontswap stores, the guests\' mean RAM and the lowest free memory differs between them by a tenth and by 100 pages (for memory, 1 MiB) (over the seeds: means, the lowest free memory the lowest).',
     },
     { where: 'n=3', lead: 'p=a does best on every seed (2), alone on 1, more than any other variant. Seeds on which each does best: p=a 2 (1 tied), p=b 1 (1 tied); all variants tie on 1 seed.' },
   ]);
@@ -111,7 +111,7 @@ test('variants that tie on every ranked outcome: the verdict names the unranked 
       'Where they differ: swap I/O on the disk, 0 pages for fs=on against 4,000 pages for fs=off; frontswap stores, 0 for fs=off against 9,000 for fs=on.',
   );
   // File reads differ by under a tenth: not named. Nothing differs: said so.
-  assert.match(verdictLead([{ label: 'a', summary: on }, { label: 'b', summary: on }]), /\(invariant violations: not checked, run with --verify\)\. None of swap I\/O on the disk, .* differs between them by a tenth and by 100 pages \(for the lowest free memory, 1 MiB\)\.$/);
+  assert.match(verdictLead([{ label: 'a', summary: on }, { label: 'b', summary: on }]), /\(invariant violations: not checked, run with --verify\)\. None of swap I\/O on the disk, .* differs between them by a tenth and by 100 pages \(for memory, 1 MiB\)\.$/);
   // Over seeds: the means.
   const lead = seedsVerdictLead(['fs=on', 'fs=off'], [[on, on], [off, fakeSummary(2, [], [guest(2000, 0, 1000)])]]);
   assert.match(lead, /Where they differ \(over the seeds: means, the lowest free memory the lowest\): swap I\/O on the disk, 0 pages for fs=on against 3,000 pages for fs=off;/);
@@ -129,7 +129,18 @@ test('variants that tie on every ranked outcome: the verdict names the unranked 
     { label: 'a', summary: fakeSummary(1, [], [guest(0, 0, 1000)]) },
     { label: 'b', summary: fakeSummary(1, [], [guest(2, 0, 1000)]) },
   ]);
-  assert.match(tiny, /\(invariant violations: not checked, run with --verify\)\. None of swap I\/O on the disk, .* differs between them by a tenth and by 100 pages \(for the lowest free memory, 1 MiB\)\.$/);
+  assert.match(tiny, /\(invariant violations: not checked, run with --verify\)\. None of swap I\/O on the disk, .* differs between them by a tenth and by 100 pages \(for memory, 1 MiB\)\.$/);
+  // Self-ballooning on and off: no I/O differs, the guests' RAM does (summed over the guests, each one's mean).
+  const ram = (pages: number[]): Summary => fakeSummary(1, [], pages.map((p) => ({ ...guest(0, 0, 1000), ram_pages_mean: p })));
+  assert.match(
+    verdictLead([
+      { label: 'selfballoon on', summary: ram([300_000, 358_000]) },
+      { label: 'selfballoon off', summary: ram([524_288, 524_288]) },
+    ]),
+    /Where they differ: the guests' mean RAM, 2\.51 GiB for selfballoon on against 4 GiB for selfballoon off\.$/,
+  );
+  // Under 1 MiB apart: not named.
+  assert.match(verdictLead([{ label: 'a', summary: ram([100]) }, { label: 'b', summary: ram([300]) }]), /None of .* the guests' mean RAM and the lowest free memory differs/);
   // The lowest free memory over seeds is the lowest of any seed, as the tables give it (256 pages: 1 MiB).
   const free = (seed: number, pages: number) => fakeSummary(seed, [], [], pages);
   const low = seedsVerdictLead(['x', 'y'], [[free(1, 2560), free(2, 256)], [free(1, 2560), free(2, 2560)]]);
