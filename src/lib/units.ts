@@ -87,6 +87,29 @@ function unitHint(unit: string, units: Readonly<Record<string, bigint>>): string
   return ` (units: ${known.join(', ')})`;
 }
 
+/**
+ * For a value written as several quantities ("7m30s", "1h 30m", "1GiB 512MiB"),
+ * the one quantity it means, in the largest unit that keeps it whole
+ * (" (one number and one unit: 450s)"); '' when it is not such a sum.
+ */
+function compoundHint(text: string, units: Readonly<Record<string, bigint>>): string {
+  if (text.length > 64) return '';
+  const parts = text.trim().match(/\d+(?:\.\d+)?[ \t]?[A-Za-z]+/g);
+  if (parts === null || parts.length < 2 || parts.join('').replace(/\s/g, '') !== text.replace(/\s/g, '')) return '';
+  let total = 0n;
+  for (const part of parts) {
+    const q = splitQuantity(part);
+    if (q === null || !Object.hasOwn(units, q.unit)) return '';
+    const v = scaleExact(q, units[q.unit]);
+    if (v === null) return '';
+    total += v;
+  }
+  const [unit, factor] = Object.entries(units)
+    .filter(([, f]) => total % f === 0n)
+    .reduce((a, b) => (b[1] > a[1] ? b : a));
+  return ` (one number and one unit: ${total / factor}${unit})`;
+}
+
 function scaled(
   input: unknown,
   units: Readonly<Record<string, bigint>>,
@@ -97,7 +120,7 @@ function scaled(
   if (typeof input === 'number') throw bad(bareNumberHint(input, unitHint('', units)));
   if (typeof input !== 'string') throw bad();
   const q = splitQuantity(input);
-  if (q === null) throw bad();
+  if (q === null) throw bad(compoundHint(input, units));
   if (!Object.hasOwn(units, q.unit)) throw bad(unitHint(q.unit, units));
   const factor = units[q.unit];
   if (q.negative && q.mantissa !== 0n) throw bad(` (${what} cannot be negative)`);

@@ -74,6 +74,7 @@ describe('sizes', () => {
   }
   test('the example in the message is the caller’s', () => {
     assert.throws(() => parseSizeBytes('4 gigs', '4GiB'), { message: 'expected a size such as 4GiB, found "4 gigs" (units: B, KiB, MiB, GiB, TiB)' });
+    assert.throws(() => parseSizeBytes('1GiB 512MiB', '4GiB'), { message: 'expected a size such as 4GiB, found "1GiB 512MiB" (one number and one unit: 1536MiB)' });
   });
   test('pages round down', () => {
     assert.equal(bytesToPages(4095), 0);
@@ -121,6 +122,15 @@ describe('durations', () => {
     ['-1s', /cannot be negative/],
     ['0.0000001ms', /not a whole number of nanoseconds/],
     ['999999999h', /too large/],
+    // Several quantities: the one they add up to, in the largest unit that keeps it whole.
+    ['7m30s', /^expected a duration such as 5s or 250ms, found "7m30s" \(one number and one unit: 450s\)$/],
+    ['1h 30m', /\(one number and one unit: 90m\)$/],
+    ['2h60m', /\(one number and one unit: 3h\)$/],
+    ['1s500ms', /\(one number and one unit: 1500ms\)$/],
+    ['1.5m30s', /\(one number and one unit: 2m\)$/],
+    // Not a sum of known units: no such hint.
+    ['7m30x', /found "7m30x"$/],
+    ['7m-30s', /found "7m-30s"$/],
   ];
   for (const [input, message] of bad) {
     test(`${JSON.stringify(input)} is refused`, () => refuses(() => parseDurationNs(input), message));
