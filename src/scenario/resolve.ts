@@ -12,7 +12,7 @@ import { statSync, type Stats } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadGcdTrace, MAX_TRACE_MEM_PERCENT, TraceFormatError } from '../guest/workload/trace.ts';
-import { DURATION_UNITS_NS, formatNs, formatPages, PAGE_BYTES, pagesBeside, type SizeOrPercent } from '../lib/units.ts';
+import { DURATION_UNITS_NS, formatNs, formatPages, groupDigits, PAGE_BYTES, pagesBeside, type SizeOrPercent } from '../lib/units.ts';
 import { assert } from '../lib/assert.ts';
 import { formatPath, Problem, quote, type YamlPath } from './errors.ts';
 import { MAX_CLOCK_NS, TIMELINE_ACTIONS, type RawGuestGroup, type RawScenario, type RawTimelineEntry } from './schema.ts';
@@ -279,8 +279,8 @@ function checkTrace(file: string, scalePercent: number, maxmemPages: number, pat
     // In pages, exactly: sizes rounded to two decimals would read "4 TiB of demand, at most 4 TiB".
     throw new Problem(
       [...path, 'scale'],
-      `the trace peaks at ${above(demandPercent, (MAX_DEMAND_PAGES * 100) / maxmemPages)}% of maxmem (${formatPages(maxmemPages)}, ${maxmemPages} pages) after scaling: ` +
-        `${Math.ceil(demandPages)} pages (${formatPages(Math.ceil(demandPages))}) of demand, at most ${MAX_DEMAND_PAGES} pages (${formatPages(MAX_DEMAND_PAGES)}, the largest the model holds)`,
+      `the trace peaks at ${above(demandPercent, (MAX_DEMAND_PAGES * 100) / maxmemPages)}% of maxmem (${formatPages(maxmemPages)}, ${groupDigits(maxmemPages)} pages) after scaling: ` +
+        `${groupDigits(Math.ceil(demandPages))} pages (${formatPages(Math.ceil(demandPages))}) of demand, at most ${groupDigits(MAX_DEMAND_PAGES)} pages (${formatPages(MAX_DEMAND_PAGES)}, the largest the model holds)`,
     );
   }
   return memPercent;

@@ -120,7 +120,7 @@ describe('trace files are read and checked when the scenario is loaded', () => {
     assert.equal(l.path, 'guests[0].workload.anon.trace.scale');
     assert.equal(
       l.problem,
-      'the trace peaks at 250% of maxmem (2 TiB, 536870912 pages) after scaling: 1342177280 pages (5 TiB) of demand, at most 1073741824 pages (4 TiB, the largest the model holds)',
+      'the trace peaks at 250% of maxmem (2 TiB, 536,870,912 pages) after scaling: 1,342,177,280 pages (5 TiB) of demand, at most 1,073,741,824 pages (4 TiB, the largest the model holds)',
     );
   });
 

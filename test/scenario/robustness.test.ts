@@ -160,8 +160,8 @@ describe('trace bound messages show numbers that visibly exceed the bound', () =
     assert.equal(e.path, 'guests[0].workload.anon.trace.scale');
     assert.equal(
       e.problem,
-      'the trace peaks at 100.00000000005% of maxmem (4 TiB, 1073741824 pages) after scaling: 1073741825 pages (4 TiB) of demand, ' +
-        'at most 1073741824 pages (4 TiB, the largest the model holds)',
+      'the trace peaks at 100.00000000005% of maxmem (4 TiB, 1,073,741,824 pages) after scaling: 1,073,741,825 pages (4 TiB) of demand, ' +
+        'at most 1,073,741,824 pages (4 TiB, the largest the model holds)',
     );
   });
 
