@@ -1228,6 +1228,30 @@ test('a persistent frame passes the claim rule: another domain\'s claim refuses 
   assertClean(hv);
 });
 
+test('a persistent frame is covered by its own domain\'s claim when every page is claimed (alloc_heap_pages: d->outstanding_pages >= request)', () => {
+  const { tmem, hv } = host(100, { lowMemPages: 0 }, [[1, 100]]);
+  tmem.newPool(1, { persistent: true, shared: false });
+  assert.deepEqual(hv.claimPages(1, 100), { ok: true });
+  assert.equal(hv.acct.pagesUnclaimed, 0);
+  assert.deepEqual(tmem.put(1, 0, O, 0, noise(1)), { ok: true, rc: 1 }, 'the claimant\'s own claim covers the frame');
+  const d = hv.domain(1);
+  assert.ok(d !== undefined);
+  assert.equal(d.pagesTot, 1);
+  assert.equal(d.pagesOutstanding, 99, 'the frame consumed one claimed page');
+  assert.equal(hv.physinfo().pagesOutstanding, 99);
+  assertClean(hv);
+});
+
+test('an ephemeral frame needs exactly one unclaimed page: outstanding + 1 <= free + freeable passes', () => {
+  const { tmem, hv } = host(100, { lowMemPages: 0 }, [[1, 100], [2, 100]]);
+  tmem.newPool(2, { persistent: false, shared: false });
+  assert.deepEqual(hv.claimPages(1, 99), { ok: true });
+  assert.equal(hv.acct.pagesUnclaimed, 1);
+  assert.deepEqual(tmem.put(2, 0, O, 0, noise(1)), { ok: true, rc: 1 });
+  assert.equal(hv.physinfo().pagesFreeable, 1);
+  assertClean(hv);
+});
+
 test('flush_object in a shared pool answers to the owner\'s frozen flag, whoever calls, and is done either way', () => {
   const { tmem, hv } = host(2000, { lowMemPages: 0 }, [[1, 100], [2, 100]]);
   tmem.newPool(1, { persistent: false, shared: true, uuid: UUID });
