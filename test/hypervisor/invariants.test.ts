@@ -71,6 +71,18 @@ describe('invariant checker', () => {
     reports(hv, /^owned 110 != domains 101 \+ xen 10$/);
   });
 
+  test('§3 (claim sets): a node\'s claims must not exceed its free + freeable pages', () => {
+    const hv = new Hypervisor({ pages: 1000, nodes: 2 });
+    hv.domainCreate(1, 500);
+    assert.deepEqual(hv.claimMemory(1, [{ node: 0, pages: 300 }]), { ok: true });
+    assert.deepEqual(hv.violations(), []);
+    // 250 free pages move from node 0 to node 1: the host totals still agree, node 0 no longer backs its claim.
+    const c = hv.acct as unknown as Counters;
+    c.free[0] -= 250;
+    c.free[1] += 250;
+    reports(hv, /^node 0: claims 300 > free \+ freeable 250$/);
+  });
+
   test('§2: tmem frames lie within the domain\'s tot_pages', () => {
     const { hv, d } = host();
     d.pagesTmemFrames = 101;
