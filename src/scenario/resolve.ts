@@ -11,7 +11,7 @@
 import { statSync, type Stats } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadGcdTrace, MAX_TRACE_MEM_PERCENT, TraceFormatError } from '../guest/workload/trace.ts';
+import { GCD_SAMPLE_INTERVAL_NS, loadGcdTrace, MAX_TRACE_MEM_PERCENT, TraceFormatError } from '../guest/workload/trace.ts';
 import { DURATION_UNITS_NS, formatNs, formatPages, groupDigits, PAGE_BYTES, pagesBeside, type SizeOrPercent } from '../lib/units.ts';
 import { assert } from '../lib/assert.ts';
 import { formatPath, Problem, quote, type YamlPath } from './errors.ts';
@@ -77,6 +77,8 @@ export const MAX_ACCESS_RATE_PER_S = 10_000_000;
  * swinging 55% of it may then spike every 0.46 s.
  */
 export const MAX_DEMAND_SWING_PER_S = MAX_ACCESS_RATE_PER_S;
+/** Shortest trace.interval: a sample shorter than Linux's tick (HZ=1000, 1 ms), as sample_interval and workload_tick. */
+export const MIN_TRACE_INTERVAL_NS = MS_NS;
 /** Shortest delete_every: each unlink drops a file's cached pages; 1000 a second is already a storm. */
 export const MIN_DELETE_EVERY_NS = MS_NS;
 /** Shortest sample_interval and workload_tick: Linux's own tick (HZ=1000) is 1 ms. */
@@ -226,13 +228,25 @@ export function above(value: number, limit: number): string {
  */
 export const MAX_TOTAL_TRACE_SAMPLES = 4 * 1024 * 1024;
 
+/**
+ * A trace as read: its samples, their peak, and the largest change between
+ * two samples in a row: from one to the next, and from the last back to the
+ * first (a looping replay goes back over one interval).
+ */
+interface LoadedTrace {
+  samples: Float64Array;
+  peakPercent: number;
+  largestStepPercent: number;
+  wrapStepPercent: number;
+}
+
 /** The traces one scenario has read, by file (each is read once however many groups replay it), and their samples in all. */
 interface TracesRead {
-  byFile: Map<string, { samples: Float64Array; peakPercent: number }>;
+  byFile: Map<string, LoadedTrace>;
   samples: number;
 }
 
-function loadTrace(file: string, path: YamlPath, traces: TracesRead): { samples: Float64Array; peakPercent: number } {
+function loadTrace(file: string, path: YamlPath, traces: TracesRead): LoadedTrace {
   const known = traces.byFile.get(file);
   if (known !== undefined) return known;
   let samples: Float64Array;
@@ -250,8 +264,13 @@ function loadTrace(file: string, path: YamlPath, traces: TracesRead): { samples:
     );
   }
   let peakPercent = 0;
-  for (const p of samples) peakPercent = Math.max(peakPercent, p);
-  const loaded = { samples, peakPercent };
+  let largestStepPercent = 0;
+  samples.forEach((p, i) => {
+    peakPercent = Math.max(peakPercent, p);
+    if (i > 0) largestStepPercent = Math.max(largestStepPercent, Math.abs(p - samples[i - 1]));
+  });
+  const wrapStepPercent = Math.abs(samples[0] - samples[samples.length - 1]);
+  const loaded = { samples, peakPercent, largestStepPercent, wrapStepPercent };
   traces.byFile.set(file, loaded);
   return loaded;
 }
@@ -261,9 +280,8 @@ function loadTrace(file: string, path: YamlPath, traces: TracesRead): { samples:
  * fail on; the peak of the trace times its scale is the guest's largest
  * anonymous demand, bounded like the trace itself (MAX_DEMAND_PERCENT).
  */
-function checkTrace(file: string, scalePercent: number, maxmemPages: number, path: YamlPath, traces: TracesRead): Float64Array {
+function checkTrace(file: string, scalePercent: number, maxmemPages: number, path: YamlPath, traces: TracesRead): LoadedTrace {
   const loaded = loadTrace(file, path, traces);
-  const memPercent = loaded.samples;
   const peakPercent = loaded.peakPercent;
   // As the simulator scales the samples (src/sim/guest-config.ts).
   const demandPercent = (peakPercent * scalePercent) / 100;
@@ -283,7 +301,29 @@ function checkTrace(file: string, scalePercent: number, maxmemPages: number, pat
         `${groupDigits(Math.ceil(demandPages))} pages (${formatPages(Math.ceil(demandPages))}) of demand, at most ${groupDigits(MAX_DEMAND_PAGES)} pages (${formatPages(MAX_DEMAND_PAGES)}, the largest the model holds)`,
     );
   }
-  return memPercent;
+  return loaded;
+}
+
+/**
+ * trace.interval: at least MIN_TRACE_INTERVAL_NS, and long enough for the
+ * trace's largest step between two samples (times scale, of maxmem) to stay
+ * within MAX_DEMAND_SWING_PER_S: the replay interpolates, so it faults that
+ * step in (or frees it) over one interval. Never binding at the data's own
+ * 5 minutes (the largest demand, MAX_DEMAND_PAGES, takes about 107 s).
+ */
+function traceInterval(intervalNs: number, trace: LoadedTrace, loop: boolean, scalePercent: number, maxmemPages: number, path: YamlPath): number {
+  atLeastNs(intervalNs, MIN_TRACE_INTERVAL_NS, path);
+  const largestPercent = loop ? Math.max(trace.largestStepPercent, trace.wrapStepPercent) : trace.largestStepPercent;
+  const stepPages = Math.ceil((((largestPercent * scalePercent) / 100) * maxmemPages) / 100);
+  const shortestNs = Math.ceil((stepPages * 1e9) / MAX_DEMAND_SWING_PER_S);
+  if (intervalNs < shortestNs) {
+    throw new Problem(
+      path,
+      `expected at least ${formatNs(shortestNs)} for the trace's largest step between two samples${loop ? ' (the last and the first included)' : ''}, ${Number(largestPercent.toPrecision(6))}% of maxmem (${formatPages(maxmemPages)}) scaled by ${scalePercent}%, found ${formatNs(intervalNs)}: ` +
+        `the replay faults it in or frees it over one interval, at most ${MAX_DEMAND_SWING_PER_S} pages a second of one guest`,
+    );
+  }
+  return intervalNs;
 }
 
 /**
@@ -371,8 +411,11 @@ function resolveAnonProfile(raw: RawGuestGroup, path: YamlPath, ctx: GroupContex
       const t = need(anon.trace);
       const file = traceFile(t.file, ctx.scenarioFile, [...path, 'trace', 'file']);
       const scalePercent = t.scale ?? 100;
-      const memPercent = checkTrace(file, scalePercent, maxmemPages, [...path, 'trace'], ctx.traces);
-      return { profile, levelPercent, file, scalePercent, offsetNs: t.offset ?? 0, memPercent };
+      const trace = checkTrace(file, scalePercent, maxmemPages, [...path, 'trace'], ctx.traces);
+      const loop = (t.at_end ?? 'loop') === 'loop';
+      const intervalNs = traceInterval(t.interval ?? GCD_SAMPLE_INTERVAL_NS, trace, loop, scalePercent, maxmemPages, [...path, 'trace', 'interval']);
+      // offsetNs is member 0's; resolveGroup moves each other member on by offset_step.
+      return { profile, levelPercent, file, scalePercent, offsetNs: t.offset ?? 0, intervalNs, loop, memPercent: trace.samples };
     }
   }
 }
@@ -499,9 +542,13 @@ function resolveGroup(raw: RawGuestGroup, path: YamlPath, ctx: GroupContext): Gu
   // and the members share (a copy each would take a large trace's size again
   // for every member).
   const { anon, ...workload } = shared.workload;
+  // trace.offset_step: member k (from 0) starts k steps further into the trace
+  // than the offset (wrapping as an offset does); none: all in lockstep.
+  const offsetStepNs = anon.profile === 'trace' ? (raw.workload?.anon?.trace?.offset_step ?? 0) : 0;
   for (let i = 1; i <= count; i++) {
     const copy = structuredClone({ ...shared, workload });
-    members.push({ name: count === 1 ? raw.name : `${raw.name}-${i}`, ...copy, workload: { ...copy.workload, anon: { ...anon } } });
+    const own = anon.profile === 'trace' ? { ...anon, offsetNs: anon.offsetNs + (i - 1) * offsetStepNs } : { ...anon };
+    members.push({ name: count === 1 ? raw.name : `${raw.name}-${i}`, ...copy, workload: { ...copy.workload, anon: own } });
   }
   return members;
 }

@@ -363,6 +363,8 @@ const selfballoonSchema = z.strictObject({
 });
 
 export const ANON_PROFILES = ['constant', 'step', 'diurnal', 'spikes', 'trace'] as const;
+/** trace.at_end: after the last sample, back to the first (loop) or the last sample kept (hold). */
+export const TRACE_ENDS = ['loop', 'hold'] as const;
 
 const anonSchema = z.strictObject({
   profile: oneOf(ANON_PROFILES).optional(),
@@ -382,7 +384,14 @@ const anonSchema = z.strictObject({
     })
     .optional(),
   trace: z
-    .strictObject({ file: text(4096, { expected: "a trace file's path, such as data/gcd/vm_1218322450_1" }), scale: percent('100%').optional(), offset: duration('0s').optional() })
+    .strictObject({
+      file: text(4096, { expected: "a trace file's path, such as data/gcd/vm_1218322450_1" }),
+      scale: percent('100%').optional(),
+      offset: duration('0s').optional(),
+      offset_step: duration('1h').optional(),
+      interval: duration('30s').optional(),
+      at_end: oneOf(TRACE_ENDS).optional(),
+    })
     .optional(),
 });
 

@@ -23,8 +23,13 @@ export type AnonProfile =
   | { profile: 'step'; levelPercent: number; atNs: number; stepLevelPercent: number }
   | { profile: 'diurnal'; levelPercent: number; peakPercent: number; periodNs: number; phaseNs: number }
   | { profile: 'spikes'; levelPercent: number; peakPercent: number; everyNs: number; lengthNs: number; jitterNs: number }
-  /** `memPercent`: the trace's memory samples as read and checked when the scenario loaded (unscaled), so a run does not read the file again; shared by the members of a group (`count`) and by the guests replaying the file, never written (the simulator keeps one scaled copy per array: change a copy, not it). */
-  | { profile: 'trace'; levelPercent: number; file: string; scalePercent: number; offsetNs: number; memPercent: Float64Array };
+  /**
+   * `memPercent`: the trace's memory samples as read and checked when the scenario loaded (unscaled), so a run does not read the file again; shared by the members of a group (`count`) and by the guests replaying the file, never written (the simulator keeps one scaled copy per array: change a copy, not it).
+   * `offsetNs`: where this guest starts in the trace, on the trace's own clock (a sample every 5 minutes, whatever `intervalNs`): the group's offset + the member's index (from 0) × offset_step.
+   * `intervalNs`: how long each sample lasts in the replay (5 minutes, the data's own interval, unless trace.interval says otherwise).
+   * `loop`: after the last sample, back to the first (true, the default) or the last sample held (trace.at_end: hold).
+   */
+  | { profile: 'trace'; levelPercent: number; file: string; scalePercent: number; offsetNs: number; intervalNs: number; loop: boolean; memPercent: Float64Array };
 
 /** How the workload touches its anonymous pages (a swapped-out page touched is swapped in). */
 export interface AnonAccess {

@@ -364,7 +364,7 @@ describe('trace files', () => {
   test('a relative trace file is looked for beside the scenario, and resolved', () => {
     writeFileSync(join(dir, 's.yaml'), guest('traces/vm'));
     const anon = loadScenario(join(dir, 's.yaml')).guests[0].workload.anon;
-    assert.deepEqual(anon, { profile: 'trace', levelPercent: 40, file: join(dir, 'traces', 'vm'), scalePercent: 100, offsetNs: 0, memPercent: new Float64Array([50]), ratePerS: 5000, zipf: 0.8 });
+    assert.deepEqual(anon, { profile: 'trace', levelPercent: 40, file: join(dir, 'traces', 'vm'), scalePercent: 100, offsetNs: 0, intervalNs: 300e9, loop: true, memPercent: new Float64Array([50]), ratePerS: 5000, zipf: 0.8 });
   });
 
   test('then in the project root', () => {
