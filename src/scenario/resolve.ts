@@ -320,7 +320,7 @@ function traceInterval(intervalNs: number, trace: LoadedTrace, loop: boolean, sc
     throw new Problem(
       path,
       `expected at least ${formatNs(shortestNs)} for the trace's largest step between two samples${loop ? ' (the last and the first included)' : ''}, ${Number(largestPercent.toPrecision(6))}% of maxmem (${formatPages(maxmemPages)}) scaled by ${scalePercent}%, found ${formatNs(intervalNs)}: ` +
-        `the replay faults it in or frees it over one interval, at most ${MAX_DEMAND_SWING_PER_S} pages a second of one guest`,
+        `the replay faults it in or frees it over one interval, at most ${groupDigits(MAX_DEMAND_SWING_PER_S)} pages a second of one guest`,
     );
   }
   return intervalNs;
@@ -347,7 +347,7 @@ function swingPeriod(periodNs: number, levelPercent: number, peakPercent: number
   if (periodNs < shortestNs) {
     throw new Problem(
       path,
-      `expected at least ${formatNs(shortestNs)} for a swing of ${formatPages(swingPages)} (peak − level of maxmem), found ${formatNs(periodNs)}: each period faults the swing in and frees it, at most ${MAX_DEMAND_SWING_PER_S} pages a second of one guest`,
+      `expected at least ${formatNs(shortestNs)} for a swing of ${formatPages(swingPages)} (peak − level of maxmem), found ${formatNs(periodNs)}: each period faults the swing in and frees it, at most ${groupDigits(MAX_DEMAND_SWING_PER_S)} pages a second of one guest`,
     );
   }
   return periodNs;

@@ -149,7 +149,7 @@ describe('trace.interval sets how long each sample lasts in the replay', () => {
     assert.equal(fast.path, 'guests[0].workload.anon.trace.interval');
     assert.equal(
       fast.problem,
-      'expected at least 26.2144ms for the trace\'s largest step between two samples (the last and the first included), 100% of maxmem (1 GiB) scaled by 100%, found 26ms: the replay faults it in or frees it over one interval, at most 10000000 pages a second of one guest',
+      'expected at least 26.2144ms for the trace\'s largest step between two samples (the last and the first included), 100% of maxmem (1 GiB) scaled by 100%, found 26ms: the replay faults it in or frees it over one interval, at most 10,000,000 pages a second of one guest',
     );
     writeFileSync(file, group(1, ', interval: 27ms', join(dir, 'jump')));
     assert.doesNotThrow(() => loadScenario(file));
