@@ -23,6 +23,7 @@ const GUEST_COLUMNS: [string, Exclude<keyof GuestSample, 'ended'>][] = [
   ['cleancache_gets', 'cleancacheGets'],
   ['cleancache_hits', 'cleancacheHits'],
   ['file_reads', 'fileReads'],
+  ['file_writes', 'fileWrites'],
   ['swap_reads', 'swapReads'],
   ['swap_writes', 'swapWrites'],
 ];

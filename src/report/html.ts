@@ -13,6 +13,7 @@ import { diskChart, guestChart, hitRateChart, hostChart, tmemChart, type ChartOu
 import { seedRange, seedsTable, type SeedsVariant } from './seeds.ts';
 import { listOf, ranked, RANKING_NOTE, SEEDS_NOTE, seedsVerdictLead, verdictLead } from './verdict.ts';
 import {
+  diskIo,
   durationColumn,
   fmtCount,
   fmtDuration,
@@ -429,7 +430,7 @@ function page(title: string, body: string): string {
 }
 
 function runData(label: string, scenario: Scenario, result: RunResult): RunData {
-  const diskPages = result.summary.guests.reduce((a, g) => a + g.disk.file_reads + g.disk.swap_reads + g.disk.swap_writes, 0);
+  const diskPages = result.summary.guests.reduce((a, g) => a + diskIo(g), 0);
   return { label, scenario, samples: result.samples, events: result.events, totalPages: result.summary.host.total_pages, diskPages };
 }
 
@@ -665,6 +666,7 @@ function compareOutcomes(variants: CompareVariant[], atSeed: number | null = nul
     { head: 'most claimed', cell: (r) => claimed(r.s.host.max_outstanding_pages) },
     { head: 'cleancache hit rate', cell: (r) => hitRate(r.t.hits, r.t.gets) },
     { head: 'file reads (pages)', cell: (r) => fmtCount(r.t.fileReads) },
+    { head: 'write-backs (pages)', cell: (r) => fmtCount(r.t.fileWrites) },
     { head: 'swap I/O (pages)', cell: (r) => fmtCount(r.t.swapIo) },
   ];
   const body = rows.map((r) => [
@@ -725,7 +727,7 @@ function compareGuests(variants: CompareVariant[]): string {
     const cells = variants.map((v) => {
       const g = v.result.summary.guests.find((x) => x.name === name);
       if (g === undefined) return '<td class="num sep">-</td><td></td><td></td><td></td>';
-      const io = g.disk.file_reads + g.disk.swap_reads + g.disk.swap_writes;
+      const io = diskIo(g);
       const oom = g.oom_events > 0 ? `<span class="bad">${esc(g.oom_events)}</span>` : '0';
       return `<td class="num sep">${esc(ram(g.ram_pages_mean))}</td><td class="num">${esc(rate(g.cleancache.hits, g.cleancache.gets))}</td><td class="num">${esc(fmtCount(io))}</td><td class="num">${oom}</td>`;
     });
@@ -772,7 +774,7 @@ export function compareReportHtml(variants: CompareVariant[], overSeeds: readonl
 
   const atSeed = seeds === null ? '' : ` at seed ${first.seed} (the first of ${seeds[0].runs.length}; the table "Over ${seeds[0].runs.length} seeds" covers them all)`;
   const compared = `<p class="caption">Compared: ${variants.map((v) => `<b>${esc(v.label)}</b>`).join(' vs ')}. Every chart shows the variants side by side on the same axes${esc(atSeed)}.</p>`;
-  const outcomesCaption = `${seeds === null ? '' : `Seed ${first.seed} only. `}One row per variant. Green marks the best value of a ranked column when the variants differ; counts of file reads and swap I/O are 4 KiB pages.`;
+  const outcomesCaption = `${seeds === null ? '' : `Seed ${first.seed} only. `}One row per variant. Green marks the best value of a ranked column when the variants differ; counts of file reads, write-backs and swap I/O are 4 KiB pages.`;
   const body = [
     header(`comparison of ${variants.length} variants`, first, compared + factsList(facts)),
     contents([...(seeds === null ? [] : [['seeds', 'Over the seeds'] as [string, string]]), ['outcomes', 'Outcomes'], ...TOC, ['launches', 'Launches'], ['guest-table', 'Guests']]),
@@ -780,7 +782,7 @@ export function compareReportHtml(variants: CompareVariant[], overSeeds: readonl
     `<section class="block" id="outcomes"><h2>Outcomes</h2><p class="caption">${esc(outcomesCaption)}</p>${compareOutcomes(variants, seeds === null ? null : first.seed)}</section>`,
     charts(variants.map((v) => runData(v.label, v.scenario, v.result))),
     `<section class="block" id="launches"><h2>Launches</h2>${legendOfOutcomes()}${compareLaunches(variants)}</section>`,
-    `<section class="block" id="guest-table"><h2>Guests</h2><p class="caption">Per variant: mean RAM while the guest ran, cleancache hit rate, disk I/O in pages (file reads, swap-ins and swap-outs) and OOM events.</p>${compareGuests(variants)}</section>`,
+    `<section class="block" id="guest-table"><h2>Guests</h2><p class="caption">Per variant: mean RAM while the guest ran, cleancache hit rate, disk I/O in pages (file reads, write-backs, swap-ins and swap-outs) and OOM events.</p>${compareGuests(variants)}</section>`,
   ];
   return page(`${first.name} — hypermem comparison`, body.join('\n'));
 }

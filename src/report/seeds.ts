@@ -45,6 +45,7 @@ const COLUMNS: Column[] = [
   { head: 'violations', title: 'invariant violations (mean per run)', value: (s) => s.invariant_violations, over: 'mean', format: countColumn, needsChecks: true },
   { head: 'cleancache hits', title: 'cleancache gets that hit, all guests (mean per run)', value: (s) => sum(s, (g) => g.cleancache.hits), over: 'mean', format: countColumn },
   { head: 'file reads (pages)', title: 'file pages read from disk, all guests (mean per run)', value: (s) => sum(s, (g) => g.disk.file_reads), over: 'mean', format: countColumn },
+  { head: 'write-backs (pages)', title: 'dirty file pages written back to disk, all guests (mean per run)', value: (s) => sum(s, (g) => g.disk.file_writes), over: 'mean', format: countColumn },
   { head: 'swap I/O (pages)', title: 'pages read from and written to swap devices, all guests (mean per run)', value: (s) => sum(s, (g) => g.disk.swap_reads + g.disk.swap_writes), over: 'mean', format: countColumn },
   { head: 'frontswap stores', title: 'pages stored in frontswap, all guests (mean per run)', value: (s) => sum(s, (g) => g.frontswap.stores), over: 'mean', format: countColumn },
   { head: 'lowest free', title: 'the lowest free host memory of any run', value: (s) => s.host.min_free_pages, over: 'min', format: sizeColumn },

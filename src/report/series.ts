@@ -173,6 +173,15 @@ export function guestSum(s: Summary, pick: (g: Summary['guests'][number]) => num
   return s.guests.reduce((a, g) => a + pick(g), 0);
 }
 
+/**
+ * A guest's disk I/O in pages, every cause: file reads, write-backs of dirty
+ * page-cache pages, swap-ins and swap-outs (the pages its disk time, busy_ns,
+ * is made of). The reports' totals of "disk I/O" are this.
+ */
+export function diskIo(g: Summary['guests'][number]): number {
+  return g.disk.file_reads + g.disk.file_writes + g.disk.swap_reads + g.disk.swap_writes;
+}
+
 /** A count with thin grouping: 1234567 → "1,234,567". */
 export function fmtCount(n: number): string {
   return groupDigits(n);

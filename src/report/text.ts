@@ -68,7 +68,7 @@ export function runTable(s: Summary, scenario: Scenario): string {
     const hitsW = Math.max(...s.guests.map((g) => grouped(g.cleancache.hits).length));
     const getsW = Math.max(...s.guests.map((g) => grouped(g.cleancache.gets).length));
     out.push(table(
-      ['guest', 'mean RAM', 'cleancache hits/gets', 'hit rate', 'frontswap stores', 'rejects', 'file reads', 'swap-ins', 'swap-outs', 'OOM'],
+      ['guest', 'mean RAM', 'cleancache hits/gets', 'hit rate', 'frontswap stores', 'rejects', 'file reads', 'write-backs', 'swap-ins', 'swap-outs', 'OOM'],
       s.guests.map((g) => [
         g.name,
         ram(g.ram_pages_mean),
@@ -77,6 +77,7 @@ export function runTable(s: Summary, scenario: Scenario): string {
         grouped(g.frontswap.stores),
         grouped(g.frontswap.rejects),
         grouped(g.disk.file_reads),
+        grouped(g.disk.file_writes),
         grouped(g.disk.swap_reads),
         grouped(g.disk.swap_writes),
         String(g.oom_events),
@@ -117,6 +118,7 @@ export function compareTable(variants: { label: string; summary: Summary }[]): s
       fmtWasted(s.launches.reduce((a, l) => a + l.wasted_build_ns, 0)),
       sum((g) => g.cleancache.hits),
       sum((g) => g.disk.file_reads),
+      sum((g) => g.disk.file_writes),
       sum((g) => g.disk.swap_reads + g.disk.swap_writes),
       sum((g) => g.frontswap.stores),
       sum((g) => g.oom_events),
@@ -125,7 +127,7 @@ export function compareTable(variants: { label: string; summary: Summary }[]): s
   });
   const lead = verdictLead(variants);
   return (
-    table(['variant', 'ok', 'failed fast', 'failed mid-way', ...(showAbandoned ? ['abandoned'] : []), ...(showUnfinished ? ['unfinished'] : []), 'wasted build', 'cleancache hits', 'file reads', 'swap I/O', 'frontswap stores', 'OOM', 'lowest free'], rows) +
+    table(['variant', 'ok', 'failed fast', 'failed mid-way', ...(showAbandoned ? ['abandoned'] : []), ...(showUnfinished ? ['unfinished'] : []), 'wasted build', 'cleancache hits', 'file reads', 'write-backs', 'swap I/O', 'frontswap stores', 'OOM', 'lowest free'], rows) +
     (showUnfinished ? `${UNFINISHED_NOTE}\n` : '') +
     (lead === '' ? '' : `\nVerdict: ${lead}\n(${RANKING_NOTE})\n`)
   );

@@ -11,6 +11,8 @@ export interface GuestSample {
   cleancacheGets: number;
   cleancacheHits: number;
   fileReads: number;
+  /** Write-backs of dirty page-cache pages to the disk (the summary's disk.file_writes). */
+  fileWrites: number;
   swapReads: number;
   swapWrites: number;
   /** The domain's max_pages (maxmem, or what mem_max set): RAM and the guest's frontswap frames in tmem count against it. */

@@ -642,6 +642,7 @@ export class Simulation {
         cleancacheGets: m.cleancache.gets,
         cleancacheHits: m.cleancache.hits,
         fileReads: m.disk.fileReads,
+        fileWrites: m.disk.fileWrites,
         swapReads: m.disk.swapReads,
         swapWrites: m.disk.swapWrites,
         maxPages: info.ok ? info.max_pages : 0,

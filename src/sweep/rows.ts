@@ -57,6 +57,7 @@ export const OUTCOMES: readonly Outcome[] = [
   },
   { key: 'cleancache_hits', label: 'cleancache hits', title: 'cleancache gets that hit, all guests', value: (s) => sum(s.guests, (g) => g.cleancache.hits) },
   { key: 'file_reads', label: 'file reads', title: 'file pages read from disk, all guests', value: (s) => sum(s.guests, (g) => g.disk.file_reads) },
+  { key: 'file_writes', label: 'write-backs', title: 'dirty file pages written back to disk, all guests', value: (s) => sum(s.guests, (g) => g.disk.file_writes) },
   { key: 'swap_reads', label: 'swap reads', title: 'pages read from swap devices, all guests', value: (s) => sum(s.guests, (g) => g.disk.swap_reads) },
   { key: 'swap_writes', label: 'swap writes', title: 'pages written to swap devices, all guests', value: (s) => sum(s.guests, (g) => g.disk.swap_writes) },
   { key: 'frontswap_stores', label: 'frontswap stores', title: 'pages stored in frontswap (tmem), all guests', value: (s) => sum(s.guests, (g) => g.frontswap.stores) },

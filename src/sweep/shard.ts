@@ -87,7 +87,7 @@ const summaryShape = z.object({
       oom_events: count,
       cleancache: z.object({ hits: count }),
       frontswap: z.object({ stores: count }),
-      disk: z.object({ file_reads: count, swap_reads: count, swap_writes: count }),
+      disk: z.object({ file_reads: count, file_writes: count, swap_reads: count, swap_writes: count }),
     }),
   ),
 });

@@ -77,17 +77,18 @@ describe('hypermem run / compare / validate / examples', () => {
     assert.equal(csv.length, 1 + 31, 'a header and a sample per second over 30 s, both ends included');
     // Each guest's columns; its counters in the last row are the summary's totals (for a guest running at the end).
     const header = csv[0].split(',');
-    const guestCols = ['ram', 'balloon_target', 'committed_as', 'max_pages', 'page_cache', 'cleancache_gets', 'cleancache_hits', 'file_reads', 'swap_reads', 'swap_writes'];
-    assert.deepEqual(header.slice(7, 17), guestCols.map((c) => `web-1.${c}`));
+    const guestCols = ['ram', 'balloon_target', 'committed_as', 'max_pages', 'page_cache', 'cleancache_gets', 'cleancache_hits', 'file_reads', 'file_writes', 'swap_reads', 'swap_writes'];
+    assert.deepEqual(header.slice(7, 18), guestCols.map((c) => `web-1.${c}`));
     const last = csv[csv.length - 1].split(',');
     const web1 = summary.guests.find((g: { name: string }) => g.name === 'web-1');
     const at = (c: string) => Number(last[header.indexOf(`web-1.${c}`)]);
     assert.equal(at('cleancache_gets'), web1.cleancache.gets);
     assert.equal(at('cleancache_hits'), web1.cleancache.hits);
     assert.equal(at('file_reads'), web1.disk.file_reads);
+    assert.equal(at('file_writes'), web1.disk.file_writes);
     assert.equal(at('swap_reads'), web1.disk.swap_reads);
     assert.equal(at('swap_writes'), web1.disk.swap_writes);
-    assert.ok(at('file_reads') > 0 && at('max_pages') >= at('ram') && at('page_cache') > 0);
+    assert.ok(at('file_reads') > 0 && at('file_writes') > 0 && at('max_pages') >= at('ram') && at('page_cache') > 0);
     const events = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.ok(events.some((e) => e.kind === 'crash' && e.guest === 'web-2'));
     // Every OOM episode a guest counts is in the event log, with the guest's memory at that moment.

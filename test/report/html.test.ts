@@ -53,6 +53,7 @@ function fakeRun(sc: Scenario, guests: string[], names: { launch?: string } = {}
         cleancacheGets: i * 100,
         cleancacheHits: i * 30,
         fileReads: i * 70,
+        fileWrites: i,
         swapReads: i * 5,
         swapWrites: i * 8,
         maxPages: 2 * GIB,
@@ -544,7 +545,7 @@ describe('runReportHtml', () => {
     // its own hue along its boundary, which carries the boundary at 3:1 (checked below as drawn).
     const role: Record<keyof typeof COLORS, 'line' | 'band' | 'text' | 'light band' | 'edge' | 'grid'> = {
       owned: 'band', freeable: 'light band', free: 'light band', claims: 'line', ram: 'line', target: 'line', committed: 'line',
-      ephemeral: 'light band', persistent: 'band', fileReads: 'band', swapReads: 'band', swapWrites: 'band', axis: 'line',
+      ephemeral: 'light band', persistent: 'band', fileReads: 'band', fileWrites: 'band', swapReads: 'band', swapWrites: 'band', axis: 'line',
       label: 'text', grid: 'grid', text: 'text', freeEdge: 'edge', freeableEdge: 'edge', ephemeralEdge: 'edge',
     };
     assert.deepEqual(Object.keys(role).sort(), Object.keys(COLORS).sort(), 'every chart colour has a role');
@@ -759,6 +760,21 @@ describe('compareReportHtml', () => {
     assert.match(html, /id="guest-table"[\s\S]*big-1/);
   });
 
+  test('disk I/O counts write-backs wherever it is a total: the guests table, the outcomes and the disk chart (found by review)', () => {
+    // fakeRun: each guest 2800 file reads, 40 write-backs, 200 swap-ins, 320 swap-outs.
+    const guests = tables(html.slice(html.indexOf('id="guest-table"')))[0];
+    assert.deepEqual(guests[0].cells.map((c) => c.text), ['web-1', '1 GiB', '30%', '3,360', '0', '1 GiB', '30%', '3,360', '0']);
+    assert.match(html, /disk I\/O in pages \(file reads, write-backs, swap-ins and swap-outs\)/);
+    const outcomes = tables(html.slice(html.indexOf('id="outcomes"')))[0];
+    assert.match(html, /<th class="num">file reads \(pages\)<\/th><th class="num">write-backs \(pages\)<\/th><th class="num">swap I\/O \(pages\)<\/th>/);
+    assert.deepEqual(outcomes.map((row) => row.cells.slice(-3).map((c) => c.text)), [['5,600', '80', '1,040'], ['8,400', '120', '1,560']]);
+    // The disk chart: a band of write-backs, and each panel's total has them.
+    const disk = section(html, 'disk');
+    assert.ok(disk.includes('>write-backs (dirty file pages)<'), 'the legend names the write-backs');
+    assert.ok(disk.includes(`fill="${COLORS.fileWrites}"`), 'the write-backs are drawn');
+    assert.ok(disk.includes('>toolstack.policy=none · 6,720 pages<') && disk.includes('>toolstack.policy=claim · 10,080 pages<'), 'panel totals with write-backs');
+  });
+
   test('wasted build: a dash when none (as in the terminal), the time in red when a build was wasted', () => {
     const s = html.slice(html.indexOf('id="launches"'), html.indexOf('id="guest-table"'));
     const row = (name: string, outcome: string): string => s.split('<tr').find((r) => r.includes(`>${name}<`) && r.includes(`${outcome}</span>`)) ?? '';
@@ -787,9 +803,9 @@ describe('compareReportHtml', () => {
     assert.match(section(out, 'hitrate'), /tmem is off, so no cleancache in this variant/);
     // One group of guests: no "all guests" line beside it.
     assert.doesNotMatch(section(out, 'hitrate'), />all guests</);
-    // web-1: 2800 file reads, 200 + 320 swap; gone: 1000 file reads.
-    assert.match(section(out, 'disk'), />host\.tmem\.enabled=true · 4,320 pages</);
-    assert.match(section(out, 'disk'), />host\.tmem\.enabled=false · 3,320 pages</);
+    // web-1: 2800 file reads, 40 write-backs, 200 + 320 swap; gone: 1000 file reads.
+    assert.match(section(out, 'disk'), />host\.tmem\.enabled=true · 4,360 pages</);
+    assert.match(section(out, 'disk'), />host\.tmem\.enabled=false · 3,360 pages</);
   });
 
   test('the wasted-build column never marks a best that reads like a time it beat ("2.4 s" green beside "2.4 s"; found by audit)', () => {
@@ -915,7 +931,7 @@ describe('compareReportHtml', () => {
     assert.equal(rows.length, 3);
     for (const row of rows) {
       const cells = row.split('<td').slice(1);
-      assert.equal(cells.length, 14);
+      assert.equal(cells.length, 15);
       for (const c of cells.slice(7)) assert.doesNotMatch(c, /best/);
     }
     // Failed mid-way: p=fast and p=best have none, both marked; p=midway is not.

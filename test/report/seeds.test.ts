@@ -33,7 +33,7 @@ function run(seed: number, ok: number, wastedS = 0, oom = 0, minFree = 1000): Su
       oom_events: oom,
       cleancache: { puts: 0, gets: 10, hits: 3 },
       frontswap: { stores: 7, loads: 0, rejects: 0 },
-      disk: { file_reads: 100 + seed, file_writes: 0, swap_reads: 1, swap_writes: 2 },
+      disk: { file_reads: 100 + seed, file_writes: 10 * seed, swap_reads: 1, swap_writes: 2 },
     },
   ] as unknown as Summary['guests'];
   return fakeSummary(seed, [launch(0), launch(1)], guests, minFree);
@@ -129,6 +129,9 @@ describe('the verdict over seeds', () => {
     assert.deepEqual(col('OOM'), ['0.5', '1.0']);
     assert.deepEqual(col('wasted build'), ['1.5 s', '4.0 s']);
     assert.deepEqual(col('lowest free'), ['2 MiB', '16 MiB']);
+    // Write-backs beside the file reads, as in the run report (seeds 1 and 2: 10 and 20).
+    assert.deepEqual(t.head.slice(t.head.indexOf('file reads (pages)'), t.head.indexOf('file reads (pages)') + 3), ['file reads (pages)', 'write-backs (pages)', 'swap I/O (pages)']);
+    assert.deepEqual(col('write-backs (pages)'), ['15', '15']);
     // Runs without --verify were not checked; checked runs show their mean.
     assert.deepEqual(col('violations'), ['not checked', 'not checked']);
     const checked = (x: Summary): Summary => ({ ...x, invariant_checks: 7 });

@@ -17,6 +17,7 @@ function guest(fileReads: number, gets: number, hits: number, ended = false): Gu
     cleancacheGets: gets,
     cleancacheHits: hits,
     fileReads,
+    fileWrites: 0,
     swapReads: 0,
     swapWrites: 0,
     maxPages: 0,
@@ -135,9 +136,9 @@ test('two different durations never read alike side by side; two that already re
 
 test('the disk and hit-rate charts draw their rates from every sample: on a long run the crashed guest\'s last moves are in them (found by review: the charts thinned before taking rates)', () => {
   const samples = longRun();
-  const { file, swapIn, swapOut } = diskRates(samples);
+  const { file, writeBack, swapIn, swapOut } = diskRates(samples);
   const points = thin(samples, MAX_POINTS).map((s) => s.timeNs);
-  for (const series of [file, swapIn, swapOut]) assert.deepEqual(series.map(([t]) => t), points);
+  for (const series of [file, writeBack, swapIn, swapOut]) assert.deepEqual(series.map(([t]) => t), points);
   assert.equal(pagesDrawn(file), 10 * 1999 + 7 * 1000 + 3);
   assert.deepEqual(hitRatePoints(samples, null), hitRate(samples, null, MAX_POINTS));
   assert.deepEqual(hitRatePoints(samples, ['b']), hitRate(samples, ['b'], MAX_POINTS));

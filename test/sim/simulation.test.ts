@@ -101,8 +101,8 @@ describe('simulation', () => {
       assert.ok(rows.length > 0, `${g.name} has a row`);
       const lastRow = rows[rows.length - 1].guests[g.name];
       assert.deepEqual(
-        [lastRow.cleancacheGets, lastRow.cleancacheHits, lastRow.fileReads, lastRow.swapReads, lastRow.swapWrites],
-        [g.cleancache.gets, g.cleancache.hits, g.disk.file_reads, g.disk.swap_reads, g.disk.swap_writes],
+        [lastRow.cleancacheGets, lastRow.cleancacheHits, lastRow.fileReads, lastRow.fileWrites, lastRow.swapReads, lastRow.swapWrites],
+        [g.cleancache.gets, g.cleancache.hits, g.disk.file_reads, g.disk.file_writes, g.disk.swap_reads, g.disk.swap_writes],
         `${g.name}: the last row is the summary`,
       );
     }

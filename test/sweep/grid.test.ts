@@ -176,7 +176,7 @@ describe('writers', () => {
       name: `g${k}`,
       cleancache: { puts: 1, gets: 2, hits: k },
       frontswap: { stores: 10 * k, loads: 0, rejects: 0 },
-      disk: { file_reads: 100 * k, file_writes: 0, swap_reads: 3, swap_writes: 4, busy_ns: (100 * k + 7) * 5e6 },
+      disk: { file_reads: 100 * k, file_writes: 20 * k, swap_reads: 3, swap_writes: 4, busy_ns: (120 * k + 7) * 5e6 },
       workingset: { refaults: 0, activations: 0 },
       oom_events: 0,
       ram_pages_mean: 1,
@@ -192,7 +192,12 @@ describe('writers', () => {
   test('results.csv: run, grid paths, seed, outcomes; quoted where needed', () => {
     const csv = resultsCsv(grids, rows).split('\n');
     assert.equal(csv[0], ['run', 'toolstack.policy', 'guests[0].memory', 'seed', ...OUTCOMES.map((o) => o.key)].join(','));
-    assert.equal(csv[1], '1,none,<b>,5,0,0,1,0,0,1.5,3,300,6,8,30,0,7,0,0,10');
+    // Write-backs (file_writes) beside the file reads: disk I/O as much as they are.
+    assert.equal(
+      OUTCOMES.map((o) => o.key).join(','),
+      'launches_ok,launches_failed_fast,launches_failed_midway,launches_abandoned,launches_unfinished,wasted_build_s,cleancache_hits,file_reads,file_writes,swap_reads,swap_writes,frontswap_stores,oom_events,min_free_pages,invariant_violations,invariant_checks,events',
+    );
+    assert.equal(csv[1], '1,none,<b>,5,0,0,1,0,0,1.5,3,300,60,6,8,30,0,7,0,0,10');
     assert.equal(csv[2].slice(0, 18), '2,"a ""q""",<b>,5,');
     assert.equal(csv[3], '');
     assert.equal(csvField(' x'), '" x"');
