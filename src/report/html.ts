@@ -11,6 +11,7 @@ import { HYPERMEM_VERSION } from '../version.ts';
 import { launchCount, unfinished, type LoggedEvent, type Sample, type Summary } from '../sim/metrics.ts';
 import { diskChart, guestChart, hitRateChart, hostChart, tmemChart, type ChartOut, type RunData } from './charts.ts';
 import { seedRange, seedsTable, type SeedsVariant } from './seeds.ts';
+import { guestRunTimes, workloadWords } from './workload.ts';
 import { listOf, ranked, RANKING_NOTE, SEEDS_NOTE, seedsVerdictLead, verdictLead } from './verdict.ts';
 import {
   diskIo,
@@ -21,6 +22,7 @@ import {
   fmtSize,
   guestSum,
   launchReasons,
+  scenarioGuestSpecs,
   percentColumn,
   sizeColumn,
   timeColumn,
@@ -252,16 +254,27 @@ function launchWhy(l: Summary['launches'][number], reason: string): string {
   return reason === '' ? waited : `${waited}; ${reason}`;
 }
 
-function guestsTable(s: Summary): string {
+/** Each guest's workload in words (workload.ts), by name; a guest the scenario does not name gets none. */
+function workloads(scenario: Scenario, events: LoggedEvent[], endNs: number): Map<string, string> {
+  const ran = guestRunTimes(events, endNs);
+  const words = new Map<string, string>();
+  for (const [name, spec] of scenarioGuestSpecs(scenario)) words.set(name, workloadWords(spec.workload.anon, ran.get(name) ?? 0));
+  return words;
+}
+
+const WORKLOAD_TITLE = "anonymous demand (Committed_AS) as a share of maxmem: the scenario's workload.anon profile, or its trace file, + offset and × scale";
+
+function guestsTable(s: Summary, workload: Map<string, string>): string {
   if (s.guests.length === 0) return '<p class="empty">No guests ran.</p>';
   const ram = sizeColumn(s.guests.map((g) => g.ram_pages_mean));
   const rate = percentColumn(s.guests.map((g) => [g.cleancache.hits, g.cleancache.gets]));
   const busy = durationColumn(s.guests.map((g) => g.disk.busy_ns));
   return table(
     // Hits and gets in columns of their own: "2 / 63,655" under "10,025 / 157,702" would not line up.
-    ['guest', 'mean RAM', 'cleancache hits', 'cleancache gets', 'hit rate', 'frontswap stores', 'rejected', 'file reads (pages)', 'write-backs (pages)', 'swap-ins (pages)', 'swap-outs (pages)', 'disk time', 'OOM events'],
+    ['guest', 'workload', 'mean RAM', 'cleancache hits', 'cleancache gets', 'hit rate', 'frontswap stores', 'rejected', 'file reads (pages)', 'write-backs (pages)', 'swap-ins (pages)', 'swap-outs (pages)', 'disk time', 'OOM events'],
     s.guests.map((g) => [
       `<b>${esc(g.name)}</b>`,
+      `<span class="reason">${esc(workload.get(g.name) ?? '-')}</span>`,
       esc(ram(g.ram_pages_mean)),
       esc(fmtCount(g.cleancache.hits)),
       esc(fmtCount(g.cleancache.gets)),
@@ -275,7 +288,9 @@ function guestsTable(s: Summary): string {
       esc(busy(g.disk.busy_ns)),
       g.oom_events > 0 ? `<span class="bad">${esc(g.oom_events)}</span>` : '0',
     ]),
-    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+    [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
+    '',
+    ['', WORKLOAD_TITLE],
   );
 }
 
@@ -490,7 +505,7 @@ export function reportParts(result: RunResult, scenario: Scenario, verifying = f
         : '',
     charts: charts([runData('', scenario, result)]),
     launches: `<section class="block" id="launches"><h2>Launches</h2>${legendOfOutcomes()}${launchesTable(s, launchReasons(result.events), unit, due)}</section>`,
-    guests: `<section class="block" id="guest-table"><h2>Guests</h2><p class="caption">Totals over the run; mean RAM is averaged over the samples while the guest ran. Disk time is the device time of the guest's disk I/O (file reads, write-backs, swap-ins and swap-outs) at its disk_latency per page, one after another; the I/O takes no simulated time.</p>${guestsTable(s)}</section>`,
+    guests: `<section class="block" id="guest-table"><h2>Guests</h2><p class="caption">Totals over the run; mean RAM is averaged over the samples while the guest ran. The workload is the guest's anonymous demand (Committed_AS) as a share of its maxmem: its profile, or the trace it replays (+ offset, × scale; a trace shorter than the guest's run wraps to its start). Disk time is the device time of the guest's disk I/O (file reads, write-backs, swap-ins and swap-outs) at its disk_latency per page, one after another; the I/O takes no simulated time.</p>${guestsTable(s, workloads(scenario, result.events, going ? scenario.durationNs : s.sim_time_ns))}</section>`,
   };
 }
 

@@ -247,6 +247,14 @@ export function startOrder(events: readonly LoggedEvent[]): string[] {
 }
 
 /** The scenario's guests in its order: its guests, then its launches in timeline order (the start order when no events are at hand). */
+/** Every guest of the scenario by name: the ones at the start and the timeline's launches (names are unique in a scenario). */
+export function scenarioGuestSpecs(scenario: Scenario): Map<string, GuestSpec> {
+  const specs = new Map<string, GuestSpec>();
+  for (const g of scenario.guests) specs.set(g.name, g);
+  for (const e of scenario.timeline) if (e.action.kind === 'launch') specs.set(e.action.guest.name, e.action.guest);
+  return specs;
+}
+
 export function scenarioGuestNames(scenario: Scenario): string[] {
   const names = scenario.guests.map((g) => g.name);
   for (const e of scenario.timeline) if (e.action.kind === 'launch') names.push(e.action.guest.name);
@@ -431,9 +439,7 @@ export function hitRate(samples: Sample[], names: string[] | null, max = Infinit
 
 /** Guests with cleancache grouped by their scenario group, in the order they started (`events`): group label → member names. */
 export function cleancacheGroups(samples: Sample[], scenario: Scenario, events?: readonly LoggedEvent[]): Map<string, string[]> {
-  const specs = new Map<string, GuestSpec>();
-  for (const g of scenario.guests) specs.set(g.name, g);
-  for (const e of scenario.timeline) if (e.action.kind === 'launch') specs.set(e.action.guest.name, e.action.guest);
+  const specs = scenarioGuestSpecs(scenario);
   const groups = new Map<string, string[]>();
   for (const name of guestOrder(samples, events === undefined ? scenarioGuestNames(scenario) : startOrder(events))) {
     const spec = specs.get(name);

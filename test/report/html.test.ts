@@ -295,7 +295,7 @@ describe('runReportHtml', () => {
     assert.match(html, /id="guest-table"[\s\S]*web-3[\s\S]*30%/);
     // Write-backs and disk time have columns of their own (3360 I/Os at 5 ms).
     const guests = tables(html.slice(html.indexOf('id="guest-table"')))[0];
-    assert.deepEqual([guests[0].cells[8].text, guests[0].cells[11].text], ['40', '16.8 s']);
+    assert.deepEqual([guests[0].cells[9].text, guests[0].cells[12].text], ['40', '16.8 s']);
     assert.match(html, /<th[^>]*>write-backs \(pages\)<\/th>[\s\S]*<th[^>]*>disk time<\/th>/);
   });
 
@@ -667,11 +667,11 @@ describe('runReportHtml', () => {
     assert.ok(assertColumnsLineUp(out, 'run') >= 10, 'the columns of numbers were checked');
     const guests = out.slice(out.indexOf('id="guest-table"'));
     // The meaning is kept: 12 GiB, 1.5 GiB, 851 MiB and nothing, in GiB with two decimals; 25%, 33.3%, none, 3%.
-    assert.match(guests, /<b>web-1<\/b><\/td><td class="num">1\.50 GiB<\/td>/);
-    assert.match(guests, /<b>web-2<\/b><\/td><td class="num">12\.00 GiB<\/td>/);
-    assert.match(guests, /<b>web-3<\/b><\/td><td class="num">0\.83 GiB<\/td>/);
-    assert.match(guests, /<b>web-4<\/b><\/td><td class="num">0\.00 GiB<\/td>/);
-    assert.deepEqual(tables(guests)[0].map((row) => row.cells[4].text), ['25.0%', '33.3%', '-', '3.0%']);
+    assert.match(guests, /<b>web-1<\/b><\/td><td><span class="reason">[^<]*<\/span><\/td><td class="num">1\.50 GiB<\/td>/);
+    assert.match(guests, /<b>web-2<\/b><\/td><td><span class="reason">[^<]*<\/span><\/td><td class="num">12\.00 GiB<\/td>/);
+    assert.match(guests, /<b>web-3<\/b><\/td><td><span class="reason">[^<]*<\/span><\/td><td class="num">0\.83 GiB<\/td>/);
+    assert.match(guests, /<b>web-4<\/b><\/td><td><span class="reason">[^<]*<\/span><\/td><td class="num">0\.00 GiB<\/td>/);
+    assert.deepEqual(tables(guests)[0].map((row) => row.cells[5].text), ['25.0%', '33.3%', '-', '3.0%']);
     const launches = tables(out.slice(out.indexOf('id="launches"')))[0];
     assert.deepEqual(launches.map((row) => row.cells[1].text), ['2.0 GiB', '0.5 GiB', '3.0 GiB']);
     assert.deepEqual(launches.map((row) => row.cells[5].text), ['15.0 s', '-', '15.5 s'], 'a launch refused before building has no start');
@@ -689,6 +689,33 @@ describe('runReportHtml', () => {
     assert.equal(disk([700_000, 0], [0, 78_593]), '778,593 | of which 700,000 file reads, 78,593 swap reads + writes');
     assert.equal(disk([0, 0], [5, 0]), '5 | all swap reads + writes, no file reads');
     assert.equal(disk([0, 0], [0, 0]), '0 | no file reads, no swap I/O');
+  });
+
+  test('the guests table says what each guest runs: its profile, or its trace with offset and scale, and when the trace wraps (found by review)', () => {
+    const text = [
+      'name: workloads', 'duration: 20m', 'sample_interval: 1m', 'host: {memory: 2GiB}', 'dom0: {memory: 256MiB}',
+      'guests:',
+      '  - {name: tr, memory: 128MiB, workload: {anon: {profile: trace, rate: 10/s, trace: {file: data/gcd/vm_1218322450_1, offset: 1430m, scale: 50%}}, files: {working_set: 16MiB, rate: 10/s}}}',
+      '  - {name: fit, memory: 128MiB, workload: {anon: {profile: trace, rate: 10/s, trace: {file: data/gcd/vm_1218322450_1}}, files: {working_set: 16MiB, rate: 10/s}}}',
+      '  - {name: flat, memory: 128MiB, workload: {anon: {profile: constant, level: 50%, rate: 10/s}, files: {working_set: 16MiB, rate: 10/s}}}',
+      'timeline:',
+      '  - at: 1m',
+      '    launch: {name: late, memory: 128MiB, workload: {anon: {profile: step, level: 40%, rate: 10/s, step: {at: 5m, level: 70%}}, files: {working_set: 16MiB, rate: 10/s}}}',
+    ];
+    const wl = parseScenario(text.join('\n'), 'workloads.yaml');
+    const html = runReportHtml(new Simulation(wl).run(), wl);
+    const guests = tables(html.slice(html.indexOf('id="guest-table"')))[0];
+    assert.deepEqual(
+      guests.map((row) => [row.cells[0].text, row.cells[1].text]),
+      [
+        // A day of samples, 23 h 50 min in: the 20 min run goes back to its first sample 10 min in.
+        ['tr', 'trace vm_1218322450_1 +23.8 h ×50%, wraps after 10 min (a 24 h trace)'],
+        ['fit', 'trace vm_1218322450_1 ×100%'],
+        ['flat', 'constant 50%'],
+        ['late', 'step 40%→70% at 5 min'],
+      ],
+    );
+    assert.match(html, /<th title="[^"]*">workload<\/th>/);
   });
 
   test('the disk card counts write-backs: its total is the pages whose device time the guests table gives as disk time', () => {
