@@ -54,6 +54,8 @@ interface Totals {
   unfinished: number;
   launches: number;
   wastedNs: number;
+  /** Cleancache puts: without any, every get misses (nothing to hit), which is not tmem failing. */
+  puts: number;
   gets: number;
   hits: number;
   fileReads: number;
@@ -74,6 +76,7 @@ function totals(s: Summary): Totals {
     unfinished: launchCount(s, unfinished),
     launches: s.launches.length,
     wastedNs: s.launches.reduce((a, l) => a + l.wasted_build_ns, 0),
+    puts: sum((g) => g.cleancache.puts),
     gets: sum((g) => g.cleancache.gets),
     hits: sum((g) => g.cleancache.hits),
     fileReads: sum((g) => g.disk.file_reads),
@@ -346,7 +349,7 @@ function summaryCards(s: Summary, samples: Sample[], events: LoggedEvent[], veri
     card('Failed mid-way', String(t.failedMidway), `${fmtDuration(t.wastedNs)} of build time wasted`, t.failedMidway > 0 ? 'bad' : ''),
     card('Lowest free memory', fmtSize(s.host.min_free_pages), `of ${fmtSize(s.host.total_pages)} on the host, first at ${fmtDuration(s.host.min_free_at_ns)}`, s.host.min_free_pages === 0 ? 'bad' : ''),
     card('Most claimed at once', fmtSize(s.host.max_outstanding_pages), 'outstanding claims'),
-    card('Cleancache hit rate', fmtPercent(t.hits, t.gets), `${fmtCount(t.hits)} hits of ${fmtCount(t.gets)} gets`),
+    card('Cleancache hit rate', fmtPercent(t.hits, t.gets), `${fmtCount(t.hits)} hits of ${fmtCount(t.gets)} gets, ${fmtCount(t.puts)} puts`),
     card('Disk I/O (pages)', fmtCount(t.fileReads + t.fileWrites + t.swapIo), diskParts(t.fileReads, t.fileWrites, t.swapIo)),
     card('tmem peak', fmtSize(tmemPeak), `ephemeral max ${fmtSize(s.tmem.ephemeral_pages_max)}, persistent max ${fmtSize(s.tmem.persistent_pages_max)}`),
     card('OOM events', String(t.oom), oomWho(events), t.oom > 0 ? 'bad' : ''),

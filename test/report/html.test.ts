@@ -691,6 +691,14 @@ describe('runReportHtml', () => {
     assert.equal(disk([0, 0], [0, 0]), '0 | no file reads, no swap I/O');
   });
 
+  test('the hit-rate card gives the puts: a 0% of gets that all missed because nothing was put does not read as tmem failing (found by review)', () => {
+    const r = fakeRun(sc, ['web-1', 'web-2']);
+    const card = (): string => /Cleancache hit rate<\/div><div class="card-value">([^<]*)<\/div><div class="card-sub">([^<]*)</.exec(reportParts(r, sc).cards)!.slice(1).join(' | ');
+    assert.equal(card(), '30% | 2,400 hits of 8,000 gets, 20 puts');
+    r.summary.guests.forEach((g) => (g.cleancache = { puts: 0, gets: 617, hits: 0 }));
+    assert.equal(card(), '0% | 0 hits of 1,234 gets, 0 puts');
+  });
+
   test('the guests table says what each guest runs: its profile, or its trace with offset and scale, and when the trace wraps (found by review)', () => {
     const text = [
       'name: workloads', 'duration: 20m', 'sample_interval: 1m', 'host: {memory: 2GiB}', 'dom0: {memory: 256MiB}',
