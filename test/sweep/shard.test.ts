@@ -195,6 +195,10 @@ describe('sweep --shard and merge', () => {
     d = copyShard(2, 'field');
     edit(`${d}/results.json`, /"events":\d+/, '"events":"many"');
     refused([s1, d, s3], `${d}/results.json:2: summary.events: Invalid input: expected number, received string`);
+    // results.csv has a column of write-backs: a summary without them is refused, not merged into a column of NaN.
+    d = copyShard(2, 'writes');
+    edit(`${d}/results.json`, /"file_writes":\d+,/, '');
+    refused([s1, d, s3], `${d}/results.json:2: summary.guests[0].disk.file_writes: Invalid input: expected number, received undefined`);
     d = copyShard(2, 'json');
     edit(`${d}/results.json`, /"events":\d+/, '"events":nul');
     refused([s1, d, s3], `${d}/results.json:2: not valid JSON`);
