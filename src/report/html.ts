@@ -277,7 +277,8 @@ function guestsTable(s: Summary, workload: Map<string, string>): string {
     ['guest', 'workload', 'mean RAM', 'cleancache hits', 'cleancache gets', 'hit rate', 'frontswap stores', 'rejected', 'file reads (pages)', 'write-backs (pages)', 'swap-ins (pages)', 'swap-outs (pages)', 'disk time', 'OOM events'],
     s.guests.map((g) => [
       `<b>${esc(g.name)}</b>`,
-      `<span class="reason">${esc(workload.get(g.name) ?? '-')}</span>`,
+      // Plain text: not a .reason span, whose print width (180 px) would widen a table that has many columns already.
+      esc(workload.get(g.name) ?? '-'),
       esc(ram(g.ram_pages_mean)),
       esc(fmtCount(g.cleancache.hits)),
       esc(fmtCount(g.cleancache.gets)),

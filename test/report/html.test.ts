@@ -667,10 +667,10 @@ describe('runReportHtml', () => {
     assert.ok(assertColumnsLineUp(out, 'run') >= 10, 'the columns of numbers were checked');
     const guests = out.slice(out.indexOf('id="guest-table"'));
     // The meaning is kept: 12 GiB, 1.5 GiB, 851 MiB and nothing, in GiB with two decimals; 25%, 33.3%, none, 3%.
-    assert.match(guests, /<b>web-1<\/b><\/td><td><span class="reason">[^<]*<\/span><\/td><td class="num">1\.50 GiB<\/td>/);
-    assert.match(guests, /<b>web-2<\/b><\/td><td><span class="reason">[^<]*<\/span><\/td><td class="num">12\.00 GiB<\/td>/);
-    assert.match(guests, /<b>web-3<\/b><\/td><td><span class="reason">[^<]*<\/span><\/td><td class="num">0\.83 GiB<\/td>/);
-    assert.match(guests, /<b>web-4<\/b><\/td><td><span class="reason">[^<]*<\/span><\/td><td class="num">0\.00 GiB<\/td>/);
+    assert.match(guests, /<b>web-1<\/b><\/td><td>[^<]*<\/td><td class="num">1\.50 GiB<\/td>/);
+    assert.match(guests, /<b>web-2<\/b><\/td><td>[^<]*<\/td><td class="num">12\.00 GiB<\/td>/);
+    assert.match(guests, /<b>web-3<\/b><\/td><td>[^<]*<\/td><td class="num">0\.83 GiB<\/td>/);
+    assert.match(guests, /<b>web-4<\/b><\/td><td>[^<]*<\/td><td class="num">0\.00 GiB<\/td>/);
     assert.deepEqual(tables(guests)[0].map((row) => row.cells[5].text), ['25.0%', '33.3%', '-', '3.0%']);
     const launches = tables(out.slice(out.indexOf('id="launches"')))[0];
     assert.deepEqual(launches.map((row) => row.cells[1].text), ['2.0 GiB', '0.5 GiB', '3.0 GiB']);
