@@ -1,8 +1,8 @@
 // What each guest runs, in a few words, for the report's guests table: the
 // anonymous demand's profile (docs/scenario.md, workload.anon) and its
 // parameters, or the trace it replays, its offset and scale, and whether the
-// run outlasts the trace (it wraps to its first sample: docs/scenario.md,
-// Trace files; traceMemPercentAt).
+// run outlasts the trace (it wraps to its first sample, or with at_end: hold
+// keeps its last: docs/scenario.md, Trace files; traceMemPercentAt).
 
 import { basename } from 'node:path';
 import type { AnonProfile } from '../scenario/types.ts';
@@ -32,12 +32,23 @@ export function workloadWords(anon: AnonProfile, ranNs: number): string {
     case 'spikes':
       return `spikes ${pct(anon.levelPercent)}→${pct(anon.peakPercent)} for ${fmtDuration(anon.lengthNs)} every ${fmtDuration(anon.everyNs)}${anon.jitterNs > 0 ? `, first within ${fmtDuration(anon.jitterNs)}` : ''}`;
     case 'trace': {
-      const words = `trace ${basename(anon.file)}${anon.offsetNs > 0 ? ` +${fmtDuration(anon.offsetNs)}` : ''} ×${pct(anon.scalePercent)}`;
+      // The offset as written (on the trace's own 5-minute clock); the replay's interval when it is not the data's own.
+      const every = anon.intervalNs === GCD_SAMPLE_INTERVAL_NS ? '' : `, a sample every ${fmtDuration(anon.intervalNs)}`;
+      const words = `trace ${basename(anon.file)}${anon.offsetNs > 0 ? ` +${fmtDuration(anon.offsetNs)}` : ''} ×${pct(anon.scalePercent)}${every}`;
       const n = anon.memPercent.length;
-      // One sample is a constant demand: nothing to wrap. Otherwise the replay goes back to the first sample one interval after the last.
+      // One sample is a constant demand: nothing to wrap or hold.
       if (n < 2) return words;
-      const periodNs = n * GCD_SAMPLE_INTERVAL_NS;
-      const leftNs = periodNs - (anon.offsetNs % periodNs);
+      // On the replay's clock (traceMemPercentAt): the offset scaled as the simulator scales it (src/sim/guest-config.ts).
+      const offsetNs = (anon.offsetNs / GCD_SAMPLE_INTERVAL_NS) * anon.intervalNs;
+      if (!anon.loop) {
+        // at_end: hold: the last sample from the end of the trace on.
+        const heldAfterNs = Math.max(0, (n - 1) * anon.intervalNs - offsetNs);
+        if (heldAfterNs === 0) return `${words}, its last sample held from the start (the offset is past the trace's end)`;
+        return ranNs > heldAfterNs ? `${words}, holds its last sample after ${fmtDuration(heldAfterNs)}` : words;
+      }
+      // Looping: back to the first sample one interval after the last.
+      const periodNs = n * anon.intervalNs;
+      const leftNs = periodNs - (offsetNs % periodNs);
       return ranNs > leftNs ? `${words}, wraps after ${fmtDuration(leftNs)} (a ${fmtDuration(periodNs)} trace)` : words;
     }
   }

@@ -18,7 +18,7 @@ test('each profile in a few words, with its parameters', () => {
 
 test('a trace: its file, offset and scale, and when the guest outlasts it, after how long it wraps', () => {
   // 288 samples 5 min apart: a day, wrapping to the first sample after the last (traceMemPercentAt).
-  const trace = (offsetNs: number, samples = 288): AnonProfile => ({ profile: 'trace', levelPercent: 40, file: '/x/data/gcd/vm_1218322450_1', scalePercent: 50, offsetNs, memPercent: new Float64Array(samples) });
+  const trace = (offsetNs: number, samples = 288): AnonProfile => ({ profile: 'trace', levelPercent: 40, file: '/x/data/gcd/vm_1218322450_1', scalePercent: 50, offsetNs, intervalNs: 5 * MIN, loop: true, memPercent: new Float64Array(samples) });
   assert.equal(workloadWords(trace(10 * H), 14 * H), 'trace vm_1218322450_1 +10 h ×50%', 'ends exactly at the last interval: no wrap');
   assert.equal(workloadWords(trace(10 * H), 14 * H + 1), 'trace vm_1218322450_1 +10 h ×50%, wraps after 14 h (a 24 h trace)');
   assert.equal(workloadWords(trace(0), 30 * H), 'trace vm_1218322450_1 ×50%, wraps after 24 h (a 24 h trace)');
@@ -28,6 +28,18 @@ test('a trace: its file, offset and scale, and when the guest outlasts it, after
   assert.equal(workloadWords(trace(0, 12), 2 * H), 'trace vm_1218322450_1 ×50%, wraps after 60 min (a 60 min trace)');
   // One sample is a constant demand: nothing wraps.
   assert.equal(workloadWords(trace(0, 1), 100 * H), 'trace vm_1218322450_1 ×50%');
+});
+
+test('a trace replayed faster (trace.interval) or holding its last sample (trace.at_end: hold)', () => {
+  const trace = (offsetNs: number, intervalNs: number, loop: boolean): AnonProfile => ({ profile: 'trace', levelPercent: 40, file: 'vm_1', scalePercent: 100, offsetNs, intervalNs, loop, memPercent: new Float64Array(288) });
+  // A day at 12.5 s a sample: an hour; the offset stays as written (6 h of data in), 15 min of the replay.
+  assert.equal(workloadWords(trace(6 * H, 12.5e9, true), 50 * MIN), 'trace vm_1 +6 h ×100%, a sample every 12.5 s, wraps after 45 min (a 60 min trace)');
+  assert.equal(workloadWords(trace(6 * H, 12.5e9, true), 45 * MIN), 'trace vm_1 +6 h ×100%, a sample every 12.5 s');
+  // Hold: the last sample (287 intervals after the first) from then on; no wrap.
+  assert.equal(workloadWords(trace(0, 5 * MIN, false), 30 * H), 'trace vm_1 ×100%, holds its last sample after 23.9 h');
+  assert.equal(workloadWords(trace(0, 5 * MIN, false), 287 * 5 * MIN), 'trace vm_1 ×100%');
+  // An offset past the end holds from the start.
+  assert.equal(workloadWords(trace(30 * H, 5 * MIN, false), 1e9), "trace vm_1 +30 h ×100%, its last sample held from the start (the offset is past the trace's end)");
 });
 
 test('how long each guest ran: from its start to its destroy or crash, else to the end', () => {
