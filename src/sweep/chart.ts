@@ -67,7 +67,8 @@ export function sweepChart(id: string, grids: readonly Grid[], seeds: number, ro
     const values = first.values.map((_, v) => groupNames.map((_, c) => mean(m, v, c)));
     const axis = niceAxis(Math.max(...values.flat()));
     grid.push({ left, top, width: colW - 64 - 24, height: PANEL_H });
-    title.push({ text: `${m.title}, mean per run`, left: left - 56, top: top - 24, textStyle: { fontSize: 13, fontWeight: 600, color: COLORS.text, fontFamily: FONT } });
+    // With one seed a bar is one run's figure: "mean per run" would say more than there is.
+    title.push({ text: seeds > 1 ? `${m.title}, mean per run` : m.title, left: left - 56, top: top - 24, textStyle: { fontSize: 13, fontWeight: 600, color: COLORS.text, fontFamily: FONT } });
     xAxis.push({
       gridIndex: i,
       type: 'category',

@@ -150,7 +150,7 @@ function verdictSection(info: SweepInfo, rows: readonly Row[]): string {
   const zeroNote = zero.length === 0 ? '' : ` Not drawn, 0 in every run: ${zeroNames}.`;
   const chart =
     svg !== ''
-      ? `<figure class="chart">${svg}<figcaption class="meta">Each bar: the mean over ${info.seeds === 1 ? 'the run' : `the ${info.seeds} seeds`} of one value of <code>${escapeHtml(first)}</code>${info.grids.length > 1 ? ', grouped by the values of the other grids' : ''}. Exact values in the tables below.${escapeHtml(zeroNote)}</figcaption></figure>`
+      ? `<figure class="chart">${svg}<figcaption class="meta">Each bar: ${info.seeds === 1 ? 'the run' : `the mean over the ${info.seeds} seeds`} of one value of <code>${escapeHtml(first)}</code>${info.grids.length > 1 ? ', grouped by the values of the other grids' : ''}. Exact values in the tables below.${escapeHtml(zeroNote)}</figcaption></figure>`
       : combos > MAX_CHART_GROUPS
         ? `<p class="meta">${combos} combinations of the other grids: too many to draw as bars (at most ${MAX_CHART_GROUPS}); the tables below have them all.</p>`
         : zero.length > 0

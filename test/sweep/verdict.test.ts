@@ -65,6 +65,12 @@ test('the charts: a bar per value of the first grid in each group, the same byte
   const svg = html.slice(html.indexOf('<svg'), html.indexOf('</svg>'));
   assert.ok(svg.length > 0, 'a chart');
   assert.ok(svg.includes('Launches finished, mean per run'));
+  // One seed: each bar is the one run's figure, not a mean.
+  const oneSeed = sweepHtml({ ...info, seeds: 1 }, rows(1, (p, n) => (p === 'a' ? Number(n) % 3 : 1)));
+  assert.ok(oneSeed.includes('Launches finished'), 'the panel is drawn');
+  assert.ok(!oneSeed.includes('mean per run'), 'its title without mean per run');
+  assert.match(oneSeed, /Each bar: the run of one value of <code>p<\/code>/);
+  assert.match(html, /Each bar: the mean over the 2 seeds of one value of <code>p<\/code>/);
   // The measures that are 0 in every run get no empty panel: the caption names them.
   for (const title of ['Build time wasted', 'OOM events', 'Swap I/O', 'File reads']) assert.ok(!svg.includes(title), title);
   assert.match(html, /Not drawn, 0 in every run: build time wasted, OOM events, swap I\/O on the disk, file reads from the disk\./);
