@@ -188,7 +188,7 @@ export function runCommand(file: string, options: RunOptions, extraFiles?: (r: R
   if (options.json === true) {
     process.stdout.write(JSON.stringify(result.summary) + '\n');
   } else if (options.quiet !== true) {
-    process.stdout.write(runTable(result.summary, scenario));
+    process.stdout.write(runTable(result.summary, scenario, result.events));
     if (options.out !== undefined) process.stdout.write(`\nwrote ${options.out}/ (summary.json, timeseries.csv, events.jsonl${extraFiles ? ', report.html' : ''})\n`);
   }
   return result.summary.invariant_violations > 0 ? 3 : 0;
@@ -350,7 +350,7 @@ export async function compareCommand(
   }
   if (options.json === true) process.stdout.write(JSON.stringify(summaries) + '\n');
   else if (options.quiet !== true) {
-    process.stdout.write(overSeeds === null ? compareTable(variants.map((v) => ({ label: v.label, summary: v.result.summary }))) : compareSeedsTable(overSeeds));
+    process.stdout.write(overSeeds === null ? compareTable(variants.map((v) => ({ label: v.label, summary: v.result.summary, events: v.result.events }))) : compareSeedsTable(overSeeds));
   }
   return summaries.some((s) => s.invariant_violations > 0) ? 3 : 0;
 }

@@ -12,6 +12,7 @@ import { launchCount, unfinished, type LoggedEvent, type Sample, type Summary } 
 import { diskChart, guestChart, hitRateChart, hostChart, tmemChart, type ChartOut, type RunData } from './charts.ts';
 import { seedRange, seedsTable, type SeedsVariant } from './seeds.ts';
 import { guestRunTimes, workloadWords } from './workload.ts';
+import { fewNames, setupNotes, setupNotesShort } from './notes.ts';
 import { listOf, ranked, RANKING_NOTE, SEEDS_NOTE, seedsVerdictLead, verdictLead } from './verdict.ts';
 import {
   diskIo,
@@ -545,29 +546,9 @@ export function runStory(s: Summary, events: LoggedEvent[], lateLaunches = 0): s
     if (where === undefined) skipped.set(note, [String(e.where)]);
     else where.push(String(e.where));
   }
-  const few = (names: string[]): string => names.slice(0, 3).join(', ') + (names.length > 3 ? ` and ${names.length - 3} more` : '');
-  for (const [note, where] of skipped) parts.push(`${where.length} timeline entr${where.length === 1 ? 'y' : 'ies'} did nothing (${note}: ${few(where)})`);
-  const refused = tmemRefused(events);
-  if (refused.length > 0) {
-    const one = refused.length === 1;
-    parts.push(`${refused.length} guest${one ? ' is' : 's are'} set up for tmem on a host without it (${few(refused)}): ${one ? 'its' : 'their'} tmem pools were refused (ENODEV), so frontswap stores went to the swap disk and cleancache kept nothing`);
-  }
-  const idle = selfballoonOff(events);
-  if (idle.length > 0) {
-    const one = idle.length === 1;
-    parts.push(`${idle.length} guest${one ? ' has' : 's have'} selfballoon.enabled without frontswap (${few(idle)}): self-ballooning needs the guest's frontswap (which follows the host's tmem unless set), so ${one ? 'it' : 'they'} did not self-balloon`);
-  }
+  for (const [note, where] of skipped) parts.push(`${where.length} timeline entr${where.length === 1 ? 'y' : 'ies'} did nothing (${note}: ${fewNames(where)})`);
+  parts.push(...setupNotes(events));
   return `${parts.join('; ')}.`;
-}
-
-/** The guests set up for tmem on a host without it, whose pools were refused (their guest_start events say ENODEV). */
-function tmemRefused(events: LoggedEvent[]): string[] {
-  return events.filter((e) => e.kind === 'guest_start' && e.tmem === 'ENODEV').map((e) => String(e.guest));
-}
-
-/** The guests asked to self-balloon whose kernels had no frontswap, so did not (their guest_start events say so). */
-function selfballoonOff(events: LoggedEvent[]): string[] {
-  return events.filter((e) => e.kind === 'guest_start' && e.selfballoon !== undefined).map((e) => String(e.guest));
 }
 
 /** The report of one run. */
@@ -636,10 +617,7 @@ function outcomeWords(r: OutcomeRow): string {
   if (r.s.invariant_violations > 0) parts.push(`${r.s.invariant_violations} invariant violations`);
   parts.push(`${r.end.guests} guest${r.end.guests === 1 ? '' : 's'} with ${fmtSize(r.end.ramPages)} of RAM running at the end`);
   parts.push(`${fmtCount(r.t.swapIo)} pages of swap I/O on the disk`);
-  const refused = tmemRefused(r.v.result.events).length;
-  if (refused > 0) parts.push(`${refused} guest${refused === 1 ? '' : 's'} set up for tmem on a host without it (tmem pools refused: their frontswap stores went to the disk)`);
-  const idle = selfballoonOff(r.v.result.events).length;
-  if (idle > 0) parts.push(`${idle} guest${idle === 1 ? '' : 's'} with selfballoon.enabled but no frontswap (not self-ballooning)`);
+  parts.push(...setupNotesShort(r.v.result.events));
   return parts.join(', ');
 }
 

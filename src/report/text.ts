@@ -2,10 +2,11 @@
 // guest, hit rates and I/O, in aligned columns.
 
 import type { Scenario } from '../scenario/types.ts';
-import { launchCount, unfinished, type Summary } from '../sim/metrics.ts';
+import { launchCount, unfinished, type LoggedEvent, type Summary } from '../sim/metrics.ts';
 import { fmtSize, sizeColumn } from './series.ts';
 import { seedRange, seedsTable, type SeedsVariant } from './seeds.ts';
 import { RANKING_NOTE, SEEDS_NOTE, seedsVerdictLead, verdictLead } from './verdict.ts';
+import { setupNotes, setupNotesShort } from './notes.ts';
 
 function fmtSeconds(ns: number): string {
   return ns < 0 ? '-' : `${(ns / 1e9).toFixed(1)}s`;
@@ -37,7 +38,12 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';
 }
 
-export function runTable(s: Summary, scenario: Scenario): string {
+/**
+ * The run's tables; `events` (the run's log) adds a note for each guest setup
+ * that did less than the scenario asked (src/report/notes.ts), as the
+ * report's story says.
+ */
+export function runTable(s: Summary, scenario: Scenario, events: readonly LoggedEvent[] = []): string {
   const out: string[] = [];
   out.push(`${s.scenario}: ${fmtSeconds(s.sim_time_ns)} simulated, seed ${s.seed}, policy ${scenario.toolstack.policy}, ${s.events} events` +
     (s.invariant_checks > 0 ? `, ${s.invariant_checks} invariant check${s.invariant_checks === 1 ? '' : 's'}` : '') +
@@ -88,9 +94,10 @@ export function runTable(s: Summary, scenario: Scenario): string {
   // Without tmem its figures are all zeros and ×1, which read as a tmem that stayed empty.
   if (!scenario.host.tmem.enabled) {
     out.push('\ntmem: off on this host\n');
-    return out.join('');
+  } else {
+    out.push(`\ntmem: ephemeral max ${fmtSize(t.ephemeral_pages_max)}, persistent max ${fmtSize(t.persistent_pages_max)}, ${grouped(t.evictions)} evictions, dedup ×${ratio2(t.dedup_ratio)}, compression ×${ratio2(t.compression_ratio)}\n`);
   }
-  out.push(`\ntmem: ephemeral max ${fmtSize(t.ephemeral_pages_max)}, persistent max ${fmtSize(t.persistent_pages_max)}, ${grouped(t.evictions)} evictions, dedup ×${ratio2(t.dedup_ratio)}, compression ×${ratio2(t.compression_ratio)}\n`);
+  for (const note of setupNotes(events)) out.push(`note: ${note}.\n`);
   return out.join('');
 }
 
@@ -99,7 +106,8 @@ function ratio2(x: number): string {
   return String(Number(x.toFixed(2)));
 }
 
-export function compareTable(variants: { label: string; summary: Summary }[]): string {
+/** The comparison's table and verdict; a variant's `events` add a note line for each guest setup that did less than asked. */
+export function compareTable(variants: { label: string; summary: Summary; events?: readonly LoggedEvent[] }[]): string {
   const lowest = sizeColumn(variants.map((v) => v.summary.host.min_free_pages));
   // Every launch is in one column: abandoned and unfinished ones (building or queued at the end) get theirs when any variant has one.
   const any = (f: (o: string) => boolean) => variants.some((v) => v.summary.launches.some((l) => f(l.outcome)));
@@ -129,6 +137,7 @@ export function compareTable(variants: { label: string; summary: Summary }[]): s
   return (
     table(['variant', 'ok', 'failed fast', 'failed mid-way', ...(showAbandoned ? ['abandoned'] : []), ...(showUnfinished ? ['unfinished'] : []), 'wasted build', 'cleancache hits', 'file reads', 'write-backs', 'swap I/O', 'frontswap stores', 'OOM', 'lowest free'], rows) +
     (showUnfinished ? `${UNFINISHED_NOTE}\n` : '') +
+    variants.flatMap((v) => setupNotesShort(v.events ?? []).map((n) => `note (${v.label}): ${n}.\n`)).join('') +
     (lead === '' ? '' : `\nVerdict: ${lead}\n(${RANKING_NOTE})\n`)
   );
 }

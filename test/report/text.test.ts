@@ -144,3 +144,25 @@ test('run and compare tables: write-backs have a column beside the file reads (d
   assert.deepEqual(compare.map((c) => c.head).slice(6, 9), ['file reads', 'write-backs', 'swap I/O']);
   assert.deepEqual(cell(compare, 'write-backs'), ['1,234']);
 });
+
+test('run and compare tables: a guest setup that did less than asked gets a note, as the report\'s story says', () => {
+  const s = summary(0, 'ok');
+  const events = [
+    { timeNs: 0, kind: 'guest_start', guest: 'a', selfballoon: 'off: no frontswap' },
+    { timeNs: 0, kind: 'guest_start', guest: 'b', selfballoon: 'off: no frontswap' },
+    { timeNs: 0, kind: 'guest_start', guest: 'c', tmem: 'ENODEV' },
+    { timeNs: 0, kind: 'guest_start', guest: 'd' },
+  ];
+  const run = runTable(s, scenarioWith(false), events);
+  assert.match(run, /\ntmem: off on this host\nnote: 1 guest is set up for tmem on a host without it \(c\): its tmem pools were refused \(ENODEV\), so frontswap stores went to the swap disk and cleancache kept nothing\.\n/);
+  assert.match(run, /\nnote: 2 guests have selfballoon\.enabled without frontswap \(a, b\): self-ballooning needs the guest's frontswap \(which follows the host's tmem unless set\), so they did not self-balloon\.\n$/);
+  // Without such guests, or without the events: no note.
+  assert.doesNotMatch(runTable(s, ON, events.slice(3)), /note/);
+  assert.doesNotMatch(runTable(s, ON), /note/);
+  const cmp = compareTable([
+    { label: 'sb=on', summary: s, events: events.slice(0, 2) },
+    { label: 'sb=off', summary: s, events: [] },
+  ]);
+  assert.match(cmp, /\nnote \(sb=on\): 2 guests with selfballoon\.enabled but no frontswap \(not self-ballooning\)\.\n/);
+  assert.doesNotMatch(cmp, /note \(sb=off\)/);
+});
