@@ -383,7 +383,13 @@ export class Simulation {
     this.scheduleBalloon(slot);
   }
 
+  /** A launch ended: logged, and the toolstack takes up what waited for it. */
   private launchEnded(launch: Launch): void {
+    this.logLaunchEnd(launch);
+    this.takeUpQueued();
+  }
+
+  private logLaunchEnd(launch: Launch): void {
     this.logEvent(`launch_${launch.outcome}`, {
       guest: launch.name,
       domid: launch.domid,
@@ -392,7 +398,10 @@ export class Simulation {
       wasted_build_ns: launch.wastedBuildNs,
       reason: launch.reason,
     });
-    // Held mem-sets are done in turn; the next queued launch begins (its end does the rest of the queue).
+  }
+
+  /** After the launch building ended (reservation): held mem-sets are done in turn; the next queued launch begins (its end does the rest of the queue). */
+  private takeUpQueued(): void {
     for (let next = this.builder.nextQueued(); next !== null; next = this.builder.nextQueued()) {
       if ('kind' in next) {
         const slot = this.slots.get(next.name);
@@ -517,7 +526,7 @@ export class Simulation {
       const reason = launch.outcome === 'queued' ? `the guest was ${done} while its launch was queued, before its build began` : `the domain was ${done} during the build`;
       this.builder.abandon(this.nowNs, launch);
       launch.reason = reason;
-      this.launchEnded(launch);
+      this.logLaunchEnd(launch);
       stopped = true;
     }
     const info = this.hv.domainInfo(launch.domid);
@@ -526,11 +535,13 @@ export class Simulation {
       // A queued launch has no domain yet: the launch stops, nothing to free.
       if (kind === 'crash') this.faults.crashes++;
       this.logEvent(kind, { guest: name, domid: launch.domid, freed_pages: 0, persistent_frames: 0, claim_released: 0, note: 'the launch was queued: no domain yet' });
-      return true;
+    } else {
+      this.destroyDomain(launch.domid);
+      if (kind === 'crash') this.faults.crashes++;
+      this.logEvent(kind, { guest: name, domid: launch.domid, freed_pages: info.tot_pages, persistent_frames: info.tmem_pages, claim_released: info.outstanding_pages });
     }
-    this.destroyDomain(launch.domid);
-    if (kind === 'crash') this.faults.crashes++;
-    this.logEvent(kind, { guest: name, domid: launch.domid, freed_pages: info.tot_pages, persistent_frames: info.tmem_pages, claim_released: info.outstanding_pages });
+    // What waited for a build the destroy stopped is taken up once its pages are back: the next launch's admission counts them free.
+    if (stopped) this.takeUpQueued();
     return true;
   }
 

@@ -124,3 +124,18 @@ test('launch_bursts counts instants with two or more launches: not two launches 
   assert.equal(bursts(['  - at: 1s', '    launch: {name: a, memory: 64MiB}', '  - at: 2s', '    launch: {name: b, memory: 64MiB}']), 0);
   assert.equal(bursts(['  - at: 1s', '    launch: {name: a, memory: 64MiB, count: 3}', '  - at: 2s', '    launch: {name: b, memory: 64MiB, count: 2}']), 2);
 });
+
+test('reservation: the launch next in the queue is taken up after a destroy or crash of the one building has given its pages back', () => {
+  // 1376 MiB free for launches: a (512 MiB) builds from 1 s and holds 256 MiB
+  // at 2 s, when it goes; b (1200 MiB) waits for it, and fits once a's pages are back.
+  for (const kind of ['destroy', 'crash']) {
+    const timeline = ['  - at: 1s', '    launch: {name: a, memory: 512MiB}', '  - at: 1s', '    launch: {name: b, memory: 1200MiB}', '  - at: 2s', `    ${kind}: {guest: a}`];
+    const r = sim(timeline, '8s', 'reservation', false).run();
+    const b = r.summary.launches.find((l) => l.name === 'b');
+    assert.deepEqual(b && [b.outcome, b.start_ns], ['ok', 2e9], JSON.stringify(r.events.find((e) => e.guest === 'b' && e.kind === 'launch_failed_fast')));
+    assert.deepEqual(
+      r.events.filter((e) => e.timeNs === 2e9 && e.kind !== 'oom').map((e) => `${e.kind} ${String(e.guest)}`),
+      ['launch_abandoned a', `${kind} a`, 'launch_start b'],
+    );
+  }
+});
