@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Hypervisor } from '../../src/hypervisor/hypervisor.ts';
 import { DomainBuilder } from '../../src/toolstack/builder.ts';
+import { Tmem } from '../../src/hypervisor/tmem/tmem.ts';
 import { parseScenario } from '../../src/scenario/load.ts';
 import { Simulation } from '../../src/sim/simulation.ts';
 import type { Policy } from '../../src/scenario/types.ts';
@@ -77,6 +78,24 @@ describe('reservation ledger', () => {
     assert.throws(() => b.ledger(), /mem-set of web \(domain 9\), which no longer exists/);
     b.forget(9);
     assert.deepEqual(b.ledger(launch), []);
+  });
+
+  test('blind to persistent puts: the ledger reads tot_pages, which counts the guest\'s frontswap frames in tmem, so it promises less than the balloon will take', () => {
+    const hv = new Hypervisor({ pages: 2000 });
+    const t = new Tmem(hv, { store: 'synthetic', lowMemPages: 0 });
+    hv.attachTmem(t);
+    hv.domainCreate(9, 1000);
+    hv.populatePhysmap(9, 300);
+    const pool = t.newPool(9, { persistent: true, shared: false });
+    assert.ok(pool.ok);
+    for (let i = 0; i < 100; i++) assert.ok(t.put(9, pool.rc, [1, 0, 0], i, { fpHi: 0, fpLo: i + 1, compressedBytes: 4096 }).ok);
+    const info = hv.domainInfo(9);
+    assert.ok(info.ok);
+    assert.deepEqual([info.tot_pages, info.tmem_pages], [400, 100]);
+    const b = new DomainBuilder(hv, { policy: 'reservation', buildPagesPerS: 1000, buildBatchPages: 100 });
+    b.noteMemSet(9, 'web', 800, 1000);
+    // The guest's RAM is 300 pages: deflating to 800 it takes 500 more, but the ledger sees 800 − 400.
+    assert.deepEqual(b.ledger(), [{ what: 'mem-set of web', pages: 400 }]);
   });
 
   test('a launch that free + freeable would admit is refused fast for memory promised by a mem-set (none admits it and runs out mid-way)', () => {
