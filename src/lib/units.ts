@@ -104,10 +104,27 @@ function compoundHint(text: string, units: Readonly<Record<string, bigint>>): st
     if (v === null) return '';
     total += v;
   }
-  const [unit, factor] = Object.entries(units)
-    .filter(([, f]) => total % f === 0n)
-    .reduce((a, b) => (b[1] > a[1] ? b : a));
-  return ` (one number and one unit: ${total / factor}${unit})`;
+  const whole = Object.entries(units).filter(([, f]) => total % f === 0n);
+  if (whole.length > 0) {
+    const [unit, factor] = whole.reduce((a, b) => (b[1] > a[1] ? b : a));
+    return ` (one number and one unit: ${total / factor}${unit})`;
+  }
+  // No unit keeps it whole (1m 0.5ms is 60000.5ms): a decimal of the smallest unit, when it ends.
+  const [unit, factor] = Object.entries(units).reduce((a, b) => (b[1] < a[1] ? b : a));
+  const decimal = exactDecimal(total, factor);
+  return decimal === null ? '' : ` (one number and one unit: ${decimal}${unit})`;
+}
+
+/** n / d written out exactly ("60000.5"), or null when the decimal does not end within 20 digits. */
+function exactDecimal(n: bigint, d: bigint): string | null {
+  let rest = n % d;
+  let digits = '';
+  while (rest !== 0n && digits.length < 20) {
+    rest *= 10n;
+    digits += String(rest / d);
+    rest %= d;
+  }
+  return rest === 0n ? `${n / d}.${digits}` : null;
 }
 
 function scaled(

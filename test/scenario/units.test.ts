@@ -1,6 +1,7 @@
 // Units of user input: sizes, percents, durations and rates, table-driven.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import {
   bytesBeside,
   bytesToPages,
@@ -131,10 +132,33 @@ describe('durations', () => {
     // Not a sum of known units: no such hint.
     ['7m30x', /found "7m30x"$/],
     ['7m-30s', /found "7m-30s"$/],
+    // No unit keeps the sum whole (there is no ns): a decimal of the smallest, not an internal error.
+    ['1m 0.5ms', /\(one number and one unit: 60000\.5ms\)$/],
+    ['0.1ms 1ms', /\(one number and one unit: 1\.1ms\)$/],
   ];
   for (const [input, message] of bad) {
     test(`${JSON.stringify(input)} is refused`, () => refuses(() => parseDurationNs(input), message));
   }
+  test('several quantities are refused with a hint that is their sum, whatever the quantities', () => {
+    const unitNs: Record<string, number> = { ms: 1e6, s: 1e9, m: 6e10, h: 3.6e12 };
+    const quantity = fc.record({ whole: fc.integer({ min: 0, max: 999 }), tenths: fc.option(fc.integer({ min: 0, max: 9 }), { nil: undefined }), unit: fc.constantFrom('ms', 's', 'm', 'h') });
+    fc.assert(
+      fc.property(fc.array(quantity, { minLength: 2, maxLength: 4 }), fc.constantFrom('', ' '), (parts, gap) => {
+        const text = parts.map((q) => `${q.whole}${q.tenths === undefined ? '' : `.${q.tenths}`}${q.unit}`).join(gap);
+        const totalNs = parts.reduce((a, q) => a + (q.whole * 10 + (q.tenths ?? 0)) * (unitNs[q.unit] / 10), 0);
+        let message = '';
+        refuses(() => parseDurationNs(text), /^expected a duration/);
+        try {
+          parseDurationNs(text);
+        } catch (e) {
+          message = (e as Error).message;
+        }
+        const hint = /\(one number and one unit: ([^)]*)\)$/.exec(message);
+        assert.ok(hint !== null, `no hint for ${text}: ${message}`);
+        assert.equal(parseDurationNs(hint[1]), totalNs, `${text} → ${hint[1]}`);
+      }),
+    );
+  });
 });
 
 describe('rates', () => {
