@@ -6,7 +6,7 @@
 
 import { basename } from 'node:path';
 import type { AnonProfile } from '../scenario/types.ts';
-import { GCD_SAMPLE_INTERVAL_NS } from '../guest/workload/trace.ts';
+import { GCD_SAMPLE_INTERVAL_NS, replayOffsetNs } from '../guest/workload/trace.ts';
 import type { LoggedEvent } from '../sim/metrics.ts';
 import { fmtDuration } from './series.ts';
 
@@ -39,7 +39,7 @@ export function workloadWords(anon: AnonProfile, ranNs: number): string {
       // One sample is a constant demand: nothing to wrap or hold.
       if (n < 2) return words;
       // On the replay's clock (traceMemPercentAt): the offset scaled as the simulator scales it (src/sim/guest-config.ts).
-      const offsetNs = (anon.offsetNs / GCD_SAMPLE_INTERVAL_NS) * anon.intervalNs;
+      const offsetNs = replayOffsetNs(anon.offsetNs, anon.intervalNs);
       if (!anon.loop) {
         // at_end: hold: the last sample from the end of the trace on.
         const heldAfterNs = Math.max(0, (n - 1) * anon.intervalNs - offsetNs);

@@ -3,7 +3,7 @@
 
 import { hashName32, Prng } from '../lib/prng.ts';
 import { guestConfig as fillGuestConfig, type GuestConfig } from '../guest/config.ts';
-import { GCD_SAMPLE_INTERVAL_NS, type AnonProfile, type FilePattern } from '../guest/workload/index.ts';
+import { replayOffsetNs, type AnonProfile, type FilePattern } from '../guest/workload/index.ts';
 import type { GuestSpec, Scenario } from '../scenario/types.ts';
 
 /** Files of the modelled file set are this many pages (1 MiB). */
@@ -42,7 +42,7 @@ function anonProfile(spec: GuestSpec, rng: Prng): AnonProfile {
       // scaled once per trace and scale, for all the guests that replay it.
       // The scenario's offset is on the trace's clock (a sample every 5
       // minutes), the workload's on the replay's (a sample every interval).
-      const offsetNs = a.intervalNs === GCD_SAMPLE_INTERVAL_NS ? a.offsetNs : (a.offsetNs / GCD_SAMPLE_INTERVAL_NS) * a.intervalNs;
+      const offsetNs = replayOffsetNs(a.offsetNs, a.intervalNs);
       return { kind: 'trace', memPercent: scaledTrace(a.memPercent, a.scalePercent), sampleIntervalNs: a.intervalNs, offsetNs, loop: a.loop };
     }
   }

@@ -38,6 +38,10 @@ test('a trace replayed faster (trace.interval) or holding its last sample (trace
   // Hold: the last sample (287 intervals after the first) from then on; no wrap.
   assert.equal(workloadWords(trace(0, 5 * MIN, false), 30 * H), 'trace vm_1 ×100%, holds its last sample after 23.9 h');
   assert.equal(workloadWords(trace(0, 5 * MIN, false), 287 * 5 * MIN), 'trace vm_1 ×100%');
+  // At the data's own interval the offset is used as written, as the simulator does (replayOffsetNs):
+  // 155 s rescaled through 5 minutes and back is a rounding off, and a two-sample run that ends as it reaches its last sample held nothing.
+  const two: AnonProfile = { profile: 'trace', levelPercent: 40, file: 'vm_1', scalePercent: 100, offsetNs: 155e9, intervalNs: 5 * MIN, loop: false, memPercent: new Float64Array(2) };
+  assert.equal(workloadWords(two, 145e9), 'trace vm_1 +2.6 min ×100%');
   // An offset past the end holds from the start.
   assert.equal(workloadWords(trace(30 * H, 5 * MIN, false), 1e9), "trace vm_1 +30 h ×100%, its last sample held from the start (the offset is past the trace's end)");
 });

@@ -8,7 +8,7 @@ export type { AnonProfile, AnonDemand } from './anon.ts';
 export { compileAnonProfile } from './anon.ts';
 export type { FileAccessConfig, FilePattern, PageSampler } from './file.ts';
 export { compileFilePattern, fileAccess } from './file.ts';
-export { parseGcdTrace, loadGcdTrace, traceMemPercentAt, TraceFormatError, GCD_SAMPLE_INTERVAL_NS, type GcdTrace } from './trace.ts';
+export { parseGcdTrace, loadGcdTrace, replayOffsetNs, traceMemPercentAt, TraceFormatError, GCD_SAMPLE_INTERVAL_NS, type GcdTrace } from './trace.ts';
 export { ZipfSampler } from './zipf.ts';
 
 export interface WorkloadConfig {

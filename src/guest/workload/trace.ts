@@ -224,6 +224,17 @@ export function loadGcdTrace(path: string): GcdTrace {
 }
 
 /**
+ * Where a replay at `intervalNs` a sample starts for an offset on the trace's
+ * own clock (a sample every 5 minutes): the same share of the trace. At the
+ * data's own interval the offset as it is (the division would move a whole
+ * number of nanoseconds by a rounding). The simulator (src/sim/guest-config.ts)
+ * and the report's workload column (src/report/workload.ts) both use it.
+ */
+export function replayOffsetNs(offsetNs: number, intervalNs: number): number {
+  return intervalNs === GCD_SAMPLE_INTERVAL_NS ? offsetNs : (offsetNs / GCD_SAMPLE_INTERVAL_NS) * intervalNs;
+}
+
+/**
  * Memory % at time `tNs` (from the start of the trace), linear between
  * samples. Past the last sample: wraps around to the first (loop) or holds
  * the last value.
