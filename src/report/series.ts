@@ -246,8 +246,7 @@ export function startOrder(events: readonly LoggedEvent[]): string[] {
   return names;
 }
 
-/** The scenario's guests in its order: its guests, then its launches in timeline order (the start order when no events are at hand). */
-/** Every guest of the scenario by name: the ones at the start and the timeline's launches (names are unique in a scenario). */
+/** Every guest of the scenario by name, in its order: the ones at the start, then the timeline's launches (names are unique in a scenario). */
 export function scenarioGuestSpecs(scenario: Scenario): Map<string, GuestSpec> {
   const specs = new Map<string, GuestSpec>();
   for (const g of scenario.guests) specs.set(g.name, g);
@@ -255,10 +254,9 @@ export function scenarioGuestSpecs(scenario: Scenario): Map<string, GuestSpec> {
   return specs;
 }
 
+/** The scenario's guests in its order: its guests, then its launches in timeline order (the start order when no events are at hand). */
 export function scenarioGuestNames(scenario: Scenario): string[] {
-  const names = scenario.guests.map((g) => g.name);
-  for (const e of scenario.timeline) if (e.action.kind === 'launch') names.push(e.action.guest.name);
-  return names;
+  return [...scenarioGuestSpecs(scenario).keys()];
 }
 
 /**
