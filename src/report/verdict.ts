@@ -72,6 +72,7 @@ const pagesShown = (x: number): string => `${fmtCount(x)} page${Math.round(x) ==
 const UNRANKED: { name: string; value: (s: Summary) => number; over: 'mean' | 'min'; least: number; shown: (x: number) => string }[] = [
   { name: 'swap I/O on the disk', value: (s) => guestSum(s, (g) => g.disk.swap_reads + g.disk.swap_writes), over: 'mean', least: 100, shown: pagesShown },
   { name: 'file reads from the disk', value: (s) => guestSum(s, (g) => g.disk.file_reads), over: 'mean', least: 100, shown: pagesShown },
+  { name: 'write-backs to the disk', value: (s) => guestSum(s, (g) => g.disk.file_writes), over: 'mean', least: 100, shown: pagesShown },
   { name: 'cleancache hits', value: (s) => guestSum(s, (g) => g.cleancache.hits), over: 'mean', least: 100, shown: (x) => fmtCount(x) },
   { name: 'frontswap stores', value: (s) => guestSum(s, (g) => g.frontswap.stores), over: 'mean', least: 100, shown: (x) => fmtCount(x) },
   // What self-ballooning changes (the balloon gives RAM back), when no I/O does; 256 pages: 1 MiB.

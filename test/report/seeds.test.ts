@@ -85,7 +85,7 @@ describe('the verdict over seeds', () => {
     );
     assert.equal(
       seedsVerdictLead(['x', 'y'], [[run(1, 1)], [run(1, 1)]]),
-      'No variant does better than the others on any of the 1 seed: on each, they are equal on launches finished, launches failed mid-way, build time wasted and OOM events (invariant violations: not checked, run with --verify). None of swap I/O on the disk, file reads from the disk, cleancache hits, frontswap stores, the guests\' mean RAM and the lowest free memory differs between them by a tenth and by 100 pages (for memory, 1 MiB).',
+      'No variant does better than the others on any of the 1 seed: on each, they are equal on launches finished, launches failed mid-way, build time wasted and OOM events (invariant violations: not checked, run with --verify). None of swap I/O on the disk, file reads from the disk, write-backs to the disk, cleancache hits, frontswap stores, the guests\' mean RAM and the lowest free memory differs between them by a tenth and by 100 pages (for memory, 1 MiB).',
     );
     assert.equal(seedsVerdictLead(['x'], [[run(1, 1), run(2, 2)]]), '');
   });

@@ -63,7 +63,7 @@ describe('sweep --shard and merge', () => {
       r.stdout,
       `merged 3 shards: 4 runs (2 points × 2 seeds)\nwrote ${tmp}/merged/ (results.csv, results.json, index.html, summary.json)\n` +
         '\nVerdict: No variant does better than the others on any of the 2 seeds: on each, they are equal on launches finished, launches failed mid-way, ' +
-          'build time wasted and OOM events (invariant violations: not checked, run with --verify). None of swap I/O on the disk, file reads from the disk, cleancache hits, frontswap stores, the guests\' mean RAM and the lowest free memory differs between them by a tenth and by 100 pages (for memory, 1 MiB) (over the seeds: means, the lowest free memory the lowest).\n',
+          'build time wasted and OOM events (invariant violations: not checked, run with --verify). None of swap I/O on the disk, file reads from the disk, write-backs to the disk, cleancache hits, frontswap stores, the guests\' mean RAM and the lowest free memory differs between them by a tenth and by 100 pages (for memory, 1 MiB) (over the seeds: means, the lowest free memory the lowest).\n',
     );
     for (const f of FILES) assert.equal(readFileSync(`${tmp}/merged/${f}`, 'utf8'), readFileSync(`${tmp}/whole/${f}`, 'utf8'), f);
   });

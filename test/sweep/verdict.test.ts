@@ -36,7 +36,7 @@ test('one verdict per value of the other grids, each comparing the first grid\'s
     { where: 'n=1', lead: 'p=b does best on every seed (2), more than any other variant. Seeds on which each does best: p=b 2, p=a 0.' },
     {
       where: 'n=2',
-      lead: 'No variant does better than the others on any of the 2 seeds: on each, they are equal on launches finished, launches failed mid-way, build time wasted and OOM events (invariant violations: not checked, run with --verify). None of swap I/O on the disk, file reads from the disk, cleancache hits, frontswap stores, the guests\' mean RAM and the lowest free memory differs between them by a tenth and by 100 pages (for memory, 1 MiB) (over the seeds: means, the lowest free memory the lowest).',
+      lead: 'No variant does better than the others on any of the 2 seeds: on each, they are equal on launches finished, launches failed mid-way, build time wasted and OOM events (invariant violations: not checked, run with --verify). None of swap I/O on the disk, file reads from the disk, write-backs to the disk, cleancache hits, frontswap stores, the guests\' mean RAM and the lowest free memory differs between them by a tenth and by 100 pages (for memory, 1 MiB) (over the seeds: means, the lowest free memory the lowest).',
     },
     { where: 'n=3', lead: 'p=a does best on every seed (2), alone on 1, more than any other variant. Seeds on which each does best: p=a 2 (1 tied), p=b 1 (1 tied); all variants tie on 1 seed.' },
   ]);
@@ -136,6 +136,15 @@ test('variants that tie on every ranked outcome: the verdict names the unranked 
     { label: 'b', summary: fakeSummary(1, [], [guest(2, 0, 1000)]) },
   ]);
   assert.match(tiny, /\(invariant violations: not checked, run with --verify\)\. None of swap I\/O on the disk, .* differs between them by a tenth and by 100 pages \(for memory, 1 MiB\)\.$/);
+  // A dirtier file workload: only the write-backs differ, and they are disk I/O as much as the reads (the run report's disk card counts them).
+  const dirty = (writes: number): Summary => fakeSummary(1, [], [{ ...guest(0, 0, 1000), disk: { ...guest(0, 0, 1000).disk, file_writes: writes } }]);
+  assert.match(
+    verdictLead([
+      { label: 'write_share=10%', summary: dirty(24_271) },
+      { label: 'write_share=20%', summary: dirty(47_619) },
+    ]),
+    /Where they differ: write-backs to the disk, 24,271 pages for write_share=10% against 47,619 pages for write_share=20%\.$/,
+  );
   // Self-ballooning on and off: no I/O differs, the guests' RAM does (summed over the guests, each one's mean).
   const ram = (pages: number[]): Summary => fakeSummary(1, [], pages.map((p) => ({ ...guest(0, 0, 1000), ram_pages_mean: p })));
   assert.match(
