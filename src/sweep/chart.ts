@@ -23,6 +23,7 @@ const MEASURES: Measure[] = [
   { title: 'OOM events', value: (s) => guestSum(s, (g) => g.oom_events) },
   { title: 'Swap I/O on the disk (pages)', value: (s) => guestSum(s, (g) => g.disk.swap_reads + g.disk.swap_writes) },
   { title: 'File reads from the disk (pages)', value: (s) => guestSum(s, (g) => g.disk.file_reads) },
+  { title: 'Write-backs to the disk (pages)', value: (s) => guestSum(s, (g) => g.disk.file_writes) },
 ];
 
 /** Groups along the x axis at most: more would make bars too thin to read (the tables have them all). */

@@ -72,8 +72,12 @@ test('the charts: a bar per value of the first grid in each group, the same byte
   assert.match(oneSeed, /Each bar: the run of one value of <code>p<\/code>/);
   assert.match(html, /Each bar: the mean over the 2 seeds of one value of <code>p<\/code>/);
   // The measures that are 0 in every run get no empty panel: the caption names them.
-  for (const title of ['Build time wasted', 'OOM events', 'Swap I/O', 'File reads']) assert.ok(!svg.includes(title), title);
-  assert.match(html, /Not drawn, 0 in every run: build time wasted, OOM events, swap I\/O on the disk, file reads from the disk\./);
+  for (const title of ['Build time wasted', 'OOM events', 'Swap I/O', 'File reads', 'Write-backs']) assert.ok(!svg.includes(title), title);
+  assert.match(html, /Not drawn, 0 in every run: build time wasted, OOM events, swap I\/O on the disk, file reads from the disk, write-backs to the disk\./);
+  // Write-backs are disk I/O the verdict names: a sweep whose runs have some draws them.
+  const dirty = r.map((row, i) => ({ ...row, summary: { ...row.summary, guests: [{ name: 'g', cleancache: { puts: 0, gets: 0, hits: 0 }, frontswap: { stores: 0, loads: 0, rejects: 0 }, disk: { file_reads: 0, file_writes: 1000 * (1 + (i % 2)), swap_reads: 0, swap_writes: 0, busy_ns: 0 }, workingset: { refaults: 0, activations: 0 }, oom_events: 0, ram_pages_mean: 1 }] } }));
+  const dirtyHtml = sweepHtml(info, dirty);
+  assert.ok(dirtyHtml.slice(dirtyHtml.indexOf('<svg'), dirtyHtml.indexOf('</svg>')).includes('Write-backs to the disk (pages), mean per run'));
   // Three groups (n=1, 2, 3) on the one x axis.
   assert.equal((svg.match(/>n=1</g) ?? []).length, 1);
   assert.equal(sweepHtml(info, r), html, 'deterministic');
