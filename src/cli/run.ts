@@ -350,7 +350,7 @@ export async function compareCommand(
   }
   if (options.json === true) process.stdout.write(JSON.stringify(summaries) + '\n');
   else if (options.quiet !== true) {
-    process.stdout.write(overSeeds === null ? compareTable(variants.map((v) => ({ label: v.label, summary: v.result.summary, events: v.result.events }))) : compareSeedsTable(overSeeds));
+    process.stdout.write(overSeeds === null ? compareTable(variants.map((v) => ({ label: v.label, summary: v.result.summary, events: v.result.events }))) : compareSeedsTable(overSeeds, runs.map((list) => list.map((v) => v.result.events))));
   }
   return summaries.some((s) => s.invariant_violations > 0) ? 3 : 0;
 }

@@ -137,13 +137,23 @@ export function compareTable(variants: { label: string; summary: Summary; events
   return (
     table(['variant', 'ok', 'failed fast', 'failed mid-way', ...(showAbandoned ? ['abandoned'] : []), ...(showUnfinished ? ['unfinished'] : []), 'wasted build', 'cleancache hits', 'file reads', 'write-backs', 'swap I/O', 'frontswap stores', 'OOM', 'lowest free'], rows) +
     (showUnfinished ? `${UNFINISHED_NOTE}\n` : '') +
-    variants.flatMap((v) => setupNotesShort(v.events ?? []).map((n) => `note (${v.label}): ${n}.\n`)).join('') +
+    variantNotes(variants) +
     (lead === '' ? '' : `\nVerdict: ${lead}\n(${RANKING_NOTE})\n`)
   );
 }
 
 /** A comparison over seeds (`compare --seeds N`): per variant the means over its runs and the seeds on which it does best, then the verdict over the seeds. */
-export function compareSeedsTable(variants: SeedsVariant[]): string {
+/** A note line per variant and guest setup that did less than asked (src/report/notes.ts), under a comparison's table. */
+function variantNotes(variants: readonly { label: string; events?: readonly LoggedEvent[] }[]): string {
+  return variants.flatMap((v) => setupNotesShort(v.events ?? []).map((n) => `note (${v.label}): ${n}.\n`)).join('');
+}
+
+/**
+ * The comparison over seeds: the means table and the verdict; `events`, per
+ * variant, every seed's run log, add the note lines compareTable gives (a
+ * guest counted once however many seeds started it).
+ */
+export function compareSeedsTable(variants: SeedsVariant[], events: readonly (readonly (readonly LoggedEvent[])[])[] = []): string {
   const t = seedsTable(variants);
   const runs = variants[0].runs;
   const lead = seedsVerdictLead(
@@ -154,6 +164,21 @@ export function compareSeedsTable(variants: SeedsVariant[]): string {
     `Over ${runs.length} seeds (${seedRange(runs)}): means per run (lowest free: the lowest of any run)\n` +
     table(t.head, t.rows) +
     (t.head.includes('unfinished') ? `${UNFINISHED_NOTE}\n` : '') +
+    variantNotes(variants.map((v, i) => ({ label: v.label, events: firstStarts(events[i] ?? []) }))) +
     (lead === '' ? '' : `\nVerdict: ${lead}\n(${SEEDS_NOTE})\n`)
   );
+}
+
+/** The guest_start events of several runs, one per guest (the first): the seeds of a variant start the same guests, with the same setup. */
+function firstStarts(runs: readonly (readonly LoggedEvent[])[]): LoggedEvent[] {
+  const seen = new Set<string>();
+  const starts: LoggedEvent[] = [];
+  for (const events of runs) {
+    for (const e of events) {
+      if (e.kind !== 'guest_start' || seen.has(String(e.guest))) continue;
+      seen.add(String(e.guest));
+      starts.push(e);
+    }
+  }
+  return starts;
 }

@@ -1,7 +1,7 @@
 // The terminal tables (src/report/text.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareTable, runTable } from '../../src/report/text.ts';
+import { compareSeedsTable, compareTable, runTable } from '../../src/report/text.ts';
 import type { Scenario } from '../../src/scenario/types.ts';
 import type { Summary } from '../../src/sim/metrics.ts';
 import { assertOneForm, NUMBER } from './columns.ts';
@@ -165,4 +165,15 @@ test('run and compare tables: a guest setup that did less than asked gets a note
   ]);
   assert.match(cmp, /\nnote \(sb=on\): 2 guests with selfballoon\.enabled but no frontswap \(not self-ballooning\)\.\n/);
   assert.doesNotMatch(cmp, /note \(sb=off\)/);
+  // Over seeds (compare --seeds) too: each guest once, whichever seeds started it (e only on the second).
+  const late = { timeNs: 5e9, kind: 'guest_start', guest: 'e', selfballoon: 'off: no frontswap' };
+  const seeds = compareSeedsTable(
+    [
+      { label: 'sb=on', runs: [s, { ...s, seed: 1 }] },
+      { label: 'sb=off', runs: [s, { ...s, seed: 1 }] },
+    ],
+    [[events.slice(0, 2), [...events.slice(0, 2), late]], [[], []]],
+  );
+  assert.match(seeds, /\nnote \(sb=on\): 3 guests with selfballoon\.enabled but no frontswap \(not self-ballooning\)\.\n/);
+  assert.doesNotMatch(seeds, /note \(sb=off\)/);
 });
