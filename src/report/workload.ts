@@ -43,7 +43,7 @@ export function workloadWords(anon: AnonProfile, ranNs: number): string {
       if (!anon.loop) {
         // at_end: hold: the last sample from the end of the trace on.
         const heldAfterNs = Math.max(0, (n - 1) * anon.intervalNs - offsetNs);
-        if (heldAfterNs === 0) return `${words}, its last sample held from the start (the offset is past the trace's end)`;
+        if (heldAfterNs === 0) return `${words}, its last sample held from the start (the offset is at or past its last sample)`;
         return ranNs > heldAfterNs ? `${words}, holds its last sample after ${fmtDuration(heldAfterNs)}` : words;
       }
       // Looping: back to the first sample one interval after the last.

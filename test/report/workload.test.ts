@@ -43,7 +43,9 @@ test('a trace replayed faster (trace.interval) or holding its last sample (trace
   const two: AnonProfile = { profile: 'trace', levelPercent: 40, file: 'vm_1', scalePercent: 100, offsetNs: 155e9, intervalNs: 5 * MIN, loop: false, memPercent: new Float64Array(2) };
   assert.equal(workloadWords(two, 145e9), 'trace vm_1 +2.6 min ×100%');
   // An offset past the end holds from the start.
-  assert.equal(workloadWords(trace(30 * H, 5 * MIN, false), 1e9), "trace vm_1 +30 h ×100%, its last sample held from the start (the offset is past the trace's end)");
+  assert.equal(workloadWords(trace(30 * H, 5 * MIN, false), 1e9), 'trace vm_1 +30 h ×100%, its last sample held from the start (the offset is at or past its last sample)');
+  // So does an offset at the last sample itself (287 intervals in): the trace has nothing after it, though the offset is not past its end.
+  assert.equal(workloadWords(trace(287 * 5 * MIN, 5 * MIN, false), 1e9), 'trace vm_1 +23.9 h ×100%, its last sample held from the start (the offset is at or past its last sample)');
 });
 
 test('how long each guest ran: from its start to its destroy or crash, else to the end', () => {
