@@ -94,7 +94,7 @@ function unitHint(unit: string, units: Readonly<Record<string, bigint>>): string
  */
 function compoundHint(text: string, units: Readonly<Record<string, bigint>>): string {
   if (text.length > 64) return '';
-  const parts = text.trim().match(/\d+(?:\.\d+)?[ \t]?[A-Za-z]+/g);
+  const parts = text.trim().match(/(?:\d+(?:\.\d+)?|\.\d+)[ \t]?[A-Za-z]+/g);
   if (parts === null || parts.length < 2 || parts.join('').replace(/\s/g, '') !== text.replace(/\s/g, '')) return '';
   let total = 0n;
   for (const part of parts) {

@@ -135,6 +135,8 @@ describe('durations', () => {
     // No unit keeps the sum whole (there is no ns): a decimal of the smallest, not an internal error.
     ['1m 0.5ms', /\(one number and one unit: 60000\.5ms\)$/],
     ['0.1ms 1ms', /\(one number and one unit: 1\.1ms\)$/],
+    // A number without its leading 0, as one quantity may be written (.5h).
+    ['.5h 30m', /\(one number and one unit: 1h\)$/],
   ];
   for (const [input, message] of bad) {
     test(`${JSON.stringify(input)} is refused`, () => refuses(() => parseDurationNs(input), message));
