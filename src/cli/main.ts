@@ -249,8 +249,12 @@ export async function main(argv: string[]): Promise<number> {
     if (named !== undefined && !named.startsWith('-') && !known.has(named) && named !== 'help') {
       throw new UserError(`unknown command '${named}' (hypermem --help lists the commands)`);
     }
-    // `hypermem help help`: help on help is the main help (commander would print it as an error, exit 2).
-    await cli.parseAsync(argv[0] === 'help' && argv[1] === 'help' ? ['--help'] : argv, { from: 'user' });
+    // `hypermem help help` (or -h, --help): help on help is the main help (commander would print it as an error, exit 2).
+    const helpOnHelp = argv[0] === 'help' && (argv[1] === 'help' || argv[1] === '-h' || argv[1] === '--help');
+    // Any other option after help (`help -V`, `help --bogus`) is an unknown option of help, one line as every usage error:
+    // commander would print the whole help as the error.
+    if (argv[0] === 'help' && !helpOnHelp && argv[1]?.startsWith('-')) throw new UserError(`unknown option '${argv[1]}' ${USAGE_HINT}`);
+    await cli.parseAsync(helpOnHelp ? ['--help'] : argv, { from: 'user' });
     return Number(process.exitCode ?? 0);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;

@@ -308,6 +308,12 @@ describe('hypermem run / compare / validate / examples', () => {
     assert.equal(helpHelp.status, 0);
     assert.match(helpHelp.stdout, /^Usage: hypermem \[options\] \[command\]/);
     assert.equal(helpHelp.stderr, '');
+    // An option after help: -h and --help are help on help; any other is an unknown option of help, in one line (commander printed the whole help, 32 lines, as the error).
+    for (const flag of ['-h', '--help']) assert.deepEqual([hypermem(['help', flag]).status, hypermem(['help', flag]).stdout], [0, helpHelp.stdout], flag);
+    for (const flag of ['-V', '--version', '--bogus', '-x']) {
+      const r = hypermem(['help', flag]);
+      assert.deepEqual([r.status, r.stdout, r.stderr], [2, '', `hypermem: unknown option '${flag}' ${hint}\n`], flag);
+    }
   });
 
   test('an error stays one line whatever the input holds: control characters in keys, paths and flags are escaped', () => {
