@@ -110,7 +110,7 @@ function program(): Command {
     .option('--json', 'print the summary as one JSON object')
     .option('--out <dir>', 'write summary.json, timeseries.csv, events.jsonl and report.html to DIR', once('--out'))
     .option('--quiet', 'print nothing but errors (and --json)')
-    .option('--verify', 're-check every invariant as the run goes (after every event on a small host, spaced out on a large one; up to about +50% time); exit 3 on a violation')
+    .option('--verify', 're-check every invariant as the run goes (after every event on a small host, spaced out on a large one; about +25-50% time, more for many small events such as 4KiB build batches); exit 3 on a violation')
     .option('--max-memory <size>', `stop with an error when hypermem holds more memory than this: a size such as 8GiB (at least 16MiB), or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
     .action((file: string, options) => {
       process.exitCode = runCommand(file, options, (result, scenario) => ({ 'report.html': runReportHtml(result, scenario) }));
@@ -126,7 +126,7 @@ function program(): Command {
     .option('--json', 'print an array of summaries, one per value (per value and seed with --seeds)')
     .option('--out <dir>', 'write the summaries, time series and a side-by-side report to DIR', once('--out'))
     .option('--quiet', 'print nothing but errors (and --json)')
-    .option('--verify', 're-check every invariant as the run goes (after every event on a small host, spaced out on a large one; up to about +50% time); exit 3 on a violation')
+    .option('--verify', 're-check every invariant as the run goes (after every event on a small host, spaced out on a large one; about +25-50% time, more for many small events such as 4KiB build batches); exit 3 on a violation')
     .option('--max-memory <size>', `stop with an error when hypermem holds more memory than this: a size such as 8GiB (at least 16MiB), or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
     .action(async (file: string, options) => {
       process.exitCode = await compareCommand(file, options, (variants, overSeeds) => ({ 'report.html': compareReportHtml(variants, overSeeds) }));
@@ -142,7 +142,7 @@ function program(): Command {
     .option('--shard <K/N>', 'run only shard K of N (runs K, K+N, K+2N, …), e.g. on one machine of N; put the shards together with `hypermem merge`', once('--shard'))
     .requiredOption('--out <dir>', 'required: write results.csv, results.json, index.html and summary.json to DIR', once('--out'))
     .option('--set <path=value>', 'override a scenario field in every run (repeatable)', collect, [])
-    .option('--verify', 're-check every invariant in every run as it goes (after every event on a small host, spaced out on a large one; up to about +50% time); exit 3 on a violation')
+    .option('--verify', 're-check every invariant in every run as it goes (after every event on a small host, spaced out on a large one; about +25-50% time, more for many small events such as 4KiB build batches); exit 3 on a violation')
     .option('--quiet', 'print nothing but errors')
     .option('--max-memory <size>', `stop with an error when hypermem holds more memory than this, all runs together: a size such as 8GiB (at least 16MiB), or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
     .action(async (file: string, options) => {
@@ -168,7 +168,7 @@ function program(): Command {
     .option('--speed <x>', '"max" (default), or simulated seconds per wall second from 0.001 to 3600000, e.g. 10', once('--speed'))
     .option('--seed <n>', 'override the scenario seed', once('--seed'))
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
-    .option('--verify', 're-check every invariant as the run goes (after every event on a small host, spaced out on a large one; up to about +50% time); exit 3 on a violation')
+    .option('--verify', 're-check every invariant as the run goes (after every event on a small host, spaced out on a large one; about +25-50% time, more for many small events such as 4KiB build batches); exit 3 on a violation')
     .option('--quiet', 'print only the URL (and errors)')
     .option('--max-memory <size>', `stop the run (the server stays) when hypermem holds more memory than this: a size such as 8GiB (at least 16MiB), or a percent of this machine's memory (default ${DEFAULT_MEMORY_PERCENT}%)`, once('--max-memory'))
     .addHelpText(
