@@ -104,13 +104,15 @@ function compoundHint(text: string, units: Readonly<Record<string, bigint>>): st
     if (v === null) return '';
     total += v;
   }
+  const [unit, factor] = Object.entries(units).reduce((a, b) => (b[1] < a[1] ? b : a));
+  // Nothing at all ("0m0s"): the smallest unit reads plainest ("0ms", not "0h").
+  if (total === 0n) return ` (one number and one unit: 0${unit})`;
   const whole = Object.entries(units).filter(([, f]) => total % f === 0n);
   if (whole.length > 0) {
-    const [unit, factor] = whole.reduce((a, b) => (b[1] > a[1] ? b : a));
-    return ` (one number and one unit: ${total / factor}${unit})`;
+    const [wholeUnit, wholeFactor] = whole.reduce((a, b) => (b[1] > a[1] ? b : a));
+    return ` (one number and one unit: ${total / wholeFactor}${wholeUnit})`;
   }
   // No unit keeps it whole (1m 0.5ms is 60000.5ms): a decimal of the smallest unit, when it ends.
-  const [unit, factor] = Object.entries(units).reduce((a, b) => (b[1] < a[1] ? b : a));
   const decimal = exactDecimal(total, factor);
   return decimal === null ? '' : ` (one number and one unit: ${decimal}${unit})`;
 }

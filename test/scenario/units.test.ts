@@ -128,6 +128,7 @@ describe('durations', () => {
     ['1h 30m', /\(one number and one unit: 90m\)$/],
     ['2h60m', /\(one number and one unit: 3h\)$/],
     ['1s500ms', /\(one number and one unit: 1500ms\)$/],
+    ['0m0s', /\(one number and one unit: 0ms\)$/],
     ['1.5m30s', /\(one number and one unit: 2m\)$/],
     // Not a sum of known units: no such hint.
     ['7m30x', /found "7m30x"$/],
