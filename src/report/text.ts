@@ -142,14 +142,15 @@ export function compareTable(variants: { label: string; summary: Summary; events
   );
 }
 
-/** A comparison over seeds (`compare --seeds N`): per variant the means over its runs and the seeds on which it does best, then the verdict over the seeds. */
 /** A note line per variant and guest setup that did less than asked (src/report/notes.ts), under a comparison's table. */
 function variantNotes(variants: readonly { label: string; events?: readonly LoggedEvent[] }[]): string {
   return variants.flatMap((v) => setupNotesShort(v.events ?? []).map((n) => `note (${v.label}): ${n}.\n`)).join('');
 }
 
 /**
- * The comparison over seeds: the means table and the verdict; `events`, per
+ * A comparison over seeds (`compare --seeds N`): per variant the means over
+ * its runs and the seeds on which it does best, then the verdict over the
+ * seeds; `events`, per
  * variant, every seed's run log, add the note lines compareTable gives (a
  * guest counted once however many seeds started it).
  */
